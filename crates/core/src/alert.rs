@@ -1,0 +1,171 @@
+//! What an alert is: its kind, level, status, texts and timestamps.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::access::Actor;
+use crate::region::RegionId;
+
+/// An alert's identifier, assigned in declaration order by the [`crate::AlertBook`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct AlertId(pub u64);
+
+impl fmt::Display for AlertId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Generates `as_str` and `ALL` for a snake_case string enum, so that the wire names, the error
+/// messages listing accepted values and the store all use one spelling.
+macro_rules! wire_names {
+    ($ty:ident { $($variant:ident => $name:literal),+ $(,)? }) => {
+        impl $ty {
+            pub const ALL: &'static [$ty] = &[$($ty::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($ty::$variant => $name),+ }
+            }
+
+            pub fn parse(text: &str) -> Option<$ty> {
+                match text { $($name => Some($ty::$variant),)+ _ => None }
+            }
+        }
+
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKind {
+    AirRaid,
+    ArtilleryShelling,
+    UrbanFights,
+    Chemical,
+    Nuclear,
+}
+
+wire_names!(AlertKind {
+    AirRaid => "air_raid",
+    ArtilleryShelling => "artillery_shelling",
+    UrbanFights => "urban_fights",
+    Chemical => "chemical",
+    Nuclear => "nuclear",
+});
+
+/// `red` is the alert proper; `yellow` is a heightened threat without an alert (the "yellow"
+/// regions of alerts.in.ua v2).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertLevel {
+    #[default]
+    Red,
+    Yellow,
+}
+
+wire_names!(AlertLevel { Red => "red", Yellow => "yellow" });
+
+/// Whether an alert is real. Only `actual` alerts change a region's state; `exercise` (a drill)
+/// and `test` alerts are carried everywhere with their status so that no consumer mistakes them
+/// for a real alert.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertStatus {
+    #[default]
+    Actual,
+    Exercise,
+    Test,
+}
+
+wire_names!(AlertStatus { Actual => "actual", Exercise => "exercise", Test => "test" });
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Threat {
+    Drones,
+    BallisticMissiles,
+    CruiseMissiles,
+    GuidedAerialBombs,
+    Aviation,
+    Artillery,
+}
+
+wire_names!(Threat {
+    Drones => "drones",
+    BallisticMissiles => "ballistic_missiles",
+    CruiseMissiles => "cruise_missiles",
+    GuidedAerialBombs => "guided_aerial_bombs",
+    Aviation => "aviation",
+    Artillery => "artillery",
+});
+
+/// Why an alert ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FinishReason {
+    /// The all-clear, given by an operator.
+    Cancelled,
+    /// Its `expires_at` passed without an all-clear.
+    Expired,
+}
+
+/// A text in Ukrainian and English; either may be absent.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocalizedText {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub en: Option<String>,
+}
+
+impl LocalizedText {
+    /// The longest text accepted in one language, in characters.
+    pub const MAX_CHARS: usize = 2000;
+
+    pub fn longest_chars(&self) -> usize {
+        [&self.uk, &self.en].iter().filter_map(|t| t.as_ref()).map(|t| t.chars().count()).max().unwrap_or(0)
+    }
+}
+
+/// An alert as it stands after its latest event.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alert {
+    pub id: AlertId,
+    pub region_id: RegionId,
+    pub kind: AlertKind,
+    pub level: AlertLevel,
+    pub status: AlertStatus,
+    pub threats: Vec<Threat>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<LocalizedText>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instruction: Option<LocalizedText>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub expires_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub finished_at: Option<OffsetDateTime>,
+    pub finish_reason: Option<FinishReason>,
+    /// Who declared it.
+    pub declared_by: Actor,
+    /// The sequence number of the latest event about this alert.
+    pub seq: u64,
+}
+
+impl Alert {
+    pub fn is_active(&self) -> bool {
+        self.finished_at.is_none()
+    }
+}

@@ -1,0 +1,175 @@
+use super::*;
+use time::macros::datetime;
+
+const T0: OffsetDateTime = datetime!(2026-11-27 02:00 UTC);
+
+fn registry() -> Arc<RegionRegistry> {
+    Arc::new(
+        RegionRegistry::from_csv(
+            "id,parent_id,level,katottg,name_uk,name_en\n\
+             1,,oblast,,O,O\n2,1,raion,,R,R\n3,2,hromada,,H,H\n4,2,hromada,,G,G\n5,,oblast,,P,P\n",
+        )
+        .unwrap(),
+    )
+}
+
+fn operator() -> Actor {
+    Actor { token_id: Some(7), name: "kyiv-operator".into() }
+}
+
+fn declaration(region: u32, kind: AlertKind) -> Declaration {
+    Declaration {
+        region_id: RegionId(region),
+        kind,
+        level: AlertLevel::Red,
+        status: AlertStatus::Actual,
+        threats: vec![],
+        message: None,
+        instruction: None,
+        expires_at: None,
+    }
+}
+
+/// Decides and applies like the writer does, numbering events from the book's own count.
+fn run(book: &mut AlertBook, command: Command, at: OffsetDateTime, seq: &mut u64) -> Result<Alert, AlertError> {
+    match book.decide(&command, &operator(), at)? {
+        Decision::Unchanged(alert) => Ok(alert),
+        Decision::Record(draft) => {
+            *seq += 1;
+            let event = draft.into_event(*seq);
+            book.apply(&event);
+            Ok(event.alert)
+        }
+    }
+}
+
+#[test]
+fn declaring_a_hromada_alert_makes_its_ancestors_partial() {
+    let mut book = AlertBook::new(registry());
+    let mut seq = 0;
+    let alert = run(&mut book, Command::Declare(declaration(3, AlertKind::AirRaid)), T0, &mut seq).unwrap();
+    assert_eq!((alert.id, alert.seq, alert.started_at), (AlertId(1), 1, T0));
+    assert_eq!(book.region_state(RegionId(3)), RegionState::Alert);
+    assert_eq!(book.region_state(RegionId(4)), RegionState::Clear);
+    assert_eq!(book.region_state(RegionId(2)), RegionState::Partial);
+    assert_eq!(book.region_state(RegionId(1)), RegionState::Partial);
+    assert_eq!(book.region_state(RegionId(5)), RegionState::Clear);
+}
+
+#[test]
+fn an_oblast_alert_covers_every_descendant() {
+    let mut book = AlertBook::new(registry());
+    run(&mut book, Command::Declare(declaration(1, AlertKind::AirRaid)), T0, &mut 0).unwrap();
+    for region in [1, 2, 3, 4] {
+        assert_eq!(book.region_state(RegionId(region)), RegionState::Alert, "region {region}");
+    }
+    assert_eq!(book.alerts_bearing_on(RegionId(4)).count(), 1);
+    assert_eq!(book.alerts_bearing_on(RegionId(5)).count(), 0);
+}
+
+#[test]
+fn declaring_an_active_kind_again_returns_the_existing_alert() {
+    let mut book = AlertBook::new(registry());
+    let mut seq = 0;
+    let first = run(&mut book, Command::Declare(declaration(3, AlertKind::AirRaid)), T0, &mut seq).unwrap();
+    let again = book.decide(&Command::Declare(declaration(3, AlertKind::AirRaid)), &operator(), T0).unwrap();
+    assert_eq!(again, Decision::Unchanged(first));
+    let other_kind = run(&mut book, Command::Declare(declaration(3, AlertKind::Chemical)), T0, &mut seq).unwrap();
+    assert_eq!(other_kind.id, AlertId(2));
+}
+
+#[test]
+fn a_drill_never_merges_with_a_real_alert_nor_changes_region_state() {
+    let mut book = AlertBook::new(registry());
+    let mut seq = 0;
+    let mut drill = declaration(3, AlertKind::AirRaid);
+    drill.status = AlertStatus::Exercise;
+    let drill = run(&mut book, Command::Declare(drill), T0, &mut seq).unwrap();
+    assert_eq!(book.region_state(RegionId(3)), RegionState::Clear);
+    let real = run(&mut book, Command::Declare(declaration(3, AlertKind::AirRaid)), T0, &mut seq).unwrap();
+    assert_ne!(real.id, drill.id);
+    assert_eq!(real.status, AlertStatus::Actual);
+    assert_eq!(book.region_state(RegionId(3)), RegionState::Alert);
+}
+
+#[test]
+fn cancelled_alert_cannot_be_cancelled_again() {
+    let mut book = AlertBook::new(registry());
+    let mut seq = 0;
+    let alert = run(&mut book, Command::Declare(declaration(3, AlertKind::AirRaid)), T0, &mut seq).unwrap();
+    let later = T0 + time::Duration::minutes(40);
+    let cancelled = run(&mut book, Command::Cancel { id: alert.id }, later, &mut seq).unwrap();
+    assert_eq!(cancelled.finished_at, Some(later));
+    assert_eq!(cancelled.finish_reason, Some(FinishReason::Cancelled));
+    assert_eq!(book.region_state(RegionId(1)), RegionState::Clear);
+    assert_eq!(
+        book.decide(&Command::Cancel { id: alert.id }, &operator(), later),
+        Err(AlertError::AlreadyFinished { id: alert.id })
+    );
+    assert_eq!(
+        book.decide(&Command::Cancel { id: AlertId(99) }, &operator(), later),
+        Err(AlertError::NotFound { id: AlertId(99) })
+    );
+}
+
+#[test]
+fn an_alert_expires_only_once_its_time_has_come() {
+    let mut book = AlertBook::new(registry());
+    let mut seq = 0;
+    let mut timed = declaration(3, AlertKind::AirRaid);
+    timed.expires_at = Some(T0 + time::Duration::hours(1));
+    let alert = run(&mut book, Command::Declare(timed), T0, &mut seq).unwrap();
+    assert!(book.due_to_expire(T0).is_empty());
+    assert_eq!(
+        book.decide(&Command::Expire { id: alert.id }, &Actor::system(), T0),
+        Err(AlertError::NotYetExpired { id: alert.id })
+    );
+    let at = T0 + time::Duration::hours(1);
+    assert_eq!(book.due_to_expire(at), [alert.id]);
+    let expired = run(&mut book, Command::Expire { id: alert.id }, at, &mut seq).unwrap();
+    assert_eq!(expired.finish_reason, Some(FinishReason::Expired));
+    assert_eq!(book.active().count(), 0);
+}
+
+#[test]
+fn bad_declarations_are_refused_with_the_reason() {
+    let book = AlertBook::new(registry());
+    let mut past = declaration(3, AlertKind::AirRaid);
+    past.expires_at = Some(T0);
+    let mut wordy = declaration(3, AlertKind::AirRaid);
+    wordy.message = Some(LocalizedText { uk: Some("я".repeat(2001)), en: None });
+    let cases = [
+        (declaration(999, AlertKind::AirRaid), AlertError::UnknownRegion { id: RegionId(999) }),
+        (past, AlertError::ExpiryNotInFuture),
+        (wordy, AlertError::TextTooLong { field: "message" }),
+    ];
+    for (declaration, expected) in cases {
+        assert_eq!(book.decide(&Command::Declare(declaration), &operator(), T0), Err(expected));
+    }
+}
+
+#[test]
+fn an_update_changes_only_what_it_names_and_a_no_op_writes_nothing() {
+    let mut book = AlertBook::new(registry());
+    let mut seq = 0;
+    let alert = run(&mut book, Command::Declare(declaration(3, AlertKind::AirRaid)), T0, &mut seq).unwrap();
+    let changes = AlertChanges { threats: Some(vec![Threat::Drones, Threat::Drones]), ..Default::default() };
+    let later = T0 + time::Duration::minutes(5);
+    let updated = run(&mut book, Command::Update { id: alert.id, changes: changes.clone() }, later, &mut seq).unwrap();
+    assert_eq!(updated.threats, [Threat::Drones]);
+    assert_eq!((updated.level, updated.started_at, updated.updated_at), (AlertLevel::Red, T0, later));
+    let again = book.decide(&Command::Update { id: alert.id, changes }, &operator(), later).unwrap();
+    assert!(matches!(again, Decision::Unchanged(_)));
+}
+
+#[test]
+fn a_restored_book_continues_the_id_sequence() {
+    let mut book = AlertBook::new(registry());
+    let mut seq = 0;
+    let first = run(&mut book, Command::Declare(declaration(3, AlertKind::AirRaid)), T0, &mut seq).unwrap();
+    let restored = AlertBook::restore(registry(), [first.clone()], Some(AlertId(5)));
+    assert_eq!(restored.region_state(RegionId(1)), RegionState::Partial);
+    let next = restored.decide(&Command::Declare(declaration(4, AlertKind::AirRaid)), &operator(), T0).unwrap();
+    let Decision::Record(draft) = next else { panic!("expected a new alert") };
+    assert_eq!(draft.alert.id, AlertId(6));
+}

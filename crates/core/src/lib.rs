@@ -1,0 +1,23 @@
+//! The domain of tryvoha: regions, alerts, their lifecycle and who may change them.
+//!
+//! This crate does no I/O: no files, sockets, clocks or threads. Time enters as an argument
+//! (`now`), identifiers come from the [`AlertBook`] state, and the bundled region data is parsed
+//! from a string handed in by the caller. Everything here is deterministic and unit-tested.
+//!
+//! Main types: [`RegionRegistry`] (the hierarchy), [`Alert`] and [`AlertEvent`] (what the log
+//! records), [`AlertBook`] (the active alerts and the region states they imply, with
+//! [`AlertBook::decide`] turning a [`Command`] into an event), and [`Grant`] (what a token may do).
+
+pub mod access;
+pub mod alert;
+pub mod book;
+pub mod event;
+pub mod region;
+
+pub use access::{Actor, Grant, Role};
+pub use alert::{
+    Alert, AlertId, AlertKind, AlertLevel, AlertStatus, FinishReason, LocalizedText, Threat,
+};
+pub use book::{AlertBook, AlertChanges, AlertError, Command, Decision, Declaration};
+pub use event::{AlertEvent, EventDraft, EventType, Seq};
+pub use region::{Level, Region, RegionId, RegionRegistry, RegionState, RegistryError};
