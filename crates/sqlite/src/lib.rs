@@ -1,1 +1,210 @@
-//! placeholder
+//! The embedded store: the event log, alert index and tokens in one SQLite file.
+//!
+//! Durability: WAL journal with `synchronous=FULL`, so a commit is fsynced before `append`
+//! returns; start-up refuses to run if SQLite does not confirm that setting. One connection
+//! writes and one reads, each behind its own mutex (held only for the statement, never across an
+//! await), so reads do not wait behind a writer's fsync.
+//!
+//! Only this crate knows the schema (`schema.sql`).
+
+mod tokens;
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{Connection, OptionalExtension, params};
+use tryvoha_core::{Alert, AlertEvent, AlertId, Seq};
+use tryvoha_store::{Commit, EventLog, IdempotencyRecord, StoreError, StoreResult};
+
+const SCHEMA: &str = include_str!("schema.sql");
+const SCHEMA_VERSION: i64 = 1;
+
+pub struct SqliteStore {
+    writer: Mutex<Connection>,
+    reader: Mutex<Connection>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path`.
+    pub fn open(path: &Path) -> StoreResult<SqliteStore> {
+        let writer = Connection::open(path).map_err(unavailable)?;
+        configure(&writer)?;
+        migrate(&writer)?;
+        let reader = Connection::open(path).map_err(unavailable)?;
+        configure(&reader)?;
+        Ok(SqliteStore { writer: Mutex::new(writer), reader: Mutex::new(reader) })
+    }
+
+    fn writer(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave a half-applied transaction behind
+        // (SQLite rolls back an unfinished one), so a poisoned lock is safe to reuse.
+        self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn reader(&self) -> MutexGuard<'_, Connection> {
+        self.reader.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+fn configure(connection: &Connection) -> StoreResult<()> {
+    connection
+        .execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;")
+        .map_err(unavailable)?;
+    let synchronous: i64 =
+        connection.query_row("PRAGMA synchronous", [], |row| row.get(0)).map_err(unavailable)?;
+    if synchronous != 2 {
+        return Err(StoreError::Unavailable(format!("SQLite refused synchronous=FULL (got {synchronous})").into()));
+    }
+    Ok(())
+}
+
+fn migrate(connection: &Connection) -> StoreResult<()> {
+    let version: i64 = connection.query_row("PRAGMA user_version", [], |row| row.get(0)).map_err(unavailable)?;
+    match version {
+        0 => connection
+            .execute_batch(&format!("BEGIN; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"))
+            .map_err(unavailable),
+        SCHEMA_VERSION => Ok(()),
+        newer => Err(StoreError::Unavailable(
+            format!("the database has schema version {newer}, newer than this build knows ({SCHEMA_VERSION})").into(),
+        )),
+    }
+}
+
+pub(crate) fn unavailable(error: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::Unavailable(Box::new(error))
+}
+
+fn decode<T: serde::de::DeserializeOwned>(body: &str) -> StoreResult<T> {
+    serde_json::from_str(body).map_err(unavailable)
+}
+
+fn encode<T: serde::Serialize>(value: &T) -> StoreResult<String> {
+    serde_json::to_string(value).map_err(unavailable)
+}
+
+impl EventLog for SqliteStore {
+    fn append(&self, commit: &Commit) -> StoreResult<()> {
+        let mut connection = self.writer();
+        let transaction = connection
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(unavailable)?;
+        let last: Seq = transaction
+            .query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |row| row.get(0))
+            .map_err(unavailable)?;
+        for (offset, event) in commit.events.iter().enumerate() {
+            let expected = last + 1 + offset as u64;
+            if event.seq != expected {
+                return Err(StoreError::Conflict(format!("event seq {} where {expected} was next", event.seq)));
+            }
+            let body = encode(event)?;
+            transaction
+                .execute(
+                    "INSERT INTO events (seq, type, at, alert_id, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![event.seq, event.kind.as_str(), event.at.unix_timestamp(), event.alert.id.0, body],
+                )
+                .map_err(unavailable)?;
+            transaction
+                .execute(
+                    "INSERT INTO alerts (id, region_id, active, seq, body) VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (id) DO UPDATE SET active = excluded.active, seq = excluded.seq, body = excluded.body",
+                    params![event.alert.id.0, event.alert.region_id.0, event.alert.is_active(), event.seq, encode(&event.alert)?],
+                )
+                .map_err(unavailable)?;
+        }
+        for record in &commit.idempotency {
+            transaction
+                .execute(
+                    "INSERT INTO idempotency (owner, key, fingerprint, alert_id, created) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![record.owner, record.key, record.fingerprint, record.alert_id.0, record.created],
+                )
+                .map_err(|e| StoreError::Conflict(format!("idempotency key {:?}: {e}", record.key)))?;
+        }
+        // Dropping the transaction on any early return above rolls it back: nothing half-written.
+        transaction.commit().map_err(unavailable)
+    }
+
+    fn events_after(&self, after: Seq, limit: usize) -> StoreResult<Vec<AlertEvent>> {
+        let connection = self.reader();
+        let mut statement = connection
+            .prepare_cached("SELECT body FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2")
+            .map_err(unavailable)?;
+        let bodies = statement
+            .query_map(params![after, limit as i64], |row| row.get::<_, String>(0))
+            .map_err(unavailable)?;
+        bodies.map(|body| decode(&body.map_err(unavailable)?)).collect()
+    }
+
+    fn last_seq(&self) -> StoreResult<Seq> {
+        self.reader()
+            .query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |row| row.get(0))
+            .map_err(unavailable)
+    }
+
+    fn alert(&self, id: AlertId) -> StoreResult<Option<Alert>> {
+        let body: Option<String> = self
+            .reader()
+            .query_row("SELECT body FROM alerts WHERE id = ?1", [id.0], |row| row.get(0))
+            .optional()
+            .map_err(unavailable)?;
+        body.map(|b| decode(&b)).transpose()
+    }
+
+    fn active_alerts(&self) -> StoreResult<Vec<Alert>> {
+        let connection = self.reader();
+        let mut statement =
+            connection.prepare_cached("SELECT body FROM alerts WHERE active ORDER BY id").map_err(unavailable)?;
+        let bodies = statement.query_map([], |row| row.get::<_, String>(0)).map_err(unavailable)?;
+        bodies.map(|body| decode(&body.map_err(unavailable)?)).collect()
+    }
+
+    fn highest_alert_id(&self) -> StoreResult<Option<AlertId>> {
+        let id: Option<u64> =
+            self.reader().query_row("SELECT MAX(id) FROM alerts", [], |row| row.get(0)).map_err(unavailable)?;
+        Ok(id.map(AlertId))
+    }
+
+    fn idempotency_record(&self, owner: &str, key: &str) -> StoreResult<Option<IdempotencyRecord>> {
+        self.reader()
+            .query_row(
+                "SELECT fingerprint, alert_id, created FROM idempotency WHERE owner = ?1 AND key = ?2",
+                params![owner, key],
+                |row| {
+                    Ok(IdempotencyRecord {
+                        owner: owner.to_owned(),
+                        key: key.to_owned(),
+                        fingerprint: row.get(0)?,
+                        alert_id: AlertId(row.get(1)?),
+                        created: row.get(2)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(unavailable)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fresh() -> (tempfile::TempDir, SqliteStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("tryvoha.db")).unwrap();
+        (dir, store)
+    }
+
+    mod contract {
+        tryvoha_store::store_contract_tests!(super::fresh().1);
+    }
+
+    #[test]
+    fn events_survive_reopening_the_file() {
+        let (dir, store) = fresh();
+        let event = tryvoha_store::contract::declared(1, 1, 14);
+        store.append(&Commit { events: vec![event.clone()], idempotency: vec![] }).unwrap();
+        drop(store);
+        let reopened = SqliteStore::open(&dir.path().join("tryvoha.db")).unwrap();
+        assert_eq!(reopened.events_after(0, 10).unwrap(), vec![event]);
+    }
+}

@@ -1,1 +1,68 @@
-//! placeholder
+//! The storage boundary: the durable event log, the alert index and the token registry, as
+//! traits that every adapter (SQLite now, PostgreSQL later) implements, plus the contract suite
+//! ([`contract`]) each adapter runs against itself.
+//!
+//! The traits are blocking on purpose: the engine calls them from its single writer thread or
+//! from `spawn_blocking`, and an embedded database has no async I/O to offer anyway.
+//! This crate knows no SQL and no driver types: adapters map driver errors into [`StoreError`].
+
+pub mod contract;
+mod record;
+
+pub use record::{IdempotencyRecord, NewToken, TokenId, TokenRecord};
+
+use tryvoha_core::{Alert, AlertEvent, AlertId, Seq};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// The write contradicts what is stored (e.g. a sequence number that is not the next one);
+    /// nothing was written.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The storage could not be reached or failed; nothing was written.
+    #[error("storage unavailable")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// One atomic, durable write: events (numbered by the caller, contiguous after the log's last
+/// sequence number) and the idempotency keys they answer.
+#[derive(Debug, Default)]
+pub struct Commit {
+    pub events: Vec<AlertEvent>,
+    pub idempotency: Vec<IdempotencyRecord>,
+}
+
+/// The event log and the alert index kept beside it.
+///
+/// Invariant: `append` is all-or-nothing and returns only once the commit is durable (fsynced);
+/// sequence numbers in the log are gap-free, start at 1 and follow commit order.
+pub trait EventLog: Send + Sync {
+    fn append(&self, commit: &Commit) -> StoreResult<()>;
+    /// Events with `seq > after`, oldest first, at most `limit`.
+    fn events_after(&self, after: Seq, limit: usize) -> StoreResult<Vec<AlertEvent>>;
+    /// The highest sequence number written, 0 for an empty log.
+    fn last_seq(&self) -> StoreResult<Seq>;
+    /// The alert as it stood after its latest event.
+    fn alert(&self, id: AlertId) -> StoreResult<Option<Alert>>;
+    fn active_alerts(&self) -> StoreResult<Vec<Alert>>;
+    /// The highest alert id ever written, if any.
+    fn highest_alert_id(&self) -> StoreResult<Option<AlertId>>;
+    fn idempotency_record(&self, owner: &str, key: &str) -> StoreResult<Option<IdempotencyRecord>>;
+}
+
+/// API tokens, stored by the hash of their secret only.
+pub trait TokenStore: Send + Sync {
+    fn create_token(&self, token: &NewToken) -> StoreResult<TokenRecord>;
+    fn tokens(&self) -> StoreResult<Vec<TokenRecord>>;
+    fn token_by_hash(&self, secret_hash: &str) -> StoreResult<Option<TokenRecord>>;
+    /// Marks a token revoked; `NotFound` when there is no such token.
+    fn revoke_token(&self, id: TokenId, at: time::OffsetDateTime) -> StoreResult<TokenRecord>;
+}
+
+pub trait Store: EventLog + TokenStore {}
+
+impl<T: EventLog + TokenStore> Store for T {}

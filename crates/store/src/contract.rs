@@ -1,0 +1,147 @@
+//! The behaviour every store adapter must show. An adapter runs it from its own tests with
+//! [`store_contract_tests!`](crate::store_contract_tests), which makes one `#[test]` per check.
+//!
+//! The checks panic with a sentence saying what broke; they need a fresh, empty store each.
+
+use time::OffsetDateTime;
+use time::macros::datetime;
+use tryvoha_core::*;
+
+use crate::{Commit, IdempotencyRecord, NewToken, Store, StoreError};
+
+const T0: OffsetDateTime = datetime!(2026-11-27 01:00 UTC);
+
+/// Expands to one `#[test]` per contract check; `$make` is an expression giving a fresh store.
+#[macro_export]
+macro_rules! store_contract_tests {
+    ($make:expr) => {
+        $crate::store_contract_tests!(@each $make;
+            an_empty_log_has_nothing_after_zero,
+            appended_events_read_back_in_order_and_page,
+            a_commit_out_of_sequence_is_refused_and_writes_nothing,
+            the_alert_index_follows_the_latest_event,
+            idempotency_records_are_kept_with_their_commit,
+            tokens_are_found_by_hash_listed_and_revoked,
+        );
+    };
+    (@each $make:expr; $($check:ident),+ $(,)?) => {
+        $(
+            #[test]
+            fn $check() {
+                let store = $make;
+                $crate::contract::$check(&store);
+            }
+        )+
+    };
+}
+
+pub fn declared(seq: Seq, id: u64, region: u32) -> AlertEvent {
+    let alert = Alert {
+        id: AlertId(id),
+        region_id: RegionId(region),
+        kind: AlertKind::AirRaid,
+        level: AlertLevel::Red,
+        status: AlertStatus::Actual,
+        threats: vec![Threat::Drones],
+        message: Some(LocalizedText { uk: Some("Тривога".into()), en: Some("Alert".into()) }),
+        instruction: None,
+        started_at: T0,
+        updated_at: T0,
+        expires_at: None,
+        finished_at: None,
+        finish_reason: None,
+        declared_by: Actor { token_id: Some(1), name: "op".into() },
+        seq,
+    };
+    AlertEvent { seq, kind: EventType::Declared, at: T0, actor: alert.declared_by.clone(), alert }
+}
+
+pub fn cancelled(seq: Seq, declared: &AlertEvent) -> AlertEvent {
+    let mut alert = declared.alert.clone();
+    let at = T0 + time::Duration::minutes(30);
+    alert.finished_at = Some(at);
+    alert.finish_reason = Some(FinishReason::Cancelled);
+    alert.updated_at = at;
+    alert.seq = seq;
+    AlertEvent { seq, kind: EventType::Cancelled, at, actor: declared.actor.clone(), alert }
+}
+
+fn commit(events: Vec<AlertEvent>) -> Commit {
+    Commit { events, idempotency: vec![] }
+}
+
+pub fn an_empty_log_has_nothing_after_zero(store: &dyn Store) {
+    assert_eq!(store.last_seq().unwrap(), 0);
+    assert!(store.events_after(0, 10).unwrap().is_empty());
+    assert!(store.active_alerts().unwrap().is_empty());
+    assert_eq!(store.highest_alert_id().unwrap(), None);
+}
+
+pub fn appended_events_read_back_in_order_and_page(store: &dyn Store) {
+    let events: Vec<_> = (1..=5).map(|n| declared(n, n, 14)).collect();
+    store.append(&commit(events[..2].to_vec())).unwrap();
+    store.append(&commit(events[2..].to_vec())).unwrap();
+    assert_eq!(store.last_seq().unwrap(), 5);
+    assert_eq!(store.events_after(0, 100).unwrap(), events, "events read back exactly as written");
+    assert_eq!(store.events_after(1, 2).unwrap(), events[1..3], "a page starts after `after`");
+    assert!(store.events_after(5, 10).unwrap().is_empty());
+}
+
+pub fn a_commit_out_of_sequence_is_refused_and_writes_nothing(store: &dyn Store) {
+    store.append(&commit(vec![declared(1, 1, 14)])).unwrap();
+    for bad in [vec![declared(3, 2, 14)], vec![declared(1, 2, 14)], vec![declared(2, 2, 14), declared(4, 3, 14)]] {
+        let result = store.append(&commit(bad.clone()));
+        assert!(matches!(result, Err(StoreError::Conflict(_))), "{bad:?} gave {result:?}");
+    }
+    assert_eq!(store.last_seq().unwrap(), 1, "a refused commit leaves the log as it was");
+    assert_eq!(store.active_alerts().unwrap().len(), 1);
+}
+
+pub fn the_alert_index_follows_the_latest_event(store: &dyn Store) {
+    let first = declared(1, 1, 14);
+    let second = declared(2, 2, 31);
+    store.append(&commit(vec![first.clone(), second.clone()])).unwrap();
+    let ended = cancelled(3, &first);
+    store.append(&commit(vec![ended.clone()])).unwrap();
+    assert_eq!(store.alert(AlertId(1)).unwrap(), Some(ended.alert));
+    assert_eq!(store.active_alerts().unwrap(), vec![second.alert]);
+    assert_eq!(store.highest_alert_id().unwrap(), Some(AlertId(2)));
+    assert_eq!(store.alert(AlertId(9)).unwrap(), None);
+}
+
+pub fn idempotency_records_are_kept_with_their_commit(store: &dyn Store) {
+    let record = IdempotencyRecord {
+        owner: "token:1".into(),
+        key: "k-1".into(),
+        fingerprint: "abc".into(),
+        alert_id: AlertId(1),
+        created: true,
+    };
+    store.append(&Commit { events: vec![declared(1, 1, 14)], idempotency: vec![record.clone()] }).unwrap();
+    assert_eq!(store.idempotency_record("token:1", "k-1").unwrap(), Some(record.clone()));
+    assert_eq!(store.idempotency_record("token:2", "k-1").unwrap(), None, "keys are per owner");
+    let refused = Commit { events: vec![declared(5, 2, 14)], idempotency: vec![IdempotencyRecord { key: "k-2".into(), ..record }] };
+    assert!(store.append(&refused).is_err());
+    assert_eq!(store.idempotency_record("token:1", "k-2").unwrap(), None, "a refused commit keeps no key");
+}
+
+pub fn tokens_are_found_by_hash_listed_and_revoked(store: &dyn Store) {
+    let new = NewToken {
+        name: "kyiv".into(),
+        role: Role::Operator,
+        regions: vec![RegionId(14), RegionId(31)],
+        secret_hash: "h1".into(),
+        created_at: T0,
+    };
+    let created = store.create_token(&new).unwrap();
+    assert_eq!((created.name.as_str(), created.role, created.regions.clone()), ("kyiv", Role::Operator, new.regions.clone()));
+    let other = store.create_token(&NewToken { name: "reader".into(), role: Role::Reader, regions: vec![], secret_hash: "h2".into(), ..new }).unwrap();
+    assert_ne!(created.id, other.id);
+    assert_eq!(store.token_by_hash("h1").unwrap(), Some(created.clone()));
+    assert_eq!(store.token_by_hash("nope").unwrap(), None);
+    assert_eq!(store.tokens().unwrap(), vec![created.clone(), other]);
+    let revoked = store.revoke_token(created.id, T0).unwrap();
+    assert_eq!(revoked.revoked_at, Some(T0));
+    assert_eq!(store.token_by_hash("h1").unwrap().and_then(|t| t.revoked_at), Some(T0));
+    assert!(matches!(store.revoke_token(999, T0), Err(StoreError::NotFound)));
+}
