@@ -1,1 +1,171 @@
-//! placeholder
+//! The engine: the one place that changes alerts. It owns the single writer that decides
+//! commands against the current state, makes the resulting events durable, and only then
+//! publishes them and answers; it also owns the tokens and the expiry of timed alerts.
+//!
+//! It knows nothing of HTTP: transports call [`Engine::execute`], read [`Engine::book`], and
+//! subscribe to [`Engine::committed`].
+//!
+//! Invariant: the [`AlertBook`] readers see is always the fold of the events in the log; it is
+//! replaced only after the commit that produced its events returned.
+
+mod clock;
+mod credentials;
+mod error;
+mod expiry;
+mod writer;
+
+use std::sync::{Arc, RwLock};
+
+use time::OffsetDateTime;
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tryvoha_core::{Actor, Alert, AlertBook, AlertEvent, AlertId, Command, Grant, RegionRegistry, Seq};
+use tryvoha_store::{Store, StoreError};
+
+pub use clock::{Clock, SystemClock};
+pub use credentials::{AdminCredential, NewTokenRequest, Principal, fingerprint};
+pub use error::{AuthError, EngineError, TokenError};
+
+/// Where a request came from and what it may do.
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub command: Command,
+    pub actor: Actor,
+    pub grant: Grant,
+    pub idempotency: Option<IdempotencyKey>,
+}
+
+/// An `Idempotency-Key` with its owner and a digest of the request it came with.
+#[derive(Clone, Debug)]
+pub struct IdempotencyKey {
+    pub owner: String,
+    pub key: String,
+    pub fingerprint: String,
+}
+
+/// What a successful command did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// The alert as it now stands.
+    pub alert: Alert,
+    /// True when this request (or the original request of a replayed idempotency key) created
+    /// the alert.
+    pub created: bool,
+    /// The event written, when one was.
+    pub event: Option<AlertEvent>,
+}
+
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    registry: Arc<RegionRegistry>,
+    book: RwLock<Arc<AlertBook>>,
+    jobs: mpsc::Sender<writer::Job>,
+    committed: broadcast::Sender<Arc<AlertEvent>>,
+    clock: Arc<dyn Clock>,
+    admin: Option<AdminCredential>,
+}
+
+/// How many committed events a slow `committed` subscriber may lag before it is told it lagged.
+const COMMITTED_BUFFER: usize = 4096;
+/// How many requests may wait for the writer before callers wait to enqueue.
+const JOB_QUEUE: usize = 8192;
+
+impl Engine {
+    /// Loads the active alerts from the store and starts the writer thread and the expiry task.
+    /// Must be called inside a Tokio runtime.
+    pub fn start(
+        store: Arc<dyn Store>,
+        registry: Arc<RegionRegistry>,
+        clock: Arc<dyn Clock>,
+        admin: Option<AdminCredential>,
+    ) -> Result<Engine, StoreError> {
+        let book = AlertBook::restore(registry.clone(), store.active_alerts()?, store.highest_alert_id()?);
+        let next_seq = store.last_seq()? + 1;
+        let (jobs, receiver) = mpsc::channel(JOB_QUEUE);
+        let (committed, _) = broadcast::channel(COMMITTED_BUFFER);
+        let inner = Arc::new(Inner {
+            store,
+            registry,
+            book: RwLock::new(Arc::new(book)),
+            jobs,
+            committed,
+            clock,
+            admin,
+        });
+        writer::spawn(Arc::downgrade(&inner), receiver, next_seq)?;
+        expiry::spawn(Arc::downgrade(&inner));
+        Ok(Engine { inner })
+    }
+
+    /// Applies a command: decided, durable, published, then answered.
+    pub async fn execute(&self, request: Request) -> Result<Outcome, EngineError> {
+        let (reply, answer) = oneshot::channel();
+        self.inner
+            .jobs
+            .send(writer::Job { request, reply })
+            .await
+            .map_err(|_| EngineError::ShuttingDown)?;
+        answer.await.map_err(|_| EngineError::ShuttingDown)?
+    }
+
+    /// The current state. Cheap: a shared snapshot that later commits do not change.
+    pub fn book(&self) -> Arc<AlertBook> {
+        self.inner.current_book()
+    }
+
+    pub fn registry(&self) -> &Arc<RegionRegistry> {
+        &self.inner.registry
+    }
+
+    pub fn now(&self) -> OffsetDateTime {
+        self.inner.clock.now()
+    }
+
+    /// Events as they are committed, in sequence order.
+    pub fn committed(&self) -> broadcast::Receiver<Arc<AlertEvent>> {
+        self.inner.committed.subscribe()
+    }
+
+    /// An alert, active or finished.
+    pub async fn alert(&self, id: AlertId) -> Result<Option<Alert>, EngineError> {
+        if let Some(alert) = self.book().get(id) {
+            return Ok(Some(alert.clone()));
+        }
+        self.blocking(move |store| store.alert(id)).await
+    }
+
+    pub async fn events_after(&self, after: Seq, limit: usize) -> Result<Vec<AlertEvent>, EngineError> {
+        self.blocking(move |store| store.events_after(after, limit)).await
+    }
+
+    pub async fn last_seq(&self) -> Result<Seq, EngineError> {
+        self.blocking(|store| store.last_seq()).await
+    }
+
+    /// Runs a store call off the async threads.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        call: impl FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, EngineError> {
+        let store = self.inner.store.clone();
+        tokio::task::spawn_blocking(move || call(store.as_ref()))
+            .await
+            .map_err(|_| EngineError::ShuttingDown)?
+            .map_err(EngineError::Unavailable)
+    }
+}
+
+impl Inner {
+    fn current_book(&self) -> Arc<AlertBook> {
+        // The lock only guards swapping an Arc; a panic cannot leave it half-written.
+        self.book.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
+
+    fn replace_book(&self, book: AlertBook) {
+        *self.book.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(book);
+    }
+}

@@ -1,1 +1,64 @@
-//! placeholder
+//! The HTTP API: JSON resources under `/api/v1`, errors as RFC 9457 problem documents, and the
+//! OpenAPI description at `/api/openapi.json`.
+//!
+//! Only this crate knows status codes and wire shapes of requests. Handlers extract and
+//! authorize, call the [`Engine`], and map the result; they hold no state of their own.
+//! The server is a function of a listener and a shutdown future ([`serve`]), so tests bind
+//! port 0.
+
+mod alerts;
+mod auth;
+mod body;
+mod events;
+mod health;
+mod openapi;
+mod problem;
+mod regions;
+mod tokens;
+
+use std::future::Future;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use tokio::net::TcpListener;
+use tryvoha_engine::Engine;
+
+pub use problem::ApiError;
+
+/// The largest request body accepted. Alert declarations are a few hundred bytes; 64 KiB leaves
+/// room for long texts in both languages and refuses anything that is not an API call.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Handles only: cloning is cheap and every handler gets the same engine.
+#[derive(Clone)]
+pub struct AppState {
+    pub engine: Engine,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(health::router())
+        .merge(openapi::router())
+        .nest(
+            "/api/v1",
+            Router::new()
+                .merge(regions::router())
+                .merge(alerts::router())
+                .merge(events::router())
+                .merge(tokens::router()),
+        )
+        .fallback(problem::not_found)
+        .method_not_allowed_fallback(problem::method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves the API on `listener` until `shutdown` resolves, then finishes the requests in flight.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+}

@@ -1,0 +1,44 @@
+//! The engine's errors, one enum per concern.
+
+use tryvoha_core::{AlertError, RegionId};
+use tryvoha_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Alert(#[from] AlertError),
+    #[error("this token may not act on region {region}")]
+    OutOfScope { region: RegionId },
+    #[error("the Idempotency-Key was already used with a different request")]
+    IdempotencyKeyReused,
+    #[error("the event log is unavailable")]
+    Unavailable(#[source] StoreError),
+    #[error("the server is shutting down")]
+    ShuttingDown,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("the token is not known")]
+    Invalid,
+    #[error("the token was revoked")]
+    Revoked,
+    #[error("the token store is unavailable")]
+    Unavailable(#[source] StoreError),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("the name must be 1 to 100 characters")]
+    BadName,
+    #[error("an operator token needs at least one region")]
+    RegionsRequired,
+    #[error("only operator tokens are scoped to regions")]
+    RegionsNotAllowed,
+    #[error("region {id} is not in the registry")]
+    UnknownRegion { id: RegionId },
+    #[error("token {id} does not exist")]
+    NotFound { id: u64 },
+    #[error("the token store is unavailable")]
+    Unavailable(#[source] StoreError),
+}

@@ -1,0 +1,154 @@
+//! `/alerts`: declare, update, cancel and read alerts.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use tryvoha_core::{
+    Alert, AlertChanges, AlertId, AlertKind, AlertLevel, AlertStatus, Command, Declaration, LocalizedText, RegionId,
+    Role, Threat,
+};
+use tryvoha_engine::{IdempotencyKey, Outcome, Request, fingerprint};
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::body::JsonBody;
+use crate::problem::ApiError;
+
+const WRITERS: &[Role] = &[Role::Admin, Role::Operator];
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/alerts", post(declare))
+        .route("/alerts/active", get(active))
+        .route("/alerts/{id}", get(one).patch(update))
+        .route("/alerts/{id}/cancel", post(cancel))
+}
+
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct DeclareBody {
+    region_id: RegionId,
+    kind: AlertKind,
+    #[serde(default)]
+    level: AlertLevel,
+    #[serde(default)]
+    status: AlertStatus,
+    #[serde(default)]
+    threats: Vec<Threat>,
+    message: Option<LocalizedText>,
+    instruction: Option<LocalizedText>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    expires_at: Option<OffsetDateTime>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateBody {
+    level: Option<AlertLevel>,
+    threats: Option<Vec<Threat>>,
+    message: Option<LocalizedText>,
+    instruction: Option<LocalizedText>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    expires_at: Option<OffsetDateTime>,
+}
+
+/// The longest `Idempotency-Key` accepted.
+const MAX_KEY_LEN: usize = 255;
+
+async fn declare(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<DeclareBody>,
+) -> Result<Response, ApiError> {
+    let principal = caller.require(WRITERS)?;
+    let idempotency = idempotency_key(&headers, &principal.owner, &body)?;
+    let declaration = Declaration {
+        region_id: body.region_id,
+        kind: body.kind,
+        level: body.level,
+        status: body.status,
+        threats: body.threats,
+        message: body.message,
+        instruction: body.instruction,
+        expires_at: body.expires_at,
+    };
+    let outcome = execute(&state, principal, Command::Declare(declaration), idempotency).await?;
+    let status = if outcome.created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(outcome.alert)).into_response())
+}
+
+async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<UpdateBody>,
+) -> Result<Json<Alert>, ApiError> {
+    let principal = caller.require(WRITERS)?;
+    let changes = AlertChanges {
+        level: body.level,
+        threats: body.threats,
+        message: body.message,
+        instruction: body.instruction,
+        expires_at: body.expires_at,
+    };
+    let command = Command::Update { id: alert_id(&id)?, changes };
+    Ok(Json(execute(&state, principal, command, None).await?.alert))
+}
+
+async fn cancel(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<Alert>, ApiError> {
+    let principal = caller.require(WRITERS)?;
+    let command = Command::Cancel { id: alert_id(&id)? };
+    Ok(Json(execute(&state, principal, command, None).await?.alert))
+}
+
+#[derive(Serialize)]
+struct AlertList {
+    alerts: Vec<Alert>,
+}
+
+async fn active(State(state): State<AppState>) -> Json<AlertList> {
+    Json(AlertList { alerts: state.engine.book().active().cloned().collect() })
+}
+
+async fn one(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Alert>, ApiError> {
+    let id = alert_id(&id)?;
+    let alert = state.engine.alert(id).await?;
+    alert.map(Json).ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "alert-not-found", format!("alert {id} does not exist")))
+}
+
+async fn execute(
+    state: &AppState,
+    principal: &tryvoha_engine::Principal,
+    command: Command,
+    idempotency: Option<IdempotencyKey>,
+) -> Result<Outcome, ApiError> {
+    let request = Request { command, actor: principal.actor.clone(), grant: principal.grant.clone(), idempotency };
+    Ok(state.engine.execute(request).await?)
+}
+
+fn alert_id(text: &str) -> Result<AlertId, ApiError> {
+    text.parse().map(AlertId).map_err(|_| {
+        ApiError::new(StatusCode::NOT_FOUND, "alert-not-found", format!("{text:?} is not an alert id")).with_field("id")
+    })
+}
+
+fn idempotency_key(headers: &HeaderMap, owner: &str, body: &DeclareBody) -> Result<Option<IdempotencyKey>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
+    let key = value
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|k| !k.is_empty() && k.len() <= MAX_KEY_LEN)
+        .ok_or_else(|| {
+            ApiError::new(StatusCode::BAD_REQUEST, "invalid-header", format!("Idempotency-Key must be 1 to {MAX_KEY_LEN} visible ASCII characters"))
+                .with_field("Idempotency-Key")
+        })?;
+    // The fingerprint is of the parsed request, so whitespace or key order do not matter.
+    let canonical = serde_json::to_vec(body).unwrap_or_default();
+    Ok(Some(IdempotencyKey { owner: owner.to_owned(), key: key.to_owned(), fingerprint: fingerprint(&canonical) }))
+}

@@ -1,0 +1,45 @@
+//! `GET /events`: the raw log, paged, for administrators.
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use tryvoha_core::{AlertEvent, Role, Seq};
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::body::Query;
+use crate::problem::ApiError;
+
+const DEFAULT_LIMIT: usize = 100;
+const MAX_LIMIT: usize = 1000;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/events", get(page))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PageQuery {
+    #[serde(default)]
+    after: Seq,
+    limit: Option<usize>,
+}
+
+#[derive(Serialize)]
+struct Page {
+    events: Vec<AlertEvent>,
+    /// Pass as `after` to get the next page; equal to `after` when this page is empty.
+    next_after: Seq,
+}
+
+async fn page(State(state): State<AppState>, caller: Caller, Query(query): Query<PageQuery>) -> Result<Json<Page>, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
+    if limit == 0 || limit > MAX_LIMIT {
+        return Err(ApiError::invalid_query("limit", format!("limit must be 1 to {MAX_LIMIT}")));
+    }
+    let events = state.engine.events_after(query.after, limit).await?;
+    let next_after = events.last().map_or(query.after, |e| e.seq);
+    Ok(Json(Page { events, next_after }))
+}

@@ -1,0 +1,151 @@
+//! RFC 9457 problem documents. Every error the API returns is an [`ApiError`] with a stable
+//! machine-readable `code` (listed in docs/errors.md), a human `detail`, and, when one field of
+//! the request is to blame, its name in `field`.
+
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use tryvoha_core::AlertError;
+use tryvoha_engine::{AuthError, EngineError, TokenError};
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub detail: String,
+    pub field: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ProblemDocument<'a> {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'a str,
+    status: u16,
+    detail: &'a str,
+    code: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> ApiError {
+        ApiError { status, code, detail: detail.into(), field: None }
+    }
+
+    pub fn with_field(mut self, field: impl Into<String>) -> ApiError {
+        self.field = Some(field.into());
+        self
+    }
+
+    pub fn invalid_field(field: impl Into<String>, detail: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-field", detail).with_field(field)
+    }
+
+    pub fn invalid_query(field: impl Into<String>, detail: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid-query", detail).with_field(field)
+    }
+
+    fn unavailable(error: &dyn std::error::Error) -> ApiError {
+        // The cause goes to the log with its chain; the client learns only that it failed.
+        let mut chain = error.to_string();
+        let mut source = error.source();
+        while let Some(cause) = source {
+            chain.push_str(": ");
+            chain.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        tracing::error!(error = %chain, "storage unavailable");
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the server cannot write or read its log right now; retry")
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let title = self.status.canonical_reason().unwrap_or("Error");
+        let document = ProblemDocument {
+            kind: format!("https://tryvoha.example/problems/{}", self.code),
+            title,
+            status: self.status.as_u16(),
+            detail: &self.detail,
+            code: self.code,
+            field: self.field.as_deref(),
+        };
+        let body = serde_json::to_vec(&document).unwrap_or_default();
+        let mut response = (self.status, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+impl From<EngineError> for ApiError {
+    fn from(error: EngineError) -> ApiError {
+        match error {
+            EngineError::Alert(alert) => alert.into(),
+            EngineError::OutOfScope { .. } => {
+                ApiError::new(StatusCode::FORBIDDEN, "out-of-scope", error.to_string()).with_field("region_id")
+            }
+            EngineError::IdempotencyKeyReused => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "idempotency-key-reused", error.to_string())
+                    .with_field("Idempotency-Key")
+            }
+            EngineError::Unavailable(ref source) => ApiError::unavailable(source),
+            EngineError::ShuttingDown => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "shutting-down", error.to_string())
+            }
+        }
+    }
+}
+
+impl From<AlertError> for ApiError {
+    fn from(error: AlertError) -> ApiError {
+        let detail = error.to_string();
+        match error {
+            AlertError::UnknownRegion { .. } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown-region", detail).with_field("region_id")
+            }
+            AlertError::NotFound { .. } => ApiError::new(StatusCode::NOT_FOUND, "alert-not-found", detail),
+            AlertError::AlreadyFinished { .. } => ApiError::new(StatusCode::CONFLICT, "alert-already-finished", detail),
+            AlertError::NotYetExpired { .. } => ApiError::new(StatusCode::CONFLICT, "alert-not-yet-expired", detail),
+            AlertError::ExpiryNotInFuture => ApiError::invalid_field("expires_at", detail),
+            AlertError::TextTooLong { field } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "text-too-long", detail).with_field(field)
+            }
+        }
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(error: AuthError) -> ApiError {
+        match error {
+            AuthError::Invalid => ApiError::new(StatusCode::UNAUTHORIZED, "token-invalid", error.to_string()),
+            AuthError::Revoked => ApiError::new(StatusCode::UNAUTHORIZED, "token-revoked", error.to_string()),
+            AuthError::Unavailable(ref source) => ApiError::unavailable(source),
+        }
+    }
+}
+
+impl From<TokenError> for ApiError {
+    fn from(error: TokenError) -> ApiError {
+        let detail = error.to_string();
+        match error {
+            TokenError::BadName => ApiError::invalid_field("name", detail),
+            TokenError::RegionsRequired | TokenError::RegionsNotAllowed => ApiError::invalid_field("regions", detail),
+            TokenError::UnknownRegion { .. } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown-region", detail).with_field("regions")
+            }
+            TokenError::NotFound { .. } => ApiError::new(StatusCode::NOT_FOUND, "token-not-found", detail),
+            TokenError::Unavailable(ref source) => ApiError::unavailable(source),
+        }
+    }
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not-found", "no such resource; see /api/openapi.json")
+}
+
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "this resource does not accept that method")
+}

@@ -1,0 +1,87 @@
+//! `/regions`: the registry with each region's live state.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use tryvoha_core::{Alert, AlertBook, Level, Region, RegionId, RegionState};
+
+use crate::AppState;
+use crate::body::Query;
+use crate::problem::ApiError;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/regions", get(list)).route("/regions/{id}", get(one))
+}
+
+#[derive(Serialize)]
+pub struct RegionView<'a> {
+    pub id: RegionId,
+    pub parent_id: Option<RegionId>,
+    pub level: Level,
+    pub katottg: Option<&'a str>,
+    pub name_uk: &'a str,
+    pub name_en: &'a str,
+    pub state: RegionState,
+}
+
+impl<'a> RegionView<'a> {
+    pub fn new(region: &'a Region, book: &AlertBook) -> RegionView<'a> {
+        RegionView {
+            id: region.id,
+            parent_id: region.parent_id,
+            level: region.level,
+            katottg: region.code.as_deref(),
+            name_uk: &region.name_uk,
+            name_en: &region.name_en,
+            state: book.region_state(region.id),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    level: Option<Level>,
+    parent_id: Option<RegionId>,
+}
+
+#[derive(Serialize)]
+struct RegionList<'a> {
+    regions: Vec<RegionView<'a>>,
+}
+
+async fn list(State(state): State<AppState>, Query(query): Query<ListQuery>) -> Json<serde_json::Value> {
+    let book = state.engine.book();
+    let regions = book
+        .registry()
+        .all()
+        .iter()
+        .filter(|r| query.level.is_none_or(|level| r.level == level))
+        .filter(|r| query.parent_id.is_none_or(|parent| r.parent_id == Some(parent)))
+        .map(|r| RegionView::new(r, &book))
+        .collect();
+    Json(serde_json::to_value(RegionList { regions }).unwrap_or_default())
+}
+
+#[derive(Serialize)]
+struct RegionDetail<'a> {
+    #[serde(flatten)]
+    region: RegionView<'a>,
+    /// Active alerts on the region, its ancestors or its descendants.
+    alerts: Vec<&'a Alert>,
+}
+
+/// By numeric id or by KATOTTG code (`UA…`).
+async fn one(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
+    let book = state.engine.book();
+    let registry = book.registry();
+    let region = match id.parse::<u32>() {
+        Ok(number) => registry.get(RegionId(number)),
+        Err(_) => registry.by_code(&id),
+    }
+    .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "region-not-found", format!("no region has id or code {id:?}")))?;
+    let detail = RegionDetail { region: RegionView::new(region, &book), alerts: book.alerts_bearing_on(region.id).collect() };
+    Ok(Json(serde_json::to_value(detail).unwrap_or_default()))
+}

@@ -1,0 +1,84 @@
+//! Command-line arguments and dispatch.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{FlagSettings, Settings};
+use crate::{client, server};
+
+#[derive(Parser)]
+#[command(name = "tryvoha", version, about = "A public warning system: air-raid alerts per region, durable and live.")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Top,
+}
+
+#[derive(Subcommand)]
+enum Top {
+    /// Run the server on the embedded store.
+    Serve(ServeArgs),
+    /// Configuration helpers.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Declare or cancel an alert.
+    #[command(subcommand)]
+    Alert(client::AlertCommand),
+    /// List the active alerts.
+    Alerts(client::Connection),
+    /// List regions with their state.
+    Regions(client::RegionsArgs),
+    /// Create, list or revoke API tokens (admin).
+    #[command(subcommand)]
+    Token(client::TokenCommand),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// TOML configuration file (see `tryvoha config example`).
+    #[arg(long, env = "TRYVOHA_CONFIG")]
+    config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "TRYVOHA_LISTEN")]
+    listen: Option<String>,
+    /// Data directory [default: ./tryvoha-data].
+    #[arg(long, env = "TRYVOHA_DATA")]
+    data: Option<PathBuf>,
+    /// File holding the admin token; TRYVOHA_ADMIN_TOKEN gives the token itself.
+    #[arg(long, env = "TRYVOHA_ADMIN_TOKEN_FILE")]
+    admin_token_file: Option<PathBuf>,
+    /// Region registry CSV to use instead of the bundled registry of Ukraine.
+    #[arg(long, env = "TRYVOHA_REGIONS")]
+    regions: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print the example configuration, every option with its default.
+    Example,
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Top::Serve(args) => {
+            let flags = FlagSettings {
+                config: args.config,
+                listen: args.listen,
+                data: args.data,
+                // Read from the environment only: a secret on the command line leaks into `ps`.
+                admin_token: std::env::var("TRYVOHA_ADMIN_TOKEN").ok().filter(|t| !t.is_empty()),
+                admin_token_file: args.admin_token_file,
+                regions: args.regions,
+            };
+            server::run_until_signal(Settings::load(flags)?).await
+        }
+        Top::Config(ConfigCommand::Example) => {
+            print!("{}", crate::config::EXAMPLE);
+            Ok(())
+        }
+        Top::Alert(command) => client::alert(command).await,
+        Top::Alerts(connection) => client::alerts(connection).await,
+        Top::Regions(args) => client::regions(args).await,
+        Top::Token(command) => client::token(command).await,
+    }
+}

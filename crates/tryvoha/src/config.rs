@@ -1,0 +1,135 @@
+//! Server settings. Precedence, lowest to highest: compiled-in defaults, the TOML file
+//! (`--config`), `TRYVOHA_*` environment variables, command-line flags. Clap folds the last two
+//! (a flag beats its variable); [`Settings::resolve`] lays them over the file and the defaults.
+//!
+//! Loading has no side effects: nothing is created until the server starts.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+pub const EXAMPLE: &str = include_str!("../../../config/example.toml");
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATA: &str = "./tryvoha-data";
+
+/// What the file may say; every field optional (phase one: lenient, as written).
+#[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FileSettings {
+    pub listen: Option<String>,
+    pub data: Option<PathBuf>,
+    pub admin_token_file: Option<PathBuf>,
+    pub regions: Option<PathBuf>,
+}
+
+/// What the flags and environment said (phase one as well).
+#[derive(Debug, Default, Clone)]
+pub struct FlagSettings {
+    pub config: Option<PathBuf>,
+    pub listen: Option<String>,
+    pub data: Option<PathBuf>,
+    pub admin_token: Option<String>,
+    pub admin_token_file: Option<PathBuf>,
+    pub regions: Option<PathBuf>,
+}
+
+/// Phase two: validated and complete.
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub data: PathBuf,
+    pub admin_token: Option<Secret>,
+    pub regions: Option<PathBuf>,
+}
+
+/// A secret that `Debug` never prints.
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl Settings {
+    pub fn load(flags: FlagSettings) -> anyhow::Result<Settings> {
+        let file = match &flags.config {
+            Some(path) => read_file(path)?,
+            None => FileSettings::default(),
+        };
+        Settings::resolve(flags, file)
+    }
+
+    pub fn resolve(flags: FlagSettings, file: FileSettings) -> anyhow::Result<Settings> {
+        let listen_text = flags.listen.or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.into());
+        let listen = listen_text
+            .parse()
+            .with_context(|| format!("listen address {listen_text:?} is not HOST:PORT (e.g. 127.0.0.1:8080)"))?;
+        let admin_token = match (flags.admin_token, flags.admin_token_file.or(file.admin_token_file)) {
+            (Some(token), _) => Some(token),
+            (None, Some(path)) => Some(
+                std::fs::read_to_string(&path)
+                    .with_context(|| format!("reading the admin token file {}", path.display()))?
+                    .trim()
+                    .to_owned(),
+            ),
+            (None, None) => None,
+        };
+        if admin_token.as_deref().is_some_and(|t| t.len() < 16) {
+            bail!("the admin token must be at least 16 characters");
+        }
+        Ok(Settings {
+            listen,
+            data: flags.data.or(file.data).unwrap_or_else(|| DEFAULT_DATA.into()),
+            admin_token: admin_token.map(Secret),
+            regions: flags.regions.or(file.regions),
+        })
+    }
+}
+
+fn read_file(path: &Path) -> anyhow::Result<FileSettings> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading the config file {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("parsing the config file {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_apply_when_nothing_is_said() {
+        let settings = Settings::resolve(FlagSettings::default(), FileSettings::default()).unwrap();
+        assert_eq!(settings.listen.to_string(), DEFAULT_LISTEN);
+        assert_eq!(settings.data, PathBuf::from(DEFAULT_DATA));
+        assert!(settings.admin_token.is_none());
+    }
+
+    #[test]
+    fn the_file_beats_defaults_and_flags_or_env_beat_the_file() {
+        let file = FileSettings { listen: Some("127.0.0.1:9000".into()), data: Some("/srv/file".into()), ..Default::default() };
+        let from_file = Settings::resolve(FlagSettings::default(), toml::from_str("listen = \"127.0.0.1:9000\"\ndata = \"/srv/file\"").unwrap()).unwrap();
+        assert_eq!((from_file.listen.port(), from_file.data.clone()), (9000, PathBuf::from("/srv/file")));
+        let flags = FlagSettings { listen: Some("127.0.0.1:9100".into()), ..Default::default() };
+        let settings = Settings::resolve(flags, file).unwrap();
+        assert_eq!(settings.listen.port(), 9100, "flag (or its env variable) wins over the file");
+        assert_eq!(settings.data, PathBuf::from("/srv/file"), "the file still gives what flags leave out");
+    }
+
+    #[test]
+    fn the_compiled_in_example_parses_and_unknown_keys_are_refused() {
+        let example: FileSettings = toml::from_str(EXAMPLE).unwrap();
+        assert_eq!(example, FileSettings::default(), "the example shows every option commented out");
+        assert!(toml::from_str::<FileSettings>("lisen = \"x\"").is_err());
+    }
+
+    #[test]
+    fn bad_values_get_clear_errors_and_secrets_stay_hidden() {
+        let flags = FlagSettings { listen: Some("nowhere".into()), ..Default::default() };
+        let error = Settings::resolve(flags, FileSettings::default()).err().unwrap();
+        assert!(error.to_string().contains("nowhere"));
+        let short = FlagSettings { admin_token: Some("short".into()), ..Default::default() };
+        assert!(Settings::resolve(short, FileSettings::default()).is_err());
+        assert_eq!(format!("{:?}", Secret("s3cret-value-1234".into())), "<redacted>");
+    }
+}
