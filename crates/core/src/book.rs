@@ -153,14 +153,22 @@ impl AlertBook {
             Command::Update { id, changes } => self.decide_update(*id, changes, actor, now),
             Command::Cancel { id } => {
                 let alert = self.active_alert(*id)?;
-                Ok(Decision::Record(finish(alert, FinishReason::Cancelled, actor, now)))
+                Ok(Decision::Record(finish(
+                    alert,
+                    FinishReason::Cancelled,
+                    actor,
+                    now,
+                )))
             }
             Command::Expire { id } => {
                 let alert = self.active_alert(*id)?;
                 match alert.expires_at {
-                    Some(expiry) if expiry <= now => {
-                        Ok(Decision::Record(finish(alert, FinishReason::Expired, actor, now)))
-                    }
+                    Some(expiry) if expiry <= now => Ok(Decision::Record(finish(
+                        alert,
+                        FinishReason::Expired,
+                        actor,
+                        now,
+                    ))),
                     _ => Err(AlertError::NotYetExpired { id: *id }),
                 }
             }
@@ -201,7 +209,8 @@ impl AlertBook {
     /// every alert that bears on the region's state.
     pub fn alerts_bearing_on(&self, id: RegionId) -> impl Iterator<Item = &Alert> {
         self.active.values().filter(move |alert| {
-            self.registry.is_within(id, alert.region_id) || self.registry.is_within(alert.region_id, id)
+            self.registry.is_within(id, alert.region_id)
+                || self.registry.is_within(alert.region_id, id)
         })
     }
 
@@ -221,9 +230,14 @@ impl AlertBook {
         now: OffsetDateTime,
     ) -> Result<Decision, AlertError> {
         if self.registry.get(declaration.region_id).is_none() {
-            return Err(AlertError::UnknownRegion { id: declaration.region_id });
+            return Err(AlertError::UnknownRegion {
+                id: declaration.region_id,
+            });
         }
-        check_texts(declaration.message.as_ref(), declaration.instruction.as_ref())?;
+        check_texts(
+            declaration.message.as_ref(),
+            declaration.instruction.as_ref(),
+        )?;
         check_expiry(declaration.expires_at, now)?;
         // A drill never merges with a real alert: the status is part of the key.
         let key = (declaration.region_id, declaration.kind, declaration.status);
@@ -250,7 +264,12 @@ impl AlertBook {
             declared_by: actor.clone(),
             seq: 0,
         };
-        Ok(Decision::Record(EventDraft { kind: EventType::Declared, at: now, actor: actor.clone(), alert }))
+        Ok(Decision::Record(EventDraft {
+            kind: EventType::Declared,
+            at: now,
+            actor: actor.clone(),
+            alert,
+        }))
     }
 
     fn decide_update(
@@ -287,7 +306,12 @@ impl AlertBook {
             return Ok(Decision::Unchanged(updated));
         }
         updated.updated_at = now;
-        Ok(Decision::Record(EventDraft { kind: EventType::Updated, at: now, actor: actor.clone(), alert: updated }))
+        Ok(Decision::Record(EventDraft {
+            kind: EventType::Updated,
+            at: now,
+            actor: actor.clone(),
+            alert: updated,
+        }))
     }
 
     /// Ids are issued in order and never reused, so an id below `next_id` that is not active
@@ -304,7 +328,8 @@ impl AlertBook {
         if alert.status == AlertStatus::Actual {
             self.count(alert.region_id, 1);
         }
-        self.by_key.insert((alert.region_id, alert.kind, alert.status), alert.id);
+        self.by_key
+            .insert((alert.region_id, alert.kind, alert.status), alert.id);
         self.active.insert(alert.id, alert);
     }
 
@@ -313,7 +338,8 @@ impl AlertBook {
             if alert.status == AlertStatus::Actual {
                 self.count(alert.region_id, -1);
             }
-            self.by_key.remove(&(alert.region_id, alert.kind, alert.status));
+            self.by_key
+                .remove(&(alert.region_id, alert.kind, alert.status));
         }
     }
 
@@ -339,10 +365,18 @@ fn finish(alert: &Alert, reason: FinishReason, actor: &Actor, now: OffsetDateTim
         FinishReason::Cancelled => EventType::Cancelled,
         FinishReason::Expired => EventType::Expired,
     };
-    EventDraft { kind, at: now, actor: actor.clone(), alert: finished }
+    EventDraft {
+        kind,
+        at: now,
+        actor: actor.clone(),
+        alert: finished,
+    }
 }
 
-fn check_texts(message: Option<&LocalizedText>, instruction: Option<&LocalizedText>) -> Result<(), AlertError> {
+fn check_texts(
+    message: Option<&LocalizedText>,
+    instruction: Option<&LocalizedText>,
+) -> Result<(), AlertError> {
     for (field, text) in [("message", message), ("instruction", instruction)] {
         if text.is_some_and(|t| t.longest_chars() > LocalizedText::MAX_CHARS) {
             return Err(AlertError::TextTooLong { field });

@@ -22,13 +22,21 @@ pub(crate) fn spawn(inner: Weak<Inner>) {
             let engine = Engine { inner };
             let due = engine.book().due_to_expire(engine.now());
             for id in due {
-                let request =
-                    Request { command: Command::Expire { id }, actor: Actor::system(), grant: Grant::admin(), idempotency: None };
+                let request = Request {
+                    command: Command::Expire { id },
+                    actor: Actor::system(),
+                    grant: Grant::admin(),
+                    idempotency: None,
+                };
                 match engine.execute(request).await {
                     Ok(_) => tracing::info!(alert = %id, "alert expired"),
                     // Cancelled meanwhile, or its expiry moved: nothing to do.
-                    Err(EngineError::Alert(AlertError::AlreadyFinished { .. } | AlertError::NotYetExpired { .. })) => {}
-                    Err(error) => tracing::warn!(alert = %id, %error, "could not expire alert; will retry"),
+                    Err(EngineError::Alert(
+                        AlertError::AlreadyFinished { .. } | AlertError::NotYetExpired { .. },
+                    )) => {}
+                    Err(error) => {
+                        tracing::warn!(alert = %id, %error, "could not expire alert; will retry")
+                    }
                 }
             }
         }

@@ -18,7 +18,9 @@ use std::sync::{Arc, RwLock};
 
 use time::OffsetDateTime;
 use tokio::sync::{broadcast, mpsc, oneshot};
-use tryvoha_core::{Actor, Alert, AlertBook, AlertEvent, AlertId, Command, Grant, RegionRegistry, Seq};
+use tryvoha_core::{
+    Actor, Alert, AlertBook, AlertEvent, AlertId, Command, Grant, RegionRegistry, Seq,
+};
 use tryvoha_store::{Store, StoreError};
 
 pub use clock::{Clock, SystemClock};
@@ -83,7 +85,11 @@ impl Engine {
         clock: Arc<dyn Clock>,
         admin: Option<AdminCredential>,
     ) -> Result<Engine, StoreError> {
-        let book = AlertBook::restore(registry.clone(), store.active_alerts()?, store.highest_alert_id()?);
+        let book = AlertBook::restore(
+            registry.clone(),
+            store.active_alerts()?,
+            store.highest_alert_id()?,
+        );
         let next_seq = store.last_seq()? + 1;
         let (jobs, receiver) = mpsc::channel(JOB_QUEUE);
         let (committed, _) = broadcast::channel(COMMITTED_BUFFER);
@@ -138,8 +144,13 @@ impl Engine {
         self.blocking(move |store| store.alert(id)).await
     }
 
-    pub async fn events_after(&self, after: Seq, limit: usize) -> Result<Vec<AlertEvent>, EngineError> {
-        self.blocking(move |store| store.events_after(after, limit)).await
+    pub async fn events_after(
+        &self,
+        after: Seq,
+        limit: usize,
+    ) -> Result<Vec<AlertEvent>, EngineError> {
+        self.blocking(move |store| store.events_after(after, limit))
+            .await
     }
 
     pub async fn last_seq(&self) -> Result<Seq, EngineError> {
@@ -162,10 +173,16 @@ impl Engine {
 impl Inner {
     fn current_book(&self) -> Arc<AlertBook> {
         // The lock only guards swapping an Arc; a panic cannot leave it half-written.
-        self.book.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+        self.book
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     fn replace_book(&self, book: AlertBook) {
-        *self.book.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(book);
+        *self
+            .book
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(book);
     }
 }

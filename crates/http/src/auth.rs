@@ -17,16 +17,28 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let header = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
-            ApiError::new(StatusCode::UNAUTHORIZED, "token-missing", "this request needs Authorization: Bearer <token>")
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "token-missing",
+                "this request needs Authorization: Bearer <token>",
+            )
         })?;
         let secret = header
             .to_str()
             .ok()
-            .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
+            .and_then(|value| {
+                value
+                    .strip_prefix("Bearer ")
+                    .or_else(|| value.strip_prefix("bearer "))
+            })
             .map(str::trim)
             .filter(|secret| !secret.is_empty())
             .ok_or_else(|| {
-                ApiError::new(StatusCode::UNAUTHORIZED, "token-invalid", "the Authorization header must be Bearer <token>")
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "token-invalid",
+                    "the Authorization header must be Bearer <token>",
+                )
             })?;
         Ok(Caller(state.engine.authenticate(secret).await?))
     }

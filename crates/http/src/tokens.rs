@@ -17,7 +17,9 @@ use crate::body::JsonBody;
 use crate::problem::ApiError;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/tokens", get(list).post(create)).route("/tokens/{id}", delete(revoke))
+    Router::new()
+        .route("/tokens", get(list).post(create))
+        .route("/tokens/{id}", delete(revoke))
 }
 
 /// A token without its secret.
@@ -63,11 +65,26 @@ struct Created {
     token: String,
 }
 
-async fn create(State(state): State<AppState>, caller: Caller, JsonBody(body): JsonBody<CreateBody>) -> Result<Response, ApiError> {
+async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody<CreateBody>,
+) -> Result<Response, ApiError> {
     caller.require(&[Role::Admin])?;
-    let request = NewTokenRequest { name: body.name, role: body.role, regions: body.regions };
+    let request = NewTokenRequest {
+        name: body.name,
+        role: body.role,
+        regions: body.regions,
+    };
     let (record, secret) = state.engine.create_token(request).await?;
-    Ok((StatusCode::CREATED, Json(Created { record: record.into(), token: secret })).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(Created {
+            record: record.into(),
+            token: secret,
+        }),
+    )
+        .into_response())
 }
 
 #[derive(Serialize)]
@@ -77,14 +94,28 @@ struct TokenList {
 
 async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<TokenList>, ApiError> {
     caller.require(&[Role::Admin])?;
-    let tokens = state.engine.tokens().await?.into_iter().map(TokenView::from).collect();
+    let tokens = state
+        .engine
+        .tokens()
+        .await?
+        .into_iter()
+        .map(TokenView::from)
+        .collect();
     Ok(Json(TokenList { tokens }))
 }
 
-async fn revoke(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<TokenView>, ApiError> {
+async fn revoke(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<TokenView>, ApiError> {
     caller.require(&[Role::Admin])?;
-    let id = id
-        .parse()
-        .map_err(|_| ApiError::new(StatusCode::NOT_FOUND, "token-not-found", format!("{id:?} is not a token id")))?;
+    let id = id.parse().map_err(|_| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "token-not-found",
+            format!("{id:?} is not a token id"),
+        )
+    })?;
     Ok(Json(state.engine.revoke_token(id).await?.into()))
 }

@@ -33,15 +33,21 @@ impl TokenStore for SqliteStore {
 
     fn tokens(&self) -> StoreResult<Vec<TokenRecord>> {
         let connection = self.reader();
-        let mut statement =
-            connection.prepare_cached(&format!("SELECT {COLUMNS} FROM tokens ORDER BY id")).map_err(unavailable)?;
+        let mut statement = connection
+            .prepare_cached(&format!("SELECT {COLUMNS} FROM tokens ORDER BY id"))
+            .map_err(unavailable)?;
         let rows = statement.query_map([], raw_token).map_err(unavailable)?;
-        rows.map(|row| row.map_err(unavailable).and_then(RawToken::into_record)).collect()
+        rows.map(|row| row.map_err(unavailable).and_then(RawToken::into_record))
+            .collect()
     }
 
     fn token_by_hash(&self, secret_hash: &str) -> StoreResult<Option<TokenRecord>> {
         self.reader()
-            .query_row(&format!("SELECT {COLUMNS} FROM tokens WHERE secret_hash = ?1"), [secret_hash], raw_token)
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM tokens WHERE secret_hash = ?1"),
+                [secret_hash],
+                raw_token,
+            )
             .optional()
             .map_err(unavailable)?
             .map(RawToken::into_record)
@@ -51,10 +57,17 @@ impl TokenStore for SqliteStore {
     fn revoke_token(&self, id: TokenId, at: OffsetDateTime) -> StoreResult<TokenRecord> {
         let connection = self.writer();
         connection
-            .execute("UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1", params![id, format(at)?])
+            .execute(
+                "UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1",
+                params![id, format(at)?],
+            )
             .map_err(unavailable)?;
         connection
-            .query_row(&format!("SELECT {COLUMNS} FROM tokens WHERE id = ?1"), [id], raw_token)
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM tokens WHERE id = ?1"),
+                [id],
+                raw_token,
+            )
             .optional()
             .map_err(unavailable)?
             .ok_or(StoreError::NotFound)?
@@ -87,8 +100,11 @@ fn raw_token(row: &Row<'_>) -> rusqlite::Result<RawToken> {
 
 impl RawToken {
     fn into_record(self) -> StoreResult<TokenRecord> {
-        let role = Role::parse(&self.role)
-            .ok_or_else(|| StoreError::Unavailable(format!("unknown role {:?} in the tokens table", self.role).into()))?;
+        let role = Role::parse(&self.role).ok_or_else(|| {
+            StoreError::Unavailable(
+                format!("unknown role {:?} in the tokens table", self.role).into(),
+            )
+        })?;
         Ok(TokenRecord {
             id: self.id,
             name: self.name,

@@ -39,4 +39,3 @@ pub struct IdempotencyRecord {
     /// Whether the original request created the alert (201) or found it (200).
     pub created: bool,
 }
-

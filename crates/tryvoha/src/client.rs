@@ -8,7 +8,12 @@ use serde_json::{Value, json};
 #[derive(Args, Clone)]
 pub struct Connection {
     /// Server base URL.
-    #[arg(long, env = "TRYVOHA_SERVER", default_value = "http://127.0.0.1:8080", global = true)]
+    #[arg(
+        long,
+        env = "TRYVOHA_SERVER",
+        default_value = "http://127.0.0.1:8080",
+        global = true
+    )]
     server: String,
     /// API token.
     #[arg(long, env = "TRYVOHA_TOKEN", hide_env_values = true, global = true)]
@@ -89,9 +94,23 @@ pub enum TokenCommand {
 
 pub async fn alert(command: AlertCommand) -> anyhow::Result<()> {
     match command {
-        AlertCommand::Declare { connection, region, kind, level, status, threats, message_uk, message_en, expires_at } => {
+        AlertCommand::Declare {
+            connection,
+            region,
+            kind,
+            level,
+            status,
+            threats,
+            message_uk,
+            message_en,
+            expires_at,
+        } => {
             let mut body = json!({ "region_id": region, "kind": kind, "threats": threats });
-            for (key, value) in [("level", level), ("status", status), ("expires_at", expires_at)] {
+            for (key, value) in [
+                ("level", level),
+                ("status", status),
+                ("expires_at", expires_at),
+            ] {
                 if let Some(value) = value {
                     body[key] = json!(value);
                 }
@@ -99,16 +118,27 @@ pub async fn alert(command: AlertCommand) -> anyhow::Result<()> {
             if message_uk.is_some() || message_en.is_some() {
                 body["message"] = json!({ "uk": message_uk, "en": message_en });
             }
-            let (status, alert) = call(&connection, Method::POST, "/api/v1/alerts", Some(body)).await?;
+            let (status, alert) =
+                call(&connection, Method::POST, "/api/v1/alerts", Some(body)).await?;
             if connection.json {
                 return print_json(&alert);
             }
-            let verb = if status == StatusCode::CREATED { "declared" } else { "already active" };
+            let verb = if status == StatusCode::CREATED {
+                "declared"
+            } else {
+                "already active"
+            };
             println!("{verb}: {}", alert_line(&alert));
             Ok(())
         }
         AlertCommand::Cancel { connection, id } => {
-            let (_, alert) = call(&connection, Method::POST, &format!("/api/v1/alerts/{id}/cancel"), Some(json!({}))).await?;
+            let (_, alert) = call(
+                &connection,
+                Method::POST,
+                &format!("/api/v1/alerts/{id}/cancel"),
+                Some(json!({})),
+            )
+            .await?;
             if connection.json {
                 return print_json(&alert);
             }
@@ -145,7 +175,11 @@ pub async fn regions(args: RegionsArgs) -> anyhow::Result<()> {
     for region in body["regions"].as_array().cloned().unwrap_or_default() {
         println!(
             "{:>6}  {:<8} {:<8} {} / {}",
-            region["id"], text(&region["level"]), text(&region["state"]), text(&region["name_uk"]), text(&region["name_en"])
+            region["id"],
+            text(&region["level"]),
+            text(&region["state"]),
+            text(&region["name_uk"]),
+            text(&region["name_en"])
         );
     }
     Ok(())
@@ -153,13 +187,24 @@ pub async fn regions(args: RegionsArgs) -> anyhow::Result<()> {
 
 pub async fn token(command: TokenCommand) -> anyhow::Result<()> {
     match command {
-        TokenCommand::Create { connection, name, role, regions } => {
+        TokenCommand::Create {
+            connection,
+            name,
+            role,
+            regions,
+        } => {
             let body = json!({ "name": name, "role": role, "regions": regions });
-            let (_, created) = call(&connection, Method::POST, "/api/v1/tokens", Some(body)).await?;
+            let (_, created) =
+                call(&connection, Method::POST, "/api/v1/tokens", Some(body)).await?;
             if connection.json {
                 return print_json(&created);
             }
-            println!("token {} ({}) created; its secret is shown only now:\n\n    {}\n", created["id"], text(&created["role"]), text(&created["token"]));
+            println!(
+                "token {} ({}) created; its secret is shown only now:\n\n    {}\n",
+                created["id"],
+                text(&created["role"]),
+                text(&created["token"])
+            );
             Ok(())
         }
         TokenCommand::List(connection) => {
@@ -168,13 +213,29 @@ pub async fn token(command: TokenCommand) -> anyhow::Result<()> {
                 return print_json(&body);
             }
             for token in body["tokens"].as_array().cloned().unwrap_or_default() {
-                let revoked = if token["revoked_at"].is_null() { "" } else { "  (revoked)" };
-                println!("{:>4}  {:<8} {}  regions {}{revoked}", token["id"], text(&token["role"]), text(&token["name"]), token["regions"]);
+                let revoked = if token["revoked_at"].is_null() {
+                    ""
+                } else {
+                    "  (revoked)"
+                };
+                println!(
+                    "{:>4}  {:<8} {}  regions {}{revoked}",
+                    token["id"],
+                    text(&token["role"]),
+                    text(&token["name"]),
+                    token["regions"]
+                );
             }
             Ok(())
         }
         TokenCommand::Revoke { connection, id } => {
-            let (_, token) = call(&connection, Method::DELETE, &format!("/api/v1/tokens/{id}"), None).await?;
+            let (_, token) = call(
+                &connection,
+                Method::DELETE,
+                &format!("/api/v1/tokens/{id}"),
+                None,
+            )
+            .await?;
             if connection.json {
                 return print_json(&token);
             }
@@ -185,7 +246,12 @@ pub async fn token(command: TokenCommand) -> anyhow::Result<()> {
 }
 
 /// Sends one request; a problem document from the server becomes an error with its detail.
-async fn call(connection: &Connection, method: Method, path: &str, body: Option<Value>) -> anyhow::Result<(StatusCode, Value)> {
+async fn call(
+    connection: &Connection,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> anyhow::Result<(StatusCode, Value)> {
     let url = format!("{}{path}", connection.server.trim_end_matches('/'));
     let mut request = reqwest::Client::new().request(method, &url);
     if let Some(token) = &connection.token {
@@ -194,22 +260,39 @@ async fn call(connection: &Connection, method: Method, path: &str, body: Option<
     if let Some(body) = body {
         request = request.json(&body);
     }
-    let response = request.send().await.with_context(|| format!("cannot reach the server at {}", connection.server))?;
+    let response = request
+        .send()
+        .await
+        .with_context(|| format!("cannot reach the server at {}", connection.server))?;
     let status = response.status();
-    let value: Value = response.json().await.with_context(|| format!("the server's answer to {path} is not JSON"))?;
+    let value: Value = response
+        .json()
+        .await
+        .with_context(|| format!("the server's answer to {path} is not JSON"))?;
     if !status.is_success() {
         let code = text(&value["code"]);
-        let field = value["field"].as_str().map(|f| format!(" (field {f})")).unwrap_or_default();
+        let field = value["field"]
+            .as_str()
+            .map(|f| format!(" (field {f})"))
+            .unwrap_or_default();
         bail!("{status}: {}{field} [{code}]", text(&value["detail"]));
     }
     Ok((status, value))
 }
 
 fn alert_line(alert: &Value) -> String {
-    let finished = alert["finished_at"].as_str().map(|at| format!(" finished {at}")).unwrap_or_default();
+    let finished = alert["finished_at"]
+        .as_str()
+        .map(|at| format!(" finished {at}"))
+        .unwrap_or_default();
     format!(
         "#{} region {} {} {} {} since {}{finished}",
-        alert["id"], alert["region_id"], text(&alert["kind"]), text(&alert["level"]), text(&alert["status"]), text(&alert["started_at"])
+        alert["id"],
+        alert["region_id"],
+        text(&alert["kind"]),
+        text(&alert["level"]),
+        text(&alert["status"]),
+        text(&alert["started_at"])
     )
 }
 

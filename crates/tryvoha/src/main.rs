@@ -1,14 +1,10 @@
 //! The `tryvoha` binary: `serve` runs the server; the other subcommands are a thin client of
 //! its HTTP API.
 
-mod cli;
-mod client;
-mod config;
-mod server;
-
 use std::process::ExitCode;
 
 use clap::Parser;
+use tryvoha::cli;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();

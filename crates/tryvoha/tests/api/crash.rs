@@ -1,0 +1,196 @@
+//! SIGKILL the real binary while declarations are in flight; after a restart every declaration
+//! it acknowledged (201) is in the log and active, and the log has no gap.
+
+use std::collections::BTreeMap;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::support::ADMIN;
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+async fn start(data: &std::path::Path) -> Server {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(env!("CARGO_BIN_EXE_tryvoha"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"])
+        .arg(data)
+        .env("TRYVOHA_ADMIN_TOKEN", ADMIN)
+        .env("TRYVOHA_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the binary starts");
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    for _ in 0..400 {
+        if client
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return Server { child, base };
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the server did not start");
+}
+
+async fn all_events(client: &reqwest::Client, base: &str) -> Vec<Value> {
+    let mut events = Vec::new();
+    loop {
+        let after = events
+            .last()
+            .map_or(0, |e: &Value| e["seq"].as_u64().unwrap());
+        let page: Value = client
+            .get(format!("{base}/api/v1/events?after={after}&limit=1000"))
+            .bearer_auth(ADMIN)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let batch = page["events"].as_array().cloned().unwrap_or_default();
+        if batch.is_empty() {
+            return events;
+        }
+        events.extend(batch);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_acknowledged_declaration_survives_sigkill() {
+    let data = tempfile::tempdir().unwrap();
+    let mut server = start(data.path()).await;
+    let client = reqwest::Client::new();
+    let regions: Value = client
+        .get(format!("{}/api/v1/regions?level=hromada", server.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let regions: Arc<Vec<u64>> = Arc::new(
+        regions["regions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_u64().unwrap())
+            .collect(),
+    );
+
+    // Eight writers declare distinct (region, kind) alerts as fast as the server answers.
+    let next = Arc::new(AtomicUsize::new(0));
+    let acknowledged = Arc::new(std::sync::Mutex::new(BTreeMap::<u64, u64>::new())); // alert id -> seq
+    let mut writers = Vec::new();
+    for _ in 0..8 {
+        let (client, base, regions, next, acknowledged) = (
+            client.clone(),
+            server.base.clone(),
+            regions.clone(),
+            next.clone(),
+            acknowledged.clone(),
+        );
+        writers.push(tokio::spawn(async move {
+            loop {
+                let n = next.fetch_add(1, Ordering::SeqCst);
+                let kind = [
+                    "air_raid",
+                    "artillery_shelling",
+                    "urban_fights",
+                    "chemical",
+                    "nuclear",
+                ][n / regions.len() % 5];
+                let body = json!({ "region_id": regions[n % regions.len()], "kind": kind });
+                let Ok(response) = client
+                    .post(format!("{base}/api/v1/alerts"))
+                    .bearer_auth(ADMIN)
+                    .json(&body)
+                    .send()
+                    .await
+                else {
+                    return; // the server is gone
+                };
+                if response.status() != StatusCode::CREATED {
+                    return;
+                }
+                let Ok(alert) = response.json::<Value>().await else {
+                    return;
+                };
+                acknowledged.lock().unwrap().insert(
+                    alert["id"].as_u64().unwrap(),
+                    alert["seq"].as_u64().unwrap(),
+                );
+            }
+        }));
+    }
+    while acknowledged.lock().unwrap().len() < 150 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    server.child.kill().expect("SIGKILL");
+    server.child.wait().unwrap();
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    let acknowledged = acknowledged.lock().unwrap().clone();
+
+    let mut restarted = start(data.path()).await;
+    let events = all_events(&client, &restarted.base).await;
+    let seqs: Vec<u64> = events.iter().map(|e| e["seq"].as_u64().unwrap()).collect();
+    assert_eq!(
+        seqs,
+        (1..=seqs.len() as u64).collect::<Vec<_>>(),
+        "the log has no gap"
+    );
+    let logged: BTreeMap<u64, u64> = events
+        .iter()
+        .map(|e| {
+            (
+                e["alert"]["id"].as_u64().unwrap(),
+                e["seq"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    for (id, seq) in &acknowledged {
+        assert_eq!(
+            logged.get(id),
+            Some(seq),
+            "acknowledged alert {id} (seq {seq}) is in the log"
+        );
+    }
+    let active: Value = client
+        .get(format!("{}/api/v1/alerts/active", restarted.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let active: Vec<u64> = active["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        active,
+        logged.keys().copied().collect::<Vec<_>>(),
+        "every logged declaration is active again"
+    );
+    restarted.child.kill().unwrap();
+    restarted.child.wait().unwrap();
+}

@@ -1,0 +1,188 @@
+//! `TestApp`: the server on a free port with a temporary data directory, and a small client.
+
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use tokio::sync::oneshot;
+use tryvoha::config::{FlagSettings, Settings};
+
+pub const ADMIN: &str = "test-admin-secret-0123456789";
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub data: tempfile::TempDir,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+/// What the server answered: status, content type and the JSON body (Null when not JSON).
+pub struct Answer {
+    pub status: StatusCode,
+    pub content_type: String,
+    pub body: Value,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        TestApp::spawn_in(tempfile::tempdir().expect("temp dir")).await
+    }
+
+    /// Starts a server on an existing data directory (to test restarts).
+    pub async fn spawn_in(data: tempfile::TempDir) -> TestApp {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("address"));
+        let flags = FlagSettings {
+            data: Some(data.path().to_owned()),
+            admin_token: Some(ADMIN.into()),
+            ..Default::default()
+        };
+        let settings = Settings::load(flags).expect("settings");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(tryvoha::server::run(listener, settings, async move {
+            let _ = stopped.await;
+        }));
+        let app = TestApp {
+            base,
+            client: reqwest::Client::new(),
+            data,
+            stop: Some(stop),
+            server: Some(server),
+        };
+        app.wait_until_healthy().await;
+        app
+    }
+
+    async fn wait_until_healthy(&self) {
+        for _ in 0..200 {
+            if let Ok(response) = self
+                .client
+                .get(format!("{}/healthz", self.base))
+                .send()
+                .await
+                && response.status().is_success()
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("the server did not become healthy");
+    }
+
+    /// Stops the server gracefully and returns its data directory.
+    pub async fn stop(mut self) -> tempfile::TempDir {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("server task").expect("server result");
+        }
+        // The engine's writer thread ends when its last handle drops; give it its moment.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let data = tempfile::tempdir().expect("temp dir");
+        std::mem::replace(&mut self.data, data)
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Answer {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        answer(request.send().await.expect("request")).await
+    }
+
+    pub async fn raw_post(
+        &self,
+        path: &str,
+        token: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Answer {
+        let request = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .header("content-type", content_type)
+            .body(body);
+        answer(request.send().await.expect("request")).await
+    }
+
+    pub async fn get(&self, path: &str) -> Answer {
+        self.call(Method::GET, path, None, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Answer {
+        self.call(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    /// Creates an operator token scoped to `regions` and returns its secret.
+    pub async fn operator(&self, regions: &[u32]) -> String {
+        let created = self
+            .post(
+                "/api/v1/tokens",
+                ADMIN,
+                serde_json::json!({ "name": "operator", "role": "operator", "regions": regions }),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+        created.body["token"].as_str().expect("secret").to_owned()
+    }
+
+    /// Every event in the log, following the pages.
+    pub async fn events(&self) -> Vec<Value> {
+        let mut all = Vec::new();
+        let mut after = 0;
+        loop {
+            let page = self
+                .call(
+                    Method::GET,
+                    &format!("/api/v1/events?after={after}&limit=1000"),
+                    Some(ADMIN),
+                    None,
+                )
+                .await;
+            assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+            let events = page.body["events"].as_array().cloned().unwrap_or_default();
+            if events.is_empty() {
+                return all;
+            }
+            after = page.body["next_after"].as_u64().expect("next_after");
+            all.extend(events);
+        }
+    }
+
+    pub async fn last_seq(&self) -> u64 {
+        self.events()
+            .await
+            .last()
+            .map_or(0, |e| e["seq"].as_u64().expect("seq"))
+    }
+}
+
+async fn answer(response: reqwest::Response) -> Answer {
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let bytes = response.bytes().await.expect("body");
+    Answer {
+        status,
+        content_type,
+        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    }
+}
