@@ -2,6 +2,9 @@
 //! expire never reach an invalid state, and the incrementally kept region states always equal a
 //! brute-force recomputation from the list of active alerts.
 
+// Test code: an unwrap that fails is a failing test, which is what it should be.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::HashSet;
 use std::sync::Arc;
 

@@ -9,16 +9,14 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tryvoha_core::{
     Alert, AlertChanges, AlertId, AlertKind, AlertLevel, AlertStatus, Command, Declaration,
-    LocalizedText, RegionId, Role, Threat,
+    LocalizedText, RegionId, Threat,
 };
 use tryvoha_engine::{IdempotencyKey, Outcome, Request, fingerprint};
 
 use crate::AppState;
-use crate::auth::Caller;
+use crate::auth::{Authorized, Writers};
 use crate::body::JsonBody;
 use crate::problem::ApiError;
-
-const WRITERS: &[Role] = &[Role::Admin, Role::Operator];
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -61,11 +59,10 @@ const MAX_KEY_LEN: usize = 255;
 
 async fn declare(
     State(state): State<AppState>,
-    caller: Caller,
+    Authorized(principal, _): Authorized<Writers>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<DeclareBody>,
 ) -> Result<Response, ApiError> {
-    let principal = caller.require(WRITERS)?;
     let idempotency = idempotency_key(&headers, &principal.owner, &body)?;
     let declaration = Declaration {
         region_id: body.region_id,
@@ -79,11 +76,19 @@ async fn declare(
     };
     let outcome = execute(
         &state,
-        principal,
+        &principal,
         Command::Declare(declaration),
         idempotency,
     )
-    .await?;
+    .await
+    // Only a declaration names the region in its body, so only here does the error point at it.
+    .map_err(|error| {
+        if error.code == "out-of-scope" {
+            error.with_field("region_id")
+        } else {
+            error
+        }
+    })?;
     let status = if outcome.created {
         StatusCode::CREATED
     } else {
@@ -94,11 +99,10 @@ async fn declare(
 
 async fn update(
     State(state): State<AppState>,
-    caller: Caller,
+    Authorized(principal, _): Authorized<Writers>,
     Path(id): Path<String>,
     JsonBody(body): JsonBody<UpdateBody>,
 ) -> Result<Json<Alert>, ApiError> {
-    let principal = caller.require(WRITERS)?;
     let changes = AlertChanges {
         level: body.level,
         threats: body.threats,
@@ -110,17 +114,20 @@ async fn update(
         id: alert_id(&id)?,
         changes,
     };
-    Ok(Json(execute(&state, principal, command, None).await?.alert))
+    Ok(Json(
+        execute(&state, &principal, command, None).await?.alert,
+    ))
 }
 
 async fn cancel(
     State(state): State<AppState>,
-    caller: Caller,
+    Authorized(principal, _): Authorized<Writers>,
     Path(id): Path<String>,
 ) -> Result<Json<Alert>, ApiError> {
-    let principal = caller.require(WRITERS)?;
     let command = Command::Cancel { id: alert_id(&id)? };
-    Ok(Json(execute(&state, principal, command, None).await?.alert))
+    Ok(Json(
+        execute(&state, &principal, command, None).await?.alert,
+    ))
 }
 
 #[derive(Serialize)]

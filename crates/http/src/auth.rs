@@ -1,4 +1,7 @@
-//! `Authorization: Bearer <token>` and role checks.
+//! `Authorization: Bearer <token>` and role checks. Both run as extractors before the body is
+//! read, so a caller without the right role learns that first, whatever the body holds.
+
+use std::marker::PhantomData;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -9,10 +12,29 @@ use tryvoha_engine::Principal;
 use crate::AppState;
 use crate::problem::ApiError;
 
-/// A caller whose token is valid and not revoked.
-pub struct Caller(pub Principal);
+/// The roles an endpoint admits.
+pub trait Roles: Send + Sync {
+    const ALLOWED: &'static [Role];
+}
 
-impl FromRequestParts<AppState> for Caller {
+/// Tokens, events: administrators only.
+pub struct Admins;
+
+impl Roles for Admins {
+    const ALLOWED: &'static [Role] = &[Role::Admin];
+}
+
+/// Declaring, updating and cancelling alerts.
+pub struct Writers;
+
+impl Roles for Writers {
+    const ALLOWED: &'static [Role] = &[Role::Admin, Role::Operator];
+}
+
+/// A caller whose token is valid, not revoked, and has one of `R`'s roles.
+pub struct Authorized<R: Roles>(pub Principal, pub PhantomData<R>);
+
+impl<R: Roles> FromRequestParts<AppState> for Authorized<R> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
@@ -26,13 +48,7 @@ impl FromRequestParts<AppState> for Caller {
         let secret = header
             .to_str()
             .ok()
-            .and_then(|value| {
-                value
-                    .strip_prefix("Bearer ")
-                    .or_else(|| value.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .filter(|secret| !secret.is_empty())
+            .and_then(bearer_secret)
             .ok_or_else(|| {
                 ApiError::new(
                     StatusCode::UNAUTHORIZED,
@@ -40,22 +56,36 @@ impl FromRequestParts<AppState> for Caller {
                     "the Authorization header must be Bearer <token>",
                 )
             })?;
-        Ok(Caller(state.engine.authenticate(secret).await?))
-    }
-}
-
-impl Caller {
-    /// Refuses callers whose role is not among `roles`.
-    pub fn require(&self, roles: &[Role]) -> Result<&Principal, ApiError> {
-        if roles.contains(&self.0.grant.role) {
-            Ok(&self.0)
-        } else {
-            let wanted: Vec<_> = roles.iter().map(|r| r.as_str()).collect();
-            Err(ApiError::new(
+        let principal = state.engine.authenticate(secret).await?;
+        if !R::ALLOWED.contains(&principal.grant.role) {
+            let wanted: Vec<_> = R::ALLOWED.iter().map(|r| r.as_str()).collect();
+            return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "forbidden-role",
                 format!("this needs a token with role {}", wanted.join(" or ")),
-            ))
+            ));
         }
+        Ok(Authorized(principal, PhantomData))
+    }
+}
+
+/// The token of a `Bearer` credential; the scheme name is case-insensitive (RFC 9110 §11.1).
+fn bearer_secret(value: &str) -> Option<&str> {
+    let (scheme, secret) = value.split_once(' ')?;
+    let secret = secret.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !secret.is_empty()).then_some(secret)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer_secret;
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive_and_needs_a_token() {
+        assert_eq!(bearer_secret("Bearer abc"), Some("abc"));
+        assert_eq!(bearer_secret("BEARER  abc "), Some("abc"));
+        assert_eq!(bearer_secret("Basic abc"), None);
+        assert_eq!(bearer_secret("Bearer "), None);
+        assert_eq!(bearer_secret("Bearer"), None);
     }
 }

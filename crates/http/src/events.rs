@@ -4,10 +4,10 @@ use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use tryvoha_core::{AlertEvent, Role, Seq};
+use tryvoha_core::{AlertEvent, Seq};
 
 use crate::AppState;
-use crate::auth::Caller;
+use crate::auth::{Admins, Authorized};
 use crate::body::Query;
 use crate::problem::ApiError;
 
@@ -35,10 +35,9 @@ struct Page {
 
 async fn page(
     State(state): State<AppState>,
-    caller: Caller,
+    _: Authorized<Admins>,
     Query(query): Query<PageQuery>,
 ) -> Result<Json<Page>, ApiError> {
-    caller.require(&[Role::Admin])?;
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
     if limit == 0 || limit > MAX_LIMIT {
         return Err(ApiError::invalid_query(

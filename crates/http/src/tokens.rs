@@ -12,7 +12,7 @@ use tryvoha_engine::NewTokenRequest;
 use tryvoha_store::TokenRecord;
 
 use crate::AppState;
-use crate::auth::Caller;
+use crate::auth::{Admins, Authorized};
 use crate::body::JsonBody;
 use crate::problem::ApiError;
 
@@ -67,10 +67,9 @@ struct Created {
 
 async fn create(
     State(state): State<AppState>,
-    caller: Caller,
+    _: Authorized<Admins>,
     JsonBody(body): JsonBody<CreateBody>,
 ) -> Result<Response, ApiError> {
-    caller.require(&[Role::Admin])?;
     let request = NewTokenRequest {
         name: body.name,
         role: body.role,
@@ -92,8 +91,10 @@ struct TokenList {
     tokens: Vec<TokenView>,
 }
 
-async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<TokenList>, ApiError> {
-    caller.require(&[Role::Admin])?;
+async fn list(
+    State(state): State<AppState>,
+    _: Authorized<Admins>,
+) -> Result<Json<TokenList>, ApiError> {
     let tokens = state
         .engine
         .tokens()
@@ -106,10 +107,9 @@ async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Toke
 
 async fn revoke(
     State(state): State<AppState>,
-    caller: Caller,
+    _: Authorized<Admins>,
     Path(id): Path<String>,
 ) -> Result<Json<TokenView>, ApiError> {
-    caller.require(&[Role::Admin])?;
     let id = id.parse().map_err(|_| {
         ApiError::new(
             StatusCode::NOT_FOUND,

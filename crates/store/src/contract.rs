@@ -3,6 +3,9 @@
 //!
 //! The checks panic with a sentence saying what broke; they need a fresh, empty store each.
 
+// This module is test support: a failed unwrap is a failed check, which is what it should be.
+#![allow(clippy::unwrap_used)]
+
 use time::OffsetDateTime;
 use time::macros::datetime;
 use tryvoha_core::*;

@@ -17,6 +17,14 @@ struct Server {
     base: String,
 }
 
+/// A test that fails midway still leaves no server behind.
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 async fn start(data: &std::path::Path) -> Server {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -32,16 +40,19 @@ async fn start(data: &std::path::Path) -> Server {
         .stderr(Stdio::null())
         .spawn()
         .expect("the binary starts");
-    let base = format!("http://127.0.0.1:{port}");
+    let server = Server {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+    };
     let client = reqwest::Client::new();
     for _ in 0..400 {
         if client
-            .get(format!("{base}/healthz"))
+            .get(format!("{}/healthz", server.base))
             .send()
             .await
             .is_ok_and(|r| r.status().is_success())
         {
-            return Server { child, base };
+            return server;
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
@@ -148,7 +159,7 @@ async fn every_acknowledged_declaration_survives_sigkill() {
     }
     let acknowledged = acknowledged.lock().unwrap().clone();
 
-    let mut restarted = start(data.path()).await;
+    let restarted = start(data.path()).await;
     let events = all_events(&client, &restarted.base).await;
     let seqs: Vec<u64> = events.iter().map(|e| e["seq"].as_u64().unwrap()).collect();
     assert_eq!(
@@ -191,6 +202,5 @@ async fn every_acknowledged_declaration_survives_sigkill() {
         logged.keys().copied().collect::<Vec<_>>(),
         "every logged declaration is active again"
     );
-    restarted.child.kill().unwrap();
-    restarted.child.wait().unwrap();
+    drop(restarted);
 }

@@ -1,6 +1,9 @@
 //! Black-box tests of the real server: each test starts it on 127.0.0.1:0 with a fresh data
 //! directory and talks HTTP to it.
 
+// Test code: an unwrap that fails is a failing test, which is what it should be.
+#![allow(clippy::unwrap_used)]
+
 mod alerts;
 mod bad_input;
 mod crash;

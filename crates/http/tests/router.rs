@@ -1,0 +1,117 @@
+//! Handler-level tests: the router answers requests directly (`oneshot`), without a socket.
+
+// Test code: an unwrap that fails is a failing test, which is what it should be.
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use tower::ServiceExt;
+use tryvoha_core::RegionRegistry;
+use tryvoha_engine::{AdminCredential, Engine, SystemClock};
+use tryvoha_http::{AppState, router};
+use tryvoha_sqlite::SqliteStore;
+
+const REGIONS: &str = "id,parent_id,level,katottg,name_uk,name_en\n1,,oblast,UA1,Область,Oblast\n2,1,raion,,Район,Raion\n";
+const ADMIN: &str = "router-test-admin-secret";
+
+fn app(dir: &tempfile::TempDir) -> axum::Router {
+    let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
+    let registry = Arc::new(RegionRegistry::from_csv(REGIONS).unwrap());
+    let engine = Engine::start(
+        Arc::new(store),
+        registry,
+        Arc::new(SystemClock),
+        Some(AdminCredential::new(ADMIN)),
+    )
+    .unwrap();
+    router(AppState { engine })
+}
+
+async fn send(
+    app: &axum::Router,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> (StatusCode, serde_json::Value) {
+    let request = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("authorization", format!("Bearer {ADMIN}"))
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_owned()))
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn every_operation_in_the_openapi_document_is_routed() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(&dir);
+    let (status, document) = send(&app, "GET", "/api/openapi.json", "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(document["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = document["paths"].as_object().unwrap();
+    let mut operations = 0;
+    for (path, item) in paths {
+        for method in item
+            .as_object()
+            .unwrap()
+            .keys()
+            .filter(|m| ["get", "post", "patch", "delete", "put"].contains(&m.as_str()))
+        {
+            let concrete = path.replace("{id}", "1");
+            let (status, body) = send(&app, &method.to_uppercase(), &concrete, "{}").await;
+            let code = body["code"].as_str().unwrap_or_default();
+            assert!(
+                code != "not-found" && code != "method-not-allowed",
+                "{method} {path} is documented but not routed ({status})"
+            );
+            operations += 1;
+        }
+    }
+    assert!(
+        operations >= 13,
+        "the document describes every operation ({operations})"
+    );
+}
+
+#[tokio::test]
+async fn the_router_answers_with_problem_documents_for_unknown_routes() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(&dir);
+    let (status, body) = send(&app, "GET", "/api/v1/unknown", "").await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not-found"))
+    );
+    let (status, body) = send(&app, "PUT", "/api/v1/alerts/active", "").await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::METHOD_NOT_ALLOWED, Some("method-not-allowed"))
+    );
+}
+
+#[tokio::test]
+async fn a_role_error_comes_before_a_body_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(&dir);
+    let request = Request::builder()
+        .method("POST")
+        .uri("/api/v1/alerts")
+        .header("authorization", "Bearer not-a-token")
+        .header("content-type", "application/json")
+        .body(Body::from("{broken"))
+        .unwrap();
+    let response = app.oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+}
