@@ -1,0 +1,185 @@
+//! The single writer against a real SQLite store, with a switch that makes commits fail.
+
+// Test code: an unwrap that fails is a failing test, which is what it should be.
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use tryvoha_core::*;
+use tryvoha_engine::{Engine, EngineError, IdempotencyKey, Request, SystemClock};
+use tryvoha_sqlite::SqliteStore;
+use tryvoha_store::*;
+
+/// Delegates to SQLite; while `failing` is set, every append fails as a full disk would.
+struct FaultyDisk {
+    inner: SqliteStore,
+    failing: AtomicBool,
+}
+
+impl EventLog for FaultyDisk {
+    fn append(&self, commit: &Commit) -> StoreResult<()> {
+        if self.failing.load(Ordering::SeqCst) {
+            return Err(StoreError::Unavailable("disk full".into()));
+        }
+        self.inner.append(commit)
+    }
+    fn events_after(&self, after: Seq, limit: usize) -> StoreResult<Vec<AlertEvent>> {
+        self.inner.events_after(after, limit)
+    }
+    fn last_seq(&self) -> StoreResult<Seq> {
+        self.inner.last_seq()
+    }
+    fn alert(&self, id: AlertId) -> StoreResult<Option<Alert>> {
+        self.inner.alert(id)
+    }
+    fn active_alerts(&self) -> StoreResult<Vec<Alert>> {
+        self.inner.active_alerts()
+    }
+    fn highest_alert_id(&self) -> StoreResult<Option<AlertId>> {
+        self.inner.highest_alert_id()
+    }
+    fn idempotency_record(&self, owner: &str, key: &str) -> StoreResult<Option<IdempotencyRecord>> {
+        self.inner.idempotency_record(owner, key)
+    }
+}
+
+impl TokenStore for FaultyDisk {
+    fn create_token(&self, token: &NewToken) -> StoreResult<TokenRecord> {
+        self.inner.create_token(token)
+    }
+    fn tokens(&self) -> StoreResult<Vec<TokenRecord>> {
+        self.inner.tokens()
+    }
+    fn token_by_hash(&self, hash: &str) -> StoreResult<Option<TokenRecord>> {
+        self.inner.token_by_hash(hash)
+    }
+    fn revoke_token(&self, id: TokenId, at: time::OffsetDateTime) -> StoreResult<TokenRecord> {
+        self.inner.revoke_token(id, at)
+    }
+}
+
+fn registry() -> Arc<RegionRegistry> {
+    let mut csv = String::from("id,parent_id,level,katottg,name_uk,name_en\n1,,oblast,,O,O\n");
+    for raion in 2..400 {
+        csv += &format!("{raion},1,raion,,R,R\n");
+    }
+    Arc::new(RegionRegistry::from_csv(&csv).unwrap())
+}
+
+fn start(dir: &tempfile::TempDir) -> (Engine, Arc<FaultyDisk>) {
+    let store = Arc::new(FaultyDisk {
+        inner: SqliteStore::open(&dir.path().join("t.db")).unwrap(),
+        failing: AtomicBool::new(false),
+    });
+    let engine = Engine::start(store.clone(), registry(), Arc::new(SystemClock), None).unwrap();
+    (engine, store)
+}
+
+fn declare(region: u32) -> Request {
+    Request {
+        command: Command::Declare(Declaration {
+            region_id: RegionId(region),
+            kind: AlertKind::AirRaid,
+            level: AlertLevel::Red,
+            status: AlertStatus::Actual,
+            threats: vec![],
+            message: None,
+            instruction: None,
+            expires_at: None,
+        }),
+        actor: Actor {
+            token_id: Some(1),
+            name: "op".into(),
+        },
+        grant: Grant::admin(),
+        idempotency: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_declarations_get_gap_free_sequence_numbers_in_commit_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, store) = start(&dir);
+    let mut committed = engine.committed();
+    let tasks: Vec<_> = (2..302)
+        .map(|region| {
+            tokio::spawn({
+                let engine = engine.clone();
+                async move { engine.execute(declare(region)).await.unwrap() }
+            })
+        })
+        .collect();
+    let mut seqs = Vec::new();
+    for task in tasks {
+        seqs.push(task.await.unwrap().event.unwrap().seq);
+    }
+    seqs.sort();
+    assert_eq!(seqs, (1..=300).collect::<Vec<_>>());
+    let logged: Vec<Seq> = store
+        .events_after(0, 1000)
+        .unwrap()
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(logged, seqs);
+    let published: Vec<Seq> = (0..300)
+        .map(|_| committed.try_recv().unwrap().seq)
+        .collect();
+    assert_eq!(published, seqs, "events are published in sequence order");
+    assert_eq!(engine.book().active().count(), 300);
+}
+
+#[tokio::test]
+async fn a_failed_commit_answers_unavailable_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, store) = start(&dir);
+    engine.execute(declare(2)).await.unwrap();
+    let mut committed = engine.committed();
+    store.failing.store(true, Ordering::SeqCst);
+    let refused = engine.execute(declare(3)).await;
+    assert!(
+        matches!(refused, Err(EngineError::Unavailable(_))),
+        "{refused:?}"
+    );
+    assert_eq!(
+        engine.book().active().count(),
+        1,
+        "the book did not take the unwritten alert"
+    );
+    assert!(committed.try_recv().is_err(), "nothing was published");
+    store.failing.store(false, Ordering::SeqCst);
+    let next = engine.execute(declare(3)).await.unwrap();
+    assert_eq!(
+        next.event.unwrap().seq,
+        2,
+        "the sequence continues without a gap"
+    );
+    assert_eq!(next.alert.id, AlertId(2), "and so do alert ids");
+}
+
+#[tokio::test]
+async fn an_idempotency_key_is_written_with_its_event_and_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let keyed = |region| Request {
+        idempotency: Some(IdempotencyKey {
+            owner: "token:1".into(),
+            key: "k".into(),
+            fingerprint: format!("f{region}"),
+        }),
+        ..declare(region)
+    };
+    let first = {
+        let (engine, _) = start(&dir);
+        engine.execute(keyed(2)).await.unwrap()
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let (engine, _) = start(&dir);
+    let retry = engine.execute(keyed(2)).await.unwrap();
+    assert_eq!(
+        (retry.alert.id, retry.created, retry.event),
+        (first.alert.id, true, None)
+    );
+    let reused = engine.execute(keyed(3)).await;
+    assert!(matches!(reused, Err(EngineError::IdempotencyKeyReused)));
+}
