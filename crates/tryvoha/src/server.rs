@@ -22,6 +22,7 @@ pub async fn run_until_signal(settings: Settings) -> anyhow::Result<()> {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let listener = TcpListener::bind(settings.listen)
         .await

@@ -10,7 +10,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::ADMIN;
+use crate::support::{ADMIN, all_events, get_json};
 
 struct Server {
     child: Child,
@@ -59,42 +59,16 @@ async fn start(data: &std::path::Path) -> Server {
     panic!("the server did not start");
 }
 
-async fn all_events(client: &reqwest::Client, base: &str) -> Vec<Value> {
-    let mut events = Vec::new();
-    loop {
-        let after = events
-            .last()
-            .map_or(0, |e: &Value| e["seq"].as_u64().unwrap());
-        let page: Value = client
-            .get(format!("{base}/api/v1/events?after={after}&limit=1000"))
-            .bearer_auth(ADMIN)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let batch = page["events"].as_array().cloned().unwrap_or_default();
-        if batch.is_empty() {
-            return events;
-        }
-        events.extend(batch);
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_acknowledged_declaration_survives_sigkill() {
     let data = tempfile::tempdir().unwrap();
     let mut server = start(data.path()).await;
     let client = reqwest::Client::new();
-    let regions: Value = client
-        .get(format!("{}/api/v1/regions?level=hromada", server.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let regions = get_json(
+        &client,
+        &format!("{}/api/v1/regions?level=hromada", server.base),
+    )
+    .await;
     let regions: Arc<Vec<u64>> = Arc::new(
         regions["regions"]
             .as_array()
@@ -183,14 +157,7 @@ async fn every_acknowledged_declaration_survives_sigkill() {
             "acknowledged alert {id} (seq {seq}) is in the log"
         );
     }
-    let active: Value = client
-        .get(format!("{}/api/v1/alerts/active", restarted.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let active = get_json(&client, &format!("{}/api/v1/alerts/active", restarted.base)).await;
     let active: Vec<u64> = active["alerts"]
         .as_array()
         .unwrap()

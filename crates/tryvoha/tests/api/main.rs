@@ -6,6 +6,7 @@
 
 mod alerts;
 mod bad_input;
+mod cli;
 mod crash;
 mod regions;
 mod support;

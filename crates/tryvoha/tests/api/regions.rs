@@ -2,6 +2,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::support::{ADMIN, TestApp};
+use tryvoha::config::FlagSettings;
 
 #[tokio::test]
 async fn the_registry_of_ukraine_is_served_with_every_level() {
@@ -78,4 +79,38 @@ async fn unknown_regions_and_bad_filters_are_clear_errors() {
         (Some("invalid-query"), Some("level"))
     );
     assert_eq!(bad_level.content_type, "application/problem+json");
+}
+
+#[tokio::test]
+async fn another_countrys_registry_loads_from_a_file() {
+    let data = tempfile::tempdir().unwrap();
+    let file = data.path().join("regions.csv");
+    std::fs::write(
+        &file,
+        "id,parent_id,level,code,name_uk,name_en\n1,,oblast,MD-CU,Кишинів,Chisinau\n10,1,raion,,Центр,Centru\n",
+    )
+    .unwrap();
+    let app = TestApp::spawn_with(
+        data,
+        FlagSettings {
+            regions: Some(file),
+            ..Default::default()
+        },
+    )
+    .await;
+    let all = app.get("/api/v1/regions").await;
+    assert_eq!(all.body["regions"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        app.get("/api/v1/regions/MD-CU").await.body["name_en"],
+        "Chisinau"
+    );
+    let declared = app
+        .post(
+            "/api/v1/alerts",
+            ADMIN,
+            json!({ "region_id": 10, "kind": "air_raid" }),
+        )
+        .await;
+    assert_eq!(declared.status, StatusCode::CREATED);
+    assert_eq!(app.get("/api/v1/regions/1").await.body["state"], "partial");
 }

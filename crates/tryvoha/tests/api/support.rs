@@ -31,6 +31,11 @@ impl TestApp {
 
     /// Starts a server on an existing data directory (to test restarts).
     pub async fn spawn_in(data: tempfile::TempDir) -> TestApp {
+        TestApp::spawn_with(data, FlagSettings::default()).await
+    }
+
+    /// Starts a server with extra settings; the data directory and admin token are the test's.
+    pub async fn spawn_with(data: tempfile::TempDir, extra: FlagSettings) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -38,7 +43,7 @@ impl TestApp {
         let flags = FlagSettings {
             data: Some(data.path().to_owned()),
             admin_token: Some(ADMIN.into()),
-            ..Default::default()
+            ..extra
         };
         let settings = Settings::load(flags).expect("settings");
         let (stop, stopped) = oneshot::channel::<()>();
@@ -142,25 +147,7 @@ impl TestApp {
 
     /// Every event in the log, following the pages.
     pub async fn events(&self) -> Vec<Value> {
-        let mut all = Vec::new();
-        let mut after = 0;
-        loop {
-            let page = self
-                .call(
-                    Method::GET,
-                    &format!("/api/v1/events?after={after}&limit=1000"),
-                    Some(ADMIN),
-                    None,
-                )
-                .await;
-            assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-            let events = page.body["events"].as_array().cloned().unwrap_or_default();
-            if events.is_empty() {
-                return all;
-            }
-            after = page.body["next_after"].as_u64().expect("next_after");
-            all.extend(events);
-        }
+        all_events(&self.client, &self.base).await
     }
 
     pub async fn last_seq(&self) -> u64 {
@@ -184,5 +171,40 @@ async fn answer(response: reqwest::Response) -> Answer {
         status,
         content_type,
         body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    }
+}
+
+/// GET a JSON document, with the admin token.
+pub async fn get_json(client: &reqwest::Client, url: &str) -> Value {
+    let response = client
+        .get(url)
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .expect("request");
+    assert!(
+        response.status().is_success(),
+        "GET {url}: {}",
+        response.status()
+    );
+    response.json().await.expect("JSON")
+}
+
+/// Every event in the log of the server at `base`, following the pages.
+pub async fn all_events(client: &reqwest::Client, base: &str) -> Vec<Value> {
+    let mut all = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = get_json(
+            client,
+            &format!("{base}/api/v1/events?after={after}&limit=1000"),
+        )
+        .await;
+        let events = page["events"].as_array().cloned().unwrap_or_default();
+        if events.is_empty() {
+            return all;
+        }
+        after = page["next_after"].as_u64().expect("next_after");
+        all.extend(events);
     }
 }
