@@ -32,6 +32,22 @@ pub struct Declaration {
     pub expires_at: Option<OffsetDateTime>,
 }
 
+impl Declaration {
+    /// A red, real alert of `kind` for `region_id`, with no texts, threats or expiry.
+    pub fn new(region_id: RegionId, kind: AlertKind) -> Declaration {
+        Declaration {
+            region_id,
+            kind,
+            level: AlertLevel::Red,
+            status: AlertStatus::Actual,
+            threats: Vec::new(),
+            message: None,
+            instruction: None,
+            expires_at: None,
+        }
+    }
+}
+
 /// The fields an update may change; `None` leaves a field as it is. Region, kind and status are
 /// fixed for an alert's life: changing them is a new alert.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -78,16 +78,7 @@ fn start(dir: &tempfile::TempDir) -> (Engine, Arc<FaultyDisk>) {
 
 fn declare(region: u32) -> Request {
     Request {
-        command: Command::Declare(Declaration {
-            region_id: RegionId(region),
-            kind: AlertKind::AirRaid,
-            level: AlertLevel::Red,
-            status: AlertStatus::Actual,
-            threats: vec![],
-            message: None,
-            instruction: None,
-            expires_at: None,
-        }),
+        command: Command::Declare(Declaration::new(RegionId(region), AlertKind::AirRaid)),
         actor: Actor {
             token_id: Some(1),
             name: "op".into(),

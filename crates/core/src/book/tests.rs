@@ -21,16 +21,7 @@ fn operator() -> Actor {
 }
 
 fn declaration(region: u32, kind: AlertKind) -> Declaration {
-    Declaration {
-        region_id: RegionId(region),
-        kind,
-        level: AlertLevel::Red,
-        status: AlertStatus::Actual,
-        threats: vec![],
-        message: None,
-        instruction: None,
-        expires_at: None,
-    }
+    Declaration::new(RegionId(region), kind)
 }
 
 /// Decides and applies like the writer does, numbering events from the book's own count.
