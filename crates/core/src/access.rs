@@ -43,20 +43,14 @@ pub struct Grant {
 
 impl Grant {
     pub fn admin() -> Grant {
-        Grant {
-            role: Role::Admin,
-            regions: Vec::new(),
-        }
+        Grant { role: Role::Admin, regions: Vec::new() }
     }
 
     /// May this grant declare, update or cancel an alert for `region`?
     pub fn may_alert(&self, region: RegionId, registry: &RegionRegistry) -> bool {
         match self.role {
             Role::Admin => true,
-            Role::Operator => self
-                .regions
-                .iter()
-                .any(|&root| registry.is_within(region, root)),
+            Role::Operator => self.regions.iter().any(|&root| registry.is_within(region, root)),
             Role::Reader => false,
         }
     }
@@ -72,17 +66,11 @@ pub struct Actor {
 
 impl Actor {
     pub fn system() -> Actor {
-        Actor {
-            token_id: None,
-            name: "system".into(),
-        }
+        Actor { token_id: None, name: "system".into() }
     }
 
     pub fn configured_admin() -> Actor {
-        Actor {
-            token_id: None,
-            name: "admin".into(),
-        }
+        Actor { token_id: None, name: "admin".into() }
     }
 }
 
@@ -101,29 +89,17 @@ mod tests {
     #[test]
     fn an_operator_may_alert_only_inside_its_subtrees() {
         let registry = registry();
-        let operator = Grant {
-            role: Role::Operator,
-            regions: vec![RegionId(2)],
-        };
+        let operator = Grant { role: Role::Operator, regions: vec![RegionId(2)] };
         assert!(operator.may_alert(RegionId(2), &registry));
         assert!(operator.may_alert(RegionId(3), &registry));
-        assert!(
-            !operator.may_alert(RegionId(1), &registry),
-            "not the parent"
-        );
-        assert!(
-            !operator.may_alert(RegionId(4), &registry),
-            "not another oblast"
-        );
+        assert!(!operator.may_alert(RegionId(1), &registry), "not the parent");
+        assert!(!operator.may_alert(RegionId(4), &registry), "not another oblast");
     }
 
     #[test]
     fn readers_never_alert_and_admins_always_may() {
         let registry = registry();
-        let reader = Grant {
-            role: Role::Reader,
-            regions: vec![RegionId(1)],
-        };
+        let reader = Grant { role: Role::Reader, regions: vec![RegionId(1)] };
         assert!(!reader.may_alert(RegionId(1), &registry));
         assert!(Grant::admin().may_alert(RegionId(4), &registry));
     }

@@ -76,9 +76,7 @@ wire_names!(AlertLevel { Red => "red", Yellow => "yellow" });
 /// Whether an alert is real. Only `actual` alerts change a region's state; `exercise` (a drill)
 /// and `test` alerts are carried everywhere with their status so that no consumer mistakes them
 /// for a real alert.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AlertStatus {
     #[default]
@@ -134,12 +132,7 @@ impl LocalizedText {
     pub const MAX_CHARS: usize = 2000;
 
     pub fn longest_chars(&self) -> usize {
-        [&self.uk, &self.en]
-            .iter()
-            .filter_map(|t| t.as_ref())
-            .map(|t| t.chars().count())
-            .max()
-            .unwrap_or(0)
+        [&self.uk, &self.en].iter().filter_map(|t| t.as_ref()).map(|t| t.chars().count()).max().unwrap_or(0)
     }
 }
 

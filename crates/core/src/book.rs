@@ -12,10 +12,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::access::Actor;
-use crate::alert::{
-    Alert, AlertId, AlertKind, AlertLevel, AlertStatus, FinishReason, LocalizedText, Threat,
-};
-use crate::event::{AlertEvent, EventDraft, EventType};
+use crate::alert::{Alert, AlertId, AlertKind, AlertLevel, AlertStatus, FinishReason, LocalizedText, Threat};
+use crate::event::{AlertEvent, EventDraft, EventType, Seq};
 use crate::region::{RegionId, RegionRegistry, RegionState};
 
 /// What an operator asks to declare.
@@ -116,6 +114,9 @@ pub struct AlertBook {
     /// Active `actual` alerts declared for a strict descendant of this region.
     below_region: HashMap<RegionId, u32>,
     next_id: u64,
+    /// The sequence number of the latest event folded in: a snapshot of this book reflects
+    /// exactly the events up to it.
+    last_seq: Seq,
 }
 
 impl AlertBook {
@@ -127,21 +128,24 @@ impl AlertBook {
             on_region: HashMap::new(),
             below_region: HashMap::new(),
             next_id: 1,
+            last_seq: 0,
         }
     }
 
-    /// Rebuilds the book from the alerts a store reports active and the highest alert id it
-    /// has ever issued.
+    /// Rebuilds the book from the alerts a store reports active, the highest alert id it has
+    /// ever issued and its last sequence number.
     pub fn restore(
         registry: Arc<RegionRegistry>,
         active: impl IntoIterator<Item = Alert>,
         highest_id: Option<AlertId>,
+        last_seq: Seq,
     ) -> AlertBook {
         let mut book = AlertBook::new(registry);
         for alert in active {
             book.insert_active(alert);
         }
         book.next_id = book.next_id.max(highest_id.map_or(1, |id| id.0 + 1));
+        book.last_seq = last_seq;
         book
     }
 
@@ -153,38 +157,29 @@ impl AlertBook {
         self.active.values()
     }
 
+    pub fn last_seq(&self) -> Seq {
+        self.last_seq
+    }
+
     pub fn get(&self, id: AlertId) -> Option<&Alert> {
         self.active.get(&id)
     }
 
     /// Decides what `command` means against the current state, without changing it.
-    pub fn decide(
-        &self,
-        command: &Command,
-        actor: &Actor,
-        now: OffsetDateTime,
-    ) -> Result<Decision, AlertError> {
+    pub fn decide(&self, command: &Command, actor: &Actor, now: OffsetDateTime) -> Result<Decision, AlertError> {
         match command {
             Command::Declare(declaration) => self.decide_declare(declaration, actor, now),
             Command::Update { id, changes } => self.decide_update(*id, changes, actor, now),
             Command::Cancel { id } => {
                 let alert = self.active_alert(*id)?;
-                Ok(Decision::Record(finish(
-                    alert,
-                    FinishReason::Cancelled,
-                    actor,
-                    now,
-                )))
+                Ok(Decision::Record(finish(alert, FinishReason::Cancelled, actor, now)))
             }
             Command::Expire { id } => {
                 let alert = self.active_alert(*id)?;
                 match alert.expires_at {
-                    Some(expiry) if expiry <= now => Ok(Decision::Record(finish(
-                        alert,
-                        FinishReason::Expired,
-                        actor,
-                        now,
-                    ))),
+                    Some(expiry) if expiry <= now => {
+                        Ok(Decision::Record(finish(alert, FinishReason::Expired, actor, now)))
+                    }
                     _ => Err(AlertError::NotYetExpired { id: *id }),
                 }
             }
@@ -195,6 +190,7 @@ impl AlertBook {
     pub fn apply(&mut self, event: &AlertEvent) {
         let alert = &event.alert;
         self.next_id = self.next_id.max(alert.id.0 + 1);
+        self.last_seq = self.last_seq.max(event.seq);
         match event.kind {
             EventType::Declared | EventType::Updated if alert.is_active() => {
                 if let Some(previous) = self.active.get_mut(&alert.id) {
@@ -225,8 +221,7 @@ impl AlertBook {
     /// every alert that bears on the region's state.
     pub fn alerts_bearing_on(&self, id: RegionId) -> impl Iterator<Item = &Alert> {
         self.active.values().filter(move |alert| {
-            self.registry.is_within(id, alert.region_id)
-                || self.registry.is_within(alert.region_id, id)
+            self.registry.is_within(id, alert.region_id) || self.registry.is_within(alert.region_id, id)
         })
     }
 
@@ -246,14 +241,9 @@ impl AlertBook {
         now: OffsetDateTime,
     ) -> Result<Decision, AlertError> {
         if self.registry.get(declaration.region_id).is_none() {
-            return Err(AlertError::UnknownRegion {
-                id: declaration.region_id,
-            });
+            return Err(AlertError::UnknownRegion { id: declaration.region_id });
         }
-        check_texts(
-            declaration.message.as_ref(),
-            declaration.instruction.as_ref(),
-        )?;
+        check_texts(declaration.message.as_ref(), declaration.instruction.as_ref())?;
         check_expiry(declaration.expires_at, now)?;
         // A drill never merges with a real alert: the status is part of the key.
         let key = (declaration.region_id, declaration.kind, declaration.status);
@@ -280,12 +270,7 @@ impl AlertBook {
             declared_by: actor.clone(),
             seq: 0,
         };
-        Ok(Decision::Record(EventDraft {
-            kind: EventType::Declared,
-            at: now,
-            actor: actor.clone(),
-            alert,
-        }))
+        Ok(Decision::Record(EventDraft { kind: EventType::Declared, at: now, actor: actor.clone(), alert }))
     }
 
     fn decide_update(
@@ -322,12 +307,7 @@ impl AlertBook {
             return Ok(Decision::Unchanged(updated));
         }
         updated.updated_at = now;
-        Ok(Decision::Record(EventDraft {
-            kind: EventType::Updated,
-            at: now,
-            actor: actor.clone(),
-            alert: updated,
-        }))
+        Ok(Decision::Record(EventDraft { kind: EventType::Updated, at: now, actor: actor.clone(), alert: updated }))
     }
 
     /// Ids are issued in order and never reused, so an id below `next_id` that is not active
@@ -344,8 +324,7 @@ impl AlertBook {
         if alert.status == AlertStatus::Actual {
             self.count(alert.region_id, 1);
         }
-        self.by_key
-            .insert((alert.region_id, alert.kind, alert.status), alert.id);
+        self.by_key.insert((alert.region_id, alert.kind, alert.status), alert.id);
         self.active.insert(alert.id, alert);
     }
 
@@ -354,8 +333,7 @@ impl AlertBook {
             if alert.status == AlertStatus::Actual {
                 self.count(alert.region_id, -1);
             }
-            self.by_key
-                .remove(&(alert.region_id, alert.kind, alert.status));
+            self.by_key.remove(&(alert.region_id, alert.kind, alert.status));
         }
     }
 
@@ -381,18 +359,10 @@ fn finish(alert: &Alert, reason: FinishReason, actor: &Actor, now: OffsetDateTim
         FinishReason::Cancelled => EventType::Cancelled,
         FinishReason::Expired => EventType::Expired,
     };
-    EventDraft {
-        kind,
-        at: now,
-        actor: actor.clone(),
-        alert: finished,
-    }
+    EventDraft { kind, at: now, actor: actor.clone(), alert: finished }
 }
 
-fn check_texts(
-    message: Option<&LocalizedText>,
-    instruction: Option<&LocalizedText>,
-) -> Result<(), AlertError> {
+fn check_texts(message: Option<&LocalizedText>, instruction: Option<&LocalizedText>) -> Result<(), AlertError> {
     for (field, text) in [("message", message), ("instruction", instruction)] {
         if text.is_some_and(|t| t.longest_chars() > LocalizedText::MAX_CHARS) {
             return Err(AlertError::TextTooLong { field });

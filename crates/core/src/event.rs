@@ -44,13 +44,7 @@ impl EventDraft {
     pub fn into_event(self, seq: Seq) -> AlertEvent {
         let mut alert = self.alert;
         alert.seq = seq;
-        AlertEvent {
-            seq,
-            kind: self.kind,
-            at: self.at,
-            actor: self.actor,
-            alert,
-        }
+        AlertEvent { seq, kind: self.kind, at: self.at, actor: self.actor, alert }
     }
 }
 

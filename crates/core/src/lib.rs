@@ -15,9 +15,7 @@ pub mod event;
 pub mod region;
 
 pub use access::{Actor, Grant, Role};
-pub use alert::{
-    Alert, AlertId, AlertKind, AlertLevel, AlertStatus, FinishReason, LocalizedText, Threat,
-};
+pub use alert::{Alert, AlertId, AlertKind, AlertLevel, AlertStatus, FinishReason, LocalizedText, Threat};
 pub use book::{AlertBook, AlertChanges, AlertError, Command, Decision, Declaration};
 pub use event::{AlertEvent, EventDraft, EventType, Seq};
 pub use region::{Level, Region, RegionId, RegionRegistry, RegionState, RegistryError};

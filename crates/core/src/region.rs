@@ -79,11 +79,7 @@ pub enum RegistryError {
     #[error("region {id} names parent {parent}, which is not in the registry")]
     UnknownParent { id: RegionId, parent: RegionId },
     #[error("region {id} is a {level} but its parent {parent} is not one tier above")]
-    LevelMismatch {
-        id: RegionId,
-        level: &'static str,
-        parent: RegionId,
-    },
+    LevelMismatch { id: RegionId, level: &'static str, parent: RegionId },
     #[error("the registry is empty")]
     Empty,
 }
@@ -117,13 +113,9 @@ impl RegionRegistry {
         let mut regions = Vec::new();
         for (index, row) in reader.deserialize::<RegistryRow>().enumerate() {
             let row_number = index + 2; // the header is row 1
-            let bad = |reason: String| RegistryError::BadRow {
-                row: row_number,
-                reason,
-            };
+            let bad = |reason: String| RegistryError::BadRow { row: row_number, reason };
             let row = row.map_err(|e| bad(e.to_string()))?;
-            let level = Level::parse(&row.level)
-                .ok_or_else(|| bad(format!("unknown level {:?}", row.level)))?;
+            let level = Level::parse(&row.level).ok_or_else(|| bad(format!("unknown level {:?}", row.level)))?;
             if row.name_uk.trim().is_empty() || row.name_en.trim().is_empty() {
                 return Err(bad("a name is empty".into()));
             }
@@ -165,12 +157,8 @@ impl RegionRegistry {
             let parent_level = match region.parent_id {
                 None => None,
                 Some(parent) => {
-                    let index = index_by_id
-                        .get(&parent)
-                        .ok_or(RegistryError::UnknownParent {
-                            id: region.id,
-                            parent,
-                        })?;
+                    let index =
+                        index_by_id.get(&parent).ok_or(RegistryError::UnknownParent { id: region.id, parent })?;
                     children.entry(parent).or_default().push(region.id);
                     Some(regions[*index].level)
                 }
@@ -183,12 +171,7 @@ impl RegionRegistry {
                 });
             }
         }
-        Ok(RegionRegistry {
-            regions,
-            index_by_id,
-            id_by_code,
-            children,
-        })
+        Ok(RegionRegistry { regions, index_by_id, id_by_code, children })
     }
 
     pub fn get(&self, id: RegionId) -> Option<&Region> {
@@ -205,10 +188,7 @@ impl RegionRegistry {
     }
 
     pub fn children(&self, id: RegionId) -> &[RegionId] {
-        self.children
-            .get(&id)
-            .map(Vec::as_slice)
-            .unwrap_or_default()
+        self.children.get(&id).map(Vec::as_slice).unwrap_or_default()
     }
 
     /// The strict ancestors of a region, nearest first.
@@ -249,10 +229,7 @@ mod tests {
     fn a_small_registry_parses_with_its_hierarchy() {
         let registry = RegionRegistry::from_csv(SMALL).unwrap();
         assert_eq!(registry.len(), 4);
-        assert_eq!(
-            registry.ancestors(RegionId(3)).collect::<Vec<_>>(),
-            [RegionId(2), RegionId(1)]
-        );
+        assert_eq!(registry.ancestors(RegionId(3)).collect::<Vec<_>>(), [RegionId(2), RegionId(1)]);
         assert_eq!(registry.children(RegionId(1)), [RegionId(2), RegionId(4)]);
         assert_eq!(registry.by_code("UA2").unwrap().id, RegionId(2));
         assert!(registry.is_within(RegionId(3), RegionId(1)));
@@ -262,42 +239,19 @@ mod tests {
     #[test]
     fn broken_registries_are_refused_with_the_reason() {
         let cases = [
-            (
-                "1,,oblast,,A,A\n1,,oblast,,B,B\n",
-                RegistryError::DuplicateId { id: RegionId(1) },
-            ),
-            (
-                "1,,oblast,,A,A\n2,9,raion,,B,B\n",
-                RegistryError::UnknownParent {
-                    id: RegionId(2),
-                    parent: RegionId(9),
-                },
-            ),
+            ("1,,oblast,,A,A\n1,,oblast,,B,B\n", RegistryError::DuplicateId { id: RegionId(1) }),
+            ("1,,oblast,,A,A\n2,9,raion,,B,B\n", RegistryError::UnknownParent { id: RegionId(2), parent: RegionId(9) }),
             (
                 "1,,oblast,,A,A\n2,1,hromada,,B,B\n",
-                RegistryError::LevelMismatch {
-                    id: RegionId(2),
-                    level: "hromada",
-                    parent: RegionId(1),
-                },
+                RegistryError::LevelMismatch { id: RegionId(2), level: "hromada", parent: RegionId(1) },
             ),
-            (
-                "1,,oblast,X,A,A\n2,1,raion,X,B,B\n",
-                RegistryError::DuplicateCode { code: "X".into() },
-            ),
+            ("1,,oblast,X,A,A\n2,1,raion,X,B,B\n", RegistryError::DuplicateCode { code: "X".into() }),
         ];
         for (rows, expected) in cases {
             let text = format!("id,parent_id,level,katottg,name_uk,name_en\n{rows}");
-            assert_eq!(
-                RegionRegistry::from_csv(&text).unwrap_err(),
-                expected,
-                "{rows}"
-            );
+            assert_eq!(RegionRegistry::from_csv(&text).unwrap_err(), expected, "{rows}");
         }
         let bad_level = "id,parent_id,level,katottg,name_uk,name_en\n1,,country,,A,A\n";
-        assert!(matches!(
-            RegionRegistry::from_csv(bad_level),
-            Err(RegistryError::BadRow { row: 2, .. })
-        ));
+        assert!(matches!(RegionRegistry::from_csv(bad_level), Err(RegistryError::BadRow { row: 2, .. })));
     }
 }

@@ -33,25 +33,11 @@ fn registry() -> Arc<RegionRegistry> {
 
 #[derive(Clone, Debug)]
 enum Step {
-    Declare {
-        region_index: usize,
-        kind: AlertKind,
-        status: AlertStatus,
-        expires_in: Option<i64>,
-    },
-    Update {
-        alert_pick: usize,
-        level: AlertLevel,
-    },
-    Cancel {
-        alert_pick: usize,
-    },
-    Expire {
-        alert_pick: usize,
-    },
-    Wait {
-        minutes: i64,
-    },
+    Declare { region_index: usize, kind: AlertKind, status: AlertStatus, expires_in: Option<i64> },
+    Update { alert_pick: usize, level: AlertLevel },
+    Cancel { alert_pick: usize },
+    Expire { alert_pick: usize },
+    Wait { minutes: i64 },
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -68,16 +54,10 @@ fn step() -> impl Strategy<Value = Step> {
 }
 
 fn brute_force_state(registry: &RegionRegistry, active: &[Alert], region: RegionId) -> RegionState {
-    let real: Vec<_> = active
-        .iter()
-        .filter(|a| a.status == AlertStatus::Actual)
-        .collect();
+    let real: Vec<_> = active.iter().filter(|a| a.status == AlertStatus::Actual).collect();
     if real.iter().any(|a| registry.is_within(region, a.region_id)) {
         RegionState::Alert
-    } else if real
-        .iter()
-        .any(|a| a.region_id != region && registry.is_within(a.region_id, region))
-    {
+    } else if real.iter().any(|a| a.region_id != region && registry.is_within(a.region_id, region)) {
         RegionState::Partial
     } else {
         RegionState::Clear

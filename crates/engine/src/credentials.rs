@@ -19,9 +19,7 @@ pub struct AdminCredential {
 
 impl AdminCredential {
     pub fn new(secret: &str) -> AdminCredential {
-        AdminCredential {
-            secret_hash: hash_secret(secret),
-        }
+        AdminCredential { secret_hash: hash_secret(secret) }
     }
 }
 
@@ -53,11 +51,7 @@ impl Engine {
         if let Some(admin) = &self.inner.admin
             && constant_time_eq(admin.secret_hash.as_bytes(), hash.as_bytes())
         {
-            return Ok(Principal {
-                actor: Actor::configured_admin(),
-                grant: Grant::admin(),
-                owner: "admin".into(),
-            });
+            return Ok(Principal { actor: Actor::configured_admin(), grant: Grant::admin(), owner: "admin".into() });
         }
         let record = self
             .blocking(move |store| store.token_by_hash(&hash))
@@ -71,23 +65,14 @@ impl Engine {
             return Err(AuthError::Revoked);
         }
         Ok(Principal {
-            actor: Actor {
-                token_id: Some(record.id),
-                name: record.name.clone(),
-            },
-            grant: Grant {
-                role: record.role,
-                regions: record.regions,
-            },
+            actor: Actor { token_id: Some(record.id), name: record.name.clone() },
+            grant: Grant { role: record.role, regions: record.regions },
             owner: format!("token:{}", record.id),
         })
     }
 
     /// Creates a token; returns its record and the secret, which is not kept anywhere.
-    pub async fn create_token(
-        &self,
-        request: NewTokenRequest,
-    ) -> Result<(TokenRecord, String), TokenError> {
+    pub async fn create_token(&self, request: NewTokenRequest) -> Result<(TokenRecord, String), TokenError> {
         let name = request.name.trim().to_owned();
         if name.is_empty() || name.chars().count() > 100 {
             return Err(TokenError::BadName);
@@ -97,11 +82,7 @@ impl Engine {
             (Role::Admin | Role::Reader, false) => return Err(TokenError::RegionsNotAllowed),
             _ => {}
         }
-        if let Some(&id) = request
-            .regions
-            .iter()
-            .find(|&&id| self.registry().get(id).is_none())
-        {
+        if let Some(&id) = request.regions.iter().find(|&&id| self.registry().get(id).is_none()) {
             return Err(TokenError::UnknownRegion { id });
         }
         let secret = new_secret();
@@ -112,25 +93,18 @@ impl Engine {
             secret_hash: hash_secret(&secret),
             created_at: self.now(),
         };
-        let record = self
-            .blocking(move |store| store.create_token(&token))
-            .await
-            .map_err(token_unavailable)?;
+        let record = self.blocking(move |store| store.create_token(&token)).await.map_err(token_unavailable)?;
         Ok((record, secret))
     }
 
     pub async fn tokens(&self) -> Result<Vec<TokenRecord>, TokenError> {
-        self.blocking(|store| store.tokens())
-            .await
-            .map_err(token_unavailable)
+        self.blocking(|store| store.tokens()).await.map_err(token_unavailable)
     }
 
     pub async fn revoke_token(&self, id: TokenId) -> Result<TokenRecord, TokenError> {
         let at = self.now();
         match self.blocking(move |store| store.revoke_token(id, at)).await {
-            Err(crate::EngineError::Unavailable(StoreError::NotFound)) => {
-                Err(TokenError::NotFound { id })
-            }
+            Err(crate::EngineError::Unavailable(StoreError::NotFound)) => Err(TokenError::NotFound { id }),
             other => other.map_err(token_unavailable),
         }
     }
@@ -142,17 +116,11 @@ impl Engine {
             return Ok(None);
         }
         let tokens = self.tokens().await?;
-        if tokens
-            .iter()
-            .any(|t| t.role == Role::Admin && t.revoked_at.is_none())
-        {
+        if tokens.iter().any(|t| t.role == Role::Admin && t.revoked_at.is_none()) {
             return Ok(None);
         }
-        let request = NewTokenRequest {
-            name: "admin (created at first start)".into(),
-            role: Role::Admin,
-            regions: vec![],
-        };
+        let request =
+            NewTokenRequest { name: "admin (created at first start)".into(), role: Role::Admin, regions: vec![] };
         let (_, secret) = self.create_token(request).await?;
         Ok(Some(secret))
     }

@@ -31,9 +31,7 @@ pub(crate) fn spawn(inner: Weak<Inner>) {
                 match engine.execute(request).await {
                     Ok(_) => tracing::info!(alert = %id, "alert expired"),
                     // Cancelled meanwhile, or its expiry moved: nothing to do.
-                    Err(EngineError::Alert(
-                        AlertError::AlreadyFinished { .. } | AlertError::NotYetExpired { .. },
-                    )) => {}
+                    Err(EngineError::Alert(AlertError::AlreadyFinished { .. } | AlertError::NotYetExpired { .. })) => {}
                     Err(error) => {
                         tracing::warn!(alert = %id, %error, "could not expire alert; will retry")
                     }

@@ -18,9 +18,7 @@ use std::sync::{Arc, RwLock};
 
 use time::OffsetDateTime;
 use tokio::sync::{broadcast, mpsc, oneshot};
-use tryvoha_core::{
-    Actor, Alert, AlertBook, AlertEvent, AlertId, Command, Grant, RegionRegistry, Seq,
-};
+use tryvoha_core::{Actor, Alert, AlertBook, AlertEvent, AlertId, Command, Grant, RegionRegistry, Seq};
 use tryvoha_store::{Store, StoreError};
 
 pub use clock::{Clock, SystemClock};
@@ -85,23 +83,13 @@ impl Engine {
         clock: Arc<dyn Clock>,
         admin: Option<AdminCredential>,
     ) -> Result<Engine, StoreError> {
-        let book = AlertBook::restore(
-            registry.clone(),
-            store.active_alerts()?,
-            store.highest_alert_id()?,
-        );
-        let next_seq = store.last_seq()? + 1;
+        let last_seq = store.last_seq()?;
+        let book = AlertBook::restore(registry.clone(), store.active_alerts()?, store.highest_alert_id()?, last_seq);
+        let next_seq = last_seq + 1;
         let (jobs, receiver) = mpsc::channel(JOB_QUEUE);
         let (committed, _) = broadcast::channel(COMMITTED_BUFFER);
-        let inner = Arc::new(Inner {
-            store,
-            registry,
-            book: RwLock::new(Arc::new(book)),
-            jobs,
-            committed,
-            clock,
-            admin,
-        });
+        let inner =
+            Arc::new(Inner { store, registry, book: RwLock::new(Arc::new(book)), jobs, committed, clock, admin });
         writer::spawn(Arc::downgrade(&inner), receiver, next_seq)?;
         expiry::spawn(Arc::downgrade(&inner));
         Ok(Engine { inner })
@@ -110,11 +98,7 @@ impl Engine {
     /// Applies a command: decided, durable, published, then answered.
     pub async fn execute(&self, request: Request) -> Result<Outcome, EngineError> {
         let (reply, answer) = oneshot::channel();
-        self.inner
-            .jobs
-            .send(writer::Job { request, reply })
-            .await
-            .map_err(|_| EngineError::ShuttingDown)?;
+        self.inner.jobs.send(writer::Job { request, reply }).await.map_err(|_| EngineError::ShuttingDown)?;
         answer.await.map_err(|_| EngineError::ShuttingDown)?
     }
 
@@ -144,13 +128,8 @@ impl Engine {
         self.blocking(move |store| store.alert(id)).await
     }
 
-    pub async fn events_after(
-        &self,
-        after: Seq,
-        limit: usize,
-    ) -> Result<Vec<AlertEvent>, EngineError> {
-        self.blocking(move |store| store.events_after(after, limit))
-            .await
+    pub async fn events_after(&self, after: Seq, limit: usize) -> Result<Vec<AlertEvent>, EngineError> {
+        self.blocking(move |store| store.events_after(after, limit)).await
     }
 
     pub async fn last_seq(&self) -> Result<Seq, EngineError> {
@@ -173,16 +152,10 @@ impl Engine {
 impl Inner {
     fn current_book(&self) -> Arc<AlertBook> {
         // The lock only guards swapping an Arc; a panic cannot leave it half-written.
-        self.book
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone()
+        self.book.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
     }
 
     fn replace_book(&self, book: AlertBook) {
-        *self
-            .book
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(book);
+        *self.book.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(book);
     }
 }

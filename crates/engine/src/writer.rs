@@ -19,11 +19,7 @@ pub(crate) struct Job {
 /// The most requests decided and committed together.
 const MAX_BATCH: usize = 512;
 
-pub(crate) fn spawn(
-    inner: Weak<Inner>,
-    mut jobs: mpsc::Receiver<Job>,
-    mut next_seq: Seq,
-) -> Result<(), StoreError> {
+pub(crate) fn spawn(inner: Weak<Inner>, mut jobs: mpsc::Receiver<Job>, mut next_seq: Seq) -> Result<(), StoreError> {
     std::thread::Builder::new()
         .name("tryvoha-writer".into())
         .spawn(move || {
@@ -48,15 +44,7 @@ fn write_batch(inner: &Inner, jobs: impl Iterator<Item = Job>, first_seq: Seq) -
     let mut waiting = Vec::new();
     let mut keys_in_batch: HashMap<(String, String), IdempotencyRecord> = HashMap::new();
     for Job { request, reply } in jobs {
-        let answer = decide(
-            inner,
-            &mut working,
-            &mut commit,
-            &mut keys_in_batch,
-            request,
-            now,
-            first_seq,
-        );
+        let answer = decide(inner, &mut working, &mut commit, &mut keys_in_batch, request, now, first_seq);
         match answer {
             // Successes wait for the commit; refusals can be told at once.
             Ok(outcome) => waiting.push((reply, outcome)),
@@ -86,9 +74,7 @@ fn write_batch(inner: &Inner, jobs: impl Iterator<Item = Job>, first_seq: Seq) -
             tracing::error!(error = %error, source = ?std::error::Error::source(&error), "commit failed; nothing was written");
             let message = error.to_string();
             for (reply, _) in waiting {
-                let _ = reply.send(Err(EngineError::Unavailable(StoreError::Unavailable(
-                    message.clone().into(),
-                ))));
+                let _ = reply.send(Err(EngineError::Unavailable(StoreError::Unavailable(message.clone().into()))));
             }
             first_seq
         }
@@ -107,10 +93,7 @@ fn decide(
     if let Some(key) = &request.idempotency {
         let earlier = match keys_in_batch.get(&(key.owner.clone(), key.key.clone())) {
             Some(record) => Some(record.clone()),
-            None => inner
-                .store
-                .idempotency_record(&key.owner, &key.key)
-                .map_err(EngineError::Unavailable)?,
+            None => inner.store.idempotency_record(&key.owner, &key.key).map_err(EngineError::Unavailable)?,
         };
         if let Some(record) = earlier {
             if record.fingerprint != key.fingerprint {
@@ -124,11 +107,7 @@ fn decide(
                     .map_err(EngineError::Unavailable)?
                     .ok_or(EngineError::Unavailable(StoreError::NotFound))?,
             };
-            return Ok(Outcome {
-                alert,
-                created: record.created,
-                event: None,
-            });
+            return Ok(Outcome { alert, created: record.created, event: None });
         }
     }
     // An unknown region is the domain's error to report (it names the field), not a scope one.
@@ -139,20 +118,12 @@ fn decide(
         return Err(EngineError::OutOfScope { region });
     }
     let outcome = match working.decide(&request.command, &request.actor, now)? {
-        Decision::Unchanged(alert) => Outcome {
-            alert,
-            created: false,
-            event: None,
-        },
+        Decision::Unchanged(alert) => Outcome { alert, created: false, event: None },
         Decision::Record(draft) => {
             let event = draft.into_event(first_seq + commit.events.len() as Seq);
             working.apply(&event);
             commit.events.push(event.clone());
-            Outcome {
-                alert: event.alert.clone(),
-                created: event.kind == EventType::Declared,
-                event: Some(event),
-            }
+            Outcome { alert: event.alert.clone(), created: event.kind == EventType::Declared, event: Some(event) }
         }
     };
     if let Some(key) = request.idempotency {

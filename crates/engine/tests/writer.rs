@@ -79,10 +79,7 @@ fn start(dir: &tempfile::TempDir) -> (Engine, Arc<FaultyDisk>) {
 fn declare(region: u32) -> Request {
     Request {
         command: Command::Declare(Declaration::new(RegionId(region), AlertKind::AirRaid)),
-        actor: Actor {
-            token_id: Some(1),
-            name: "op".into(),
-        },
+        actor: Actor { token_id: Some(1), name: "op".into() },
         grant: Grant::admin(),
         idempotency: None,
     }
@@ -107,16 +104,9 @@ async fn concurrent_declarations_get_gap_free_sequence_numbers_in_commit_order()
     }
     seqs.sort();
     assert_eq!(seqs, (1..=300).collect::<Vec<_>>());
-    let logged: Vec<Seq> = store
-        .events_after(0, 1000)
-        .unwrap()
-        .iter()
-        .map(|e| e.seq)
-        .collect();
+    let logged: Vec<Seq> = store.events_after(0, 1000).unwrap().iter().map(|e| e.seq).collect();
     assert_eq!(logged, seqs);
-    let published: Vec<Seq> = (0..300)
-        .map(|_| committed.try_recv().unwrap().seq)
-        .collect();
+    let published: Vec<Seq> = (0..300).map(|_| committed.try_recv().unwrap().seq).collect();
     assert_eq!(published, seqs, "events are published in sequence order");
     assert_eq!(engine.book().active().count(), 300);
 }
@@ -129,23 +119,12 @@ async fn a_failed_commit_answers_unavailable_and_changes_nothing() {
     let mut committed = engine.committed();
     store.failing.store(true, Ordering::SeqCst);
     let refused = engine.execute(declare(3)).await;
-    assert!(
-        matches!(refused, Err(EngineError::Unavailable(_))),
-        "{refused:?}"
-    );
-    assert_eq!(
-        engine.book().active().count(),
-        1,
-        "the book did not take the unwritten alert"
-    );
+    assert!(matches!(refused, Err(EngineError::Unavailable(_))), "{refused:?}");
+    assert_eq!(engine.book().active().count(), 1, "the book did not take the unwritten alert");
     assert!(committed.try_recv().is_err(), "nothing was published");
     store.failing.store(false, Ordering::SeqCst);
     let next = engine.execute(declare(3)).await.unwrap();
-    assert_eq!(
-        next.event.unwrap().seq,
-        2,
-        "the sequence continues without a gap"
-    );
+    assert_eq!(next.event.unwrap().seq, 2, "the sequence continues without a gap");
     assert_eq!(next.alert.id, AlertId(2), "and so do alert ids");
 }
 
@@ -167,10 +146,7 @@ async fn an_idempotency_key_is_written_with_its_event_and_survives_a_restart() {
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     let (engine, _) = start(&dir);
     let retry = engine.execute(keyed(2)).await.unwrap();
-    assert_eq!(
-        (retry.alert.id, retry.created, retry.event),
-        (first.alert.id, true, None)
-    );
+    assert_eq!((retry.alert.id, retry.created, retry.event), (first.alert.id, true, None));
     let reused = engine.execute(keyed(3)).await;
     assert!(matches!(reused, Err(EngineError::IdempotencyKeyReused)));
 }

@@ -8,8 +8,8 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tryvoha_core::{
-    Alert, AlertChanges, AlertId, AlertKind, AlertLevel, AlertStatus, Command, Declaration,
-    LocalizedText, RegionId, Threat,
+    Alert, AlertChanges, AlertId, AlertKind, AlertLevel, AlertStatus, Command, Declaration, LocalizedText, RegionId,
+    Threat,
 };
 use tryvoha_engine::{IdempotencyKey, Outcome, Request, fingerprint};
 
@@ -74,26 +74,11 @@ async fn declare(
         instruction: body.instruction,
         expires_at: body.expires_at,
     };
-    let outcome = execute(
-        &state,
-        &principal,
-        Command::Declare(declaration),
-        idempotency,
-    )
-    .await
-    // Only a declaration names the region in its body, so only here does the error point at it.
-    .map_err(|error| {
-        if error.code == "out-of-scope" {
-            error.with_field("region_id")
-        } else {
-            error
-        }
-    })?;
-    let status = if outcome.created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
+    let outcome = execute(&state, &principal, Command::Declare(declaration), idempotency)
+        .await
+        // Only a declaration names the region in its body, so only here does the error point at it.
+        .map_err(|error| if error.code == "out-of-scope" { error.with_field("region_id") } else { error })?;
+    let status = if outcome.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(outcome.alert)).into_response())
 }
 
@@ -110,13 +95,8 @@ async fn update(
         instruction: body.instruction,
         expires_at: body.expires_at,
     };
-    let command = Command::Update {
-        id: alert_id(&id)?,
-        changes,
-    };
-    Ok(Json(
-        execute(&state, &principal, command, None).await?.alert,
-    ))
+    let command = Command::Update { id: alert_id(&id)?, changes };
+    Ok(Json(execute(&state, &principal, command, None).await?.alert))
 }
 
 async fn cancel(
@@ -125,9 +105,7 @@ async fn cancel(
     Path(id): Path<String>,
 ) -> Result<Json<Alert>, ApiError> {
     let command = Command::Cancel { id: alert_id(&id)? };
-    Ok(Json(
-        execute(&state, &principal, command, None).await?.alert,
-    ))
+    Ok(Json(execute(&state, &principal, command, None).await?.alert))
 }
 
 #[derive(Serialize)]
@@ -136,24 +114,15 @@ struct AlertList {
 }
 
 async fn active(State(state): State<AppState>) -> Json<AlertList> {
-    Json(AlertList {
-        alerts: state.engine.book().active().cloned().collect(),
-    })
+    Json(AlertList { alerts: state.engine.book().active().cloned().collect() })
 }
 
-async fn one(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<Alert>, ApiError> {
+async fn one(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Alert>, ApiError> {
     let id = alert_id(&id)?;
     let alert = state.engine.alert(id).await?;
-    alert.map(Json).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "alert-not-found",
-            format!("alert {id} does not exist"),
-        )
-    })
+    alert
+        .map(Json)
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "alert-not-found", format!("alert {id} does not exist")))
 }
 
 async fn execute(
@@ -162,40 +131,22 @@ async fn execute(
     command: Command,
     idempotency: Option<IdempotencyKey>,
 ) -> Result<Outcome, ApiError> {
-    let request = Request {
-        command,
-        actor: principal.actor.clone(),
-        grant: principal.grant.clone(),
-        idempotency,
-    };
+    let request = Request { command, actor: principal.actor.clone(), grant: principal.grant.clone(), idempotency };
     Ok(state.engine.execute(request).await?)
 }
 
 fn alert_id(text: &str) -> Result<AlertId, ApiError> {
     text.parse().map(AlertId).map_err(|_| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "alert-not-found",
-            format!("{text:?} is not an alert id"),
-        )
-        .with_field("id")
+        ApiError::new(StatusCode::NOT_FOUND, "alert-not-found", format!("{text:?} is not an alert id")).with_field("id")
     })
 }
 
-fn idempotency_key(
-    headers: &HeaderMap,
-    owner: &str,
-    body: &DeclareBody,
-) -> Result<Option<IdempotencyKey>, ApiError> {
+fn idempotency_key(headers: &HeaderMap, owner: &str, body: &DeclareBody) -> Result<Option<IdempotencyKey>, ApiError> {
     let Some(value) = headers.get("idempotency-key") else {
         return Ok(None);
     };
-    let key = value
-        .to_str()
-        .ok()
-        .map(str::trim)
-        .filter(|k| !k.is_empty() && k.len() <= MAX_KEY_LEN)
-        .ok_or_else(|| {
+    let key =
+        value.to_str().ok().map(str::trim).filter(|k| !k.is_empty() && k.len() <= MAX_KEY_LEN).ok_or_else(|| {
             ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "invalid-header",
@@ -205,9 +156,5 @@ fn idempotency_key(
         })?;
     // The fingerprint is of the parsed request, so whitespace or key order do not matter.
     let canonical = serde_json::to_vec(body).unwrap_or_default();
-    Ok(Some(IdempotencyKey {
-        owner: owner.to_owned(),
-        key: key.to_owned(),
-        fingerprint: fingerprint(&canonical),
-    }))
+    Ok(Some(IdempotencyKey { owner: owner.to_owned(), key: key.to_owned(), fingerprint: fingerprint(&canonical) }))
 }

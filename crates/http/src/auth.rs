@@ -39,23 +39,11 @@ impl<R: Roles> FromRequestParts<AppState> for Authorized<R> {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let header = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "token-missing",
-                "this request needs Authorization: Bearer <token>",
-            )
+            ApiError::new(StatusCode::UNAUTHORIZED, "token-missing", "this request needs Authorization: Bearer <token>")
         })?;
-        let secret = header
-            .to_str()
-            .ok()
-            .and_then(bearer_secret)
-            .ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "token-invalid",
-                    "the Authorization header must be Bearer <token>",
-                )
-            })?;
+        let secret = header.to_str().ok().and_then(bearer_secret).ok_or_else(|| {
+            ApiError::new(StatusCode::UNAUTHORIZED, "token-invalid", "the Authorization header must be Bearer <token>")
+        })?;
         let principal = state.engine.authenticate(secret).await?;
         if !R::ALLOWED.contains(&principal.grant.role) {
             let wanted: Vec<_> = R::ALLOWED.iter().map(|r| r.as_str()).collect();

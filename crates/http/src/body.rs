@@ -17,11 +17,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        let content_type = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
         if let Some(content_type) = content_type
             && !is_json(&content_type)
         {
@@ -31,9 +27,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
                 format!("expected application/json, got {content_type}"),
             ));
         }
-        let bytes = Bytes::from_request(request, state)
-            .await
-            .map_err(body_rejection)?;
+        let bytes = Bytes::from_request(request, state).await.map_err(body_rejection)?;
         parse_json(&bytes).map(JsonBody)
     }
 }
@@ -41,8 +35,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
 /// `application/json` or any `application/…+json`, with or without parameters.
 fn is_json(content_type: &str) -> bool {
     let essence = content_type.split(';').next().unwrap_or_default().trim();
-    essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"))
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
@@ -51,11 +44,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let path = error.path().to_string();
         let inner = error.into_inner();
         if inner.is_syntax() || inner.is_eof() {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid-json",
-                format!("the body is not valid JSON: {inner}"),
-            )
+            ApiError::new(StatusCode::BAD_REQUEST, "invalid-json", format!("the body is not valid JSON: {inner}"))
         } else if path == "." {
             // serde reports a missing field at the parent; its name is in the message.
             let field = missing_field(&inner.to_string()).unwrap_or_else(|| "body".to_owned());
@@ -65,11 +54,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         }
     })?;
     deserializer.end().map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid-json",
-            format!("trailing characters after the JSON body: {e}"),
-        )
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid-json", format!("trailing characters after the JSON body: {e}"))
     })?;
     Ok(value)
 }
@@ -99,19 +84,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         let query = parts.uri.query().unwrap_or_default();
-        let deserializer =
-            serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
-        serde_path_to_error::deserialize(deserializer)
-            .map(Query)
-            .map_err(|error| {
-                let path = error.path().to_string();
-                let message = error.into_inner().to_string();
-                let field = if path == "." {
-                    missing_field(&message).unwrap_or_else(|| "query".into())
-                } else {
-                    path
-                };
-                ApiError::invalid_query(field, message)
-            })
+        let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(deserializer).map(Query).map_err(|error| {
+            let path = error.path().to_string();
+            let message = error.into_inner().to_string();
+            let field = if path == "." { missing_field(&message).unwrap_or_else(|| "query".into()) } else { path };
+            ApiError::invalid_query(field, message)
+        })
     }
 }

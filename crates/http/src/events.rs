@@ -40,10 +40,7 @@ async fn page(
 ) -> Result<Json<Page>, ApiError> {
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
     if limit == 0 || limit > MAX_LIMIT {
-        return Err(ApiError::invalid_query(
-            "limit",
-            format!("limit must be 1 to {MAX_LIMIT}"),
-        ));
+        return Err(ApiError::invalid_query("limit", format!("limit must be 1 to {MAX_LIMIT}")));
     }
     let events = state.engine.events_after(query.after, limit).await?;
     let next_after = events.last().map_or(query.after, |e| e.seq);

@@ -30,12 +30,7 @@ struct ProblemDocument<'a> {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> ApiError {
-        ApiError {
-            status,
-            code,
-            detail: detail.into(),
-            field: None,
-        }
+        ApiError { status, code, detail: detail.into(), field: None }
     }
 
     pub fn with_field(mut self, field: impl Into<String>) -> ApiError {
@@ -81,17 +76,9 @@ impl IntoResponse for ApiError {
             field: self.field.as_deref(),
         };
         let body = serde_json::to_vec(&document).unwrap_or_default();
-        let mut response = (
-            self.status,
-            [(header::CONTENT_TYPE, "application/problem+json")],
-            body,
-        )
-            .into_response();
+        let mut response = (self.status, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                header::HeaderValue::from_static("Bearer"),
-            );
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
         }
         response
     }
@@ -102,21 +89,16 @@ impl From<EngineError> for ApiError {
         match error {
             EngineError::Alert(alert) => alert.into(),
             EngineError::OutOfScope { .. } => {
-                ApiError::new(StatusCode::FORBIDDEN, "out-of-scope", error.to_string())
-                    .with_field("region_id")
+                ApiError::new(StatusCode::FORBIDDEN, "out-of-scope", error.to_string()).with_field("region_id")
             }
-            EngineError::IdempotencyKeyReused => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "idempotency-key-reused",
-                error.to_string(),
-            )
-            .with_field("Idempotency-Key"),
+            EngineError::IdempotencyKeyReused => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "idempotency-key-reused", error.to_string())
+                    .with_field("Idempotency-Key")
+            }
             EngineError::Unavailable(ref source) => ApiError::unavailable(source),
-            EngineError::ShuttingDown => ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "shutting-down",
-                error.to_string(),
-            ),
+            EngineError::ShuttingDown => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "shutting-down", error.to_string())
+            }
         }
     }
 }
@@ -126,22 +108,14 @@ impl From<AlertError> for ApiError {
         let detail = error.to_string();
         match error {
             AlertError::UnknownRegion { .. } => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown-region", detail)
-                    .with_field("region_id")
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown-region", detail).with_field("region_id")
             }
-            AlertError::NotFound { .. } => {
-                ApiError::new(StatusCode::NOT_FOUND, "alert-not-found", detail)
-            }
-            AlertError::AlreadyFinished { .. } => {
-                ApiError::new(StatusCode::CONFLICT, "alert-already-finished", detail)
-            }
-            AlertError::NotYetExpired { .. } => {
-                ApiError::new(StatusCode::CONFLICT, "alert-not-yet-expired", detail)
-            }
+            AlertError::NotFound { .. } => ApiError::new(StatusCode::NOT_FOUND, "alert-not-found", detail),
+            AlertError::AlreadyFinished { .. } => ApiError::new(StatusCode::CONFLICT, "alert-already-finished", detail),
+            AlertError::NotYetExpired { .. } => ApiError::new(StatusCode::CONFLICT, "alert-not-yet-expired", detail),
             AlertError::ExpiryNotInFuture => ApiError::invalid_field("expires_at", detail),
             AlertError::TextTooLong { field } => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "text-too-long", detail)
-                    .with_field(field)
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "text-too-long", detail).with_field(field)
             }
         }
     }
@@ -150,12 +124,8 @@ impl From<AlertError> for ApiError {
 impl From<AuthError> for ApiError {
     fn from(error: AuthError) -> ApiError {
         match error {
-            AuthError::Invalid => {
-                ApiError::new(StatusCode::UNAUTHORIZED, "token-invalid", error.to_string())
-            }
-            AuthError::Revoked => {
-                ApiError::new(StatusCode::UNAUTHORIZED, "token-revoked", error.to_string())
-            }
+            AuthError::Invalid => ApiError::new(StatusCode::UNAUTHORIZED, "token-invalid", error.to_string()),
+            AuthError::Revoked => ApiError::new(StatusCode::UNAUTHORIZED, "token-revoked", error.to_string()),
             AuthError::Unavailable(ref source) => ApiError::unavailable(source),
         }
     }
@@ -166,33 +136,20 @@ impl From<TokenError> for ApiError {
         let detail = error.to_string();
         match error {
             TokenError::BadName => ApiError::invalid_field("name", detail),
-            TokenError::RegionsRequired | TokenError::RegionsNotAllowed => {
-                ApiError::invalid_field("regions", detail)
-            }
+            TokenError::RegionsRequired | TokenError::RegionsNotAllowed => ApiError::invalid_field("regions", detail),
             TokenError::UnknownRegion { .. } => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown-region", detail)
-                    .with_field("regions")
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown-region", detail).with_field("regions")
             }
-            TokenError::NotFound { .. } => {
-                ApiError::new(StatusCode::NOT_FOUND, "token-not-found", detail)
-            }
+            TokenError::NotFound { .. } => ApiError::new(StatusCode::NOT_FOUND, "token-not-found", detail),
             TokenError::Unavailable(ref source) => ApiError::unavailable(source),
         }
     }
 }
 
 pub async fn not_found() -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "not-found",
-        "no such resource; see /api/openapi.json",
-    )
+    ApiError::new(StatusCode::NOT_FOUND, "not-found", "no such resource; see /api/openapi.json")
 }
 
 pub async fn method_not_allowed() -> ApiError {
-    ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method-not-allowed",
-        "this resource does not accept that method",
-    )
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "this resource does not accept that method")
 }

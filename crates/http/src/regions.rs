@@ -12,9 +12,7 @@ use crate::body::Query;
 use crate::problem::ApiError;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/regions", get(list))
-        .route("/regions/{id}", get(one))
+    Router::new().route("/regions", get(list)).route("/regions/{id}", get(one))
 }
 
 #[derive(Serialize)]
@@ -54,21 +52,14 @@ struct RegionList<'a> {
     regions: Vec<RegionView<'a>>,
 }
 
-async fn list(
-    State(state): State<AppState>,
-    Query(query): Query<ListQuery>,
-) -> Json<serde_json::Value> {
+async fn list(State(state): State<AppState>, Query(query): Query<ListQuery>) -> Json<serde_json::Value> {
     let book = state.engine.book();
     let regions = book
         .registry()
         .all()
         .iter()
         .filter(|r| query.level.is_none_or(|level| r.level == level))
-        .filter(|r| {
-            query
-                .parent_id
-                .is_none_or(|parent| r.parent_id == Some(parent))
-        })
+        .filter(|r| query.parent_id.is_none_or(|parent| r.parent_id == Some(parent)))
         .map(|r| RegionView::new(r, &book))
         .collect();
     Json(serde_json::to_value(RegionList { regions }).unwrap_or_default())
@@ -83,10 +74,7 @@ struct RegionDetail<'a> {
 }
 
 /// By numeric id or by KATOTTG code (`UA…`).
-async fn one(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+async fn one(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
     let book = state.engine.book();
     let registry = book.registry();
     let region = match id.parse::<u32>() {
@@ -94,15 +82,9 @@ async fn one(
         Err(_) => registry.by_code(&id),
     }
     .ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "region-not-found",
-            format!("no region has id or code {id:?}"),
-        )
+        ApiError::new(StatusCode::NOT_FOUND, "region-not-found", format!("no region has id or code {id:?}"))
     })?;
-    let detail = RegionDetail {
-        region: RegionView::new(region, &book),
-        alerts: book.alerts_bearing_on(region.id).collect(),
-    };
+    let detail =
+        RegionDetail { region: RegionView::new(region, &book), alerts: book.alerts_bearing_on(region.id).collect() };
     Ok(Json(serde_json::to_value(detail).unwrap_or_default()))
 }

@@ -17,9 +17,7 @@ use crate::body::JsonBody;
 use crate::problem::ApiError;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/tokens", get(list).post(create))
-        .route("/tokens/{id}", delete(revoke))
+    Router::new().route("/tokens", get(list).post(create)).route("/tokens/{id}", delete(revoke))
 }
 
 /// A token without its secret.
@@ -70,20 +68,9 @@ async fn create(
     _: Authorized<Admins>,
     JsonBody(body): JsonBody<CreateBody>,
 ) -> Result<Response, ApiError> {
-    let request = NewTokenRequest {
-        name: body.name,
-        role: body.role,
-        regions: body.regions,
-    };
+    let request = NewTokenRequest { name: body.name, role: body.role, regions: body.regions };
     let (record, secret) = state.engine.create_token(request).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(Created {
-            record: record.into(),
-            token: secret,
-        }),
-    )
-        .into_response())
+    Ok((StatusCode::CREATED, Json(Created { record: record.into(), token: secret })).into_response())
 }
 
 #[derive(Serialize)]
@@ -91,17 +78,8 @@ struct TokenList {
     tokens: Vec<TokenView>,
 }
 
-async fn list(
-    State(state): State<AppState>,
-    _: Authorized<Admins>,
-) -> Result<Json<TokenList>, ApiError> {
-    let tokens = state
-        .engine
-        .tokens()
-        .await?
-        .into_iter()
-        .map(TokenView::from)
-        .collect();
+async fn list(State(state): State<AppState>, _: Authorized<Admins>) -> Result<Json<TokenList>, ApiError> {
+    let tokens = state.engine.tokens().await?.into_iter().map(TokenView::from).collect();
     Ok(Json(TokenList { tokens }))
 }
 
@@ -110,12 +88,8 @@ async fn revoke(
     _: Authorized<Admins>,
     Path(id): Path<String>,
 ) -> Result<Json<TokenView>, ApiError> {
-    let id = id.parse().map_err(|_| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "token-not-found",
-            format!("{id:?} is not a token id"),
-        )
-    })?;
+    let id = id
+        .parse()
+        .map_err(|_| ApiError::new(StatusCode::NOT_FOUND, "token-not-found", format!("{id:?} is not a token id")))?;
     Ok(Json(state.engine.revoke_token(id).await?.into()))
 }

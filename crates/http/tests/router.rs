@@ -13,28 +13,19 @@ use tryvoha_engine::{AdminCredential, Engine, SystemClock};
 use tryvoha_http::{AppState, router};
 use tryvoha_sqlite::SqliteStore;
 
-const REGIONS: &str = "id,parent_id,level,katottg,name_uk,name_en\n1,,oblast,UA1,Область,Oblast\n2,1,raion,,Район,Raion\n";
+const REGIONS: &str =
+    "id,parent_id,level,katottg,name_uk,name_en\n1,,oblast,UA1,Область,Oblast\n2,1,raion,,Район,Raion\n";
 const ADMIN: &str = "router-test-admin-secret";
 
 fn app(dir: &tempfile::TempDir) -> axum::Router {
     let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
     let registry = Arc::new(RegionRegistry::from_csv(REGIONS).unwrap());
-    let engine = Engine::start(
-        Arc::new(store),
-        registry,
-        Arc::new(SystemClock),
-        Some(AdminCredential::new(ADMIN)),
-    )
-    .unwrap();
+    let engine =
+        Engine::start(Arc::new(store), registry, Arc::new(SystemClock), Some(AdminCredential::new(ADMIN))).unwrap();
     router(AppState { engine })
 }
 
-async fn send(
-    app: &axum::Router,
-    method: &str,
-    path: &str,
-    body: &str,
-) -> (StatusCode, serde_json::Value) {
+async fn send(app: &axum::Router, method: &str, path: &str, body: &str) -> (StatusCode, serde_json::Value) {
     let request = Request::builder()
         .method(method)
         .uri(path)
@@ -44,13 +35,8 @@ async fn send(
         .unwrap();
     let response = app.clone().oneshot(request).await.unwrap();
     let status = response.status();
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
-        .await
-        .unwrap();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
-    )
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+    (status, serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null))
 }
 
 #[tokio::test]
@@ -63,11 +49,8 @@ async fn every_operation_in_the_openapi_document_is_routed() {
     let paths = document["paths"].as_object().unwrap();
     let mut operations = 0;
     for (path, item) in paths {
-        for method in item
-            .as_object()
-            .unwrap()
-            .keys()
-            .filter(|m| ["get", "post", "patch", "delete", "put"].contains(&m.as_str()))
+        for method in
+            item.as_object().unwrap().keys().filter(|m| ["get", "post", "patch", "delete", "put"].contains(&m.as_str()))
         {
             let concrete = path.replace("{id}", "1");
             let (status, body) = send(&app, &method.to_uppercase(), &concrete, "{}").await;
@@ -79,10 +62,7 @@ async fn every_operation_in_the_openapi_document_is_routed() {
             operations += 1;
         }
     }
-    assert!(
-        operations >= 13,
-        "the document describes every operation ({operations})"
-    );
+    assert!(operations >= 13, "the document describes every operation ({operations})");
 }
 
 #[tokio::test]
@@ -90,15 +70,9 @@ async fn the_router_answers_with_problem_documents_for_unknown_routes() {
     let dir = tempfile::tempdir().unwrap();
     let app = app(&dir);
     let (status, body) = send(&app, "GET", "/api/v1/unknown", "").await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (StatusCode::NOT_FOUND, Some("not-found"))
-    );
+    assert_eq!((status, body["code"].as_str()), (StatusCode::NOT_FOUND, Some("not-found")));
     let (status, body) = send(&app, "PUT", "/api/v1/alerts/active", "").await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (StatusCode::METHOD_NOT_ALLOWED, Some("method-not-allowed"))
-    );
+    assert_eq!((status, body["code"].as_str()), (StatusCode::METHOD_NOT_ALLOWED, Some("method-not-allowed")));
 }
 
 #[tokio::test]

@@ -32,48 +32,33 @@ impl SqliteStore {
         migrate(&writer)?;
         let reader = Connection::open(path).map_err(unavailable)?;
         configure(&reader)?;
-        Ok(SqliteStore {
-            writer: Mutex::new(writer),
-            reader: Mutex::new(reader),
-        })
+        Ok(SqliteStore { writer: Mutex::new(writer), reader: Mutex::new(reader) })
     }
 
     fn writer(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock cannot leave a half-applied transaction behind
         // (SQLite rolls back an unfinished one), so a poisoned lock is safe to reuse.
-        self.writer
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn reader(&self) -> MutexGuard<'_, Connection> {
-        self.reader
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.reader.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
 fn configure(connection: &Connection) -> StoreResult<()> {
     connection
-        .execute_batch(
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;",
-        )
+        .execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;")
         .map_err(unavailable)?;
-    let synchronous: i64 = connection
-        .query_row("PRAGMA synchronous", [], |row| row.get(0))
-        .map_err(unavailable)?;
+    let synchronous: i64 = connection.query_row("PRAGMA synchronous", [], |row| row.get(0)).map_err(unavailable)?;
     if synchronous != 2 {
-        return Err(StoreError::Unavailable(
-            format!("SQLite refused synchronous=FULL (got {synchronous})").into(),
-        ));
+        return Err(StoreError::Unavailable(format!("SQLite refused synchronous=FULL (got {synchronous})").into()));
     }
     Ok(())
 }
 
 fn migrate(connection: &Connection) -> StoreResult<()> {
-    let version: i64 = connection
-        .query_row("PRAGMA user_version", [], |row| row.get(0))
-        .map_err(unavailable)?;
+    let version: i64 = connection.query_row("PRAGMA user_version", [], |row| row.get(0)).map_err(unavailable)?;
     match version {
         0 => connection
             .execute_batch(&format!("BEGIN; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"))
@@ -100,21 +85,15 @@ fn encode<T: serde::Serialize>(value: &T) -> StoreResult<String> {
 impl EventLog for SqliteStore {
     fn append(&self, commit: &Commit) -> StoreResult<()> {
         let mut connection = self.writer();
-        let transaction = connection
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(unavailable)?;
+        let transaction =
+            connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(unavailable)?;
         let last: Seq = transaction
-            .query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |row| {
-                row.get(0)
-            })
+            .query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |row| row.get(0))
             .map_err(unavailable)?;
         for (offset, event) in commit.events.iter().enumerate() {
             let expected = last + 1 + offset as u64;
             if event.seq != expected {
-                return Err(StoreError::Conflict(format!(
-                    "event seq {} where {expected} was next",
-                    event.seq
-                )));
+                return Err(StoreError::Conflict(format!("event seq {} where {expected} was next", event.seq)));
             }
             let body = encode(event)?;
             transaction
@@ -127,7 +106,13 @@ impl EventLog for SqliteStore {
                 .execute(
                     "INSERT INTO alerts (id, region_id, active, seq, body) VALUES (?1, ?2, ?3, ?4, ?5)
                      ON CONFLICT (id) DO UPDATE SET active = excluded.active, seq = excluded.seq, body = excluded.body",
-                    params![event.alert.id.0, event.alert.region_id.0, event.alert.is_active(), event.seq, encode(&event.alert)?],
+                    params![
+                        event.alert.id.0,
+                        event.alert.region_id.0,
+                        event.alert.is_active(),
+                        event.seq,
+                        encode(&event.alert)?
+                    ],
                 )
                 .map_err(unavailable)?;
         }
@@ -148,28 +133,19 @@ impl EventLog for SqliteStore {
         let mut statement = connection
             .prepare_cached("SELECT body FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2")
             .map_err(unavailable)?;
-        let bodies = statement
-            .query_map(params![after, limit as i64], |row| row.get::<_, String>(0))
-            .map_err(unavailable)?;
-        bodies
-            .map(|body| decode(&body.map_err(unavailable)?))
-            .collect()
+        let bodies =
+            statement.query_map(params![after, limit as i64], |row| row.get::<_, String>(0)).map_err(unavailable)?;
+        bodies.map(|body| decode(&body.map_err(unavailable)?)).collect()
     }
 
     fn last_seq(&self) -> StoreResult<Seq> {
-        self.reader()
-            .query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |row| {
-                row.get(0)
-            })
-            .map_err(unavailable)
+        self.reader().query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |row| row.get(0)).map_err(unavailable)
     }
 
     fn alert(&self, id: AlertId) -> StoreResult<Option<Alert>> {
         let body: Option<String> = self
             .reader()
-            .query_row("SELECT body FROM alerts WHERE id = ?1", [id.0], |row| {
-                row.get(0)
-            })
+            .query_row("SELECT body FROM alerts WHERE id = ?1", [id.0], |row| row.get(0))
             .optional()
             .map_err(unavailable)?;
         body.map(|b| decode(&b)).transpose()
@@ -177,22 +153,15 @@ impl EventLog for SqliteStore {
 
     fn active_alerts(&self) -> StoreResult<Vec<Alert>> {
         let connection = self.reader();
-        let mut statement = connection
-            .prepare_cached("SELECT body FROM alerts WHERE active ORDER BY id")
-            .map_err(unavailable)?;
-        let bodies = statement
-            .query_map([], |row| row.get::<_, String>(0))
-            .map_err(unavailable)?;
-        bodies
-            .map(|body| decode(&body.map_err(unavailable)?))
-            .collect()
+        let mut statement =
+            connection.prepare_cached("SELECT body FROM alerts WHERE active ORDER BY id").map_err(unavailable)?;
+        let bodies = statement.query_map([], |row| row.get::<_, String>(0)).map_err(unavailable)?;
+        bodies.map(|body| decode(&body.map_err(unavailable)?)).collect()
     }
 
     fn highest_alert_id(&self) -> StoreResult<Option<AlertId>> {
-        let id: Option<u64> = self
-            .reader()
-            .query_row("SELECT MAX(id) FROM alerts", [], |row| row.get(0))
-            .map_err(unavailable)?;
+        let id: Option<u64> =
+            self.reader().query_row("SELECT MAX(id) FROM alerts", [], |row| row.get(0)).map_err(unavailable)?;
         Ok(id.map(AlertId))
     }
 
@@ -234,12 +203,7 @@ mod tests {
     fn events_survive_reopening_the_file() {
         let (dir, store) = fresh();
         let event = tryvoha_store::contract::declared(1, 1, 14);
-        store
-            .append(&Commit {
-                events: vec![event.clone()],
-                idempotency: vec![],
-            })
-            .unwrap();
+        store.append(&Commit { events: vec![event.clone()], idempotency: vec![] }).unwrap();
         drop(store);
         let reopened = SqliteStore::open(&dir.path().join("tryvoha.db")).unwrap();
         assert_eq!(reopened.events_after(0, 10).unwrap(), vec![event]);

@@ -16,7 +16,13 @@ impl TokenStore for SqliteStore {
         connection
             .execute(
                 "INSERT INTO tokens (name, role, regions, secret_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![token.name, token.role.as_str(), encode(&token.regions)?, token.secret_hash, format(token.created_at)?],
+                params![
+                    token.name,
+                    token.role.as_str(),
+                    encode(&token.regions)?,
+                    token.secret_hash,
+                    format(token.created_at)?
+                ],
             )
             .map_err(unavailable)?;
         let id = connection.last_insert_rowid() as TokenId;
@@ -33,21 +39,15 @@ impl TokenStore for SqliteStore {
 
     fn tokens(&self) -> StoreResult<Vec<TokenRecord>> {
         let connection = self.reader();
-        let mut statement = connection
-            .prepare_cached(&format!("SELECT {COLUMNS} FROM tokens ORDER BY id"))
-            .map_err(unavailable)?;
+        let mut statement =
+            connection.prepare_cached(&format!("SELECT {COLUMNS} FROM tokens ORDER BY id")).map_err(unavailable)?;
         let rows = statement.query_map([], raw_token).map_err(unavailable)?;
-        rows.map(|row| row.map_err(unavailable).and_then(RawToken::into_record))
-            .collect()
+        rows.map(|row| row.map_err(unavailable).and_then(RawToken::into_record)).collect()
     }
 
     fn token_by_hash(&self, secret_hash: &str) -> StoreResult<Option<TokenRecord>> {
         self.reader()
-            .query_row(
-                &format!("SELECT {COLUMNS} FROM tokens WHERE secret_hash = ?1"),
-                [secret_hash],
-                raw_token,
-            )
+            .query_row(&format!("SELECT {COLUMNS} FROM tokens WHERE secret_hash = ?1"), [secret_hash], raw_token)
             .optional()
             .map_err(unavailable)?
             .map(RawToken::into_record)
@@ -57,17 +57,10 @@ impl TokenStore for SqliteStore {
     fn revoke_token(&self, id: TokenId, at: OffsetDateTime) -> StoreResult<TokenRecord> {
         let connection = self.writer();
         connection
-            .execute(
-                "UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1",
-                params![id, format(at)?],
-            )
+            .execute("UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1", params![id, format(at)?])
             .map_err(unavailable)?;
         connection
-            .query_row(
-                &format!("SELECT {COLUMNS} FROM tokens WHERE id = ?1"),
-                [id],
-                raw_token,
-            )
+            .query_row(&format!("SELECT {COLUMNS} FROM tokens WHERE id = ?1"), [id], raw_token)
             .optional()
             .map_err(unavailable)?
             .ok_or(StoreError::NotFound)?
@@ -101,9 +94,7 @@ fn raw_token(row: &Row<'_>) -> rusqlite::Result<RawToken> {
 impl RawToken {
     fn into_record(self) -> StoreResult<TokenRecord> {
         let role = Role::parse(&self.role).ok_or_else(|| {
-            StoreError::Unavailable(
-                format!("unknown role {:?} in the tokens table", self.role).into(),
-            )
+            StoreError::Unavailable(format!("unknown role {:?} in the tokens table", self.role).into())
         })?;
         Ok(TokenRecord {
             id: self.id,

@@ -46,29 +46,17 @@ pub fn declared(seq: Seq, id: u64, region: u32) -> AlertEvent {
         level: AlertLevel::Red,
         status: AlertStatus::Actual,
         threats: vec![Threat::Drones],
-        message: Some(LocalizedText {
-            uk: Some("Тривога".into()),
-            en: Some("Alert".into()),
-        }),
+        message: Some(LocalizedText { uk: Some("Тривога".into()), en: Some("Alert".into()) }),
         instruction: None,
         started_at: T0,
         updated_at: T0,
         expires_at: None,
         finished_at: None,
         finish_reason: None,
-        declared_by: Actor {
-            token_id: Some(1),
-            name: "op".into(),
-        },
+        declared_by: Actor { token_id: Some(1), name: "op".into() },
         seq,
     };
-    AlertEvent {
-        seq,
-        kind: EventType::Declared,
-        at: T0,
-        actor: alert.declared_by.clone(),
-        alert,
-    }
+    AlertEvent { seq, kind: EventType::Declared, at: T0, actor: alert.declared_by.clone(), alert }
 }
 
 pub fn cancelled(seq: Seq, declared: &AlertEvent) -> AlertEvent {
@@ -78,20 +66,11 @@ pub fn cancelled(seq: Seq, declared: &AlertEvent) -> AlertEvent {
     alert.finish_reason = Some(FinishReason::Cancelled);
     alert.updated_at = at;
     alert.seq = seq;
-    AlertEvent {
-        seq,
-        kind: EventType::Cancelled,
-        at,
-        actor: declared.actor.clone(),
-        alert,
-    }
+    AlertEvent { seq, kind: EventType::Cancelled, at, actor: declared.actor.clone(), alert }
 }
 
 fn commit(events: Vec<AlertEvent>) -> Commit {
-    Commit {
-        events,
-        idempotency: vec![],
-    }
+    Commit { events, idempotency: vec![] }
 }
 
 pub fn an_empty_log_has_nothing_after_zero(store: &dyn Store) {
@@ -106,46 +85,25 @@ pub fn appended_events_read_back_in_order_and_page(store: &dyn Store) {
     store.append(&commit(events[..2].to_vec())).unwrap();
     store.append(&commit(events[2..].to_vec())).unwrap();
     assert_eq!(store.last_seq().unwrap(), 5);
-    assert_eq!(
-        store.events_after(0, 100).unwrap(),
-        events,
-        "events read back exactly as written"
-    );
-    assert_eq!(
-        store.events_after(1, 2).unwrap(),
-        events[1..3],
-        "a page starts after `after`"
-    );
+    assert_eq!(store.events_after(0, 100).unwrap(), events, "events read back exactly as written");
+    assert_eq!(store.events_after(1, 2).unwrap(), events[1..3], "a page starts after `after`");
     assert!(store.events_after(5, 10).unwrap().is_empty());
 }
 
 pub fn a_commit_out_of_sequence_is_refused_and_writes_nothing(store: &dyn Store) {
     store.append(&commit(vec![declared(1, 1, 14)])).unwrap();
-    for bad in [
-        vec![declared(3, 2, 14)],
-        vec![declared(1, 2, 14)],
-        vec![declared(2, 2, 14), declared(4, 3, 14)],
-    ] {
+    for bad in [vec![declared(3, 2, 14)], vec![declared(1, 2, 14)], vec![declared(2, 2, 14), declared(4, 3, 14)]] {
         let result = store.append(&commit(bad.clone()));
-        assert!(
-            matches!(result, Err(StoreError::Conflict(_))),
-            "{bad:?} gave {result:?}"
-        );
+        assert!(matches!(result, Err(StoreError::Conflict(_))), "{bad:?} gave {result:?}");
     }
-    assert_eq!(
-        store.last_seq().unwrap(),
-        1,
-        "a refused commit leaves the log as it was"
-    );
+    assert_eq!(store.last_seq().unwrap(), 1, "a refused commit leaves the log as it was");
     assert_eq!(store.active_alerts().unwrap().len(), 1);
 }
 
 pub fn the_alert_index_follows_the_latest_event(store: &dyn Store) {
     let first = declared(1, 1, 14);
     let second = declared(2, 2, 31);
-    store
-        .append(&commit(vec![first.clone(), second.clone()]))
-        .unwrap();
+    store.append(&commit(vec![first.clone(), second.clone()])).unwrap();
     let ended = cancelled(3, &first);
     store.append(&commit(vec![ended.clone()])).unwrap();
     assert_eq!(store.alert(AlertId(1)).unwrap(), Some(ended.alert));
@@ -162,34 +120,15 @@ pub fn idempotency_records_are_kept_with_their_commit(store: &dyn Store) {
         alert_id: AlertId(1),
         created: true,
     };
-    store
-        .append(&Commit {
-            events: vec![declared(1, 1, 14)],
-            idempotency: vec![record.clone()],
-        })
-        .unwrap();
-    assert_eq!(
-        store.idempotency_record("token:1", "k-1").unwrap(),
-        Some(record.clone())
-    );
-    assert_eq!(
-        store.idempotency_record("token:2", "k-1").unwrap(),
-        None,
-        "keys are per owner"
-    );
+    store.append(&Commit { events: vec![declared(1, 1, 14)], idempotency: vec![record.clone()] }).unwrap();
+    assert_eq!(store.idempotency_record("token:1", "k-1").unwrap(), Some(record.clone()));
+    assert_eq!(store.idempotency_record("token:2", "k-1").unwrap(), None, "keys are per owner");
     let refused = Commit {
         events: vec![declared(5, 2, 14)],
-        idempotency: vec![IdempotencyRecord {
-            key: "k-2".into(),
-            ..record
-        }],
+        idempotency: vec![IdempotencyRecord { key: "k-2".into(), ..record }],
     };
     assert!(store.append(&refused).is_err());
-    assert_eq!(
-        store.idempotency_record("token:1", "k-2").unwrap(),
-        None,
-        "a refused commit keeps no key"
-    );
+    assert_eq!(store.idempotency_record("token:1", "k-2").unwrap(), None, "a refused commit keeps no key");
 }
 
 pub fn tokens_are_found_by_hash_listed_and_revoked(store: &dyn Store) {
@@ -220,15 +159,6 @@ pub fn tokens_are_found_by_hash_listed_and_revoked(store: &dyn Store) {
     assert_eq!(store.tokens().unwrap(), vec![created.clone(), other]);
     let revoked = store.revoke_token(created.id, T0).unwrap();
     assert_eq!(revoked.revoked_at, Some(T0));
-    assert_eq!(
-        store
-            .token_by_hash("h1")
-            .unwrap()
-            .and_then(|t| t.revoked_at),
-        Some(T0)
-    );
-    assert!(matches!(
-        store.revoke_token(999, T0),
-        Err(StoreError::NotFound)
-    ));
+    assert_eq!(store.token_by_hash("h1").unwrap().and_then(|t| t.revoked_at), Some(T0));
+    assert!(matches!(store.revoke_token(999, T0), Err(StoreError::NotFound)));
 }

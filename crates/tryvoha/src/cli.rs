@@ -8,11 +8,7 @@ use crate::config::{FlagSettings, Settings};
 use crate::{client, server};
 
 #[derive(Parser)]
-#[command(
-    name = "tryvoha",
-    version,
-    about = "A public warning system: air-raid alerts per region, durable and live."
-)]
+#[command(name = "tryvoha", version, about = "A public warning system: air-raid alerts per region, durable and live.")]
 pub struct Cli {
     #[command(subcommand)]
     command: Top,
@@ -70,9 +66,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 listen: args.listen,
                 data: args.data,
                 // Read from the environment only: a secret on the command line leaks into `ps`.
-                admin_token: std::env::var("TRYVOHA_ADMIN_TOKEN")
-                    .ok()
-                    .filter(|t| !t.is_empty()),
+                admin_token: std::env::var("TRYVOHA_ADMIN_TOKEN").ok().filter(|t| !t.is_empty()),
                 admin_token_file: args.admin_token_file,
                 regions: args.regions,
             };

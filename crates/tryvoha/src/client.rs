@@ -8,12 +8,7 @@ use serde_json::{Value, json};
 #[derive(Args, Clone)]
 pub struct Connection {
     /// Server base URL.
-    #[arg(
-        long,
-        env = "TRYVOHA_SERVER",
-        default_value = "http://127.0.0.1:8080",
-        global = true
-    )]
+    #[arg(long, env = "TRYVOHA_SERVER", default_value = "http://127.0.0.1:8080", global = true)]
     server: String,
     /// API token.
     #[arg(long, env = "TRYVOHA_TOKEN", hide_env_values = true, global = true)]
@@ -106,11 +101,7 @@ pub async fn alert(command: AlertCommand) -> anyhow::Result<()> {
             expires_at,
         } => {
             let mut body = json!({ "region_id": region, "kind": kind, "threats": threats });
-            for (key, value) in [
-                ("level", level),
-                ("status", status),
-                ("expires_at", expires_at),
-            ] {
+            for (key, value) in [("level", level), ("status", status), ("expires_at", expires_at)] {
                 if let Some(value) = value {
                     body[key] = json!(value);
                 }
@@ -118,27 +109,17 @@ pub async fn alert(command: AlertCommand) -> anyhow::Result<()> {
             if message_uk.is_some() || message_en.is_some() {
                 body["message"] = json!({ "uk": message_uk, "en": message_en });
             }
-            let (status, alert) =
-                call(&connection, Method::POST, "/api/v1/alerts", Some(body)).await?;
+            let (status, alert) = call(&connection, Method::POST, "/api/v1/alerts", Some(body)).await?;
             if connection.json {
                 return print_json(&alert);
             }
-            let verb = if status == StatusCode::CREATED {
-                "declared"
-            } else {
-                "already active"
-            };
+            let verb = if status == StatusCode::CREATED { "declared" } else { "already active" };
             println!("{verb}: {}", alert_line(&alert));
             Ok(())
         }
         AlertCommand::Cancel { connection, id } => {
-            let (_, alert) = call(
-                &connection,
-                Method::POST,
-                &format!("/api/v1/alerts/{id}/cancel"),
-                Some(json!({})),
-            )
-            .await?;
+            let (_, alert) =
+                call(&connection, Method::POST, &format!("/api/v1/alerts/{id}/cancel"), Some(json!({}))).await?;
             if connection.json {
                 return print_json(&alert);
             }
@@ -187,15 +168,9 @@ pub async fn regions(args: RegionsArgs) -> anyhow::Result<()> {
 
 pub async fn token(command: TokenCommand) -> anyhow::Result<()> {
     match command {
-        TokenCommand::Create {
-            connection,
-            name,
-            role,
-            regions,
-        } => {
+        TokenCommand::Create { connection, name, role, regions } => {
             let body = json!({ "name": name, "role": role, "regions": regions });
-            let (_, created) =
-                call(&connection, Method::POST, "/api/v1/tokens", Some(body)).await?;
+            let (_, created) = call(&connection, Method::POST, "/api/v1/tokens", Some(body)).await?;
             if connection.json {
                 return print_json(&created);
             }
@@ -213,11 +188,7 @@ pub async fn token(command: TokenCommand) -> anyhow::Result<()> {
                 return print_json(&body);
             }
             for token in body["tokens"].as_array().cloned().unwrap_or_default() {
-                let revoked = if token["revoked_at"].is_null() {
-                    ""
-                } else {
-                    "  (revoked)"
-                };
+                let revoked = if token["revoked_at"].is_null() { "" } else { "  (revoked)" };
                 println!(
                     "{:>4}  {:<8} {}  regions {}{revoked}",
                     token["id"],
@@ -229,13 +200,7 @@ pub async fn token(command: TokenCommand) -> anyhow::Result<()> {
             Ok(())
         }
         TokenCommand::Revoke { connection, id } => {
-            let (_, token) = call(
-                &connection,
-                Method::DELETE,
-                &format!("/api/v1/tokens/{id}"),
-                None,
-            )
-            .await?;
+            let (_, token) = call(&connection, Method::DELETE, &format!("/api/v1/tokens/{id}"), None).await?;
             if connection.json {
                 return print_json(&token);
             }
@@ -260,31 +225,19 @@ async fn call(
     if let Some(body) = body {
         request = request.json(&body);
     }
-    let response = request
-        .send()
-        .await
-        .with_context(|| format!("cannot reach the server at {}", connection.server))?;
+    let response = request.send().await.with_context(|| format!("cannot reach the server at {}", connection.server))?;
     let status = response.status();
-    let value: Value = response
-        .json()
-        .await
-        .with_context(|| format!("the server's answer to {path} is not JSON"))?;
+    let value: Value = response.json().await.with_context(|| format!("the server's answer to {path} is not JSON"))?;
     if !status.is_success() {
         let code = text(&value["code"]);
-        let field = value["field"]
-            .as_str()
-            .map(|f| format!(" (field {f})"))
-            .unwrap_or_default();
+        let field = value["field"].as_str().map(|f| format!(" (field {f})")).unwrap_or_default();
         bail!("{status}: {}{field} [{code}]", text(&value["detail"]));
     }
     Ok((status, value))
 }
 
 fn alert_line(alert: &Value) -> String {
-    let finished = alert["finished_at"]
-        .as_str()
-        .map(|at| format!(" finished {at}"))
-        .unwrap_or_default();
+    let finished = alert["finished_at"].as_str().map(|at| format!(" finished {at}")).unwrap_or_default();
     format!(
         "#{} region {} {} {} {} since {}{finished}",
         alert["id"],

@@ -62,17 +62,11 @@ impl Settings {
     }
 
     pub fn resolve(flags: FlagSettings, file: FileSettings) -> anyhow::Result<Settings> {
-        let listen_text = flags
-            .listen
-            .or(file.listen)
-            .unwrap_or_else(|| DEFAULT_LISTEN.into());
-        let listen = listen_text.parse().with_context(|| {
-            format!("listen address {listen_text:?} is not HOST:PORT (e.g. 127.0.0.1:8080)")
-        })?;
-        let admin_token = match (
-            flags.admin_token,
-            flags.admin_token_file.or(file.admin_token_file),
-        ) {
+        let listen_text = flags.listen.or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.into());
+        let listen = listen_text
+            .parse()
+            .with_context(|| format!("listen address {listen_text:?} is not HOST:PORT (e.g. 127.0.0.1:8080)"))?;
+        let admin_token = match (flags.admin_token, flags.admin_token_file.or(file.admin_token_file)) {
             (Some(token), _) => Some(token),
             (None, Some(path)) => Some(
                 std::fs::read_to_string(&path)
@@ -87,10 +81,7 @@ impl Settings {
         }
         Ok(Settings {
             listen,
-            data: flags
-                .data
-                .or(file.data)
-                .unwrap_or_else(|| DEFAULT_DATA.into()),
+            data: flags.data.or(file.data).unwrap_or_else(|| DEFAULT_DATA.into()),
             admin_token: admin_token.map(Secret),
             regions: flags.regions.or(file.regions),
         })
@@ -98,8 +89,7 @@ impl Settings {
 }
 
 fn read_file(path: &Path) -> anyhow::Result<FileSettings> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading the config file {}", path.display()))?;
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading the config file {}", path.display()))?;
     toml::from_str(&text).with_context(|| format!("parsing the config file {}", path.display()))
 }
 
@@ -127,56 +117,27 @@ mod tests {
             toml::from_str("listen = \"127.0.0.1:9000\"\ndata = \"/srv/file\"").unwrap(),
         )
         .unwrap();
-        assert_eq!(
-            (from_file.listen.port(), from_file.data.clone()),
-            (9000, PathBuf::from("/srv/file"))
-        );
-        let flags = FlagSettings {
-            listen: Some("127.0.0.1:9100".into()),
-            ..Default::default()
-        };
+        assert_eq!((from_file.listen.port(), from_file.data.clone()), (9000, PathBuf::from("/srv/file")));
+        let flags = FlagSettings { listen: Some("127.0.0.1:9100".into()), ..Default::default() };
         let settings = Settings::resolve(flags, file).unwrap();
-        assert_eq!(
-            settings.listen.port(),
-            9100,
-            "flag (or its env variable) wins over the file"
-        );
-        assert_eq!(
-            settings.data,
-            PathBuf::from("/srv/file"),
-            "the file still gives what flags leave out"
-        );
+        assert_eq!(settings.listen.port(), 9100, "flag (or its env variable) wins over the file");
+        assert_eq!(settings.data, PathBuf::from("/srv/file"), "the file still gives what flags leave out");
     }
 
     #[test]
     fn the_compiled_in_example_parses_and_unknown_keys_are_refused() {
         let example: FileSettings = toml::from_str(EXAMPLE).unwrap();
-        assert_eq!(
-            example,
-            FileSettings::default(),
-            "the example shows every option commented out"
-        );
+        assert_eq!(example, FileSettings::default(), "the example shows every option commented out");
         assert!(toml::from_str::<FileSettings>("lisen = \"x\"").is_err());
     }
 
     #[test]
     fn bad_values_get_clear_errors_and_secrets_stay_hidden() {
-        let flags = FlagSettings {
-            listen: Some("nowhere".into()),
-            ..Default::default()
-        };
-        let error = Settings::resolve(flags, FileSettings::default())
-            .err()
-            .unwrap();
+        let flags = FlagSettings { listen: Some("nowhere".into()), ..Default::default() };
+        let error = Settings::resolve(flags, FileSettings::default()).err().unwrap();
         assert!(error.to_string().contains("nowhere"));
-        let short = FlagSettings {
-            admin_token: Some("short".into()),
-            ..Default::default()
-        };
+        let short = FlagSettings { admin_token: Some("short".into()), ..Default::default() };
         assert!(Settings::resolve(short, FileSettings::default()).is_err());
-        assert_eq!(
-            format!("{:?}", Secret("s3cret-value-1234".into())),
-            "<redacted>"
-        );
+        assert_eq!(format!("{:?}", Secret("s3cret-value-1234".into())), "<redacted>");
     }
 }

@@ -24,9 +24,8 @@ pub async fn run_until_signal(settings: Settings) -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let listener = TcpListener::bind(settings.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", settings.listen))?;
+    let listener =
+        TcpListener::bind(settings.listen).await.with_context(|| format!("cannot listen on {}", settings.listen))?;
     run(listener, settings, shutdown_signal()).await
 }
 
@@ -37,59 +36,34 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let registry = Arc::new(load_registry(&settings)?);
-    std::fs::create_dir_all(&settings.data).with_context(|| {
-        format!(
-            "cannot create the data directory {}",
-            settings.data.display()
-        )
-    })?;
+    std::fs::create_dir_all(&settings.data)
+        .with_context(|| format!("cannot create the data directory {}", settings.data.display()))?;
     let database = settings.data.join("tryvoha.db");
-    let store = SqliteStore::open(&database)
-        .with_context(|| format!("cannot open {}", database.display()))?;
-    let admin = settings
-        .admin_token
-        .as_ref()
-        .map(|secret| AdminCredential::new(&secret.0));
-    let engine = Engine::start(
-        Arc::new(store),
-        registry.clone(),
-        Arc::new(SystemClock),
-        admin,
-    )
-    .context("cannot load the active alerts")?;
-    if let Some(secret) = engine
-        .ensure_admin()
-        .await
-        .context("cannot create the first admin token")?
-    {
-        println!(
-            "Created the admin token; it is shown only this once, keep it safe:\n\n    {secret}\n"
-        );
+    let store = SqliteStore::open(&database).with_context(|| format!("cannot open {}", database.display()))?;
+    let admin = settings.admin_token.as_ref().map(|secret| AdminCredential::new(&secret.0));
+    let engine = Engine::start(Arc::new(store), registry.clone(), Arc::new(SystemClock), admin)
+        .context("cannot load the active alerts")?;
+    if let Some(secret) = engine.ensure_admin().await.context("cannot create the first admin token")? {
+        println!("Created the admin token; it is shown only this once, keep it safe:\n\n    {secret}\n");
         println!("(Set TRYVOHA_ADMIN_TOKEN or --admin-token-file to choose your own.)");
     }
-    let address = listener
-        .local_addr()
-        .context("the listener has no address")?;
+    let address = listener.local_addr().context("the listener has no address")?;
     tracing::info!(
         regions = registry.len(),
         active_alerts = engine.book().active().count(),
         data = %settings.data.display(),
         "tryvoha serving http://{address}"
     );
-    tryvoha_http::serve(listener, AppState { engine }, shutdown)
-        .await
-        .context("the HTTP server failed")
+    tryvoha_http::serve(listener, AppState { engine }, shutdown).await.context("the HTTP server failed")
 }
 
 fn load_registry(settings: &Settings) -> anyhow::Result<RegionRegistry> {
     match &settings.regions {
-        None => RegionRegistry::from_csv(BUNDLED_REGIONS)
-            .context("the bundled region registry is broken"),
+        None => RegionRegistry::from_csv(BUNDLED_REGIONS).context("the bundled region registry is broken"),
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("reading the regions file {}", path.display()))?;
-            RegionRegistry::from_csv(&text)
-                .with_context(|| format!("the regions file {} is invalid", path.display()))
+            RegionRegistry::from_csv(&text).with_context(|| format!("the regions file {} is invalid", path.display()))
         }
     }
 }
@@ -98,11 +72,10 @@ async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut terminate =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(signal) => signal,
-                Err(_) => return interrupt.await.unwrap_or(()),
-            };
+        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => signal,
+            Err(_) => return interrupt.await.unwrap_or(()),
+        };
         tokio::select! {
             _ = interrupt => {}
             _ = terminate.recv() => {}

@@ -14,10 +14,7 @@ fn registry() -> Arc<RegionRegistry> {
 }
 
 fn operator() -> Actor {
-    Actor {
-        token_id: Some(7),
-        name: "kyiv-operator".into(),
-    }
+    Actor { token_id: Some(7), name: "kyiv-operator".into() }
 }
 
 fn declaration(region: u32, kind: AlertKind) -> Declaration {
@@ -25,12 +22,7 @@ fn declaration(region: u32, kind: AlertKind) -> Declaration {
 }
 
 /// Decides and applies like the writer does, numbering events from the book's own count.
-fn run(
-    book: &mut AlertBook,
-    command: Command,
-    at: OffsetDateTime,
-    seq: &mut u64,
-) -> Result<Alert, AlertError> {
+fn run(book: &mut AlertBook, command: Command, at: OffsetDateTime, seq: &mut u64) -> Result<Alert, AlertError> {
     match book.decide(&command, &operator(), at)? {
         Decision::Unchanged(alert) => Ok(alert),
         Decision::Record(draft) => {
@@ -46,13 +38,7 @@ fn run(
 fn declaring_a_hromada_alert_makes_its_ancestors_partial() {
     let mut book = AlertBook::new(registry());
     let mut seq = 0;
-    let alert = run(
-        &mut book,
-        Command::Declare(declaration(3, AlertKind::AirRaid)),
-        T0,
-        &mut seq,
-    )
-    .unwrap();
+    let alert = run(&mut book, Command::Declare(declaration(3, AlertKind::AirRaid)), T0, &mut seq).unwrap();
     assert_eq!((alert.id, alert.seq, alert.started_at), (AlertId(1), 1, T0));
     assert_eq!(book.region_state(RegionId(3)), RegionState::Alert);
     assert_eq!(book.region_state(RegionId(4)), RegionState::Clear);
@@ -64,19 +50,9 @@ fn declaring_a_hromada_alert_makes_its_ancestors_partial() {
 #[test]
 fn an_oblast_alert_covers_every_descendant() {
     let mut book = AlertBook::new(registry());
-    run(
-        &mut book,
-        Command::Declare(declaration(1, AlertKind::AirRaid)),
-        T0,
-        &mut 0,
-    )
-    .unwrap();
+    run(&mut book, Command::Declare(declaration(1, AlertKind::AirRaid)), T0, &mut 0).unwrap();
     for region in [1, 2, 3, 4] {
-        assert_eq!(
-            book.region_state(RegionId(region)),
-            RegionState::Alert,
-            "region {region}"
-        );
+        assert_eq!(book.region_state(RegionId(region)), RegionState::Alert, "region {region}");
     }
     assert_eq!(book.alerts_bearing_on(RegionId(4)).count(), 1);
     assert_eq!(book.alerts_bearing_on(RegionId(5)).count(), 0);
@@ -86,28 +62,10 @@ fn an_oblast_alert_covers_every_descendant() {
 fn declaring_an_active_kind_again_returns_the_existing_alert() {
     let mut book = AlertBook::new(registry());
     let mut seq = 0;
-    let first = run(
-        &mut book,
-        Command::Declare(declaration(3, AlertKind::AirRaid)),
-        T0,
-        &mut seq,
-    )
-    .unwrap();
-    let again = book
-        .decide(
-            &Command::Declare(declaration(3, AlertKind::AirRaid)),
-            &operator(),
-            T0,
-        )
-        .unwrap();
+    let first = run(&mut book, Command::Declare(declaration(3, AlertKind::AirRaid)), T0, &mut seq).unwrap();
+    let again = book.decide(&Command::Declare(declaration(3, AlertKind::AirRaid)), &operator(), T0).unwrap();
     assert_eq!(again, Decision::Unchanged(first));
-    let other_kind = run(
-        &mut book,
-        Command::Declare(declaration(3, AlertKind::Chemical)),
-        T0,
-        &mut seq,
-    )
-    .unwrap();
+    let other_kind = run(&mut book, Command::Declare(declaration(3, AlertKind::Chemical)), T0, &mut seq).unwrap();
     assert_eq!(other_kind.id, AlertId(2));
 }
 
@@ -119,13 +77,7 @@ fn a_drill_never_merges_with_a_real_alert_nor_changes_region_state() {
     drill.status = AlertStatus::Exercise;
     let drill = run(&mut book, Command::Declare(drill), T0, &mut seq).unwrap();
     assert_eq!(book.region_state(RegionId(3)), RegionState::Clear);
-    let real = run(
-        &mut book,
-        Command::Declare(declaration(3, AlertKind::AirRaid)),
-        T0,
-        &mut seq,
-    )
-    .unwrap();
+    let real = run(&mut book, Command::Declare(declaration(3, AlertKind::AirRaid)), T0, &mut seq).unwrap();
     assert_ne!(real.id, drill.id);
     assert_eq!(real.status, AlertStatus::Actual);
     assert_eq!(book.region_state(RegionId(3)), RegionState::Alert);
@@ -135,13 +87,7 @@ fn a_drill_never_merges_with_a_real_alert_nor_changes_region_state() {
 fn cancelled_alert_cannot_be_cancelled_again() {
     let mut book = AlertBook::new(registry());
     let mut seq = 0;
-    let alert = run(
-        &mut book,
-        Command::Declare(declaration(3, AlertKind::AirRaid)),
-        T0,
-        &mut seq,
-    )
-    .unwrap();
+    let alert = run(&mut book, Command::Declare(declaration(3, AlertKind::AirRaid)), T0, &mut seq).unwrap();
     let later = T0 + time::Duration::minutes(40);
     let cancelled = run(&mut book, Command::Cancel { id: alert.id }, later, &mut seq).unwrap();
     assert_eq!(cancelled.finished_at, Some(later));
@@ -182,23 +128,14 @@ fn bad_declarations_are_refused_with_the_reason() {
     let mut past = declaration(3, AlertKind::AirRaid);
     past.expires_at = Some(T0);
     let mut wordy = declaration(3, AlertKind::AirRaid);
-    wordy.message = Some(LocalizedText {
-        uk: Some("я".repeat(2001)),
-        en: None,
-    });
+    wordy.message = Some(LocalizedText { uk: Some("я".repeat(2001)), en: None });
     let cases = [
-        (
-            declaration(999, AlertKind::AirRaid),
-            AlertError::UnknownRegion { id: RegionId(999) },
-        ),
+        (declaration(999, AlertKind::AirRaid), AlertError::UnknownRegion { id: RegionId(999) }),
         (past, AlertError::ExpiryNotInFuture),
         (wordy, AlertError::TextTooLong { field: "message" }),
     ];
     for (declaration, expected) in cases {
-        assert_eq!(
-            book.decide(&Command::Declare(declaration), &operator(), T0),
-            Err(expected)
-        );
+        assert_eq!(book.decide(&Command::Declare(declaration), &operator(), T0), Err(expected));
     }
 }
 
@@ -206,43 +143,13 @@ fn bad_declarations_are_refused_with_the_reason() {
 fn an_update_changes_only_what_it_names_and_a_no_op_writes_nothing() {
     let mut book = AlertBook::new(registry());
     let mut seq = 0;
-    let alert = run(
-        &mut book,
-        Command::Declare(declaration(3, AlertKind::AirRaid)),
-        T0,
-        &mut seq,
-    )
-    .unwrap();
-    let changes = AlertChanges {
-        threats: Some(vec![Threat::Drones, Threat::Drones]),
-        ..Default::default()
-    };
+    let alert = run(&mut book, Command::Declare(declaration(3, AlertKind::AirRaid)), T0, &mut seq).unwrap();
+    let changes = AlertChanges { threats: Some(vec![Threat::Drones, Threat::Drones]), ..Default::default() };
     let later = T0 + time::Duration::minutes(5);
-    let updated = run(
-        &mut book,
-        Command::Update {
-            id: alert.id,
-            changes: changes.clone(),
-        },
-        later,
-        &mut seq,
-    )
-    .unwrap();
+    let updated = run(&mut book, Command::Update { id: alert.id, changes: changes.clone() }, later, &mut seq).unwrap();
     assert_eq!(updated.threats, [Threat::Drones]);
-    assert_eq!(
-        (updated.level, updated.started_at, updated.updated_at),
-        (AlertLevel::Red, T0, later)
-    );
-    let again = book
-        .decide(
-            &Command::Update {
-                id: alert.id,
-                changes,
-            },
-            &operator(),
-            later,
-        )
-        .unwrap();
+    assert_eq!((updated.level, updated.started_at, updated.updated_at), (AlertLevel::Red, T0, later));
+    let again = book.decide(&Command::Update { id: alert.id, changes }, &operator(), later).unwrap();
     assert!(matches!(again, Decision::Unchanged(_)));
 }
 
@@ -250,24 +157,11 @@ fn an_update_changes_only_what_it_names_and_a_no_op_writes_nothing() {
 fn a_restored_book_continues_the_id_sequence() {
     let mut book = AlertBook::new(registry());
     let mut seq = 0;
-    let first = run(
-        &mut book,
-        Command::Declare(declaration(3, AlertKind::AirRaid)),
-        T0,
-        &mut seq,
-    )
-    .unwrap();
-    let restored = AlertBook::restore(registry(), [first.clone()], Some(AlertId(5)));
+    let first = run(&mut book, Command::Declare(declaration(3, AlertKind::AirRaid)), T0, &mut seq).unwrap();
+    let restored = AlertBook::restore(registry(), [first.clone()], Some(AlertId(5)), 9);
+    assert_eq!(restored.last_seq(), 9);
     assert_eq!(restored.region_state(RegionId(1)), RegionState::Partial);
-    let next = restored
-        .decide(
-            &Command::Declare(declaration(4, AlertKind::AirRaid)),
-            &operator(),
-            T0,
-        )
-        .unwrap();
-    let Decision::Record(draft) = next else {
-        panic!("expected a new alert")
-    };
+    let next = restored.decide(&Command::Declare(declaration(4, AlertKind::AirRaid)), &operator(), T0).unwrap();
+    let Decision::Record(draft) = next else { panic!("expected a new alert") };
     assert_eq!(draft.alert.id, AlertId(6));
 }

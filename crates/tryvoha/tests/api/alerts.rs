@@ -10,17 +10,16 @@ async fn declare_then_cancel_is_logged_with_the_actor() {
     let app = TestApp::spawn().await;
     let operator = app.operator(&[14]).await;
     let declared = app
-        .post("/api/v1/alerts", &operator, json!({ "region_id": 14, "kind": "air_raid", "threats": ["drones", "ballistic_missiles"] }))
+        .post(
+            "/api/v1/alerts",
+            &operator,
+            json!({ "region_id": 14, "kind": "air_raid", "threats": ["drones", "ballistic_missiles"] }),
+        )
         .await;
     assert_eq!(declared.status, StatusCode::CREATED, "{}", declared.body);
     let alert = &declared.body;
     assert_eq!(
-        (
-            alert["region_id"].as_u64(),
-            alert["kind"].as_str(),
-            alert["level"].as_str(),
-            alert["status"].as_str()
-        ),
+        (alert["region_id"].as_u64(), alert["kind"].as_str(), alert["level"].as_str(), alert["status"].as_str()),
         (Some(14), Some("air_raid"), Some("red"), Some("actual"))
     );
     assert!(alert["finished_at"].is_null());
@@ -29,18 +28,11 @@ async fn declare_then_cancel_is_logged_with_the_actor() {
     let active = app.get("/api/v1/alerts/active").await;
     assert_eq!(active.body["alerts"][0]["id"], id);
 
-    let cancelled = app
-        .post(&format!("/api/v1/alerts/{id}/cancel"), &operator, json!({}))
-        .await;
+    let cancelled = app.post(&format!("/api/v1/alerts/{id}/cancel"), &operator, json!({})).await;
     assert_eq!(cancelled.status, StatusCode::OK);
     assert!(cancelled.body["finished_at"].is_string());
     assert_eq!(cancelled.body["finish_reason"], "cancelled");
-    assert!(
-        app.get("/api/v1/alerts/active").await.body["alerts"]
-            .as_array()
-            .unwrap()
-            .is_empty()
-    );
+    assert!(app.get("/api/v1/alerts/active").await.body["alerts"].as_array().unwrap().is_empty());
     assert_eq!(
         app.get(&format!("/api/v1/alerts/{id}")).await.body["finish_reason"],
         "cancelled",
@@ -50,18 +42,9 @@ async fn declare_then_cancel_is_logged_with_the_actor() {
     let events = app.events().await;
     let kinds: Vec<_> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["declared", "cancelled"]);
-    assert_eq!(
-        events
-            .iter()
-            .map(|e| e["seq"].as_u64().unwrap())
-            .collect::<Vec<_>>(),
-        [1, 2]
-    );
+    assert_eq!(events.iter().map(|e| e["seq"].as_u64().unwrap()).collect::<Vec<_>>(), [1, 2]);
     assert_eq!(events[0]["actor"]["name"], "operator");
-    assert!(
-        events[0]["actor"]["token_id"].is_u64(),
-        "the event names the token that acted"
-    );
+    assert!(events[0]["actor"]["token_id"].is_u64(), "the event names the token that acted");
     assert_eq!(
         events[1]["alert"]["finished_at"], cancelled.body["finished_at"],
         "the event carries the alert after it"
@@ -71,32 +54,12 @@ async fn declare_then_cancel_is_logged_with_the_actor() {
 #[tokio::test]
 async fn declaring_an_active_kind_again_returns_the_existing_alert_but_a_drill_is_separate() {
     let app = TestApp::spawn().await;
-    let first = app
-        .post(
-            "/api/v1/alerts",
-            ADMIN,
-            json!({ "region_id": 31, "kind": "air_raid" }),
-        )
-        .await;
-    let again = app
-        .post(
-            "/api/v1/alerts",
-            ADMIN,
-            json!({ "region_id": 31, "kind": "air_raid" }),
-        )
-        .await;
-    assert_eq!(
-        (first.status, again.status),
-        (StatusCode::CREATED, StatusCode::OK)
-    );
+    let first = app.post("/api/v1/alerts", ADMIN, json!({ "region_id": 31, "kind": "air_raid" })).await;
+    let again = app.post("/api/v1/alerts", ADMIN, json!({ "region_id": 31, "kind": "air_raid" })).await;
+    assert_eq!((first.status, again.status), (StatusCode::CREATED, StatusCode::OK));
     assert_eq!(first.body["id"], again.body["id"]);
-    let drill = app
-        .post(
-            "/api/v1/alerts",
-            ADMIN,
-            json!({ "region_id": 31, "kind": "air_raid", "status": "exercise" }),
-        )
-        .await;
+    let drill =
+        app.post("/api/v1/alerts", ADMIN, json!({ "region_id": 31, "kind": "air_raid", "status": "exercise" })).await;
     assert_eq!(drill.status, StatusCode::CREATED);
     assert_ne!(drill.body["id"], first.body["id"]);
     assert_eq!(drill.body["status"], "exercise");
@@ -106,17 +69,9 @@ async fn declaring_an_active_kind_again_returns_the_existing_alert_but_a_drill_i
 #[tokio::test]
 async fn a_drill_alone_leaves_the_region_clear() {
     let app = TestApp::spawn().await;
-    app.post(
-        "/api/v1/alerts",
-        ADMIN,
-        json!({ "region_id": 14, "kind": "air_raid", "status": "exercise" }),
-    )
-    .await;
+    app.post("/api/v1/alerts", ADMIN, json!({ "region_id": 14, "kind": "air_raid", "status": "exercise" })).await;
     assert_eq!(app.get("/api/v1/regions/14").await.body["state"], "clear");
-    assert_eq!(
-        app.get("/api/v1/regions/14").await.body["alerts"][0]["status"],
-        "exercise"
-    );
+    assert_eq!(app.get("/api/v1/regions/14").await.body["alerts"][0]["status"], "exercise");
 }
 
 #[tokio::test]
@@ -135,49 +90,25 @@ async fn an_idempotency_key_makes_a_retry_return_the_first_answer() {
     assert_eq!(first.status(), StatusCode::CREATED);
     let first: serde_json::Value = first.json().await.unwrap();
     // The alert is cancelled meanwhile; the retry must not declare a second one.
-    app.post(
-        &format!("/api/v1/alerts/{}/cancel", first["id"]),
-        ADMIN,
-        json!({}),
-    )
-    .await;
+    app.post(&format!("/api/v1/alerts/{}/cancel", first["id"]), ADMIN, json!({})).await;
     let retry = send(body).await.unwrap();
     assert_eq!(retry.status(), StatusCode::CREATED);
     let retry: serde_json::Value = retry.json().await.unwrap();
     assert_eq!(retry["id"], first["id"]);
-    let other = send(json!({ "region_id": 10, "kind": "air_raid" }))
-        .await
-        .unwrap();
+    let other = send(json!({ "region_id": 10, "kind": "air_raid" })).await.unwrap();
     assert_eq!(other.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let other: serde_json::Value = other.json().await.unwrap();
     assert_eq!(other["code"], "idempotency-key-reused");
-    assert_eq!(
-        app.last_seq().await,
-        2,
-        "one declaration and its cancellation, nothing more"
-    );
+    assert_eq!(app.last_seq().await, 2, "one declaration and its cancellation, nothing more");
 }
 
 #[tokio::test]
 async fn an_update_changes_the_alert_and_is_logged() {
     let app = TestApp::spawn().await;
-    let declared = app
-        .post(
-            "/api/v1/alerts",
-            ADMIN,
-            json!({ "region_id": 14, "kind": "air_raid" }),
-        )
-        .await;
+    let declared = app.post("/api/v1/alerts", ADMIN, json!({ "region_id": 14, "kind": "air_raid" })).await;
     let id = declared.body["id"].as_u64().unwrap();
     let body = json!({ "threats": ["cruise_missiles"], "message": { "uk": "Загроза ракет", "en": "Missile threat" } });
-    let updated = app
-        .call(
-            Method::PATCH,
-            &format!("/api/v1/alerts/{id}"),
-            Some(ADMIN),
-            Some(body),
-        )
-        .await;
+    let updated = app.call(Method::PATCH, &format!("/api/v1/alerts/{id}"), Some(ADMIN), Some(body)).await;
     assert_eq!(updated.status, StatusCode::OK, "{}", updated.body);
     assert_eq!(updated.body["threats"], json!(["cruise_missiles"]));
     assert_eq!(updated.body["message"]["en"], "Missile threat");
@@ -189,16 +120,9 @@ async fn an_update_changes_the_alert_and_is_logged() {
 async fn an_alert_with_an_expiry_ends_by_itself() {
     let app = TestApp::spawn().await;
     let expires = time::OffsetDateTime::now_utc() + time::Duration::milliseconds(600);
-    let expires = expires
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap();
-    let declared = app
-        .post(
-            "/api/v1/alerts",
-            ADMIN,
-            json!({ "region_id": 14, "kind": "air_raid", "expires_at": expires }),
-        )
-        .await;
+    let expires = expires.format(&time::format_description::well_known::Rfc3339).unwrap();
+    let declared =
+        app.post("/api/v1/alerts", ADMIN, json!({ "region_id": 14, "kind": "air_raid", "expires_at": expires })).await;
     assert_eq!(declared.status, StatusCode::CREATED, "{}", declared.body);
     let id = declared.body["id"].as_u64().unwrap();
     let mut finished = serde_json::Value::Null;
@@ -209,10 +133,7 @@ async fn an_alert_with_an_expiry_ends_by_itself() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(
-        finished["finish_reason"], "expired",
-        "the alert expired within 5 s"
-    );
+    assert_eq!(finished["finish_reason"], "expired", "the alert expired within 5 s");
     let events = app.events().await;
     assert_eq!(events[1]["type"], "expired");
     assert_eq!(events[1]["actor"]["name"], "system");
@@ -221,50 +142,18 @@ async fn an_alert_with_an_expiry_ends_by_itself() {
 #[tokio::test]
 async fn a_restart_shows_the_same_active_alerts_and_continues_the_sequence() {
     let app = TestApp::spawn().await;
-    let kept = app
-        .post(
-            "/api/v1/alerts",
-            ADMIN,
-            json!({ "region_id": 14, "kind": "air_raid" }),
-        )
-        .await;
-    let ended = app
-        .post(
-            "/api/v1/alerts",
-            ADMIN,
-            json!({ "region_id": 31, "kind": "air_raid" }),
-        )
-        .await;
-    app.post(
-        &format!("/api/v1/alerts/{}/cancel", ended.body["id"]),
-        ADMIN,
-        json!({}),
-    )
-    .await;
+    let kept = app.post("/api/v1/alerts", ADMIN, json!({ "region_id": 14, "kind": "air_raid" })).await;
+    let ended = app.post("/api/v1/alerts", ADMIN, json!({ "region_id": 31, "kind": "air_raid" })).await;
+    app.post(&format!("/api/v1/alerts/{}/cancel", ended.body["id"]), ADMIN, json!({})).await;
     let before = app.get("/api/v1/alerts/active").await.body;
     let data = app.stop().await;
 
     let app = TestApp::spawn_in(data).await;
     assert_eq!(app.get("/api/v1/alerts/active").await.body, before);
     assert_eq!(app.get("/api/v1/regions/14").await.body["state"], "alert");
-    let next = app
-        .post(
-            "/api/v1/alerts",
-            ADMIN,
-            json!({ "region_id": 9, "kind": "air_raid" }),
-        )
-        .await;
+    let next = app.post("/api/v1/alerts", ADMIN, json!({ "region_id": 9, "kind": "air_raid" })).await;
     assert_eq!(next.body["seq"], 4);
-    assert!(
-        next.body["id"].as_u64() > kept.body["id"].as_u64().max(ended.body["id"].as_u64()),
-        "ids are not reused"
-    );
-    let again = app
-        .post(
-            &format!("/api/v1/alerts/{}/cancel", ended.body["id"]),
-            ADMIN,
-            json!({}),
-        )
-        .await;
+    assert!(next.body["id"].as_u64() > kept.body["id"].as_u64().max(ended.body["id"].as_u64()), "ids are not reused");
+    let again = app.post(&format!("/api/v1/alerts/{}/cancel", ended.body["id"]), ADMIN, json!({})).await;
     assert_eq!(again.body["code"], "alert-already-finished");
 }

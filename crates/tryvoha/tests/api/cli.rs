@@ -28,37 +28,18 @@ async fn tryvoha(app: &TestApp, token: &str, args: &[&str]) -> (bool, String, St
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_operator_declares_lists_and_cancels_from_the_command_line() {
     let app = TestApp::spawn().await;
-    let (ok, created, _) = tryvoha(
-        &app,
-        ADMIN,
-        &[
-            "token", "create", "--name", "kyiv", "--role", "operator", "--region", "14", "--json",
-        ],
-    )
-    .await;
+    let (ok, created, _) =
+        tryvoha(&app, ADMIN, &["token", "create", "--name", "kyiv", "--role", "operator", "--region", "14", "--json"])
+            .await;
     assert!(ok);
-    let secret = serde_json::from_str::<serde_json::Value>(&created).unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let secret = serde_json::from_str::<serde_json::Value>(&created).unwrap()["token"].as_str().unwrap().to_owned();
 
-    let (ok, out, _) = tryvoha(
-        &app,
-        &secret,
-        &["alert", "declare", "--region", "14", "--threat", "drones"],
-    )
-    .await;
-    assert!(
-        ok && out.starts_with("declared: #1 region 14 air_raid red actual"),
-        "{out}"
-    );
+    let (ok, out, _) = tryvoha(&app, &secret, &["alert", "declare", "--region", "14", "--threat", "drones"]).await;
+    assert!(ok && out.starts_with("declared: #1 region 14 air_raid red actual"), "{out}");
     let (_, out, _) = tryvoha(&app, &secret, &["alerts"]).await;
     assert!(out.contains("#1 region 14 air_raid"), "{out}");
     let (ok, _, err) = tryvoha(&app, &secret, &["alert", "declare", "--region", "31"]).await;
-    assert!(
-        !ok && err.contains("[out-of-scope]"),
-        "the server's error reaches the user: {err}"
-    );
+    assert!(!ok && err.contains("[out-of-scope]"), "the server's error reaches the user: {err}");
     let (ok, out, _) = tryvoha(&app, &secret, &["alert", "cancel", "1"]).await;
     assert!(ok && out.starts_with("cancelled: #1"), "{out}");
     let (_, out, _) = tryvoha(&app, &secret, &["alerts"]).await;

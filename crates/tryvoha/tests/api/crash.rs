@@ -26,11 +26,7 @@ impl Drop for Server {
 }
 
 async fn start(data: &std::path::Path) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let child = Command::new(env!("CARGO_BIN_EXE_tryvoha"))
         .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"])
         .arg(data)
@@ -40,18 +36,10 @@ async fn start(data: &std::path::Path) -> Server {
         .stderr(Stdio::null())
         .spawn()
         .expect("the binary starts");
-    let server = Server {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-    };
+    let server = Server { child, base: format!("http://127.0.0.1:{port}") };
     let client = reqwest::Client::new();
     for _ in 0..400 {
-        if client
-            .get(format!("{}/healthz", server.base))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
+        if client.get(format!("{}/healthz", server.base)).send().await.is_ok_and(|r| r.status().is_success()) {
             return server;
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
@@ -64,49 +52,25 @@ async fn every_acknowledged_declaration_survives_sigkill() {
     let data = tempfile::tempdir().unwrap();
     let mut server = start(data.path()).await;
     let client = reqwest::Client::new();
-    let regions = get_json(
-        &client,
-        &format!("{}/api/v1/regions?level=hromada", server.base),
-    )
-    .await;
-    let regions: Arc<Vec<u64>> = Arc::new(
-        regions["regions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["id"].as_u64().unwrap())
-            .collect(),
-    );
+    let regions = get_json(&client, &format!("{}/api/v1/regions?level=hromada", server.base)).await;
+    let regions: Arc<Vec<u64>> =
+        Arc::new(regions["regions"].as_array().unwrap().iter().map(|r| r["id"].as_u64().unwrap()).collect());
 
     // Eight writers declare distinct (region, kind) alerts as fast as the server answers.
     let next = Arc::new(AtomicUsize::new(0));
     let acknowledged = Arc::new(std::sync::Mutex::new(BTreeMap::<u64, u64>::new())); // alert id -> seq
     let mut writers = Vec::new();
     for _ in 0..8 {
-        let (client, base, regions, next, acknowledged) = (
-            client.clone(),
-            server.base.clone(),
-            regions.clone(),
-            next.clone(),
-            acknowledged.clone(),
-        );
+        let (client, base, regions, next, acknowledged) =
+            (client.clone(), server.base.clone(), regions.clone(), next.clone(), acknowledged.clone());
         writers.push(tokio::spawn(async move {
             loop {
                 let n = next.fetch_add(1, Ordering::SeqCst);
-                let kind = [
-                    "air_raid",
-                    "artillery_shelling",
-                    "urban_fights",
-                    "chemical",
-                    "nuclear",
-                ][n / regions.len() % 5];
+                let kind =
+                    ["air_raid", "artillery_shelling", "urban_fights", "chemical", "nuclear"][n / regions.len() % 5];
                 let body = json!({ "region_id": regions[n % regions.len()], "kind": kind });
-                let Ok(response) = client
-                    .post(format!("{base}/api/v1/alerts"))
-                    .bearer_auth(ADMIN)
-                    .json(&body)
-                    .send()
-                    .await
+                let Ok(response) =
+                    client.post(format!("{base}/api/v1/alerts")).bearer_auth(ADMIN).json(&body).send().await
                 else {
                     return; // the server is gone
                 };
@@ -116,10 +80,7 @@ async fn every_acknowledged_declaration_survives_sigkill() {
                 let Ok(alert) = response.json::<Value>().await else {
                     return;
                 };
-                acknowledged.lock().unwrap().insert(
-                    alert["id"].as_u64().unwrap(),
-                    alert["seq"].as_u64().unwrap(),
-                );
+                acknowledged.lock().unwrap().insert(alert["id"].as_u64().unwrap(), alert["seq"].as_u64().unwrap());
             }
         }));
     }
@@ -136,38 +97,14 @@ async fn every_acknowledged_declaration_survives_sigkill() {
     let restarted = start(data.path()).await;
     let events = all_events(&client, &restarted.base).await;
     let seqs: Vec<u64> = events.iter().map(|e| e["seq"].as_u64().unwrap()).collect();
-    assert_eq!(
-        seqs,
-        (1..=seqs.len() as u64).collect::<Vec<_>>(),
-        "the log has no gap"
-    );
-    let logged: BTreeMap<u64, u64> = events
-        .iter()
-        .map(|e| {
-            (
-                e["alert"]["id"].as_u64().unwrap(),
-                e["seq"].as_u64().unwrap(),
-            )
-        })
-        .collect();
+    assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>(), "the log has no gap");
+    let logged: BTreeMap<u64, u64> =
+        events.iter().map(|e| (e["alert"]["id"].as_u64().unwrap(), e["seq"].as_u64().unwrap())).collect();
     for (id, seq) in &acknowledged {
-        assert_eq!(
-            logged.get(id),
-            Some(seq),
-            "acknowledged alert {id} (seq {seq}) is in the log"
-        );
+        assert_eq!(logged.get(id), Some(seq), "acknowledged alert {id} (seq {seq}) is in the log");
     }
     let active = get_json(&client, &format!("{}/api/v1/alerts/active", restarted.base)).await;
-    let active: Vec<u64> = active["alerts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["id"].as_u64().unwrap())
-        .collect();
-    assert_eq!(
-        active,
-        logged.keys().copied().collect::<Vec<_>>(),
-        "every logged declaration is active again"
-    );
+    let active: Vec<u64> = active["alerts"].as_array().unwrap().iter().map(|a| a["id"].as_u64().unwrap()).collect();
+    assert_eq!(active, logged.keys().copied().collect::<Vec<_>>(), "every logged declaration is active again");
     drop(restarted);
 }

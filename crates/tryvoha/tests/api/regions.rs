@@ -9,23 +9,13 @@ async fn the_registry_of_ukraine_is_served_with_every_level() {
     let app = TestApp::spawn().await;
     let all = app.get("/api/v1/regions").await;
     assert_eq!(all.status, StatusCode::OK);
-    assert_eq!(
-        all.body["regions"].as_array().unwrap().len(),
-        27 + 136 + 1469
-    );
+    assert_eq!(all.body["regions"].as_array().unwrap().len(), 27 + 136 + 1469);
     for (level, count) in [("oblast", 27), ("raion", 136), ("hromada", 1469)] {
         let some = app.get(&format!("/api/v1/regions?level={level}")).await;
-        assert_eq!(
-            some.body["regions"].as_array().unwrap().len(),
-            count,
-            "{level}"
-        );
+        assert_eq!(some.body["regions"].as_array().unwrap().len(), count, "{level}");
     }
     let kyiv = app.get("/api/v1/regions/31").await;
-    assert_eq!(
-        (kyiv.body["name_uk"].as_str(), kyiv.body["name_en"].as_str()),
-        (Some("м. Київ"), Some("Kyiv City"))
-    );
+    assert_eq!((kyiv.body["name_uk"].as_str(), kyiv.body["name_en"].as_str()), (Some("м. Київ"), Some("Kyiv City")));
     assert_eq!(kyiv.body["state"], "clear");
 }
 
@@ -36,46 +26,26 @@ async fn a_region_is_found_by_its_katottg_code_and_shows_its_state() {
     assert_eq!(by_code.status, StatusCode::OK);
     assert_eq!(by_code.body["id"], 711);
     assert_eq!(by_code.body["parent_id"], 73);
-    let declared = app
-        .post(
-            "/api/v1/alerts",
-            ADMIN,
-            json!({ "region_id": 711, "kind": "air_raid" }),
-        )
-        .await;
+    let declared = app.post("/api/v1/alerts", ADMIN, json!({ "region_id": 711, "kind": "air_raid" })).await;
     assert_eq!(declared.status, StatusCode::CREATED);
-    let states = [
-        (711, "alert"),
-        (73, "partial"),
-        (14, "partial"),
-        (31, "clear"),
-    ];
+    let states = [(711, "alert"), (73, "partial"), (14, "partial"), (31, "clear")];
     for (id, state) in states {
         let region = app.get(&format!("/api/v1/regions/{id}")).await;
         assert_eq!(region.body["state"], state, "region {id}");
     }
     let raion = app.get("/api/v1/regions/73").await;
-    assert_eq!(
-        raion.body["alerts"][0]["id"], declared.body["id"],
-        "the raion lists the alert below it"
-    );
+    assert_eq!(raion.body["alerts"][0]["id"], declared.body["id"], "the raion lists the alert below it");
 }
 
 #[tokio::test]
 async fn unknown_regions_and_bad_filters_are_clear_errors() {
     let app = TestApp::spawn().await;
     let missing = app.get("/api/v1/regions/999999").await;
-    assert_eq!(
-        (missing.status, missing.body["code"].as_str()),
-        (StatusCode::NOT_FOUND, Some("region-not-found"))
-    );
+    assert_eq!((missing.status, missing.body["code"].as_str()), (StatusCode::NOT_FOUND, Some("region-not-found")));
     let bad_level = app.get("/api/v1/regions?level=country").await;
     assert_eq!(bad_level.status, StatusCode::BAD_REQUEST);
     assert_eq!(
-        (
-            bad_level.body["code"].as_str(),
-            bad_level.body["field"].as_str()
-        ),
+        (bad_level.body["code"].as_str(), bad_level.body["field"].as_str()),
         (Some("invalid-query"), Some("level"))
     );
     assert_eq!(bad_level.content_type, "application/problem+json");
@@ -90,27 +60,11 @@ async fn another_countrys_registry_loads_from_a_file() {
         "id,parent_id,level,code,name_uk,name_en\n1,,oblast,MD-CU,Кишинів,Chisinau\n10,1,raion,,Центр,Centru\n",
     )
     .unwrap();
-    let app = TestApp::spawn_with(
-        data,
-        FlagSettings {
-            regions: Some(file),
-            ..Default::default()
-        },
-    )
-    .await;
+    let app = TestApp::spawn_with(data, FlagSettings { regions: Some(file), ..Default::default() }).await;
     let all = app.get("/api/v1/regions").await;
     assert_eq!(all.body["regions"].as_array().unwrap().len(), 2);
-    assert_eq!(
-        app.get("/api/v1/regions/MD-CU").await.body["name_en"],
-        "Chisinau"
-    );
-    let declared = app
-        .post(
-            "/api/v1/alerts",
-            ADMIN,
-            json!({ "region_id": 10, "kind": "air_raid" }),
-        )
-        .await;
+    assert_eq!(app.get("/api/v1/regions/MD-CU").await.body["name_en"], "Chisinau");
+    let declared = app.post("/api/v1/alerts", ADMIN, json!({ "region_id": 10, "kind": "air_raid" })).await;
     assert_eq!(declared.status, StatusCode::CREATED);
     assert_eq!(app.get("/api/v1/regions/1").await.body["state"], "partial");
 }

@@ -36,38 +36,22 @@ impl TestApp {
 
     /// Starts a server with extra settings; the data directory and admin token are the test's.
     pub async fn spawn_with(data: tempfile::TempDir, extra: FlagSettings) -> TestApp {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("address"));
-        let flags = FlagSettings {
-            data: Some(data.path().to_owned()),
-            admin_token: Some(ADMIN.into()),
-            ..extra
-        };
+        let flags = FlagSettings { data: Some(data.path().to_owned()), admin_token: Some(ADMIN.into()), ..extra };
         let settings = Settings::load(flags).expect("settings");
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(tryvoha::server::run(listener, settings, async move {
             let _ = stopped.await;
         }));
-        let app = TestApp {
-            base,
-            client: reqwest::Client::new(),
-            data,
-            stop: Some(stop),
-            server: Some(server),
-        };
+        let app = TestApp { base, client: reqwest::Client::new(), data, stop: Some(stop), server: Some(server) };
         app.wait_until_healthy().await;
         app
     }
 
     async fn wait_until_healthy(&self) {
         for _ in 0..200 {
-            if let Ok(response) = self
-                .client
-                .get(format!("{}/healthz", self.base))
-                .send()
-                .await
+            if let Ok(response) = self.client.get(format!("{}/healthz", self.base)).send().await
                 && response.status().is_success()
             {
                 return;
@@ -91,13 +75,7 @@ impl TestApp {
         std::mem::replace(&mut self.data, data)
     }
 
-    pub async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> Answer {
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Answer {
         let mut request = self.client.request(method, format!("{}{path}", self.base));
         if let Some(token) = token {
             request = request.bearer_auth(token);
@@ -108,13 +86,7 @@ impl TestApp {
         answer(request.send().await.expect("request")).await
     }
 
-    pub async fn raw_post(
-        &self,
-        path: &str,
-        token: &str,
-        content_type: &str,
-        body: Vec<u8>,
-    ) -> Answer {
+    pub async fn raw_post(&self, path: &str, token: &str, content_type: &str, body: Vec<u8>) -> Answer {
         let request = self
             .client
             .post(format!("{}{path}", self.base))
@@ -151,42 +123,22 @@ impl TestApp {
     }
 
     pub async fn last_seq(&self) -> u64 {
-        self.events()
-            .await
-            .last()
-            .map_or(0, |e| e["seq"].as_u64().expect("seq"))
+        self.events().await.last().map_or(0, |e| e["seq"].as_u64().expect("seq"))
     }
 }
 
 async fn answer(response: reqwest::Response) -> Answer {
     let status = response.status();
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let content_type =
+        response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     let bytes = response.bytes().await.expect("body");
-    Answer {
-        status,
-        content_type,
-        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    }
+    Answer { status, content_type, body: serde_json::from_slice(&bytes).unwrap_or(Value::Null) }
 }
 
 /// GET a JSON document, with the admin token.
 pub async fn get_json(client: &reqwest::Client, url: &str) -> Value {
-    let response = client
-        .get(url)
-        .bearer_auth(ADMIN)
-        .send()
-        .await
-        .expect("request");
-    assert!(
-        response.status().is_success(),
-        "GET {url}: {}",
-        response.status()
-    );
+    let response = client.get(url).bearer_auth(ADMIN).send().await.expect("request");
+    assert!(response.status().is_success(), "GET {url}: {}", response.status());
     response.json().await.expect("JSON")
 }
 
@@ -195,11 +147,7 @@ pub async fn all_events(client: &reqwest::Client, base: &str) -> Vec<Value> {
     let mut all = Vec::new();
     let mut after = 0;
     loop {
-        let page = get_json(
-            client,
-            &format!("{base}/api/v1/events?after={after}&limit=1000"),
-        )
-        .await;
+        let page = get_json(client, &format!("{base}/api/v1/events?after={after}&limit=1000")).await;
         let events = page["events"].as_array().cloned().unwrap_or_default();
         if events.is_empty() {
             return all;
