@@ -14,16 +14,21 @@ mod health;
 mod openapi;
 mod problem;
 mod regions;
+mod stream;
 mod tokens;
 
 use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use tokio::net::TcpListener;
 use tryvoha_engine::Engine;
+use tryvoha_live::{Hub, Signer};
 
 pub use problem::ApiError;
+pub use stream::DEFAULT_HEARTBEAT;
 
 /// The largest request body accepted. Alert declarations are a few hundred bytes; 64 KiB leaves
 /// room for long texts in both languages and refuses anything that is not an API call.
@@ -33,12 +38,22 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub engine: Engine,
+    pub live: Live,
+}
+
+/// What the live streams need: the hub, the signing key, and the heartbeat interval.
+#[derive(Clone)]
+pub struct Live {
+    pub hub: Arc<Hub>,
+    pub signer: Arc<Signer>,
+    pub heartbeat: Duration,
 }
 
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .merge(openapi::router())
+        .merge(stream::router())
         .nest(
             "/api/v1",
             Router::new()

@@ -10,7 +10,8 @@ use axum::http::{Request, StatusCode};
 use tower::ServiceExt;
 use tryvoha_core::RegionRegistry;
 use tryvoha_engine::{AdminCredential, Engine, SystemClock};
-use tryvoha_http::{AppState, router};
+use tryvoha_http::{AppState, DEFAULT_HEARTBEAT, Live, router};
+use tryvoha_live::{Hub, Metrics, Signer};
 use tryvoha_sqlite::SqliteStore;
 
 const REGIONS: &str =
@@ -21,8 +22,12 @@ fn app(dir: &tempfile::TempDir) -> axum::Router {
     let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
     let registry = Arc::new(RegionRegistry::from_csv(REGIONS).unwrap());
     let engine =
-        Engine::start(Arc::new(store), registry, Arc::new(SystemClock), Some(AdminCredential::new(ADMIN))).unwrap();
-    router(AppState { engine })
+        Engine::start(Arc::new(store), registry.clone(), Arc::new(SystemClock), Some(AdminCredential::new(ADMIN)))
+            .unwrap();
+    let signer = Arc::new(Signer::from_seed([1; 32]));
+    let hub = Hub::new(registry, Arc::new(Metrics::default()), 16);
+    tokio::spawn(hub.clone().run(engine.committed(), signer.clone()));
+    router(AppState { engine, live: Live { hub, signer, heartbeat: DEFAULT_HEARTBEAT } })
 }
 
 async fn send(app: &axum::Router, method: &str, path: &str, body: &str) -> (StatusCode, serde_json::Value) {

@@ -50,6 +50,12 @@ struct ServeArgs {
     /// Region registry CSV to use instead of the bundled registry of Ukraine.
     #[arg(long, env = "TRYVOHA_REGIONS")]
     regions: Option<PathBuf>,
+    /// Seconds between heartbeats on idle live streams [default: 15].
+    #[arg(long, env = "TRYVOHA_HEARTBEAT_SECS")]
+    heartbeat_secs: Option<u64>,
+    /// Frames a live subscriber may have queued before it is cut off [default: 1024].
+    #[arg(long, env = "TRYVOHA_SUBSCRIBER_QUEUE")]
+    subscriber_queue: Option<usize>,
 }
 
 #[derive(Subcommand)]
@@ -69,6 +75,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 admin_token: std::env::var("TRYVOHA_ADMIN_TOKEN").ok().filter(|t| !t.is_empty()),
                 admin_token_file: args.admin_token_file,
                 regions: args.regions,
+                heartbeat_secs: args.heartbeat_secs,
+                subscriber_queue: args.subscriber_queue,
             };
             server::run_until_signal(Settings::load(flags)?).await
         }

@@ -13,6 +13,8 @@ use serde::Deserialize;
 pub const EXAMPLE: &str = include_str!("../../../config/example.toml");
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA: &str = "./tryvoha-data";
+pub const DEFAULT_HEARTBEAT_SECS: u64 = 15;
+pub const DEFAULT_SUBSCRIBER_QUEUE: usize = 1024;
 
 /// What the file may say; every field optional (phase one: lenient, as written).
 #[derive(Debug, Default, Deserialize, PartialEq)]
@@ -22,6 +24,8 @@ pub struct FileSettings {
     pub data: Option<PathBuf>,
     pub admin_token_file: Option<PathBuf>,
     pub regions: Option<PathBuf>,
+    pub heartbeat_secs: Option<u64>,
+    pub subscriber_queue: Option<usize>,
 }
 
 /// What the flags and environment said (phase one as well).
@@ -33,6 +37,8 @@ pub struct FlagSettings {
     pub admin_token: Option<String>,
     pub admin_token_file: Option<PathBuf>,
     pub regions: Option<PathBuf>,
+    pub heartbeat_secs: Option<u64>,
+    pub subscriber_queue: Option<usize>,
 }
 
 /// Phase two: validated and complete.
@@ -41,6 +47,8 @@ pub struct Settings {
     pub data: PathBuf,
     pub admin_token: Option<Secret>,
     pub regions: Option<PathBuf>,
+    pub heartbeat: std::time::Duration,
+    pub subscriber_queue: usize,
 }
 
 /// A secret that `Debug` never prints.
@@ -79,7 +87,17 @@ impl Settings {
         if admin_token.as_deref().is_some_and(|t| t.len() < 16) {
             bail!("the admin token must be at least 16 characters");
         }
+        let heartbeat_secs = flags.heartbeat_secs.or(file.heartbeat_secs).unwrap_or(DEFAULT_HEARTBEAT_SECS);
+        if !(1..=3600).contains(&heartbeat_secs) {
+            bail!("heartbeat_secs must be 1 to 3600, not {heartbeat_secs}");
+        }
+        let subscriber_queue = flags.subscriber_queue.or(file.subscriber_queue).unwrap_or(DEFAULT_SUBSCRIBER_QUEUE);
+        if !(1..=1_000_000).contains(&subscriber_queue) {
+            bail!("subscriber_queue must be 1 to 1000000, not {subscriber_queue}");
+        }
         Ok(Settings {
+            heartbeat: std::time::Duration::from_secs(heartbeat_secs),
+            subscriber_queue,
             listen,
             data: flags.data.or(file.data).unwrap_or_else(|| DEFAULT_DATA.into()),
             admin_token: admin_token.map(Secret),

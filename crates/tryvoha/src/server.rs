@@ -7,7 +7,8 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 use tryvoha_core::RegionRegistry;
 use tryvoha_engine::{AdminCredential, Engine, SystemClock};
-use tryvoha_http::AppState;
+use tryvoha_http::{AppState, Live};
+use tryvoha_live::{Hub, Metrics, Signer};
 use tryvoha_sqlite::SqliteStore;
 
 use crate::config::Settings;
@@ -47,6 +48,13 @@ pub async fn run(
         println!("Created the admin token; it is shown only this once, keep it safe:\n\n    {secret}\n");
         println!("(Set TRYVOHA_ADMIN_TOKEN or --admin-token-file to choose your own.)");
     }
+    let key_path = settings.data.join("signing-key");
+    let signer =
+        Arc::new(Signer::load_or_create(&key_path).with_context(|| format!("cannot load {}", key_path.display()))?);
+    let hub = Hub::new(registry.clone(), Arc::new(Metrics::default()), settings.subscriber_queue);
+    // The fan-out task ends when the engine's broadcast closes, i.e. when the server is done.
+    tokio::spawn(hub.clone().run(engine.committed(), signer.clone()));
+    let live = Live { hub, signer, heartbeat: settings.heartbeat };
     let address = listener.local_addr().context("the listener has no address")?;
     tracing::info!(
         regions = registry.len(),
@@ -54,7 +62,7 @@ pub async fn run(
         data = %settings.data.display(),
         "tryvoha serving http://{address}"
     );
-    tryvoha_http::serve(listener, AppState { engine }, shutdown).await.context("the HTTP server failed")
+    tryvoha_http::serve(listener, AppState { engine, live }, shutdown).await.context("the HTTP server failed")
 }
 
 fn load_registry(settings: &Settings) -> anyhow::Result<RegionRegistry> {

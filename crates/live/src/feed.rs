@@ -1,0 +1,120 @@
+//! One subscriber's sequence of frames: the state or the missed events first, then live ones,
+//! strictly increasing, with no gap and no duplicate.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use tryvoha_core::Seq;
+use tryvoha_engine::{Engine, EngineError};
+
+use crate::filter::Filter;
+use crate::frame::Frame;
+use crate::hub::{Hub, Subscription};
+use crate::signer::Signer;
+
+/// How many log events are read at once while catching up.
+const CATCH_UP_PAGE: usize = 500;
+
+/// Where a subscriber starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resume {
+    /// Nothing seen yet: start with a `snapshot` of the current state.
+    Fresh,
+    /// Seen everything up to this sequence number (`Last-Event-ID` or `?after=`).
+    After(Seq),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FeedError {
+    #[error("cannot read the event log to catch up")]
+    Log(#[from] EngineError),
+}
+
+pub struct Feed {
+    engine: Engine,
+    signer: Arc<Signer>,
+    filter: Filter,
+    subscription: Subscription,
+    pending: VecDeque<Arc<Frame>>,
+    /// While catching up from the log: the sequence number to read after.
+    catching_up: Option<Seq>,
+    last_sent: Seq,
+}
+
+impl Feed {
+    /// Registers with the hub first, then decides what comes before the live frames.
+    pub fn open(engine: &Engine, hub: &Arc<Hub>, signer: &Arc<Signer>, filter: Filter, resume: Resume) -> Feed {
+        let subscription = hub.subscribe(filter.clone());
+        // The book is read after registering: whatever it does not yet reflect is queued.
+        let book = engine.book();
+        let mut feed = Feed {
+            engine: engine.clone(),
+            signer: signer.clone(),
+            filter,
+            subscription,
+            pending: VecDeque::new(),
+            catching_up: None,
+            last_sent: 0,
+        };
+        let now = engine.now();
+        match resume {
+            Resume::Fresh => {
+                feed.pending.push_back(Arc::new(Frame::snapshot(&book, &feed.filter, signer, now)));
+                feed.last_sent = book.last_seq();
+            }
+            // A resume point the log never reached (another server's, or a log that was reset)
+            // cannot be served: say so with the current state rather than leave a silent gap.
+            Resume::After(after) if after > book.last_seq() => {
+                feed.pending.push_back(Arc::new(Frame::reset(&book, &feed.filter, after, signer, now)));
+                feed.last_sent = book.last_seq();
+            }
+            Resume::After(after) => {
+                feed.catching_up = Some(after);
+                feed.last_sent = after;
+            }
+        }
+        feed
+    }
+
+    /// The next frame, or `None` when the hub cut this subscriber off (it fell behind): the
+    /// transport then closes the connection and the client resumes by its last id.
+    pub async fn next(&mut self) -> Result<Option<Arc<Frame>>, FeedError> {
+        loop {
+            if let Some(frame) = self.pending.pop_front() {
+                self.last_sent = self.last_sent.max(frame.seq);
+                return Ok(Some(frame));
+            }
+            if let Some(after) = self.catching_up {
+                self.catch_up_page(after).await?;
+                continue;
+            }
+            match self.subscription.receiver.recv().await {
+                Some(frame) if frame.seq > self.last_sent => {
+                    self.last_sent = frame.seq;
+                    return Ok(Some(frame));
+                }
+                Some(_) => continue, // already sent while catching up
+                None => return Ok(None),
+            }
+        }
+    }
+
+    /// The sequence number of the last frame handed out.
+    pub fn last_sent(&self) -> Seq {
+        self.last_sent
+    }
+
+    async fn catch_up_page(&mut self, after: Seq) -> Result<(), FeedError> {
+        let events = self.engine.events_after(after, CATCH_UP_PAGE).await?;
+        let Some(last) = events.last() else {
+            self.catching_up = None; // the log is read to its end: live frames take over
+            return Ok(());
+        };
+        self.catching_up = Some(last.seq);
+        let registry = self.engine.registry();
+        for event in events.iter().filter(|e| e.seq > self.last_sent && self.filter.matches(&e.alert, registry)) {
+            self.pending.push_back(Arc::new(Frame::event(event, &self.signer)));
+        }
+        Ok(())
+    }
+}

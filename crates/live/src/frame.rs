@@ -1,0 +1,98 @@
+//! A frame: one event, serialized and signed once, shared by every subscriber.
+
+use bytes::Bytes;
+use serde::Serialize;
+use time::OffsetDateTime;
+use tryvoha_core::{Alert, AlertBook, AlertEvent, RegionId, RegionState, Seq};
+
+use crate::filter::Filter;
+use crate::signer::Signer;
+
+#[derive(Debug)]
+pub struct Frame {
+    /// The SSE `id`: the event's sequence number, or for a snapshot or reset the last sequence
+    /// number it reflects.
+    pub seq: Seq,
+    /// The SSE `event` name, also the JSON's `type`.
+    pub name: &'static str,
+    /// The signed JSON: the WebSocket text and the SSE `data`.
+    pub json: Bytes,
+    /// The whole SSE frame, `id:`, `event:`, `data:` and the blank line.
+    pub sse: Bytes,
+    /// When the event was decided: the start of the declare→delivered latency.
+    pub decided_at: OffsetDateTime,
+}
+
+/// The current state for a subscriber that has nothing yet (`snapshot`) or whose resume point
+/// the log cannot serve (`reset`).
+#[derive(Serialize)]
+struct StateDocument<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    seq: Seq,
+    /// The regions asked for, or without a region filter every region that is not clear.
+    regions: Vec<RegionStatus>,
+    /// Active alerts that match the filter.
+    alerts: Vec<&'a Alert>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    requested_after: Option<Seq>,
+}
+
+#[derive(Serialize)]
+struct RegionStatus {
+    id: RegionId,
+    state: RegionState,
+}
+
+impl Frame {
+    pub fn event(event: &AlertEvent, signer: &Signer) -> Frame {
+        let json = signer.sign_json(event);
+        Frame::new(event.seq, event.kind.as_str(), json, event.at)
+    }
+
+    pub fn snapshot(book: &AlertBook, filter: &Filter, signer: &Signer, now: OffsetDateTime) -> Frame {
+        Frame::state("snapshot", book, filter, None, signer, now)
+    }
+
+    pub fn reset(
+        book: &AlertBook,
+        filter: &Filter,
+        requested_after: Seq,
+        signer: &Signer,
+        now: OffsetDateTime,
+    ) -> Frame {
+        Frame::state("reset", book, filter, Some(requested_after), signer, now)
+    }
+
+    fn state(
+        kind: &'static str,
+        book: &AlertBook,
+        filter: &Filter,
+        requested_after: Option<Seq>,
+        signer: &Signer,
+        now: OffsetDateTime,
+    ) -> Frame {
+        let registry = book.registry();
+        let regions = if filter.regions.is_empty() {
+            registry
+                .all()
+                .iter()
+                .map(|r| RegionStatus { id: r.id, state: book.region_state(r.id) })
+                .filter(|r| r.state != RegionState::Clear)
+                .collect()
+        } else {
+            filter.regions.iter().map(|&id| RegionStatus { id, state: book.region_state(id) }).collect()
+        };
+        let alerts = book.active().filter(|a| filter.matches(a, registry)).collect();
+        let document = StateDocument { kind, seq: book.last_seq(), regions, alerts, requested_after };
+        Frame::new(book.last_seq(), kind, signer.sign_json(&document), now)
+    }
+
+    fn new(seq: Seq, name: &'static str, json: Vec<u8>, decided_at: OffsetDateTime) -> Frame {
+        let mut sse = Vec::with_capacity(json.len() + 40);
+        sse.extend_from_slice(format!("id: {seq}\nevent: {name}\ndata: ").as_bytes());
+        sse.extend_from_slice(&json);
+        sse.extend_from_slice(b"\n\n");
+        Frame { seq, name, json: Bytes::from(json), sse: Bytes::from(sse), decided_at }
+    }
+}

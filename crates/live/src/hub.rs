@@ -1,0 +1,192 @@
+//! The hub: who is subscribed to what, and the fan-out of each committed event to them.
+//!
+//! Subscribers are indexed by the regions they asked for. An event on region X goes to the
+//! subscribers of X, of X's ancestors and of X's descendants, and to those with no region
+//! filter: a few map lookups per event instead of a test of every subscriber.
+//!
+//! The hub never waits on a subscriber: each has a bounded queue, and one whose queue is full
+//! is cut off (its queue closes after what it holds; it resumes by its last id).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::{broadcast, mpsc};
+use tryvoha_core::{Alert, AlertEvent, RegionId, RegionRegistry};
+
+use crate::filter::Filter;
+use crate::frame::Frame;
+use crate::metrics::Metrics;
+use crate::signer::Signer;
+
+pub struct Hub {
+    registry: Arc<RegionRegistry>,
+    metrics: Arc<Metrics>,
+    queue_capacity: usize,
+    // A std mutex: it is held for a fan-out or an insert, never across an await.
+    state: Mutex<HubState>,
+}
+
+#[derive(Default)]
+struct HubState {
+    next_id: u64,
+    subscribers: HashMap<u64, Subscriber>,
+    by_region: HashMap<RegionId, HashSet<u64>>,
+    everywhere: HashSet<u64>,
+}
+
+struct Subscriber {
+    filter: Filter,
+    sender: mpsc::Sender<Arc<Frame>>,
+    /// The last sequence number queued: a subscriber listed under several regions that all
+    /// match one event gets it once.
+    last_queued: u64,
+}
+
+/// A registration with the hub; dropping it unsubscribes.
+pub struct Subscription {
+    pub(crate) receiver: mpsc::Receiver<Arc<Frame>>,
+    id: u64,
+    hub: Arc<Hub>,
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.hub.remove(self.id);
+    }
+}
+
+impl Hub {
+    pub fn new(registry: Arc<RegionRegistry>, metrics: Arc<Metrics>, queue_capacity: usize) -> Arc<Hub> {
+        Arc::new(Hub { registry, metrics, queue_capacity, state: Mutex::new(HubState::default()) })
+    }
+
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    pub fn registry(&self) -> &Arc<RegionRegistry> {
+        &self.registry
+    }
+
+    /// Registers a subscriber; live frames queue for it from this moment.
+    pub fn subscribe(self: &Arc<Hub>, filter: Filter) -> Subscription {
+        let (sender, receiver) = mpsc::channel(self.queue_capacity);
+        let mut state = self.lock();
+        state.next_id += 1;
+        let id = state.next_id;
+        if filter.regions.is_empty() {
+            state.everywhere.insert(id);
+        }
+        for region in &filter.regions {
+            state.by_region.entry(*region).or_default().insert(id);
+        }
+        state.subscribers.insert(id, Subscriber { filter, sender, last_queued: 0 });
+        Subscription { receiver, id, hub: self.clone() }
+    }
+
+    pub fn subscriber_count(&self) -> usize {
+        self.lock().subscribers.len()
+    }
+
+    /// Fans committed events out until the engine stops; the server owns this task.
+    pub async fn run(self: Arc<Hub>, mut committed: broadcast::Receiver<Arc<AlertEvent>>, signer: Arc<Signer>) {
+        loop {
+            match committed.recv().await {
+                Ok(event) => self.publish(&Arc::new(Frame::event(&event, &signer)), &event.alert),
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    // The hub cannot tell which subscribers the missed events were for, so it
+                    // cuts everyone: each resumes from the log by its last id. Nobody skips.
+                    let cut = self.cut_everyone();
+                    self.metrics.hub_lagged(cut as u64);
+                    tracing::warn!(missed, cut, "the hub fell behind the log; all subscribers resume from the log");
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    }
+
+    /// Queues `frame` for every subscriber that hears about `alert`.
+    pub fn publish(&self, frame: &Arc<Frame>, alert: &Alert) {
+        let mut state = self.lock();
+        let mut candidates: Vec<u64> = state.everywhere.iter().copied().collect();
+        for region in self.regions_hearing(alert.region_id) {
+            if let Some(ids) = state.by_region.get(&region) {
+                candidates.extend(ids.iter().copied());
+            }
+        }
+        let mut gone = Vec::new();
+        for id in candidates {
+            let Some(subscriber) = state.subscribers.get_mut(&id) else { continue };
+            if subscriber.last_queued >= frame.seq || !subscriber.filter.matches(alert, &self.registry) {
+                continue;
+            }
+            subscriber.last_queued = frame.seq;
+            match subscriber.sender.try_send(frame.clone()) {
+                Ok(()) => {}
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    self.metrics.slow_subscriber_cut();
+                    tracing::info!(
+                        subscriber = id,
+                        seq = frame.seq,
+                        "cut off a subscriber whose queue is full; it resumes by its last id"
+                    );
+                    gone.push(id);
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => gone.push(id),
+            }
+        }
+        for id in gone {
+            state.forget(id);
+        }
+    }
+
+    /// The region itself, its ancestors and its descendants.
+    fn regions_hearing(&self, region: RegionId) -> Vec<RegionId> {
+        let mut regions: Vec<RegionId> = std::iter::once(region).chain(self.registry.ancestors(region)).collect();
+        let mut index = 0;
+        let mut below = vec![region];
+        while index < below.len() {
+            let children = self.registry.children(below[index]);
+            below.extend_from_slice(children);
+            regions.extend_from_slice(children);
+            index += 1;
+        }
+        regions
+    }
+
+    fn cut_everyone(&self) -> usize {
+        let mut state = self.lock();
+        let count = state.subscribers.len();
+        // Dropping the senders closes every queue after what it holds.
+        let ids: Vec<u64> = state.subscribers.keys().copied().collect();
+        for id in ids {
+            state.forget(id);
+        }
+        count
+    }
+
+    fn remove(&self, id: u64) {
+        self.lock().forget(id);
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HubState> {
+        // Every critical section leaves the maps consistent, so a poisoned lock is still sound.
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl HubState {
+    fn forget(&mut self, id: u64) {
+        if let Some(subscriber) = self.subscribers.remove(&id) {
+            self.everywhere.remove(&id);
+            for region in &subscriber.filter.regions {
+                if let Some(ids) = self.by_region.get_mut(region) {
+                    ids.remove(&id);
+                    if ids.is_empty() {
+                        self.by_region.remove(region);
+                    }
+                }
+            }
+        }
+    }
+}

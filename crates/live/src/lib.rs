@@ -1,0 +1,25 @@
+//! Live delivery: the hub that fans committed events out to subscribers, the per-connection
+//! feed that joins catch-up from the log with the live queue without gap or duplicate, event
+//! signatures, and the delivery metrics.
+//!
+//! Transports (SSE and WebSocket in `tryvoha-http`) only write the frames a [`Feed`] yields;
+//! everything that decides *which* frames, in what order, lives here.
+//!
+//! Invariant: a subscriber sees strictly increasing sequence numbers. It registers with the hub
+//! before it reads the log, so every event is either in what it reads or in its queue (or
+//! both, and then the duplicate is dropped by sequence number). A subscriber that falls behind
+//! is cut off, never skipped past an event: its feed ends and it resumes by its last id.
+
+mod feed;
+mod filter;
+mod frame;
+mod hub;
+mod metrics;
+mod signer;
+
+pub use feed::{Feed, FeedError, Resume};
+pub use filter::Filter;
+pub use frame::Frame;
+pub use hub::Hub;
+pub use metrics::{Metrics, Transport};
+pub use signer::{PublicKey, SignatureError, Signer, verify_signed_json};

@@ -1,0 +1,114 @@
+//! Delivery metrics in the Prometheus text format, kept in atomics: no lock on the hot path.
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
+
+use time::OffsetDateTime;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    Sse,
+    WebSocket,
+}
+
+/// Upper bounds of the latency histogram, in seconds.
+const BUCKETS: [f64; 12] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0];
+
+#[derive(Default)]
+pub struct Metrics {
+    sse_subscribers: AtomicI64,
+    ws_subscribers: AtomicI64,
+    delivered: AtomicU64,
+    slow_cut: AtomicU64,
+    lag_cut: AtomicU64,
+    latency_buckets: [AtomicU64; BUCKETS.len()],
+    latency_count: AtomicU64,
+    latency_sum_micros: AtomicU64,
+}
+
+impl Metrics {
+    pub fn connected(&self, transport: Transport) {
+        self.gauge(transport).fetch_add(1, Relaxed);
+    }
+
+    pub fn disconnected(&self, transport: Transport) {
+        self.gauge(transport).fetch_sub(1, Relaxed);
+    }
+
+    pub fn subscribers(&self, transport: Transport) -> i64 {
+        self.gauge(transport).load(Relaxed)
+    }
+
+    /// A frame was handed to a connection's socket.
+    pub fn delivered(&self, decided_at: OffsetDateTime) {
+        self.delivered.fetch_add(1, Relaxed);
+        let seconds = (OffsetDateTime::now_utc() - decided_at).as_seconds_f64().max(0.0);
+        self.latency_count.fetch_add(1, Relaxed);
+        self.latency_sum_micros.fetch_add((seconds * 1e6) as u64, Relaxed);
+        if let Some(bucket) = BUCKETS.iter().position(|&bound| seconds <= bound) {
+            self.latency_buckets[bucket].fetch_add(1, Relaxed);
+        }
+    }
+
+    pub fn slow_subscriber_cut(&self) {
+        self.slow_cut.fetch_add(1, Relaxed);
+    }
+
+    /// Every subscriber was cut because the hub itself fell behind the log.
+    pub fn hub_lagged(&self, subscribers: u64) {
+        self.lag_cut.fetch_add(subscribers, Relaxed);
+    }
+
+    pub fn slow_cuts(&self) -> u64 {
+        self.slow_cut.load(Relaxed)
+    }
+
+    fn gauge(&self, transport: Transport) -> &AtomicI64 {
+        match transport {
+            Transport::Sse => &self.sse_subscribers,
+            Transport::WebSocket => &self.ws_subscribers,
+        }
+    }
+
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let _ =
+            writeln!(out, "# HELP tryvoha_subscribers Connected live subscribers.\n# TYPE tryvoha_subscribers gauge");
+        let _ = writeln!(out, "tryvoha_subscribers{{transport=\"sse\"}} {}", self.subscribers(Transport::Sse));
+        let _ =
+            writeln!(out, "tryvoha_subscribers{{transport=\"websocket\"}} {}", self.subscribers(Transport::WebSocket));
+        let _ = writeln!(
+            out,
+            "# HELP tryvoha_events_delivered_total Frames handed to subscriber sockets.\n# TYPE tryvoha_events_delivered_total counter"
+        );
+        let _ = writeln!(out, "tryvoha_events_delivered_total {}", self.delivered.load(Relaxed));
+        let _ = writeln!(
+            out,
+            "# HELP tryvoha_slow_subscribers_cut_total Subscribers disconnected because their queue was full.\n# TYPE tryvoha_slow_subscribers_cut_total counter"
+        );
+        let _ = writeln!(out, "tryvoha_slow_subscribers_cut_total {}", self.slow_cut.load(Relaxed));
+        let _ = writeln!(
+            out,
+            "# HELP tryvoha_lagged_subscribers_cut_total Subscribers disconnected because the hub fell behind the log.\n# TYPE tryvoha_lagged_subscribers_cut_total counter"
+        );
+        let _ = writeln!(out, "tryvoha_lagged_subscribers_cut_total {}", self.lag_cut.load(Relaxed));
+        let _ = writeln!(
+            out,
+            "# HELP tryvoha_delivery_latency_seconds From the decision on an event to its frame being written to a subscriber's socket.\n# TYPE tryvoha_delivery_latency_seconds histogram"
+        );
+        let mut cumulative = 0;
+        for (bound, count) in BUCKETS.iter().zip(&self.latency_buckets) {
+            cumulative += count.load(Relaxed);
+            let _ = writeln!(out, "tryvoha_delivery_latency_seconds_bucket{{le=\"{bound}\"}} {cumulative}");
+        }
+        let total = self.latency_count.load(Relaxed);
+        let _ = writeln!(out, "tryvoha_delivery_latency_seconds_bucket{{le=\"+Inf\"}} {total}");
+        let _ = writeln!(
+            out,
+            "tryvoha_delivery_latency_seconds_sum {}",
+            self.latency_sum_micros.load(Relaxed) as f64 / 1e6
+        );
+        let _ = writeln!(out, "tryvoha_delivery_latency_seconds_count {total}");
+        out
+    }
+}
