@@ -106,11 +106,13 @@ impl Feed {
 
     async fn catch_up_page(&mut self, after: Seq) -> Result<(), FeedError> {
         let events = self.engine.events_after(after, CATCH_UP_PAGE).await?;
-        let Some(last) = events.last() else {
-            self.catching_up = None; // the log is read to its end: live frames take over
-            return Ok(());
+        // A short page is the end of the log as of this read: every later event is already in
+        // the live queue (registered before reading), so live frames take over now rather than
+        // after one more read, and the queue does not fill while the log is re-read.
+        self.catching_up = match events.last() {
+            Some(last) if events.len() == CATCH_UP_PAGE => Some(last.seq),
+            _ => None,
         };
-        self.catching_up = Some(last.seq);
         let registry = self.engine.registry();
         for event in events.iter().filter(|e| e.seq > self.last_sent && self.filter.matches(&e.alert, registry)) {
             self.pending.push_back(Arc::new(Frame::event(event, &self.signer)));

@@ -9,5 +9,7 @@ mod bad_input;
 mod cli;
 mod crash;
 mod regions;
+mod sse;
+mod stream;
 mod support;
 mod tokens;

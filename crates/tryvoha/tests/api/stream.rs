@@ -1,0 +1,175 @@
+//! Live delivery over the real server: SSE and WebSocket, resume, snapshot and reset,
+//! signatures, many subscribers, metrics.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tryvoha_live::{PublicKey, verify_signed_json};
+
+use crate::sse::{SseFrame, SseStream};
+use crate::support::{ADMIN, TestApp};
+
+const WAIT: Duration = Duration::from_secs(5);
+
+async fn keys(app: &TestApp) -> Vec<PublicKey> {
+    let keys = app.get("/api/v1/keys").await.body["keys"].clone();
+    keys.as_array()
+        .unwrap()
+        .iter()
+        .map(|k| PublicKey {
+            kid: k["kid"].as_str().unwrap().into(),
+            algorithm: "Ed25519",
+            public_key: k["public_key"].as_str().unwrap().into(),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_hromada_subscriber_hears_its_oblasts_alert_signed_and_numbered() {
+    let app = TestApp::spawn().await;
+    let mut stream = SseStream::open(&app.client, &app.base, "/api/v1/stream?regions=711", None).await;
+    let snapshot = stream.next(WAIT).await.unwrap();
+    assert_eq!((snapshot.event.as_str(), snapshot.seq()), ("snapshot", 0));
+    assert_eq!(snapshot.json()["regions"], json!([{ "id": 711, "state": "clear" }]));
+
+    let declared = app.post("/api/v1/alerts", ADMIN, json!({ "region_id": 14, "kind": "air_raid" })).await;
+    let frame = stream.next(WAIT).await.expect("the oblast's alert reaches the hromada");
+    assert_eq!((frame.event.as_str(), frame.seq()), ("declared", 1));
+    let event = frame.json();
+    assert_eq!(event["type"], "declared");
+    assert_eq!(event["alert"]["id"], declared.body["id"]);
+    assert_eq!(event["alert"], declared.body, "the data is the REST API's alert");
+
+    let keys = keys(&app).await;
+    assert_eq!(verify_signed_json(&snapshot.data, &keys), Ok(()));
+    assert_eq!(verify_signed_json(&frame.data, &keys), Ok(()));
+    let tampered = frame.data.replace("\"air_raid\"", "\"chemical\"");
+    assert!(verify_signed_json(&tampered, &keys).is_err(), "a tampered event does not verify");
+}
+
+#[tokio::test]
+async fn resuming_replays_the_missed_matching_events_in_order_then_continues_live() {
+    let app = TestApp::spawn().await;
+    let mut first = SseStream::open(&app.client, &app.base, "/api/v1/stream?regions=73", None).await;
+    first.next(WAIT).await.unwrap(); // snapshot
+    app.post("/api/v1/alerts", ADMIN, json!({ "region_id": 14, "kind": "air_raid" })).await;
+    let seen = first.next(WAIT).await.unwrap().seq();
+    drop(first);
+
+    for kind in ["artillery_shelling", "urban_fights"] {
+        app.post("/api/v1/alerts", ADMIN, json!({ "region_id": 73, "kind": kind })).await;
+    }
+    app.post("/api/v1/alerts", ADMIN, json!({ "region_id": 31, "kind": "air_raid" })).await; // elsewhere
+    app.post("/api/v1/alerts", ADMIN, json!({ "region_id": 711, "kind": "chemical" })).await; // below
+
+    for path in ["/api/v1/stream?regions=73".to_owned(), format!("/api/v1/stream?regions=73&after={seen}")] {
+        let last_event_id = path.contains("after=").then_some(()).map_or(Some(seen), |_| None);
+        let mut resumed = SseStream::open(&app.client, &app.base, &path, last_event_id).await;
+        let frames = resumed.until(WAIT, |f| f.seq() == 5).await;
+        assert_eq!(
+            frames.iter().map(SseFrame::seq).collect::<Vec<_>>(),
+            [2, 3, 5],
+            "{path}: no gap, no duplicate, not Kyiv city"
+        );
+        app.post("/api/v1/alerts", ADMIN, json!({ "region_id": 73, "kind": "nuclear" })).await;
+        let live = resumed.next(WAIT).await.unwrap();
+        assert_eq!(live.event, "declared");
+        assert!(live.seq() > 5);
+        // Cancel it again so the second pass declares a new event.
+        let id = live.json()["alert"]["id"].clone();
+        app.post(&format!("/api/v1/alerts/{id}/cancel"), ADMIN, json!({})).await;
+    }
+}
+
+#[tokio::test]
+async fn a_resume_point_beyond_the_log_gets_an_explicit_reset() {
+    let app = TestApp::spawn().await;
+    app.post("/api/v1/alerts", ADMIN, json!({ "region_id": 14, "kind": "air_raid" })).await;
+    let mut stream = SseStream::open(&app.client, &app.base, "/api/v1/stream?regions=14", Some(999)).await;
+    let reset = stream.next(WAIT).await.unwrap();
+    assert_eq!((reset.event.as_str(), reset.seq()), ("reset", 1));
+    let state = reset.json();
+    assert_eq!((state["requested_after"].as_u64(), state["regions"][0]["state"].as_str()), (Some(999), Some("alert")));
+    assert_eq!(state["alerts"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn filters_by_kind_and_status_and_bad_filters_are_refused() {
+    let app = TestApp::spawn().await;
+    let mut drills =
+        SseStream::open(&app.client, &app.base, "/api/v1/stream?kinds=air_raid&status=exercise", None).await;
+    drills.next(WAIT).await.unwrap();
+    app.post("/api/v1/alerts", ADMIN, json!({ "region_id": 14, "kind": "air_raid" })).await;
+    app.post("/api/v1/alerts", ADMIN, json!({ "region_id": 14, "kind": "chemical", "status": "exercise" })).await;
+    app.post("/api/v1/alerts", ADMIN, json!({ "region_id": 14, "kind": "air_raid", "status": "exercise" })).await;
+    let frame = drills.next(WAIT).await.unwrap();
+    assert_eq!((frame.seq(), frame.json()["alert"]["status"].as_str()), (3, Some("exercise")));
+
+    for (query, field) in [
+        ("regions=999999", "regions"),
+        ("kinds=zombies", "kinds"),
+        ("status=maybe", "status"),
+        ("after=x", "after"),
+        ("colour=red", "colour"),
+    ] {
+        let answer = app.get(&format!("/api/v1/stream?{query}")).await;
+        assert_eq!((answer.status, answer.body["field"].as_str()), (StatusCode::BAD_REQUEST, Some(field)), "{query}");
+    }
+}
+
+#[tokio::test]
+async fn a_websocket_subscriber_gets_the_snapshot_then_events_and_can_resume() {
+    let app = TestApp::spawn().await;
+    let url = format!("{}/api/v1/ws?regions=14", app.base.replace("http://", "ws://"));
+    let (mut socket, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    let next_json = |message: Option<Result<Message, _>>| -> Value {
+        match message {
+            Some(Ok(Message::Text(text))) => serde_json::from_str(&text).unwrap(),
+            other => panic!("expected a text frame, got {other:?}"),
+        }
+    };
+    let snapshot = next_json(tokio::time::timeout(WAIT, socket.next()).await.unwrap());
+    assert_eq!(snapshot["type"], "snapshot");
+    app.post("/api/v1/alerts", ADMIN, json!({ "region_id": 711, "kind": "air_raid" })).await;
+    let event = next_json(tokio::time::timeout(WAIT, socket.next()).await.unwrap());
+    assert_eq!((event["type"].as_str(), event["seq"].as_u64()), (Some("declared"), Some(1)));
+    drop(socket);
+
+    app.post("/api/v1/alerts", ADMIN, json!({ "region_id": 14, "kind": "nuclear" })).await;
+    let (mut resumed, _) = tokio_tungstenite::connect_async(format!("{url}&after=1")).await.unwrap();
+    let missed = match tokio::time::timeout(WAIT, resumed.next()).await.unwrap() {
+        Some(Ok(Message::Text(text))) => text.to_string(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(verify_signed_json(&missed, &keys(&app).await), Ok(()));
+    let missed: Value = serde_json::from_str(&missed).unwrap();
+    assert_eq!((missed["seq"].as_u64(), missed["alert"]["kind"].as_str()), (Some(2), Some("nuclear")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_subscribers_all_receive_an_alert() {
+    let app = TestApp::spawn().await;
+    let mut streams = Vec::new();
+    for _ in 0..1000 {
+        let client = reqwest::Client::new(); // one connection each
+        let mut stream = SseStream::open(&client, &app.base, "/api/v1/stream?regions=31", None).await;
+        stream.next(WAIT).await.expect("snapshot");
+        streams.push(stream);
+    }
+    let metrics = app.client.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("tryvoha_subscribers{transport=\"sse\"} 1000"), "{metrics}");
+    let declared = app.post("/api/v1/alerts", ADMIN, json!({ "region_id": 31, "kind": "air_raid" })).await;
+    let readers: Vec<_> = streams
+        .into_iter()
+        .map(|mut stream| tokio::spawn(async move { stream.next(Duration::from_secs(20)).await.map(|f| f.json()) }))
+        .collect();
+    for reader in readers {
+        let event = reader.await.unwrap().expect("every subscriber receives the alert");
+        assert_eq!(event["alert"]["id"], declared.body["id"]);
+    }
+    let metrics = app.client.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("tryvoha_delivery_latency_seconds_count 2000"), "1000 snapshots + 1000 events: {metrics}");
+}
