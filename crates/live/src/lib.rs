@@ -16,6 +16,7 @@ mod frame;
 mod hub;
 mod metrics;
 mod signer;
+pub mod sse;
 
 pub use feed::{Feed, FeedError, Resume};
 pub use filter::Filter;

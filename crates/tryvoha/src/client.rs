@@ -9,13 +9,13 @@ use serde_json::{Value, json};
 pub struct Connection {
     /// Server base URL.
     #[arg(long, env = "TRYVOHA_SERVER", default_value = "http://127.0.0.1:8080", global = true)]
-    server: String,
+    pub server: String,
     /// API token.
     #[arg(long, env = "TRYVOHA_TOKEN", hide_env_values = true, global = true)]
     token: Option<String>,
     /// Print the server's JSON instead of a table.
     #[arg(long, global = true)]
-    json: bool,
+    pub json: bool,
 }
 
 #[derive(Subcommand)]

@@ -5,3 +5,4 @@ pub mod cli;
 pub mod client;
 pub mod config;
 pub mod server;
+pub mod watch;

@@ -1,8 +1,11 @@
 //! The CLI is a thin client: its commands reach the real server and print what it answered.
 
 use std::process::Command;
+use std::time::Duration;
 
-use crate::support::{ADMIN, TestApp};
+use serde_json::json;
+
+use crate::support::{ADMIN, BinaryServer, TestApp};
 
 /// Runs the binary with the server and token taken from the environment, as a user would.
 async fn tryvoha(app: &TestApp, token: &str, args: &[&str]) -> (bool, String, String) {
@@ -46,4 +49,85 @@ async fn an_operator_declares_lists_and_cancels_from_the_command_line() {
     assert_eq!(out.trim(), "no active alerts");
     let (_, out, _) = tryvoha(&app, "", &["regions", "--level", "oblast"]).await;
     assert_eq!(out.lines().count(), 27);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_prints_the_stream_and_resumes_after_the_server_restarts() {
+    use std::io::{BufRead, BufReader};
+
+    let data = tempfile::tempdir().unwrap();
+    let server = BinaryServer::start(data.path(), None).await;
+    let (base, port) = (server.base.clone(), server.port);
+    let mut watcher = std::process::Command::new(env!("CARGO_BIN_EXE_tryvoha"))
+        .args(["watch", "--regions", "14", "--server", &base])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(watcher.stdout.take().unwrap()).lines();
+    let (sender, mut printed) = tokio::sync::mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        while let Some(Ok(line)) = lines.next() {
+            if sender.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let mut next_line = async || tokio::time::timeout(Duration::from_secs(10), printed.recv()).await.unwrap().unwrap();
+    assert!(next_line().await.starts_with("[0] snapshot: 0 active alerts; 14=clear"));
+
+    let client = reqwest::Client::new();
+    let declare = |region: u32, status: &'static str| {
+        let (client, base) = (client.clone(), base.clone());
+        async move {
+            let body = json!({ "region_id": region, "kind": "air_raid", "status": status });
+            client.post(format!("{base}/api/v1/alerts")).bearer_auth(ADMIN).json(&body).send().await.unwrap();
+        }
+    };
+    declare(711, "actual").await;
+    assert!(next_line().await.starts_with("[1] declared #1 region 711 air_raid red at"));
+
+    drop(server); // SIGKILL; the watcher keeps trying
+    let server = BinaryServer::start(data.path(), Some(port)).await;
+    declare(14, "exercise").await;
+    let line = next_line().await;
+    assert!(line.starts_with("[2] declared #2 region 14 air_raid red [EXERCISE]"), "resumed after event 1: {line}");
+    let _ = watcher.kill();
+    let _ = watcher.wait();
+    drop(server);
+}
+
+#[tokio::test]
+async fn verify_accepts_a_saved_stream_and_rejects_a_tampered_one() {
+    let app = TestApp::spawn().await;
+    app.post("/api/v1/alerts", ADMIN, json!({ "region_id": 14, "kind": "air_raid" })).await;
+    app.post("/api/v1/alerts", ADMIN, json!({ "region_id": 31, "kind": "nuclear" })).await;
+    // Resume from the start: the two events, as any client would save them.
+    let mut response = app.client.get(format!("{}/api/v1/stream?after=0", app.base)).send().await.unwrap();
+    let mut saved = String::new();
+    while saved.matches("event: declared").count() < 2 {
+        let chunk = tokio::time::timeout(Duration::from_secs(5), response.chunk()).await.unwrap().unwrap().unwrap();
+        saved.push_str(std::str::from_utf8(&chunk).unwrap());
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("stream.txt");
+    std::fs::write(&file, &saved).unwrap();
+    let file = file.to_str().unwrap();
+    let (ok, out, _) = tryvoha(&app, "", &["verify", file]).await;
+    assert!(ok && out.contains("2 verified, 0 failed"), "{out}");
+
+    let keys = dir.path().join("keys.json");
+    std::fs::write(&keys, app.get("/api/v1/keys").await.body.to_string()).unwrap();
+    std::fs::write(dir.path().join("tampered.txt"), saved.replace("\"nuclear\"", "\"chemical\"")).unwrap();
+    let tampered = dir.path().join("tampered.txt");
+    let (ok, out, _) = tryvoha(
+        &app,
+        "",
+        &["verify", tampered.to_str().unwrap(), "--keys", keys.to_str().unwrap(), "--server", "http://127.0.0.1:9"],
+    )
+    .await;
+    assert!(
+        !ok && out.contains("FAIL seq 2") && out.contains("1 verified, 1 failed"),
+        "offline, with the saved keys: {out}"
+    );
 }

@@ -2,7 +2,6 @@
 //! it acknowledged (201) is in the log and active, and the log has no gap.
 
 use std::collections::BTreeMap;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -10,47 +9,12 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::{ADMIN, all_events, get_json};
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-/// A test that fails midway still leaves no server behind.
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn start(data: &std::path::Path) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = Command::new(env!("CARGO_BIN_EXE_tryvoha"))
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"])
-        .arg(data)
-        .env("TRYVOHA_ADMIN_TOKEN", ADMIN)
-        .env("TRYVOHA_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the binary starts");
-    let server = Server { child, base: format!("http://127.0.0.1:{port}") };
-    let client = reqwest::Client::new();
-    for _ in 0..400 {
-        if client.get(format!("{}/healthz", server.base)).send().await.is_ok_and(|r| r.status().is_success()) {
-            return server;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("the server did not start");
-}
+use crate::support::{ADMIN, BinaryServer, all_events, get_json};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_acknowledged_declaration_survives_sigkill() {
     let data = tempfile::tempdir().unwrap();
-    let mut server = start(data.path()).await;
+    let mut server = BinaryServer::start(data.path(), None).await;
     let client = reqwest::Client::new();
     let regions = get_json(&client, &format!("{}/api/v1/regions?level=hromada", server.base)).await;
     let regions: Arc<Vec<u64>> =
@@ -94,7 +58,7 @@ async fn every_acknowledged_declaration_survives_sigkill() {
     }
     let acknowledged = acknowledged.lock().unwrap().clone();
 
-    let restarted = start(data.path()).await;
+    let restarted = BinaryServer::start(data.path(), None).await;
     let events = all_events(&client, &restarted.base).await;
     let seqs: Vec<u64> = events.iter().map(|e| e["seq"].as_u64().unwrap()).collect();
     assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>(), "the log has no gap");

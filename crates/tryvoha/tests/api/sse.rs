@@ -1,29 +1,32 @@
-//! A small Server-Sent Events reader for the tests: frames with their id, event name and data.
+//! An SSE reader for the tests, over the product's own parser.
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use serde_json::Value;
+use tryvoha_live::sse::{SseMessage, SseParser};
 
-#[derive(Debug, Clone)]
-pub struct SseFrame {
-    pub id: Option<String>,
-    pub event: String,
-    pub data: String,
+pub type SseFrame = SseMessage;
+
+pub trait FrameExt {
+    fn json(&self) -> Value;
+    fn seq(&self) -> u64;
 }
 
-impl SseFrame {
-    pub fn json(&self) -> Value {
+impl FrameExt for SseFrame {
+    fn json(&self) -> Value {
         serde_json::from_str(&self.data).unwrap_or(Value::Null)
     }
 
-    pub fn seq(&self) -> u64 {
+    fn seq(&self) -> u64 {
         self.id.as_deref().and_then(|id| id.parse().ok()).expect("a numeric id")
     }
 }
 
 pub struct SseStream {
     response: reqwest::Response,
-    buffer: String,
+    parser: SseParser,
+    ready: VecDeque<SseFrame>,
 }
 
 impl SseStream {
@@ -36,22 +39,18 @@ impl SseStream {
         let response = request.send().await.expect("stream request");
         assert_eq!(response.status(), 200, "{path}");
         assert_eq!(response.headers()["content-type"], "text/event-stream");
-        SseStream { response, buffer: String::new() }
+        SseStream { response, parser: SseParser::default(), ready: VecDeque::new() }
     }
 
     /// The next frame that carries data, or `None` if the stream ends or `wait` passes first.
     pub async fn next(&mut self, wait: Duration) -> Option<SseFrame> {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
-            if let Some(end) = self.buffer.find("\n\n") {
-                let block: String = self.buffer.drain(..end + 2).collect();
-                if let Some(frame) = parse(&block) {
-                    return Some(frame);
-                }
-                continue;
+            if let Some(frame) = self.ready.pop_front() {
+                return Some(frame);
             }
             let chunk = tokio::time::timeout_at(deadline, self.response.chunk()).await.ok()?.ok()??;
-            self.buffer.push_str(std::str::from_utf8(&chunk).expect("UTF-8"));
+            self.ready.extend(self.parser.push(std::str::from_utf8(&chunk).expect("UTF-8")));
         }
     }
 
@@ -70,19 +69,4 @@ impl SseStream {
             }
         }
     }
-}
-
-fn parse(block: &str) -> Option<SseFrame> {
-    let (mut id, mut event, mut data) = (None, "message".to_owned(), Vec::new());
-    for line in block.lines() {
-        let (field, value) = line.split_once(':').unwrap_or((line, ""));
-        let value = value.strip_prefix(' ').unwrap_or(value);
-        match field {
-            "id" => id = Some(value.to_owned()),
-            "event" => event = value.to_owned(),
-            "data" => data.push(value.to_owned()),
-            _ => {} // comments (heartbeats) and retry
-        }
-    }
-    (!data.is_empty()).then(|| SseFrame { id, event, data: data.join("\n") })
 }

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tryvoha_live::{PublicKey, verify_signed_json};
 
-use crate::sse::{SseFrame, SseStream};
+use crate::sse::{FrameExt, SseFrame, SseStream};
 use crate::support::{ADMIN, TestApp};
 
 const WAIT: Duration = Duration::from_secs(5);

@@ -156,3 +156,45 @@ pub async fn all_events(client: &reqwest::Client, base: &str) -> Vec<Value> {
         all.extend(events);
     }
 }
+
+/// The real binary as a child process, for tests that kill or restart it.
+pub struct BinaryServer {
+    pub child: std::process::Child,
+    pub base: String,
+    pub port: u16,
+}
+
+/// A test that fails midway still leaves no server behind.
+impl Drop for BinaryServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl BinaryServer {
+    /// Starts `tryvoha serve` on `data`, on `port` or a free one, and waits until it is healthy.
+    pub async fn start(data: &std::path::Path, port: Option<u16>) -> BinaryServer {
+        let port = port.unwrap_or_else(|| {
+            std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("address").port()
+        });
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_tryvoha"))
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"])
+            .arg(data)
+            .env("TRYVOHA_ADMIN_TOKEN", ADMIN)
+            .env("TRYVOHA_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("the binary starts");
+        let server = BinaryServer { child, base: format!("http://127.0.0.1:{port}"), port };
+        let client = reqwest::Client::new();
+        for _ in 0..400 {
+            if client.get(format!("{}/healthz", server.base)).send().await.is_ok_and(|r| r.status().is_success()) {
+                return server;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("the server did not start");
+    }
+}
