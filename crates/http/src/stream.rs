@@ -10,8 +10,9 @@ use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -125,10 +126,14 @@ async fn sse(
 async fn websocket(
     State(state): State<AppState>,
     Query(query): Query<StreamQuery>,
-    upgrade: WebSocketUpgrade,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
+    // The parameters first, so that a bad one is named whatever the handshake looks like.
     let filter = query.filter(&state)?;
     let resume = query.after.map_or(Resume::Fresh, Resume::After);
+    let upgrade = upgrade.map_err(|rejection| {
+        ApiError::new(StatusCode::UPGRADE_REQUIRED, "websocket-required", format!("this is a WebSocket endpoint: {rejection}"))
+    })?;
     Ok(upgrade.on_upgrade(move |socket| serve_websocket(socket, state, filter, resume)))
 }
 

@@ -173,3 +173,34 @@ async fn a_thousand_subscribers_all_receive_an_alert() {
     let metrics = app.client.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("tryvoha_delivery_latency_seconds_count 2000"), "1000 snapshots + 1000 events: {metrics}");
 }
+
+/// docs/signatures.md is enough to verify in another language: its recipe, in Python with the
+/// `cryptography` package, checks frames captured from the server.
+#[tokio::test]
+async fn a_third_party_verifies_frames_from_the_documentation_alone() {
+    let python_ready = std::process::Command::new("python3")
+        .args(["-c", "import cryptography"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !python_ready {
+        eprintln!("skipped: python3 with the cryptography package is not available");
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let body = json!({ "region_id": 14, "kind": "air_raid", "message": { "uk": "Повітряна тривога! Усі в укриття", "en": "Air raid" } });
+    app.post("/api/v1/alerts", ADMIN, body).await;
+    let mut stream = SseStream::open(&app.client, &app.base, "/api/v1/stream?regions=14", None).await;
+    let snapshot = stream.next(WAIT).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let capture = dir.path().join("stream.txt");
+    let mut resumed = SseStream::open(&app.client, &app.base, "/api/v1/stream?after=0", None).await;
+    let event = resumed.next(WAIT).await.unwrap();
+    std::fs::write(&capture, format!("data: {}\n\ndata: {}\n\n", snapshot.data, event.data)).unwrap();
+    let keys = dir.path().join("keys.json");
+    std::fs::write(&keys, app.get("/api/v1/keys").await.body.to_string()).unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/interop/verify_signature.py");
+    let output = std::process::Command::new("python3").arg(script).arg(&keys).arg(&capture).output().unwrap();
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{printed} {}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(printed.trim(), "2 frames verified");
+}
