@@ -83,13 +83,17 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        let query = parts.uri.query().unwrap_or_default();
-        let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
-        serde_path_to_error::deserialize(deserializer).map(Query).map_err(|error| {
-            let path = error.path().to_string();
-            let message = error.into_inner().to_string();
-            let field = if path == "." { missing_field(&message).unwrap_or_else(|| "query".into()) } else { path };
-            ApiError::invalid_query(field, message)
-        })
+        parse_query(parts.uri.query().unwrap_or_default()).map(Query)
     }
+}
+
+/// Parses a query string (without the `?`), naming the parameter at fault.
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let message = error.into_inner().to_string();
+        let field = if path == "." { missing_field(&message).unwrap_or_else(|| "query".into()) } else { path };
+        ApiError::invalid_query(field, message)
+    })
 }

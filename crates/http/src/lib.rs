@@ -11,6 +11,7 @@ mod auth;
 mod body;
 mod events;
 mod health;
+mod listener;
 mod openapi;
 mod problem;
 mod regions;
@@ -69,11 +70,12 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves the API on `listener` until `shutdown` resolves, then finishes the requests in flight.
+/// Serves the API on `listener` until `shutdown` resolves, then ends the live streams and
+/// finishes the requests in flight.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+    listener::serve(listener, state, shutdown).await
 }

@@ -46,6 +46,20 @@ impl ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, "invalid-query", detail).with_field(field)
     }
 
+    /// The problem document's JSON.
+    pub fn document(&self) -> Vec<u8> {
+        let document = ProblemDocument {
+            kind: format!("https://tryvoha.example/problems/{}", self.code),
+            title: self.status.canonical_reason().unwrap_or("Error"),
+            status: self.status.as_u16(),
+            detail: &self.detail,
+            code: self.code,
+            field: self.field.as_deref(),
+        };
+        // A struct of strings and numbers always serializes.
+        serde_json::to_vec(&document).unwrap_or_default()
+    }
+
     fn unavailable(error: &dyn std::error::Error) -> ApiError {
         // The cause goes to the log with its chain; the client learns only that it failed.
         let mut chain = error.to_string();
@@ -66,16 +80,7 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let title = self.status.canonical_reason().unwrap_or("Error");
-        let document = ProblemDocument {
-            kind: format!("https://tryvoha.example/problems/{}", self.code),
-            title,
-            status: self.status.as_u16(),
-            detail: &self.detail,
-            code: self.code,
-            field: self.field.as_deref(),
-        };
-        let body = serde_json::to_vec(&document).unwrap_or_default();
+        let body = self.document();
         let mut response = (self.status, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));

@@ -42,6 +42,10 @@ impl SseStream {
         SseStream { response, parser: SseParser::default(), ready: VecDeque::new() }
     }
 
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.response.headers().get(name).and_then(|v| v.to_str().ok())
+    }
+
     /// The next frame that carries data, or `None` if the stream ends or `wait` passes first.
     pub async fn next(&mut self, wait: Duration) -> Option<SseFrame> {
         let deadline = tokio::time::Instant::now() + wait;

@@ -27,10 +27,26 @@ async fn keys(app: &TestApp) -> Vec<PublicKey> {
         .collect()
 }
 
+/// Over a new connection the stream is written straight to the socket (close-delimited); over a
+/// kept-alive connection hyper serves it (chunked). Both must behave the same.
 #[tokio::test]
-async fn a_hromada_subscriber_hears_its_oblasts_alert_signed_and_numbered() {
+async fn a_hromada_subscriber_hears_its_oblasts_alert_signed_and_numbered_on_a_new_connection() {
     let app = TestApp::spawn().await;
-    let mut stream = SseStream::open(&app.client, &app.base, "/api/v1/stream?regions=711", None).await;
+    let fresh = reqwest::Client::new();
+    hears_oblast_alert(&app, &fresh, "connection", "close").await;
+}
+
+#[tokio::test]
+async fn the_same_on_a_kept_alive_connection() {
+    let app = TestApp::spawn().await;
+    let warmed = reqwest::Client::new();
+    warmed.get(format!("{}/healthz", app.base)).send().await.unwrap().text().await.unwrap();
+    hears_oblast_alert(&app, &warmed, "transfer-encoding", "chunked").await;
+}
+
+async fn hears_oblast_alert(app: &TestApp, client: &reqwest::Client, header: &str, value: &str) {
+    let mut stream = SseStream::open(client, &app.base, "/api/v1/stream?regions=711", None).await;
+    assert_eq!(stream.header(header), Some(value), "which path served the stream");
     let snapshot = stream.next(WAIT).await.unwrap();
     assert_eq!((snapshot.event.as_str(), snapshot.seq()), ("snapshot", 0));
     assert_eq!(snapshot.json()["regions"], json!([{ "id": 711, "state": "clear" }]));
@@ -43,7 +59,7 @@ async fn a_hromada_subscriber_hears_its_oblasts_alert_signed_and_numbered() {
     assert_eq!(event["alert"]["id"], declared.body["id"]);
     assert_eq!(event["alert"], declared.body, "the data is the REST API's alert");
 
-    let keys = keys(&app).await;
+    let keys = keys(app).await;
     assert_eq!(verify_signed_json(&snapshot.data, &keys), Ok(()));
     assert_eq!(verify_signed_json(&frame.data, &keys), Ok(()));
     let tampered = frame.data.replace("\"air_raid\"", "\"chemical\"");
@@ -203,4 +219,24 @@ async fn a_third_party_verifies_frames_from_the_documentation_alone() {
     let printed = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{printed} {}", String::from_utf8_lossy(&output.stderr));
     assert_eq!(printed.trim(), "2 frames verified");
+}
+
+#[tokio::test]
+async fn a_subscriber_that_leaves_is_forgotten() {
+    let app = TestApp::spawn().await;
+    let subscribers = async || {
+        let metrics = app.client.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
+        metrics.lines().find_map(|l| l.strip_prefix("tryvoha_subscribers{transport=\"sse\"} ")).unwrap().to_owned()
+    };
+    let mut stream = SseStream::open(&reqwest::Client::new(), &app.base, "/api/v1/stream", None).await;
+    stream.next(WAIT).await.unwrap();
+    assert_eq!(subscribers().await, "1");
+    drop(stream);
+    for _ in 0..100 {
+        if subscribers().await == "0" {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the closed connection is still counted");
 }

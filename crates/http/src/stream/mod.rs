@@ -1,18 +1,20 @@
-//! Live streams: `GET /stream` (Server-Sent Events) and `GET /ws` (WebSocket), with
-//! `GET /keys` (the public signing key) and `/metrics`.
+//! Live streams: `GET /stream` (Server-Sent Events, served by [`sse`] straight on the socket)
+//! and `GET /ws` (WebSocket, through axum), with `GET /keys` (the public signing key) and
+//! `/metrics`.
 //!
 //! Both transports write the bytes a [`Feed`] yields; the SSE frame bytes and the WebSocket
 //! text are made once per event by the hub and shared by every subscriber.
 
-use std::convert::Infallible;
+pub mod sse;
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -26,7 +28,7 @@ use crate::problem::ApiError;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/stream", get(sse))
+        .route("/api/v1/stream", get(sse::handler))
         .route("/api/v1/ws", get(websocket))
         .route("/api/v1/keys", get(keys))
         .route("/metrics", get(metrics))
@@ -34,7 +36,7 @@ pub fn router() -> Router<AppState> {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct StreamQuery {
+pub(crate) struct StreamQuery {
     regions: Option<String>,
     kinds: Option<String>,
     status: Option<String>,
@@ -42,7 +44,7 @@ struct StreamQuery {
 }
 
 impl StreamQuery {
-    fn filter(&self, state: &AppState) -> Result<Filter, ApiError> {
+    pub(crate) fn filter(&self, state: &AppState) -> Result<Filter, ApiError> {
         let registry = state.engine.registry();
         let regions = parse_list(&self.regions, "regions", |text| {
             let id = RegionId(text.parse().ok()?);
@@ -55,10 +57,9 @@ impl StreamQuery {
 
     /// `Last-Event-ID` wins over `?after=`: a browser reconnecting keeps the original URL but
     /// sends the id it saw last.
-    fn resume(&self, headers: &HeaderMap) -> Result<Resume, ApiError> {
-        match headers.get("last-event-id") {
-            Some(value) => value
-                .to_str()
+    pub(crate) fn resume(&self, last_event_id: Option<&[u8]>) -> Result<Resume, ApiError> {
+        match last_event_id {
+            Some(value) => std::str::from_utf8(value)
                 .ok()
                 .and_then(|v| v.trim().parse().ok())
                 .map(Resume::After)
@@ -79,50 +80,6 @@ fn parse_list<T>(text: &Option<String>, field: &str, parse: impl Fn(&str) -> Opt
         .collect()
 }
 
-async fn sse(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(query): Query<StreamQuery>,
-) -> Result<Response, ApiError> {
-    let filter = query.filter(&state)?;
-    let resume = query.resume(&headers)?;
-    let live = &state.live;
-    let feed = Feed::open(&state.engine, &live.hub, &live.signer, filter, resume);
-    let connection = Connection::new(live.hub.metrics().clone(), Transport::Sse);
-    let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + live.heartbeat, live.heartbeat);
-    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    // The first chunk tells browsers to reconnect after one second instead of three.
-    let opening = futures_util::stream::once(async { Ok::<_, Infallible>(Bytes::from_static(b"retry: 1000\n\n")) });
-    let frames = futures_util::stream::unfold(Some((feed, heartbeat, connection)), |state| async move {
-        let (mut feed, mut heartbeat, connection) = state?;
-        tokio::select! {
-            next = feed.next() => match next {
-                Ok(Some(frame)) => {
-                    connection.metrics.delivered(frame.decided_at);
-                    Some((Ok(frame.sse.clone()), Some((feed, heartbeat, connection))))
-                }
-                Ok(None) => {
-                    let note = format!(": cut off as too slow; resume with Last-Event-ID {}\n\n", feed.last_sent());
-                    Some((Ok(Bytes::from(note)), None))
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "stream ended: cannot catch up from the log");
-                    None
-                }
-            },
-            _ = heartbeat.tick() => Some((Ok(Bytes::from_static(b": keepalive\n\n")), Some((feed, heartbeat, connection)))),
-        }
-    });
-    let body = Body::from_stream(futures_util::StreamExt::chain(opening, frames));
-    let mut response = body.into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    // Tells nginx not to buffer the stream.
-    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    Ok(response)
-}
-
 async fn websocket(
     State(state): State<AppState>,
     Query(query): Query<StreamQuery>,
@@ -132,7 +89,11 @@ async fn websocket(
     let filter = query.filter(&state)?;
     let resume = query.after.map_or(Resume::Fresh, Resume::After);
     let upgrade = upgrade.map_err(|rejection| {
-        ApiError::new(StatusCode::UPGRADE_REQUIRED, "websocket-required", format!("this is a WebSocket endpoint: {rejection}"))
+        ApiError::new(
+            StatusCode::UPGRADE_REQUIRED,
+            "websocket-required",
+            format!("this is a WebSocket endpoint: {rejection}"),
+        )
     })?;
     Ok(upgrade.on_upgrade(move |socket| serve_websocket(socket, state, filter, resume)))
 }
@@ -182,13 +143,13 @@ fn text(frame: &Frame) -> Message {
 }
 
 /// Counts a subscriber while its connection lives.
-struct Connection {
-    metrics: Arc<tryvoha_live::Metrics>,
+pub(crate) struct Connection {
+    pub(crate) metrics: Arc<tryvoha_live::Metrics>,
     transport: Transport,
 }
 
 impl Connection {
-    fn new(metrics: Arc<tryvoha_live::Metrics>, transport: Transport) -> Connection {
+    pub(crate) fn new(metrics: Arc<tryvoha_live::Metrics>, transport: Transport) -> Connection {
         metrics.connected(transport);
         Connection { metrics, transport }
     }

@@ -1,0 +1,91 @@
+//! The accept loop. Each connection is looked at before it is served: a live SSE stream is
+//! served straight on the socket ([`crate::stream::sse`]), everything else by hyper and the
+//! router. Shutdown stops accepting, ends the streams, and lets requests in flight finish.
+
+use std::future::Future;
+use std::time::Duration;
+
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+use crate::stream::sse;
+use crate::{AppState, router};
+
+/// How long to wait for the first bytes of a request before deciding where it goes.
+const FIRST_BYTES_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let service = TowerToHyperService::new(router(state.clone()));
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new()).header_read_timeout(Duration::from_secs(30));
+    // Every connection task holds a receiver: a stop signal for it, and its drop tells the
+    // loop below that the connection is done.
+    let (stop, stopping) = watch::channel(false);
+    tokio::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(error) => {
+                    // Out of file descriptors, most likely: back off instead of spinning.
+                    tracing::warn!(%error, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let (state, service, http, mut stopping) = (state.clone(), service.clone(), http.clone(), stopping.clone());
+        tokio::spawn(async move {
+            if starts_with_stream_request(&stream).await {
+                return sse::serve(stream, state, stopping).await;
+            }
+            let connection = http.serve_connection(TokioIo::new(stream), service).with_upgrades();
+            tokio::pin!(connection);
+            let result = tokio::select! {
+                result = connection.as_mut() => result,
+                _ = stopping.changed() => {
+                    // Finish the request in flight, take no new one on this connection.
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+            };
+            if let Err(error) = result {
+                tracing::debug!(%error, "connection ended with an error");
+            }
+        });
+    }
+    let _ = stop.send(true);
+    drop(stopping);
+    stop.closed().await;
+    Ok(())
+}
+
+/// Peeks (without consuming) until the request line shows whether this is a stream request.
+async fn starts_with_stream_request(stream: &TcpStream) -> bool {
+    let mut first = [0u8; sse::REQUEST_PREFIX.len() + 1];
+    let deadline = tokio::time::Instant::now() + FIRST_BYTES_TIMEOUT;
+    let mut pause = Duration::from_millis(1);
+    loop {
+        let seen = match tokio::time::timeout_at(deadline, stream.peek(&mut first)).await {
+            Ok(Ok(seen)) => seen,
+            _ => return false, // closed, failed or silent: hyper will say so
+        };
+        if seen == first.len() {
+            return first.starts_with(sse::REQUEST_PREFIX) && matches!(first[seen - 1], b' ' | b'?');
+        }
+        if seen == 0 || !sse::REQUEST_PREFIX.starts_with(&first[..seen]) {
+            return false;
+        }
+        // A request line split across packets: wait for the rest (peek returns at once).
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_millis(100));
+    }
+}

@@ -1,0 +1,216 @@
+//! `GET /api/v1/stream`, written straight to the socket.
+//!
+//! A stream lives for hours and, during an attack, there are tens of thousands of them, so each
+//! must cost little while it waits. Through hyper a connection keeps an 8 KiB read buffer and an
+//! 8 KiB write buffer for its whole life and each frame is copied into chunked encoding. Here the
+//! request head is read into a buffer that is dropped once parsed, and each frame's shared bytes
+//! go to the socket as they are: the response is close-delimited (no chunking), which every
+//! EventSource client accepts.
+//!
+//! [`crate::listener`] sends here every connection whose first bytes are
+//! `GET /api/v1/stream`. A client that asks for the stream on a connection it already used
+//! (keep-alive) reaches [`handler`] through hyper instead: the same frames, chunked.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+use tryvoha_live::{Feed, Transport};
+
+use super::{Connection, StreamQuery};
+use crate::AppState;
+use crate::body::{Query, parse_query};
+use crate::problem::ApiError;
+
+/// What a connection must start with to be served here.
+pub const REQUEST_PREFIX: &[u8] = b"GET /api/v1/stream";
+
+/// The longest request head accepted; a stream request is a line and a few headers.
+const MAX_HEAD: usize = 16 * 1024;
+/// How long a client may take to send its request head.
+const HEAD_TIMEOUT: Duration = Duration::from_secs(30);
+
+const RESPONSE_HEAD: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n\
+x-accel-buffering: no\r\nconnection: close\r\n\r\nretry: 1000\n\n";
+
+/// Serves one SSE connection until the client leaves, it is cut off, or the server stops.
+pub async fn serve(stream: TcpStream, state: AppState, mut stopping: watch::Receiver<bool>) {
+    let (query, last_event_id) = match tokio::time::timeout(HEAD_TIMEOUT, read_request(&stream)).await {
+        Ok(Ok(request)) => request,
+        Ok(Err(Some(error))) => return reply_problem(&stream, error).await,
+        Ok(Err(None)) | Err(_) => return, // the client went away or never finished its request
+    };
+    let (mut feed, connection, mut heartbeat) = match query.and_then(|q| open(&state, &q, last_event_id.as_deref())) {
+        Ok(opened) => opened,
+        Err(error) => return reply_problem(&stream, error).await,
+    };
+    if write_all(&stream, RESPONSE_HEAD).await.is_err() {
+        return;
+    }
+    loop {
+        let written = tokio::select! {
+            next = feed.next() => match next {
+                Ok(Some(frame)) => {
+                    let written = write_all(&stream, &frame.sse).await;
+                    connection.metrics.delivered(frame.decided_at);
+                    written
+                }
+                Ok(None) => {
+                    let _ = write_all(&stream, &cut_off_note(&feed)).await;
+                    return;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "stream ended: cannot catch up from the log");
+                    return;
+                }
+            },
+            _ = heartbeat.tick() => write_all(&stream, b": keepalive\n\n").await,
+            _ = stopping.changed() => return,
+            // A client sends nothing after its request; readable means it closed (or misbehaves).
+            _ = stream.readable() => if client_left(&stream) { return } else { Ok(()) },
+        };
+        if written.is_err() {
+            return;
+        }
+    }
+}
+
+/// The stream through hyper, for a client that reuses a kept-alive connection.
+pub async fn handler(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<StreamQuery>,
+) -> Result<Response, ApiError> {
+    let last_event_id = headers.get("last-event-id").map(|v| v.as_bytes());
+    let opened = open(&state, &query, last_event_id)?;
+    let opening = futures_util::stream::once(async { Ok::<_, Infallible>(Bytes::from_static(b"retry: 1000\n\n")) });
+    let frames = futures_util::stream::unfold(Some(opened), |opened| async move {
+        let (mut feed, connection, mut heartbeat) = opened?;
+        tokio::select! {
+            next = feed.next() => match next {
+                Ok(Some(frame)) => {
+                    connection.metrics.delivered(frame.decided_at);
+                    Some((Ok(frame.sse.clone()), Some((feed, connection, heartbeat))))
+                }
+                Ok(None) => Some((Ok(Bytes::from(cut_off_note(&feed))), None)),
+                Err(error) => {
+                    tracing::warn!(%error, "stream ended: cannot catch up from the log");
+                    None
+                }
+            },
+            _ = heartbeat.tick() => Some((Ok(Bytes::from_static(b": keepalive\n\n")), Some((feed, connection, heartbeat)))),
+        }
+    });
+    let mut response = Body::from_stream(futures_util::StreamExt::chain(opening, frames)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    // Tells nginx not to buffer the stream.
+    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    Ok(response)
+}
+
+type Opened = (Feed, Connection, tokio::time::Interval);
+
+/// Checks the parameters, registers the subscriber and starts its heartbeat.
+fn open(state: &AppState, query: &StreamQuery, last_event_id: Option<&[u8]>) -> Result<Opened, ApiError> {
+    let (filter, resume) = (query.filter(state)?, query.resume(last_event_id)?);
+    let live = &state.live;
+    let feed = Feed::open(&state.engine, &live.hub, &live.signer, filter, resume);
+    let connection = Connection::new(live.hub.metrics().clone(), Transport::Sse);
+    let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + live.heartbeat, live.heartbeat);
+    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    Ok((feed, connection, heartbeat))
+}
+
+/// The last words to a subscriber that was cut off: how to resume.
+fn cut_off_note(feed: &Feed) -> Vec<u8> {
+    format!(": cut off as too slow; resume with Last-Event-ID {}\n\n", feed.last_sent()).into_bytes()
+}
+
+type Request = (Result<StreamQuery, ApiError>, Option<Vec<u8>>);
+
+/// Reads and parses the request head. `Err(None)`: the connection closed or failed.
+async fn read_request(stream: &TcpStream) -> Result<Request, Option<ApiError>> {
+    let mut head = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 1024];
+    loop {
+        stream.readable().await.map_err(|_| None)?;
+        match stream.try_read(&mut chunk) {
+            Ok(0) => return Err(None),
+            Ok(read) => head.extend_from_slice(&chunk[..read]),
+            Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => continue,
+            Err(_) => return Err(None),
+        }
+        let mut headers = [httparse::EMPTY_HEADER; 32];
+        let mut request = httparse::Request::new(&mut headers);
+        match request.parse(&head) {
+            Ok(httparse::Status::Complete(_)) => {
+                let path = request.path.unwrap_or_default();
+                let query = path.split_once('?').map_or("", |(_, query)| query);
+                let last_event_id = request
+                    .headers
+                    .iter()
+                    .find(|h| h.name.eq_ignore_ascii_case("last-event-id"))
+                    .map(|h| h.value.to_vec());
+                return Ok((parse_query(query), last_event_id));
+            }
+            Ok(httparse::Status::Partial) if head.len() < MAX_HEAD => continue,
+            Ok(httparse::Status::Partial) => {
+                return Err(Some(ApiError::new(
+                    StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                    "head-too-large",
+                    "the request head is too large",
+                )));
+            }
+            Err(error) => {
+                return Err(Some(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "bad-request",
+                    format!("malformed request: {error}"),
+                )));
+            }
+        }
+    }
+}
+
+async fn reply_problem(stream: &TcpStream, error: ApiError) {
+    let body = error.document();
+    let head = format!(
+        "HTTP/1.1 {} {}\r\ncontent-type: application/problem+json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        error.status.as_u16(),
+        error.status.canonical_reason().unwrap_or("Error"),
+        body.len()
+    );
+    let _ = write_all(stream, head.as_bytes()).await;
+    let _ = write_all(stream, &body).await;
+}
+
+/// Writes everything, waiting for the socket as needed. Works on `&TcpStream`, so the same
+/// socket can be watched for readability meanwhile.
+async fn write_all(stream: &TcpStream, mut bytes: &[u8]) -> std::io::Result<()> {
+    while !bytes.is_empty() {
+        stream.writable().await?;
+        match stream.try_write(bytes) {
+            Ok(written) => bytes = &bytes[written..],
+            Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => continue,
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(())
+}
+
+/// Reads what the client sent after its request: end of stream or an error means it left.
+fn client_left(stream: &TcpStream) -> bool {
+    let mut sink = [0u8; 256];
+    match stream.try_read(&mut sink) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(error) => error.kind() != std::io::ErrorKind::WouldBlock,
+    }
+}
