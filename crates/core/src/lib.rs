@@ -12,10 +12,12 @@ pub mod access;
 pub mod alert;
 pub mod book;
 pub mod event;
+pub mod location;
 pub mod region;
 
 pub use access::{Actor, Grant, Role};
 pub use alert::{Alert, AlertId, AlertKind, AlertLevel, AlertStatus, FinishReason, LocalizedText, Threat};
 pub use book::{AlertBook, AlertChanges, AlertError, Command, Decision, Declaration};
 pub use event::{AlertEvent, EventDraft, EventType, Seq};
+pub use location::{CoordinateError, Coordinates, Shelter, ShelterError, ShelterId, ShelterInfo, ShelterKind};
 pub use region::{Level, Region, RegionId, RegionRegistry, RegionState, RegistryError};
