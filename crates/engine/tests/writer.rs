@@ -59,6 +59,24 @@ impl TokenStore for FaultyDisk {
     }
 }
 
+impl ShelterStore for FaultyDisk {
+    fn shelters(&self) -> StoreResult<Vec<Shelter>> {
+        self.inner.shelters()
+    }
+    fn add_shelters(&self, shelters: &[ShelterInfo]) -> StoreResult<Vec<Shelter>> {
+        self.inner.add_shelters(shelters)
+    }
+    fn update_shelter(&self, id: ShelterId, info: &ShelterInfo) -> StoreResult<Shelter> {
+        self.inner.update_shelter(id, info)
+    }
+    fn remove_shelter(&self, id: ShelterId) -> StoreResult<()> {
+        self.inner.remove_shelter(id)
+    }
+    fn seed_shelters_once(&self, shelters: &[ShelterInfo]) -> StoreResult<bool> {
+        self.inner.seed_shelters_once(shelters)
+    }
+}
+
 fn registry() -> Arc<RegionRegistry> {
     let mut csv = String::from("id,parent_id,level,katottg,name_uk,name_en\n1,,oblast,,O,O\n");
     for raion in 2..400 {

@@ -5,8 +5,10 @@
 //! writes and one reads, each behind its own mutex (held only for the statement, never across an
 //! await), so reads do not wait behind a writer's fsync.
 //!
-//! Only this crate knows the schema (`schema.sql`).
+//! Only this crate knows the schema (`migrations/`, applied in order; `PRAGMA user_version`
+//! records how many ran).
 
+mod shelters;
 mod tokens;
 
 use std::path::Path;
@@ -16,8 +18,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 use tryvoha_core::{Alert, AlertEvent, AlertId, Seq};
 use tryvoha_store::{Commit, EventLog, IdempotencyRecord, StoreError, StoreResult};
 
-const SCHEMA: &str = include_str!("schema.sql");
-const SCHEMA_VERSION: i64 = 1;
+/// Every schema change, in order; a database at version N has run the first N.
+const MIGRATIONS: &[&str] =
+    &[include_str!("migrations/001_events_tokens.sql"), include_str!("migrations/002_shelters.sql")];
 
 pub struct SqliteStore {
     writer: Mutex<Connection>,
@@ -58,16 +61,20 @@ fn configure(connection: &Connection) -> StoreResult<()> {
 }
 
 fn migrate(connection: &Connection) -> StoreResult<()> {
-    let version: i64 = connection.query_row("PRAGMA user_version", [], |row| row.get(0)).map_err(unavailable)?;
-    match version {
-        0 => connection
-            .execute_batch(&format!("BEGIN; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"))
-            .map_err(unavailable),
-        SCHEMA_VERSION => Ok(()),
-        newer => Err(StoreError::Unavailable(
-            format!("the database has schema version {newer}, newer than this build knows ({SCHEMA_VERSION})").into(),
-        )),
+    let version: usize = connection.query_row("PRAGMA user_version", [], |row| row.get(0)).map_err(unavailable)?;
+    if version > MIGRATIONS.len() {
+        return Err(StoreError::Unavailable(
+            format!("the database has schema version {version}, newer than this build knows ({})", MIGRATIONS.len())
+                .into(),
+        ));
     }
+    for (index, migration) in MIGRATIONS.iter().enumerate().skip(version) {
+        // Each migration and its version bump commit together: a crash leaves one or the other.
+        connection
+            .execute_batch(&format!("BEGIN; {migration} PRAGMA user_version = {}; COMMIT;", index + 1))
+            .map_err(unavailable)?;
+    }
+    Ok(())
 }
 
 pub(crate) fn unavailable(error: impl std::error::Error + Send + Sync + 'static) -> StoreError {
@@ -197,6 +204,26 @@ mod tests {
 
     mod contract {
         tryvoha_store::store_contract_tests!(super::fresh().1);
+    }
+
+    #[test]
+    fn a_database_of_an_older_schema_is_migrated_keeping_its_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        let old = Connection::open(&path).unwrap();
+        old.execute_batch(&format!("{} PRAGMA user_version = 1;", MIGRATIONS[0])).unwrap();
+        let event = tryvoha_store::contract::declared(1, 1, 14);
+        old.execute(
+            "INSERT INTO events (seq, type, at, alert_id, body) VALUES (1, 'declared', 0, 1, ?1)",
+            [serde_json::to_string(&event).unwrap()],
+        )
+        .unwrap();
+        drop(old);
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(store.events_after(0, 10).unwrap(), vec![event]);
+        assert!(tryvoha_store::ShelterStore::shelters(&store).unwrap().is_empty(), "the new table exists");
+        let version: usize = store.reader().query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(version, MIGRATIONS.len());
     }
 
     #[test]

@@ -12,6 +12,20 @@ use tryvoha_core::*;
 
 use crate::{Commit, IdempotencyRecord, NewToken, Store, StoreError};
 
+fn shelter(name: &str, lat: f64) -> ShelterInfo {
+    ShelterInfo {
+        lat,
+        lon: 30.5,
+        name_uk: name.into(),
+        name_en: Some(format!("{name} (en)")),
+        kind: ShelterKind::MetroStation,
+        capacity: Some(500),
+        wheelchair: Some(true),
+        address: None,
+        opening_hours: Some("24/7".into()),
+    }
+}
+
 const T0: OffsetDateTime = datetime!(2026-11-27 01:00 UTC);
 
 /// Expands to one `#[test]` per contract check; `$make` is an expression giving a fresh store.
@@ -25,6 +39,8 @@ macro_rules! store_contract_tests {
             the_alert_index_follows_the_latest_event,
             idempotency_records_are_kept_with_their_commit,
             tokens_are_found_by_hash_listed_and_revoked,
+            shelters_are_added_whole_updated_and_removed,
+            shelters_are_seeded_only_once,
         );
     };
     (@each $make:expr; $($check:ident),+ $(,)?) => {
@@ -161,4 +177,26 @@ pub fn tokens_are_found_by_hash_listed_and_revoked(store: &dyn Store) {
     assert_eq!(revoked.revoked_at, Some(T0));
     assert_eq!(store.token_by_hash("h1").unwrap().and_then(|t| t.revoked_at), Some(T0));
     assert!(matches!(store.revoke_token(999, T0), Err(StoreError::NotFound)));
+}
+
+pub fn shelters_are_added_whole_updated_and_removed(store: &dyn Store) {
+    let added = store.add_shelters(&[shelter("Арсенальна", 50.44), shelter("Дніпро", 50.45)]).unwrap();
+    assert_eq!(added.len(), 2);
+    assert_ne!(added[0].id, added[1].id);
+    assert_eq!(store.shelters().unwrap(), added, "read back exactly as written");
+    let moved = ShelterInfo { lat: 50.46, capacity: None, ..shelter("Дніпро", 50.45) };
+    let updated = store.update_shelter(added[1].id, &moved).unwrap();
+    assert_eq!(updated.info, moved);
+    store.remove_shelter(added[0].id).unwrap();
+    assert_eq!(store.shelters().unwrap(), vec![updated]);
+    assert!(matches!(store.remove_shelter(added[0].id), Err(StoreError::NotFound)));
+    assert!(matches!(store.update_shelter(ShelterId(999), &moved), Err(StoreError::NotFound)));
+}
+
+pub fn shelters_are_seeded_only_once(store: &dyn Store) {
+    assert!(store.seed_shelters_once(&[shelter("Либідська", 50.41)]).unwrap());
+    let seeded = store.shelters().unwrap();
+    store.remove_shelter(seeded[0].id).unwrap();
+    assert!(!store.seed_shelters_once(&[shelter("Либідська", 50.41)]).unwrap(), "a removed example stays removed");
+    assert!(store.shelters().unwrap().is_empty());
 }

@@ -11,7 +11,7 @@ mod record;
 
 pub use record::{IdempotencyRecord, NewToken, TokenId, TokenRecord};
 
-use tryvoha_core::{Alert, AlertEvent, AlertId, Seq};
+use tryvoha_core::{Alert, AlertEvent, AlertId, Seq, Shelter, ShelterId, ShelterInfo};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -63,6 +63,20 @@ pub trait TokenStore: Send + Sync {
     fn revoke_token(&self, id: TokenId, at: time::OffsetDateTime) -> StoreResult<TokenRecord>;
 }
 
-pub trait Store: EventLog + TokenStore {}
+/// The shelter registry. Writes are all-or-nothing.
+pub trait ShelterStore: Send + Sync {
+    fn shelters(&self) -> StoreResult<Vec<Shelter>>;
+    /// Adds every shelter or none.
+    fn add_shelters(&self, shelters: &[ShelterInfo]) -> StoreResult<Vec<Shelter>>;
+    /// `NotFound` when there is no such shelter.
+    fn update_shelter(&self, id: ShelterId, info: &ShelterInfo) -> StoreResult<Shelter>;
+    /// `NotFound` when there is no such shelter.
+    fn remove_shelter(&self, id: ShelterId) -> StoreResult<()>;
+    /// Adds `shelters` if this store was never seeded before, and remembers that it was: a
+    /// bundled example appears once and stays deleted if an operator removes it.
+    fn seed_shelters_once(&self, shelters: &[ShelterInfo]) -> StoreResult<bool>;
+}
 
-impl<T: EventLog + TokenStore> Store for T {}
+pub trait Store: EventLog + TokenStore + ShelterStore {}
+
+impl<T: EventLog + TokenStore + ShelterStore> Store for T {}
