@@ -2,6 +2,8 @@
 //! commands against the current state, makes the resulting events durable, and only then
 //! publishes them and answers; it also owns the tokens and the expiry of timed alerts.
 //!
+//! Beside it, [`Places`] keeps the region locator and the shelter registry.
+//!
 //! It knows nothing of HTTP: transports call [`Engine::execute`], read [`Engine::book`], and
 //! subscribe to [`Engine::committed`].
 //!
@@ -12,6 +14,7 @@ mod clock;
 mod credentials;
 mod error;
 mod expiry;
+mod places;
 mod writer;
 
 use std::sync::{Arc, RwLock};
@@ -24,6 +27,7 @@ use tryvoha_store::{Store, StoreError};
 pub use clock::{Clock, SystemClock};
 pub use credentials::{AdminCredential, NewTokenRequest, Principal, fingerprint};
 pub use error::{AuthError, EngineError, TokenError};
+pub use places::{Places, ShelterUpdateError};
 
 /// Where a request came from and what it may do.
 #[derive(Clone, Debug)]

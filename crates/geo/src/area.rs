@@ -67,6 +67,30 @@ pub fn parse_boundaries(text: &str) -> Result<Vec<Area>, BoundaryError> {
         .collect()
 }
 
+/// Each feature's region id and its geometry as compact GeoJSON text, in file order: for
+/// serving the boundaries without re-encoding every coordinate.
+pub fn geometry_texts(text: &str) -> Result<Vec<(RegionId, String)>, BoundaryError> {
+    #[derive(Deserialize)]
+    struct RawCollection {
+        features: Vec<RawFeature>,
+    }
+    #[derive(Deserialize)]
+    struct RawFeature {
+        id: Option<u32>,
+        geometry: serde_json::Value,
+    }
+    let collection: RawCollection = serde_json::from_str(text).map_err(|e| BoundaryError::NotGeoJson(e.to_string()))?;
+    collection
+        .features
+        .into_iter()
+        .enumerate()
+        .map(|(index, feature)| {
+            let id = feature.id.ok_or_else(|| BoundaryError::BadFeature { index, reason: "no numeric id".into() })?;
+            Ok((RegionId(id), feature.geometry.to_string()))
+        })
+        .collect()
+}
+
 impl Area {
     /// True when the point lies inside the area or on its boundary.
     pub fn covers(&self, point: [f64; 2]) -> bool {

@@ -2,7 +2,8 @@
 //! and reported by its number, so that a file is imported whole or not at all.
 //!
 //! Columns (CSV) or properties (GeoJSON): `name_uk` (or `name:uk`, `name`), `name_en` (or
-//! `name:en`), `kind`, `capacity`, `wheelchair` (`yes`/`no`/`true`/`false`/`limited`),
+//! `name:en`), `kind`, `capacity`, `wheelchair` (`yes`/`true`, or `no`/`false`/`limited`:
+//! only full access counts, so that nobody in a wheelchair is sent where they cannot enter),
 //! `address`, `opening_hours`. OpenStreetMap metro stations (`station=subway`) are
 //! `metro_station` without a `kind`.
 
@@ -119,8 +120,8 @@ fn shelter(lat: f64, lon: f64, fields: &HashMap<String, String>) -> Result<Shelt
         .transpose()?;
     let wheelchair = match text(&["wheelchair"]).as_deref() {
         None => None,
-        Some("yes" | "true" | "limited") => Some(true),
-        Some("no" | "false") => Some(false),
+        Some("yes" | "true") => Some(true),
+        Some("no" | "false" | "limited") => Some(false),
         Some(other) => return Err(bad("wheelchair", &format!("{other:?} is not yes, no or limited"))),
     };
     let info = ShelterInfo {

@@ -10,7 +10,7 @@ mod import;
 mod locator;
 mod shelters;
 
-pub use area::{Area, BoundaryError, parse_boundaries};
+pub use area::{Area, BoundaryError, geometry_texts, parse_boundaries};
 pub use distance::{geodesic_metres, walking_minutes};
 pub use import::{ImportedRow, RowError, read_shelter_file};
 pub use locator::Locator;

@@ -13,6 +13,7 @@ mod events;
 mod health;
 mod listener;
 mod openapi;
+mod places;
 mod problem;
 mod regions;
 mod stream;
@@ -25,9 +26,10 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use tokio::net::TcpListener;
-use tryvoha_engine::Engine;
+use tryvoha_engine::{Engine, Places};
 use tryvoha_live::{Hub, Signer};
 
+pub use places::{BOUNDARY_ATTRIBUTION, BoundaryLayers, Detail};
 pub use problem::ApiError;
 pub use stream::DEFAULT_HEARTBEAT;
 
@@ -40,6 +42,8 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub struct AppState {
     pub engine: Engine,
     pub live: Live,
+    pub places: Arc<Places>,
+    pub boundaries: Arc<BoundaryLayers>,
 }
 
 /// What the live streams need: the hub, the signing key, and the heartbeat interval.
@@ -59,6 +63,7 @@ pub fn router(state: AppState) -> Router {
             "/api/v1",
             Router::new()
                 .merge(regions::router())
+                .merge(places::router())
                 .merge(alerts::router())
                 .merge(events::router())
                 .merge(tokens::router()),

@@ -9,8 +9,9 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use tower::ServiceExt;
 use tryvoha_core::RegionRegistry;
-use tryvoha_engine::{AdminCredential, Engine, SystemClock};
-use tryvoha_http::{AppState, DEFAULT_HEARTBEAT, Live, router};
+use tryvoha_engine::{AdminCredential, Engine, Places, SystemClock};
+use tryvoha_geo::Locator;
+use tryvoha_http::{AppState, BoundaryLayers, DEFAULT_HEARTBEAT, Live, router};
 use tryvoha_live::{Hub, Metrics, Signer};
 use tryvoha_sqlite::SqliteStore;
 
@@ -19,15 +20,17 @@ const REGIONS: &str =
 const ADMIN: &str = "router-test-admin-secret";
 
 fn app(dir: &tempfile::TempDir) -> axum::Router {
-    let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
+    let store: Arc<dyn tryvoha_store::Store> = Arc::new(SqliteStore::open(&dir.path().join("t.db")).unwrap());
     let registry = Arc::new(RegionRegistry::from_csv(REGIONS).unwrap());
     let engine =
-        Engine::start(Arc::new(store), registry.clone(), Arc::new(SystemClock), Some(AdminCredential::new(ADMIN)))
+        Engine::start(store.clone(), registry.clone(), Arc::new(SystemClock), Some(AdminCredential::new(ADMIN)))
             .unwrap();
     let signer = Arc::new(Signer::from_seed([1; 32]));
     let hub = Hub::new(registry, Arc::new(Metrics::default()), 16);
     tokio::spawn(hub.clone().run(engine.committed(), signer.clone()));
-    router(AppState { engine, live: Live { hub, signer, heartbeat: DEFAULT_HEARTBEAT } })
+    let places = Arc::new(Places::load(store, Locator::new(Vec::new()), &[]).unwrap());
+    let boundaries = Arc::new(BoundaryLayers::new(Default::default()));
+    router(AppState { engine, live: Live { hub, signer, heartbeat: DEFAULT_HEARTBEAT }, places, boundaries })
 }
 
 async fn send(app: &axum::Router, method: &str, path: &str, body: &str) -> (StatusCode, serde_json::Value) {

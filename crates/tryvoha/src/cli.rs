@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{FlagSettings, Settings};
-use crate::{client, server, watch};
+use crate::{client, server, shelters, watch};
 
 #[derive(Parser)]
 #[command(name = "tryvoha", version, about = "A public warning system: air-raid alerts per region, durable and live.")]
@@ -31,6 +31,9 @@ enum Top {
     /// Create, list or revoke API tokens (admin).
     #[command(subcommand)]
     Token(client::TokenCommand),
+    /// Manage shelters.
+    #[command(subcommand)]
+    Shelters(shelters::ShelterCommand),
     /// Print the live stream, resuming after a disconnect.
     Watch(watch::WatchArgs),
     /// Check the signatures of a saved stream or event.
@@ -92,6 +95,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Top::Alerts(connection) => client::alerts(connection).await,
         Top::Regions(args) => client::regions(args).await,
         Top::Token(command) => client::token(command).await,
+        Top::Shelters(command) => shelters::run(command).await,
         Top::Watch(args) => watch::watch(args).await,
         Top::Verify(args) => watch::verify(args).await,
     }

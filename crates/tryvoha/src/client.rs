@@ -211,7 +211,7 @@ pub async fn token(command: TokenCommand) -> anyhow::Result<()> {
 }
 
 /// Sends one request; a problem document from the server becomes an error with its detail.
-async fn call(
+pub async fn call(
     connection: &Connection,
     method: Method,
     path: &str,

@@ -4,17 +4,44 @@ use std::future::Future;
 use std::sync::Arc;
 
 use anyhow::Context;
+use std::collections::HashMap;
 use tokio::net::TcpListener;
-use tryvoha_core::RegionRegistry;
-use tryvoha_engine::{AdminCredential, Engine, SystemClock};
-use tryvoha_http::{AppState, Live};
+
+use tryvoha_core::{Level, RegionRegistry};
+use tryvoha_engine::{AdminCredential, Engine, Places, SystemClock};
+use tryvoha_geo::{Locator, geometry_texts, parse_boundaries, read_shelter_file};
+use tryvoha_http::{AppState, BoundaryLayers, Detail, Live};
 use tryvoha_live::{Hub, Metrics, Signer};
 use tryvoha_sqlite::SqliteStore;
+use tryvoha_store::Store;
 
 use crate::config::Settings;
 
 /// The registry of Ukraine (oblasts, raions, hromadas), built by tools/build_ukraine_regions.py.
 const BUNDLED_REGIONS: &str = include_str!("../../../data/regions/ukraine.csv");
+
+/// The boundaries of every region of the bundled registry, finest level first, in full and
+/// simplified for drawing (tools/build_ukraine_boundaries.py; data/boundaries/NOTICE.md).
+const BUNDLED_BOUNDARIES: [(Level, &str, &str); 3] = [
+    (
+        Level::Hromada,
+        include_str!("../../../data/boundaries/ukraine-hromada.geojson"),
+        include_str!("../../../data/boundaries/ukraine-hromada-simplified.geojson"),
+    ),
+    (
+        Level::Raion,
+        include_str!("../../../data/boundaries/ukraine-raion.geojson"),
+        include_str!("../../../data/boundaries/ukraine-raion-simplified.geojson"),
+    ),
+    (
+        Level::Oblast,
+        include_str!("../../../data/boundaries/ukraine-oblast.geojson"),
+        include_str!("../../../data/boundaries/ukraine-oblast-simplified.geojson"),
+    ),
+];
+
+/// Kyiv metro stations, seeded into a new data directory as example shelters (ODbL).
+const BUNDLED_SHELTERS: &str = include_str!("../../../data/shelters/kyiv-metro.geojson");
 
 pub async fn run_until_signal(settings: Settings) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -42,8 +69,10 @@ pub async fn run(
     let database = settings.data.join("tryvoha.db");
     let store = SqliteStore::open(&database).with_context(|| format!("cannot open {}", database.display()))?;
     let admin = settings.admin_token.as_ref().map(|secret| AdminCredential::new(&secret.0));
-    let engine = Engine::start(Arc::new(store), registry.clone(), Arc::new(SystemClock), admin)
+    let store: Arc<dyn Store> = Arc::new(store);
+    let engine = Engine::start(store.clone(), registry.clone(), Arc::new(SystemClock), admin)
         .context("cannot load the active alerts")?;
+    let (places, boundaries) = load_places(store, &registry, settings.regions.is_none())?;
     if let Some(secret) = engine.ensure_admin().await.context("cannot create the first admin token")? {
         println!("Created the admin token; it is shown only this once, keep it safe:\n\n    {secret}\n");
         println!("(Set TRYVOHA_ADMIN_TOKEN or --admin-token-file to choose your own.)");
@@ -55,14 +84,47 @@ pub async fn run(
     // The fan-out task ends when the engine's broadcast closes, i.e. when the server is done.
     tokio::spawn(hub.clone().run(engine.committed(), signer.clone()));
     let live = Live { hub, signer, heartbeat: settings.heartbeat };
+    let shelters = places.shelters().len();
     let address = listener.local_addr().context("the listener has no address")?;
     tracing::info!(
         regions = registry.len(),
         active_alerts = engine.book().active().count(),
+        shelters,
         data = %settings.data.display(),
         "tryvoha serving http://{address}"
     );
-    tryvoha_http::serve(listener, AppState { engine, live }, shutdown).await.context("the HTTP server failed")
+    tryvoha_http::serve(listener, AppState { engine, live, places, boundaries }, shutdown)
+        .await
+        .context("the HTTP server failed")
+}
+
+/// The locator, the map layers and the shelter registry. The bundled boundaries and example
+/// shelters belong to the bundled registry; with another registry there are none (yet).
+fn load_places(
+    store: Arc<dyn Store>,
+    registry: &RegionRegistry,
+    bundled_registry: bool,
+) -> anyhow::Result<(Arc<Places>, Arc<BoundaryLayers>)> {
+    let mut levels = Vec::new();
+    let mut layers = HashMap::new();
+    let mut shelters = Vec::new();
+    if bundled_registry {
+        for (level, full, simplified) in BUNDLED_BOUNDARIES {
+            let areas = parse_boundaries(full)
+                .with_context(|| format!("the bundled {} boundaries are broken", level.as_str()))?;
+            if let Some(area) = areas.iter().find(|a| registry.get(a.region).is_none()) {
+                anyhow::bail!("the bundled boundaries name region {}, which is not in the registry", area.region);
+            }
+            levels.push(areas);
+            for (detail, text) in [(Detail::Full, full), (Detail::Simplified, simplified)] {
+                layers.insert((level, detail), geometry_texts(text).context("the bundled boundaries are broken")?);
+            }
+        }
+        let rows = read_shelter_file(BUNDLED_SHELTERS).context("the bundled shelters are broken")?;
+        shelters = rows.into_iter().filter_map(|row| row.result.ok()).collect();
+    }
+    let places = Places::load(store, Locator::new(levels), &shelters).context("cannot load the shelters")?;
+    Ok((Arc::new(places), Arc::new(BoundaryLayers::new(layers))))
 }
 
 fn load_registry(settings: &Settings) -> anyhow::Result<RegionRegistry> {

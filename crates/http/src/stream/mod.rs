@@ -41,15 +41,26 @@ pub(crate) struct StreamQuery {
     kinds: Option<String>,
     status: Option<String>,
     after: Option<Seq>,
+    /// Instead of `regions`: the hromada (or finest region) at this point, and so its ancestors.
+    lat: Option<f64>,
+    lon: Option<f64>,
 }
 
 impl StreamQuery {
     pub(crate) fn filter(&self, state: &AppState) -> Result<Filter, ApiError> {
         let registry = state.engine.registry();
-        let regions = parse_list(&self.regions, "regions", |text| {
+        let mut regions = parse_list(&self.regions, "regions", |text| {
             let id = RegionId(text.parse().ok()?);
             registry.get(id).map(|_| id)
         })?;
+        match (self.lat, self.lon) {
+            (Some(lat), Some(lon)) => {
+                regions.push(crate::places::region_at(state, crate::places::coordinates(lat, lon)?)?)
+            }
+            (None, None) => {}
+            (Some(_), None) => return Err(ApiError::invalid_query("lon", "lat needs lon")),
+            (None, Some(_)) => return Err(ApiError::invalid_query("lat", "lon needs lat")),
+        }
         let kinds = parse_list(&self.kinds, "kinds", AlertKind::parse)?;
         let statuses = parse_list(&self.status, "status", AlertStatus::parse)?;
         Ok(Filter { regions, kinds, statuses })

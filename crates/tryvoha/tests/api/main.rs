@@ -8,6 +8,7 @@ mod alerts;
 mod bad_input;
 mod cli;
 mod crash;
+mod places;
 mod regions;
 mod sse;
 mod stream;

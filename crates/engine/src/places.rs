@@ -1,0 +1,92 @@
+//! Places: where a point is (the region locator) and the shelter registry with its index.
+//!
+//! Shelter writes go to the store first; the in-memory index is rebuilt from what was written
+//! and swapped in whole, so a reader sees either the old registry or the new one.
+
+use std::sync::{Arc, RwLock};
+
+use tryvoha_core::{Shelter, ShelterError, ShelterId, ShelterInfo};
+use tryvoha_geo::{Locator, ShelterIndex};
+use tryvoha_store::{Store, StoreError};
+
+pub struct Places {
+    store: Arc<dyn Store>,
+    locator: Locator,
+    index: RwLock<Arc<ShelterIndex>>,
+    /// Writers take turns so that each rebuild starts from the store's latest state.
+    writing: tokio::sync::Mutex<()>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ShelterUpdateError {
+    /// The shelter at `index` of the request (0 for a single shelter) is invalid.
+    #[error("shelter {index}: {error}")]
+    Invalid { index: usize, error: ShelterError },
+    #[error("shelter {id} does not exist")]
+    NotFound { id: u64 },
+    #[error("the shelter registry is unavailable")]
+    Unavailable(#[source] StoreError),
+}
+
+impl Places {
+    /// Seeds the bundled shelters into a store that never had them, then builds the index.
+    pub fn load(store: Arc<dyn Store>, locator: Locator, bundled: &[ShelterInfo]) -> Result<Places, StoreError> {
+        store.seed_shelters_once(bundled)?;
+        let index = ShelterIndex::new(store.shelters()?);
+        Ok(Places { store, locator, index: RwLock::new(Arc::new(index)), writing: tokio::sync::Mutex::new(()) })
+    }
+
+    pub fn locator(&self) -> &Locator {
+        &self.locator
+    }
+
+    /// The current index: a snapshot that later writes do not change.
+    pub fn shelters(&self) -> Arc<ShelterIndex> {
+        // The lock only guards swapping an Arc; a panic cannot leave it half-written.
+        self.index.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
+
+    /// Adds all the shelters or, if any is invalid or the store fails, none.
+    pub async fn add(&self, shelters: Vec<ShelterInfo>) -> Result<Vec<Shelter>, ShelterUpdateError> {
+        let shelters = shelters
+            .into_iter()
+            .enumerate()
+            .map(|(index, info)| info.validate().map_err(|error| ShelterUpdateError::Invalid { index, error }))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.write(move |store| store.add_shelters(&shelters)).await
+    }
+
+    pub async fn update(&self, id: ShelterId, info: ShelterInfo) -> Result<Shelter, ShelterUpdateError> {
+        let info = info.validate().map_err(|error| ShelterUpdateError::Invalid { index: 0, error })?;
+        self.write(move |store| store.update_shelter(id, &info)).await.map_err(|e| not_found(e, id))
+    }
+
+    pub async fn remove(&self, id: ShelterId) -> Result<(), ShelterUpdateError> {
+        self.write(move |store| store.remove_shelter(id)).await.map_err(|e| not_found(e, id))
+    }
+
+    async fn write<T: Send + 'static>(
+        &self,
+        change: impl FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, ShelterUpdateError> {
+        let _turn = self.writing.lock().await;
+        let store = self.store.clone();
+        let (result, shelters) = tokio::task::spawn_blocking(move || {
+            let result = change(store.as_ref())?;
+            Ok::<_, StoreError>((result, store.shelters()?))
+        })
+        .await
+        .map_err(|e| ShelterUpdateError::Unavailable(StoreError::Unavailable(Box::new(e))))?
+        .map_err(ShelterUpdateError::Unavailable)?;
+        let index = Arc::new(ShelterIndex::new(shelters));
+        *self.index.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = index;
+        Ok(result)
+    }
+}
+
+fn not_found(error: ShelterUpdateError, id: ShelterId) -> ShelterUpdateError {
+    match error {
+        ShelterUpdateError::Unavailable(StoreError::NotFound) => ShelterUpdateError::NotFound { id: id.0 },
+        other => other,
+    }
+}

@@ -1,0 +1,321 @@
+//! `/locate`, `/regions.geojson` and `/shelters`: where a point is, maps with live state, and
+//! the nearest shelters.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use tryvoha_core::{AlertBook, Coordinates, Level, RegionId, Seq, Shelter, ShelterId, ShelterInfo};
+use tryvoha_engine::ShelterUpdateError;
+
+use crate::AppState;
+use crate::auth::{Admins, Authorized};
+use crate::body::{JsonBody, Query};
+use crate::problem::ApiError;
+use crate::regions::RegionView;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/locate", get(locate))
+        .route("/regions.geojson", get(boundaries))
+        .route("/shelters", get(list_shelters).post(add_shelter))
+        .route("/shelters/import", post(import_shelters).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)))
+        .route("/shelters/nearest", get(nearest))
+        .route("/shelters/{id}", get(one_shelter).put(update_shelter).delete(remove_shelter))
+}
+
+/// Shown with every map layer: the boundaries' licence asks for it.
+pub const BOUNDARY_ATTRIBUTION: &str = "Boundaries: S. Matuszak, ukrainian_geodata (CC BY 4.0)";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PointQuery {
+    lat: f64,
+    lon: f64,
+}
+
+/// A point from the query, checked: a 400 naming `lat` or `lon` otherwise.
+pub fn coordinates(lat: f64, lon: f64) -> Result<Coordinates, ApiError> {
+    Coordinates::parse(lat, lon).map_err(|error| ApiError::invalid_query(error.field(), error.to_string()))
+}
+
+/// The region at a point, or a 404 saying the point is outside every region.
+pub fn region_at(state: &AppState, at: Coordinates) -> Result<RegionId, ApiError> {
+    state.places.locator().locate(at).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "outside-regions",
+            format!("the point {}, {} is outside every region of the registry", at.lat, at.lon),
+        )
+    })
+}
+
+#[derive(Serialize)]
+struct Located<'a> {
+    lat: f64,
+    lon: f64,
+    hromada: Option<RegionView<'a>>,
+    raion: Option<RegionView<'a>>,
+    oblast: Option<RegionView<'a>>,
+}
+
+async fn locate(State(state): State<AppState>, Query(query): Query<PointQuery>) -> Result<Response, ApiError> {
+    let at = coordinates(query.lat, query.lon)?;
+    let found = region_at(&state, at)?;
+    let book = state.engine.book();
+    let registry = book.registry();
+    let mut located = Located { lat: at.lat, lon: at.lon, hromada: None, raion: None, oblast: None };
+    for id in std::iter::once(found).chain(registry.ancestors(found)) {
+        let Some(region) = registry.get(id) else { continue };
+        let view = Some(RegionView::new(region, &book));
+        match region.level {
+            Level::Hromada => located.hromada = view,
+            Level::Raion => located.raion = view,
+            Level::Oblast => located.oblast = view,
+        }
+    }
+    Ok(Json(&located).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BoundaryQuery {
+    #[serde(default = "oblast")]
+    level: Level,
+    #[serde(default)]
+    detail: Detail,
+}
+
+fn oblast() -> Level {
+    Level::Oblast
+}
+
+#[derive(Deserialize, Default, Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[serde(rename_all = "snake_case")]
+pub enum Detail {
+    /// Simplified for drawing (the default).
+    #[default]
+    Simplified,
+    /// The full-resolution boundaries.
+    Full,
+}
+
+/// Each level's geometries as GeoJSON text, by region, in both details.
+pub struct BoundaryLayers {
+    layers: HashMap<(Level, Detail), Vec<(RegionId, String)>>,
+    /// The last rendering of each layer and the log position its states reflect: during an
+    /// attack every map client asks at once, and states change only with events.
+    rendered: Mutex<HashMap<(Level, Detail), (Seq, Bytes)>>,
+}
+
+impl BoundaryLayers {
+    pub fn new(layers: HashMap<(Level, Detail), Vec<(RegionId, String)>>) -> BoundaryLayers {
+        BoundaryLayers { layers, rendered: Mutex::new(HashMap::new()) }
+    }
+
+    fn render(&self, key: (Level, Detail), book: &AlertBook) -> Bytes {
+        let seq = book.last_seq();
+        let mut rendered = self.rendered.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((at, bytes)) = rendered.get(&key)
+            && *at == seq
+        {
+            return bytes.clone();
+        }
+        let mut out = Vec::with_capacity(1 << 20);
+        out.extend_from_slice(b"{\"type\":\"FeatureCollection\",\"attribution\":");
+        out.extend_from_slice(serde_json::to_string(BOUNDARY_ATTRIBUTION).unwrap_or_default().as_bytes());
+        out.extend_from_slice(format!(",\"seq\":{seq},\"features\":[").as_bytes());
+        let registry = book.registry();
+        let features = self.layers.get(&key).map(Vec::as_slice).unwrap_or_default();
+        for (index, (id, geometry)) in features.iter().enumerate() {
+            let Some(region) = registry.get(*id) else { continue };
+            if index > 0 {
+                out.push(b',');
+            }
+            let properties = serde_json::to_string(&RegionView::new(region, book)).unwrap_or_default();
+            out.extend_from_slice(
+                format!("{{\"type\":\"Feature\",\"id\":{id},\"properties\":{properties},\"geometry\":").as_bytes(),
+            );
+            out.extend_from_slice(geometry.as_bytes());
+            out.push(b'}');
+        }
+        out.extend_from_slice(b"]}");
+        let bytes = Bytes::from(out);
+        rendered.insert(key, (seq, bytes.clone()));
+        bytes
+    }
+}
+
+async fn boundaries(State(state): State<AppState>, headers: HeaderMap, Query(query): Query<BoundaryQuery>) -> Response {
+    let book = state.engine.book();
+    // The geometry is fixed for this build; the states change with the log.
+    let etag =
+        format!("\"{}-{:?}-{}-{}\"", query.level.as_str(), query.detail, book.last_seq(), env!("CARGO_PKG_VERSION"));
+    let etag = HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"\""));
+    if headers.get(header::IF_NONE_MATCH).is_some_and(|value| value == etag) {
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
+    }
+    let body = state.boundaries.render((query.level, query.detail), &book);
+    let headers = [
+        (header::CONTENT_TYPE, HeaderValue::from_static("application/geo+json")),
+        (header::ETAG, etag),
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+    ];
+    (headers, body).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    bbox: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ShelterList<'a> {
+    shelters: Vec<&'a Shelter>,
+}
+
+async fn list_shelters(State(state): State<AppState>, Query(query): Query<ListQuery>) -> Result<Response, ApiError> {
+    let index = state.places.shelters();
+    let shelters = match &query.bbox {
+        None => index.all().iter().collect(),
+        Some(text) => index.within(parse_bbox(text)?),
+    };
+    Ok(Json(ShelterList { shelters }).into_response())
+}
+
+/// `min_lon,min_lat,max_lon,max_lat`, as in GeoJSON.
+fn parse_bbox(text: &str) -> Result<[f64; 4], ApiError> {
+    let bad = || ApiError::invalid_query("bbox", "bbox must be min_lon,min_lat,max_lon,max_lat in degrees");
+    let numbers: Vec<f64> =
+        text.split(',').map(|n| n.trim().parse::<f64>()).collect::<Result<_, _>>().map_err(|_| bad())?;
+    let [x0, y0, x1, y1] = <[f64; 4]>::try_from(numbers).map_err(|_| bad())?;
+    coordinates(y0, x0).and(coordinates(y1, x1)).map_err(|_| bad())?;
+    if x0 > x1 || y0 > y1 {
+        return Err(bad());
+    }
+    Ok([x0, y0, x1, y1])
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NearestQuery {
+    lat: f64,
+    lon: f64,
+    limit: Option<usize>,
+}
+
+const MAX_NEAREST: usize = 50;
+
+#[derive(Serialize)]
+struct NearbyView<'a> {
+    #[serde(flatten)]
+    shelter: &'a Shelter,
+    distance_m: f64,
+    walking_minutes: u32,
+}
+
+async fn nearest(State(state): State<AppState>, Query(query): Query<NearestQuery>) -> Result<Response, ApiError> {
+    let at = coordinates(query.lat, query.lon)?;
+    let limit = query.limit.unwrap_or(5);
+    if limit == 0 || limit > MAX_NEAREST {
+        return Err(ApiError::invalid_query("limit", format!("limit must be 1 to {MAX_NEAREST}")));
+    }
+    let index = state.places.shelters();
+    let nearby: Vec<NearbyView<'_>> = index
+        .nearest(at, limit)
+        .into_iter()
+        .map(|n| NearbyView {
+            shelter: n.shelter,
+            distance_m: (n.distance_m * 10.0).round() / 10.0,
+            walking_minutes: n.walking_minutes,
+        })
+        .collect();
+    Ok(Json(serde_json::json!({ "lat": at.lat, "lon": at.lon, "shelters": nearby })).into_response())
+}
+
+async fn one_shelter(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let id = shelter_id(&id)?;
+    let index = state.places.shelters();
+    let shelter = index.all().iter().find(|s| s.id == id).ok_or_else(|| shelter_not_found(id))?;
+    Ok(Json(shelter).into_response())
+}
+
+async fn add_shelter(
+    State(state): State<AppState>,
+    _: Authorized<Admins>,
+    JsonBody(info): JsonBody<ShelterInfo>,
+) -> Result<Response, ApiError> {
+    let mut added = state.places.add(vec![info]).await.map_err(|e| shelter_error(e, None))?;
+    let shelter =
+        added.pop().ok_or_else(|| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "nothing added"))?;
+    Ok((StatusCode::CREATED, Json(shelter)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImportBody {
+    shelters: Vec<ShelterInfo>,
+}
+
+/// The largest import accepted: 10,000 shelters are about 3 MB of JSON.
+pub const MAX_IMPORT_BYTES: usize = 32 * 1024 * 1024;
+
+async fn import_shelters(
+    State(state): State<AppState>,
+    _: Authorized<Admins>,
+    JsonBody(body): JsonBody<ImportBody>,
+) -> Result<Response, ApiError> {
+    let added = state.places.add(body.shelters).await.map_err(|e| shelter_error(e, Some("shelters")))?;
+    Ok((StatusCode::CREATED, Json(serde_json::json!({ "added": added.len() }))).into_response())
+}
+
+async fn update_shelter(
+    State(state): State<AppState>,
+    _: Authorized<Admins>,
+    Path(id): Path<String>,
+    JsonBody(info): JsonBody<ShelterInfo>,
+) -> Result<Response, ApiError> {
+    let id = shelter_id(&id)?;
+    let shelter = state.places.update(id, info).await.map_err(|e| shelter_error(e, None))?;
+    Ok(Json(shelter).into_response())
+}
+
+async fn remove_shelter(
+    State(state): State<AppState>,
+    _: Authorized<Admins>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state.places.remove(shelter_id(&id)?).await.map_err(|e| shelter_error(e, None))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn shelter_id(text: &str) -> Result<ShelterId, ApiError> {
+    text.parse().map(ShelterId).map_err(|_| shelter_not_found(ShelterId(0)).with_field("id"))
+}
+
+fn shelter_not_found(id: ShelterId) -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "shelter-not-found", format!("shelter {} does not exist", id.0))
+}
+
+/// `list`: the field holding the list, when the request carried several shelters.
+fn shelter_error(error: ShelterUpdateError, list: Option<&str>) -> ApiError {
+    match error {
+        ShelterUpdateError::Invalid { index, error } => {
+            let field = match list {
+                Some(list) => format!("{list}[{index}].{}", error.field()),
+                None => error.field().to_owned(),
+            };
+            ApiError::invalid_field(field, error.to_string())
+        }
+        ShelterUpdateError::NotFound { id } => shelter_not_found(ShelterId(id)),
+        ShelterUpdateError::Unavailable(source) => ApiError::from(tryvoha_engine::EngineError::Unavailable(source)),
+    }
+}

@@ -1,0 +1,74 @@
+//! `tryvoha shelters import FILE`: checks every row of a GeoJSON or CSV file, then adds them all
+//! in one request (all or nothing), or with `--skip-invalid` only the valid ones.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use reqwest::Method;
+use serde_json::json;
+use tryvoha_geo::read_shelter_file;
+
+use crate::client::{Connection, call};
+
+#[derive(Subcommand)]
+pub enum ShelterCommand {
+    /// Import shelters from GeoJSON points or CSV with lat/lon columns (admin).
+    Import(ImportArgs),
+}
+
+#[derive(Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    connection: Connection,
+    file: PathBuf,
+    /// Import the valid rows and report the others, instead of importing nothing.
+    #[arg(long)]
+    skip_invalid: bool,
+}
+
+pub async fn run(command: ShelterCommand) -> anyhow::Result<()> {
+    let ShelterCommand::Import(args) = command;
+    let text = std::fs::read_to_string(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+    let rows = read_shelter_file(&text).with_context(|| format!("{} cannot be read", args.file.display()))?;
+    let progress = ProgressBar::new(rows.len() as u64).with_style(
+        ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} rows")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    progress.set_message("checking");
+    let (mut valid, mut invalid) = (Vec::new(), Vec::new());
+    for row in rows {
+        match row.result {
+            Ok(shelter) => valid.push(shelter),
+            Err(error) => invalid.push(format!("row {}: {error}", row.number)),
+        }
+        progress.inc(1);
+    }
+    progress.finish_and_clear();
+    for problem in &invalid {
+        eprintln!("{problem}");
+    }
+    if !invalid.is_empty() && !args.skip_invalid {
+        bail!(
+            "{} of {} rows are invalid; nothing was imported (--skip-invalid imports the rest)",
+            invalid.len(),
+            invalid.len() + valid.len()
+        );
+    }
+    if valid.is_empty() {
+        bail!("no valid rows to import");
+    }
+    let spinner = ProgressBar::new_spinner().with_message(format!("uploading {} shelters", valid.len()));
+    spinner.enable_steady_tick(std::time::Duration::from_millis(100));
+    let answer =
+        call(&args.connection, Method::POST, "/api/v1/shelters/import", Some(json!({ "shelters": valid }))).await;
+    spinner.finish_and_clear();
+    let (_, body) = answer?;
+    println!(
+        "imported {} shelters{}",
+        body["added"],
+        if invalid.is_empty() { String::new() } else { format!(", skipped {} invalid rows", invalid.len()) }
+    );
+    Ok(())
+}
