@@ -77,6 +77,15 @@ impl ShelterStore for FaultyDisk {
     }
 }
 
+impl HistoryStore for FaultyDisk {
+    fn history(&self, query: &HistoryQuery) -> StoreResult<Vec<HistoryRecord>> {
+        self.inner.history(query)
+    }
+    fn import_history(&self, records: &[ImportedRecord]) -> StoreResult<usize> {
+        self.inner.import_history(records)
+    }
+}
+
 fn registry() -> Arc<RegionRegistry> {
     let mut csv = String::from("id,parent_id,level,katottg,name_uk,name_en\n1,,oblast,,O,O\n");
     for raion in 2..400 {

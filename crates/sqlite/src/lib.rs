@@ -8,6 +8,7 @@
 //! Only this crate knows the schema (`migrations/`, applied in order; `PRAGMA user_version`
 //! records how many ran).
 
+mod history;
 mod shelters;
 mod tokens;
 
@@ -19,8 +20,11 @@ use tryvoha_core::{Alert, AlertEvent, AlertId, Seq};
 use tryvoha_store::{Commit, EventLog, IdempotencyRecord, StoreError, StoreResult};
 
 /// Every schema change, in order; a database at version N has run the first N.
-const MIGRATIONS: &[&str] =
-    &[include_str!("migrations/001_events_tokens.sql"), include_str!("migrations/002_shelters.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/001_events_tokens.sql"),
+    include_str!("migrations/002_shelters.sql"),
+    include_str!("migrations/003_history.sql"),
+];
 
 pub struct SqliteStore {
     writer: Mutex<Connection>,
@@ -122,6 +126,9 @@ impl EventLog for SqliteStore {
                     ],
                 )
                 .map_err(unavailable)?;
+            if !event.alert.is_active() {
+                history::insert_finished(&transaction, &event.alert)?;
+            }
         }
         for record in &commit.idempotency {
             transaction

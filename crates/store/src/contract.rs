@@ -10,7 +10,10 @@ use time::OffsetDateTime;
 use time::macros::datetime;
 use tryvoha_core::*;
 
-use crate::{Commit, IdempotencyRecord, NewToken, Store, StoreError};
+use crate::{
+    Commit, HistoryQuery, HistoryRecord, IMPORTED_ID_BASE, IdempotencyRecord, ImportedRecord, NewToken, Store,
+    StoreError,
+};
 
 fn shelter(name: &str, lat: f64) -> ShelterInfo {
     ShelterInfo {
@@ -41,6 +44,8 @@ macro_rules! store_contract_tests {
             tokens_are_found_by_hash_listed_and_revoked,
             shelters_are_added_whole_updated_and_removed,
             shelters_are_seeded_only_once,
+            finished_alerts_enter_the_history_with_their_commit,
+            imported_history_is_added_once_and_queried_by_region_and_time,
         );
     };
     (@each $make:expr; $($check:ident),+ $(,)?) => {
@@ -199,4 +204,62 @@ pub fn shelters_are_seeded_only_once(store: &dyn Store) {
     store.remove_shelter(seeded[0].id).unwrap();
     assert!(!store.seed_shelters_once(&[shelter("Либідська", 50.41)]).unwrap(), "a removed example stays removed");
     assert!(store.shelters().unwrap().is_empty());
+}
+
+pub fn finished_alerts_enter_the_history_with_their_commit(store: &dyn Store) {
+    let first = declared(1, 1, 14);
+    store.append(&commit(vec![first.clone(), declared(2, 2, 31)])).unwrap();
+    assert!(store.history(&HistoryQuery::default()).unwrap().is_empty(), "active alerts are not history");
+    let ended = cancelled(3, &first);
+    store.append(&commit(vec![ended.clone()])).unwrap();
+    let history = store.history(&HistoryQuery::default()).unwrap();
+    let expected = HistoryRecord {
+        id: 1,
+        region_id: RegionId(14),
+        kind: AlertKind::AirRaid,
+        level: AlertLevel::Red,
+        status: AlertStatus::Actual,
+        started_at: T0,
+        finished_at: ended.alert.finished_at.unwrap(),
+        source: "live".into(),
+    };
+    assert_eq!(history, vec![expected]);
+}
+
+pub fn imported_history_is_added_once_and_queried_by_region_and_time(store: &dyn Store) {
+    let record = |region: u32, start_hour: i64, minutes: i64| HistoryRecord {
+        id: 0,
+        region_id: RegionId(region),
+        kind: AlertKind::AirRaid,
+        level: AlertLevel::Red,
+        status: AlertStatus::Actual,
+        started_at: T0 + time::Duration::hours(start_hour),
+        finished_at: T0 + time::Duration::hours(start_hour) + time::Duration::minutes(minutes),
+        source: "official".into(),
+    };
+    let rows: Vec<ImportedRecord> = [(14, 0, 30), (14, 5, 90), (31, 2, 10)]
+        .iter()
+        .enumerate()
+        .map(|(n, &(region, hour, minutes))| ImportedRecord {
+            key: format!("file:{n}"),
+            record: record(region, hour, minutes),
+        })
+        .collect();
+    assert_eq!(store.import_history(&rows).unwrap(), 3);
+    assert_eq!(store.import_history(&rows).unwrap(), 0, "the same keys add nothing");
+    let all = store.history(&HistoryQuery::default()).unwrap();
+    assert_eq!(all.len(), 3);
+    assert!(all.iter().all(|r| r.id >= IMPORTED_ID_BASE), "imported ids stay clear of live ones");
+    assert_eq!(all.iter().map(|r| r.started_at).collect::<Vec<_>>(), [0, 2, 5].map(|h| T0 + time::Duration::hours(h)));
+    let kyiv_oblast = HistoryQuery { regions: Some(vec![RegionId(14)]), ..HistoryQuery::default() };
+    assert_eq!(store.history(&kyiv_oblast).unwrap().len(), 2);
+    let overlapping = HistoryQuery {
+        from: Some(T0 + time::Duration::minutes(20)),
+        to: Some(T0 + time::Duration::hours(3)),
+        ..HistoryQuery::default()
+    };
+    let found: Vec<u32> = store.history(&overlapping).unwrap().iter().map(|r| r.region_id.0).collect();
+    assert_eq!(found, [14, 31], "the first overlaps the start, the third lies inside, the second is after");
+    let latest = HistoryQuery { latest: Some(1), ..HistoryQuery::default() };
+    assert_eq!(store.history(&latest).unwrap()[0].started_at, T0 + time::Duration::hours(5));
 }

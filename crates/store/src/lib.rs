@@ -9,7 +9,9 @@
 pub mod contract;
 mod record;
 
-pub use record::{IdempotencyRecord, NewToken, TokenId, TokenRecord};
+pub use record::{
+    HistoryQuery, HistoryRecord, IMPORTED_ID_BASE, IdempotencyRecord, ImportedRecord, NewToken, TokenId, TokenRecord,
+};
 
 use tryvoha_core::{Alert, AlertEvent, AlertId, Seq, Shelter, ShelterId, ShelterInfo};
 
@@ -37,6 +39,8 @@ pub struct Commit {
 }
 
 /// The event log and the alert index kept beside it.
+///
+/// An event that finishes an alert also adds it to the history, in the same commit.
 ///
 /// Invariant: `append` is all-or-nothing and returns only once the commit is durable (fsynced);
 /// sequence numbers in the log are gap-free, start at 1 and follow commit order.
@@ -77,6 +81,15 @@ pub trait ShelterStore: Send + Sync {
     fn seed_shelters_once(&self, shelters: &[ShelterInfo]) -> StoreResult<bool>;
 }
 
-pub trait Store: EventLog + TokenStore + ShelterStore {}
+/// Finished alerts: those this server ran (written by `append` with the event that finished
+/// them) and imported ones.
+pub trait HistoryStore: Send + Sync {
+    fn history(&self, query: &HistoryQuery) -> StoreResult<Vec<HistoryRecord>>;
+    /// Adds the records whose key is new, all in one transaction; returns how many were added.
+    /// Their ids are assigned from [`IMPORTED_ID_BASE`] up.
+    fn import_history(&self, records: &[ImportedRecord]) -> StoreResult<usize>;
+}
 
-impl<T: EventLog + TokenStore + ShelterStore> Store for T {}
+pub trait Store: EventLog + TokenStore + ShelterStore + HistoryStore {}
+
+impl<T: EventLog + TokenStore + ShelterStore + HistoryStore> Store for T {}

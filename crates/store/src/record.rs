@@ -1,7 +1,7 @@
 //! Plain records that cross the storage boundary.
 
 use time::OffsetDateTime;
-use tryvoha_core::{AlertId, RegionId, Role};
+use tryvoha_core::{AlertId, AlertKind, AlertLevel, AlertStatus, RegionId, Role};
 
 pub type TokenId = u64;
 
@@ -38,4 +38,40 @@ pub struct IdempotencyRecord {
     pub alert_id: AlertId,
     /// Whether the original request created the alert (201) or found it (200).
     pub created: bool,
+}
+
+/// Imported history records take ids from here up, apart from live alert ids.
+pub const IMPORTED_ID_BASE: u64 = 1 << 40;
+
+/// A finished alert, live or imported.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HistoryRecord {
+    pub id: u64,
+    pub region_id: RegionId,
+    pub kind: AlertKind,
+    pub level: AlertLevel,
+    pub status: AlertStatus,
+    pub started_at: OffsetDateTime,
+    pub finished_at: OffsetDateTime,
+    /// `live` for alerts this server ran; for imported ones, what the import said (for the
+    /// bundled dataset: `official` or `volunteer`).
+    pub source: String,
+}
+
+/// A record to import, with the key that identifies it in its source file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportedRecord {
+    pub key: String,
+    pub record: HistoryRecord,
+}
+
+/// Which history to read: alerts on any of `regions` (all when `None`) that overlap the time
+/// range.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HistoryQuery {
+    pub regions: Option<Vec<RegionId>>,
+    pub from: Option<OffsetDateTime>,
+    pub to: Option<OffsetDateTime>,
+    /// The newest first and at most this many; without it, all, oldest first.
+    pub latest: Option<usize>,
 }

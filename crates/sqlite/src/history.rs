@@ -1,0 +1,154 @@
+//! Finished alerts in SQLite: written with the event that finishes a live alert, or imported.
+
+use rusqlite::{Row, Transaction, params, params_from_iter};
+use time::OffsetDateTime;
+use tryvoha_core::{Alert, AlertKind, AlertLevel, AlertStatus, RegionId};
+use tryvoha_store::{
+    HistoryQuery, HistoryRecord, HistoryStore, IMPORTED_ID_BASE, ImportedRecord, StoreError, StoreResult,
+};
+
+use crate::{SqliteStore, unavailable};
+
+const COLUMNS: &str = "id, region_id, kind, level, status, started_at, finished_at, source";
+
+pub(crate) fn insert_finished(transaction: &Transaction<'_>, alert: &Alert) -> StoreResult<()> {
+    let finished =
+        alert.finished_at.ok_or_else(|| StoreError::Conflict(format!("alert {} has not finished", alert.id)))?;
+    transaction
+        .execute(
+            &format!("INSERT OR REPLACE INTO history ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'live')"),
+            params![
+                alert.id.0,
+                alert.region_id.0,
+                alert.kind.as_str(),
+                alert.level.as_str(),
+                alert.status.as_str(),
+                millis(alert.started_at),
+                millis(finished)
+            ],
+        )
+        .map_err(unavailable)?;
+    Ok(())
+}
+
+impl HistoryStore for SqliteStore {
+    fn history(&self, query: &HistoryQuery) -> StoreResult<Vec<HistoryRecord>> {
+        let mut conditions = Vec::new();
+        let mut values: Vec<i64> = Vec::new();
+        if let Some(regions) = &query.regions {
+            if regions.is_empty() {
+                return Ok(Vec::new());
+            }
+            conditions.push(format!("region_id IN ({})", vec!["?"; regions.len()].join(",")));
+            values.extend(regions.iter().map(|r| i64::from(r.0)));
+        }
+        // Overlapping the range: started before its end and finished after its start.
+        if let Some(to) = query.to {
+            conditions.push("started_at < ?".into());
+            values.push(millis(to));
+        }
+        if let Some(from) = query.from {
+            conditions.push("finished_at > ?".into());
+            values.push(millis(from));
+        }
+        let filter = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
+        let order = match query.latest {
+            Some(limit) => format!("ORDER BY started_at DESC, id DESC LIMIT {limit}"),
+            None => "ORDER BY started_at, id".into(),
+        };
+        let connection = self.reader();
+        let mut statement = connection
+            .prepare_cached(&format!("SELECT {COLUMNS} FROM history {filter} {order}"))
+            .map_err(unavailable)?;
+        let rows = statement.query_map(params_from_iter(values), raw_record).map_err(unavailable)?;
+        rows.map(|row| row.map_err(unavailable)?.into_record()).collect()
+    }
+
+    fn import_history(&self, records: &[ImportedRecord]) -> StoreResult<usize> {
+        let mut connection = self.writer();
+        let transaction = connection.transaction().map_err(unavailable)?;
+        let mut next: u64 = transaction
+            .query_row("SELECT COALESCE(MAX(id) + 1, ?1) FROM history WHERE id >= ?1", [IMPORTED_ID_BASE], |row| {
+                row.get(0)
+            })
+            .map_err(unavailable)?;
+        let mut added = 0;
+        {
+            let mut insert = transaction
+                .prepare_cached(&format!(
+                    "INSERT OR IGNORE INTO history ({COLUMNS}, import_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                ))
+                .map_err(unavailable)?;
+            for ImportedRecord { key, record } in records {
+                let inserted = insert
+                    .execute(params![
+                        next,
+                        record.region_id.0,
+                        record.kind.as_str(),
+                        record.level.as_str(),
+                        record.status.as_str(),
+                        millis(record.started_at),
+                        millis(record.finished_at),
+                        record.source,
+                        key
+                    ])
+                    .map_err(unavailable)?;
+                if inserted == 1 {
+                    added += 1;
+                    next += 1;
+                }
+            }
+        }
+        transaction.commit().map_err(unavailable)?;
+        Ok(added)
+    }
+}
+
+fn millis(at: OffsetDateTime) -> i64 {
+    (at.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+fn from_millis(value: i64) -> StoreResult<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(value) * 1_000_000).map_err(unavailable)
+}
+
+struct RawRecord {
+    id: u64,
+    region_id: u32,
+    kind: String,
+    level: String,
+    status: String,
+    started_at: i64,
+    finished_at: i64,
+    source: String,
+}
+
+fn raw_record(row: &Row<'_>) -> rusqlite::Result<RawRecord> {
+    Ok(RawRecord {
+        id: row.get(0)?,
+        region_id: row.get(1)?,
+        kind: row.get(2)?,
+        level: row.get(3)?,
+        status: row.get(4)?,
+        started_at: row.get(5)?,
+        finished_at: row.get(6)?,
+        source: row.get(7)?,
+    })
+}
+
+impl RawRecord {
+    fn into_record(self) -> StoreResult<HistoryRecord> {
+        let corrupt =
+            |what: &str, value: &str| StoreError::Unavailable(format!("unknown {what} {value:?} in history").into());
+        Ok(HistoryRecord {
+            id: self.id,
+            region_id: RegionId(self.region_id),
+            kind: AlertKind::parse(&self.kind).ok_or_else(|| corrupt("kind", &self.kind))?,
+            level: AlertLevel::parse(&self.level).ok_or_else(|| corrupt("level", &self.level))?,
+            status: AlertStatus::parse(&self.status).ok_or_else(|| corrupt("status", &self.status))?,
+            started_at: from_millis(self.started_at)?,
+            finished_at: from_millis(self.finished_at)?,
+            source: self.source,
+        })
+    }
+}
