@@ -117,6 +117,8 @@ pub struct AlertBook {
     /// The sequence number of the latest event folded in: a snapshot of this book reflects
     /// exactly the events up to it.
     last_seq: Seq,
+    /// When the latest event folded in happened: what "last modified" means for readers.
+    last_change_at: Option<OffsetDateTime>,
 }
 
 impl AlertBook {
@@ -129,6 +131,7 @@ impl AlertBook {
             below_region: HashMap::new(),
             next_id: 1,
             last_seq: 0,
+            last_change_at: None,
         }
     }
 
@@ -139,6 +142,7 @@ impl AlertBook {
         active: impl IntoIterator<Item = Alert>,
         highest_id: Option<AlertId>,
         last_seq: Seq,
+        last_change_at: Option<OffsetDateTime>,
     ) -> AlertBook {
         let mut book = AlertBook::new(registry);
         for alert in active {
@@ -146,6 +150,7 @@ impl AlertBook {
         }
         book.next_id = book.next_id.max(highest_id.map_or(1, |id| id.0 + 1));
         book.last_seq = last_seq;
+        book.last_change_at = last_change_at;
         book
     }
 
@@ -159,6 +164,10 @@ impl AlertBook {
 
     pub fn last_seq(&self) -> Seq {
         self.last_seq
+    }
+
+    pub fn last_change_at(&self) -> Option<OffsetDateTime> {
+        self.last_change_at
     }
 
     pub fn get(&self, id: AlertId) -> Option<&Alert> {
@@ -191,6 +200,7 @@ impl AlertBook {
         let alert = &event.alert;
         self.next_id = self.next_id.max(alert.id.0 + 1);
         self.last_seq = self.last_seq.max(event.seq);
+        self.last_change_at = Some(event.at);
         match event.kind {
             EventType::Declared | EventType::Updated if alert.is_active() => {
                 if let Some(previous) = self.active.get_mut(&alert.id) {

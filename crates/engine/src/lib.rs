@@ -22,7 +22,7 @@ use std::sync::{Arc, RwLock};
 use time::OffsetDateTime;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tryvoha_core::{Actor, Alert, AlertBook, AlertEvent, AlertId, Command, Grant, RegionRegistry, Seq};
-use tryvoha_store::{Store, StoreError};
+use tryvoha_store::{HistoryQuery, HistoryRecord, Store, StoreError};
 
 pub use clock::{Clock, SystemClock};
 pub use credentials::{AdminCredential, NewTokenRequest, Principal, fingerprint};
@@ -88,7 +88,14 @@ impl Engine {
         admin: Option<AdminCredential>,
     ) -> Result<Engine, StoreError> {
         let last_seq = store.last_seq()?;
-        let book = AlertBook::restore(registry.clone(), store.active_alerts()?, store.highest_alert_id()?, last_seq);
+        let last_change_at = store.events_after(last_seq.saturating_sub(1), 1)?.first().map(|e| e.at);
+        let book = AlertBook::restore(
+            registry.clone(),
+            store.active_alerts()?,
+            store.highest_alert_id()?,
+            last_seq,
+            last_change_at,
+        );
         let next_seq = last_seq + 1;
         let (jobs, receiver) = mpsc::channel(JOB_QUEUE);
         let (committed, _) = broadcast::channel(COMMITTED_BUFFER);
@@ -134,6 +141,11 @@ impl Engine {
 
     pub async fn events_after(&self, after: Seq, limit: usize) -> Result<Vec<AlertEvent>, EngineError> {
         self.blocking(move |store| store.events_after(after, limit)).await
+    }
+
+    /// Finished alerts (live and imported) matching `query`.
+    pub async fn history(&self, query: HistoryQuery) -> Result<Vec<HistoryRecord>, EngineError> {
+        self.blocking(move |store| store.history(&query)).await
     }
 
     pub async fn last_seq(&self) -> Result<Seq, EngineError> {

@@ -9,6 +9,7 @@
 mod alerts;
 mod auth;
 mod body;
+mod compat;
 mod events;
 mod health;
 mod listener;
@@ -29,6 +30,7 @@ use tokio::net::TcpListener;
 use tryvoha_engine::{Engine, Places};
 use tryvoha_live::{Hub, Signer};
 
+pub use compat::{CompatAccess, CompatSettings};
 pub use places::{BOUNDARY_ATTRIBUTION, BoundaryLayers, Detail};
 pub use problem::ApiError;
 pub use stream::DEFAULT_HEARTBEAT;
@@ -44,6 +46,7 @@ pub struct AppState {
     pub live: Live,
     pub places: Arc<Places>,
     pub boundaries: Arc<BoundaryLayers>,
+    pub compat: Arc<CompatAccess>,
 }
 
 /// What the live streams need: the hub, the signing key, and the heartbeat interval.
@@ -59,6 +62,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(openapi::router())
         .merge(stream::router())
+        .merge(compat::router())
         .nest(
             "/api/v1",
             Router::new()

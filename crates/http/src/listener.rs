@@ -5,10 +5,12 @@
 use std::future::Future;
 use std::time::Duration;
 
+use axum::extract::ConnectInfo;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
+use tower::ServiceExt;
 
 use crate::stream::sse;
 use crate::{AppState, router};
@@ -21,7 +23,7 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let service = TowerToHyperService::new(router(state.clone()));
+    let app = router(state.clone());
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new()).header_read_timeout(Duration::from_secs(30));
     // Every connection task holds a receiver: a stop signal for it, and its drop tells the
@@ -29,9 +31,9 @@ pub async fn serve(
     let (stop, stopping) = watch::channel(false);
     tokio::pin!(shutdown);
     loop {
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(error) => {
                     // Out of file descriptors, most likely: back off instead of spinning.
                     tracing::warn!(%error, "accept failed");
@@ -42,7 +44,14 @@ pub async fn serve(
             _ = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let (state, service, http, mut stopping) = (state.clone(), service.clone(), http.clone(), stopping.clone());
+        // The client's address travels with each request (rate limits count per client).
+        let service = TowerToHyperService::new(app.clone().map_request(
+            move |mut request: hyper::Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                request
+            },
+        ));
+        let (state, http, mut stopping) = (state.clone(), http.clone(), stopping.clone());
         tokio::spawn(async move {
             if starts_with_stream_request(&stream).await {
                 return sse::serve(stream, state, stopping).await;

@@ -11,7 +11,7 @@ use tower::ServiceExt;
 use tryvoha_core::RegionRegistry;
 use tryvoha_engine::{AdminCredential, Engine, Places, SystemClock};
 use tryvoha_geo::Locator;
-use tryvoha_http::{AppState, BoundaryLayers, DEFAULT_HEARTBEAT, Live, router};
+use tryvoha_http::{AppState, BoundaryLayers, CompatAccess, CompatSettings, DEFAULT_HEARTBEAT, Live, router};
 use tryvoha_live::{Hub, Metrics, Signer};
 use tryvoha_sqlite::SqliteStore;
 
@@ -30,7 +30,8 @@ fn app(dir: &tempfile::TempDir) -> axum::Router {
     tokio::spawn(hub.clone().run(engine.committed(), signer.clone()));
     let places = Arc::new(Places::load(store, Locator::new(Vec::new()), &[]).unwrap());
     let boundaries = Arc::new(BoundaryLayers::new(Default::default()));
-    router(AppState { engine, live: Live { hub, signer, heartbeat: DEFAULT_HEARTBEAT }, places, boundaries })
+    let compat = Arc::new(CompatAccess::new(CompatSettings { anonymous: false, per_minute: 0 }));
+    router(AppState { engine, live: Live { hub, signer, heartbeat: DEFAULT_HEARTBEAT }, places, boundaries, compat })
 }
 
 async fn send(app: &axum::Router, method: &str, path: &str, body: &str) -> (StatusCode, serde_json::Value) {

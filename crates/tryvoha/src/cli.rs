@@ -63,6 +63,12 @@ struct ServeArgs {
     /// Frames a live subscriber may have queued before it is cut off [default: 1024].
     #[arg(long, env = "TRYVOHA_SUBSCRIBER_QUEUE")]
     subscriber_queue: Option<usize>,
+    /// Serve the compatible APIs (alerts.in.ua, ukrainealarm) without a token.
+    #[arg(long, env = "TRYVOHA_COMPAT_ANONYMOUS", num_args = 0..=1, default_missing_value = "true")]
+    compat_anonymous: Option<bool>,
+    /// Requests per minute per client on the compatible APIs; 0 = no limit [default: 60].
+    #[arg(long, env = "TRYVOHA_COMPAT_RATE_LIMIT")]
+    compat_rate_limit: Option<u32>,
 }
 
 #[derive(Subcommand)]
@@ -84,6 +90,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 regions: args.regions,
                 heartbeat_secs: args.heartbeat_secs,
                 subscriber_queue: args.subscriber_queue,
+                compat_anonymous: args.compat_anonymous,
+                compat_rate_limit: args.compat_rate_limit,
             };
             server::run_until_signal(Settings::load(flags)?).await
         }

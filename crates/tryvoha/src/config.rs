@@ -15,6 +15,7 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA: &str = "./tryvoha-data";
 pub const DEFAULT_HEARTBEAT_SECS: u64 = 15;
 pub const DEFAULT_SUBSCRIBER_QUEUE: usize = 1024;
+pub const DEFAULT_COMPAT_RATE_LIMIT: u32 = 60;
 
 /// What the file may say; every field optional (phase one: lenient, as written).
 #[derive(Debug, Default, Deserialize, PartialEq)]
@@ -26,6 +27,8 @@ pub struct FileSettings {
     pub regions: Option<PathBuf>,
     pub heartbeat_secs: Option<u64>,
     pub subscriber_queue: Option<usize>,
+    pub compat_anonymous: Option<bool>,
+    pub compat_rate_limit: Option<u32>,
 }
 
 /// What the flags and environment said (phase one as well).
@@ -39,6 +42,8 @@ pub struct FlagSettings {
     pub regions: Option<PathBuf>,
     pub heartbeat_secs: Option<u64>,
     pub subscriber_queue: Option<usize>,
+    pub compat_anonymous: Option<bool>,
+    pub compat_rate_limit: Option<u32>,
 }
 
 /// Phase two: validated and complete.
@@ -49,6 +54,10 @@ pub struct Settings {
     pub regions: Option<PathBuf>,
     pub heartbeat: std::time::Duration,
     pub subscriber_queue: usize,
+    /// Serve the compatible APIs without a token.
+    pub compat_anonymous: bool,
+    /// Requests per minute per client on the compatible APIs; 0 = no limit.
+    pub compat_rate_limit: u32,
 }
 
 /// A secret that `Debug` never prints.
@@ -96,6 +105,8 @@ impl Settings {
             bail!("subscriber_queue must be 1 to 1000000, not {subscriber_queue}");
         }
         Ok(Settings {
+            compat_anonymous: flags.compat_anonymous.or(file.compat_anonymous).unwrap_or(false),
+            compat_rate_limit: flags.compat_rate_limit.or(file.compat_rate_limit).unwrap_or(DEFAULT_COMPAT_RATE_LIMIT),
             heartbeat: std::time::Duration::from_secs(heartbeat_secs),
             subscriber_queue,
             listen,

@@ -10,7 +10,7 @@ use tokio::net::TcpListener;
 use tryvoha_core::{Level, RegionRegistry};
 use tryvoha_engine::{AdminCredential, Engine, Places, SystemClock};
 use tryvoha_geo::{Locator, geometry_texts, parse_boundaries, read_shelter_file};
-use tryvoha_http::{AppState, BoundaryLayers, Detail, Live};
+use tryvoha_http::{AppState, BoundaryLayers, CompatAccess, CompatSettings, Detail, Live};
 use tryvoha_live::{Hub, Metrics, Signer};
 use tryvoha_sqlite::SqliteStore;
 use tryvoha_store::Store;
@@ -85,6 +85,10 @@ pub async fn run(
     tokio::spawn(hub.clone().run(engine.committed(), signer.clone()));
     let live = Live { hub, signer, heartbeat: settings.heartbeat };
     let shelters = places.shelters().len();
+    let compat = Arc::new(CompatAccess::new(CompatSettings {
+        anonymous: settings.compat_anonymous,
+        per_minute: settings.compat_rate_limit,
+    }));
     let address = listener.local_addr().context("the listener has no address")?;
     tracing::info!(
         regions = registry.len(),
@@ -93,7 +97,7 @@ pub async fn run(
         data = %settings.data.display(),
         "tryvoha serving http://{address}"
     );
-    tryvoha_http::serve(listener, AppState { engine, live, places, boundaries }, shutdown)
+    tryvoha_http::serve(listener, AppState { engine, live, places, boundaries, compat }, shutdown)
         .await
         .context("the HTTP server failed")
 }

@@ -158,8 +158,8 @@ fn a_restored_book_continues_the_id_sequence() {
     let mut book = AlertBook::new(registry());
     let mut seq = 0;
     let first = run(&mut book, Command::Declare(declaration(3, AlertKind::AirRaid)), T0, &mut seq).unwrap();
-    let restored = AlertBook::restore(registry(), [first.clone()], Some(AlertId(5)), 9);
-    assert_eq!(restored.last_seq(), 9);
+    let restored = AlertBook::restore(registry(), [first.clone()], Some(AlertId(5)), 9, Some(T0));
+    assert_eq!((restored.last_seq(), restored.last_change_at()), (9, Some(T0)));
     assert_eq!(restored.region_state(RegionId(1)), RegionState::Partial);
     let next = restored.decide(&Command::Declare(declaration(4, AlertKind::AirRaid)), &operator(), T0).unwrap();
     let Decision::Record(draft) = next else { panic!("expected a new alert") };

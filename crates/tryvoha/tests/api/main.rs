@@ -7,6 +7,7 @@
 mod alerts;
 mod bad_input;
 mod cli;
+mod compat;
 mod crash;
 mod places;
 mod regions;

@@ -1,0 +1,20 @@
+//! Drop-in compatibility with the APIs Ukrainian apps, bots, LED maps and Home Assistant
+//! already speak: alerts.in.ua v1 (and the v2 IoT strings) and ukrainealarm v3. Wire formats and
+//! the quirks of their real clients: docs/compat.md.
+//!
+//! These APIs cannot say "this is a drill", so only alerts with status `actual` appear in them.
+
+mod access;
+mod air_raid;
+mod alerts_in_ua;
+mod ukrainealarm;
+
+use axum::Router;
+
+pub use access::{CompatAccess, CompatSettings};
+
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().merge(alerts_in_ua::router()).merge(ukrainealarm::router())
+}
