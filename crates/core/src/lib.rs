@@ -12,6 +12,7 @@ pub mod access;
 pub mod alert;
 pub mod book;
 pub mod event;
+pub mod lines;
 pub mod location;
 pub mod region;
 

@@ -31,7 +31,11 @@ fn main() {
     });
     // The case that matters: people in Ukraine. Only the points that found a region.
     let inside: Vec<Coordinates> = points.iter().copied().filter(|p| locator.locate(*p).is_some()).collect();
-    report("locate, points over the bounding box", &locate, &format!("{} of {} inside a region", inside.len(), points.len()));
+    report(
+        "locate, points over the bounding box",
+        &locate,
+        &format!("{} of {} inside a region", inside.len(), points.len()),
+    );
     let locate_inside = time_each(&inside, |p| {
         black_box(locator.locate(*p));
     });

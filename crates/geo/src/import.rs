@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 
 use serde_json::Value;
+use tryvoha_core::lines::LineCounter;
 use tryvoha_core::{ShelterError, ShelterInfo, ShelterKind};
 
 /// One row of the file: its number (the CSV line, or the GeoJSON feature counted from 1) and
@@ -78,12 +79,14 @@ fn read_csv(text: &str) -> Result<Vec<ImportedRow>, RowError> {
     if !has(&["lat", "latitude"]) || !has(&["lon", "lng", "longitude"]) {
         return Err(RowError::UnreadableFile(format!("the header {headers:?} has no lat and lon columns")));
     }
+    let mut lines = LineCounter::new(text);
     Ok(reader
         .records()
         .enumerate()
         .map(|(index, record)| {
-            // The header is line 1; records may span lines, so use the reader's own position.
-            let number = record.as_ref().ok().and_then(|r| r.position()).map_or(index + 2, |p| p.line() as usize);
+            // The header is line 1; records may span lines, so count from the record's start.
+            let number =
+                record.as_ref().ok().and_then(|r| r.position()).map_or(index + 2, |p| lines.line_at(p.byte() as usize));
             let result = record.map_err(|e| bad("row", &e.to_string())).and_then(|record| {
                 let fields: HashMap<String, String> =
                     headers.iter().cloned().zip(record.iter().map(str::to_owned)).collect();

@@ -12,6 +12,7 @@ mod body;
 mod compat;
 mod events;
 mod health;
+mod history;
 mod listener;
 mod openapi;
 mod places;
@@ -68,6 +69,7 @@ pub fn router(state: AppState) -> Router {
             Router::new()
                 .merge(regions::router())
                 .merge(places::router())
+                .merge(history::router())
                 .merge(alerts::router())
                 .merge(events::router())
                 .merge(tokens::router()),

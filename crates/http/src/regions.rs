@@ -65,6 +65,15 @@ async fn list(State(state): State<AppState>, Query(query): Query<ListQuery>) -> 
     Json(serde_json::to_value(RegionList { regions }).unwrap_or_default())
 }
 
+/// A region by numeric id or KATOTTG code, or 404 `region-not-found`.
+pub fn find_region<'a>(registry: &'a tryvoha_core::RegionRegistry, id: &str) -> Result<&'a Region, ApiError> {
+    match id.parse::<u32>() {
+        Ok(number) => registry.get(RegionId(number)),
+        Err(_) => registry.by_code(id),
+    }
+    .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "region-not-found", format!("no region has id or code {id:?}")))
+}
+
 #[derive(Serialize)]
 struct RegionDetail<'a> {
     #[serde(flatten)]

@@ -31,6 +31,9 @@ enum Top {
     /// Create, list or revoke API tokens (admin).
     #[command(subcommand)]
     Token(client::TokenCommand),
+    /// Import data into the data directory.
+    #[command(subcommand)]
+    Import(crate::import::ImportCommand),
     /// Manage shelters.
     #[command(subcommand)]
     Shelters(shelters::ShelterCommand),
@@ -103,6 +106,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Top::Alerts(connection) => client::alerts(connection).await,
         Top::Regions(args) => client::regions(args).await,
         Top::Token(command) => client::token(command).await,
+        Top::Import(command) => crate::import::run(command),
         Top::Shelters(command) => shelters::run(command).await,
         Top::Watch(args) => watch::watch(args).await,
         Top::Verify(args) => watch::verify(args).await,

@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod import;
 pub mod server;
 pub mod shelters;
 pub mod watch;

@@ -9,6 +9,7 @@ mod bad_input;
 mod cli;
 mod compat;
 mod crash;
+mod history;
 mod places;
 mod regions;
 mod sse;

@@ -1,0 +1,83 @@
+//! `tryvoha import history FILE.csv`: the public air-raid history into the data directory the
+//! server uses. All rows are checked first; with any bad row nothing is imported unless
+//! `--skip-invalid`. Re-importing adds nothing (rows are keyed by region and start).
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use tryvoha_history::{HistoryNames, read_dataset};
+use tryvoha_sqlite::SqliteStore;
+use tryvoha_store::HistoryStore;
+
+use crate::config::{FlagSettings, Settings};
+
+/// The names the history datasets use for each unit (tools/build_history_names.py).
+const HISTORY_NAMES: &str = include_str!("../../../data/regions/ukraine-history-names.csv");
+
+#[derive(Subcommand)]
+pub enum ImportCommand {
+    /// Import alert history (official_data_en.csv, official_data_uk.csv or volunteer_data_en.csv).
+    History(HistoryArgs),
+}
+
+#[derive(Args)]
+pub struct HistoryArgs {
+    file: PathBuf,
+    /// Data directory [default: ./tryvoha-data], as for `serve`.
+    #[arg(long, env = "TRYVOHA_DATA")]
+    data: Option<PathBuf>,
+    /// TOML configuration file, as for `serve`.
+    #[arg(long, env = "TRYVOHA_CONFIG")]
+    config: Option<PathBuf>,
+    /// Import the valid rows and report the others, instead of importing nothing.
+    #[arg(long)]
+    skip_invalid: bool,
+}
+
+pub fn run(command: ImportCommand) -> anyhow::Result<()> {
+    let ImportCommand::History(args) = command;
+    let settings = Settings::load(FlagSettings { data: args.data, config: args.config, ..FlagSettings::default() })?;
+    let text = std::fs::read_to_string(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+    let names = HistoryNames::from_csv(HISTORY_NAMES).context("the bundled history names are broken")?;
+    let rows = read_dataset(&text, &names).map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+
+    let progress = ProgressBar::new(rows.len() as u64).with_style(
+        ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} rows")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    progress.set_message("checking");
+    let (mut records, mut problems) = (Vec::with_capacity(rows.len()), Vec::new());
+    for row in rows {
+        match row.result {
+            Ok(record) => records.push(record),
+            Err(reason) => problems.push(format!("line {}: {reason}", row.line)),
+        }
+        progress.inc(1);
+    }
+    progress.finish_and_clear();
+    for problem in &problems {
+        eprintln!("{problem}");
+    }
+    let total = records.len() + problems.len();
+    if !problems.is_empty() && !args.skip_invalid {
+        bail!(
+            "{} of {total} rows cannot be imported; nothing was imported (--skip-invalid imports the rest)",
+            problems.len()
+        );
+    }
+    std::fs::create_dir_all(&settings.data).with_context(|| format!("cannot create {}", settings.data.display()))?;
+    let database = settings.data.join("tryvoha.db");
+    let store = SqliteStore::open(&database).with_context(|| format!("cannot open {}", database.display()))?;
+    let spinner = ProgressBar::new_spinner().with_message(format!("writing {} records", records.len()));
+    spinner.enable_steady_tick(std::time::Duration::from_millis(100));
+    let added = store.import_history(&records).context("the import failed; nothing was imported")?;
+    spinner.finish_and_clear();
+    println!(
+        "imported {added} alerts ({} already present{})",
+        records.len() - added,
+        if problems.is_empty() { String::new() } else { format!(", {} invalid rows skipped", problems.len()) }
+    );
+    Ok(())
+}
