@@ -7,9 +7,21 @@ use time::{Date, Duration, Month, OffsetDateTime, UtcOffset, Weekday};
 pub fn kyiv_offset_hours(at: OffsetDateTime) -> i8 {
     let at = at.to_offset(UtcOffset::UTC);
     let year = at.year();
-    let summer_starts = last_sunday(year, Month::March).midnight().assume_utc() + Duration::hours(1);
-    let summer_ends = last_sunday(year, Month::October).midnight().assume_utc() + Duration::hours(1);
-    if at >= summer_starts && at < summer_ends { 3 } else { 2 }
+    // Statistics call this for every alert and every hour under alert: the day of the last
+    // Sunday comes from a closed formula (valid 1900–2099), checked against a calendar walk in
+    // the tests.
+    let (march, october) = if (1900..2100).contains(&year) {
+        let y = year as i64;
+        (31 - ((5 * y / 4 + 4) % 7) as u8, 31 - ((5 * y / 4 + 1) % 7) as u8)
+    } else {
+        (last_sunday(year, Month::March).day(), last_sunday(year, Month::October).day())
+    };
+    let change =
+        |month, day| Date::from_calendar_date(year, month, day).map(|d| d.midnight().assume_utc() + Duration::hours(1));
+    match (change(Month::March, march), change(Month::October, october)) {
+        (Ok(starts), Ok(ends)) if at >= starts && at < ends => 3,
+        _ => 2,
+    }
 }
 
 /// The same instant, shown in Kyiv local time.
@@ -48,6 +60,18 @@ mod tests {
         assert_eq!(kyiv_offset_hours(datetime!(2022-10-30 01:00 UTC)), 2);
         assert_eq!(kyiv_offset_hours(datetime!(2024-03-31 00:30 UTC)), 2);
         assert_eq!(kyiv_offset_hours(datetime!(2024-10-27 00:30 UTC)), 3);
+    }
+
+    #[test]
+    fn the_formula_agrees_with_the_calendar_for_every_year_it_serves() {
+        for year in 1900..2100 {
+            for (month, hour_before) in [(Month::March, 2), (Month::October, 3)] {
+                let day = last_sunday(year, month);
+                let change = day.midnight().assume_utc() + Duration::hours(1);
+                assert_eq!(kyiv_offset_hours(change - Duration::seconds(1)), hour_before, "{year} {month}");
+                assert_eq!(kyiv_offset_hours(change), 5 - hour_before, "{year} {month}");
+            }
+        }
     }
 
     #[test]

@@ -51,7 +51,7 @@ const WEEKDAYS: [&str; 7] = ["monday", "tuesday", "wednesday", "thursday", "frid
 pub fn region_stats(intervals: &[Interval], from: OffsetDateTime, to: OffsetDateTime) -> RegionStats {
     let mut hours: Vec<Slot> = (0..24).map(|h| Slot { slot: format!("{h:02}"), ..Slot::default() }).collect();
     let mut weekdays: Vec<Slot> = WEEKDAYS.iter().map(|d| Slot { slot: (*d).to_owned(), ..Slot::default() }).collect();
-    let mut months: BTreeMap<String, Slot> = BTreeMap::new();
+    let mut months: BTreeMap<(i32, u8), Slot> = BTreeMap::new();
 
     let started: Vec<&Interval> = intervals.iter().filter(|i| i.start >= from && i.start < to).collect();
     let mut durations: Vec<i64> = started.iter().map(|i| (i.end - i.start).whole_seconds()).collect();
@@ -128,9 +128,10 @@ fn median(sorted: &[i64]) -> Option<f64> {
     }
 }
 
-fn month_slot(months: &mut BTreeMap<String, Slot>, local: OffsetDateTime) -> &mut Slot {
-    let key = format!("{:04}-{:02}", local.year(), u8::from(local.month()));
-    months.entry(key.clone()).or_insert_with(|| Slot { slot: key, ..Slot::default() })
+/// Keyed by numbers (this runs for every hour under alert); the label is made once per month.
+fn month_slot(months: &mut BTreeMap<(i32, u8), Slot>, local: OffsetDateTime) -> &mut Slot {
+    let key = (local.year(), u8::from(local.month()));
+    months.entry(key).or_insert_with(|| Slot { slot: format!("{:04}-{:02}", key.0, key.1), ..Slot::default() })
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use tryvoha_core::{AlertBook, AlertStatus, Level, RegionId};
 use tryvoha_history::{Interval, RegionStats, region_stats};
-use tryvoha_store::{HistoryQuery, HistoryRecord};
+use tryvoha_store::{HistoryOrder, HistoryQuery, HistoryRecord};
 
 use crate::AppState;
 use crate::body::Query;
@@ -33,6 +33,12 @@ pub fn router() -> Router<AppState> {
 struct RangeQuery {
     from: Option<String>,
     to: Option<String>,
+    /// Comma-separated sources (`live`, `official`, `volunteer`, …); all when absent.
+    source: Option<String>,
+}
+
+fn sources(text: &Option<String>) -> Option<Vec<String>> {
+    text.as_ref().map(|t| t.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
 }
 
 /// `[from, to)`; without `from` everything recorded, without `to` until now.
@@ -67,10 +73,12 @@ async fn real_intervals(
     state: &AppState,
     book: &AlertBook,
     regions: Option<Vec<RegionId>>,
-    from: OffsetDateTime,
-    to: OffsetDateTime,
+    sources: Option<Vec<String>>,
+    (from, to): (OffsetDateTime, OffsetDateTime),
 ) -> Result<Vec<(RegionId, Interval)>, ApiError> {
-    let query = HistoryQuery { regions: regions.clone(), from: Some(from), to: Some(to), latest: None };
+    let live_included = sources.as_ref().is_none_or(|s| s.iter().any(|s| s == "live"));
+    let query =
+        HistoryQuery { regions: regions.clone(), sources, from: Some(from), to: Some(to), order: HistoryOrder::Region };
     let records = state.engine.history(query).await?;
     let now = state.engine.now();
     let finished = records
@@ -79,7 +87,11 @@ async fn real_intervals(
         .map(|r| (r.region_id, Interval { start: r.started_at, end: r.finished_at }));
     let running: Vec<(RegionId, Interval)> = book
         .active()
-        .filter(|a| a.status == AlertStatus::Actual && regions.as_ref().is_none_or(|rs| rs.contains(&a.region_id)))
+        .filter(|a| {
+            live_included
+                && a.status == AlertStatus::Actual
+                && regions.as_ref().is_none_or(|rs| rs.contains(&a.region_id))
+        })
         .map(|a| (a.region_id, Interval { start: a.started_at, end: now }))
         .filter(|(_, i)| i.start < to && i.end > from)
         .collect();
@@ -107,8 +119,11 @@ async fn region(
     let region = find_region(book.registry(), &id)?;
     // A region is under alert when it or an ancestor is.
     let covering: Vec<RegionId> = std::iter::once(region.id).chain(book.registry().ancestors(region.id)).collect();
-    let intervals: Vec<Interval> =
-        real_intervals(&state, &book, Some(covering), from, to).await?.into_iter().map(|(_, i)| i).collect();
+    let intervals: Vec<Interval> = real_intervals(&state, &book, Some(covering), sources(&query.source), (from, to))
+        .await?
+        .into_iter()
+        .map(|(_, i)| i)
+        .collect();
     let report =
         RegionReport { region: RegionView::new(region, &book), from, to, stats: region_stats(&intervals, from, to) };
     Ok(Json(report).into_response())
@@ -131,7 +146,9 @@ async fn summary(State(state): State<AppState>, Query(query): Query<RangeQuery>)
     let registry = book.registry();
     let oblasts: Vec<RegionId> = registry.all().iter().filter(|r| r.level == Level::Oblast).map(|r| r.id).collect();
     let mut by_region: HashMap<RegionId, Vec<Interval>> = HashMap::new();
-    for (region, interval) in real_intervals(&state, &book, Some(oblasts.clone()), from, to).await? {
+    for (region, interval) in
+        real_intervals(&state, &book, Some(oblasts.clone()), sources(&query.source), (from, to)).await?
+    {
         by_region.entry(region).or_default().push(interval);
     }
     let mut ranked: Vec<(RegionId, RegionStats)> = oblasts
@@ -163,6 +180,7 @@ struct HistoryListQuery {
     regions: Option<String>,
     from: Option<String>,
     to: Option<String>,
+    source: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -197,7 +215,14 @@ async fn history_rows(
                 .collect::<Result<Vec<_>, _>>()?,
         ),
     };
-    let records = state.engine.history(HistoryQuery { regions, from: Some(from), to: Some(to), latest: None }).await?;
+    let query = HistoryQuery {
+        regions,
+        sources: sources(&query.source),
+        from: Some(from),
+        to: Some(to),
+        order: HistoryOrder::Started,
+    };
+    let records = state.engine.history(query).await?;
     Ok((book, records))
 }
 

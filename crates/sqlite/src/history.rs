@@ -1,10 +1,11 @@
 //! Finished alerts in SQLite: written with the event that finishes a live alert, or imported.
 
+use rusqlite::types::Value;
 use rusqlite::{Row, Transaction, params, params_from_iter};
 use time::OffsetDateTime;
 use tryvoha_core::{Alert, AlertKind, AlertLevel, AlertStatus, RegionId};
 use tryvoha_store::{
-    HistoryQuery, HistoryRecord, HistoryStore, IMPORTED_ID_BASE, ImportedRecord, StoreError, StoreResult,
+    HistoryOrder, HistoryQuery, HistoryRecord, HistoryStore, IMPORTED_ID_BASE, ImportedRecord, StoreError, StoreResult,
 };
 
 use crate::{SqliteStore, unavailable};
@@ -34,27 +35,36 @@ pub(crate) fn insert_finished(transaction: &Transaction<'_>, alert: &Alert) -> S
 impl HistoryStore for SqliteStore {
     fn history(&self, query: &HistoryQuery) -> StoreResult<Vec<HistoryRecord>> {
         let mut conditions = Vec::new();
-        let mut values: Vec<i64> = Vec::new();
+        let mut values: Vec<Value> = Vec::new();
         if let Some(regions) = &query.regions {
             if regions.is_empty() {
                 return Ok(Vec::new());
             }
             conditions.push(format!("region_id IN ({})", vec!["?"; regions.len()].join(",")));
-            values.extend(regions.iter().map(|r| i64::from(r.0)));
+            values.extend(regions.iter().map(|r| Value::Integer(i64::from(r.0))));
+        }
+        if let Some(sources) = &query.sources {
+            conditions.push(format!("source IN ({})", vec!["?"; sources.len().max(1)].join(",")));
+            values.extend(sources.iter().map(|s| Value::Text(s.clone())));
+            if sources.is_empty() {
+                values.push(Value::Null);
+            }
         }
         // Overlapping the range: started before its end and finished after its start.
         if let Some(to) = query.to {
             conditions.push("started_at < ?".into());
-            values.push(millis(to));
+            values.push(Value::Integer(millis(to)));
         }
         if let Some(from) = query.from {
             conditions.push("finished_at > ?".into());
-            values.push(millis(from));
+            values.push(Value::Integer(millis(from)));
         }
         let filter = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
-        let order = match query.latest {
-            Some(limit) => format!("ORDER BY started_at DESC, id DESC LIMIT {limit}"),
-            None => "ORDER BY started_at, id".into(),
+        let order = match query.order {
+            HistoryOrder::Started => "ORDER BY started_at, id".to_owned(),
+            HistoryOrder::Latest(limit) => format!("ORDER BY started_at DESC, id DESC LIMIT {limit}"),
+            // Follows the (region_id, started_at) index: no sort.
+            HistoryOrder::Region => "ORDER BY region_id, started_at".to_owned(),
         };
         let connection = self.reader();
         let mut statement = connection

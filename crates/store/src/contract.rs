@@ -11,8 +11,8 @@ use time::macros::datetime;
 use tryvoha_core::*;
 
 use crate::{
-    Commit, HistoryQuery, HistoryRecord, IMPORTED_ID_BASE, IdempotencyRecord, ImportedRecord, NewToken, Store,
-    StoreError,
+    Commit, HistoryOrder, HistoryQuery, HistoryRecord, IMPORTED_ID_BASE, IdempotencyRecord, ImportedRecord, NewToken,
+    Store, StoreError,
 };
 
 fn shelter(name: &str, lat: f64) -> ShelterInfo {
@@ -260,6 +260,15 @@ pub fn imported_history_is_added_once_and_queried_by_region_and_time(store: &dyn
     };
     let found: Vec<u32> = store.history(&overlapping).unwrap().iter().map(|r| r.region_id.0).collect();
     assert_eq!(found, [14, 31], "the first overlaps the start, the third lies inside, the second is after");
-    let latest = HistoryQuery { latest: Some(1), ..HistoryQuery::default() };
+    let latest = HistoryQuery { order: HistoryOrder::Latest(1), ..HistoryQuery::default() };
     assert_eq!(store.history(&latest).unwrap()[0].started_at, T0 + time::Duration::hours(5));
+    let by_region = HistoryQuery { order: HistoryOrder::Region, ..HistoryQuery::default() };
+    let order: Vec<u32> = store.history(&by_region).unwrap().iter().map(|r| r.region_id.0).collect();
+    assert_eq!(order, [14, 14, 31]);
+    let mut other = rows[0].clone();
+    other.key = "volunteer:1".into();
+    other.record.source = "volunteer".into();
+    store.import_history(&[other]).unwrap();
+    let official = HistoryQuery { sources: Some(vec!["official".into()]), ..HistoryQuery::default() };
+    assert_eq!(store.history(&official).unwrap().len(), 3, "filtered by source");
 }

@@ -10,7 +10,8 @@ pub mod contract;
 mod record;
 
 pub use record::{
-    HistoryQuery, HistoryRecord, IMPORTED_ID_BASE, IdempotencyRecord, ImportedRecord, NewToken, TokenId, TokenRecord,
+    HistoryOrder, HistoryQuery, HistoryRecord, IMPORTED_ID_BASE, IdempotencyRecord, ImportedRecord, NewToken, TokenId,
+    TokenRecord,
 };
 
 use tryvoha_core::{Alert, AlertEvent, AlertId, Seq, Shelter, ShelterId, ShelterInfo};

@@ -65,13 +65,24 @@ pub struct ImportedRecord {
     pub record: HistoryRecord,
 }
 
-/// Which history to read: alerts on any of `regions` (all when `None`) that overlap the time
-/// range.
+/// Which history to read: alerts on any of `regions` (all when `None`) from any of `sources`
+/// (all when `None`) that overlap the time range.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct HistoryQuery {
     pub regions: Option<Vec<RegionId>>,
+    pub sources: Option<Vec<String>>,
     pub from: Option<OffsetDateTime>,
     pub to: Option<OffsetDateTime>,
-    /// The newest first and at most this many; without it, all, oldest first.
-    pub latest: Option<usize>,
+    pub order: HistoryOrder,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum HistoryOrder {
+    /// Oldest first.
+    #[default]
+    Started,
+    /// The newest first, at most this many.
+    Latest(usize),
+    /// By region, then start: the cheapest, for callers that group by region anyway.
+    Region,
 }

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::macros::format_description;
 use tryvoha_core::{Alert, AlertBook, AlertKind, AlertLevel, Level, Region, RegionId, RegionRegistry};
-use tryvoha_store::HistoryQuery;
+use tryvoha_store::{HistoryOrder, HistoryQuery};
 
 use super::access::{Refusal, admit};
 use super::air_raid::is_real;
@@ -190,7 +190,11 @@ async fn region_history(
     };
     // The alarms that covered the region: on it or on an ancestor.
     let covering: Vec<RegionId> = std::iter::once(region.id).chain(registry.ancestors(region.id)).collect();
-    let query = HistoryQuery { regions: Some(covering), latest: Some(HISTORY_LENGTH), ..HistoryQuery::default() };
+    let query = HistoryQuery {
+        regions: Some(covering),
+        order: HistoryOrder::Latest(HISTORY_LENGTH),
+        ..HistoryQuery::default()
+    };
     let Ok(records) = state.engine.history(query).await else {
         return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "message": "retry" }))).into_response();
     };
