@@ -143,6 +143,12 @@ impl Engine {
         self.blocking(move |store| store.events_after(after, limit)).await
     }
 
+    /// The alerts created by requests of `owner` whose idempotency key starts with `prefix`.
+    pub async fn alerts_keyed(&self, owner: String, prefix: String) -> Result<Vec<AlertId>, EngineError> {
+        let records = self.blocking(move |store| store.idempotency_records_with_prefix(&owner, &prefix)).await?;
+        Ok(records.into_iter().map(|r| r.alert_id).collect())
+    }
+
     /// Finished alerts (live and imported) matching `query`.
     pub async fn history(&self, query: HistoryQuery) -> Result<Vec<HistoryRecord>, EngineError> {
         self.blocking(move |store| store.history(&query)).await

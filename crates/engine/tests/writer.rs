@@ -42,6 +42,9 @@ impl EventLog for FaultyDisk {
     fn idempotency_record(&self, owner: &str, key: &str) -> StoreResult<Option<IdempotencyRecord>> {
         self.inner.idempotency_record(owner, key)
     }
+    fn idempotency_records_with_prefix(&self, owner: &str, prefix: &str) -> StoreResult<Vec<IdempotencyRecord>> {
+        self.inner.idempotency_records_with_prefix(owner, prefix)
+    }
 }
 
 impl TokenStore for FaultyDisk {

@@ -188,21 +188,36 @@ impl EventLog for SqliteStore {
     fn idempotency_record(&self, owner: &str, key: &str) -> StoreResult<Option<IdempotencyRecord>> {
         self.reader()
             .query_row(
-                "SELECT fingerprint, alert_id, created FROM idempotency WHERE owner = ?1 AND key = ?2",
+                "SELECT key, fingerprint, alert_id, created FROM idempotency WHERE owner = ?1 AND key = ?2",
                 params![owner, key],
-                |row| {
-                    Ok(IdempotencyRecord {
-                        owner: owner.to_owned(),
-                        key: key.to_owned(),
-                        fingerprint: row.get(0)?,
-                        alert_id: AlertId(row.get(1)?),
-                        created: row.get(2)?,
-                    })
-                },
+                |row| idempotency_row(owner, row),
             )
             .optional()
             .map_err(unavailable)
     }
+
+    fn idempotency_records_with_prefix(&self, owner: &str, prefix: &str) -> StoreResult<Vec<IdempotencyRecord>> {
+        let connection = self.reader();
+        let mut statement = connection
+            .prepare_cached(
+                "SELECT key, fingerprint, alert_id, created FROM idempotency \
+                 WHERE owner = ?1 AND substr(key, 1, length(?2)) = ?2 ORDER BY key",
+            )
+            .map_err(unavailable)?;
+        let rows =
+            statement.query_map(params![owner, prefix], |row| idempotency_row(owner, row)).map_err(unavailable)?;
+        rows.map(|row| row.map_err(unavailable)).collect()
+    }
+}
+
+fn idempotency_row(owner: &str, row: &rusqlite::Row<'_>) -> rusqlite::Result<IdempotencyRecord> {
+    Ok(IdempotencyRecord {
+        owner: owner.to_owned(),
+        key: row.get(0)?,
+        fingerprint: row.get(1)?,
+        alert_id: AlertId(row.get(2)?),
+        created: row.get(3)?,
+    })
 }
 
 #[cfg(test)]

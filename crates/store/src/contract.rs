@@ -144,6 +144,8 @@ pub fn idempotency_records_are_kept_with_their_commit(store: &dyn Store) {
     store.append(&Commit { events: vec![declared(1, 1, 14)], idempotency: vec![record.clone()] }).unwrap();
     assert_eq!(store.idempotency_record("token:1", "k-1").unwrap(), Some(record.clone()));
     assert_eq!(store.idempotency_record("token:2", "k-1").unwrap(), None, "keys are per owner");
+    assert_eq!(store.idempotency_records_with_prefix("token:1", "k-").unwrap(), vec![record.clone()]);
+    assert!(store.idempotency_records_with_prefix("token:1", "x").unwrap().is_empty());
     let refused = Commit {
         events: vec![declared(5, 2, 14)],
         idempotency: vec![IdempotencyRecord { key: "k-2".into(), ..record }],

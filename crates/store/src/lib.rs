@@ -57,6 +57,9 @@ pub trait EventLog: Send + Sync {
     /// The highest alert id ever written, if any.
     fn highest_alert_id(&self) -> StoreResult<Option<AlertId>>;
     fn idempotency_record(&self, owner: &str, key: &str) -> StoreResult<Option<IdempotencyRecord>>;
+    /// Every record of `owner` whose key starts with `prefix`, by key: the alerts one CAP message
+    /// created, one per region, are keyed `identifier#region`.
+    fn idempotency_records_with_prefix(&self, owner: &str, prefix: &str) -> StoreResult<Vec<IdempotencyRecord>>;
 }
 
 /// API tokens, stored by the hash of their secret only.
