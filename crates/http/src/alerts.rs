@@ -117,12 +117,17 @@ async fn active(State(state): State<AppState>) -> Json<AlertList> {
     Json(AlertList { alerts: state.engine.book().active().cloned().collect() })
 }
 
-async fn one(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Alert>, ApiError> {
-    let id = alert_id(&id)?;
+/// `{id}` as JSON, or `{id}.cap` as its CAP 1.2 message.
+async fn one(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let (number, as_cap) = match id.strip_suffix(".cap") {
+        Some(number) => (number, true),
+        None => (id.as_str(), false),
+    };
+    let id = alert_id(number)?;
     let alert = state.engine.alert(id).await?;
-    alert
-        .map(Json)
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "alert-not-found", format!("alert {id} does not exist")))
+    let alert = alert
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "alert-not-found", format!("alert {id} does not exist")))?;
+    Ok(if as_cap { crate::cap::cap_response(&state, &alert) } else { Json(alert).into_response() })
 }
 
 async fn execute(

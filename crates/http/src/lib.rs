@@ -9,6 +9,7 @@
 mod alerts;
 mod auth;
 mod body;
+mod cap;
 mod compat;
 mod events;
 mod health;
@@ -48,6 +49,8 @@ pub struct AppState {
     pub places: Arc<Places>,
     pub boundaries: Arc<BoundaryLayers>,
     pub compat: Arc<CompatAccess>,
+    /// The `sender` of the CAP messages this server publishes.
+    pub cap_sender: Arc<str>,
 }
 
 /// What the live streams need: the hub, the signing key, and the heartbeat interval.
@@ -64,6 +67,7 @@ pub fn router(state: AppState) -> Router {
         .merge(openapi::router())
         .merge(stream::router())
         .merge(compat::router())
+        .merge(cap::router())
         .nest(
             "/api/v1",
             Router::new()

@@ -25,7 +25,9 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let app = router(state.clone());
     let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(TokioTimer::new()).header_read_timeout(Duration::from_secs(30));
+    // Title-Case header names: HTTP does not care, but some embedded and scripted clients match
+    // `Content-Type` literally.
+    http.timer(TokioTimer::new()).header_read_timeout(Duration::from_secs(30)).title_case_headers(true);
     // Every connection task holds a receiver: a stop signal for it, and its drop tells the
     // loop below that the connection is done.
     let (stop, stopping) = watch::channel(false);

@@ -120,6 +120,27 @@ impl BoundaryLayers {
         BoundaryLayers { layers, rendered: Mutex::new(HashMap::new()) }
     }
 
+    /// The exterior rings (`[lon, lat]`, closed) of a region's simplified boundary: for
+    /// describing its area elsewhere (CAP polygons). Empty for a region without boundaries.
+    pub fn rings(&self, region: RegionId) -> Vec<Vec<[f64; 2]>> {
+        let geometry = [Level::Oblast, Level::Raion, Level::Hromada]
+            .iter()
+            .filter_map(|level| self.layers.get(&(*level, Detail::Simplified)))
+            .flat_map(|features| features.iter())
+            .find(|(id, _)| *id == region)
+            .and_then(|(_, text)| serde_json::from_str::<serde_json::Value>(text).ok());
+        let Some(geometry) = geometry else { return Vec::new() };
+        let polygons = match geometry["type"].as_str() {
+            Some("Polygon") => vec![geometry["coordinates"].clone()],
+            _ => geometry["coordinates"].as_array().cloned().unwrap_or_default(),
+        };
+        polygons
+            .iter()
+            .filter_map(|polygon| polygon.get(0)?.as_array().cloned())
+            .map(|ring| ring.iter().filter_map(|p| Some([p.get(0)?.as_f64()?, p.get(1)?.as_f64()?])).collect())
+            .collect()
+    }
+
     fn render(&self, key: (Level, Detail), book: &AlertBook) -> Bytes {
         let seq = book.last_seq();
         let mut rendered = self.rendered.lock().unwrap_or_else(|poisoned| poisoned.into_inner());

@@ -31,7 +31,14 @@ fn app(dir: &tempfile::TempDir) -> axum::Router {
     let places = Arc::new(Places::load(store, Locator::new(Vec::new()), &[]).unwrap());
     let boundaries = Arc::new(BoundaryLayers::new(Default::default()));
     let compat = Arc::new(CompatAccess::new(CompatSettings { anonymous: false, per_minute: 0 }));
-    router(AppState { engine, live: Live { hub, signer, heartbeat: DEFAULT_HEARTBEAT }, places, boundaries, compat })
+    router(AppState {
+        engine,
+        live: Live { hub, signer, heartbeat: DEFAULT_HEARTBEAT },
+        places,
+        boundaries,
+        compat,
+        cap_sender: "tryvoha-test".into(),
+    })
 }
 
 async fn send(app: &axum::Router, method: &str, path: &str, body: &str) -> (StatusCode, serde_json::Value) {

@@ -72,6 +72,9 @@ struct ServeArgs {
     /// Requests per minute per client on the compatible APIs; 0 = no limit [default: 60].
     #[arg(long, env = "TRYVOHA_COMPAT_RATE_LIMIT")]
     compat_rate_limit: Option<u32>,
+    /// The sender of published CAP messages [default: tryvoha].
+    #[arg(long, env = "TRYVOHA_CAP_SENDER")]
+    cap_sender: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -95,6 +98,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 subscriber_queue: args.subscriber_queue,
                 compat_anonymous: args.compat_anonymous,
                 compat_rate_limit: args.compat_rate_limit,
+                cap_sender: args.cap_sender,
             };
             server::run_until_signal(Settings::load(flags)?).await
         }

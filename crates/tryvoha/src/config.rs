@@ -29,6 +29,7 @@ pub struct FileSettings {
     pub subscriber_queue: Option<usize>,
     pub compat_anonymous: Option<bool>,
     pub compat_rate_limit: Option<u32>,
+    pub cap_sender: Option<String>,
 }
 
 /// What the flags and environment said (phase one as well).
@@ -44,6 +45,7 @@ pub struct FlagSettings {
     pub subscriber_queue: Option<usize>,
     pub compat_anonymous: Option<bool>,
     pub compat_rate_limit: Option<u32>,
+    pub cap_sender: Option<String>,
 }
 
 /// Phase two: validated and complete.
@@ -58,6 +60,8 @@ pub struct Settings {
     pub compat_anonymous: bool,
     /// Requests per minute per client on the compatible APIs; 0 = no limit.
     pub compat_rate_limit: u32,
+    /// The `sender` of published CAP messages.
+    pub cap_sender: String,
 }
 
 /// A secret that `Debug` never prints.
@@ -104,7 +108,12 @@ impl Settings {
         if !(1..=1_000_000).contains(&subscriber_queue) {
             bail!("subscriber_queue must be 1 to 1000000, not {subscriber_queue}");
         }
+        let cap_sender = flags.cap_sender.or(file.cap_sender).unwrap_or_else(|| "tryvoha".into());
+        if cap_sender.is_empty() || cap_sender.contains([' ', ',', '<', '&']) {
+            bail!("cap_sender {cap_sender:?} must be non-empty without spaces, commas, < or &");
+        }
         Ok(Settings {
+            cap_sender,
             compat_anonymous: flags.compat_anonymous.or(file.compat_anonymous).unwrap_or(false),
             compat_rate_limit: flags.compat_rate_limit.or(file.compat_rate_limit).unwrap_or(DEFAULT_COMPAT_RATE_LIMIT),
             heartbeat: std::time::Duration::from_secs(heartbeat_secs),

@@ -97,9 +97,13 @@ pub async fn run(
         data = %settings.data.display(),
         "tryvoha serving http://{address}"
     );
-    tryvoha_http::serve(listener, AppState { engine, live, places, boundaries, compat }, shutdown)
-        .await
-        .context("the HTTP server failed")
+    tryvoha_http::serve(
+        listener,
+        AppState { engine, live, places, boundaries, compat, cap_sender: settings.cap_sender.as_str().into() },
+        shutdown,
+    )
+    .await
+    .context("the HTTP server failed")
 }
 
 /// The locator, the map layers and the shelter registry. The bundled boundaries and example

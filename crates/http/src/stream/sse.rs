@@ -35,8 +35,8 @@ const MAX_HEAD: usize = 16 * 1024;
 /// How long a client may take to send its request head.
 const HEAD_TIMEOUT: Duration = Duration::from_secs(30);
 
-const RESPONSE_HEAD: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n\
-x-accel-buffering: no\r\nconnection: close\r\n\r\nretry: 1000\n\n";
+const RESPONSE_HEAD: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n\
+X-Accel-Buffering: no\r\nConnection: close\r\n\r\nretry: 1000\n\n";
 
 /// Serves one SSE connection until the client leaves, it is cut off, or the server stops.
 pub async fn serve(stream: TcpStream, state: AppState, mut stopping: watch::Receiver<bool>) {
@@ -182,7 +182,7 @@ async fn read_request(stream: &TcpStream) -> Result<Request, Option<ApiError>> {
 async fn reply_problem(stream: &TcpStream, error: ApiError) {
     let body = error.document();
     let head = format!(
-        "HTTP/1.1 {} {}\r\ncontent-type: application/problem+json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        "HTTP/1.1 {} {}\r\nContent-Type: application/problem+json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         error.status.as_u16(),
         error.status.canonical_reason().unwrap_or("Error"),
         body.len()

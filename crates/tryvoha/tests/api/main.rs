@@ -6,6 +6,7 @@
 
 mod alerts;
 mod bad_input;
+mod cap;
 mod cli;
 mod compat;
 mod crash;

@@ -1,0 +1,97 @@
+//! What we write, checked by an independent validator: libxml2's `xmllint` against the official
+//! CAP 1.2 XSD and the RELAX NG grammar of Atom (RFC 4287). Skipped when xmllint is not
+//! installed (Debian: `apt-get install -y libxml2-utils`).
+
+mod generate;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use proptest::strategy::{Strategy, ValueTree};
+use proptest::test_runner::TestRunner;
+use tryvoha_cap::atom::write_feed;
+use tryvoha_cap::{parse, write};
+
+const GENERATED_MESSAGES: usize = 60;
+const GENERATED_FEEDS: usize = 20;
+
+fn corpus(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus").join(path)
+}
+
+fn xmllint_installed() -> bool {
+    Command::new("xmllint").arg("--version").output().is_ok_and(|output| output.status.success())
+}
+
+/// Runs xmllint with `schema_option` on the files and returns whether all validated, and its
+/// report.
+fn xmllint(schema_option: &str, schema: &Path, files: &[PathBuf]) -> (bool, String) {
+    let output = Command::new("xmllint")
+        .arg("--noout")
+        .arg(schema_option)
+        .arg(schema)
+        .args(files)
+        .output()
+        .expect("xmllint runs");
+    (output.status.success(), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+fn samples<S: Strategy>(strategy: S, count: usize) -> Vec<S::Value> {
+    // Deterministic, so a failure here is reproducible run after run.
+    let mut runner = TestRunner::deterministic();
+    (0..count).map(|_| strategy.new_tree(&mut runner).expect("a sample").current()).collect()
+}
+
+#[test]
+fn written_messages_validate_against_the_cap_xsd() {
+    if !xmllint_installed() {
+        println!("skipped: xmllint not installed");
+        return;
+    }
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let mut files = Vec::new();
+    for (index, alert) in samples(generate::alert(), GENERATED_MESSAGES).iter().enumerate() {
+        let file = directory.path().join(format!("generated-{index}.xml"));
+        fs::write(&file, write(alert)).expect("written");
+        files.push(file);
+    }
+    for entry in fs::read_dir(corpus("valid")).expect("corpus") {
+        let source = entry.expect("entry").path();
+        let alert = parse(&fs::read(&source).expect("readable")).expect("valid corpus message");
+        let file = directory.path().join(format!("rewritten-{}", source.file_name().expect("name").to_string_lossy()));
+        fs::write(&file, write(&alert)).expect("written");
+        files.push(file);
+    }
+    let (valid, report) = xmllint("--schema", &corpus("schema/CAP-v1.2.xsd"), &files);
+    assert!(valid, "{report}");
+    assert_eq!(report.matches(" validates").count(), files.len(), "{report}");
+}
+
+#[test]
+fn the_validator_does_refuse_what_the_xsd_refuses() {
+    if !xmllint_installed() {
+        println!("skipped: xmllint not installed");
+        return;
+    }
+    let (valid, report) = xmllint("--schema", &corpus("schema/CAP-v1.2.xsd"), &[corpus("invalid/missing-scope.xml")]);
+    assert!(!valid, "{report}");
+}
+
+#[test]
+fn written_feeds_validate_against_the_atom_grammar() {
+    if !xmllint_installed() {
+        println!("skipped: xmllint not installed");
+        return;
+    }
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let mut files = Vec::new();
+    for (index, feed) in samples(generate::feed(), GENERATED_FEEDS).iter().enumerate() {
+        let file = directory.path().join(format!("feed-{index}.atom"));
+        fs::write(&file, write_feed(feed)).expect("written");
+        files.push(file);
+    }
+    let (valid, report) = xmllint("--relaxng", &corpus("schema/atom_rfc4287.rng"), &files);
+    assert!(valid, "{report}");
+    assert_eq!(report.matches(" validates").count(), files.len(), "{report}");
+}
