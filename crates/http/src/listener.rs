@@ -55,11 +55,12 @@ pub async fn serve(
         ));
         let (state, http, mut stopping) = (state.clone(), http.clone(), stopping.clone());
         tokio::spawn(async move {
+            // Boxed so that a stream connection's task holds only the stream's state, not also
+            // the (larger) state of a hyper connection, and the other way round.
             if starts_with_stream_request(&stream).await {
-                return sse::serve(stream, state, stopping).await;
+                return Box::pin(sse::serve(stream, state, stopping)).await;
             }
-            let connection = http.serve_connection(TokioIo::new(stream), service).with_upgrades();
-            tokio::pin!(connection);
+            let mut connection = Box::pin(http.serve_connection(TokioIo::new(stream), service).with_upgrades());
             let result = tokio::select! {
                 result = connection.as_mut() => result,
                 _ = stopping.changed() => {

@@ -52,9 +52,19 @@ pub async fn run_until_signal(settings: Settings) -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let listener =
-        TcpListener::bind(settings.listen).await.with_context(|| format!("cannot listen on {}", settings.listen))?;
+    let listener = bind(settings.listen).with_context(|| format!("cannot listen on {}", settings.listen))?;
     run(listener, settings, shutdown_signal()).await
+}
+
+/// How many connections may wait to be accepted. The default (128) drops SYNs when thousands of
+/// subscribers reconnect at once (after a restart, say); the kernel caps it at somaxconn.
+const LISTEN_BACKLOG: u32 = 8192;
+
+fn bind(address: std::net::SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if address.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    socket.set_reuseaddr(true)?;
+    socket.bind(address)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 /// The server as a function of a listener and a shutdown future.

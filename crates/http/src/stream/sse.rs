@@ -137,13 +137,17 @@ type Request = (Result<StreamQuery, ApiError>, Option<Vec<u8>>);
 
 /// Reads and parses the request head. `Err(None)`: the connection closed or failed.
 async fn read_request(stream: &TcpStream) -> Result<Request, Option<ApiError>> {
+    // Read straight into the heap buffer: a stack buffer here would live in every connection's
+    // future for the whole life of the stream.
     let mut head = Vec::with_capacity(1024);
-    let mut chunk = [0u8; 1024];
     loop {
         stream.readable().await.map_err(|_| None)?;
-        match stream.try_read(&mut chunk) {
+        if head.len() == head.capacity() {
+            head.reserve(1024);
+        }
+        match stream.try_read_buf(&mut head) {
             Ok(0) => return Err(None),
-            Ok(read) => head.extend_from_slice(&chunk[..read]),
+            Ok(_) => {}
             Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => continue,
             Err(_) => return Err(None),
         }
