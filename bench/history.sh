@@ -22,7 +22,9 @@ port=18765
 TRYVOHA_ADMIN_TOKEN=bench-admin-token-0123456789 TRYVOHA_LOG=warn "$bin" serve --listen 127.0.0.1:$port --data "$work/data" &
 server=$!
 for _ in $(seq 100); do curl -sf http://127.0.0.1:$port/healthz >/dev/null && break; sleep 0.1; done
+# Request to last byte as curl measures it (time_total), 3 warm-up and 30 measured requests.
 for path in /api/v1/stats/regions/14 /api/v1/stats/regions/711 /api/v1/stats/summary "/api/v1/history.csv?regions=14"; do
-  hyperfine --warmup 3 --runs 30 -N "curl -sf -o /dev/null http://127.0.0.1:$port$path" --export-json "$work/r.json" >/dev/null
-  python3 -c "import json,sys; r=json.load(open('$work/r.json'))['results'][0]; t=sorted(r['times']); print(f'{sys.argv[1]}: median {r[\"median\"]*1000:.1f} ms, min {t[0]*1000:.1f} ms, max {t[-1]*1000:.1f} ms over {len(t)} requests (curl included)')" "$path"
+  for _ in 1 2 3; do curl -sf -o /dev/null "http://127.0.0.1:$port$path"; done
+  for _ in $(seq 30); do curl -sf -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:$port$path"; done | sort -n |
+    awk -v path="$path" '{t[NR]=$1*1000} END {printf "%s: median %.1f ms, min %.1f ms, max %.1f ms over %d requests\n", path, t[int((NR+1)/2)], t[1], t[NR], NR}'
 done

@@ -9,4 +9,4 @@ mod stats;
 
 pub use dataset::{DatasetRow, HistoryNames, NamesError, read_dataset};
 pub use kyiv_time::{kyiv_offset_hours, to_kyiv};
-pub use stats::{Interval, RegionStats, Slot, region_stats};
+pub use stats::{Interval, RegionStats, Slot, Totals, region_stats, region_totals};

@@ -48,6 +48,33 @@ pub struct Slot {
 
 const WEEKDAYS: [&str; 7] = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
 
+/// The headline figures without the per-slot breakdown (no walk through every hour): for
+/// ranking many regions at once.
+#[derive(Debug, PartialEq, Serialize)]
+pub struct Totals {
+    pub alerts: usize,
+    pub time_under_alert_s: i64,
+    pub mean_duration_s: Option<f64>,
+    pub median_duration_s: Option<f64>,
+    pub longest_duration_s: Option<i64>,
+}
+
+pub fn region_totals(intervals: &[Interval], from: OffsetDateTime, to: OffsetDateTime) -> Totals {
+    let mut durations: Vec<i64> = intervals
+        .iter()
+        .filter(|i| i.start >= from && i.start < to)
+        .map(|i| (i.end - i.start).whole_seconds())
+        .collect();
+    durations.sort_unstable();
+    Totals {
+        alerts: durations.len(),
+        time_under_alert_s: merge(intervals, from, to).iter().map(|i| (i.end - i.start).whole_seconds()).sum(),
+        mean_duration_s: (!durations.is_empty()).then(|| durations.iter().sum::<i64>() as f64 / durations.len() as f64),
+        median_duration_s: median(&durations),
+        longest_duration_s: durations.last().copied(),
+    }
+}
+
 pub fn region_stats(intervals: &[Interval], from: OffsetDateTime, to: OffsetDateTime) -> RegionStats {
     let mut hours: Vec<Slot> = (0..24).map(|h| Slot { slot: format!("{h:02}"), ..Slot::default() }).collect();
     let mut weekdays: Vec<Slot> = WEEKDAYS.iter().map(|d| Slot { slot: (*d).to_owned(), ..Slot::default() }).collect();
@@ -152,6 +179,12 @@ mod tests {
         let intervals = [at(datetime!(2023-06-01 10:00 UTC), 60), at(datetime!(2023-06-01 10:30 UTC), 60)];
         let stats = region_stats(&intervals, FROM, TO);
         assert_eq!((stats.alerts, stats.total_duration_s, stats.time_under_alert_s), (2, 7200, 5400));
+        let totals = region_totals(&intervals, FROM, TO);
+        assert_eq!(
+            (totals.alerts, totals.time_under_alert_s, totals.median_duration_s, totals.longest_duration_s),
+            (stats.alerts, stats.time_under_alert_s, stats.median_duration_s, stats.longest_duration_s),
+            "the totals agree with the full statistics"
+        );
         assert_eq!(
             (stats.mean_duration_s, stats.median_duration_s, stats.longest_duration_s),
             (Some(3600.0), Some(3600.0), Some(3600))

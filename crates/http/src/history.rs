@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use tryvoha_core::{AlertBook, AlertStatus, Level, RegionId};
-use tryvoha_history::{Interval, RegionStats, region_stats};
+use tryvoha_history::{Interval, RegionStats, Totals, region_stats, region_totals};
 use tryvoha_store::{HistoryOrder, HistoryQuery, HistoryRecord};
 
 use crate::AppState;
