@@ -151,9 +151,9 @@ async fn summary(State(state): State<AppState>, Query(query): Query<RangeQuery>)
     {
         by_region.entry(region).or_default().push(interval);
     }
-    let mut ranked: Vec<(RegionId, RegionStats)> = oblasts
+    let mut ranked: Vec<(RegionId, Totals)> = oblasts
         .iter()
-        .map(|id| (*id, region_stats(by_region.get(id).map(Vec::as_slice).unwrap_or_default(), from, to)))
+        .map(|id| (*id, region_totals(by_region.get(id).map(Vec::as_slice).unwrap_or_default(), from, to)))
         .collect();
     ranked.sort_by(|a, b| b.1.time_under_alert_s.cmp(&a.1.time_under_alert_s).then(a.0.cmp(&b.0)));
     let regions: Vec<Ranked<'_>> = ranked
