@@ -21,7 +21,13 @@ def alerts_in_ua(base, token):
     by_oblast = client.get_air_raid_alert_statuses_by_oblast()
     kyiv_oblast = client.get_air_raid_alert_status(14)
     history = client.get_alerts_history(14, period="month_ago")
+    red = client.get_air_raid_alert_status(14, include_alert_level=True)
+    by_oblast_levels = client.get_air_raid_alert_statuses_by_oblast(include_alert_level=True)
+    every_uid = client.get_air_raid_alert_statuses()
     return {
+        "kyiv_oblast_v2": f"{red.status} {red.alert_level}",
+        "by_oblast_v2": [f"{s.status} {s.alert_level}" for s in by_oblast_levels],
+        "every_uid_count": len(list(every_uid)),
         "active_uids": sorted(str(a.location_uid) for a in active),
         "active_types": sorted(str(a.alert_type) for a in active),
         "second_call_count": len(again),

@@ -131,3 +131,27 @@ async fn verify_accepts_a_saved_stream_and_rejects_a_tampered_one() {
         "offline, with the saved keys: {out}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shelter_file_is_imported_whole_or_with_skip_invalid_only_its_good_rows() {
+    let app = TestApp::spawn().await;
+    let count = async || app.get("/api/v1/shelters").await.body["shelters"].as_array().unwrap().len();
+    let before = count().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("shelters.csv");
+    std::fs::write(
+        &file,
+        "name_uk,lat,lon,kind,capacity\nУкриття 1,50.45,30.52,basement,120\nУкриття 2,north,30.52,basement,\nУкриття 3,50.46,30.53,underground,40\n",
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+    let (ok, _, err) = tryvoha(&app, ADMIN, &["shelters", "import", path]).await;
+    assert!(
+        !ok && err.contains("row 3: lat: \"north\" is not a number") && err.contains("nothing was imported"),
+        "{err}"
+    );
+    assert_eq!(count().await, before, "nothing half-imported");
+    let (ok, out, _) = tryvoha(&app, ADMIN, &["shelters", "import", path, "--skip-invalid"]).await;
+    assert!(ok && out.contains("imported 2 shelters, skipped 1 invalid rows"), "{out}");
+    assert_eq!(count().await, before + 2);
+}

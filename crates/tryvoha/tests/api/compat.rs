@@ -60,6 +60,10 @@ async fn the_official_alerts_in_ua_client_reads_our_server() {
     assert_eq!(by_oblast.iter().filter(|s| s.contains("active") && !s.contains("partly")).count(), 1, "{by_oblast:?}");
     assert!(seen["kyiv_oblast"].as_str().unwrap().to_lowercase().contains("active"), "{seen}");
     assert_eq!(seen["history_uids"], json!(["14", "711", "73"]), "finished and ongoing alerts of the oblast: {seen}");
+    assert_eq!(seen["kyiv_oblast_v2"], "active red", "the v2 IoT level: {seen}");
+    let v2: Vec<&str> = seen["by_oblast_v2"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+    assert_eq!(v2.iter().filter(|s| **s == "active red").count(), 1, "{v2:?}");
+    assert!(seen["every_uid_count"].as_u64().unwrap() > 1000, "the all-uids string: {seen}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -13,6 +13,7 @@ mod crash;
 mod history;
 mod places;
 mod regions;
+mod shapes;
 mod sse;
 mod stream;
 mod support;
