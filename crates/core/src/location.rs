@@ -134,6 +134,21 @@ impl ShelterError {
 impl ShelterInfo {
     const MAX_TEXT: usize = 300;
 
+    /// A shelter with only what every shelter has: a place, a name and a kind.
+    pub fn new(lat: f64, lon: f64, name_uk: impl Into<String>, kind: ShelterKind) -> ShelterInfo {
+        ShelterInfo {
+            lat,
+            lon,
+            name_uk: name_uk.into(),
+            name_en: None,
+            kind,
+            capacity: None,
+            wheelchair: None,
+            address: None,
+            opening_hours: None,
+        }
+    }
+
     /// Checks every field; trims names and drops empty optional texts.
     pub fn validate(mut self) -> Result<ShelterInfo, ShelterError> {
         Coordinates::parse(self.lat, self.lon)?;

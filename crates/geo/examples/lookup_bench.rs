@@ -44,17 +44,7 @@ fn main() {
     let shelters: Vec<Shelter> = (0..10_000u64)
         .map(|id| {
             let at = random.point();
-            let info = ShelterInfo {
-                lat: at.lat,
-                lon: at.lon,
-                name_uk: format!("Укриття {id}"),
-                name_en: None,
-                kind: ShelterKind::Basement,
-                capacity: None,
-                wheelchair: None,
-                address: None,
-                opening_hours: None,
-            };
+            let info = ShelterInfo::new(at.lat, at.lon, format!("Укриття {id}"), ShelterKind::Basement);
             Shelter { id: ShelterId(id), info }
         })
         .collect();

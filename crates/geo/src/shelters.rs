@@ -84,17 +84,7 @@ mod tests {
     use tryvoha_core::{ShelterId, ShelterInfo, ShelterKind};
 
     fn shelter(id: u64, lat: f64, lon: f64) -> Shelter {
-        let info = ShelterInfo {
-            lat,
-            lon,
-            name_uk: format!("Укриття {id}"),
-            name_en: None,
-            kind: ShelterKind::Basement,
-            capacity: None,
-            wheelchair: None,
-            address: None,
-            opening_hours: None,
-        };
+        let info = ShelterInfo::new(lat, lon, format!("Укриття {id}"), ShelterKind::Basement);
         Shelter { id: ShelterId(id), info }
     }
 

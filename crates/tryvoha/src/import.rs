@@ -4,14 +4,15 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::{Args, Subcommand};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use tryvoha_history::{HistoryNames, read_dataset};
 use tryvoha_sqlite::SqliteStore;
 use tryvoha_store::HistoryStore;
 
 use crate::config::{FlagSettings, Settings};
+use crate::rows::good_rows;
 
 /// The names the history datasets use for each unit (tools/build_history_names.py).
 const HISTORY_NAMES: &str = include_str!("../../../data/regions/ukraine-history-names.csv");
@@ -43,30 +44,8 @@ pub fn run(command: ImportCommand) -> anyhow::Result<()> {
     let names = HistoryNames::from_csv(HISTORY_NAMES).context("the bundled history names are broken")?;
     let rows = read_dataset(&text, &names).map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
 
-    let progress = ProgressBar::new(rows.len() as u64).with_style(
-        ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} rows")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    progress.set_message("checking");
-    let (mut records, mut problems) = (Vec::with_capacity(rows.len()), Vec::new());
-    for row in rows {
-        match row.result {
-            Ok(record) => records.push(record),
-            Err(reason) => problems.push(format!("line {}: {reason}", row.line)),
-        }
-        progress.inc(1);
-    }
-    progress.finish_and_clear();
-    for problem in &problems {
-        eprintln!("{problem}");
-    }
-    let total = records.len() + problems.len();
-    if !problems.is_empty() && !args.skip_invalid {
-        bail!(
-            "{} of {total} rows cannot be imported; nothing was imported (--skip-invalid imports the rest)",
-            problems.len()
-        );
-    }
+    let rows = rows.into_iter().map(|row| (row.line, row.result)).collect();
+    let (records, skipped) = good_rows(rows, "line", args.skip_invalid)?;
     std::fs::create_dir_all(&settings.data).with_context(|| format!("cannot create {}", settings.data.display()))?;
     let database = settings.data.join("tryvoha.db");
     let store = SqliteStore::open(&database).with_context(|| format!("cannot open {}", database.display()))?;
@@ -77,7 +56,7 @@ pub fn run(command: ImportCommand) -> anyhow::Result<()> {
     println!(
         "imported {added} alerts ({} already present{})",
         records.len() - added,
-        if problems.is_empty() { String::new() } else { format!(", {} invalid rows skipped", problems.len()) }
+        if skipped == 0 { String::new() } else { format!(", {skipped} invalid rows skipped") }
     );
     Ok(())
 }

@@ -5,6 +5,7 @@ pub mod cli;
 pub mod client;
 pub mod config;
 pub mod import;
+pub mod rows;
 pub mod server;
 pub mod shelters;
 pub mod watch;

@@ -5,12 +5,13 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use reqwest::Method;
 use serde_json::json;
 use tryvoha_geo::read_shelter_file;
 
 use crate::client::{Connection, call};
+use crate::rows::good_rows;
 
 #[derive(Subcommand)]
 pub enum ShelterCommand {
@@ -32,30 +33,8 @@ pub async fn run(command: ShelterCommand) -> anyhow::Result<()> {
     let ShelterCommand::Import(args) = command;
     let text = std::fs::read_to_string(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
     let rows = read_shelter_file(&text).with_context(|| format!("{} cannot be read", args.file.display()))?;
-    let progress = ProgressBar::new(rows.len() as u64).with_style(
-        ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} rows")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    progress.set_message("checking");
-    let (mut valid, mut invalid) = (Vec::new(), Vec::new());
-    for row in rows {
-        match row.result {
-            Ok(shelter) => valid.push(shelter),
-            Err(error) => invalid.push(format!("row {}: {error}", row.number)),
-        }
-        progress.inc(1);
-    }
-    progress.finish_and_clear();
-    for problem in &invalid {
-        eprintln!("{problem}");
-    }
-    if !invalid.is_empty() && !args.skip_invalid {
-        bail!(
-            "{} of {} rows are invalid; nothing was imported (--skip-invalid imports the rest)",
-            invalid.len(),
-            invalid.len() + valid.len()
-        );
-    }
+    let rows = rows.into_iter().map(|row| (row.number, row.result)).collect();
+    let (valid, skipped) = good_rows(rows, "row", args.skip_invalid)?;
     if valid.is_empty() {
         bail!("no valid rows to import");
     }
@@ -68,7 +47,7 @@ pub async fn run(command: ShelterCommand) -> anyhow::Result<()> {
     println!(
         "imported {} shelters{}",
         body["added"],
-        if invalid.is_empty() { String::new() } else { format!(", skipped {} invalid rows", invalid.len()) }
+        if skipped == 0 { String::new() } else { format!(", skipped {skipped} invalid rows") }
     );
     Ok(())
 }
