@@ -17,12 +17,19 @@ pub const DEFAULT_HEARTBEAT_SECS: u64 = 15;
 pub const DEFAULT_SUBSCRIBER_QUEUE: usize = 1024;
 pub const DEFAULT_COMPAT_RATE_LIMIT: u32 = 60;
 
-/// What the file may say; every field optional (phase one: lenient, as written).
-#[derive(Debug, Default, Deserialize, PartialEq)]
+/// Phase one: what one source said, every field optional. The same shape serves the TOML file
+/// and the flags with their environment variables; [`RawSettings::over`] lays one over another.
+#[derive(Debug, Default, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct FileSettings {
+pub struct RawSettings {
+    /// The config file itself: a flag only.
+    #[serde(skip)]
+    pub config: Option<PathBuf>,
     pub listen: Option<String>,
     pub data: Option<PathBuf>,
+    /// The secret itself: from the environment only, never from a file or a flag (they leak).
+    #[serde(skip)]
+    pub admin_token: Option<String>,
     pub admin_token_file: Option<PathBuf>,
     pub regions: Option<PathBuf>,
     pub heartbeat_secs: Option<u64>,
@@ -32,20 +39,28 @@ pub struct FileSettings {
     pub cap_sender: Option<String>,
 }
 
-/// What the flags and environment said (phase one as well).
-#[derive(Debug, Default, Clone)]
-pub struct FlagSettings {
-    pub config: Option<PathBuf>,
-    pub listen: Option<String>,
-    pub data: Option<PathBuf>,
-    pub admin_token: Option<String>,
-    pub admin_token_file: Option<PathBuf>,
-    pub regions: Option<PathBuf>,
-    pub heartbeat_secs: Option<u64>,
-    pub subscriber_queue: Option<usize>,
-    pub compat_anonymous: Option<bool>,
-    pub compat_rate_limit: Option<u32>,
-    pub cap_sender: Option<String>,
+/// What the flags and environment said.
+pub type FlagSettings = RawSettings;
+/// What the file said.
+pub type FileSettings = RawSettings;
+
+impl RawSettings {
+    /// `self` where it says something, `lower` elsewhere.
+    pub fn over(self, lower: RawSettings) -> RawSettings {
+        RawSettings {
+            config: self.config.or(lower.config),
+            listen: self.listen.or(lower.listen),
+            data: self.data.or(lower.data),
+            admin_token: self.admin_token.or(lower.admin_token),
+            admin_token_file: self.admin_token_file.or(lower.admin_token_file),
+            regions: self.regions.or(lower.regions),
+            heartbeat_secs: self.heartbeat_secs.or(lower.heartbeat_secs),
+            subscriber_queue: self.subscriber_queue.or(lower.subscriber_queue),
+            compat_anonymous: self.compat_anonymous.or(lower.compat_anonymous),
+            compat_rate_limit: self.compat_rate_limit.or(lower.compat_rate_limit),
+            cap_sender: self.cap_sender.or(lower.cap_sender),
+        }
+    }
 }
 
 /// Phase two: validated and complete.
@@ -83,11 +98,12 @@ impl Settings {
     }
 
     pub fn resolve(flags: FlagSettings, file: FileSettings) -> anyhow::Result<Settings> {
-        let listen_text = flags.listen.or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.into());
+        let said = flags.over(file);
+        let listen_text = said.listen.unwrap_or_else(|| DEFAULT_LISTEN.into());
         let listen = listen_text
             .parse()
             .with_context(|| format!("listen address {listen_text:?} is not HOST:PORT (e.g. 127.0.0.1:8080)"))?;
-        let admin_token = match (flags.admin_token, flags.admin_token_file.or(file.admin_token_file)) {
+        let admin_token = match (said.admin_token, said.admin_token_file) {
             (Some(token), _) => Some(token),
             (None, Some(path)) => Some(
                 std::fs::read_to_string(&path)
@@ -100,28 +116,28 @@ impl Settings {
         if admin_token.as_deref().is_some_and(|t| t.len() < 16) {
             bail!("the admin token must be at least 16 characters");
         }
-        let heartbeat_secs = flags.heartbeat_secs.or(file.heartbeat_secs).unwrap_or(DEFAULT_HEARTBEAT_SECS);
+        let heartbeat_secs = said.heartbeat_secs.unwrap_or(DEFAULT_HEARTBEAT_SECS);
         if !(1..=3600).contains(&heartbeat_secs) {
             bail!("heartbeat_secs must be 1 to 3600, not {heartbeat_secs}");
         }
-        let subscriber_queue = flags.subscriber_queue.or(file.subscriber_queue).unwrap_or(DEFAULT_SUBSCRIBER_QUEUE);
+        let subscriber_queue = said.subscriber_queue.unwrap_or(DEFAULT_SUBSCRIBER_QUEUE);
         if !(1..=1_000_000).contains(&subscriber_queue) {
             bail!("subscriber_queue must be 1 to 1000000, not {subscriber_queue}");
         }
-        let cap_sender = flags.cap_sender.or(file.cap_sender).unwrap_or_else(|| "tryvoha".into());
+        let cap_sender = said.cap_sender.unwrap_or_else(|| "tryvoha".into());
         if cap_sender.is_empty() || cap_sender.contains([' ', ',', '<', '&']) {
             bail!("cap_sender {cap_sender:?} must be non-empty without spaces, commas, < or &");
         }
         Ok(Settings {
-            cap_sender,
-            compat_anonymous: flags.compat_anonymous.or(file.compat_anonymous).unwrap_or(false),
-            compat_rate_limit: flags.compat_rate_limit.or(file.compat_rate_limit).unwrap_or(DEFAULT_COMPAT_RATE_LIMIT),
+            listen,
+            data: said.data.unwrap_or_else(|| DEFAULT_DATA.into()),
+            admin_token: admin_token.map(Secret),
+            regions: said.regions,
             heartbeat: std::time::Duration::from_secs(heartbeat_secs),
             subscriber_queue,
-            listen,
-            data: flags.data.or(file.data).unwrap_or_else(|| DEFAULT_DATA.into()),
-            admin_token: admin_token.map(Secret),
-            regions: flags.regions.or(file.regions),
+            compat_anonymous: said.compat_anonymous.unwrap_or(false),
+            compat_rate_limit: said.compat_rate_limit.unwrap_or(DEFAULT_COMPAT_RATE_LIMIT),
+            cap_sender,
         })
     }
 }
@@ -167,6 +183,10 @@ mod tests {
         let example: FileSettings = toml::from_str(EXAMPLE).unwrap();
         assert_eq!(example, FileSettings::default(), "the example shows every option commented out");
         assert!(toml::from_str::<FileSettings>("lisen = \"x\"").is_err());
+        assert!(
+            toml::from_str::<FileSettings>("admin_token = \"a-secret-in-a-file\"").is_err(),
+            "secrets go in their own file"
+        );
     }
 
     #[test]
