@@ -34,6 +34,10 @@ pub const REQUEST_PREFIX: &[u8] = b"GET /api/v1/stream";
 const MAX_HEAD: usize = 16 * 1024;
 /// How long a client may take to send its request head.
 const HEAD_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long one frame may wait for room in the socket. A client that stops reading keeps the
+/// window shut but answers TCP's probes, so without this its task would wait forever; the hub
+/// has cut it off by then anyway (its queue filled), and it resumes by its last id.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
 
 const RESPONSE_HEAD: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n\
 X-Accel-Buffering: no\r\nConnection: close\r\n\r\nretry: 1000\n\n";
@@ -195,9 +199,15 @@ async fn reply_problem(stream: &TcpStream, error: ApiError) {
     let _ = write_all(stream, &body).await;
 }
 
-/// Writes everything, waiting for the socket as needed. Works on `&TcpStream`, so the same
-/// socket can be watched for readability meanwhile.
-async fn write_all(stream: &TcpStream, mut bytes: &[u8]) -> std::io::Result<()> {
+/// Writes everything, waiting for the socket as needed (at most [`WRITE_TIMEOUT`]). Works on
+/// `&TcpStream`, so the same socket can be watched for readability meanwhile.
+async fn write_all(stream: &TcpStream, bytes: &[u8]) -> std::io::Result<()> {
+    tokio::time::timeout(WRITE_TIMEOUT, write_unbounded(stream, bytes))
+        .await
+        .unwrap_or_else(|_| Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "the client stopped reading")))
+}
+
+async fn write_unbounded(stream: &TcpStream, mut bytes: &[u8]) -> std::io::Result<()> {
     while !bytes.is_empty() {
         stream.writable().await?;
         match stream.try_write(bytes) {
