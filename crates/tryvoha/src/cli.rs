@@ -21,7 +21,7 @@ enum Top {
     /// Configuration helpers.
     #[command(subcommand)]
     Config(ConfigCommand),
-    /// Declare or cancel an alert.
+    /// Declare, update or cancel an alert.
     #[command(subcommand)]
     Alert(client::AlertCommand),
     /// List the active alerts.

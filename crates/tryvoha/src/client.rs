@@ -47,6 +47,25 @@ pub enum AlertCommand {
         #[arg(long)]
         expires_at: Option<String>,
     },
+    /// Change an active alert's level, threats, texts or expiry.
+    Update {
+        #[command(flatten)]
+        connection: Connection,
+        id: u64,
+        /// red or yellow.
+        #[arg(long)]
+        level: Option<String>,
+        /// A threat; repeat for several (replaces the list).
+        #[arg(long = "threat")]
+        threats: Vec<String>,
+        #[arg(long)]
+        message_uk: Option<String>,
+        #[arg(long)]
+        message_en: Option<String>,
+        /// RFC 3339 time after which the alert ends by itself.
+        #[arg(long)]
+        expires_at: Option<String>,
+    },
     /// Give the all-clear for an alert.
     Cancel {
         #[command(flatten)]
@@ -115,6 +134,26 @@ pub async fn alert(command: AlertCommand) -> anyhow::Result<()> {
             }
             let verb = if status == StatusCode::CREATED { "declared" } else { "already active" };
             println!("{verb}: {}", alert_line(&alert));
+            Ok(())
+        }
+        AlertCommand::Update { connection, id, level, threats, message_uk, message_en, expires_at } => {
+            let mut body = json!({});
+            for (key, value) in [("level", level), ("expires_at", expires_at)] {
+                if let Some(value) = value {
+                    body[key] = json!(value);
+                }
+            }
+            if !threats.is_empty() {
+                body["threats"] = json!(threats);
+            }
+            if message_uk.is_some() || message_en.is_some() {
+                body["message"] = json!({ "uk": message_uk, "en": message_en });
+            }
+            let (_, alert) = call(&connection, Method::PATCH, &format!("/api/v1/alerts/{id}"), Some(body)).await?;
+            if connection.json {
+                return print_json(&alert);
+            }
+            println!("updated: {}", alert_line(&alert));
             Ok(())
         }
         AlertCommand::Cancel { connection, id } => {

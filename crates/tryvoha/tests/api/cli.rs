@@ -43,6 +43,10 @@ async fn an_operator_declares_lists_and_cancels_from_the_command_line() {
     assert!(out.contains("#1 region 14 air_raid"), "{out}");
     let (ok, _, err) = tryvoha(&app, &secret, &["alert", "declare", "--region", "31"]).await;
     assert!(!ok && err.contains("[out-of-scope]"), "the server's error reaches the user: {err}");
+    let (ok, out, _) =
+        tryvoha(&app, &secret, &["alert", "update", "1", "--level", "yellow", "--message-en", "Drones"]).await;
+    assert!(ok && out.starts_with("updated: #1 region 14 air_raid yellow actual"), "{out}");
+    assert_eq!(app.get("/api/v1/alerts/1").await.body["message"]["en"], "Drones");
     let (ok, out, _) = tryvoha(&app, &secret, &["alert", "cancel", "1"]).await;
     assert!(ok && out.starts_with("cancelled: #1"), "{out}");
     let (_, out, _) = tryvoha(&app, &secret, &["alerts"]).await;
