@@ -51,7 +51,13 @@ pub struct AppState {
     pub compat: Arc<CompatAccess>,
     /// The `sender` of the CAP messages this server publishes.
     pub cap_sender: Arc<str>,
+    /// How long a request may take to be read and answered (the head of the answer: a stream's
+    /// body may then last for hours). Bounds clients that send their body slowly.
+    pub request_timeout: Duration,
 }
+
+/// The default [`AppState::request_timeout`].
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What the live streams need: the hub, the signing key, and the heartbeat interval.
 #[derive(Clone)]
@@ -80,6 +86,7 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(problem::not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), problem::within_time_limit))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)

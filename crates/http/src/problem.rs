@@ -158,3 +158,21 @@ pub async fn not_found() -> ApiError {
 pub async fn method_not_allowed() -> ApiError {
     ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "this resource does not accept that method")
 }
+
+/// Answers 408 `request-timeout` when a request is not read and answered within the state's
+/// `request_timeout`. Only the answer's head is timed: a stream's body may last for hours.
+pub async fn within_time_limit(
+    axum::extract::State(state): axum::extract::State<crate::AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    match tokio::time::timeout(state.request_timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request-timeout",
+            format!("the request was not completed within {} s", state.request_timeout.as_secs()),
+        )
+        .into_response(),
+    }
+}

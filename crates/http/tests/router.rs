@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -38,6 +39,7 @@ fn app(dir: &tempfile::TempDir) -> axum::Router {
         boundaries,
         compat,
         cap_sender: "tryvoha-test".into(),
+        request_timeout: Duration::from_millis(300),
     })
 }
 
@@ -111,4 +113,35 @@ async fn a_role_error_comes_before_a_body_error() {
         .unwrap();
     let response = app.oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_request_whose_body_never_arrives_is_answered_408_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(&dir);
+    // A body that sends one byte and then nothing, as a slow or stuck client would.
+    let (sender, body) = tokio::sync::mpsc::channel::<Result<axum::body::Bytes, std::io::Error>>(1);
+    sender.try_send(Ok(axum::body::Bytes::from_static(b"{"))).unwrap();
+    let request = Request::builder()
+        .method("POST")
+        .uri("/api/v1/alerts")
+        .header("authorization", format!("Bearer {ADMIN}"))
+        .header("content-type", "application/json")
+        .body(Body::from_stream(tokio_stream_from(body)))
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 16).await.unwrap();
+    let problem: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(problem["code"], "request-timeout");
+    let (_, events) = send(&app, "GET", "/api/v1/events", "").await;
+    assert_eq!(events["events"], serde_json::json!([]), "nothing was written");
+    drop(sender);
+}
+
+/// The receiving half of a channel as a stream of body chunks.
+fn tokio_stream_from(
+    mut receiver: tokio::sync::mpsc::Receiver<Result<axum::body::Bytes, std::io::Error>>,
+) -> impl futures_util::Stream<Item = Result<axum::body::Bytes, std::io::Error>> {
+    futures_util::stream::poll_fn(move |cx| receiver.poll_recv(cx))
 }

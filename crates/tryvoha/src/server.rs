@@ -109,7 +109,15 @@ pub async fn run(
     );
     tryvoha_http::serve(
         listener,
-        AppState { engine, live, places, boundaries, compat, cap_sender: settings.cap_sender.as_str().into() },
+        AppState {
+            engine,
+            live,
+            places,
+            boundaries,
+            compat,
+            cap_sender: settings.cap_sender.as_str().into(),
+            request_timeout: tryvoha_http::REQUEST_TIMEOUT,
+        },
         shutdown,
     )
     .await
