@@ -90,7 +90,7 @@ async fn stream_once(
     }
     let mut parser = SseParser::default();
     while let Some(chunk) = response.chunk().await.context("reading the stream")? {
-        for frame in parser.push(&String::from_utf8_lossy(&chunk)) {
+        for frame in parser.push(&chunk) {
             if json {
                 println!("{}", frame.data);
             } else {

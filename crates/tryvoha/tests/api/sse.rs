@@ -54,7 +54,7 @@ impl SseStream {
                 return Some(frame);
             }
             let chunk = tokio::time::timeout_at(deadline, self.response.chunk()).await.ok()?.ok()??;
-            self.ready.extend(self.parser.push(std::str::from_utf8(&chunk).expect("UTF-8")));
+            self.ready.extend(self.parser.push(&chunk));
         }
     }
 

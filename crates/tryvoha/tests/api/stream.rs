@@ -240,3 +240,55 @@ async fn a_subscriber_that_leaves_is_forgotten() {
     }
     panic!("the closed connection is still counted");
 }
+
+/// Over real sockets: a client that stops reading fills the kernel's buffers, then its queue,
+/// and is cut off (counted), while a subscriber that reads gets every event.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_reading_is_cut_off_and_the_others_get_everything() {
+    use tokio::io::AsyncWriteExt;
+
+    let data = tempfile::tempdir().unwrap();
+    let settings = tryvoha::config::FlagSettings { subscriber_queue: Some(4), ..Default::default() };
+    let app = TestApp::spawn_with(data, settings).await;
+    let address = app.base.trim_start_matches("http://").parse().unwrap();
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap(); // a small window: the kernel buffers fill sooner
+    let mut stalled = socket.connect(address).await.unwrap();
+    stalled.write_all(b"GET /api/v1/stream HTTP/1.1\r\nHost: test\r\n\r\n").await.unwrap();
+
+    let mut reader = SseStream::open(&reqwest::Client::new(), &app.base, "/api/v1/stream", None).await;
+    reader.next(WAIT).await.unwrap(); // snapshot
+    let hromadas: Vec<u64> = app.get("/api/v1/regions?level=hromada").await.body["regions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_u64().unwrap())
+        .collect();
+    // Big frames (about 7 KB each) so that the socket buffers, some MB, fill within a few hundred.
+    let message = json!({ "uk": "Т".repeat(1900), "en": "T".repeat(1900) });
+    let declarations = 1200;
+    let collector = tokio::spawn(async move {
+        let mut seen = 0;
+        while seen < declarations {
+            let frame = reader.next(Duration::from_secs(30)).await.expect("the reading subscriber keeps receiving");
+            assert_eq!(frame.seq(), seen + 1, "in order, none missing");
+            seen += 1;
+        }
+        seen
+    });
+    for (n, region) in hromadas.iter().take(declarations as usize).enumerate() {
+        let answer = app
+            .post("/api/v1/alerts", ADMIN, json!({ "region_id": region, "kind": "air_raid", "message": message }))
+            .await;
+        assert_eq!(answer.status, StatusCode::CREATED, "declaration {n}");
+    }
+    assert_eq!(collector.await.unwrap(), declarations);
+    let cut = async || {
+        let metrics = app.client.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
+        let line =
+            metrics.lines().find_map(|l| l.strip_prefix("tryvoha_slow_subscribers_cut_total ")).unwrap().to_owned();
+        line.parse::<u64>().unwrap()
+    };
+    assert_eq!(cut().await, 1, "exactly the stalled subscriber was cut off");
+    drop(stalled);
+}
