@@ -108,11 +108,13 @@ async fn verify_accepts_a_saved_stream_and_rejects_a_tampered_one() {
     app.post("/api/v1/alerts", ADMIN, json!({ "region_id": 31, "kind": "nuclear" })).await;
     // Resume from the start: the two events, as any client would save them.
     let mut response = app.client.get(format!("{}/api/v1/stream?after=0", app.base)).send().await.unwrap();
-    let mut saved = String::new();
-    while saved.matches("event: declared").count() < 2 {
+    // Bytes, decoded once whole: a chunk may end inside a multi-byte character.
+    let mut bytes = Vec::new();
+    while String::from_utf8_lossy(&bytes).matches("event: declared").count() < 2 {
         let chunk = tokio::time::timeout(Duration::from_secs(5), response.chunk()).await.unwrap().unwrap().unwrap();
-        saved.push_str(std::str::from_utf8(&chunk).unwrap());
+        bytes.extend_from_slice(&chunk);
     }
+    let saved = String::from_utf8(bytes).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("stream.txt");
     std::fs::write(&file, &saved).unwrap();
