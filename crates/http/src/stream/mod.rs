@@ -118,7 +118,7 @@ async fn serve_websocket(mut socket: WebSocket, state: AppState, filter: Filter,
         tokio::select! {
             next = feed.next() => match next {
                 Ok(Some(frame)) => {
-                    if socket.send(text(&frame)).await.is_err() {
+                    if send_in_time(&mut socket, text(&frame)).await.is_err() {
                         return;
                     }
                     connection.metrics.delivered(frame.decided_at);
@@ -135,7 +135,7 @@ async fn serve_websocket(mut socket: WebSocket, state: AppState, filter: Filter,
                 }
             },
             _ = heartbeat.tick() => {
-                if socket.send(Message::Ping(Bytes::new())).await.is_err() {
+                if send_in_time(&mut socket, Message::Ping(Bytes::new())).await.is_err() {
                     return;
                 }
             }
@@ -145,6 +145,15 @@ async fn serve_websocket(mut socket: WebSocket, state: AppState, filter: Filter,
                 Some(Ok(_)) => {}
             },
         }
+    }
+}
+
+/// Sends one message, giving up after [`sse::WRITE_TIMEOUT`]: a client that stopped reading
+/// would otherwise hold its connection (and task) forever.
+async fn send_in_time(socket: &mut WebSocket, message: Message) -> Result<(), ()> {
+    match tokio::time::timeout(sse::WRITE_TIMEOUT, socket.send(message)).await {
+        Ok(Ok(())) => Ok(()),
+        _ => Err(()),
     }
 }
 

@@ -37,7 +37,7 @@ const HEAD_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long one frame may wait for room in the socket. A client that stops reading keeps the
 /// window shut but answers TCP's probes, so without this its task would wait forever; the hub
 /// has cut it off by then anyway (its queue filled), and it resumes by its last id.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
 
 const RESPONSE_HEAD: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n\
 X-Accel-Buffering: no\r\nConnection: close\r\n\r\nretry: 1000\n\n";
