@@ -30,41 +30,19 @@ pub enum AlertCommand {
         /// air_raid, artillery_shelling, urban_fights, chemical or nuclear.
         #[arg(long, default_value = "air_raid")]
         kind: String,
-        /// red or yellow.
-        #[arg(long)]
-        level: Option<String>,
         /// actual, exercise or test.
         #[arg(long)]
         status: Option<String>,
-        /// A threat (drones, ballistic_missiles, ...); repeat for several.
-        #[arg(long = "threat")]
-        threats: Vec<String>,
-        #[arg(long)]
-        message_uk: Option<String>,
-        #[arg(long)]
-        message_en: Option<String>,
-        /// RFC 3339 time after which the alert ends by itself.
-        #[arg(long)]
-        expires_at: Option<String>,
+        #[command(flatten)]
+        fields: AlertFields,
     },
     /// Change an active alert's level, threats, texts or expiry.
     Update {
         #[command(flatten)]
         connection: Connection,
         id: u64,
-        /// red or yellow.
-        #[arg(long)]
-        level: Option<String>,
-        /// A threat; repeat for several (replaces the list).
-        #[arg(long = "threat")]
-        threats: Vec<String>,
-        #[arg(long)]
-        message_uk: Option<String>,
-        #[arg(long)]
-        message_en: Option<String>,
-        /// RFC 3339 time after which the alert ends by itself.
-        #[arg(long)]
-        expires_at: Option<String>,
+        #[command(flatten)]
+        fields: AlertFields,
     },
     /// Give the all-clear for an alert.
     Cancel {
@@ -72,6 +50,41 @@ pub enum AlertCommand {
         connection: Connection,
         id: u64,
     },
+}
+
+/// What a declaration sets and an update may change.
+#[derive(Args)]
+pub struct AlertFields {
+    /// red or yellow.
+    #[arg(long)]
+    level: Option<String>,
+    /// A threat (drones, ballistic_missiles, ...); repeat for several (an update replaces the list).
+    #[arg(long = "threat")]
+    threats: Vec<String>,
+    #[arg(long)]
+    message_uk: Option<String>,
+    #[arg(long)]
+    message_en: Option<String>,
+    /// RFC 3339 time after which the alert ends by itself.
+    #[arg(long)]
+    expires_at: Option<String>,
+}
+
+impl AlertFields {
+    /// Adds the fields given to a request body; those not given are left out.
+    fn fill(self, body: &mut Value) {
+        for (key, value) in [("level", self.level), ("expires_at", self.expires_at)] {
+            if let Some(value) = value {
+                body[key] = json!(value);
+            }
+        }
+        if !self.threats.is_empty() {
+            body["threats"] = json!(self.threats);
+        }
+        if self.message_uk.is_some() || self.message_en.is_some() {
+            body["message"] = json!({ "uk": self.message_uk, "en": self.message_en });
+        }
+    }
 }
 
 #[derive(Args)]
@@ -108,26 +121,12 @@ pub enum TokenCommand {
 
 pub async fn alert(command: AlertCommand) -> anyhow::Result<()> {
     match command {
-        AlertCommand::Declare {
-            connection,
-            region,
-            kind,
-            level,
-            status,
-            threats,
-            message_uk,
-            message_en,
-            expires_at,
-        } => {
-            let mut body = json!({ "region_id": region, "kind": kind, "threats": threats });
-            for (key, value) in [("level", level), ("status", status), ("expires_at", expires_at)] {
-                if let Some(value) = value {
-                    body[key] = json!(value);
-                }
+        AlertCommand::Declare { connection, region, kind, status, fields } => {
+            let mut body = json!({ "region_id": region, "kind": kind });
+            if let Some(status) = status {
+                body["status"] = json!(status);
             }
-            if message_uk.is_some() || message_en.is_some() {
-                body["message"] = json!({ "uk": message_uk, "en": message_en });
-            }
+            fields.fill(&mut body);
             let (status, alert) = call(&connection, Method::POST, "/api/v1/alerts", Some(body)).await?;
             if connection.json {
                 return print_json(&alert);
@@ -136,19 +135,9 @@ pub async fn alert(command: AlertCommand) -> anyhow::Result<()> {
             println!("{verb}: {}", alert_line(&alert));
             Ok(())
         }
-        AlertCommand::Update { connection, id, level, threats, message_uk, message_en, expires_at } => {
+        AlertCommand::Update { connection, id, fields } => {
             let mut body = json!({});
-            for (key, value) in [("level", level), ("expires_at", expires_at)] {
-                if let Some(value) = value {
-                    body[key] = json!(value);
-                }
-            }
-            if !threats.is_empty() {
-                body["threats"] = json!(threats);
-            }
-            if message_uk.is_some() || message_en.is_some() {
-                body["message"] = json!({ "uk": message_uk, "en": message_en });
-            }
+            fields.fill(&mut body);
             let (_, alert) = call(&connection, Method::PATCH, &format!("/api/v1/alerts/{id}"), Some(body)).await?;
             if connection.json {
                 return print_json(&alert);
