@@ -4,8 +4,10 @@
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod data_lock;
 pub mod import;
 pub mod rows;
 pub mod server;
 pub mod shelters;
+pub mod supervision;
 pub mod watch;
