@@ -1,6 +1,7 @@
 //! The `tryvoha` binary's library half: configuration, server wiring and the CLI client, kept
 //! here so that integration tests can start the real server in-process.
 
+pub mod admin_reset;
 pub mod cli;
 pub mod client;
 pub mod config;
