@@ -6,8 +6,8 @@
 
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use tryvoha_core::{Actor, Grant, RegionId, Role};
 use time::OffsetDateTime;
+use tryvoha_core::{Actor, Grant, RegionId, Role};
 use tryvoha_store::{NewToken, StoreError, TokenId, TokenRecord, TokenStore};
 
 use crate::{AuthError, Engine, TokenError};

@@ -98,8 +98,7 @@ impl Engine {
         let (jobs, receiver) = mpsc::channel(JOB_QUEUE);
         let (committed, _) = broadcast::channel(COMMITTED_BUFFER);
         let (writer_report, writer_life) = tokio::sync::watch::channel(None);
-        let inner =
-            Arc::new(Inner {
+        let inner = Arc::new(Inner {
             store,
             registry,
             book: RwLock::new(Arc::new(book)),

@@ -173,7 +173,10 @@ enum Head {
     Unchanged,
     /// Events after the book's head are in the log: `landed`, read back. The shared book has
     /// been rebuilt from the store (it is replaced again if `landed` is the batch's own commit).
-    Moved { landed: Vec<AlertEvent>, next_seq: Seq },
+    Moved {
+        landed: Vec<AlertEvent>,
+        next_seq: Seq,
+    },
 }
 
 fn reconcile(inner: &Inner, first_seq: Seq) -> Result<Head, StoreError> {

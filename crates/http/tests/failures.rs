@@ -62,7 +62,13 @@ async fn server(dir: &tempfile::TempDir) -> Server {
     Server { app, engine, hub, store, fan_out, admin }
 }
 
-async fn send(app: &axum::Router, method: &str, path: &str, token: &str, body: &str) -> (StatusCode, serde_json::Value) {
+async fn send(
+    app: &axum::Router,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: &str,
+) -> (StatusCode, serde_json::Value) {
     let request = Request::builder()
         .method(method)
         .uri(path)
@@ -174,7 +180,8 @@ async fn the_last_active_admin_token_cannot_be_revoked_even_by_itself() {
     assert_eq!(status, StatusCode::OK);
     let second_secret = second["token"].as_str().unwrap();
     let second_id = second["id"].as_u64().unwrap();
-    let (status, problem) = send(&server.app, "DELETE", &format!("/api/v1/tokens/{second_id}"), second_secret, "").await;
+    let (status, problem) =
+        send(&server.app, "DELETE", &format!("/api/v1/tokens/{second_id}"), second_secret, "").await;
     assert_eq!((status, problem["code"].as_str()), (StatusCode::CONFLICT, Some("last-admin")));
 }
 

@@ -41,7 +41,8 @@ impl DataDirLock {
         let io = |source| DataDirLockError::Io { directory: directory.to_owned(), source };
         let path = directory.join(LOCK_FILE);
         // Not truncated on open: the holder's pid and start time must stay readable to the loser.
-        let mut file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(io)?;
+        let mut file =
+            OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(io)?;
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {

@@ -10,6 +10,7 @@ mod cap;
 mod cli;
 mod compat;
 mod crash;
+mod data_dir;
 mod history;
 mod places;
 mod regions;
