@@ -11,6 +11,7 @@ mod cli;
 mod compat;
 mod crash;
 mod data_dir;
+mod failstop;
 mod history;
 mod places;
 mod regions;
