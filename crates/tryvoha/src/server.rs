@@ -17,7 +17,7 @@ use tryvoha_live::{Hub, Metrics, Signer};
 use tryvoha_sqlite::SqliteStore;
 use tryvoha_store::Store;
 
-use crate::config::Settings;
+use crate::config::{LogFormat, Settings};
 use crate::data_lock::DataDirLock;
 use crate::supervision;
 
@@ -48,14 +48,16 @@ const BUNDLED_BOUNDARIES: [(Level, &str, &str); 3] = [
 const BUNDLED_SHELTERS: &str = include_str!("../../../data/shelters/kyiv-metro.geojson");
 
 pub async fn run_until_signal(settings: Settings) -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("TRYVOHA_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+        .with_writer(std::io::stderr);
+    match settings.log_format {
+        LogFormat::Text => logs.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).init(),
+        LogFormat::Json => logs.json().init(),
+    }
     let listener = bind(settings.listen).with_context(|| format!("cannot listen on {}", settings.listen))?;
     run(listener, settings, shutdown_signal()).await
 }
