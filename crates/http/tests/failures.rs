@@ -5,12 +5,13 @@
 // Test code: an unwrap that fails is a failing test, which is what it should be.
 #![allow(clippy::unwrap_used)]
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use tokio::sync::oneshot;
 use tower::ServiceExt;
 use tryvoha_core::*;
 use tryvoha_engine::{Engine, Places, SystemClock};
@@ -22,10 +23,12 @@ use tryvoha_store::*;
 
 const REGIONS: &str = "id,parent_id,level,katottg,name_uk,name_en\n1,,oblast,UA1,Область,Oblast\n";
 
-/// SQLite, except that once `panics` is set, an append panics (a bug in the store).
+/// SQLite, except that once `panics` is set, an append panics (a bug in the store); and with
+/// `held` set, the next append says it began and then waits to be released (a slow disk).
 struct PanickingAppend {
     inner: SqliteStore,
     panics: AtomicBool,
+    held: Mutex<Option<(oneshot::Sender<()>, std::sync::mpsc::Receiver<()>)>>,
 }
 
 struct Server {
@@ -39,9 +42,14 @@ struct Server {
 }
 
 async fn server(dir: &tempfile::TempDir) -> Server {
+    server_timing_out_after(dir, Duration::from_secs(30)).await
+}
+
+async fn server_timing_out_after(dir: &tempfile::TempDir, request_timeout: Duration) -> Server {
     let store = Arc::new(PanickingAppend {
         inner: SqliteStore::open(&dir.path().join("t.db")).unwrap(),
         panics: AtomicBool::new(false),
+        held: Mutex::new(None),
     });
     let registry = Arc::new(RegionRegistry::from_csv(REGIONS).unwrap());
     let engine = Engine::start(store.clone(), registry.clone(), Arc::new(SystemClock), None).unwrap();
@@ -57,7 +65,7 @@ async fn server(dir: &tempfile::TempDir) -> Server {
         boundaries: Arc::new(BoundaryLayers::new(Default::default())),
         compat: Arc::new(CompatAccess::new(CompatSettings { anonymous: false, per_minute: 0 })),
         cap_sender: "tryvoha-test".into(),
-        request_timeout: Duration::from_secs(30),
+        request_timeout,
     });
     Server { app, engine, hub, store, fan_out, admin }
 }
@@ -161,6 +169,44 @@ async fn open_stream_body(server: &Server) -> String {
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_the_writer_took_is_answered_with_its_outcome_and_a_408_means_it_was_not_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server_timing_out_after(&dir, Duration::from_millis(50)).await;
+    let (began, append_began) = oneshot::channel();
+    let (release, released) = std::sync::mpsc::channel();
+    *server.store.held.lock().unwrap() = Some((began, released));
+    let app = server.app.clone();
+    let admin = server.admin.clone();
+    let mut answer = tokio::spawn(async move {
+        send(&app, "POST", "/api/v1/alerts", &admin, r#"{"region_id":1,"kind":"air_raid"}"#).await
+    });
+    let (status, body) = tokio::select! {
+        _ = append_began => {
+            // The writer took the declaration and is writing it; let the time limit pass by
+            // far while the disk is slow.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            release.send(()).unwrap();
+            tokio::time::timeout(Duration::from_secs(10), answer).await.unwrap().unwrap()
+        }
+        answered = &mut answer => answered.unwrap(),
+    };
+    // A request after it goes through the writer once it finished with the declaration.
+    let after = tryvoha_engine::Request {
+        command: Command::Cancel { id: AlertId(99) },
+        actor: Actor::system(),
+        grant: Grant::admin(),
+        idempotency: None,
+    };
+    server.engine.execute(after).await.unwrap_err();
+    let written = server.engine.last_seq().await.unwrap();
+    match status {
+        StatusCode::CREATED => assert_eq!(written, 1, "{body}"),
+        StatusCode::REQUEST_TIMEOUT => assert_eq!(written, 0, "a 408 means nothing was applied"),
+        other => panic!("unexpected {other}: {body}"),
+    }
+}
+
 #[tokio::test]
 async fn the_last_active_admin_token_cannot_be_revoked_even_by_itself() {
     let dir = tempfile::tempdir().unwrap();
@@ -189,6 +235,11 @@ impl EventLog for PanickingAppend {
     fn append(&self, commit: &Commit) -> StoreResult<()> {
         if self.panics.load(Ordering::SeqCst) {
             panic!("injected: the store's append panicked");
+        }
+        let held = self.held.lock().unwrap().take();
+        if let Some((began, released)) = held {
+            let _ = began.send(());
+            let _ = released.recv();
         }
         self.inner.append(commit)
     }
