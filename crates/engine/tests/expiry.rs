@@ -11,7 +11,7 @@ use time::macros::datetime;
 use tryvoha_core::*;
 use tryvoha_engine::{Clock, Engine, Request};
 use tryvoha_sqlite::SqliteStore;
-use tryvoha_store::{HistoryQuery, HistoryStore, Store};
+use tryvoha_store::{HistoryQuery, Store};
 
 const T0: OffsetDateTime = datetime!(2026-03-01 10:00 UTC);
 

@@ -85,9 +85,15 @@ impl IntoResponse for ApiError {
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
         }
+        // For the audit line of a refused write (`audit::refused_writes`).
+        response.extensions_mut().insert(ProblemCode(self.code));
         response
     }
 }
+
+/// The `code` of the problem a response carries, for middleware that logs it.
+#[derive(Clone, Copy, Debug)]
+pub struct ProblemCode(pub &'static str);
 
 impl From<EngineError> for ApiError {
     fn from(error: EngineError) -> ApiError {

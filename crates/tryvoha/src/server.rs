@@ -86,12 +86,15 @@ pub async fn run(
 /// The fan-out task's future, as [`Seams::fan_out`] receives and returns it.
 pub type FanOut = Pin<Box<dyn Future<Output = ()> + Send>>;
 
+/// Wraps a store in another, as [`Seams::store`] does.
+pub type StoreWrapper = Box<dyn FnOnce(Arc<dyn Store>) -> Arc<dyn Store> + Send>;
+
 /// Where a test may put its own part in place of the real one, to make it fail on purpose.
 #[doc(hidden)]
 #[derive(Default)]
 pub struct Seams {
     /// Wraps the SQLite store the engine uses (a store whose append panics or misreports).
-    pub store: Option<Box<dyn FnOnce(Arc<dyn Store>) -> Arc<dyn Store> + Send>>,
+    pub store: Option<StoreWrapper>,
     /// Wraps the hub's fan-out future (one that dies on a signal).
     pub fan_out: Option<Box<dyn FnOnce(FanOut) -> FanOut + Send>>,
 }
