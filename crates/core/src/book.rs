@@ -186,8 +186,10 @@ impl AlertBook {
             Command::Expire { id } => {
                 let alert = self.active_alert(*id)?;
                 match alert.expires_at {
+                    // It ended at its expiry, however late this runs (the server may have been
+                    // down then): the event, `finished_at` and the history say so.
                     Some(expiry) if expiry <= now => {
-                        Ok(Decision::Record(finish(alert, FinishReason::Expired, actor, now)))
+                        Ok(Decision::Record(finish(alert, FinishReason::Expired, actor, expiry)))
                     }
                     _ => Err(AlertError::NotYetExpired { id: *id }),
                 }

@@ -6,8 +6,9 @@
 
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
 use tryvoha_core::{Actor, Grant, RegionId, Role};
-use tryvoha_store::{NewToken, StoreError, TokenId, TokenRecord};
+use tryvoha_store::{NewToken, StoreError, TokenId, TokenRecord, TokenStore};
 
 use crate::{AuthError, Engine, TokenError};
 
@@ -85,6 +86,9 @@ impl Engine {
         if let Some(&id) = request.regions.iter().find(|&&id| self.registry().get(id).is_none()) {
             return Err(TokenError::UnknownRegion { id });
         }
+        if !crate::handoff::take_current() {
+            return Err(TokenError::Unavailable(StoreError::Unavailable("the caller gave up waiting".into())));
+        }
         let secret = new_secret();
         let token = NewToken {
             name,
@@ -94,6 +98,7 @@ impl Engine {
             created_at: self.now(),
         };
         let record = self.blocking(move |store| store.create_token(&token)).await.map_err(token_unavailable)?;
+        tracing::info!(target: crate::audit::TARGET, action = "create-token", token = record.id, name = %record.name, role = record.role.as_str(), regions = ?record.regions, "token created");
         Ok((record, secret))
     }
 
@@ -101,12 +106,31 @@ impl Engine {
         self.blocking(|store| store.tokens()).await.map_err(token_unavailable)
     }
 
+    /// Revokes a token, unless it is the last active admin token and no admin secret is
+    /// configured: nobody could administer the server after that (see `token reset-admin`).
     pub async fn revoke_token(&self, id: TokenId) -> Result<TokenRecord, TokenError> {
+        // Check and revoke as one step: two revocations of the last two admin tokens must not
+        // both see the other one still active.
+        let _one_change_at_a_time = self.inner.token_changes.lock().await;
+        if self.inner.admin.is_none() {
+            let tokens = self.tokens().await?;
+            let target = tokens.iter().find(|t| t.id == id).ok_or(TokenError::NotFound { id })?;
+            let active_admin = |t: &TokenRecord| t.role == Role::Admin && t.revoked_at.is_none();
+            if active_admin(target) && !tokens.iter().any(|t| t.id != id && active_admin(t)) {
+                tracing::warn!(target: crate::audit::TARGET, action = "revoke-token", token = id, refused = "last-admin", "refused write");
+                return Err(TokenError::LastAdmin { id });
+            }
+        }
+        if !crate::handoff::take_current() {
+            return Err(TokenError::Unavailable(StoreError::Unavailable("the caller gave up waiting".into())));
+        }
         let at = self.now();
-        match self.blocking(move |store| store.revoke_token(id, at)).await {
+        let record = match self.blocking(move |store| store.revoke_token(id, at)).await {
             Err(crate::EngineError::Unavailable(StoreError::NotFound)) => Err(TokenError::NotFound { id }),
             other => other.map_err(token_unavailable),
-        }
+        }?;
+        tracing::info!(target: crate::audit::TARGET, action = "revoke-token", token = id, name = %record.name, role = record.role.as_str(), "token revoked");
+        Ok(record)
     }
 
     /// Makes sure someone can administer the server. With no admin secret configured and no
@@ -124,6 +148,23 @@ impl Engine {
         let (_, secret) = self.create_token(request).await?;
         Ok(Some(secret))
     }
+}
+
+/// Creates an admin token straight in the store, for `tryvoha token reset-admin` while the
+/// server is stopped (the caller holds the data directory's lock). Returns its secret, which is
+/// not kept anywhere.
+pub fn reset_admin(store: &dyn TokenStore, now: OffsetDateTime) -> Result<(TokenRecord, String), StoreError> {
+    let secret = new_secret();
+    let token = NewToken {
+        name: "admin (reset offline)".into(),
+        role: Role::Admin,
+        regions: vec![],
+        secret_hash: hash_secret(&secret),
+        created_at: now,
+    };
+    let record = store.create_token(&token)?;
+    tracing::info!(target: crate::audit::TARGET, action = "create-token", token = record.id, name = %record.name, role = "admin", "admin token created offline");
+    Ok((record, secret))
 }
 
 fn token_unavailable(error: crate::EngineError) -> TokenError {

@@ -39,6 +39,10 @@ pub enum TokenError {
     UnknownRegion { id: RegionId },
     #[error("token {id} does not exist")]
     NotFound { id: u64 },
+    #[error(
+        "token {id} is the last active admin token; create another admin token first (or run `tryvoha token reset-admin` while the server is stopped)"
+    )]
+    LastAdmin { id: u64 },
     #[error("the token store is unavailable")]
     Unavailable(#[source] StoreError),
 }

@@ -10,10 +10,12 @@
 //! Invariant: the [`AlertBook`] readers see is always the fold of the events in the log; it is
 //! replaced only after the commit that produced its events returned.
 
+mod audit;
 mod clock;
 mod credentials;
 mod error;
 mod expiry;
+mod handoff;
 mod places;
 mod writer;
 
@@ -25,8 +27,9 @@ use tryvoha_core::{Actor, Alert, AlertBook, AlertEvent, AlertId, Command, Grant,
 use tryvoha_store::{HistoryQuery, HistoryRecord, Store, StoreError};
 
 pub use clock::{Clock, SystemClock};
-pub use credentials::{AdminCredential, NewTokenRequest, Principal, fingerprint};
+pub use credentials::{AdminCredential, NewTokenRequest, Principal, fingerprint, reset_admin};
 pub use error::{AuthError, EngineError, TokenError};
+pub use handoff::Handoff;
 pub use places::{Places, ShelterUpdateError};
 
 /// Where a request came from and what it may do.
@@ -71,6 +74,9 @@ struct Inner {
     committed: broadcast::Sender<Arc<AlertEvent>>,
     clock: Arc<dyn Clock>,
     admin: Option<AdminCredential>,
+    /// Serializes token revocations (a tokio mutex: held across the store calls' awaits).
+    token_changes: tokio::sync::Mutex<()>,
+    writer_life: writer::WriterLife,
 }
 
 /// How many committed events a slow `committed` subscriber may lag before it is told it lagged.
@@ -87,30 +93,51 @@ impl Engine {
         clock: Arc<dyn Clock>,
         admin: Option<AdminCredential>,
     ) -> Result<Engine, StoreError> {
-        let last_seq = store.last_seq()?;
-        let last_change_at = store.events_after(last_seq.saturating_sub(1), 1)?.first().map(|e| e.at);
-        let book = AlertBook::restore(
-            registry.clone(),
-            store.active_alerts()?,
-            store.highest_alert_id()?,
-            last_seq,
-            last_change_at,
-        );
-        let next_seq = last_seq + 1;
+        let book = restore_book(store.as_ref(), &registry)?;
+        let next_seq = book.last_seq() + 1;
         let (jobs, receiver) = mpsc::channel(JOB_QUEUE);
         let (committed, _) = broadcast::channel(COMMITTED_BUFFER);
-        let inner =
-            Arc::new(Inner { store, registry, book: RwLock::new(Arc::new(book)), jobs, committed, clock, admin });
-        writer::spawn(Arc::downgrade(&inner), receiver, next_seq)?;
+        let (writer_report, writer_life) = tokio::sync::watch::channel(None);
+        let inner = Arc::new(Inner {
+            store,
+            registry,
+            book: RwLock::new(Arc::new(book)),
+            jobs,
+            committed,
+            clock,
+            admin,
+            token_changes: tokio::sync::Mutex::new(()),
+            writer_life,
+        });
+        writer::spawn(Arc::downgrade(&inner), receiver, next_seq, writer_report)?;
         expiry::spawn(Arc::downgrade(&inner));
         Ok(Engine { inner })
     }
 
     /// Applies a command: decided, durable, published, then answered.
+    ///
+    /// Under a [`Handoff`] (the caller's time limit), the request is applied only if the
+    /// writer takes it before the caller gives up; once taken, it is answered.
     pub async fn execute(&self, request: Request) -> Result<Outcome, EngineError> {
         let (reply, answer) = oneshot::channel();
-        self.inner.jobs.send(writer::Job { request, reply }).await.map_err(|_| EngineError::ShuttingDown)?;
+        let job = writer::Job { request, reply, handoff: handoff::current() };
+        self.inner.jobs.send(job).await.map_err(|_| EngineError::ShuttingDown)?;
         answer.await.map_err(|_| EngineError::ShuttingDown)?
+    }
+
+    /// False once the writer thread has stopped: no write can be made any more.
+    pub fn writer_running(&self) -> bool {
+        self.inner.writer_life.borrow().is_none()
+    }
+
+    /// Resolves when the writer thread stops, with why. While any `Engine` handle lives (this
+    /// one does), it stops only by failing.
+    pub async fn writer_stopped(&self) -> String {
+        let mut life = self.inner.writer_life.clone();
+        match life.wait_for(Option::is_some).await {
+            Ok(reason) => reason.clone().unwrap_or_default(),
+            Err(_) => "the writer thread ended without a word".to_owned(),
+        }
     }
 
     /// The current state. Cheap: a shared snapshot that later commits do not change.
@@ -169,6 +196,19 @@ impl Engine {
             .map_err(|_| EngineError::ShuttingDown)?
             .map_err(EngineError::Unavailable)
     }
+}
+
+/// The book as the store holds it: the active alerts, the highest alert id, the log's head.
+pub(crate) fn restore_book(store: &dyn Store, registry: &Arc<RegionRegistry>) -> Result<AlertBook, StoreError> {
+    let last_seq = store.last_seq()?;
+    let last_change_at = store.events_after(last_seq.saturating_sub(1), 1)?.first().map(|e| e.at);
+    Ok(AlertBook::restore(
+        registry.clone(),
+        store.active_alerts()?,
+        store.highest_alert_id()?,
+        last_seq,
+        last_change_at,
+    ))
 }
 
 impl Inner {

@@ -70,6 +70,10 @@ impl Places {
         change: impl FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, ShelterUpdateError> {
         let _turn = self.writing.lock().await;
+        // From here the write is applied and answered, whatever the caller's time limit says.
+        if !crate::handoff::take_current() {
+            return Err(ShelterUpdateError::Unavailable(StoreError::Unavailable("the caller gave up waiting".into())));
+        }
         let store = self.store.clone();
         let (result, shelters) = tokio::task::spawn_blocking(move || {
             let result = change(store.as_ref())?;

@@ -3,37 +3,81 @@
 //! and only after the commit publishes the new book and the events and answers the callers.
 
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Weak};
 
-use tokio::sync::{mpsc, oneshot};
-use tryvoha_core::{Decision, EventType, Seq};
+use tokio::sync::{mpsc, oneshot, watch};
+use tryvoha_core::{AlertEvent, Decision, EventType, Seq};
 use tryvoha_store::{Commit, IdempotencyRecord, StoreError};
 
-use crate::{EngineError, Inner, Outcome, Request};
+use crate::handoff::Handoff;
+use crate::{EngineError, Inner, Outcome, Request, audit};
 
 pub(crate) struct Job {
     pub request: Request,
     pub reply: oneshot::Sender<Result<Outcome, EngineError>>,
+    /// The caller's time limit's claim on the request (see `handoff`), when it has one.
+    pub handoff: Option<Arc<Handoff>>,
 }
+
+impl Job {
+    /// False when nobody waits for the answer any more (the caller went away, or its time
+    /// limit already answered that it timed out): such a request is dropped, not applied.
+    /// Otherwise the request is the writer's from now on and its caller will be answered.
+    fn caller_still_waiting(&self) -> bool {
+        !self.reply.is_closed() && self.handoff.as_ref().is_none_or(|handoff| handoff.take())
+    }
+}
+
+/// What the writer thread says about itself: `None` while it runs, then why it stopped.
+pub(crate) type WriterLife = watch::Receiver<Option<String>>;
 
 /// The most requests decided and committed together.
 const MAX_BATCH: usize = 512;
 
-pub(crate) fn spawn(inner: Weak<Inner>, mut jobs: mpsc::Receiver<Job>, mut next_seq: Seq) -> Result<(), StoreError> {
+/// Starts the writer thread. `life` learns when and why it stops: a panic (a bug, or a store
+/// that panics) ends the thread, never silently: the server watches `life` and goes down.
+pub(crate) fn spawn(
+    inner: Weak<Inner>,
+    mut jobs: mpsc::Receiver<Job>,
+    mut next_seq: Seq,
+    life: watch::Sender<Option<String>>,
+) -> Result<(), StoreError> {
     std::thread::Builder::new()
         .name("tryvoha-writer".into())
         .spawn(move || {
-            let mut batch = Vec::with_capacity(MAX_BATCH);
-            // Ends when every Engine handle is gone: the channel closes once Inner drops.
-            while jobs.blocking_recv_many(&mut batch, MAX_BATCH) > 0 {
-                match inner.upgrade() {
-                    Some(inner) => next_seq = write_batch(&inner, batch.drain(..), next_seq),
-                    None => return,
+            let run = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                let mut batch = Vec::with_capacity(MAX_BATCH);
+                // Ends when every Engine handle is gone: the channel closes once Inner drops.
+                while jobs.blocking_recv_many(&mut batch, MAX_BATCH) > 0 {
+                    match inner.upgrade() {
+                        Some(inner) => next_seq = write_batch(&inner, batch.drain(..), next_seq),
+                        None => return,
+                    }
                 }
-            }
+            }));
+            let reason = match run {
+                Ok(()) => "the engine was dropped".to_owned(),
+                Err(panic) => {
+                    let message = panic_message(panic.as_ref());
+                    tracing::error!(panic = %message, "the writer thread panicked; no write can be made from now on");
+                    format!("the writer thread panicked: {message}")
+                }
+            };
+            // Callers waiting in the queue learn it from their dropped reply channels.
+            drop(jobs);
+            let _ = life.send(Some(reason));
         })
         .map(|_| ())
         .map_err(|e| StoreError::Unavailable(Box::new(e)))
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    match (panic.downcast_ref::<&str>(), panic.downcast_ref::<String>()) {
+        (Some(text), _) => (*text).to_owned(),
+        (_, Some(text)) => text.clone(),
+        _ => "(no message)".to_owned(),
+    }
 }
 
 /// Decides and commits one batch; returns the next free sequence number.
@@ -43,42 +87,113 @@ fn write_batch(inner: &Inner, jobs: impl Iterator<Item = Job>, first_seq: Seq) -
     let mut commit = Commit::default();
     let mut waiting = Vec::new();
     let mut keys_in_batch: HashMap<(String, String), IdempotencyRecord> = HashMap::new();
-    for Job { request, reply } in jobs {
+    for job in jobs {
+        if !job.caller_still_waiting() {
+            audit::dropped(&job.request);
+            continue;
+        }
+        let Job { request, reply, .. } = job;
+        let entry = audit::Entry::of(&request);
         let answer = decide(inner, &mut working, &mut commit, &mut keys_in_batch, request, now, first_seq);
         match answer {
             // Successes wait for the commit; refusals can be told at once.
-            Ok(outcome) => waiting.push((reply, outcome)),
-            Err(error) => drop(reply.send(Err(error))),
+            Ok(outcome) => waiting.push((reply, outcome, entry)),
+            Err(error) => {
+                entry.refused(&error);
+                drop(reply.send(Err(error)))
+            }
         }
     }
     if commit.events.is_empty() && commit.idempotency.is_empty() {
-        for (reply, outcome) in waiting {
+        for (reply, outcome, entry) in waiting {
+            entry.applied(&outcome);
             let _ = reply.send(Ok(outcome));
         }
         return first_seq;
     }
     let written = commit.events.len() as Seq;
-    match inner.store.append(&commit) {
+    let error = match inner.store.append(&commit) {
         Ok(()) => {
-            inner.replace_book(working);
-            for event in commit.events {
-                // No subscriber is not an error: the log keeps the event for them.
+            publish(inner, working, commit.events, waiting);
+            return first_seq + written;
+        }
+        Err(error) => error,
+    };
+    tracing::error!(error = %error, source = ?std::error::Error::source(&error), "commit failed; checking what the log holds");
+    // The commit may have landed though it reported failure (a lost connection, an fsync error
+    // after the write): trust the log, not the error, or every later append would conflict.
+    match reconcile(inner, first_seq) {
+        Ok(Head::Unchanged) => {}
+        Ok(Head::Moved { landed, next_seq }) if landed == commit.events => {
+            tracing::warn!(first_seq, next_seq, "the failed commit had landed after all; answering it as written");
+            publish(inner, working, commit.events, waiting);
+            return next_seq;
+        }
+        Ok(Head::Moved { landed, next_seq }) => {
+            tracing::warn!(first_seq, next_seq, "the log moved on unexpectedly; rebuilt the book from the store");
+            for event in landed {
                 let _ = inner.committed.send(Arc::new(event));
             }
-            for (reply, outcome) in waiting {
-                let _ = reply.send(Ok(outcome));
-            }
-            first_seq + written
+            answer_unavailable(waiting, &error);
+            return next_seq;
         }
-        Err(error) => {
-            tracing::error!(error = %error, source = ?std::error::Error::source(&error), "commit failed; nothing was written");
-            let message = error.to_string();
-            for (reply, _) in waiting {
-                let _ = reply.send(Err(EngineError::Unavailable(StoreError::Unavailable(message.clone().into()))));
-            }
-            first_seq
-        }
+        // The next failed append (a conflict, if the head did move) reconciles again.
+        Err(reread) => tracing::error!(error = %reread, "cannot re-read the log's head; will retry at the next write"),
     }
+    answer_unavailable(waiting, &error);
+    first_seq
+}
+
+type Waiting = Vec<(oneshot::Sender<Result<Outcome, EngineError>>, Outcome, audit::Entry)>;
+
+/// After a durable commit: the new book, the events out, then the answers.
+fn publish(inner: &Inner, working: tryvoha_core::AlertBook, events: Vec<AlertEvent>, waiting: Waiting) {
+    inner.replace_book(working);
+    for event in events {
+        // No subscriber is not an error: the log keeps the event for them.
+        let _ = inner.committed.send(Arc::new(event));
+    }
+    for (reply, outcome, entry) in waiting {
+        entry.applied(&outcome);
+        let _ = reply.send(Ok(outcome));
+    }
+}
+
+fn answer_unavailable(waiting: Waiting, error: &StoreError) {
+    let message = error.to_string();
+    for (reply, _, entry) in waiting {
+        let error = EngineError::Unavailable(StoreError::Unavailable(message.clone().into()));
+        entry.refused(&error);
+        let _ = reply.send(Err(error));
+    }
+}
+
+/// The log's head after a failed commit, against the book's (`first_seq - 1`).
+enum Head {
+    Unchanged,
+    /// Events after the book's head are in the log: `landed`, read back. The shared book has
+    /// been rebuilt from the store (it is replaced again if `landed` is the batch's own commit).
+    Moved {
+        landed: Vec<AlertEvent>,
+        next_seq: Seq,
+    },
+}
+
+fn reconcile(inner: &Inner, first_seq: Seq) -> Result<Head, StoreError> {
+    let head = inner.store.last_seq()?;
+    if head + 1 == first_seq {
+        return Ok(Head::Unchanged);
+    }
+    let mut landed = Vec::new();
+    let mut after = first_seq - 1;
+    while after < head {
+        let page = inner.store.events_after(after, 1024)?;
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        landed.extend(page);
+    }
+    inner.replace_book(crate::restore_book(inner.store.as_ref(), &inner.registry)?);
+    Ok(Head::Moved { landed, next_seq: head + 1 })
 }
 
 fn decide(

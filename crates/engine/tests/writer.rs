@@ -12,17 +12,28 @@ use tryvoha_sqlite::SqliteStore;
 use tryvoha_store::*;
 
 /// Delegates to SQLite; while `failing` is set, every append fails as a full disk would.
+/// `lies_once` makes the next append write and then report failure (a commit whose answer was
+/// lost: ambiguous); `panics` makes appends panic (a bug in the store).
 struct FaultyDisk {
     inner: SqliteStore,
     failing: AtomicBool,
+    lies_once: AtomicBool,
+    panics: AtomicBool,
 }
 
 impl EventLog for FaultyDisk {
     fn append(&self, commit: &Commit) -> StoreResult<()> {
+        if self.panics.load(Ordering::SeqCst) {
+            panic!("injected: the store's append panicked");
+        }
         if self.failing.load(Ordering::SeqCst) {
             return Err(StoreError::Unavailable("disk full".into()));
         }
-        self.inner.append(commit)
+        self.inner.append(commit)?;
+        if self.lies_once.swap(false, Ordering::SeqCst) {
+            return Err(StoreError::Unavailable("the connection broke before the commit was confirmed".into()));
+        }
+        Ok(())
     }
     fn events_after(&self, after: Seq, limit: usize) -> StoreResult<Vec<AlertEvent>> {
         self.inner.events_after(after, limit)
@@ -101,6 +112,8 @@ fn start(dir: &tempfile::TempDir) -> (Engine, Arc<FaultyDisk>) {
     let store = Arc::new(FaultyDisk {
         inner: SqliteStore::open(&dir.path().join("t.db")).unwrap(),
         failing: AtomicBool::new(false),
+        lies_once: AtomicBool::new(false),
+        panics: AtomicBool::new(false),
     });
     let engine = Engine::start(store.clone(), registry(), Arc::new(SystemClock), None).unwrap();
     (engine, store)
@@ -179,4 +192,54 @@ async fn an_idempotency_key_is_written_with_its_event_and_survives_a_restart() {
     assert_eq!((retry.alert.id, retry.created, retry.event), (first.alert.id, true, None));
     let reused = engine.execute(keyed(3)).await;
     assert!(matches!(reused, Err(EngineError::IdempotencyKeyReused)));
+}
+
+#[tokio::test]
+async fn a_commit_that_landed_though_it_reported_failure_is_answered_as_written_and_writing_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, store) = start(&dir);
+    let mut committed = engine.committed();
+    store.lies_once.store(true, Ordering::SeqCst);
+    let first = engine.execute(declare(2)).await.unwrap();
+    assert_eq!(first.event.as_ref().unwrap().seq, 1, "the landed commit is answered with its event");
+    let second = engine.execute(declare(3)).await.expect("the writer did not wedge on a stale head");
+    assert_eq!(second.event.unwrap().seq, 2);
+    let logged: Vec<Seq> = store.events_after(0, 10).unwrap().iter().map(|e| e.seq).collect();
+    assert_eq!(logged, [1, 2], "the log has no gap and no duplicate");
+    let published: Vec<Seq> = (0..2).map(|_| committed.try_recv().unwrap().seq).collect();
+    assert_eq!(published, [1, 2], "subscribers hear the landed event too");
+    assert_eq!(engine.book().active().count(), 2);
+}
+
+#[tokio::test]
+async fn a_writer_that_panics_is_reported_stopped_and_refuses_every_later_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, store) = start(&dir);
+    assert!(engine.writer_running());
+    store.panics.store(true, Ordering::SeqCst);
+    let lost = engine.execute(declare(2)).await;
+    assert!(matches!(lost, Err(EngineError::ShuttingDown)), "{lost:?}");
+    let reason = tokio::time::timeout(std::time::Duration::from_secs(10), engine.writer_stopped()).await.unwrap();
+    assert!(reason.contains("injected: the store's append panicked"), "{reason}");
+    assert!(!engine.writer_running());
+    store.panics.store(false, Ordering::SeqCst);
+    assert!(matches!(engine.execute(declare(3)).await, Err(EngineError::ShuttingDown)));
+    assert_eq!(store.last_seq().unwrap(), 0, "nothing was written");
+}
+
+#[tokio::test]
+async fn a_request_whose_caller_already_gave_up_is_never_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, store) = start(&dir);
+    let handoff = tryvoha_engine::Handoff::new();
+    assert!(handoff.give_up(), "nothing took it yet: the time limit may answer 408");
+    let dropped = handoff.scope(engine.execute(declare(2))).await;
+    assert!(dropped.is_err(), "{dropped:?}");
+    assert_eq!(store.last_seq().unwrap(), 0, "nothing was written");
+    assert_eq!(engine.book().active().count(), 0);
+
+    let taken = tryvoha_engine::Handoff::new();
+    let applied = taken.clone().scope(engine.execute(declare(2))).await.unwrap();
+    assert_eq!(applied.event.unwrap().seq, 1);
+    assert!(!taken.give_up(), "once the writer took a request, its caller cannot be told 408");
 }

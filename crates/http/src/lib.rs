@@ -7,6 +7,7 @@
 //! port 0.
 
 mod alerts;
+mod audit;
 mod auth;
 mod body;
 mod cap;
@@ -87,6 +88,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(problem::not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(state.clone(), problem::within_time_limit))
+        .layer(axum::middleware::from_fn(audit::refused_writes))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)

@@ -85,9 +85,15 @@ impl IntoResponse for ApiError {
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
         }
+        // For the audit line of a refused write (`audit::refused_writes`).
+        response.extensions_mut().insert(ProblemCode(self.code));
         response
     }
 }
+
+/// The `code` of the problem a response carries, for middleware that logs it.
+#[derive(Clone, Copy, Debug)]
+pub struct ProblemCode(pub &'static str);
 
 impl From<EngineError> for ApiError {
     fn from(error: EngineError) -> ApiError {
@@ -146,6 +152,7 @@ impl From<TokenError> for ApiError {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown-region", detail).with_field("regions")
             }
             TokenError::NotFound { .. } => ApiError::new(StatusCode::NOT_FOUND, "token-not-found", detail),
+            TokenError::LastAdmin { .. } => ApiError::new(StatusCode::CONFLICT, "last-admin", detail),
             TokenError::Unavailable(ref source) => ApiError::unavailable(source),
         }
     }
@@ -161,18 +168,27 @@ pub async fn method_not_allowed() -> ApiError {
 
 /// Answers 408 `request-timeout` when a request is not read and answered within the state's
 /// `request_timeout`. Only the answer's head is timed: a stream's body may last for hours.
+///
+/// 408 promises that nothing was applied, so it is sent only while the engine has taken none of
+/// the request's writes (the [`Handoff`](tryvoha_engine::Handoff)); a request the engine took is
+/// left to finish and answered as it ends.
 pub async fn within_time_limit(
     axum::extract::State(state): axum::extract::State<crate::AppState>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    match tokio::time::timeout(state.request_timeout, next.run(request)).await {
+    let handoff = tryvoha_engine::Handoff::new();
+    let handling = handoff.clone().scope(next.run(request));
+    tokio::pin!(handling);
+    match tokio::time::timeout(state.request_timeout, handling.as_mut()).await {
         Ok(response) => response,
-        Err(_) => ApiError::new(
+        Err(_) if handoff.give_up() => ApiError::new(
             StatusCode::REQUEST_TIMEOUT,
             "request-timeout",
             format!("the request was not completed within {} s", state.request_timeout.as_secs()),
         )
         .into_response(),
+        // The engine took a write of this request: it will be answered, however late.
+        Err(_) => handling.await,
     }
 }

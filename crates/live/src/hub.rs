@@ -8,6 +8,8 @@
 //! is cut off (its queue closes after what it holds; it resumes by its last id).
 
 use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::{broadcast, mpsc};
@@ -24,6 +26,10 @@ pub struct Hub {
     queue_capacity: usize,
     // A std mutex: it is held for a fan-out or an insert, never across an await.
     state: Mutex<HubState>,
+    /// True while the fan-out task runs (see [`Hub::run`]).
+    fanning_out: AtomicBool,
+    /// Set by [`Hub::close`]: no subscriber is kept or taken any more.
+    closed: AtomicBool,
 }
 
 #[derive(Default)]
@@ -57,7 +63,14 @@ impl Drop for Subscription {
 
 impl Hub {
     pub fn new(registry: Arc<RegionRegistry>, metrics: Arc<Metrics>, queue_capacity: usize) -> Arc<Hub> {
-        Arc::new(Hub { registry, metrics, queue_capacity, state: Mutex::new(HubState::default()) })
+        Arc::new(Hub {
+            registry,
+            metrics,
+            queue_capacity,
+            state: Mutex::new(HubState::default()),
+            fanning_out: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
+        })
     }
 
     pub fn metrics(&self) -> &Arc<Metrics> {
@@ -68,10 +81,15 @@ impl Hub {
         &self.registry
     }
 
-    /// Registers a subscriber; live frames queue for it from this moment.
+    /// Registers a subscriber; live frames queue for it from this moment. On a closed hub the
+    /// subscription is closed at once (the stream ends after what it read from the log).
     pub fn subscribe(self: &Arc<Hub>, filter: Filter) -> Subscription {
         let (sender, receiver) = mpsc::channel(self.queue_capacity);
         let mut state = self.lock();
+        // Checked under the lock that `close` cuts everyone under: no subscriber slips between.
+        if self.closed.load(Ordering::Acquire) {
+            return Subscription { receiver, id: 0, hub: self.clone() };
+        }
         state.next_id += 1;
         let id = state.next_id;
         if filter.regions.is_empty() {
@@ -88,8 +106,40 @@ impl Hub {
         self.lock().subscribers.len()
     }
 
-    /// Fans committed events out until the engine stops; the server owns this task.
-    pub async fn run(self: Arc<Hub>, mut committed: broadcast::Receiver<Arc<AlertEvent>>, signer: Arc<Signer>) {
+    /// True while the fan-out ([`Hub::run`]) runs: committed events reach the subscribers.
+    pub fn is_fanning_out(&self) -> bool {
+        self.fanning_out.load(Ordering::Acquire)
+    }
+
+    /// Cuts every subscriber and refuses new ones from now on: the server is failing, and its
+    /// clients should reconnect elsewhere rather than hear heartbeats with no events.
+    pub fn close(&self) {
+        let mut state = self.lock();
+        self.closed.store(true, Ordering::Release);
+        let ids: Vec<u64> = state.subscribers.keys().copied().collect();
+        for id in ids {
+            state.forget(id);
+        }
+    }
+
+    /// Fans committed events out until the engine stops; the server owns this task and watches
+    /// it. The hub counts as fanning out from this call until the returned future ends, for any
+    /// reason (the broadcast closed, a panic, the task dropped or aborted): then every
+    /// subscriber is cut off at once, never left hearing heartbeats from a hub that is gone.
+    pub fn run(
+        self: Arc<Hub>,
+        committed: broadcast::Receiver<Arc<AlertEvent>>,
+        signer: Arc<Signer>,
+    ) -> impl Future<Output = ()> + Send + 'static {
+        self.fanning_out.store(true, Ordering::Release);
+        let stopped = FanOutStops(self.clone());
+        async move {
+            let _stopped = stopped;
+            self.fan_out(committed, signer).await
+        }
+    }
+
+    async fn fan_out(&self, mut committed: broadcast::Receiver<Arc<AlertEvent>>, signer: Arc<Signer>) {
         loop {
             match committed.recv().await {
                 Ok(event) => self.publish(&Arc::new(Frame::event(&event, &signer)), &event.alert),
@@ -172,6 +222,16 @@ impl Hub {
     fn lock(&self) -> MutexGuard<'_, HubState> {
         // Every critical section leaves the maps consistent, so a poisoned lock is still sound.
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Dropped when the fan-out future ends, however it ends.
+struct FanOutStops(Arc<Hub>);
+
+impl Drop for FanOutStops {
+    fn drop(&mut self) {
+        self.0.fanning_out.store(false, Ordering::Release);
+        self.0.close();
     }
 }
 

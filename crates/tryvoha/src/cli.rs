@@ -75,6 +75,9 @@ struct ServeArgs {
     /// The sender of published CAP messages [default: tryvoha].
     #[arg(long, env = "TRYVOHA_CAP_SENDER")]
     cap_sender: Option<String>,
+    /// Log lines as `text` or `json` (one object per line) [default: text]; TRYVOHA_LOG filters them.
+    #[arg(long, env = "TRYVOHA_LOG_FORMAT")]
+    log_format: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -99,6 +102,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 compat_anonymous: args.compat_anonymous,
                 compat_rate_limit: args.compat_rate_limit,
                 cap_sender: args.cap_sender,
+                log_format: args.log_format,
             };
             server::run_until_signal(Settings::load(flags)?).await
         }

@@ -117,6 +117,8 @@ pub enum TokenCommand {
         connection: Connection,
         id: u64,
     },
+    /// Create an admin token offline, in the data directory of a stopped server (a lost admin token).
+    ResetAdmin(crate::admin_reset::ResetAdminArgs),
 }
 
 pub async fn alert(command: AlertCommand) -> anyhow::Result<()> {
@@ -210,6 +212,7 @@ pub async fn token(command: TokenCommand) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        TokenCommand::ResetAdmin(args) => crate::admin_reset::run(args),
         TokenCommand::List(connection) => {
             let (_, body) = call(&connection, Method::GET, "/api/v1/tokens", None).await?;
             if connection.json {

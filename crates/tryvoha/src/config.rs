@@ -37,6 +37,7 @@ pub struct RawSettings {
     pub compat_anonymous: Option<bool>,
     pub compat_rate_limit: Option<u32>,
     pub cap_sender: Option<String>,
+    pub log_format: Option<String>,
 }
 
 /// What the flags and environment said.
@@ -59,6 +60,7 @@ impl RawSettings {
             compat_anonymous: self.compat_anonymous.or(lower.compat_anonymous),
             compat_rate_limit: self.compat_rate_limit.or(lower.compat_rate_limit),
             cap_sender: self.cap_sender.or(lower.cap_sender),
+            log_format: self.log_format.or(lower.log_format),
         }
     }
 }
@@ -77,6 +79,16 @@ pub struct Settings {
     pub compat_rate_limit: u32,
     /// The `sender` of published CAP messages.
     pub cap_sender: String,
+    /// How log lines are written to stderr (`TRYVOHA_LOG` filters them).
+    pub log_format: LogFormat,
+}
+
+/// `text` for people, `json` (one object per line) for log collectors.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 /// A secret that `Debug` never prints.
@@ -128,6 +140,11 @@ impl Settings {
         if cap_sender.is_empty() || cap_sender.contains([' ', ',', '<', '&']) {
             bail!("cap_sender {cap_sender:?} must be non-empty without spaces, commas, < or &");
         }
+        let log_format = match said.log_format.as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => bail!("log_format must be \"text\" or \"json\", not {other:?}"),
+        };
         Ok(Settings {
             listen,
             data: said.data.unwrap_or_else(|| DEFAULT_DATA.into()),
@@ -138,6 +155,7 @@ impl Settings {
             compat_anonymous: said.compat_anonymous.unwrap_or(false),
             compat_rate_limit: said.compat_rate_limit.unwrap_or(DEFAULT_COMPAT_RATE_LIMIT),
             cap_sender,
+            log_format,
         })
     }
 }
@@ -197,5 +215,18 @@ mod tests {
         let short = FlagSettings { admin_token: Some("short".into()), ..Default::default() };
         assert!(Settings::resolve(short, FileSettings::default()).is_err());
         assert_eq!(format!("{:?}", Secret("s3cret-value-1234".into())), "<redacted>");
+    }
+
+    #[test]
+    fn the_log_format_is_text_or_json() {
+        let resolve = |format: &str| {
+            let flags = FlagSettings { log_format: Some(format.into()), ..Default::default() };
+            Settings::resolve(flags, FileSettings::default()).map(|s| s.log_format)
+        };
+        assert_eq!(resolve("json").unwrap(), LogFormat::Json);
+        assert_eq!(resolve("text").unwrap(), LogFormat::Text);
+        let default = Settings::resolve(FlagSettings::default(), FileSettings::default()).unwrap();
+        assert_eq!(default.log_format, LogFormat::Text);
+        assert!(resolve("xml").unwrap_err().to_string().contains("xml"));
     }
 }

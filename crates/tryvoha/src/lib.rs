@@ -1,11 +1,14 @@
 //! The `tryvoha` binary's library half: configuration, server wiring and the CLI client, kept
 //! here so that integration tests can start the real server in-process.
 
+pub mod admin_reset;
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod data_lock;
 pub mod import;
 pub mod rows;
 pub mod server;
 pub mod shelters;
+pub mod supervision;
 pub mod watch;

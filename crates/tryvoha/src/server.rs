@@ -1,11 +1,13 @@
 //! `tryvoha serve`: wires the store, the registry, the engine and the HTTP API together.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use anyhow::Context;
 use std::collections::HashMap;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 
 use tryvoha_core::{Level, RegionRegistry};
 use tryvoha_engine::{AdminCredential, Engine, Places, SystemClock};
@@ -15,7 +17,9 @@ use tryvoha_live::{Hub, Metrics, Signer};
 use tryvoha_sqlite::SqliteStore;
 use tryvoha_store::Store;
 
-use crate::config::Settings;
+use crate::config::{LogFormat, Settings};
+use crate::data_lock::DataDirLock;
+use crate::supervision;
 
 /// The registry of Ukraine (oblasts, raions, hromadas), built by tools/build_ukraine_regions.py.
 const BUNDLED_REGIONS: &str = include_str!("../../../data/regions/ukraine.csv");
@@ -44,14 +48,16 @@ const BUNDLED_BOUNDARIES: [(Level, &str, &str); 3] = [
 const BUNDLED_SHELTERS: &str = include_str!("../../../data/shelters/kyiv-metro.geojson");
 
 pub async fn run_until_signal(settings: Settings) -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("TRYVOHA_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+        .with_writer(std::io::stderr);
+    match settings.log_format {
+        LogFormat::Text => logs.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).init(),
+        LogFormat::Json => logs.json().init(),
+    }
     let listener = bind(settings.listen).with_context(|| format!("cannot listen on {}", settings.listen))?;
     run(listener, settings, shutdown_signal()).await
 }
@@ -67,19 +73,51 @@ fn bind(address: std::net::SocketAddr) -> std::io::Result<TcpListener> {
     socket.listen(LISTEN_BACKLOG)
 }
 
-/// The server as a function of a listener and a shutdown future.
+/// The server as a function of a listener and a shutdown future. It returns an error if a
+/// vital part (the writer, the fan-out of live events) stopped: see `supervision`.
 pub async fn run(
     listener: TcpListener,
     settings: Settings,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    run_with(listener, settings, Seams::default(), shutdown).await
+}
+
+/// The fan-out task's future, as [`Seams::fan_out`] receives and returns it.
+pub type FanOut = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// Wraps a store in another, as [`Seams::store`] does.
+pub type StoreWrapper = Box<dyn FnOnce(Arc<dyn Store>) -> Arc<dyn Store> + Send>;
+
+/// Where a test may put its own part in place of the real one, to make it fail on purpose.
+#[doc(hidden)]
+#[derive(Default)]
+pub struct Seams {
+    /// Wraps the SQLite store the engine uses (a store whose append panics or misreports).
+    pub store: Option<StoreWrapper>,
+    /// Wraps the hub's fan-out future (one that dies on a signal).
+    pub fan_out: Option<Box<dyn FnOnce(FanOut) -> FanOut + Send>>,
+}
+
+#[doc(hidden)]
+pub async fn run_with(
+    listener: TcpListener,
+    settings: Settings,
+    seams: Seams,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let registry = Arc::new(load_registry(&settings)?);
     std::fs::create_dir_all(&settings.data)
         .with_context(|| format!("cannot create the data directory {}", settings.data.display()))?;
+    // Held until this function returns: the directory is this server's as long as it serves.
+    let _lock = DataDirLock::acquire(&settings.data)?;
     let database = settings.data.join("tryvoha.db");
     let store = SqliteStore::open(&database).with_context(|| format!("cannot open {}", database.display()))?;
     let admin = settings.admin_token.as_ref().map(|secret| AdminCredential::new(&secret.0));
-    let store: Arc<dyn Store> = Arc::new(store);
+    let mut store: Arc<dyn Store> = Arc::new(store);
+    if let Some(wrap) = seams.store {
+        store = wrap(store);
+    }
     let engine = Engine::start(store.clone(), registry.clone(), Arc::new(SystemClock), admin)
         .context("cannot load the active alerts")?;
     let (places, boundaries) = load_places(store, &registry, settings.regions.is_none())?;
@@ -91,8 +129,26 @@ pub async fn run(
     let signer =
         Arc::new(Signer::load_or_create(&key_path).with_context(|| format!("cannot load {}", key_path.display()))?);
     let hub = Hub::new(registry.clone(), Arc::new(Metrics::default()), settings.subscriber_queue);
-    // The fan-out task ends when the engine's broadcast closes, i.e. when the server is done.
-    tokio::spawn(hub.clone().run(engine.committed(), signer.clone()));
+    // The fan-out task ends when the engine's broadcast closes, i.e. when the server is done;
+    // until then the supervisor watches it (and the writer), and it stopping is a failure.
+    let mut fan_out: FanOut = Box::pin(hub.clone().run(engine.committed(), signer.clone()));
+    if let Some(wrap) = seams.fan_out {
+        fan_out = wrap(fan_out);
+    }
+    let (failed, failure) = watch::channel(None::<String>);
+    let supervisor = tokio::spawn({
+        let watched = supervision::first_failure(engine.clone(), hub.clone(), tokio::spawn(fan_out));
+        async move {
+            let _ = failed.send(Some(watched.await));
+        }
+    });
+    let mut failing = failure.clone();
+    let stop = async move {
+        tokio::select! {
+            _ = shutdown => {}
+            _ = failing.wait_for(Option::is_some) => {}
+        }
+    };
     let live = Live { hub, signer, heartbeat: settings.heartbeat };
     let shelters = places.shelters().len();
     let compat = Arc::new(CompatAccess::new(CompatSettings {
@@ -118,10 +174,16 @@ pub async fn run(
             cap_sender: settings.cap_sender.as_str().into(),
             request_timeout: tryvoha_http::REQUEST_TIMEOUT,
         },
-        shutdown,
+        stop,
     )
     .await
-    .context("the HTTP server failed")
+    .context("the HTTP server failed")?;
+    // Stopping on our own is not a failure: the supervisor's watch ends here.
+    supervisor.abort();
+    if let Some(reason) = failure.borrow().clone() {
+        anyhow::bail!("the server failed: {reason}");
+    }
+    Ok(())
 }
 
 /// The locator, the map layers and the shelter registry. The bundled boundaries and example

@@ -10,6 +10,8 @@ mod cap;
 mod cli;
 mod compat;
 mod crash;
+mod data_dir;
+mod failstop;
 mod history;
 mod places;
 mod regions;
