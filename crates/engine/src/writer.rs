@@ -93,7 +93,7 @@ fn decide(
     if let Some(key) = &request.idempotency {
         let earlier = match keys_in_batch.get(&(key.owner.clone(), key.key.clone())) {
             Some(record) => Some(record.clone()),
-            None => inner.store.idempotency_record_for_writer(&key.owner, &key.key).map_err(EngineError::Unavailable)?,
+            None => inner.store.idempotency_for_writer(&key.owner, &key.key).map_err(EngineError::Unavailable)?,
         };
         if let Some(record) = earlier {
             if record.fingerprint != key.fingerprint {

@@ -2,7 +2,7 @@
 //! the nearest shelters.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
@@ -20,6 +20,7 @@ use crate::auth::{Admins, Authorized};
 use crate::body::{JsonBody, Query};
 use crate::problem::ApiError;
 use crate::regions::RegionView;
+use crate::rendered::Rendered;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -110,14 +111,18 @@ pub enum Detail {
 /// Each level's geometries as GeoJSON text, by region, in both details.
 pub struct BoundaryLayers {
     layers: HashMap<(Level, Detail), Vec<(RegionId, String)>>,
-    /// The last rendering of each layer and the log position its states reflect: during an
-    /// attack every map client asks at once, and states change only with events.
-    rendered: Mutex<HashMap<(Level, Detail), (Seq, Bytes)>>,
+    /// The renderings of each layer by the log position its states reflect: during an attack
+    /// every map client asks at once, and states change only with events. Rendered once per
+    /// position, off the async workers; concurrent requests share the one rendering.
+    rendered: Rendered<(Level, Detail, Seq), Bytes>,
 }
+
+/// Six layers, each at the newest position and the one before (requests still finishing).
+const RENDERINGS_KEPT: usize = 12;
 
 impl BoundaryLayers {
     pub fn new(layers: HashMap<(Level, Detail), Vec<(RegionId, String)>>) -> BoundaryLayers {
-        BoundaryLayers { layers, rendered: Mutex::new(HashMap::new()) }
+        BoundaryLayers { layers, rendered: Rendered::new(RENDERINGS_KEPT) }
     }
 
     /// The exterior rings (`[lon, lat]`, closed) of a region's simplified boundary: for
@@ -141,14 +146,15 @@ impl BoundaryLayers {
             .collect()
     }
 
+    /// The layer with the states of `book`, rendered once per log position.
+    async fn rendered(self: Arc<Self>, key: (Level, Detail), book: Arc<AlertBook>) -> Option<Bytes> {
+        let layers = self.clone();
+        let rendering = self.rendered.get((key.0, key.1, book.last_seq()), move || layers.render(key, &book));
+        rendering.await.ok().map(|bytes| (*bytes).clone())
+    }
+
     fn render(&self, key: (Level, Detail), book: &AlertBook) -> Bytes {
         let seq = book.last_seq();
-        let mut rendered = self.rendered.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some((at, bytes)) = rendered.get(&key)
-            && *at == seq
-        {
-            return bytes.clone();
-        }
         let mut out = Vec::with_capacity(1 << 20);
         out.extend_from_slice(b"{\"type\":\"FeatureCollection\",\"attribution\":");
         out.extend_from_slice(serde_json::to_string(BOUNDARY_ATTRIBUTION).unwrap_or_default().as_bytes());
@@ -168,9 +174,7 @@ impl BoundaryLayers {
             out.push(b'}');
         }
         out.extend_from_slice(b"]}");
-        let bytes = Bytes::from(out);
-        rendered.insert(key, (seq, bytes.clone()));
-        bytes
+        Bytes::from(out)
     }
 }
 
@@ -183,7 +187,14 @@ async fn boundaries(State(state): State<AppState>, headers: HeaderMap, Query(que
     if headers.get(header::IF_NONE_MATCH).is_some_and(|value| value == etag) {
         return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
     }
-    let body = state.boundaries.render((query.level, query.detail), &book);
+    let Some(body) = state.boundaries.clone().rendered((query.level, query.detail), book).await else {
+        return ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the map layer could not be rendered; retry",
+        )
+        .into_response();
+    };
     let headers = [
         (header::CONTENT_TYPE, HeaderValue::from_static("application/geo+json")),
         (header::ETAG, etag),

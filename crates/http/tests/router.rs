@@ -40,6 +40,7 @@ fn app(dir: &tempfile::TempDir) -> axum::Router {
         compat,
         cap_sender: "tryvoha-test".into(),
         request_timeout: Duration::from_millis(300),
+        summaries: Default::default(),
     })
 }
 

@@ -5,8 +5,8 @@ use rusqlite::{Row, Transaction, params, params_from_iter};
 use time::OffsetDateTime;
 use tryvoha_core::{Alert, AlertKind, AlertLevel, AlertStatus, RegionId};
 use tryvoha_store::{
-    HistoryOrder, HistoryPosition, HistoryQuery, HistoryRecord, HistoryStore, IMPORTED_ID_BASE, ImportedRecord, PageEnd,
-    StoreError, StoreResult,
+    HistoryOrder, HistoryPosition, HistoryQuery, HistoryRecord, HistoryStore, IMPORTED_ID_BASE, ImportedRecord,
+    PageEnd, StoreError, StoreResult,
 };
 
 use crate::{SqliteStore, unavailable};
@@ -60,10 +60,8 @@ impl HistoryStore for SqliteStore {
             return Ok(None);
         }
         // The page's last record and the one after it, if any.
-        let sql = format!(
-            "SELECT started_at, id FROM history {filter} ORDER BY started_at, id LIMIT 2 OFFSET {}",
-            limit - 1
-        );
+        let sql =
+            format!("SELECT started_at, id FROM history {filter} ORDER BY started_at, id LIMIT 2 OFFSET {}", limit - 1);
         let connection = self.scanner();
         let mut statement = connection.prepare_cached(&sql).map_err(unavailable)?;
         let positions: Vec<(i64, u64)> = statement
@@ -80,10 +78,7 @@ impl HistoryStore for SqliteStore {
             })),
             // Fewer than `limit` records: the page ends at the last of them, with nothing after.
             None => {
-                let last = self.history(&HistoryQuery {
-                    order: HistoryOrder::Latest(1),
-                    ..query.clone()
-                })?;
+                let last = self.history(&HistoryQuery { order: HistoryOrder::Latest(1), ..query.clone() })?;
                 Ok(last.first().map(|record| PageEnd { last: record.position(), more: false }))
             }
         }

@@ -205,7 +205,7 @@ impl EventLog for SqliteStore {
         idempotency_record(&self.reader(), owner, key)
     }
 
-    fn idempotency_record_for_writer(&self, owner: &str, key: &str) -> StoreResult<Option<IdempotencyRecord>> {
+    fn idempotency_for_writer(&self, owner: &str, key: &str) -> StoreResult<Option<IdempotencyRecord>> {
         idempotency_record(&self.writer(), owner, key)
     }
 
@@ -333,7 +333,7 @@ mod tests {
 
         // And every lookup connection too: the writer reads on its own.
         let lookups: Vec<_> = (0..READERS_PER_POOL).map(|_| store.reader()).collect();
-        let earlier = answers_while_held(&store, |store| store.idempotency_record_for_writer("o", "k").unwrap());
+        let earlier = answers_while_held(&store, |store| store.idempotency_for_writer("o", "k").unwrap());
         assert!(earlier.is_some(), "the writer finds its idempotency record");
         let alert = answers_while_held(&store, |store| store.alert_for_writer(AlertId(1)).unwrap());
         assert!(alert.is_some(), "the writer finds the alert");

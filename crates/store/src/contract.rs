@@ -331,8 +331,8 @@ pub fn the_writer_reads_what_was_committed(store: &dyn Store) {
     };
     let event = declared(1, 1, 14);
     store.append(&Commit { events: vec![event.clone()], idempotency: vec![record.clone()] }).unwrap();
-    assert_eq!(store.idempotency_record_for_writer("token:1", "k-1").unwrap(), Some(record));
-    assert_eq!(store.idempotency_record_for_writer("token:2", "k-1").unwrap(), None);
+    assert_eq!(store.idempotency_for_writer("token:1", "k-1").unwrap(), Some(record));
+    assert_eq!(store.idempotency_for_writer("token:2", "k-1").unwrap(), None);
     assert_eq!(store.alert_for_writer(AlertId(1)).unwrap(), Some(event.alert));
     assert_eq!(store.alert_for_writer(AlertId(2)).unwrap(), None);
 }

@@ -60,10 +60,10 @@ pub trait EventLog: Send + Sync {
     /// [`idempotency_record`](EventLog::idempotency_record) for the writer while it decides a
     /// batch: an adapter reads it where the writer writes, so that no reader (a history scan, a
     /// flood of token checks) can make a keyed write wait. It sees every commit before it.
-    fn idempotency_record_for_writer(&self, owner: &str, key: &str) -> StoreResult<Option<IdempotencyRecord>> {
+    fn idempotency_for_writer(&self, owner: &str, key: &str) -> StoreResult<Option<IdempotencyRecord>> {
         self.idempotency_record(owner, key)
     }
-    /// [`alert`](EventLog::alert) for the writer, as [`idempotency_record_for_writer`](EventLog::idempotency_record_for_writer).
+    /// [`alert`](EventLog::alert) for the writer, as [`idempotency_for_writer`](EventLog::idempotency_for_writer).
     fn alert_for_writer(&self, id: AlertId) -> StoreResult<Option<Alert>> {
         self.alert(id)
     }
@@ -129,7 +129,8 @@ pub trait HistoryStore: Send + Sync {
     /// ends; `None` when the page is empty. Lets an export name its next page before it streams
     /// this one. The default reads the page; adapters answer from an index.
     fn history_page_end(&self, query: &HistoryQuery, limit: usize) -> StoreResult<Option<PageEnd>> {
-        let query = HistoryQuery { order: HistoryOrder::Started, limit: Some(limit.saturating_add(1)), ..query.clone() };
+        let query =
+            HistoryQuery { order: HistoryOrder::Started, limit: Some(limit.saturating_add(1)), ..query.clone() };
         let records = self.history(&query)?;
         let page = &records[..records.len().min(limit)];
         Ok(page.last().map(|last| PageEnd { last: last.position(), more: records.len() > limit }))

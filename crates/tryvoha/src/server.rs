@@ -117,6 +117,7 @@ pub async fn run(
             compat,
             cap_sender: settings.cap_sender.as_str().into(),
             request_timeout: tryvoha_http::REQUEST_TIMEOUT,
+            summaries: Default::default(),
         },
         shutdown,
     )
