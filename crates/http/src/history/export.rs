@@ -111,13 +111,13 @@ impl Page {
             }
         }
         let (query, through, next) = (self.query, self.through, self.next);
+        // An empty page has nothing to read; otherwise reading starts at the request's cursor.
+        let start = through.map(|_| query.after);
         let fetch = move |after: Option<HistoryPosition>| {
             let engine = engine.clone();
             let query = HistoryQuery { after, through, limit: Some(CHUNK), ..query.clone() };
             async move { engine.history(query).await }
         };
-        // An empty page has nothing to read; otherwise reading starts at the request's cursor.
-        let start = through.map(|_| None);
         let chunks = chunks(fetch, start, through, Renderer { registry, format }, next);
         let mut response = Body::from_stream(chunks).into_response();
         response.headers_mut().extend(headers);
@@ -189,6 +189,8 @@ where
             Step::Done => None,
         }
     })
+    // The compression layer may ask again after the end; a fused stream answers it.
+    .fuse()
     .boxed()
 }
 

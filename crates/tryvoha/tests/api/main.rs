@@ -10,6 +10,7 @@ mod cap;
 mod cli;
 mod compat;
 mod crash;
+mod export;
 mod history;
 mod places;
 mod regions;
