@@ -27,7 +27,7 @@ use tryvoha_store::{HistoryQuery, HistoryRecord, PageEnd, Store, StoreError};
 pub use clock::{Clock, SystemClock};
 pub use credentials::{AdminCredential, NewTokenRequest, Principal, fingerprint};
 pub use error::{AuthError, EngineError, TokenError};
-pub use places::{Places, ShelterUpdateError};
+pub use places::{DEFAULT_SHELTER_DISTANCE_M, Places, ShelterUpdateError};
 
 /// Where a request came from and what it may do.
 #[derive(Clone, Debug)]

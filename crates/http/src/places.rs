@@ -242,9 +242,12 @@ struct NearestQuery {
     lat: f64,
     lon: f64,
     limit: Option<usize>,
+    max_distance_m: Option<f64>,
 }
 
 const MAX_NEAREST: usize = 50;
+/// The largest `max_distance_m`: half the Earth's circumference, anything anywhere.
+const MAX_SHELTER_DISTANCE_M: f64 = 20_000_000.0;
 
 #[derive(Serialize)]
 struct NearbyView<'a> {
@@ -260,9 +263,16 @@ async fn nearest(State(state): State<AppState>, Query(query): Query<NearestQuery
     if limit == 0 || limit > MAX_NEAREST {
         return Err(ApiError::invalid_query("limit", format!("limit must be 1 to {MAX_NEAREST}")));
     }
+    let max_distance_m = query.max_distance_m.unwrap_or(state.places.shelter_distance_m());
+    if !(max_distance_m > 0.0 && max_distance_m <= MAX_SHELTER_DISTANCE_M) {
+        return Err(ApiError::invalid_query(
+            "max_distance_m",
+            format!("max_distance_m must be more than 0 and at most {MAX_SHELTER_DISTANCE_M} metres"),
+        ));
+    }
     let index = state.places.shelters();
     let nearby: Vec<NearbyView<'_>> = index
-        .nearest(at, limit)
+        .nearest_within(at, limit, max_distance_m)
         .into_iter()
         .map(|n| NearbyView {
             shelter: n.shelter,
@@ -270,7 +280,14 @@ async fn nearest(State(state): State<AppState>, Query(query): Query<NearestQuery
             walking_minutes: n.walking_minutes,
         })
         .collect();
-    Ok(Json(serde_json::json!({ "lat": at.lat, "lon": at.lon, "shelters": nearby })).into_response())
+    // An empty list says why, so that an app shows "no known shelter near you" and not nothing.
+    let message = nearby.is_empty().then(|| format!("no known shelter within {max_distance_m} m of this point"));
+    let mut answer =
+        serde_json::json!({ "lat": at.lat, "lon": at.lon, "max_distance_m": max_distance_m, "shelters": nearby });
+    if let Some(message) = message {
+        answer["message"] = serde_json::Value::String(message);
+    }
+    Ok(Json(answer).into_response())
 }
 
 async fn one_shelter(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
@@ -305,8 +322,9 @@ async fn import_shelters(
     _: Authorized<Admins>,
     JsonBody(body): JsonBody<ImportBody>,
 ) -> Result<Response, ApiError> {
-    let added = state.places.add(body.shelters).await.map_err(|e| shelter_error(e, Some("shelters")))?;
-    Ok((StatusCode::CREATED, Json(serde_json::json!({ "added": added.len() }))).into_response())
+    let import = state.places.import(body.shelters).await.map_err(|e| shelter_error(e, Some("shelters")))?;
+    Ok((StatusCode::CREATED, Json(serde_json::json!({ "added": import.added.len(), "unchanged": import.unchanged })))
+        .into_response())
 }
 
 async fn update_shelter(

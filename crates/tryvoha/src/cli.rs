@@ -75,6 +75,9 @@ struct ServeArgs {
     /// The sender of published CAP messages [default: tryvoha].
     #[arg(long, env = "TRYVOHA_CAP_SENDER")]
     cap_sender: Option<String>,
+    /// Metres within which the nearest shelters are offered, unless a request says [default: 20000].
+    #[arg(long, env = "TRYVOHA_SHELTER_MAX_DISTANCE_M")]
+    shelter_max_distance_m: Option<u32>,
 }
 
 #[derive(Subcommand)]
@@ -99,6 +102,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 compat_anonymous: args.compat_anonymous,
                 compat_rate_limit: args.compat_rate_limit,
                 cap_sender: args.cap_sender,
+                shelter_max_distance_m: args.shelter_max_distance_m,
             };
             server::run_until_signal(Settings::load(flags)?).await
         }

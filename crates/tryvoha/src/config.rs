@@ -16,6 +16,7 @@ pub const DEFAULT_DATA: &str = "./tryvoha-data";
 pub const DEFAULT_HEARTBEAT_SECS: u64 = 15;
 pub const DEFAULT_SUBSCRIBER_QUEUE: usize = 1024;
 pub const DEFAULT_COMPAT_RATE_LIMIT: u32 = 60;
+pub const DEFAULT_SHELTER_MAX_DISTANCE_M: u32 = 20_000;
 
 /// Phase one: what one source said, every field optional. The same shape serves the TOML file
 /// and the flags with their environment variables; [`RawSettings::over`] lays one over another.
@@ -37,6 +38,7 @@ pub struct RawSettings {
     pub compat_anonymous: Option<bool>,
     pub compat_rate_limit: Option<u32>,
     pub cap_sender: Option<String>,
+    pub shelter_max_distance_m: Option<u32>,
 }
 
 /// What the flags and environment said.
@@ -59,6 +61,7 @@ impl RawSettings {
             compat_anonymous: self.compat_anonymous.or(lower.compat_anonymous),
             compat_rate_limit: self.compat_rate_limit.or(lower.compat_rate_limit),
             cap_sender: self.cap_sender.or(lower.cap_sender),
+            shelter_max_distance_m: self.shelter_max_distance_m.or(lower.shelter_max_distance_m),
         }
     }
 }
@@ -77,6 +80,8 @@ pub struct Settings {
     pub compat_rate_limit: u32,
     /// The `sender` of published CAP messages.
     pub cap_sender: String,
+    /// How far the nearest shelters may be, unless a request says (`max_distance_m`).
+    pub shelter_max_distance_m: u32,
 }
 
 /// A secret that `Debug` never prints.
@@ -128,6 +133,10 @@ impl Settings {
         if cap_sender.is_empty() || cap_sender.contains([' ', ',', '<', '&']) {
             bail!("cap_sender {cap_sender:?} must be non-empty without spaces, commas, < or &");
         }
+        let shelter_max_distance_m = said.shelter_max_distance_m.unwrap_or(DEFAULT_SHELTER_MAX_DISTANCE_M);
+        if !(1..=20_000_000).contains(&shelter_max_distance_m) {
+            bail!("shelter_max_distance_m must be 1 to 20000000 metres, not {shelter_max_distance_m}");
+        }
         Ok(Settings {
             listen,
             data: said.data.unwrap_or_else(|| DEFAULT_DATA.into()),
@@ -138,6 +147,7 @@ impl Settings {
             compat_anonymous: said.compat_anonymous.unwrap_or(false),
             compat_rate_limit: said.compat_rate_limit.unwrap_or(DEFAULT_COMPAT_RATE_LIMIT),
             cap_sender,
+            shelter_max_distance_m,
         })
     }
 }
@@ -197,5 +207,8 @@ mod tests {
         let short = FlagSettings { admin_token: Some("short".into()), ..Default::default() };
         assert!(Settings::resolve(short, FileSettings::default()).is_err());
         assert_eq!(format!("{:?}", Secret("s3cret-value-1234".into())), "<redacted>");
+        let nowhere = FlagSettings { shelter_max_distance_m: Some(0), ..Default::default() };
+        let error = Settings::resolve(nowhere, FileSettings::default()).err().unwrap();
+        assert!(error.to_string().contains("shelter_max_distance_m"), "{error}");
     }
 }

@@ -82,7 +82,7 @@ pub async fn run(
     let store: Arc<dyn Store> = Arc::new(store);
     let engine = Engine::start(store.clone(), registry.clone(), Arc::new(SystemClock), admin)
         .context("cannot load the active alerts")?;
-    let (places, boundaries) = load_places(store, &registry, settings.regions.is_none())?;
+    let (places, boundaries) = load_places(store, &registry, &settings)?;
     if let Some(secret) = engine.ensure_admin().await.context("cannot create the first admin token")? {
         println!("Created the admin token; it is shown only this once, keep it safe:\n\n    {secret}\n");
         println!("(Set TRYVOHA_ADMIN_TOKEN or --admin-token-file to choose your own.)");
@@ -130,8 +130,9 @@ pub async fn run(
 fn load_places(
     store: Arc<dyn Store>,
     registry: &RegionRegistry,
-    bundled_registry: bool,
+    settings: &Settings,
 ) -> anyhow::Result<(Arc<Places>, Arc<BoundaryLayers>)> {
+    let bundled_registry = settings.regions.is_none();
     let mut levels = Vec::new();
     let mut layers = HashMap::new();
     let mut shelters = Vec::new();
@@ -150,7 +151,9 @@ fn load_places(
         let rows = read_shelter_file(BUNDLED_SHELTERS).context("the bundled shelters are broken")?;
         shelters = rows.into_iter().filter_map(|row| row.result.ok()).collect();
     }
-    let places = Places::load(store, Locator::new(levels), &shelters).context("cannot load the shelters")?;
+    let places = Places::load(store, Locator::new(levels), &shelters)
+        .context("cannot load the shelters")?
+        .with_shelter_distance(f64::from(settings.shelter_max_distance_m));
     Ok((Arc::new(places), Arc::new(BoundaryLayers::new(layers))))
 }
 
