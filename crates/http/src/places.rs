@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use tryvoha_core::{AlertBook, Coordinates, Level, RegionId, Seq, Shelter, ShelterId, ShelterInfo};
+use tryvoha_core::{AlertBook, Coordinates, Level, RegionId, RegionRegistry, Seq, Shelter, ShelterId, ShelterInfo};
 use tryvoha_engine::ShelterUpdateError;
 
 use crate::AppState;
@@ -123,6 +123,40 @@ const RENDERINGS_KEPT: usize = 12;
 impl BoundaryLayers {
     pub fn new(layers: HashMap<(Level, Detail), Vec<(RegionId, String)>>) -> BoundaryLayers {
         BoundaryLayers { layers, rendered: Rendered::new(RENDERINGS_KEPT) }
+    }
+
+    /// The layers as a map draws them: each level's units, and, where the registry has nothing
+    /// at that level under a coarser unit, that unit itself (Kyiv city and Sevastopol have no
+    /// raions or hromadas, Crimea's raions no hromadas), so that a detailed map has no hole
+    /// there. Such a feature's `properties.level` says what it is. Point lookup is not affected:
+    /// the locator reads each level's own polygons.
+    pub fn covering(
+        mut layers: HashMap<(Level, Detail), Vec<(RegionId, String)>>,
+        registry: &RegionRegistry,
+    ) -> BoundaryLayers {
+        let undivided: Vec<(Level, RegionId)> = registry
+            .all()
+            .iter()
+            .filter(|region| region.level != Level::Hromada && registry.children(region.id).is_empty())
+            .map(|region| (region.level, region.id))
+            .collect();
+        for detail in [Detail::Simplified, Detail::Full] {
+            for level in [Level::Raion, Level::Hromada] {
+                let borrowed: Vec<(RegionId, String)> = undivided
+                    .iter()
+                    .filter(|(coarser, _)| *coarser < level)
+                    .filter_map(|(coarser, id)| {
+                        let own = layers.get(&(*coarser, detail))?;
+                        own.iter().find(|(region, _)| region == id).cloned()
+                    })
+                    .collect();
+                if let Some(features) = layers.get_mut(&(level, detail)) {
+                    features.extend(borrowed);
+                    features.sort_by_key(|(id, _)| *id);
+                }
+            }
+        }
+        BoundaryLayers::new(layers)
     }
 
     /// The exterior rings (`[lon, lat]`, closed) of a region's simplified boundary: for

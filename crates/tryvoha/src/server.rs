@@ -154,7 +154,7 @@ fn load_places(
     let places = Places::load(store, Locator::new(levels), &shelters)
         .context("cannot load the shelters")?
         .with_shelter_distance(f64::from(settings.shelter_max_distance_m));
-    Ok((Arc::new(places), Arc::new(BoundaryLayers::new(layers))))
+    Ok((Arc::new(places), Arc::new(BoundaryLayers::covering(layers, registry))))
 }
 
 fn load_registry(settings: &Settings) -> anyhow::Result<RegionRegistry> {

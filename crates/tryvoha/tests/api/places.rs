@@ -78,7 +78,27 @@ async fn map_layers_carry_live_state_and_an_etag_that_changes_with_it() {
     assert_eq!(kyiv_oblast["geometry"]["type"], "MultiPolygon");
 
     let hromadas: Value = get("?level=hromada", None).await.unwrap().json().await.unwrap();
-    assert_eq!(hromadas["features"].as_array().unwrap().len(), 1469);
+    let levels = |layer: &Value, level: &str| {
+        layer["features"].as_array().unwrap().iter().filter(|f| f["properties"]["level"] == level).count()
+    };
+    assert_eq!(levels(&hromadas, "hromada"), 1469);
+    assert_eq!(levels(&hromadas, "raion"), 10, "Crimea's raions, which have no hromadas, fill their part");
+    for query in ["?level=raion", "?level=hromada", "?level=hromada&detail=full"] {
+        let layer: Value = get(query, None).await.unwrap().json().await.unwrap();
+        let ids: Vec<u64> = layer["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["properties"]["level"] == "oblast")
+            .map(|f| f["id"].as_u64().unwrap())
+            .collect();
+        assert_eq!(ids, [30, 31], "{query}: Sevastopol and Kyiv city, which have no subdivisions, are drawn");
+    }
+    let kyiv = app.get("/api/v1/locate?lat=50.4501&lon=30.5241").await.body;
+    assert_eq!(
+        (kyiv["oblast"]["id"].as_u64(), kyiv["raion"].is_null(), kyiv["hromada"].is_null()),
+        (Some(31), true, true)
+    );
     let full = get("?level=raion&detail=full", None).await.unwrap().bytes().await.unwrap().len();
     let simplified = get("?level=raion", None).await.unwrap().bytes().await.unwrap().len();
     assert!(simplified < full, "simplified by default ({simplified} < {full} bytes)");
