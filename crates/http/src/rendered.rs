@@ -11,9 +11,12 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::OnceCell;
 
+/// One key's value: empty until its first computation succeeds.
+type Slot<V> = Arc<OnceCell<Arc<V>>>;
+
 pub struct Rendered<K, V> {
     /// The newest keys last; at most `capacity`.
-    entries: Mutex<VecDeque<(K, Arc<OnceCell<Arc<V>>>)>>,
+    entries: Mutex<VecDeque<(K, Slot<V>)>>,
     capacity: usize,
 }
 
@@ -51,7 +54,7 @@ impl<K: Eq + Hash + Clone, V: Send + Sync + 'static> Rendered<K, V> {
         Ok(value.clone())
     }
 
-    fn cell(&self, key: K) -> Arc<OnceCell<Arc<V>>> {
+    fn cell(&self, key: K) -> Slot<V> {
         // Held only to find or add an entry; no computation runs under it, and a panic cannot
         // leave the queue half-changed.
         let mut entries = self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
