@@ -24,13 +24,13 @@ use std::sync::{Arc, RwLock};
 use time::OffsetDateTime;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tryvoha_core::{Actor, Alert, AlertBook, AlertEvent, AlertId, Command, Grant, RegionRegistry, Seq};
-use tryvoha_store::{HistoryQuery, HistoryRecord, Store, StoreError};
+use tryvoha_store::{HistoryQuery, HistoryRecord, PageEnd, Store, StoreError};
 
 pub use clock::{Clock, SystemClock};
 pub use credentials::{AdminCredential, NewTokenRequest, Principal, fingerprint, reset_admin};
 pub use error::{AuthError, EngineError, TokenError};
 pub use handoff::Handoff;
-pub use places::{Places, ShelterUpdateError};
+pub use places::{DEFAULT_SHELTER_DISTANCE_M, Places, ShelterUpdateError};
 
 /// Where a request came from and what it may do.
 #[derive(Clone, Debug)]
@@ -179,6 +179,11 @@ impl Engine {
     /// Finished alerts (live and imported) matching `query`.
     pub async fn history(&self, query: HistoryQuery) -> Result<Vec<HistoryRecord>, EngineError> {
         self.blocking(move |store| store.history(&query)).await
+    }
+
+    /// Where a page of at most `limit` records of `query` ends (oldest first, after `query.after`).
+    pub async fn history_page_end(&self, query: HistoryQuery, limit: usize) -> Result<Option<PageEnd>, EngineError> {
+        self.blocking(move |store| store.history_page_end(&query, limit)).await
     }
 
     pub async fn last_seq(&self) -> Result<Seq, EngineError> {

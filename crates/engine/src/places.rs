@@ -7,11 +7,16 @@ use std::sync::{Arc, RwLock};
 
 use tryvoha_core::{Shelter, ShelterError, ShelterId, ShelterInfo};
 use tryvoha_geo::{Locator, ShelterIndex};
-use tryvoha_store::{Store, StoreError};
+use tryvoha_store::{ShelterImport, Store, StoreError};
+
+/// How far a shelter may be and still be offered as the nearest, unless the request says.
+pub const DEFAULT_SHELTER_DISTANCE_M: f64 = 20_000.0;
 
 pub struct Places {
     store: Arc<dyn Store>,
     locator: Locator,
+    /// The default of `max_distance_m` for the nearest shelters.
+    shelter_distance_m: f64,
     index: RwLock<Arc<ShelterIndex>>,
     /// Writers take turns so that each rebuild starts from the store's latest state.
     writing: tokio::sync::Mutex<()>,
@@ -33,7 +38,22 @@ impl Places {
     pub fn load(store: Arc<dyn Store>, locator: Locator, bundled: &[ShelterInfo]) -> Result<Places, StoreError> {
         store.seed_shelters_once(bundled)?;
         let index = ShelterIndex::new(store.shelters()?);
-        Ok(Places { store, locator, index: RwLock::new(Arc::new(index)), writing: tokio::sync::Mutex::new(()) })
+        Ok(Places {
+            store,
+            locator,
+            shelter_distance_m: DEFAULT_SHELTER_DISTANCE_M,
+            index: RwLock::new(Arc::new(index)),
+            writing: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// Offers shelters at most `metres` away as the nearest, unless a request says otherwise.
+    pub fn with_shelter_distance(self, metres: f64) -> Places {
+        Places { shelter_distance_m: metres, ..self }
+    }
+
+    pub fn shelter_distance_m(&self) -> f64 {
+        self.shelter_distance_m
     }
 
     pub fn locator(&self) -> &Locator {
@@ -48,12 +68,16 @@ impl Places {
 
     /// Adds all the shelters or, if any is invalid or the store fails, none.
     pub async fn add(&self, shelters: Vec<ShelterInfo>) -> Result<Vec<Shelter>, ShelterUpdateError> {
-        let shelters = shelters
-            .into_iter()
-            .enumerate()
-            .map(|(index, info)| info.validate().map_err(|error| ShelterUpdateError::Invalid { index, error }))
-            .collect::<Result<Vec<_>, _>>()?;
+        let shelters = validated(shelters)?;
         self.write(move |store| store.add_shelters(&shelters)).await
+    }
+
+    /// Adds the shelters not yet in the registry (by name and place, see
+    /// [`tryvoha_store::shelter_key`]): importing the same file twice adds nothing the second
+    /// time. If any is invalid or the store fails, adds none.
+    pub async fn import(&self, shelters: Vec<ShelterInfo>) -> Result<ShelterImport, ShelterUpdateError> {
+        let shelters = validated(shelters)?;
+        self.write(move |store| store.import_shelters(&shelters)).await
     }
 
     pub async fn update(&self, id: ShelterId, info: ShelterInfo) -> Result<Shelter, ShelterUpdateError> {
@@ -86,6 +110,14 @@ impl Places {
         *self.index.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = index;
         Ok(result)
     }
+}
+
+fn validated(shelters: Vec<ShelterInfo>) -> Result<Vec<ShelterInfo>, ShelterUpdateError> {
+    shelters
+        .into_iter()
+        .enumerate()
+        .map(|(index, info)| info.validate().map_err(|error| ShelterUpdateError::Invalid { index, error }))
+        .collect()
 }
 
 fn not_found(error: ShelterUpdateError, id: ShelterId) -> ShelterUpdateError {

@@ -208,7 +208,7 @@ fn decide(
     if let Some(key) = &request.idempotency {
         let earlier = match keys_in_batch.get(&(key.owner.clone(), key.key.clone())) {
             Some(record) => Some(record.clone()),
-            None => inner.store.idempotency_record(&key.owner, &key.key).map_err(EngineError::Unavailable)?,
+            None => inner.store.idempotency_for_writer(&key.owner, &key.key).map_err(EngineError::Unavailable)?,
         };
         if let Some(record) = earlier {
             if record.fingerprint != key.fingerprint {
@@ -218,7 +218,7 @@ fn decide(
                 Some(alert) => alert.clone(),
                 None => inner
                     .store
-                    .alert(record.alert_id)
+                    .alert_for_writer(record.alert_id)
                     .map_err(EngineError::Unavailable)?
                     .ok_or(EngineError::Unavailable(StoreError::NotFound))?,
             };

@@ -44,6 +44,12 @@ impl ShelterIndex {
 
     /// The `limit` nearest shelters, nearest first.
     pub fn nearest(&self, at: Coordinates, limit: usize) -> Vec<Nearby<'_>> {
+        self.nearest_within(at, limit, f64::INFINITY)
+    }
+
+    /// The `limit` nearest shelters at most `max_distance_m` away, nearest first: a shelter in
+    /// another city is no answer to "where do I go now".
+    pub fn nearest_within(&self, at: Coordinates, limit: usize, max_distance_m: f64) -> Vec<Nearby<'_>> {
         let mut found: Vec<Nearby<'_>> = self
             .tree
             .nearest_neighbor_iter(&on_sphere(at))
@@ -53,6 +59,7 @@ impl ShelterIndex {
                 let distance_m = geodesic_metres(at, shelter.info.coordinates());
                 Nearby { shelter, distance_m, walking_minutes: walking_minutes(distance_m) }
             })
+            .filter(|nearby| nearby.distance_m <= max_distance_m)
             .collect();
         // The sphere and the ellipsoid can swap two almost equally distant shelters.
         found.sort_by(|a, b| a.distance_m.total_cmp(&b.distance_m).then(a.shelter.id.cmp(&b.shelter.id)));
@@ -109,6 +116,18 @@ mod tests {
                 prop_assert!((f - e).abs() < 0.01 || (f - e).abs() / e < 0.006, "{} vs {}", f, e);
             }
         }
+    }
+
+    #[test]
+    fn shelters_beyond_the_distance_are_not_offered() {
+        // Kyiv and Lviv: from Lviv the Kyiv shelter is 470 km away.
+        let index = ShelterIndex::new(vec![shelter(1, 50.45, 30.52), shelter(2, 49.84, 24.03)]);
+        let lviv = Coordinates::parse(49.8397, 24.0297).unwrap();
+        let near: Vec<u64> = index.nearest_within(lviv, 5, 20_000.0).iter().map(|n| n.shelter.id.0).collect();
+        assert_eq!(near, [2]);
+        let elsewhere = Coordinates::parse(48.92, 24.71).unwrap();
+        assert!(index.nearest_within(elsewhere, 5, 20_000.0).is_empty(), "nothing within 20 km");
+        assert_eq!(index.nearest(elsewhere, 5).len(), 2, "without a cap every shelter is nearest to something");
     }
 
     #[test]

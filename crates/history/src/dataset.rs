@@ -42,12 +42,18 @@ impl HistoryNames {
     }
 }
 
-/// One row: its line number in the file and the record, or why it cannot be imported.
+/// One row: its line number in the file and the record, or why it cannot be imported; and what
+/// was odd about a row that was read all the same.
 #[derive(Debug, PartialEq, Eq)]
 pub struct DatasetRow {
     pub line: usize,
     pub result: Result<ImportedRecord, String>,
+    pub warning: Option<String>,
 }
+
+/// The sources a history record can have: `live` for alerts this server ran, the rest from the
+/// datasets (`volunteer-naive`: the volunteers saw no end and assumed 30 minutes).
+pub const SOURCES: [&str; 4] = ["live", "official", "volunteer", "volunteer-naive"];
 
 /// Reads a whole file. `Err` when the header is neither format.
 pub fn read_dataset(text: &str, names: &HistoryNames) -> Result<Vec<DatasetRow>, String> {
@@ -70,8 +76,10 @@ pub fn read_dataset(text: &str, names: &HistoryNames) -> Result<Vec<DatasetRow>,
         .map(|(index, row)| {
             let line =
                 row.as_ref().ok().and_then(|r| r.position()).map_or(index + 2, |p| lines.line_at(p.byte() as usize));
-            let result = row.map_err(|e| e.to_string()).and_then(|row| format.record(&row, names));
-            DatasetRow { line, result }
+            match row.map_err(|e| e.to_string()).and_then(|row| format.record(&row, names)) {
+                Ok((record, warning)) => DatasetRow { line, result: Ok(record), warning },
+                Err(reason) => DatasetRow { line, result: Err(reason), warning: None },
+            }
         })
         .collect())
 }
@@ -83,22 +91,44 @@ enum Format {
 }
 
 impl Format {
-    fn record(self, row: &csv::StringRecord, names: &HistoryNames) -> Result<ImportedRecord, String> {
+    /// The record, and a warning when the row had to be read otherwise than it says.
+    fn record(self, row: &csv::StringRecord, names: &HistoryNames) -> Result<(ImportedRecord, Option<String>), String> {
         let field = |i: usize| row.get(i).unwrap_or_default().trim();
+        let mut warning = None;
         let (region, started, finished, source) = match self {
             Format::Official => {
                 let level = field(3);
-                let unit = match level {
-                    "oblast" => field(0),
-                    "raion" => field(1),
-                    "hromada" => field(2),
-                    other => return Err(format!("level {other:?} is not oblast, raion or hromada")),
+                let region = match official_region(names, level, field(0), field(1), field(2))? {
+                    Some(region) => region,
+                    // The published file has a row whose oblast and raion columns are swapped
+                    // (official_data_en.csv line 18, the same in the Ukrainian copy): read it
+                    // the other way round when only that way names a unit.
+                    None => match official_region(names, level, field(1), field(0), field(2))? {
+                        Some(region) => {
+                            warning = Some(format!(
+                                "the oblast and raion columns are swapped ({:?}, {:?}); read as oblast {:?}",
+                                field(0),
+                                field(1),
+                                field(1)
+                            ));
+                            region
+                        }
+                        None => {
+                            let unit = if level == "oblast" {
+                                field(0)
+                            } else if level == "raion" {
+                                field(1)
+                            } else {
+                                field(2)
+                            };
+                            return Err(format!("no {level} named {unit:?} in oblast {:?}", field(0)));
+                        }
+                    },
                 };
-                let raion = if level == "hromada" { field(1) } else { "" };
-                let region = names
-                    .find(level, field(0), raion, unit)
-                    .ok_or_else(|| format!("no {level} named {unit:?} in oblast {:?}", field(0)))?;
-                let source = if field(6).is_empty() { "official" } else { field(6) };
+                let source = match field(6) {
+                    "" | "official" => "official",
+                    other => return Err(format!("source {other:?} is not official")),
+                };
                 (region, field(4), field(5), source.to_owned())
             }
             Format::Volunteer => {
@@ -133,8 +163,26 @@ impl Format {
             finished_at,
             source,
         };
-        Ok(ImportedRecord { key, record })
+        Ok((ImportedRecord { key, record }, warning))
     }
+}
+
+/// The unit an official row names, if its columns name one; `Err` for a level that is none of
+/// the three.
+fn official_region(
+    names: &HistoryNames,
+    level: &str,
+    oblast: &str,
+    raion: &str,
+    hromada: &str,
+) -> Result<Option<RegionId>, String> {
+    let (unit, within_raion) = match level {
+        "oblast" => (oblast, ""),
+        "raion" => (raion, ""),
+        "hromada" => (hromada, raion),
+        other => return Err(format!("level {other:?} is not oblast, raion or hromada")),
+    };
+    Ok(names.find(level, oblast, within_raion, unit))
 }
 
 /// `2022-03-15 16:10:34+00:00`.
@@ -170,6 +218,37 @@ mod tests {
         assert_eq!(errors[0], (4, "no raion named \"Poltavska oblast\" in oblast \"Lubenskyi raion\""));
         assert!(errors[1].1.contains("is before started_at"));
         assert!(errors[2].1.starts_with("started_at \"yesterday\""));
+    }
+
+    #[test]
+    fn a_row_with_its_oblast_and_raion_swapped_is_read_with_a_warning() {
+        let names = HistoryNames::from_csv(
+            "level,oblast,raion,name,region_id\noblast,Poltavska oblast,,Poltavska oblast,16\n\
+             raion,Poltavska oblast,,Lubenskyi raion,90\n\
+             hromada,Poltavska oblast,Lubenskyi raion,Hrebinkivska terytorialna hromada,900\n",
+        )
+        .unwrap();
+        // official_data_en.csv line 18, as published.
+        let file = "oblast,raion,hromada,level,started_at,finished_at,source\n\
+                    Lubenskyi raion,Poltavska oblast,Hrebinkivska terytorialna hromada,hromada,\
+                    2022-03-15 16:46:43+00:00,2022-03-15 16:58:17+00:00,official\n\
+                    Poltavska oblast,Lubenskyi raion,Hrebinkivska terytorialna hromada,hromada,\
+                    2022-03-16 16:46:43+00:00,2022-03-16 16:58:17+00:00,official\n";
+        let rows = read_dataset(file, &names).unwrap();
+        assert_eq!(rows[0].result.as_ref().unwrap().record.region_id, RegionId(900));
+        let warning = rows[0].warning.as_deref().unwrap();
+        assert!(warning.contains("swapped") && warning.contains("Poltavska oblast"), "{warning}");
+        assert_eq!(rows[1].result.as_ref().unwrap().record.region_id, RegionId(900));
+        assert_eq!(rows[1].warning, None, "a row in order has no warning");
+    }
+
+    #[test]
+    fn an_official_row_of_another_source_is_refused() {
+        let names = HistoryNames::from_csv(NAMES).unwrap();
+        let file = "oblast,raion,hromada,level,started_at,finished_at,source\n\
+                    Kyivska oblast,,,oblast,2022-03-15 16:10:34+00:00,2022-03-15 16:50:07+00:00,rumour\n";
+        let rows = read_dataset(file, &names).unwrap();
+        assert_eq!(rows[0].result, Err("source \"rumour\" is not official".to_owned()));
     }
 
     #[test]

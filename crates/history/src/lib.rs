@@ -7,6 +7,6 @@ mod dataset;
 mod kyiv_time;
 mod stats;
 
-pub use dataset::{DatasetRow, HistoryNames, NamesError, read_dataset};
+pub use dataset::{DatasetRow, HistoryNames, NamesError, SOURCES, read_dataset};
 pub use kyiv_time::{kyiv_offset_hours, to_kyiv};
 pub use stats::{Interval, RegionStats, Slot, Totals, region_stats, region_totals};

@@ -1,10 +1,17 @@
-//! The record: statistics of a region's alerts and the history as CSV or JSON. Both read
-//! finished alerts (live and imported) from the store and real alerts still running.
+//! The record: statistics of a region's alerts and the history as CSV or JSON. Statistics read
+//! finished alerts (live and imported) from the store and real alerts still running; the export
+//! ([`export`]) pages and streams the finished ones.
+//!
+//! Statistics are CPU work (merging tens of thousands of intervals): it runs on the blocking
+//! pool, never on an async worker, and the summary, the same for every client, is computed once
+//! per log position and minute ([`Summaries`]).
+
+mod export;
 
 use std::collections::HashMap;
 
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -12,13 +19,15 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use tryvoha_core::{AlertBook, AlertStatus, Level, RegionId};
-use tryvoha_history::{Interval, RegionStats, Totals, region_stats, region_totals};
-use tryvoha_store::{HistoryOrder, HistoryQuery, HistoryRecord};
+use tryvoha_history::{Interval, RegionStats, SOURCES, Totals, region_stats, region_totals};
+use tryvoha_store::{HistoryOrder, HistoryQuery};
 
+use self::export::{ExportQuery, Format, Page};
 use crate::AppState;
 use crate::body::Query;
 use crate::problem::ApiError;
 use crate::regions::{RegionView, find_region};
+use crate::rendered::{Rendered, off_workers};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -37,8 +46,18 @@ struct RangeQuery {
     source: Option<String>,
 }
 
-fn sources(text: &Option<String>) -> Option<Vec<String>> {
-    text.as_ref().map(|t| t.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
+/// `source=`: a comma-separated list of the known sources; an unknown one is refused (it would
+/// match nothing, and an empty answer would look like no alerts).
+fn parse_sources(text: &Option<String>) -> Result<Option<Vec<String>>, ApiError> {
+    let Some(text) = text else { return Ok(None) };
+    let sources: Vec<String> = text.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
+    if let Some(unknown) = sources.iter().find(|s| !SOURCES.contains(&s.as_str())) {
+        return Err(ApiError::invalid_query(
+            "source",
+            format!("source {unknown:?} is not one of {}", SOURCES.join(", ")),
+        ));
+    }
+    Ok(Some(sources))
 }
 
 /// `[from, to)`; without `from` everything recorded, without `to` until now.
@@ -77,8 +96,14 @@ async fn real_intervals(
     (from, to): (OffsetDateTime, OffsetDateTime),
 ) -> Result<Vec<(RegionId, Interval)>, ApiError> {
     let live_included = sources.as_ref().is_none_or(|s| s.iter().any(|s| s == "live"));
-    let query =
-        HistoryQuery { regions: regions.clone(), sources, from: Some(from), to: Some(to), order: HistoryOrder::Region };
+    let query = HistoryQuery {
+        regions: regions.clone(),
+        sources,
+        from: Some(from),
+        to: Some(to),
+        order: HistoryOrder::Region,
+        ..HistoryQuery::default()
+    };
     let records = state.engine.history(query).await?;
     let now = state.engine.now();
     let finished = records
@@ -115,18 +140,49 @@ async fn region(
     Query(query): Query<RangeQuery>,
 ) -> Result<Response, ApiError> {
     let (from, to) = range(&query.from, &query.to, state.engine.now())?;
+    let sources = parse_sources(&query.source)?;
     let book = state.engine.book();
     let region = find_region(book.registry(), &id)?;
     // A region is under alert when it or an ancestor is.
     let covering: Vec<RegionId> = std::iter::once(region.id).chain(book.registry().ancestors(region.id)).collect();
-    let intervals: Vec<Interval> = real_intervals(&state, &book, Some(covering), sources(&query.source), (from, to))
-        .await?
-        .into_iter()
-        .map(|(_, i)| i)
-        .collect();
-    let report =
-        RegionReport { region: RegionView::new(region, &book), from, to, stats: region_stats(&intervals, from, to) };
+    let intervals: Vec<Interval> =
+        real_intervals(&state, &book, Some(covering), sources, (from, to)).await?.into_iter().map(|(_, i)| i).collect();
+    let stats = off_workers(move || region_stats(&intervals, from, to)).await.map_err(|_| statistics_failed())?;
+    let report = RegionReport { region: RegionView::new(region, &book), from, to, stats };
     Ok(Json(report).into_response())
+}
+
+fn statistics_failed() -> ApiError {
+    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the statistics could not be computed; retry")
+}
+
+/// The summary's answers, one per log position, minute and query: every client asking for the
+/// same summary between two events gets the one computation. The minute bounds how stale a
+/// summary that runs "until now" (running alerts, history imported while the server runs) gets.
+pub struct Summaries {
+    rendered: Rendered<SummaryKey, Summary>,
+}
+
+impl Default for Summaries {
+    fn default() -> Summaries {
+        Summaries { rendered: Rendered::new(16) }
+    }
+}
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct SummaryKey {
+    seq: tryvoha_core::Seq,
+    minute: i64,
+    from: Option<String>,
+    to: Option<String>,
+    sources: Option<Vec<String>>,
+}
+
+/// The range as computed (an open `to` is the time of the computation) and the ranking.
+struct Summary {
+    from: OffsetDateTime,
+    to: OffsetDateTime,
+    ranked: Vec<(RegionId, Totals)>,
 }
 
 #[derive(Serialize)]
@@ -141,28 +197,33 @@ struct Ranked<'a> {
 }
 
 async fn summary(State(state): State<AppState>, Query(query): Query<RangeQuery>) -> Result<Response, ApiError> {
-    let (from, to) = range(&query.from, &query.to, state.engine.now())?;
+    let now = state.engine.now();
+    let (from, to) = range(&query.from, &query.to, now)?;
+    let sources = parse_sources(&query.source)?;
     let book = state.engine.book();
     let registry = book.registry();
-    let oblasts: Vec<RegionId> = registry.all().iter().filter(|r| r.level == Level::Oblast).map(|r| r.id).collect();
-    let mut by_region: HashMap<RegionId, Vec<Interval>> = HashMap::new();
-    for (region, interval) in
-        real_intervals(&state, &book, Some(oblasts.clone()), sources(&query.source), (from, to)).await?
-    {
-        by_region.entry(region).or_default().push(interval);
-    }
-    let mut ranked: Vec<(RegionId, Totals)> = oblasts
+    let key = SummaryKey {
+        seq: book.last_seq(),
+        minute: now.unix_timestamp().div_euclid(60),
+        from: query.from.clone(),
+        to: query.to.clone(),
+        sources: sources.clone(),
+    };
+    let compute = async {
+        let oblasts: Vec<RegionId> = registry.all().iter().filter(|r| r.level == Level::Oblast).map(|r| r.id).collect();
+        let intervals = real_intervals(&state, &book, Some(oblasts.clone()), sources, (from, to)).await?;
+        let ranked = off_workers(move || rank(&oblasts, intervals, from, to)).await.map_err(|_| statistics_failed())?;
+        Ok::<_, ApiError>(Summary { from, to, ranked })
+    };
+    let summary = state.summaries.rendered.get_with(key, compute).await?;
+    let regions: Vec<Ranked<'_>> = summary
+        .ranked
         .iter()
-        .map(|id| (*id, region_totals(by_region.get(id).map(Vec::as_slice).unwrap_or_default(), from, to)))
-        .collect();
-    ranked.sort_by(|a, b| b.1.time_under_alert_s.cmp(&a.1.time_under_alert_s).then(a.0.cmp(&b.0)));
-    let regions: Vec<Ranked<'_>> = ranked
-        .into_iter()
         .enumerate()
         .filter_map(|(index, (id, stats))| {
             Some(Ranked {
                 rank: index + 1,
-                region: RegionView::new(registry.get(id)?, &book),
+                region: RegionView::new(registry.get(*id)?, &book),
                 alerts: stats.alerts,
                 time_under_alert_s: stats.time_under_alert_s,
                 mean_duration_s: stats.mean_duration_s,
@@ -171,108 +232,39 @@ async fn summary(State(state): State<AppState>, Query(query): Query<RangeQuery>)
             })
         })
         .collect();
+    let (from, to) = (summary.from, summary.to);
     Ok(Json(serde_json::json!({ "from": from.format(&Rfc3339).unwrap_or_default(), "to": to.format(&Rfc3339).unwrap_or_default(), "regions": regions })).into_response())
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct HistoryListQuery {
-    regions: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
-    source: Option<String>,
-}
-
-#[derive(Serialize)]
-struct Row<'a> {
-    id: u64,
-    region_id: RegionId,
-    region_name_uk: &'a str,
-    region_name_en: &'a str,
-    kind: &'static str,
-    level: &'static str,
-    status: &'static str,
-    started_at: String,
-    finished_at: String,
-    duration_s: i64,
-    source: &'a str,
-}
-
-async fn history_rows(
-    state: &AppState,
-    query: &HistoryListQuery,
-) -> Result<(std::sync::Arc<AlertBook>, Vec<HistoryRecord>), ApiError> {
-    let (from, to) = range(&query.from, &query.to, state.engine.now())?;
-    let book = state.engine.book();
-    let regions = match &query.regions {
-        None => None,
-        Some(list) => Some(
-            list.split(',')
-                .map(|item| {
-                    let id = item.trim().parse().ok().map(RegionId).filter(|id| book.registry().get(*id).is_some());
-                    id.ok_or_else(|| ApiError::invalid_query("regions", format!("{item:?} is not a region id")))
-                })
-                .collect::<Result<Vec<_>, _>>()?,
-        ),
-    };
-    let query = HistoryQuery {
-        regions,
-        sources: sources(&query.source),
-        from: Some(from),
-        to: Some(to),
-        order: HistoryOrder::Started,
-    };
-    let records = state.engine.history(query).await?;
-    Ok((book, records))
-}
-
-fn rows<'a>(book: &'a AlertBook, records: &'a [HistoryRecord]) -> impl Iterator<Item = Row<'a>> + 'a {
-    records.iter().filter_map(move |r| {
-        let region = book.registry().get(r.region_id)?;
-        Some(Row {
-            id: r.id,
-            region_id: r.region_id,
-            region_name_uk: &region.name_uk,
-            region_name_en: &region.name_en,
-            kind: r.kind.as_str(),
-            level: r.level.as_str(),
-            status: r.status.as_str(),
-            started_at: r.started_at.format(&Rfc3339).unwrap_or_default(),
-            finished_at: r.finished_at.format(&Rfc3339).unwrap_or_default(),
-            duration_s: (r.finished_at - r.started_at).whole_seconds(),
-            source: &r.source,
-        })
-    })
-}
-
-async fn history_json(
-    State(state): State<AppState>,
-    Query(query): Query<HistoryListQuery>,
-) -> Result<Response, ApiError> {
-    let (book, records) = history_rows(&state, &query).await?;
-    let list: Vec<Row<'_>> = rows(&book, &records).collect();
-    Ok(Json(serde_json::json!({ "alerts": list })).into_response())
-}
-
-async fn history_csv(
-    State(state): State<AppState>,
-    Query(query): Query<HistoryListQuery>,
-) -> Result<Response, ApiError> {
-    let (book, records) = history_rows(&state, &query).await?;
-    let mut writer = csv::Writer::from_writer(Vec::with_capacity(records.len() * 120));
-    for row in rows(&book, &records) {
-        writer
-            .serialize(row)
-            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+/// Oblasts by time under alert, longest first.
+fn rank(
+    oblasts: &[RegionId],
+    intervals: Vec<(RegionId, Interval)>,
+    from: OffsetDateTime,
+    to: OffsetDateTime,
+) -> Vec<(RegionId, Totals)> {
+    let mut by_region: HashMap<RegionId, Vec<Interval>> = HashMap::new();
+    for (region, interval) in intervals {
+        by_region.entry(region).or_default().push(interval);
     }
-    let body =
-        writer.into_inner().map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"tryvoha-history.csv\""),
-        ],
-        body,
-    )
-        .into_response())
+    let mut ranked: Vec<(RegionId, Totals)> = oblasts
+        .iter()
+        .map(|id| (*id, region_totals(by_region.get(id).map(Vec::as_slice).unwrap_or_default(), from, to)))
+        .collect();
+    ranked.sort_by(|a, b| b.1.time_under_alert_s.cmp(&a.1.time_under_alert_s).then(a.0.cmp(&b.0)));
+    ranked
+}
+
+async fn history_json(State(state): State<AppState>, Query(query): Query<ExportQuery>) -> Result<Response, ApiError> {
+    export(state, query, Format::Json, "/api/v1/history.json").await
+}
+
+async fn history_csv(State(state): State<AppState>, Query(query): Query<ExportQuery>) -> Result<Response, ApiError> {
+    export(state, query, Format::Csv, "/api/v1/history.csv").await
+}
+
+async fn export(state: AppState, query: ExportQuery, format: Format, path: &str) -> Result<Response, ApiError> {
+    let registry = state.engine.registry().clone();
+    let page = Page::locate(&state.engine, &registry, &query).await?;
+    Ok(page.respond(state.engine.clone(), registry, format, path))
 }

@@ -12,6 +12,7 @@ mod auth;
 mod body;
 mod cap;
 mod compat;
+mod compression;
 mod events;
 mod health;
 mod history;
@@ -20,6 +21,7 @@ mod openapi;
 mod places;
 mod problem;
 mod regions;
+mod rendered;
 mod stream;
 mod tokens;
 
@@ -34,6 +36,7 @@ use tryvoha_engine::{Engine, Places};
 use tryvoha_live::{Hub, Signer};
 
 pub use compat::{CompatAccess, CompatSettings};
+pub use history::Summaries;
 pub use places::{BOUNDARY_ATTRIBUTION, BoundaryLayers, Detail};
 pub use problem::ApiError;
 pub use stream::DEFAULT_HEARTBEAT;
@@ -55,6 +58,8 @@ pub struct AppState {
     /// How long a request may take to be read and answered (the head of the answer: a stream's
     /// body may then last for hours). Bounds clients that send their body slowly.
     pub request_timeout: Duration,
+    /// The statistics summary, computed once per log position (`Summaries::default()`).
+    pub summaries: Arc<Summaries>,
 }
 
 /// The default [`AppState::request_timeout`].
@@ -90,6 +95,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), problem::within_time_limit))
         .layer(axum::middleware::from_fn(audit::refused_writes))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(compression::layer())
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -2,7 +2,7 @@
 //! the nearest shelters.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use tryvoha_core::{AlertBook, Coordinates, Level, RegionId, Seq, Shelter, ShelterId, ShelterInfo};
+use tryvoha_core::{AlertBook, Coordinates, Level, RegionId, RegionRegistry, Seq, Shelter, ShelterId, ShelterInfo};
 use tryvoha_engine::ShelterUpdateError;
 
 use crate::AppState;
@@ -20,6 +20,7 @@ use crate::auth::{Admins, Authorized};
 use crate::body::{JsonBody, Query};
 use crate::problem::ApiError;
 use crate::regions::RegionView;
+use crate::rendered::Rendered;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -110,14 +111,52 @@ pub enum Detail {
 /// Each level's geometries as GeoJSON text, by region, in both details.
 pub struct BoundaryLayers {
     layers: HashMap<(Level, Detail), Vec<(RegionId, String)>>,
-    /// The last rendering of each layer and the log position its states reflect: during an
-    /// attack every map client asks at once, and states change only with events.
-    rendered: Mutex<HashMap<(Level, Detail), (Seq, Bytes)>>,
+    /// The renderings of each layer by the log position its states reflect: during an attack
+    /// every map client asks at once, and states change only with events. Rendered once per
+    /// position, off the async workers; concurrent requests share the one rendering.
+    rendered: Rendered<(Level, Detail, Seq), Bytes>,
 }
+
+/// Six layers, each at the newest position and the one before (requests still finishing).
+const RENDERINGS_KEPT: usize = 12;
 
 impl BoundaryLayers {
     pub fn new(layers: HashMap<(Level, Detail), Vec<(RegionId, String)>>) -> BoundaryLayers {
-        BoundaryLayers { layers, rendered: Mutex::new(HashMap::new()) }
+        BoundaryLayers { layers, rendered: Rendered::new(RENDERINGS_KEPT) }
+    }
+
+    /// The layers as a map draws them: each level's units, and, where the registry has nothing
+    /// at that level under a coarser unit, that unit itself (Kyiv city and Sevastopol have no
+    /// raions or hromadas, Crimea's raions no hromadas), so that a detailed map has no hole
+    /// there. Such a feature's `properties.level` says what it is. Point lookup is not affected:
+    /// the locator reads each level's own polygons.
+    pub fn covering(
+        mut layers: HashMap<(Level, Detail), Vec<(RegionId, String)>>,
+        registry: &RegionRegistry,
+    ) -> BoundaryLayers {
+        let undivided: Vec<(Level, RegionId)> = registry
+            .all()
+            .iter()
+            .filter(|region| region.level != Level::Hromada && registry.children(region.id).is_empty())
+            .map(|region| (region.level, region.id))
+            .collect();
+        for detail in [Detail::Simplified, Detail::Full] {
+            for level in [Level::Raion, Level::Hromada] {
+                let borrowed: Vec<(RegionId, String)> = undivided
+                    .iter()
+                    .filter(|(coarser, _)| *coarser < level)
+                    .filter_map(|(coarser, id)| {
+                        let own = layers.get(&(*coarser, detail))?;
+                        own.iter().find(|(region, _)| region == id).cloned()
+                    })
+                    .collect();
+                if let Some(features) = layers.get_mut(&(level, detail)) {
+                    features.extend(borrowed);
+                    features.sort_by_key(|(id, _)| *id);
+                }
+            }
+        }
+        BoundaryLayers::new(layers)
     }
 
     /// The exterior rings (`[lon, lat]`, closed) of a region's simplified boundary: for
@@ -141,14 +180,15 @@ impl BoundaryLayers {
             .collect()
     }
 
+    /// The layer with the states of `book`, rendered once per log position.
+    async fn rendered(self: Arc<Self>, key: (Level, Detail), book: Arc<AlertBook>) -> Option<Bytes> {
+        let layers = self.clone();
+        let rendering = self.rendered.get((key.0, key.1, book.last_seq()), move || layers.render(key, &book));
+        rendering.await.ok().map(|bytes| (*bytes).clone())
+    }
+
     fn render(&self, key: (Level, Detail), book: &AlertBook) -> Bytes {
         let seq = book.last_seq();
-        let mut rendered = self.rendered.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some((at, bytes)) = rendered.get(&key)
-            && *at == seq
-        {
-            return bytes.clone();
-        }
         let mut out = Vec::with_capacity(1 << 20);
         out.extend_from_slice(b"{\"type\":\"FeatureCollection\",\"attribution\":");
         out.extend_from_slice(serde_json::to_string(BOUNDARY_ATTRIBUTION).unwrap_or_default().as_bytes());
@@ -168,9 +208,7 @@ impl BoundaryLayers {
             out.push(b'}');
         }
         out.extend_from_slice(b"]}");
-        let bytes = Bytes::from(out);
-        rendered.insert(key, (seq, bytes.clone()));
-        bytes
+        Bytes::from(out)
     }
 }
 
@@ -183,7 +221,14 @@ async fn boundaries(State(state): State<AppState>, headers: HeaderMap, Query(que
     if headers.get(header::IF_NONE_MATCH).is_some_and(|value| value == etag) {
         return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
     }
-    let body = state.boundaries.render((query.level, query.detail), &book);
+    let Some(body) = state.boundaries.clone().rendered((query.level, query.detail), book).await else {
+        return ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the map layer could not be rendered; retry",
+        )
+        .into_response();
+    };
     let headers = [
         (header::CONTENT_TYPE, HeaderValue::from_static("application/geo+json")),
         (header::ETAG, etag),
@@ -231,9 +276,12 @@ struct NearestQuery {
     lat: f64,
     lon: f64,
     limit: Option<usize>,
+    max_distance_m: Option<f64>,
 }
 
 const MAX_NEAREST: usize = 50;
+/// The largest `max_distance_m`: half the Earth's circumference, anything anywhere.
+const MAX_SHELTER_DISTANCE_M: f64 = 20_000_000.0;
 
 #[derive(Serialize)]
 struct NearbyView<'a> {
@@ -249,9 +297,16 @@ async fn nearest(State(state): State<AppState>, Query(query): Query<NearestQuery
     if limit == 0 || limit > MAX_NEAREST {
         return Err(ApiError::invalid_query("limit", format!("limit must be 1 to {MAX_NEAREST}")));
     }
+    let max_distance_m = query.max_distance_m.unwrap_or(state.places.shelter_distance_m());
+    if !(max_distance_m > 0.0 && max_distance_m <= MAX_SHELTER_DISTANCE_M) {
+        return Err(ApiError::invalid_query(
+            "max_distance_m",
+            format!("max_distance_m must be more than 0 and at most {MAX_SHELTER_DISTANCE_M} metres"),
+        ));
+    }
     let index = state.places.shelters();
     let nearby: Vec<NearbyView<'_>> = index
-        .nearest(at, limit)
+        .nearest_within(at, limit, max_distance_m)
         .into_iter()
         .map(|n| NearbyView {
             shelter: n.shelter,
@@ -259,7 +314,14 @@ async fn nearest(State(state): State<AppState>, Query(query): Query<NearestQuery
             walking_minutes: n.walking_minutes,
         })
         .collect();
-    Ok(Json(serde_json::json!({ "lat": at.lat, "lon": at.lon, "shelters": nearby })).into_response())
+    // An empty list says why, so that an app shows "no known shelter near you" and not nothing.
+    let message = nearby.is_empty().then(|| format!("no known shelter within {max_distance_m} m of this point"));
+    let mut answer =
+        serde_json::json!({ "lat": at.lat, "lon": at.lon, "max_distance_m": max_distance_m, "shelters": nearby });
+    if let Some(message) = message {
+        answer["message"] = serde_json::Value::String(message);
+    }
+    Ok(Json(answer).into_response())
 }
 
 async fn one_shelter(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
@@ -294,8 +356,9 @@ async fn import_shelters(
     _: Authorized<Admins>,
     JsonBody(body): JsonBody<ImportBody>,
 ) -> Result<Response, ApiError> {
-    let added = state.places.add(body.shelters).await.map_err(|e| shelter_error(e, Some("shelters")))?;
-    Ok((StatusCode::CREATED, Json(serde_json::json!({ "added": added.len() }))).into_response())
+    let import = state.places.import(body.shelters).await.map_err(|e| shelter_error(e, Some("shelters")))?;
+    Ok((StatusCode::CREATED, Json(serde_json::json!({ "added": import.added.len(), "unchanged": import.unchanged })))
+        .into_response())
 }
 
 async fn update_shelter(

@@ -66,6 +66,7 @@ async fn server_timing_out_after(dir: &tempfile::TempDir, request_timeout: Durat
         compat: Arc::new(CompatAccess::new(CompatSettings { anonymous: false, per_minute: 0 })),
         cap_sender: "tryvoha-test".into(),
         request_timeout,
+        summaries: Default::default(),
     });
     Server { app, engine, hub, store, fan_out, admin }
 }

@@ -40,6 +40,7 @@ fn app(dir: &tempfile::TempDir) -> axum::Router {
         compat,
         cap_sender: "tryvoha-test".into(),
         request_timeout: Duration::from_millis(300),
+        summaries: Default::default(),
     })
 }
 
@@ -144,4 +145,18 @@ fn tokio_stream_from(
     mut receiver: tokio::sync::mpsc::Receiver<Result<axum::body::Bytes, std::io::Error>>,
 ) -> impl futures_util::Stream<Item = Result<axum::body::Bytes, std::io::Error>> {
     futures_util::stream::poll_fn(move |cx| receiver.poll_recv(cx))
+}
+
+#[tokio::test]
+async fn an_event_stream_through_the_router_is_never_compressed_while_json_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(&dir);
+    let ask =
+        |path: &str| Request::builder().uri(path).header("accept-encoding", "gzip, br").body(Body::empty()).unwrap();
+    let stream = app.clone().oneshot(ask("/api/v1/stream")).await.unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
+    assert_eq!(stream.headers()["content-type"], "text/event-stream");
+    assert!(stream.headers().get("content-encoding").is_none(), "an event stream goes out as it is written");
+    let regions = app.clone().oneshot(ask("/api/v1/regions")).await.unwrap();
+    assert_eq!(regions.headers()["content-encoding"], "br", "JSON is compressed when asked");
 }

@@ -5,7 +5,8 @@ use rusqlite::{Row, Transaction, params, params_from_iter};
 use time::OffsetDateTime;
 use tryvoha_core::{Alert, AlertKind, AlertLevel, AlertStatus, RegionId};
 use tryvoha_store::{
-    HistoryOrder, HistoryQuery, HistoryRecord, HistoryStore, IMPORTED_ID_BASE, ImportedRecord, StoreError, StoreResult,
+    HistoryOrder, HistoryPosition, HistoryQuery, HistoryRecord, HistoryStore, IMPORTED_ID_BASE, ImportedRecord,
+    PageEnd, StoreError, StoreResult,
 };
 
 use crate::{SqliteStore, unavailable};
@@ -34,44 +35,53 @@ pub(crate) fn insert_finished(transaction: &Transaction<'_>, alert: &Alert) -> S
 
 impl HistoryStore for SqliteStore {
     fn history(&self, query: &HistoryQuery) -> StoreResult<Vec<HistoryRecord>> {
-        let mut conditions = Vec::new();
-        let mut values: Vec<Value> = Vec::new();
-        if let Some(regions) = &query.regions {
-            if regions.is_empty() {
-                return Ok(Vec::new());
-            }
-            conditions.push(format!("region_id IN ({})", vec!["?"; regions.len()].join(",")));
-            values.extend(regions.iter().map(|r| Value::Integer(i64::from(r.0))));
-        }
-        if let Some(sources) = &query.sources {
-            conditions.push(format!("source IN ({})", vec!["?"; sources.len().max(1)].join(",")));
-            values.extend(sources.iter().map(|s| Value::Text(s.clone())));
-            if sources.is_empty() {
-                values.push(Value::Null);
-            }
-        }
-        // Overlapping the range: started before its end and finished after its start.
-        if let Some(to) = query.to {
-            conditions.push("started_at < ?".into());
-            values.push(Value::Integer(millis(to)));
-        }
-        if let Some(from) = query.from {
-            conditions.push("finished_at > ?".into());
-            values.push(Value::Integer(millis(from)));
-        }
-        let filter = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
+        let Some((filter, values)) = filter(query) else { return Ok(Vec::new()) };
         let order = match query.order {
             HistoryOrder::Started => "ORDER BY started_at, id".to_owned(),
             HistoryOrder::Latest(limit) => format!("ORDER BY started_at DESC, id DESC LIMIT {limit}"),
             // Follows the (region_id, started_at) index: no sort.
             HistoryOrder::Region => "ORDER BY region_id, started_at".to_owned(),
         };
-        let connection = self.reader();
+        let limit = match (query.order, query.limit) {
+            (HistoryOrder::Latest(_), _) | (_, None) => String::new(),
+            (_, Some(limit)) => format!("LIMIT {limit}"),
+        };
+        let connection = self.scanner();
         let mut statement = connection
-            .prepare_cached(&format!("SELECT {COLUMNS} FROM history {filter} {order}"))
+            .prepare_cached(&format!("SELECT {COLUMNS} FROM history {filter} {order} {limit}"))
             .map_err(unavailable)?;
         let rows = statement.query_map(params_from_iter(values), raw_record).map_err(unavailable)?;
         rows.map(|row| row.map_err(unavailable)?).collect()
+    }
+
+    fn history_page_end(&self, query: &HistoryQuery, limit: usize) -> StoreResult<Option<PageEnd>> {
+        let Some((filter, values)) = filter(query) else { return Ok(None) };
+        if limit == 0 {
+            return Ok(None);
+        }
+        // The page's last record and the one after it, if any.
+        let sql =
+            format!("SELECT started_at, id FROM history {filter} ORDER BY started_at, id LIMIT 2 OFFSET {}", limit - 1);
+        let connection = self.scanner();
+        let mut statement = connection.prepare_cached(&sql).map_err(unavailable)?;
+        let positions: Vec<(i64, u64)> = statement
+            .query_map(params_from_iter(values), |row| Ok((row.get(0)?, row.get(1)?)))
+            .map_err(unavailable)?
+            .collect::<Result<_, _>>()
+            .map_err(unavailable)?;
+        drop(statement);
+        drop(connection);
+        match positions.first() {
+            Some(&(started_at, id)) => Ok(Some(PageEnd {
+                last: HistoryPosition { started_at: from_millis(started_at)?, id },
+                more: positions.len() > 1,
+            })),
+            // Fewer than `limit` records: the page ends at the last of them, with nothing after.
+            None => {
+                let last = self.history(&HistoryQuery { order: HistoryOrder::Latest(1), ..query.clone() })?;
+                Ok(last.first().map(|record| PageEnd { last: record.position(), more: false }))
+            }
+        }
     }
 
     fn import_history(&self, records: &[ImportedRecord]) -> StoreResult<usize> {
@@ -112,6 +122,45 @@ impl HistoryStore for SqliteStore {
         transaction.commit().map_err(unavailable)?;
         Ok(added)
     }
+}
+
+/// The WHERE clause and its values for `query`; `None` when nothing can match.
+fn filter(query: &HistoryQuery) -> Option<(String, Vec<Value>)> {
+    let mut conditions = Vec::new();
+    let mut values: Vec<Value> = Vec::new();
+    if let Some(regions) = &query.regions {
+        if regions.is_empty() {
+            return None;
+        }
+        conditions.push(format!("region_id IN ({})", vec!["?"; regions.len()].join(",")));
+        values.extend(regions.iter().map(|r| Value::Integer(i64::from(r.0))));
+    }
+    if let Some(sources) = &query.sources {
+        if sources.is_empty() {
+            return None;
+        }
+        conditions.push(format!("source IN ({})", vec!["?"; sources.len()].join(",")));
+        values.extend(sources.iter().map(|s| Value::Text(s.clone())));
+    }
+    // Overlapping the range: started before its end and finished after its start.
+    if let Some(to) = query.to {
+        conditions.push("started_at < ?".into());
+        values.push(Value::Integer(millis(to)));
+    }
+    if let Some(from) = query.from {
+        conditions.push("finished_at > ?".into());
+        values.push(Value::Integer(millis(from)));
+    }
+    if let Some(after) = query.after {
+        conditions.push("(started_at, id) > (?, ?)".into());
+        values.extend([Value::Integer(millis(after.started_at)), Value::Integer(after.id as i64)]);
+    }
+    if let Some(through) = query.through {
+        conditions.push("(started_at, id) <= (?, ?)".into());
+        values.extend([Value::Integer(millis(through.started_at)), Value::Integer(through.id as i64)]);
+    }
+    let filter = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
+    Some((filter, values))
 }
 
 fn millis(at: OffsetDateTime) -> i64 {

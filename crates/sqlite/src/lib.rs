@@ -2,18 +2,28 @@
 //!
 //! Durability: WAL journal with `synchronous=FULL`, so a commit is fsynced before `append`
 //! returns; start-up refuses to run if SQLite does not confirm that setting. One connection
-//! writes and one reads, each behind its own mutex (held only for the statement, never across an
-//! await), so reads do not wait behind a writer's fsync.
+//! writes (behind a mutex held only for the statement or transaction, never across an await);
+//! reads take a connection from one of two small pools, so they never wait behind the writer's
+//! fsync, and never behind each other's long scans:
+//! - `lookups` serve the short reads on the hot path (token checks, stream catch-up, alerts);
+//! - `scans` serve history and statistics, which read thousands of rows: a flood of anonymous
+//!   history requests queues for these and leaves the lookups free.
+//!
+//! The writer's own reads (idempotency records, alerts while deciding) go through the writer's
+//! connection (`*_for_writer`), so a keyed write waits for no reader either.
 //!
 //! Only this crate knows the schema (`migrations/`, applied in order; `PRAGMA user_version`
 //! records how many ran).
 
 mod history;
+mod pool;
 mod shelters;
 mod tokens;
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
+
+use pool::{PooledReader, ReaderPool};
 
 use rusqlite::{Connection, OptionalExtension, params};
 use tryvoha_core::{Alert, AlertEvent, AlertId, Seq};
@@ -27,9 +37,14 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/004_history_covering_index.sql"),
 ];
 
+/// How many connections each reader pool holds. SQLite readers are cheap (a file handle and a
+/// page cache each); a few per pool let short reads pass a long one.
+pub const READERS_PER_POOL: usize = 3;
+
 pub struct SqliteStore {
     writer: Mutex<Connection>,
-    reader: Mutex<Connection>,
+    lookups: ReaderPool,
+    scans: ReaderPool,
 }
 
 impl SqliteStore {
@@ -38,9 +53,9 @@ impl SqliteStore {
         let writer = Connection::open(path).map_err(unavailable)?;
         configure(&writer)?;
         migrate(&writer)?;
-        let reader = Connection::open(path).map_err(unavailable)?;
-        configure(&reader)?;
-        Ok(SqliteStore { writer: Mutex::new(writer), reader: Mutex::new(reader) })
+        let lookups = ReaderPool::open(path, READERS_PER_POOL)?;
+        let scans = ReaderPool::open(path, READERS_PER_POOL)?;
+        Ok(SqliteStore { writer: Mutex::new(writer), lookups, scans })
     }
 
     fn writer(&self) -> MutexGuard<'_, Connection> {
@@ -49,12 +64,18 @@ impl SqliteStore {
         self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn reader(&self) -> MutexGuard<'_, Connection> {
-        self.reader.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// A connection for a short read on the hot path.
+    fn reader(&self) -> PooledReader<'_> {
+        self.lookups.get()
+    }
+
+    /// A connection for reading many history rows.
+    fn scanner(&self) -> PooledReader<'_> {
+        self.scans.get()
     }
 }
 
-fn configure(connection: &Connection) -> StoreResult<()> {
+pub(crate) fn configure(connection: &Connection) -> StoreResult<()> {
     // Reads map the file (no read() per page) and keep up to 64 MiB of pages: statistics scan
     // tens of thousands of history rows.
     connection
@@ -163,12 +184,7 @@ impl EventLog for SqliteStore {
     }
 
     fn alert(&self, id: AlertId) -> StoreResult<Option<Alert>> {
-        let body: Option<String> = self
-            .reader()
-            .query_row("SELECT body FROM alerts WHERE id = ?1", [id.0], |row| row.get(0))
-            .optional()
-            .map_err(unavailable)?;
-        body.map(|b| decode(&b)).transpose()
+        alert(&self.reader(), id)
     }
 
     fn active_alerts(&self) -> StoreResult<Vec<Alert>> {
@@ -186,14 +202,15 @@ impl EventLog for SqliteStore {
     }
 
     fn idempotency_record(&self, owner: &str, key: &str) -> StoreResult<Option<IdempotencyRecord>> {
-        self.reader()
-            .query_row(
-                "SELECT key, fingerprint, alert_id, created FROM idempotency WHERE owner = ?1 AND key = ?2",
-                params![owner, key],
-                |row| idempotency_row(owner, row),
-            )
-            .optional()
-            .map_err(unavailable)
+        idempotency_record(&self.reader(), owner, key)
+    }
+
+    fn idempotency_for_writer(&self, owner: &str, key: &str) -> StoreResult<Option<IdempotencyRecord>> {
+        idempotency_record(&self.writer(), owner, key)
+    }
+
+    fn alert_for_writer(&self, id: AlertId) -> StoreResult<Option<Alert>> {
+        alert(&self.writer(), id)
     }
 
     fn idempotency_records_with_prefix(&self, owner: &str, prefix: &str) -> StoreResult<Vec<IdempotencyRecord>> {
@@ -210,6 +227,25 @@ impl EventLog for SqliteStore {
     }
 }
 
+fn alert(connection: &Connection, id: AlertId) -> StoreResult<Option<Alert>> {
+    let body: Option<String> = connection
+        .query_row("SELECT body FROM alerts WHERE id = ?1", [id.0], |row| row.get(0))
+        .optional()
+        .map_err(unavailable)?;
+    body.map(|b| decode(&b)).transpose()
+}
+
+fn idempotency_record(connection: &Connection, owner: &str, key: &str) -> StoreResult<Option<IdempotencyRecord>> {
+    connection
+        .query_row(
+            "SELECT key, fingerprint, alert_id, created FROM idempotency WHERE owner = ?1 AND key = ?2",
+            params![owner, key],
+            |row| idempotency_row(owner, row),
+        )
+        .optional()
+        .map_err(unavailable)
+}
+
 fn idempotency_row(owner: &str, row: &rusqlite::Row<'_>) -> rusqlite::Result<IdempotencyRecord> {
     Ok(IdempotencyRecord {
         owner: owner.to_owned(),
@@ -222,6 +258,10 @@ fn idempotency_row(owner: &str, row: &rusqlite::Row<'_>) -> rusqlite::Result<Ide
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
+    use tryvoha_store::{NewToken, TokenStore};
+
     use super::*;
 
     fn fresh() -> (tempfile::TempDir, SqliteStore) {
@@ -252,6 +292,52 @@ mod tests {
         assert!(tryvoha_store::ShelterStore::shelters(&store).unwrap().is_empty(), "the new table exists");
         let version: usize = store.reader().query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
         assert_eq!(version, MIGRATIONS.len());
+    }
+
+    /// Runs `read` on another thread and waits for its answer (generously: it must not wait for
+    /// a connection that the test holds, which would never come back).
+    fn answers_while_held<T: Send + 'static>(store: &Arc<SqliteStore>, read: fn(&SqliteStore) -> T) -> T {
+        let (sender, receiver) = std::sync::mpsc::channel();
+        let store = store.clone();
+        std::thread::spawn(move || sender.send(read(&store)));
+        receiver.recv_timeout(std::time::Duration::from_secs(20)).expect("the read waited for a held connection")
+    }
+
+    #[test]
+    fn long_history_scans_leave_token_checks_and_the_writer_free() {
+        let (_dir, store) = fresh();
+        let store = Arc::new(store);
+        let token = NewToken {
+            name: "op".into(),
+            role: tryvoha_core::Role::Operator,
+            regions: vec![],
+            secret_hash: "h1".into(),
+            created_at: time::OffsetDateTime::UNIX_EPOCH,
+        };
+        store.create_token(&token).unwrap();
+        let record = IdempotencyRecord {
+            owner: "o".into(),
+            key: "k".into(),
+            fingerprint: "f".into(),
+            alert_id: AlertId(1),
+            created: true,
+        };
+        let event = tryvoha_store::contract::declared(1, 1, 14);
+        store.append(&Commit { events: vec![event], idempotency: vec![record] }).unwrap();
+
+        // Every scan connection lent out, as to history scans that are still reading.
+        let scans: Vec<_> = (0..READERS_PER_POOL).map(|_| store.scanner()).collect();
+        let found = answers_while_held(&store, |store| store.token_by_hash("h1").unwrap());
+        assert!(found.is_some(), "a token check is answered while every scan is busy");
+        assert_eq!(answers_while_held(&store, |store| store.last_seq().unwrap()), 1);
+
+        // And every lookup connection too: the writer reads on its own.
+        let lookups: Vec<_> = (0..READERS_PER_POOL).map(|_| store.reader()).collect();
+        let earlier = answers_while_held(&store, |store| store.idempotency_for_writer("o", "k").unwrap());
+        assert!(earlier.is_some(), "the writer finds its idempotency record");
+        let alert = answers_while_held(&store, |store| store.alert_for_writer(AlertId(1)).unwrap());
+        assert!(alert.is_some(), "the writer finds the alert");
+        drop((scans, lookups));
     }
 
     #[test]

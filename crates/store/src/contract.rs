@@ -12,7 +12,7 @@ use tryvoha_core::*;
 
 use crate::{
     Commit, HistoryOrder, HistoryQuery, HistoryRecord, IMPORTED_ID_BASE, IdempotencyRecord, ImportedRecord, NewToken,
-    Store, StoreError,
+    PageEnd, Store, StoreError,
 };
 
 fn shelter(name: &str, lat: f64) -> ShelterInfo {
@@ -46,6 +46,9 @@ macro_rules! store_contract_tests {
             shelters_are_seeded_only_once,
             finished_alerts_enter_the_history_with_their_commit,
             imported_history_is_added_once_and_queried_by_region_and_time,
+            history_pages_continue_after_their_last_position,
+            the_writer_reads_what_was_committed,
+            importing_the_same_shelters_twice_adds_them_once,
         );
     };
     (@each $make:expr; $($check:ident),+ $(,)?) => {
@@ -273,4 +276,77 @@ pub fn imported_history_is_added_once_and_queried_by_region_and_time(store: &dyn
     store.import_history(&[other]).unwrap();
     let official = HistoryQuery { sources: Some(vec!["official".into()]), ..HistoryQuery::default() };
     assert_eq!(store.history(&official).unwrap().len(), 3, "filtered by source");
+}
+
+pub fn history_pages_continue_after_their_last_position(store: &dyn Store) {
+    // Five records, two of them starting in the same second: a page may end between them.
+    let rows: Vec<ImportedRecord> = [0, 1, 1, 2, 3]
+        .iter()
+        .enumerate()
+        .map(|(n, &hour)| ImportedRecord {
+            key: format!("page:{n}"),
+            record: HistoryRecord {
+                id: 0,
+                region_id: RegionId(14),
+                kind: AlertKind::AirRaid,
+                level: AlertLevel::Red,
+                status: AlertStatus::Actual,
+                started_at: T0 + time::Duration::hours(hour),
+                finished_at: T0 + time::Duration::hours(hour) + time::Duration::minutes(10),
+                source: "official".into(),
+            },
+        })
+        .collect();
+    store.import_history(&rows).unwrap();
+    let all = store.history(&HistoryQuery::default()).unwrap();
+    let mut after = None;
+    let mut paged = Vec::new();
+    loop {
+        let query = HistoryQuery { after, ..HistoryQuery::default() };
+        let Some(PageEnd { last, more }) = store.history_page_end(&query, 2).unwrap() else { break };
+        let page = store.history(&HistoryQuery { through: Some(last), limit: Some(100), ..query }).unwrap();
+        assert!(page.len() <= 2 && page.last().map(HistoryRecord::position) == Some(last), "{page:?} ends at {last:?}");
+        paged.extend(page);
+        after = Some(last);
+        if !more {
+            break;
+        }
+    }
+    assert_eq!(paged, all, "pages of two give every record once, in order");
+    let small = HistoryQuery { limit: Some(3), ..HistoryQuery::default() };
+    assert_eq!(store.history(&small).unwrap(), all[..3], "a limit takes the oldest");
+    let end = store.history_page_end(&HistoryQuery::default(), 10).unwrap();
+    assert_eq!(end, Some(PageEnd { last: all[4].position(), more: false }), "a short page ends at the last record");
+    let past = HistoryQuery { after: Some(all[4].position()), ..HistoryQuery::default() };
+    assert_eq!(store.history_page_end(&past, 10).unwrap(), None, "nothing after the last record");
+}
+
+pub fn the_writer_reads_what_was_committed(store: &dyn Store) {
+    let record = IdempotencyRecord {
+        owner: "token:1".into(),
+        key: "k-1".into(),
+        fingerprint: "abc".into(),
+        alert_id: AlertId(1),
+        created: true,
+    };
+    let event = declared(1, 1, 14);
+    store.append(&Commit { events: vec![event.clone()], idempotency: vec![record.clone()] }).unwrap();
+    assert_eq!(store.idempotency_for_writer("token:1", "k-1").unwrap(), Some(record));
+    assert_eq!(store.idempotency_for_writer("token:2", "k-1").unwrap(), None);
+    assert_eq!(store.alert_for_writer(AlertId(1)).unwrap(), Some(event.alert));
+    assert_eq!(store.alert_for_writer(AlertId(2)).unwrap(), None);
+}
+
+pub fn importing_the_same_shelters_twice_adds_them_once(store: &dyn Store) {
+    let file = [shelter("Арсенальна", 50.44), shelter("Дніпро", 50.45)];
+    let first = store.import_shelters(&file).unwrap();
+    assert_eq!((first.added.len(), first.unchanged), (2, 0));
+    let again = store.import_shelters(&file).unwrap();
+    assert_eq!((again.added.len(), again.unchanged), (0, 2), "a re-import adds nothing");
+    let grown = [file[0].clone(), file[1].clone(), shelter("Дніпро", 50.46)];
+    let third = store.import_shelters(&grown).unwrap();
+    assert_eq!((third.added.len(), third.unchanged), (1, 2), "a shelter elsewhere of the same name is another one");
+    assert_eq!(store.shelters().unwrap().len(), 3);
+    let twice_in_one = store.import_shelters(&[shelter("Либідська", 50.41), shelter("Либідська", 50.41)]).unwrap();
+    assert_eq!((twice_in_one.added.len(), twice_in_one.unchanged), (1, 1), "a row repeated in one file counts once");
 }

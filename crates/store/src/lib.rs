@@ -10,8 +10,8 @@ pub mod contract;
 mod record;
 
 pub use record::{
-    HistoryOrder, HistoryQuery, HistoryRecord, IMPORTED_ID_BASE, IdempotencyRecord, ImportedRecord, NewToken, TokenId,
-    TokenRecord,
+    HistoryOrder, HistoryPosition, HistoryQuery, HistoryRecord, IMPORTED_ID_BASE, IdempotencyRecord, ImportedRecord,
+    NewToken, PageEnd, TokenId, TokenRecord,
 };
 
 use tryvoha_core::{Alert, AlertEvent, AlertId, Seq, Shelter, ShelterId, ShelterInfo};
@@ -57,6 +57,16 @@ pub trait EventLog: Send + Sync {
     /// The highest alert id ever written, if any.
     fn highest_alert_id(&self) -> StoreResult<Option<AlertId>>;
     fn idempotency_record(&self, owner: &str, key: &str) -> StoreResult<Option<IdempotencyRecord>>;
+    /// [`idempotency_record`](EventLog::idempotency_record) for the writer while it decides a
+    /// batch: an adapter reads it where the writer writes, so that no reader (a history scan, a
+    /// flood of token checks) can make a keyed write wait. It sees every commit before it.
+    fn idempotency_for_writer(&self, owner: &str, key: &str) -> StoreResult<Option<IdempotencyRecord>> {
+        self.idempotency_record(owner, key)
+    }
+    /// [`alert`](EventLog::alert) for the writer, as [`idempotency_for_writer`](EventLog::idempotency_for_writer).
+    fn alert_for_writer(&self, id: AlertId) -> StoreResult<Option<Alert>> {
+        self.alert(id)
+    }
     /// Every record of `owner` whose key starts with `prefix`, by key: the alerts one CAP message
     /// created, one per region, are keyed `identifier#region`.
     fn idempotency_records_with_prefix(&self, owner: &str, prefix: &str) -> StoreResult<Vec<IdempotencyRecord>>;
@@ -76,6 +86,16 @@ pub trait ShelterStore: Send + Sync {
     fn shelters(&self) -> StoreResult<Vec<Shelter>>;
     /// Adds every shelter or none.
     fn add_shelters(&self, shelters: &[ShelterInfo]) -> StoreResult<Vec<Shelter>>;
+    /// Adds the shelters that are not there yet, by [`shelter_key`]: importing the same file
+    /// twice adds nothing the second time. The caller serializes writes to the registry (the
+    /// default reads, then adds).
+    fn import_shelters(&self, shelters: &[ShelterInfo]) -> StoreResult<ShelterImport> {
+        let mut known: std::collections::HashSet<String> =
+            self.shelters()?.iter().map(|s| shelter_key(&s.info)).collect();
+        let new: Vec<ShelterInfo> = shelters.iter().filter(|info| known.insert(shelter_key(info))).cloned().collect();
+        let unchanged = shelters.len() - new.len();
+        Ok(ShelterImport { added: self.add_shelters(&new)?, unchanged })
+    }
     /// `NotFound` when there is no such shelter.
     fn update_shelter(&self, id: ShelterId, info: &ShelterInfo) -> StoreResult<Shelter>;
     /// `NotFound` when there is no such shelter.
@@ -85,10 +105,36 @@ pub trait ShelterStore: Send + Sync {
     fn seed_shelters_once(&self, shelters: &[ShelterInfo]) -> StoreResult<bool>;
 }
 
+/// What an import of shelters did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShelterImport {
+    pub added: Vec<Shelter>,
+    /// Rows that were already in the registry (or earlier in the same import).
+    pub unchanged: usize,
+}
+
+/// What makes two shelter rows the same shelter: the Ukrainian name and the place to about ten
+/// centimetres (6 decimals of a degree). Source files carry no stable id; the name alone is not
+/// unique (metro exits, school basements), the position alone is not either (two shelters in
+/// one building).
+pub fn shelter_key(info: &ShelterInfo) -> String {
+    format!("{}|{:.6}|{:.6}", info.name_uk.trim(), info.lat, info.lon)
+}
+
 /// Finished alerts: those this server ran (written by `append` with the event that finished
 /// them) and imported ones.
 pub trait HistoryStore: Send + Sync {
     fn history(&self, query: &HistoryQuery) -> StoreResult<Vec<HistoryRecord>>;
+    /// Where a page of at most `limit` records of `query` (oldest first, after `query.after`)
+    /// ends; `None` when the page is empty. Lets an export name its next page before it streams
+    /// this one. The default reads the page; adapters answer from an index.
+    fn history_page_end(&self, query: &HistoryQuery, limit: usize) -> StoreResult<Option<PageEnd>> {
+        let query =
+            HistoryQuery { order: HistoryOrder::Started, limit: Some(limit.saturating_add(1)), ..query.clone() };
+        let records = self.history(&query)?;
+        let page = &records[..records.len().min(limit)];
+        Ok(page.last().map(|last| PageEnd { last: last.position(), more: records.len() > limit }))
+    }
     /// Adds the records whose key is new, all in one transaction; returns how many were added.
     /// Their ids are assigned from [`IMPORTED_ID_BASE`] up.
     fn import_history(&self, records: &[ImportedRecord]) -> StoreResult<usize>;

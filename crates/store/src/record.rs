@@ -67,6 +67,9 @@ pub struct ImportedRecord {
 
 /// Which history to read: alerts on any of `regions` (all when `None`) from any of `sources`
 /// (all when `None`) that overlap the time range.
+///
+/// Pages (with [`HistoryOrder::Started`]): the records whose position is after `after` and at
+/// or before `through`, at most `limit` of them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct HistoryQuery {
     pub regions: Option<Vec<RegionId>>,
@@ -74,6 +77,32 @@ pub struct HistoryQuery {
     pub from: Option<OffsetDateTime>,
     pub to: Option<OffsetDateTime>,
     pub order: HistoryOrder,
+    pub after: Option<HistoryPosition>,
+    pub through: Option<HistoryPosition>,
+    pub limit: Option<usize>,
+}
+
+/// Where a record stands in the oldest-first order: its start, then its id (ids are unique, so
+/// every record has a position of its own and a page can end between two that started together).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct HistoryPosition {
+    pub started_at: OffsetDateTime,
+    pub id: u64,
+}
+
+impl HistoryRecord {
+    pub fn position(&self) -> HistoryPosition {
+        HistoryPosition { started_at: self.started_at, id: self.id }
+    }
+}
+
+/// Where a page of history ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageEnd {
+    /// The position of the page's last record.
+    pub last: HistoryPosition,
+    /// Whether any record follows it.
+    pub more: bool,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -78,6 +78,9 @@ struct ServeArgs {
     /// Log lines as `text` or `json` (one object per line) [default: text]; TRYVOHA_LOG filters them.
     #[arg(long, env = "TRYVOHA_LOG_FORMAT")]
     log_format: Option<String>,
+    /// Metres within which the nearest shelters are offered, unless a request says [default: 20000].
+    #[arg(long, env = "TRYVOHA_SHELTER_MAX_DISTANCE_M")]
+    shelter_max_distance_m: Option<u32>,
 }
 
 #[derive(Subcommand)]
@@ -103,6 +106,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 compat_rate_limit: args.compat_rate_limit,
                 cap_sender: args.cap_sender,
                 log_format: args.log_format,
+                shelter_max_distance_m: args.shelter_max_distance_m,
             };
             server::run_until_signal(Settings::load(flags)?).await
         }

@@ -16,6 +16,7 @@ pub const DEFAULT_DATA: &str = "./tryvoha-data";
 pub const DEFAULT_HEARTBEAT_SECS: u64 = 15;
 pub const DEFAULT_SUBSCRIBER_QUEUE: usize = 1024;
 pub const DEFAULT_COMPAT_RATE_LIMIT: u32 = 60;
+pub const DEFAULT_SHELTER_MAX_DISTANCE_M: u32 = 20_000;
 
 /// Phase one: what one source said, every field optional. The same shape serves the TOML file
 /// and the flags with their environment variables; [`RawSettings::over`] lays one over another.
@@ -38,6 +39,7 @@ pub struct RawSettings {
     pub compat_rate_limit: Option<u32>,
     pub cap_sender: Option<String>,
     pub log_format: Option<String>,
+    pub shelter_max_distance_m: Option<u32>,
 }
 
 /// What the flags and environment said.
@@ -61,6 +63,7 @@ impl RawSettings {
             compat_rate_limit: self.compat_rate_limit.or(lower.compat_rate_limit),
             cap_sender: self.cap_sender.or(lower.cap_sender),
             log_format: self.log_format.or(lower.log_format),
+            shelter_max_distance_m: self.shelter_max_distance_m.or(lower.shelter_max_distance_m),
         }
     }
 }
@@ -79,6 +82,8 @@ pub struct Settings {
     pub compat_rate_limit: u32,
     /// The `sender` of published CAP messages.
     pub cap_sender: String,
+    /// How far the nearest shelters may be, unless a request says (`max_distance_m`).
+    pub shelter_max_distance_m: u32,
     /// How log lines are written to stderr (`TRYVOHA_LOG` filters them).
     pub log_format: LogFormat,
 }
@@ -145,6 +150,10 @@ impl Settings {
             Some("json") => LogFormat::Json,
             Some(other) => bail!("log_format must be \"text\" or \"json\", not {other:?}"),
         };
+        let shelter_max_distance_m = said.shelter_max_distance_m.unwrap_or(DEFAULT_SHELTER_MAX_DISTANCE_M);
+        if !(1..=20_000_000).contains(&shelter_max_distance_m) {
+            bail!("shelter_max_distance_m must be 1 to 20000000 metres, not {shelter_max_distance_m}");
+        }
         Ok(Settings {
             listen,
             data: said.data.unwrap_or_else(|| DEFAULT_DATA.into()),
@@ -156,6 +165,7 @@ impl Settings {
             compat_rate_limit: said.compat_rate_limit.unwrap_or(DEFAULT_COMPAT_RATE_LIMIT),
             cap_sender,
             log_format,
+            shelter_max_distance_m,
         })
     }
 }
@@ -215,6 +225,9 @@ mod tests {
         let short = FlagSettings { admin_token: Some("short".into()), ..Default::default() };
         assert!(Settings::resolve(short, FileSettings::default()).is_err());
         assert_eq!(format!("{:?}", Secret("s3cret-value-1234".into())), "<redacted>");
+        let nowhere = FlagSettings { shelter_max_distance_m: Some(0), ..Default::default() };
+        let error = Settings::resolve(nowhere, FileSettings::default()).err().unwrap();
+        assert!(error.to_string().contains("shelter_max_distance_m"), "{error}");
     }
 
     #[test]

@@ -44,6 +44,11 @@ pub fn run(command: ImportCommand) -> anyhow::Result<()> {
     let names = HistoryNames::from_csv(HISTORY_NAMES).context("the bundled history names are broken")?;
     let rows = read_dataset(&text, &names).map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
 
+    for row in &rows {
+        if let Some(warning) = &row.warning {
+            eprintln!("line {}: warning: {warning}", row.line);
+        }
+    }
     let rows = rows.into_iter().map(|row| (row.line, row.result)).collect();
     let (records, skipped) = good_rows(rows, "line", args.skip_invalid)?;
     std::fs::create_dir_all(&settings.data).with_context(|| format!("cannot create {}", settings.data.display()))?;

@@ -120,7 +120,7 @@ pub async fn run_with(
     }
     let engine = Engine::start(store.clone(), registry.clone(), Arc::new(SystemClock), admin)
         .context("cannot load the active alerts")?;
-    let (places, boundaries) = load_places(store, &registry, settings.regions.is_none())?;
+    let (places, boundaries) = load_places(store, &registry, &settings)?;
     if let Some(secret) = engine.ensure_admin().await.context("cannot create the first admin token")? {
         println!("Created the admin token; it is shown only this once, keep it safe:\n\n    {secret}\n");
         println!("(Set TRYVOHA_ADMIN_TOKEN or --admin-token-file to choose your own.)");
@@ -173,6 +173,7 @@ pub async fn run_with(
             compat,
             cap_sender: settings.cap_sender.as_str().into(),
             request_timeout: tryvoha_http::REQUEST_TIMEOUT,
+            summaries: Default::default(),
         },
         stop,
     )
@@ -191,8 +192,9 @@ pub async fn run_with(
 fn load_places(
     store: Arc<dyn Store>,
     registry: &RegionRegistry,
-    bundled_registry: bool,
+    settings: &Settings,
 ) -> anyhow::Result<(Arc<Places>, Arc<BoundaryLayers>)> {
+    let bundled_registry = settings.regions.is_none();
     let mut levels = Vec::new();
     let mut layers = HashMap::new();
     let mut shelters = Vec::new();
@@ -211,8 +213,10 @@ fn load_places(
         let rows = read_shelter_file(BUNDLED_SHELTERS).context("the bundled shelters are broken")?;
         shelters = rows.into_iter().filter_map(|row| row.result.ok()).collect();
     }
-    let places = Places::load(store, Locator::new(levels), &shelters).context("cannot load the shelters")?;
-    Ok((Arc::new(places), Arc::new(BoundaryLayers::new(layers))))
+    let places = Places::load(store, Locator::new(levels), &shelters)
+        .context("cannot load the shelters")?
+        .with_shelter_distance(f64::from(settings.shelter_max_distance_m));
+    Ok((Arc::new(places), Arc::new(BoundaryLayers::covering(layers, registry))))
 }
 
 fn load_registry(settings: &Settings) -> anyhow::Result<RegionRegistry> {

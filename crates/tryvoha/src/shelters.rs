@@ -45,8 +45,9 @@ pub async fn run(command: ShelterCommand) -> anyhow::Result<()> {
     spinner.finish_and_clear();
     let (_, body) = answer?;
     println!(
-        "imported {} shelters{}",
+        "imported {} shelters ({} already present{})",
         body["added"],
+        body["unchanged"].as_u64().unwrap_or_default(),
         if skipped == 0 { String::new() } else { format!(", skipped {skipped} invalid rows") }
     );
     Ok(())

@@ -158,6 +158,9 @@ async fn a_shelter_file_is_imported_whole_or_with_skip_invalid_only_its_good_row
     );
     assert_eq!(count().await, before, "nothing half-imported");
     let (ok, out, _) = tryvoha(&app, ADMIN, &["shelters", "import", path, "--skip-invalid"]).await;
-    assert!(ok && out.contains("imported 2 shelters, skipped 1 invalid rows"), "{out}");
+    assert!(ok && out.contains("imported 2 shelters (0 already present, skipped 1 invalid rows)"), "{out}");
     assert_eq!(count().await, before + 2);
+    let (ok, out, _) = tryvoha(&app, ADMIN, &["shelters", "import", path, "--skip-invalid"]).await;
+    assert!(ok && out.contains("imported 0 shelters (2 already present, skipped 1 invalid rows)"), "{out}");
+    assert_eq!(count().await, before + 2, "importing the same file again adds nothing");
 }

@@ -12,6 +12,7 @@ mod compat;
 mod crash;
 mod data_dir;
 mod failstop;
+mod export;
 mod history;
 mod places;
 mod regions;

@@ -78,7 +78,27 @@ async fn map_layers_carry_live_state_and_an_etag_that_changes_with_it() {
     assert_eq!(kyiv_oblast["geometry"]["type"], "MultiPolygon");
 
     let hromadas: Value = get("?level=hromada", None).await.unwrap().json().await.unwrap();
-    assert_eq!(hromadas["features"].as_array().unwrap().len(), 1469);
+    let levels = |layer: &Value, level: &str| {
+        layer["features"].as_array().unwrap().iter().filter(|f| f["properties"]["level"] == level).count()
+    };
+    assert_eq!(levels(&hromadas, "hromada"), 1469);
+    assert_eq!(levels(&hromadas, "raion"), 10, "Crimea's raions, which have no hromadas, fill their part");
+    for query in ["?level=raion", "?level=hromada", "?level=hromada&detail=full"] {
+        let layer: Value = get(query, None).await.unwrap().json().await.unwrap();
+        let ids: Vec<u64> = layer["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["properties"]["level"] == "oblast")
+            .map(|f| f["id"].as_u64().unwrap())
+            .collect();
+        assert_eq!(ids, [30, 31], "{query}: Sevastopol and Kyiv city, which have no subdivisions, are drawn");
+    }
+    let kyiv = app.get("/api/v1/locate?lat=50.4501&lon=30.5241").await.body;
+    assert_eq!(
+        (kyiv["oblast"]["id"].as_u64(), kyiv["raion"].is_null(), kyiv["hromada"].is_null()),
+        (Some(31), true, true)
+    );
     let full = get("?level=raion&detail=full", None).await.unwrap().bytes().await.unwrap().len();
     let simplified = get("?level=raion", None).await.unwrap().bytes().await.unwrap().len();
     assert!(simplified < full, "simplified by default ({simplified} < {full} bytes)");
@@ -106,6 +126,52 @@ async fn the_bundled_metro_stations_are_the_nearest_shelters_with_distance_and_w
         assert_eq!(app.get(&format!("/api/v1/shelters{query}")).await.body["field"], field);
     }
     assert_eq!(app.get("/api/v1/shelters/nearest?lat=50&lon=30&limit=0").await.body["field"], "limit");
+}
+
+#[tokio::test]
+async fn the_nearest_shelters_are_near_or_the_answer_says_there_are_none() {
+    let app = TestApp::spawn().await;
+    // Only the bundled Kyiv metro: from Lviv the nearest station is 470 km away.
+    let lviv = app.get(&format!("/api/v1/shelters/nearest?lat={}&lon={}", LVIV.0, LVIV.1)).await;
+    assert_eq!(lviv.status, StatusCode::OK);
+    assert_eq!(lviv.body["shelters"], json!([]));
+    assert_eq!(lviv.body["max_distance_m"], 20000.0, "the default cap");
+    assert!(lviv.body["message"].as_str().unwrap().contains("no known shelter within 20000 m"), "{}", lviv.body);
+    let far = app.get(&format!("/api/v1/shelters/nearest?lat={}&lon={}&max_distance_m=600000", LVIV.0, LVIV.1)).await;
+    let shelters = far.body["shelters"].as_array().unwrap();
+    assert!(!shelters.is_empty() && shelters.iter().all(|s| s["distance_m"].as_f64().unwrap() <= 600_000.0));
+    assert!(far.body.get("message").is_none(), "no message when shelters are found");
+    let near = app.get(&format!("/api/v1/shelters/nearest?lat={}&lon={}&max_distance_m=500", MAIDAN.0, MAIDAN.1)).await;
+    let distances: Vec<f64> =
+        near.body["shelters"].as_array().unwrap().iter().map(|s| s["distance_m"].as_f64().unwrap()).collect();
+    assert!(!distances.is_empty() && distances.iter().all(|d| *d <= 500.0), "{distances:?}");
+    for bad in ["0", "-5", "abc", "30000000"] {
+        let answer = app.get(&format!("/api/v1/shelters/nearest?lat=50&lon=30&max_distance_m={bad}")).await;
+        assert_eq!(
+            (answer.status, answer.body["field"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("max_distance_m")),
+            "{bad}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn importing_the_same_shelters_twice_adds_them_once() {
+    let app = TestApp::spawn().await;
+    let count = async || app.get("/api/v1/shelters").await.body["shelters"].as_array().unwrap().len();
+    let before = count().await;
+    let file = json!({ "shelters": [
+        { "lat": LVIV.0, "lon": LVIV.1, "name_uk": "Укриття 1", "kind": "basement" },
+        { "lat": LVIV.0 + 0.001, "lon": LVIV.1, "name_uk": "Укриття 2", "kind": "basement" },
+    ] });
+    let first = app.post("/api/v1/shelters/import", ADMIN, file.clone()).await;
+    assert_eq!(
+        (first.status, first.body["added"].as_u64(), first.body["unchanged"].as_u64()),
+        (StatusCode::CREATED, Some(2), Some(0))
+    );
+    let again = app.post("/api/v1/shelters/import", ADMIN, file).await;
+    assert_eq!((again.body["added"].as_u64(), again.body["unchanged"].as_u64()), (Some(0), Some(2)), "{}", again.body);
+    assert_eq!(count().await, before + 2);
 }
 
 #[tokio::test]
