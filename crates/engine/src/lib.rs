@@ -21,7 +21,7 @@ use std::sync::{Arc, RwLock};
 
 use time::OffsetDateTime;
 use tokio::sync::{broadcast, mpsc, oneshot};
-use tryvoha_core::{Actor, Alert, AlertBook, AlertEvent, AlertId, Command, Grant, RegionRegistry, Seq};
+use tryvoha_core::{Actor, Alert, AlertBook, AlertEvent, AlertField, AlertId, Command, Grant, RegionRegistry, Seq};
 use tryvoha_store::{HistoryQuery, HistoryRecord, Store, StoreError};
 
 pub use clock::{Clock, SystemClock};
@@ -56,6 +56,9 @@ pub struct Outcome {
     pub created: bool,
     /// The event written, when one was.
     pub event: Option<AlertEvent>,
+    /// The fields an update (or a declaration that escalated an active alert) changed; empty
+    /// when nothing changed or the alert is new.
+    pub changed: Vec<AlertField>,
 }
 
 #[derive(Clone)]
@@ -108,8 +111,21 @@ impl Engine {
 
     /// Applies a command: decided, durable, published, then answered.
     pub async fn execute(&self, request: Request) -> Result<Outcome, EngineError> {
+        let mut outcomes = self.execute_all(vec![request]).await?;
+        // The writer answers a job with one outcome per request, in order.
+        outcomes.pop().ok_or(EngineError::ShuttingDown)
+    }
+
+    /// Applies several commands together: all decided in one pass of the writer against one
+    /// working book (each sees the ones before it) and committed in one transaction, or none.
+    /// A refusal of any (scope, a finished alert, an invalid text) refuses them all and writes
+    /// nothing. The outcomes are in the order of the requests.
+    pub async fn execute_all(&self, requests: Vec<Request>) -> Result<Vec<Outcome>, EngineError> {
+        if requests.is_empty() {
+            return Ok(Vec::new());
+        }
         let (reply, answer) = oneshot::channel();
-        self.inner.jobs.send(writer::Job { request, reply }).await.map_err(|_| EngineError::ShuttingDown)?;
+        self.inner.jobs.send(writer::Job { requests, reply }).await.map_err(|_| EngineError::ShuttingDown)?;
         answer.await.map_err(|_| EngineError::ShuttingDown)?
     }
 
@@ -146,7 +162,8 @@ impl Engine {
     /// The alerts created by requests of `owner` whose idempotency key starts with `prefix`.
     pub async fn alerts_keyed(&self, owner: String, prefix: String) -> Result<Vec<AlertId>, EngineError> {
         let records = self.blocking(move |store| store.idempotency_records_with_prefix(&owner, &prefix)).await?;
-        Ok(records.into_iter().map(|r| r.alert_id).collect())
+        // A request that met an active alert (and escalated it) did not create it: it owns nothing.
+        Ok(records.into_iter().filter(|r| r.created).map(|r| r.alert_id).collect())
     }
 
     /// Finished alerts (live and imported) matching `query`.

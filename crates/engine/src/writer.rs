@@ -6,14 +6,16 @@ use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 
 use tokio::sync::{mpsc, oneshot};
-use tryvoha_core::{Decision, EventType, Seq};
+use tryvoha_core::{Decision, EventType, Seq, changed_fields};
 use tryvoha_store::{Commit, IdempotencyRecord, StoreError};
 
 use crate::{EngineError, Inner, Outcome, Request};
 
+/// Requests decided together, all or nothing: one request from `execute`, several from
+/// `execute_all` (a CAP message over several regions). A refusal of any refuses them all.
 pub(crate) struct Job {
-    pub request: Request,
-    pub reply: oneshot::Sender<Result<Outcome, EngineError>>,
+    pub requests: Vec<Request>,
+    pub reply: oneshot::Sender<Result<Vec<Outcome>, EngineError>>,
 }
 
 /// The most requests decided and committed together.
@@ -43,8 +45,8 @@ fn write_batch(inner: &Inner, jobs: impl Iterator<Item = Job>, first_seq: Seq) -
     let mut commit = Commit::default();
     let mut waiting = Vec::new();
     let mut keys_in_batch: HashMap<(String, String), IdempotencyRecord> = HashMap::new();
-    for Job { request, reply } in jobs {
-        let answer = decide(inner, &mut working, &mut commit, &mut keys_in_batch, request, now, first_seq);
+    for Job { requests, reply } in jobs {
+        let answer = decide_all(inner, &mut working, &mut commit, &mut keys_in_batch, requests, now, first_seq);
         match answer {
             // Successes wait for the commit; refusals can be told at once.
             Ok(outcome) => waiting.push((reply, outcome)),
@@ -81,6 +83,45 @@ fn write_batch(inner: &Inner, jobs: impl Iterator<Item = Job>, first_seq: Seq) -
     }
 }
 
+/// Decides a job's requests in order against the working book. If one is refused, the book,
+/// the commit and the batch's keys are put back as they were before the job: its other
+/// requests leave no trace. (A single request needs no undo: a refused decision changes
+/// nothing, so the book is copied only for a job of several.)
+fn decide_all(
+    inner: &Inner,
+    working: &mut tryvoha_core::AlertBook,
+    commit: &mut Commit,
+    keys_in_batch: &mut HashMap<(String, String), IdempotencyRecord>,
+    requests: Vec<Request>,
+    now: time::OffsetDateTime,
+    first_seq: Seq,
+) -> Result<Vec<Outcome>, EngineError> {
+    let undo = (requests.len() > 1).then(|| (working.clone(), commit.events.len(), commit.idempotency.len()));
+    let mut outcomes = Vec::with_capacity(requests.len());
+    let mut keys_added = Vec::new();
+    for request in requests {
+        let key = request.idempotency.as_ref().map(|k| (k.owner.clone(), k.key.clone()));
+        match decide(inner, working, commit, keys_in_batch, request, now, first_seq) {
+            Ok(outcome) => {
+                keys_added.extend(key);
+                outcomes.push(outcome);
+            }
+            Err(error) => {
+                if let Some((book, events, records)) = undo {
+                    *working = book;
+                    commit.events.truncate(events);
+                    commit.idempotency.truncate(records);
+                    for key in &keys_added {
+                        keys_in_batch.remove(key);
+                    }
+                }
+                return Err(error);
+            }
+        }
+    }
+    Ok(outcomes)
+}
+
 fn decide(
     inner: &Inner,
     working: &mut tryvoha_core::AlertBook,
@@ -107,7 +148,7 @@ fn decide(
                     .map_err(EngineError::Unavailable)?
                     .ok_or(EngineError::Unavailable(StoreError::NotFound))?,
             };
-            return Ok(Outcome { alert, created: record.created, event: None });
+            return Ok(Outcome { alert, created: record.created, event: None, changed: Vec::new() });
         }
     }
     // An unknown region is the domain's error to report (it names the field), not a scope one.
@@ -118,12 +159,17 @@ fn decide(
         return Err(EngineError::OutOfScope { region });
     }
     let outcome = match working.decide(&request.command, &request.actor, now)? {
-        Decision::Unchanged(alert) => Outcome { alert, created: false, event: None },
+        Decision::Unchanged(alert) => Outcome { alert, created: false, event: None, changed: Vec::new() },
         Decision::Record(draft) => {
+            let changed = match (draft.kind, working.get(draft.alert.id)) {
+                (EventType::Updated, Some(before)) => changed_fields(before, &draft.alert),
+                _ => Vec::new(),
+            };
             let event = draft.into_event(first_seq + commit.events.len() as Seq);
             working.apply(&event);
             commit.events.push(event.clone());
-            Outcome { alert: event.alert.clone(), created: event.kind == EventType::Declared, event: Some(event) }
+            let created = event.kind == EventType::Declared;
+            Outcome { alert: event.alert.clone(), created, event: Some(event), changed }
         }
     };
     if let Some(key) = request.idempotency {
