@@ -54,6 +54,11 @@ pub struct AppState {
     /// How long a request may take to be read and answered (the head of the answer: a stream's
     /// body may then last for hours). Bounds clients that send their body slowly.
     pub request_timeout: Duration,
+    /// The base of every absolute link published (the Atom feed), without a trailing `/`:
+    /// configured, never taken from a request's `Host`.
+    pub public_url: Arc<str>,
+    /// How old a received CAP message's `sent` may be.
+    pub cap_max_age: Duration,
 }
 
 /// The default [`AppState::request_timeout`].

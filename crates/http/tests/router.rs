@@ -40,6 +40,8 @@ fn app(dir: &tempfile::TempDir) -> axum::Router {
         compat,
         cap_sender: "tryvoha-test".into(),
         request_timeout: Duration::from_millis(300),
+        public_url: "https://alerts.example.org".into(),
+        cap_max_age: Duration::from_secs(3600),
     })
 }
 

@@ -75,6 +75,12 @@ struct ServeArgs {
     /// The sender of published CAP messages [default: tryvoha].
     #[arg(long, env = "TRYVOHA_CAP_SENDER")]
     cap_sender: Option<String>,
+    /// Base URL of every absolute link the server publishes (Atom feed) [default: http://LISTEN].
+    #[arg(long, env = "TRYVOHA_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Oldest `sent` accepted on a received CAP message, in seconds [default: 3600].
+    #[arg(long, env = "TRYVOHA_CAP_MAX_AGE_SECS")]
+    cap_max_age_secs: Option<u64>,
 }
 
 #[derive(Subcommand)]
@@ -99,6 +105,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 compat_anonymous: args.compat_anonymous,
                 compat_rate_limit: args.compat_rate_limit,
                 cap_sender: args.cap_sender,
+                public_url: args.public_url,
+                cap_max_age_secs: args.cap_max_age_secs,
             };
             server::run_until_signal(Settings::load(flags)?).await
         }

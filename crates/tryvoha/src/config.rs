@@ -16,6 +16,7 @@ pub const DEFAULT_DATA: &str = "./tryvoha-data";
 pub const DEFAULT_HEARTBEAT_SECS: u64 = 15;
 pub const DEFAULT_SUBSCRIBER_QUEUE: usize = 1024;
 pub const DEFAULT_COMPAT_RATE_LIMIT: u32 = 60;
+pub const DEFAULT_CAP_MAX_AGE_SECS: u64 = 3600;
 
 /// Phase one: what one source said, every field optional. The same shape serves the TOML file
 /// and the flags with their environment variables; [`RawSettings::over`] lays one over another.
@@ -37,6 +38,8 @@ pub struct RawSettings {
     pub compat_anonymous: Option<bool>,
     pub compat_rate_limit: Option<u32>,
     pub cap_sender: Option<String>,
+    pub public_url: Option<String>,
+    pub cap_max_age_secs: Option<u64>,
 }
 
 /// What the flags and environment said.
@@ -59,6 +62,8 @@ impl RawSettings {
             compat_anonymous: self.compat_anonymous.or(lower.compat_anonymous),
             compat_rate_limit: self.compat_rate_limit.or(lower.compat_rate_limit),
             cap_sender: self.cap_sender.or(lower.cap_sender),
+            public_url: self.public_url.or(lower.public_url),
+            cap_max_age_secs: self.cap_max_age_secs.or(lower.cap_max_age_secs),
         }
     }
 }
@@ -77,6 +82,11 @@ pub struct Settings {
     pub compat_rate_limit: u32,
     /// The `sender` of published CAP messages.
     pub cap_sender: String,
+    /// The base of every absolute link the server publishes (the Atom feed), without a
+    /// trailing `/`; `None`: `http://` and the address the server listens on.
+    pub public_url: Option<String>,
+    /// How old a received CAP message's `sent` may be.
+    pub cap_max_age: std::time::Duration,
 }
 
 /// A secret that `Debug` never prints.
@@ -128,6 +138,11 @@ impl Settings {
         if cap_sender.is_empty() || cap_sender.contains([' ', ',', '<', '&']) {
             bail!("cap_sender {cap_sender:?} must be non-empty without spaces, commas, < or &");
         }
+        let public_url = said.public_url.map(|url| check_public_url(&url)).transpose()?;
+        let cap_max_age_secs = said.cap_max_age_secs.unwrap_or(DEFAULT_CAP_MAX_AGE_SECS);
+        if !(60..=7 * 24 * 3600).contains(&cap_max_age_secs) {
+            bail!("cap_max_age_secs must be 60 to 604800 (a week), not {cap_max_age_secs}");
+        }
         Ok(Settings {
             listen,
             data: said.data.unwrap_or_else(|| DEFAULT_DATA.into()),
@@ -138,8 +153,24 @@ impl Settings {
             compat_anonymous: said.compat_anonymous.unwrap_or(false),
             compat_rate_limit: said.compat_rate_limit.unwrap_or(DEFAULT_COMPAT_RATE_LIMIT),
             cap_sender,
+            public_url,
+            cap_max_age: std::time::Duration::from_secs(cap_max_age_secs),
         })
     }
+}
+
+/// `http(s)://host[:port][/path]`, kept without its trailing `/`; it is pasted in front of paths
+/// in XML attributes, so nothing that could break out of one.
+fn check_public_url(url: &str) -> anyhow::Result<String> {
+    let trimmed = url.trim().trim_end_matches('/');
+    let host = trimmed.strip_prefix("https://").or_else(|| trimmed.strip_prefix("http://"));
+    let fine = host.is_some_and(|h| {
+        !h.is_empty() && !h.starts_with('/') && h.chars().all(|c| c.is_ascii_graphic() && !"\"'<>\\`{}|^?#".contains(c))
+    });
+    if !fine {
+        bail!("public_url {url:?} must be http:// or https:// and a host, e.g. https://alerts.example.org");
+    }
+    Ok(trimmed.to_owned())
 }
 
 fn read_file(path: &Path) -> anyhow::Result<FileSettings> {
@@ -187,6 +218,19 @@ mod tests {
             toml::from_str::<FileSettings>("admin_token = \"a-secret-in-a-file\"").is_err(),
             "secrets go in their own file"
         );
+    }
+
+    #[test]
+    fn the_public_url_and_cap_age_are_checked() {
+        let said = |url: &str| FlagSettings { public_url: Some(url.into()), ..Default::default() };
+        let settings = Settings::resolve(said("https://alerts.example.org/"), FileSettings::default()).unwrap();
+        assert_eq!(settings.public_url.as_deref(), Some("https://alerts.example.org"));
+        assert_eq!(settings.cap_max_age, std::time::Duration::from_secs(DEFAULT_CAP_MAX_AGE_SECS));
+        for bad in ["alerts.example.org", "ftp://x", "https://", "https://a\"b", "https://a b"] {
+            assert!(Settings::resolve(said(bad), FileSettings::default()).is_err(), "{bad}");
+        }
+        let young = FlagSettings { cap_max_age_secs: Some(5), ..Default::default() };
+        assert!(Settings::resolve(young, FileSettings::default()).is_err());
     }
 
     #[test]
