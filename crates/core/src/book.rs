@@ -6,6 +6,7 @@
 //! So the in-memory state is always a function of the log.
 
 mod change;
+mod checks;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use crate::access::Actor;
 use crate::alert::{Alert, AlertId, AlertKind, AlertLevel, AlertStatus, FinishReason, LocalizedText, Threat};
 use crate::event::{AlertEvent, EventDraft, EventType, Seq};
 use crate::region::{RegionId, RegionRegistry, RegionState};
+use checks::{check_expiry, check_texts};
 
 pub use change::{AlertField, changed_fields};
 
@@ -387,31 +389,6 @@ fn finish(alert: &Alert, reason: FinishReason, actor: &Actor, now: OffsetDateTim
         FinishReason::Expired => EventType::Expired,
     };
     EventDraft { kind, at: now, actor: actor.clone(), alert: finished }
-}
-
-fn check_texts(message: Option<&LocalizedText>, instruction: Option<&LocalizedText>) -> Result<(), AlertError> {
-    let fields = [
-        ("message", ["message.uk", "message.en"], message),
-        ("instruction", ["instruction.uk", "instruction.en"], instruction),
-    ];
-    for (field, [uk, en], text) in fields {
-        let Some(text) = text else { continue };
-        if text.longest_chars() > LocalizedText::MAX_CHARS {
-            return Err(AlertError::TextTooLong { field });
-        }
-        if let Some((language, c)) = text.first_forbidden_character() {
-            let field = if language == "uk" { uk } else { en };
-            return Err(AlertError::InvalidCharacters { field, code_point: u32::from(c) });
-        }
-    }
-    Ok(())
-}
-
-fn check_expiry(expires_at: Option<OffsetDateTime>, now: OffsetDateTime) -> Result<(), AlertError> {
-    match expires_at {
-        Some(expiry) if expiry <= now => Err(AlertError::ExpiryNotInFuture),
-        _ => Ok(()),
-    }
 }
 
 #[cfg(test)]

@@ -176,7 +176,10 @@ async fn referenced_alerts(state: &AppState, message: &tryvoha_cap::Alert) -> Re
             .await?;
         targets.extend(created);
         if reference.sender == *state.cap_sender
-            && let Some(id) = reference.identifier.strip_prefix(OWN_IDENTIFIER).and_then(|n| n.parse().ok())
+            && let Some(id) = reference.identifier.strip_prefix(OWN_IDENTIFIER).and_then(|n| n.parse::<i64>().ok())
+            && let Ok(id) = u64::try_from(id)
+            // Only an alert that exists: a reference to none is an unknown reference.
+            && state.engine.alert(AlertId(id)).await?.is_some()
         {
             targets.insert(AlertId(id));
         }

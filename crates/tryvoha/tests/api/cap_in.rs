@@ -133,6 +133,12 @@ async fn our_own_message_may_be_followed_up_only_by_the_token_that_declared_it_o
     let before = app.last_seq().await;
     assert_refused(&post_cap(&app, &stranger, &cancel).await, StatusCode::FORBIDDEN, "cap-not-owner", "references");
     assert_eq!(app.last_seq().await, before, "the stranger changed nothing");
+    let nobody = format!("tryvoha,tryvoha-alert-9223372036854775808,{}", cap_time(OffsetDateTime::now_utc()));
+    for missing in [format!("tryvoha,tryvoha-alert-999,{}", cap_time(OffsetDateTime::now_utc())), nobody] {
+        let cancel = Message::follow_up("missing-cancel", "Cancel", vec![missing]);
+        let refused = post_cap(&app, ADMIN, &cancel).await;
+        assert_refused(&refused, StatusCode::UNPROCESSABLE_ENTITY, "cap-unknown-reference", "references");
+    }
     let ended = post_cap(&app, &declarer, &cancel).await;
     assert_eq!(ended.status, StatusCode::OK, "{}", ended.body);
     assert_eq!(ended.body["alerts"][0]["finish_reason"], "cancelled");
