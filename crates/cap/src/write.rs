@@ -150,7 +150,9 @@ impl XmlOut {
 }
 
 /// Escapes character data. `\r` is written as a reference because a parser turns a literal one
-/// into `\n`; `>` is escaped so that `]]>` can never appear.
+/// into `\n`; `>` is escaped so that `]]>` can never appear. A character XML 1.0 does not allow
+/// (not even as a reference) becomes U+FFFD: one stored text must never make the whole document
+/// unreadable for every consumer.
 pub(crate) fn escape_text_into(out: &mut String, text: &str) {
     for character in text.chars() {
         match character {
@@ -158,6 +160,7 @@ pub(crate) fn escape_text_into(out: &mut String, text: &str) {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '\r' => out.push_str("&#13;"),
+            other if !is_xml_char(other) => out.push(char::REPLACEMENT_CHARACTER),
             other => out.push(other),
         }
     }
@@ -174,7 +177,13 @@ pub(crate) fn escape_attribute_into(out: &mut String, text: &str) {
             '\t' => out.push_str("&#9;"),
             '\n' => out.push_str("&#10;"),
             '\r' => out.push_str("&#13;"),
+            other if !is_xml_char(other) => out.push(char::REPLACEMENT_CHARACTER),
             other => out.push(other),
         }
     }
+}
+
+/// XML 1.0's `Char`: tab, line feed, carriage return and U+0020 up, except U+FFFE and U+FFFF.
+pub(crate) fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}')
 }

@@ -95,3 +95,43 @@ fn written_feeds_validate_against_the_atom_grammar() {
     assert!(valid, "{report}");
     assert_eq!(report.matches(" validates").count(), files.len(), "{report}");
 }
+
+/// Texts stored before control characters were refused (or brought in some other way) must
+/// never make a document unreadable: every character XML 1.0 forbids is replaced on writing.
+#[test]
+fn texts_with_characters_xml_forbids_are_written_well_formed() {
+    let forbidden: String =
+        ['\u{0}', '\u{8}', '\u{b}', '\u{c}', '\u{e}', '\u{1f}', '\u{fffe}', '\u{ffff}'].iter().collect();
+    let mut alert = parse(&fs::read(corpus("valid/oasis-spec-example-A3.xml")).expect("readable")).expect("valid");
+    let info = &mut alert.infos[0];
+    info.description = Some(format!("Line one{forbidden}line two"));
+    info.headline = Some(format!("Head{forbidden}line"));
+    let message = write(&alert);
+    let feed = tryvoha_cap::atom::Feed {
+        id: "https://example.org/feed".into(),
+        title: format!("Feed{forbidden}"),
+        updated: alert.sent,
+        author: tryvoha_cap::atom::Person { name: format!("A{forbidden}"), uri: None, email: None },
+        self_link: format!("https://example.org/feed?{forbidden}"),
+        entries: vec![tryvoha_cap::atom::Entry::for_alert(&alert, "https://example.org/1.xml")],
+    };
+    let feed = write_feed(&feed);
+    for document in [&message, &feed] {
+        assert!(!document.chars().any(|c| forbidden.contains(c)), "{document}");
+        assert!(document.contains("Line one\u{fffd}"), "replaced, not silently dropped");
+    }
+    let reread = parse(message.as_bytes()).expect("our own parser reads it");
+    assert!(reread.infos[0].description.as_deref().is_some_and(|d| d.starts_with("Line one\u{fffd}")));
+    if !xmllint_installed() {
+        println!("xmllint part skipped: xmllint not installed");
+        return;
+    }
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let files = [directory.path().join("message.xml"), directory.path().join("feed.atom")];
+    fs::write(&files[0], &message).expect("written");
+    fs::write(&files[1], &feed).expect("written");
+    let (valid, report) = xmllint("--schema", &corpus("schema/CAP-v1.2.xsd"), &files[..1]);
+    assert!(valid, "{report}");
+    let (valid, report) = xmllint("--relaxng", &corpus("schema/atom_rfc4287.rng"), &files[1..]);
+    assert!(valid, "{report}");
+}

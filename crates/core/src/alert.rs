@@ -134,6 +134,21 @@ impl LocalizedText {
     pub fn longest_chars(&self) -> usize {
         [&self.uk, &self.en].iter().filter_map(|t| t.as_ref()).map(|t| t.chars().count()).max().unwrap_or(0)
     }
+
+    /// The first language (`"uk"`, `"en"`) whose text holds a character XML 1.0 does not allow,
+    /// with that character. Such a text could never be published in CAP or Atom, so the domain
+    /// refuses it on every path (declaration, update, CAP in).
+    pub fn first_forbidden_character(&self) -> Option<(&'static str, char)> {
+        [("uk", &self.uk), ("en", &self.en)]
+            .into_iter()
+            .find_map(|(language, text)| text.as_deref()?.chars().find(|c| !is_xml_char(*c)).map(|c| (language, c)))
+    }
+}
+
+/// A character XML 1.0 allows in a document (its `Char` production): tab, line feed, carriage
+/// return, and everything from U+0020 up except U+FFFE and U+FFFF (Rust has no surrogates).
+pub fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}')
 }
 
 /// An alert as it stands after its latest event.

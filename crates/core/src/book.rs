@@ -5,6 +5,9 @@
 //! the caller makes it durable, and only then [`AlertBook::apply`] folds the written event in.
 //! So the in-memory state is always a function of the log.
 
+mod change;
+mod checks;
+
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -15,6 +18,9 @@ use crate::access::Actor;
 use crate::alert::{Alert, AlertId, AlertKind, AlertLevel, AlertStatus, FinishReason, LocalizedText, Threat};
 use crate::event::{AlertEvent, EventDraft, EventType, Seq};
 use crate::region::{RegionId, RegionRegistry, RegionState};
+use checks::{check_expiry, check_texts};
+
+pub use change::{AlertField, changed_fields};
 
 /// What an operator asks to declare.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,8 +88,8 @@ impl Command {
 pub enum Decision {
     /// Write this event.
     Record(EventDraft),
-    /// Nothing to write: the alert already stands as asked (a repeated declaration, an update
-    /// that changes nothing).
+    /// Nothing to write: the alert already stands as asked (a repeated declaration that adds
+    /// nothing, an update that changes nothing).
     Unchanged(Alert),
 }
 
@@ -101,6 +107,9 @@ pub enum AlertError {
     ExpiryNotInFuture,
     #[error("{field} is longer than {max} characters", max = LocalizedText::MAX_CHARS)]
     TextTooLong { field: &'static str },
+    /// `field` names the language too, e.g. `message.uk`.
+    #[error("{field} holds the character U+{code_point:04X}, which XML 1.0 (and so CAP and Atom) does not allow")]
+    InvalidCharacters { field: &'static str, code_point: u32 },
 }
 
 /// The active alerts and, per region, how many real alerts sit on it and below it.
@@ -260,7 +269,13 @@ impl AlertBook {
         // A drill never merges with a real alert: the status is part of the key.
         let key = (declaration.region_id, declaration.kind, declaration.status);
         if let Some(existing) = self.by_key.get(&key).and_then(|id| self.active.get(id)) {
-            return Ok(Decision::Unchanged(existing.clone()));
+            // Declaring what is already active must never swallow news (a higher level, a new
+            // threat): it escalates the alert, as one update event everyone hears.
+            let escalated = change::escalate(existing, declaration);
+            if escalated == *existing {
+                return Ok(Decision::Unchanged(escalated));
+            }
+            return Ok(Decision::Record(updated_draft(escalated, actor, now)));
         }
         let mut threats = declaration.threats.clone();
         threats.sort();
@@ -318,8 +333,7 @@ impl AlertBook {
         if updated == *current {
             return Ok(Decision::Unchanged(updated));
         }
-        updated.updated_at = now;
-        Ok(Decision::Record(EventDraft { kind: EventType::Updated, at: now, actor: actor.clone(), alert: updated }))
+        Ok(Decision::Record(updated_draft(updated, actor, now)))
     }
 
     /// Ids are issued in order and never reused, so an id below `next_id` that is not active
@@ -362,6 +376,11 @@ impl AlertBook {
     }
 }
 
+fn updated_draft(mut alert: Alert, actor: &Actor, now: OffsetDateTime) -> EventDraft {
+    alert.updated_at = now;
+    EventDraft { kind: EventType::Updated, at: now, actor: actor.clone(), alert }
+}
+
 fn finish(alert: &Alert, reason: FinishReason, actor: &Actor, now: OffsetDateTime) -> EventDraft {
     let mut finished = alert.clone();
     finished.finished_at = Some(now);
@@ -372,22 +391,6 @@ fn finish(alert: &Alert, reason: FinishReason, actor: &Actor, now: OffsetDateTim
         FinishReason::Expired => EventType::Expired,
     };
     EventDraft { kind, at: now, actor: actor.clone(), alert: finished }
-}
-
-fn check_texts(message: Option<&LocalizedText>, instruction: Option<&LocalizedText>) -> Result<(), AlertError> {
-    for (field, text) in [("message", message), ("instruction", instruction)] {
-        if text.is_some_and(|t| t.longest_chars() > LocalizedText::MAX_CHARS) {
-            return Err(AlertError::TextTooLong { field });
-        }
-    }
-    Ok(())
-}
-
-fn check_expiry(expires_at: Option<OffsetDateTime>, now: OffsetDateTime) -> Result<(), AlertError> {
-    match expires_at {
-        Some(expiry) if expiry <= now => Err(AlertError::ExpiryNotInFuture),
-        _ => Ok(()),
-    }
 }
 
 #[cfg(test)]

@@ -17,8 +17,8 @@ pub mod location;
 pub mod region;
 
 pub use access::{Actor, Grant, Role};
-pub use alert::{Alert, AlertId, AlertKind, AlertLevel, AlertStatus, FinishReason, LocalizedText, Threat};
-pub use book::{AlertBook, AlertChanges, AlertError, Command, Decision, Declaration};
+pub use alert::{Alert, AlertId, AlertKind, AlertLevel, AlertStatus, FinishReason, LocalizedText, Threat, is_xml_char};
+pub use book::{AlertBook, AlertChanges, AlertError, AlertField, Command, Decision, Declaration, changed_fields};
 pub use event::{AlertEvent, EventDraft, EventType, Seq};
 pub use location::{CoordinateError, Coordinates, Shelter, ShelterError, ShelterId, ShelterInfo, ShelterKind};
 pub use region::{Level, Region, RegionId, RegionRegistry, RegionState, RegistryError};

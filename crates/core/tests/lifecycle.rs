@@ -33,18 +33,37 @@ fn registry() -> Arc<RegionRegistry> {
 
 #[derive(Clone, Debug)]
 enum Step {
-    Declare { region_index: usize, kind: AlertKind, status: AlertStatus, expires_in: Option<i64> },
-    Update { alert_pick: usize, level: AlertLevel },
-    Cancel { alert_pick: usize },
-    Expire { alert_pick: usize },
-    Wait { minutes: i64 },
+    Declare {
+        region_index: usize,
+        kind: AlertKind,
+        status: AlertStatus,
+        level: AlertLevel,
+        threats: Vec<Threat>,
+        expires_in: Option<i64>,
+    },
+    Update {
+        alert_pick: usize,
+        level: AlertLevel,
+    },
+    Cancel {
+        alert_pick: usize,
+    },
+    Expire {
+        alert_pick: usize,
+    },
+    Wait {
+        minutes: i64,
+    },
 }
 
 fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
         4 => (0..14usize, prop::sample::select(AlertKind::ALL.to_vec()),
-              prop::sample::select(AlertStatus::ALL.to_vec()), prop::option::of(1..120i64))
-            .prop_map(|(region_index, kind, status, expires_in)| Step::Declare { region_index, kind, status, expires_in }),
+              prop::sample::select(AlertStatus::ALL.to_vec()), prop::sample::select(AlertLevel::ALL.to_vec()),
+              prop::sample::subsequence(Threat::ALL.to_vec(), 0..3), prop::option::of(1..120i64))
+            .prop_map(|(region_index, kind, status, level, threats, expires_in)| {
+                Step::Declare { region_index, kind, status, level, threats, expires_in }
+            }),
         1 => (0..50usize, prop::sample::select(AlertLevel::ALL.to_vec()))
             .prop_map(|(alert_pick, level)| Step::Update { alert_pick, level }),
         2 => (0..50usize).prop_map(|alert_pick| Step::Cancel { alert_pick }),
@@ -78,9 +97,9 @@ proptest! {
         for step in steps {
             let command = match step {
                 Step::Wait { minutes } => { now += Duration::minutes(minutes); continue; }
-                Step::Declare { region_index, kind, status, expires_in } => Command::Declare(Declaration {
-                    region_id: regions[region_index % regions.len()], kind, level: AlertLevel::Red, status,
-                    threats: vec![], message: None, instruction: None,
+                Step::Declare { region_index, kind, status, level, threats, expires_in } => Command::Declare(Declaration {
+                    region_id: regions[region_index % regions.len()], kind, level, status,
+                    threats, message: None, instruction: None,
                     expires_at: expires_in.map(|m| now + Duration::minutes(m)),
                 }),
                 Step::Update { alert_pick, level } if !issued.is_empty() => Command::Update {
@@ -91,7 +110,34 @@ proptest! {
                 Step::Expire { alert_pick } if !issued.is_empty() => Command::Expire { id: issued[alert_pick % issued.len()] },
                 _ => continue,
             };
-            match book.decide(&command, &actor, now) {
+            // The alert a declaration would meet: it must come out at least as severe, with at
+            // least its threats and every threat declared (an escalation, never a swallow).
+            let met = match &command {
+                Command::Declare(d) => book
+                    .active()
+                    .find(|a| (a.region_id, a.kind, a.status) == (d.region_id, d.kind, d.status))
+                    .cloned()
+                    .map(|alert| (alert, d.clone())),
+                _ => None,
+            };
+            let decision = book.decide(&command, &actor, now);
+            if let (Some((before, declared)), Ok(decision)) = (&met, &decision) {
+                let after = match decision {
+                    Decision::Record(draft) => {
+                        prop_assert_eq!(draft.kind, EventType::Updated);
+                        prop_assert!(!changed_fields(before, &draft.alert).is_empty());
+                        &draft.alert
+                    }
+                    Decision::Unchanged(alert) => alert,
+                };
+                prop_assert_eq!(after.id, before.id);
+                let red = before.level == AlertLevel::Red || declared.level == AlertLevel::Red;
+                prop_assert_eq!(after.level == AlertLevel::Red, red, "the higher level, never lowered");
+                for threat in before.threats.iter().chain(&declared.threats) {
+                    prop_assert!(after.threats.contains(threat), "the union of threats");
+                }
+            }
+            match decision {
                 Ok(Decision::Record(draft)) => {
                     seq += 1;
                     let event = draft.into_event(seq);

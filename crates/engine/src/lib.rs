@@ -23,7 +23,7 @@ use std::sync::{Arc, RwLock};
 
 use time::OffsetDateTime;
 use tokio::sync::{broadcast, mpsc, oneshot};
-use tryvoha_core::{Actor, Alert, AlertBook, AlertEvent, AlertId, Command, Grant, RegionRegistry, Seq};
+use tryvoha_core::{Actor, Alert, AlertBook, AlertEvent, AlertField, AlertId, Command, Grant, RegionRegistry, Seq};
 use tryvoha_store::{HistoryQuery, HistoryRecord, PageEnd, Store, StoreError};
 
 pub use clock::{Clock, SystemClock};
@@ -59,6 +59,9 @@ pub struct Outcome {
     pub created: bool,
     /// The event written, when one was.
     pub event: Option<AlertEvent>,
+    /// The fields an update (or a declaration that escalated an active alert) changed; empty
+    /// when nothing changed or the alert is new.
+    pub changed: Vec<AlertField>,
 }
 
 #[derive(Clone)]
@@ -119,8 +122,21 @@ impl Engine {
     /// Under a [`Handoff`] (the caller's time limit), the request is applied only if the
     /// writer takes it before the caller gives up; once taken, it is answered.
     pub async fn execute(&self, request: Request) -> Result<Outcome, EngineError> {
+        let mut outcomes = self.execute_all(vec![request]).await?;
+        // The writer answers a job with one outcome per request, in order.
+        outcomes.pop().ok_or(EngineError::ShuttingDown)
+    }
+
+    /// Applies several commands together: all decided in one pass of the writer against one
+    /// working book (each sees the ones before it) and committed in one transaction, or none.
+    /// A refusal of any (scope, a finished alert, an invalid text) refuses them all and writes
+    /// nothing. The outcomes are in the order of the requests.
+    pub async fn execute_all(&self, requests: Vec<Request>) -> Result<Vec<Outcome>, EngineError> {
+        if requests.is_empty() {
+            return Ok(Vec::new());
+        }
         let (reply, answer) = oneshot::channel();
-        let job = writer::Job { request, reply, handoff: handoff::current() };
+        let job = writer::Job { requests, reply, handoff: handoff::current() };
         self.inner.jobs.send(job).await.map_err(|_| EngineError::ShuttingDown)?;
         answer.await.map_err(|_| EngineError::ShuttingDown)?
     }
@@ -173,7 +189,8 @@ impl Engine {
     /// The alerts created by requests of `owner` whose idempotency key starts with `prefix`.
     pub async fn alerts_keyed(&self, owner: String, prefix: String) -> Result<Vec<AlertId>, EngineError> {
         let records = self.blocking(move |store| store.idempotency_records_with_prefix(&owner, &prefix)).await?;
-        Ok(records.into_iter().map(|r| r.alert_id).collect())
+        // A request that met an active alert (and escalated it) did not create it: it owns nothing.
+        Ok(records.into_iter().filter(|r| r.created).map(|r| r.alert_id).collect())
     }
 
     /// Finished alerts (live and imported) matching `query`.

@@ -7,15 +7,17 @@ use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Weak};
 
 use tokio::sync::{mpsc, oneshot, watch};
-use tryvoha_core::{AlertEvent, Decision, EventType, Seq};
+use tryvoha_core::{AlertEvent, Decision, EventType, Seq, changed_fields};
 use tryvoha_store::{Commit, IdempotencyRecord, StoreError};
 
 use crate::handoff::Handoff;
 use crate::{EngineError, Inner, Outcome, Request, audit};
 
+/// Requests decided together, all or nothing: one request from `execute`, several from
+/// `execute_all` (a CAP message over several regions). A refusal of any refuses them all.
 pub(crate) struct Job {
-    pub request: Request,
-    pub reply: oneshot::Sender<Result<Outcome, EngineError>>,
+    pub requests: Vec<Request>,
+    pub reply: oneshot::Sender<Result<Vec<Outcome>, EngineError>>,
     /// The caller's time limit's claim on the request (see `handoff`), when it has one.
     pub handoff: Option<Arc<Handoff>>,
 }
@@ -89,26 +91,23 @@ fn write_batch(inner: &Inner, jobs: impl Iterator<Item = Job>, first_seq: Seq) -
     let mut keys_in_batch: HashMap<(String, String), IdempotencyRecord> = HashMap::new();
     for job in jobs {
         if !job.caller_still_waiting() {
-            audit::dropped(&job.request);
+            job.requests.iter().for_each(audit::dropped);
             continue;
         }
-        let Job { request, reply, .. } = job;
-        let entry = audit::Entry::of(&request);
-        let answer = decide(inner, &mut working, &mut commit, &mut keys_in_batch, request, now, first_seq);
+        let Job { requests, reply, .. } = job;
+        let entries: Vec<_> = requests.iter().map(audit::Entry::of).collect();
+        let answer = decide_all(inner, &mut working, &mut commit, &mut keys_in_batch, requests, now, first_seq);
         match answer {
             // Successes wait for the commit; refusals can be told at once.
-            Ok(outcome) => waiting.push((reply, outcome, entry)),
+            Ok(outcomes) => waiting.push((reply, outcomes, entries)),
             Err(error) => {
-                entry.refused(&error);
+                entries.iter().for_each(|entry| entry.refused(&error));
                 drop(reply.send(Err(error)))
             }
         }
     }
     if commit.events.is_empty() && commit.idempotency.is_empty() {
-        for (reply, outcome, entry) in waiting {
-            entry.applied(&outcome);
-            let _ = reply.send(Ok(outcome));
-        }
+        answer_applied(waiting);
         return first_seq;
     }
     let written = commit.events.len() as Seq;
@@ -144,7 +143,7 @@ fn write_batch(inner: &Inner, jobs: impl Iterator<Item = Job>, first_seq: Seq) -
     first_seq
 }
 
-type Waiting = Vec<(oneshot::Sender<Result<Outcome, EngineError>>, Outcome, audit::Entry)>;
+type Waiting = Vec<(oneshot::Sender<Result<Vec<Outcome>, EngineError>>, Vec<Outcome>, Vec<audit::Entry>)>;
 
 /// After a durable commit: the new book, the events out, then the answers.
 fn publish(inner: &Inner, working: tryvoha_core::AlertBook, events: Vec<AlertEvent>, waiting: Waiting) {
@@ -153,17 +152,23 @@ fn publish(inner: &Inner, working: tryvoha_core::AlertBook, events: Vec<AlertEve
         // No subscriber is not an error: the log keeps the event for them.
         let _ = inner.committed.send(Arc::new(event));
     }
-    for (reply, outcome, entry) in waiting {
-        entry.applied(&outcome);
-        let _ = reply.send(Ok(outcome));
+    answer_applied(waiting);
+}
+
+fn answer_applied(waiting: Waiting) {
+    for (reply, outcomes, entries) in waiting {
+        for (entry, outcome) in entries.iter().zip(&outcomes) {
+            entry.applied(outcome);
+        }
+        let _ = reply.send(Ok(outcomes));
     }
 }
 
 fn answer_unavailable(waiting: Waiting, error: &StoreError) {
     let message = error.to_string();
-    for (reply, _, entry) in waiting {
+    for (reply, _, entries) in waiting {
         let error = EngineError::Unavailable(StoreError::Unavailable(message.clone().into()));
-        entry.refused(&error);
+        entries.iter().for_each(|entry| entry.refused(&error));
         let _ = reply.send(Err(error));
     }
 }
@@ -196,6 +201,50 @@ fn reconcile(inner: &Inner, first_seq: Seq) -> Result<Head, StoreError> {
     Ok(Head::Moved { landed, next_seq: head + 1 })
 }
 
+/// Decides a job's requests in order against the working book. If one is refused, the book,
+/// the commit and the batch's keys are put back as they were before the job: its other
+/// requests leave no trace. (A single request needs no undo: a refused decision changes
+/// nothing, so the book is copied only for a job of several.)
+fn decide_all(
+    inner: &Inner,
+    working: &mut tryvoha_core::AlertBook,
+    commit: &mut Commit,
+    keys_in_batch: &mut HashMap<(String, String), IdempotencyRecord>,
+    requests: Vec<Request>,
+    now: time::OffsetDateTime,
+    first_seq: Seq,
+) -> Result<Vec<Outcome>, EngineError> {
+    let undo = (requests.len() > 1).then(|| (working.clone(), commit.events.len(), commit.idempotency.len()));
+    let mut outcomes = Vec::with_capacity(requests.len());
+    let mut keys_added = Vec::new();
+    for request in requests {
+        // Only a key new to this batch is this job's to take back on a refusal.
+        let key = request
+            .idempotency
+            .as_ref()
+            .map(|k| (k.owner.clone(), k.key.clone()))
+            .filter(|key| !keys_in_batch.contains_key(key));
+        match decide(inner, working, commit, keys_in_batch, request, now, first_seq) {
+            Ok(outcome) => {
+                keys_added.extend(key);
+                outcomes.push(outcome);
+            }
+            Err(error) => {
+                if let Some((book, events, records)) = undo {
+                    *working = book;
+                    commit.events.truncate(events);
+                    commit.idempotency.truncate(records);
+                    for key in &keys_added {
+                        keys_in_batch.remove(key);
+                    }
+                }
+                return Err(error);
+            }
+        }
+    }
+    Ok(outcomes)
+}
+
 fn decide(
     inner: &Inner,
     working: &mut tryvoha_core::AlertBook,
@@ -222,7 +271,7 @@ fn decide(
                     .map_err(EngineError::Unavailable)?
                     .ok_or(EngineError::Unavailable(StoreError::NotFound))?,
             };
-            return Ok(Outcome { alert, created: record.created, event: None });
+            return Ok(Outcome { alert, created: record.created, event: None, changed: Vec::new() });
         }
     }
     // An unknown region is the domain's error to report (it names the field), not a scope one.
@@ -233,12 +282,17 @@ fn decide(
         return Err(EngineError::OutOfScope { region });
     }
     let outcome = match working.decide(&request.command, &request.actor, now)? {
-        Decision::Unchanged(alert) => Outcome { alert, created: false, event: None },
+        Decision::Unchanged(alert) => Outcome { alert, created: false, event: None, changed: Vec::new() },
         Decision::Record(draft) => {
+            let changed = match (draft.kind, working.get(draft.alert.id)) {
+                (EventType::Updated, Some(before)) => changed_fields(before, &draft.alert),
+                _ => Vec::new(),
+            };
             let event = draft.into_event(first_seq + commit.events.len() as Seq);
             working.apply(&event);
             commit.events.push(event.clone());
-            Outcome { alert: event.alert.clone(), created: event.kind == EventType::Declared, event: Some(event) }
+            let created = event.kind == EventType::Declared;
+            Outcome { alert: event.alert.clone(), created, event: Some(event), changed }
         }
     };
     if let Some(key) = request.idempotency {

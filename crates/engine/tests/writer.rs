@@ -243,3 +243,63 @@ async fn a_request_whose_caller_already_gave_up_is_never_applied() {
     assert_eq!(applied.event.unwrap().seq, 1);
     assert!(!taken.give_up(), "once the writer took a request, its caller cannot be told 408");
 }
+
+#[tokio::test]
+async fn a_batch_with_one_refused_member_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, store) = start(&dir);
+    let first = engine.execute(declare(2)).await.unwrap();
+    let mut committed = engine.committed();
+    let scoped =
+        |request: Request| Request { grant: Grant { role: Role::Operator, regions: vec![RegionId(3)] }, ..request };
+    let keyed = Request {
+        idempotency: Some(IdempotencyKey { owner: "cap:x".into(), key: "m#3".into(), fingerprint: "f".into() }),
+        ..scoped(declare(3))
+    };
+    // Region 3 is in scope, region 4 is not: neither may be declared.
+    let refused = engine.execute_all(vec![keyed.clone(), scoped(declare(4))]).await;
+    assert!(matches!(refused, Err(EngineError::OutOfScope { region: RegionId(4) })), "{refused:?}");
+    // A refusal late in a batch undoes what the batch decided before it, too.
+    let cancel_twice = Request { command: Command::Cancel { id: first.alert.id }, ..declare(2) };
+    let refused = engine.execute_all(vec![declare(5), cancel_twice.clone(), cancel_twice]).await;
+    assert!(matches!(refused, Err(EngineError::Alert(AlertError::AlreadyFinished { .. }))), "{refused:?}");
+    assert_eq!(store.last_seq().unwrap(), 1, "nothing was written");
+    assert_eq!(store.idempotency_record("cap:x", "m#3").unwrap(), None, "not even the idempotency record");
+    assert_eq!(engine.book().active().map(|a| a.id).collect::<Vec<_>>(), [first.alert.id]);
+    assert!(committed.try_recv().is_err(), "nothing was published");
+
+    let both = engine.execute_all(vec![keyed, declare(4)]).await.unwrap();
+    let seqs: Vec<Seq> = both.iter().map(|o| o.event.as_ref().unwrap().seq).collect();
+    assert_eq!(seqs, [2, 3], "the batch is committed together, in order, with no gap");
+    assert_eq!(both.iter().map(|o| o.alert.region_id).collect::<Vec<_>>(), [RegionId(3), RegionId(4)]);
+    assert!(store.idempotency_record("cap:x", "m#3").unwrap().unwrap().created);
+}
+
+#[tokio::test]
+async fn an_escalating_declaration_reports_what_it_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, _) = start(&dir);
+    let yellow = Request {
+        command: Command::Declare(Declaration {
+            level: AlertLevel::Yellow,
+            threats: vec![Threat::Drones],
+            ..Declaration::new(RegionId(2), AlertKind::AirRaid)
+        }),
+        ..declare(2)
+    };
+    let first = engine.execute(yellow.clone()).await.unwrap();
+    assert!(first.created && first.changed.is_empty());
+    let red = Request {
+        command: Command::Declare(Declaration {
+            threats: vec![Threat::BallisticMissiles],
+            ..Declaration::new(RegionId(2), AlertKind::AirRaid)
+        }),
+        ..declare(2)
+    };
+    let escalated = engine.execute(red).await.unwrap();
+    assert!(!escalated.created);
+    assert_eq!(escalated.changed, [AlertField::Level, AlertField::Threats]);
+    assert_eq!(escalated.event.unwrap().kind, EventType::Updated);
+    let again = engine.execute(yellow).await.unwrap();
+    assert_eq!((again.changed.len(), again.event, again.alert.level), (0, None, AlertLevel::Red));
+}

@@ -92,6 +92,13 @@ pub fn geometry_texts(text: &str) -> Result<Vec<(RegionId, String)>, BoundaryErr
 }
 
 impl Area {
+    /// `[min_lon, min_lat, max_lon, max_lat]` over all its polygons.
+    pub(crate) fn bbox(&self) -> [f64; 4] {
+        self.polygons.iter().fold([f64::MAX, f64::MAX, f64::MIN, f64::MIN], |b, p| {
+            [b[0].min(p.bbox[0]), b[1].min(p.bbox[1]), b[2].max(p.bbox[2]), b[3].max(p.bbox[3])]
+        })
+    }
+
     /// True when the point lies inside the area or on its boundary.
     pub fn covers(&self, point: [f64; 2]) -> bool {
         self.polygons.iter().any(|polygon| polygon.covers(point))
@@ -116,7 +123,7 @@ impl Area {
 }
 
 impl Polygon {
-    fn new(rings: Vec<Vec<[f64; 2]>>) -> Option<Polygon> {
+    pub(crate) fn new(rings: Vec<Vec<[f64; 2]>>) -> Option<Polygon> {
         let exterior = rings.first()?;
         if rings.iter().any(|ring| ring.len() < 4) {
             return None;

@@ -5,12 +5,14 @@
 //! order is `[lon, lat]`.
 
 mod area;
+mod coverage;
 mod distance;
 mod import;
 mod locator;
 mod shelters;
 
 pub use area::{Area, BoundaryError, geometry_texts, parse_boundaries};
+pub use coverage::{PART_SHARE, WHOLE_SHARE};
 pub use distance::{geodesic_metres, walking_minutes};
 pub use import::{ImportedRow, RowError, read_shelter_file};
 pub use locator::Locator;

@@ -7,17 +7,17 @@ use tryvoha_core::{Coordinates, RegionId};
 
 use crate::area::Area;
 
-type Entry = GeomWithData<Rectangle<[f64; 2]>, (usize, usize)>;
+pub(crate) type Entry = GeomWithData<Rectangle<[f64; 2]>, (usize, usize)>;
 
 /// One level's areas (for Ukraine: hromadas, raions or oblast-level units).
-struct LevelIndex {
-    areas: Vec<Area>,
-    tree: RTree<Entry>,
+pub(crate) struct LevelIndex {
+    pub(crate) areas: Vec<Area>,
+    pub(crate) tree: RTree<Entry>,
 }
 
 /// Locates points among areas of several levels, finest first.
 pub struct Locator {
-    levels: Vec<LevelIndex>,
+    pub(crate) levels: Vec<LevelIndex>,
 }
 
 impl LevelIndex {
@@ -37,7 +37,7 @@ impl LevelIndex {
 
     /// The covering area with the lowest region id: a point on a shared border always gets the
     /// same answer.
-    fn locate(&self, point: [f64; 2]) -> Option<RegionId> {
+    pub(crate) fn locate(&self, point: [f64; 2]) -> Option<RegionId> {
         self.tree
             .locate_in_envelope_intersecting(&AABB::from_point(point))
             .filter(|entry| {

@@ -129,3 +129,33 @@ fn a_point_on_a_shared_border_resolves_the_same_way_every_time() {
         assert_eq!(answer, locate(lat, lon), "and again");
     }
 }
+
+/// The outer ring of a region's largest polygon in the simplified boundaries, `[lon, lat]`.
+fn simplified_outer_ring(region: u32) -> Vec<[f64; 2]> {
+    let collection: serde_json::Value = serde_json::from_str(SIMPLIFIED[2]).unwrap();
+    let feature = collection["features"].as_array().unwrap().iter().find(|f| f["id"] == region).unwrap();
+    let geometry = &feature["geometry"];
+    let polygons = match geometry["type"].as_str().unwrap() {
+        "Polygon" => vec![geometry["coordinates"].clone()],
+        _ => geometry["coordinates"].as_array().unwrap().clone(),
+    };
+    let outer = |p: &serde_json::Value| -> Vec<[f64; 2]> {
+        p[0].as_array().unwrap().iter().map(|pt| [pt[0].as_f64().unwrap(), pt[1].as_f64().unwrap()]).collect()
+    };
+    polygons.iter().map(outer).max_by_key(Vec::len).unwrap()
+}
+
+#[test]
+fn a_polygon_of_kyiv_oblast_covers_kyiv_oblast_and_the_city_inside_it() {
+    let ring = simplified_outer_ring(14);
+    let covered = fixture().locator.regions_covered_by(&ring);
+    // Kyiv city (31) is a hole in the oblast, but inside its outer ring: its people are inside
+    // the polygon, so it is covered too. No neighbour is, though they share the ring's border.
+    assert_eq!(covered, [RegionId(14), RegionId(31)]);
+    // Kyiv city's outer ring encloses Kotsiubynske (707), a hromada of Kyiv oblast surrounded
+    // by the city: geometry, not the hierarchy, decides.
+    let city = simplified_outer_ring(31);
+    assert_eq!(fixture().locator.regions_covered_by(&city), [RegionId(31), RegionId(707)]);
+    let lviv = simplified_outer_ring(27);
+    assert_eq!(fixture().locator.regions_covered_by(&lviv), [RegionId(27)]);
+}

@@ -78,8 +78,12 @@ async fn declare(
         .await
         // Only a declaration names the region in its body, so only here does the error point at it.
         .map_err(|error| if error.code == "out-of-scope" { error.with_field("region_id") } else { error })?;
-    let status = if outcome.created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(outcome.alert)).into_response())
+    // A new alert is 201 with the alert; one that was already active is 200 with what this
+    // declaration changed in it (escalated), `[]` when nothing.
+    if outcome.created {
+        return Ok((StatusCode::CREATED, Json(outcome.alert)).into_response());
+    }
+    Ok((StatusCode::OK, Json(AlertWithChanges::from(outcome))).into_response())
 }
 
 async fn update(
@@ -87,7 +91,7 @@ async fn update(
     Authorized(principal, _): Authorized<Writers>,
     Path(id): Path<String>,
     JsonBody(body): JsonBody<UpdateBody>,
-) -> Result<Json<Alert>, ApiError> {
+) -> Result<Json<AlertWithChanges>, ApiError> {
     let changes = AlertChanges {
         level: body.level,
         threats: body.threats,
@@ -96,7 +100,7 @@ async fn update(
         expires_at: body.expires_at,
     };
     let command = Command::Update { id: alert_id(&id)?, changes };
-    Ok(Json(execute(&state, &principal, command, None).await?.alert))
+    Ok(Json(AlertWithChanges::from(execute(&state, &principal, command, None).await?)))
 }
 
 async fn cancel(
@@ -106,6 +110,20 @@ async fn cancel(
 ) -> Result<Json<Alert>, ApiError> {
     let command = Command::Cancel { id: alert_id(&id)? };
     Ok(Json(execute(&state, &principal, command, None).await?.alert))
+}
+
+/// The alert's JSON object plus `changed`: the names of the fields the request changed.
+#[derive(Serialize)]
+struct AlertWithChanges {
+    #[serde(flatten)]
+    alert: Alert,
+    changed: Vec<&'static str>,
+}
+
+impl From<Outcome> for AlertWithChanges {
+    fn from(outcome: Outcome) -> AlertWithChanges {
+        AlertWithChanges { changed: outcome.changed.iter().map(|field| field.as_str()).collect(), alert: outcome.alert }
+    }
 }
 
 #[derive(Serialize)]

@@ -60,6 +60,11 @@ pub struct AppState {
     pub request_timeout: Duration,
     /// The statistics summary, computed once per log position (`Summaries::default()`).
     pub summaries: Arc<Summaries>,
+    /// The base of every absolute link published (the Atom feed), without a trailing `/`:
+    /// configured, never taken from a request's `Host`.
+    pub public_url: Arc<str>,
+    /// How old a received CAP message's `sent` may be.
+    pub cap_max_age: Duration,
 }
 
 /// The default [`AppState::request_timeout`].

@@ -128,6 +128,9 @@ impl From<AlertError> for ApiError {
             AlertError::TextTooLong { field } => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "text-too-long", detail).with_field(field)
             }
+            AlertError::InvalidCharacters { field, .. } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-characters", detail).with_field(field)
+            }
         }
     }
 }

@@ -67,6 +67,8 @@ async fn server_timing_out_after(dir: &tempfile::TempDir, request_timeout: Durat
         cap_sender: "tryvoha-test".into(),
         request_timeout,
         summaries: Default::default(),
+        public_url: "https://alerts.example.org".into(),
+        cap_max_age: Duration::from_secs(3600),
     });
     Server { app, engine, hub, store, fan_out, admin }
 }

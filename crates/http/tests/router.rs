@@ -41,6 +41,8 @@ fn app(dir: &tempfile::TempDir) -> axum::Router {
         cap_sender: "tryvoha-test".into(),
         request_timeout: Duration::from_millis(300),
         summaries: Default::default(),
+        public_url: "https://alerts.example.org".into(),
+        cap_max_age: Duration::from_secs(3600),
     })
 }
 

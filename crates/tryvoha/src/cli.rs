@@ -81,6 +81,12 @@ struct ServeArgs {
     /// Metres within which the nearest shelters are offered, unless a request says [default: 20000].
     #[arg(long, env = "TRYVOHA_SHELTER_MAX_DISTANCE_M")]
     shelter_max_distance_m: Option<u32>,
+    /// Base URL of every absolute link the server publishes (Atom feed) [default: http://LISTEN].
+    #[arg(long, env = "TRYVOHA_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Oldest `sent` accepted on a received CAP message, in seconds [default: 3600].
+    #[arg(long, env = "TRYVOHA_CAP_MAX_AGE_SECS")]
+    cap_max_age_secs: Option<u64>,
 }
 
 #[derive(Subcommand)]
@@ -107,6 +113,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 cap_sender: args.cap_sender,
                 log_format: args.log_format,
                 shelter_max_distance_m: args.shelter_max_distance_m,
+                public_url: args.public_url,
+                cap_max_age_secs: args.cap_max_age_secs,
             };
             server::run_until_signal(Settings::load(flags)?).await
         }

@@ -17,6 +17,7 @@ pub const DEFAULT_HEARTBEAT_SECS: u64 = 15;
 pub const DEFAULT_SUBSCRIBER_QUEUE: usize = 1024;
 pub const DEFAULT_COMPAT_RATE_LIMIT: u32 = 60;
 pub const DEFAULT_SHELTER_MAX_DISTANCE_M: u32 = 20_000;
+pub const DEFAULT_CAP_MAX_AGE_SECS: u64 = 3600;
 
 /// Phase one: what one source said, every field optional. The same shape serves the TOML file
 /// and the flags with their environment variables; [`RawSettings::over`] lays one over another.
@@ -40,6 +41,8 @@ pub struct RawSettings {
     pub cap_sender: Option<String>,
     pub log_format: Option<String>,
     pub shelter_max_distance_m: Option<u32>,
+    pub public_url: Option<String>,
+    pub cap_max_age_secs: Option<u64>,
 }
 
 /// What the flags and environment said.
@@ -62,6 +65,8 @@ impl RawSettings {
             compat_anonymous: self.compat_anonymous.or(lower.compat_anonymous),
             compat_rate_limit: self.compat_rate_limit.or(lower.compat_rate_limit),
             cap_sender: self.cap_sender.or(lower.cap_sender),
+            public_url: self.public_url.or(lower.public_url),
+            cap_max_age_secs: self.cap_max_age_secs.or(lower.cap_max_age_secs),
             log_format: self.log_format.or(lower.log_format),
             shelter_max_distance_m: self.shelter_max_distance_m.or(lower.shelter_max_distance_m),
         }
@@ -86,6 +91,11 @@ pub struct Settings {
     pub shelter_max_distance_m: u32,
     /// How log lines are written to stderr (`TRYVOHA_LOG` filters them).
     pub log_format: LogFormat,
+    /// The base of every absolute link the server publishes (the Atom feed), without a
+    /// trailing `/`; `None`: `http://` and the address the server listens on.
+    pub public_url: Option<String>,
+    /// How old a received CAP message's `sent` may be.
+    pub cap_max_age: std::time::Duration,
 }
 
 /// `text` for people, `json` (one object per line) for log collectors.
@@ -154,6 +164,11 @@ impl Settings {
         if !(1..=20_000_000).contains(&shelter_max_distance_m) {
             bail!("shelter_max_distance_m must be 1 to 20000000 metres, not {shelter_max_distance_m}");
         }
+        let public_url = said.public_url.map(|url| check_public_url(&url)).transpose()?;
+        let cap_max_age_secs = said.cap_max_age_secs.unwrap_or(DEFAULT_CAP_MAX_AGE_SECS);
+        if !(60..=7 * 24 * 3600).contains(&cap_max_age_secs) {
+            bail!("cap_max_age_secs must be 60 to 604800 (a week), not {cap_max_age_secs}");
+        }
         Ok(Settings {
             listen,
             data: said.data.unwrap_or_else(|| DEFAULT_DATA.into()),
@@ -166,8 +181,24 @@ impl Settings {
             cap_sender,
             log_format,
             shelter_max_distance_m,
+            public_url,
+            cap_max_age: std::time::Duration::from_secs(cap_max_age_secs),
         })
     }
+}
+
+/// `http(s)://host[:port][/path]`, kept without its trailing `/`; it is pasted in front of paths
+/// in XML attributes, so nothing that could break out of one.
+fn check_public_url(url: &str) -> anyhow::Result<String> {
+    let trimmed = url.trim().trim_end_matches('/');
+    let host = trimmed.strip_prefix("https://").or_else(|| trimmed.strip_prefix("http://"));
+    let fine = host.is_some_and(|h| {
+        !h.is_empty() && !h.starts_with('/') && h.chars().all(|c| c.is_ascii_graphic() && !"\"'<>\\`{}|^?#".contains(c))
+    });
+    if !fine {
+        bail!("public_url {url:?} must be http:// or https:// and a host, e.g. https://alerts.example.org");
+    }
+    Ok(trimmed.to_owned())
 }
 
 fn read_file(path: &Path) -> anyhow::Result<FileSettings> {
@@ -215,6 +246,19 @@ mod tests {
             toml::from_str::<FileSettings>("admin_token = \"a-secret-in-a-file\"").is_err(),
             "secrets go in their own file"
         );
+    }
+
+    #[test]
+    fn the_public_url_and_cap_age_are_checked() {
+        let said = |url: &str| FlagSettings { public_url: Some(url.into()), ..Default::default() };
+        let settings = Settings::resolve(said("https://alerts.example.org/"), FileSettings::default()).unwrap();
+        assert_eq!(settings.public_url.as_deref(), Some("https://alerts.example.org"));
+        assert_eq!(settings.cap_max_age, std::time::Duration::from_secs(DEFAULT_CAP_MAX_AGE_SECS));
+        for bad in ["alerts.example.org", "ftp://x", "https://", "https://a\"b", "https://a b"] {
+            assert!(Settings::resolve(said(bad), FileSettings::default()).is_err(), "{bad}");
+        }
+        let young = FlagSettings { cap_max_age_secs: Some(5), ..Default::default() };
+        assert!(Settings::resolve(young, FileSettings::default()).is_err());
     }
 
     #[test]

@@ -174,6 +174,8 @@ pub async fn run_with(
             cap_sender: settings.cap_sender.as_str().into(),
             request_timeout: tryvoha_http::REQUEST_TIMEOUT,
             summaries: Default::default(),
+            public_url: settings.public_url.clone().unwrap_or_else(|| format!("http://{address}")).into(),
+            cap_max_age: settings.cap_max_age,
         },
         stop,
     )

@@ -165,3 +165,67 @@ fn a_restored_book_continues_the_id_sequence() {
     let Decision::Record(draft) = next else { panic!("expected a new alert") };
     assert_eq!(draft.alert.id, AlertId(6));
 }
+
+#[test]
+fn a_red_declaration_escalates_an_active_yellow_alert_with_the_union_of_threats() {
+    let mut book = AlertBook::new(registry());
+    let mut seq = 0;
+    let mut yellow = declaration(3, AlertKind::AirRaid);
+    yellow.level = AlertLevel::Yellow;
+    yellow.threats = vec![Threat::Drones];
+    let first = run(&mut book, Command::Declare(yellow), T0, &mut seq).unwrap();
+    let mut red = declaration(3, AlertKind::AirRaid);
+    red.threats = vec![Threat::BallisticMissiles];
+    red.message = Some(LocalizedText { uk: Some("Балістика".into()), en: None });
+    let later = T0 + time::Duration::minutes(3);
+    let Decision::Record(draft) = book.decide(&Command::Declare(red), &operator(), later).unwrap() else {
+        panic!("an escalation is written")
+    };
+    assert_eq!(draft.kind, EventType::Updated);
+    let escalated = &draft.alert;
+    assert_eq!(
+        (escalated.id, escalated.level, escalated.started_at, escalated.updated_at),
+        (first.id, AlertLevel::Red, T0, later)
+    );
+    assert_eq!(escalated.threats, [Threat::Drones, Threat::BallisticMissiles]);
+    assert_eq!(changed_fields(&first, escalated), [AlertField::Level, AlertField::Threats, AlertField::Message]);
+}
+
+#[test]
+fn a_yellow_declaration_never_lowers_a_red_alert() {
+    let mut book = AlertBook::new(registry());
+    let mut seq = 0;
+    let red = run(&mut book, Command::Declare(declaration(3, AlertKind::AirRaid)), T0, &mut seq).unwrap();
+    let mut yellow = declaration(3, AlertKind::AirRaid);
+    yellow.level = AlertLevel::Yellow;
+    assert_eq!(book.decide(&Command::Declare(yellow.clone()), &operator(), T0), Ok(Decision::Unchanged(red.clone())));
+    yellow.threats = vec![Threat::Aviation];
+    let escalated = run(&mut book, Command::Declare(yellow), T0, &mut seq).unwrap();
+    assert_eq!((escalated.level, escalated.threats.as_slice()), (AlertLevel::Red, [Threat::Aviation].as_slice()));
+    assert_eq!(changed_fields(&red, &escalated), [AlertField::Threats]);
+}
+
+#[test]
+fn texts_with_characters_xml_does_not_allow_are_refused_naming_the_language() {
+    let mut book = AlertBook::new(registry());
+    let mut seq = 0;
+    for c in ['\u{0}', '\u{8}', '\u{b}', '\u{c}', '\u{e}', '\u{1f}', '\u{fffe}', '\u{ffff}'] {
+        let mut pasted = declaration(3, AlertKind::AirRaid);
+        pasted.message =
+            Some(LocalizedText { uk: Some("Рядок".into()), en: Some(format!("Line one{c}line two")) });
+        assert_eq!(
+            book.decide(&Command::Declare(pasted), &operator(), T0),
+            Err(AlertError::InvalidCharacters { field: "message.en", code_point: u32::from(c) })
+        );
+    }
+    let mut fine = declaration(3, AlertKind::AirRaid);
+    fine.instruction =
+        Some(LocalizedText { uk: Some("Рядок\tодин\r\nрядок два 🚨".into()), en: None });
+    let alert = run(&mut book, Command::Declare(fine), T0, &mut seq).unwrap();
+    let changes =
+        AlertChanges { instruction: Some(LocalizedText { uk: Some("\u{b}".into()), en: None }), ..Default::default() };
+    assert_eq!(
+        book.decide(&Command::Update { id: alert.id, changes }, &operator(), T0),
+        Err(AlertError::InvalidCharacters { field: "instruction.uk", code_point: 0xB })
+    );
+}

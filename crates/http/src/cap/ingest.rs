@@ -1,16 +1,16 @@
 //! `POST /api/v1/cap`: an alert from another authority's system, in CAP 1.2.
 //!
 //! The message is parsed safely (no DTD, no entities, size and depth limits), checked against
-//! the schema's rules and CAP's semantic ones, mapped to regions, and only then applied; a
-//! message that fails any step changes nothing. Rules (docs/cap.md):
-//! - regions: each `geocode` named `KATOTTG` (a code of the registry) or `tryvoha:region` (an
-//!   id); each `polygon` and `circle` by the region at its centre (the finest one); a message
-//!   whose areas map to no region is refused (`cap-area-outside-registry`);
-//! - `Alert` declares one alert per region (kind from the `tryvoha:kind` event code, else
-//!   `CBRNE` → chemical, else air raid; `Extreme`/`Severe` → red, else yellow); `Update` and
-//!   `Cancel` act on the alerts their `references` declared;
-//! - `Actual`, `Exercise` and `Test` map to the same statuses; `System` and `Draft` messages,
-//!   non-public scopes, `Ack` and `Error` are refused.
+//! the schema's rules and CAP's semantic ones, mapped in full (regions, kind, references), and
+//! only then applied, every alert of it in one commit: a message that fails any step, or any
+//! region's scope check, changes nothing. Rules (docs/cap.md):
+//! - regions: geocodes by the registry, polygons and circles by the area rule (`area`);
+//! - kind by the documented table (`mapping`); an unknown event is refused, never an air raid;
+//! - `Alert` declares one alert per region; one already active there is escalated (as a repeated
+//!   declaration is), and the message does not thereby own it;
+//! - `Update` and `Cancel` act only on alerts that their referenced messages created, and only
+//!   for the token that declared them or an admin;
+//! - a message sent too long ago, in the future or already expired is refused.
 
 use std::collections::BTreeSet;
 
@@ -19,16 +19,17 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use tryvoha_cap::{Category, Info, MessageType, Scope, Severity, Status};
-use tryvoha_core::{
-    AlertChanges, AlertError, AlertId, AlertKind, AlertLevel, AlertStatus, Command, Coordinates, Declaration,
-    LocalizedText, RegionId,
-};
-use tryvoha_engine::{EngineError, IdempotencyKey, Principal, Request, fingerprint};
+use tryvoha_cap::{MessageType, Scope, Status};
+use tryvoha_core::{AlertChanges, AlertId, AlertStatus, Command, Declaration, Role};
+use tryvoha_engine::{IdempotencyKey, Principal, Request, fingerprint};
 
+use super::mapping::{check_current, kind_of, level_of, refuse, texts, threats_of};
 use crate::AppState;
 use crate::auth::{Authorized, Writers};
 use crate::problem::ApiError;
+
+/// The identifier prefix of the messages this server publishes (`publish`).
+const OWN_IDENTIFIER: &str = "tryvoha-alert-";
 
 pub async fn receive(
     State(state): State<AppState>,
@@ -48,9 +49,8 @@ pub async fn receive(
             return Err(refuse("cap-not-public", "status", &format!("{other} messages are not alerts for the public")));
         }
     };
-    let owner = format!("cap:{}", message.sender);
     match message.msg_type {
-        MessageType::Alert => declare(&state, &principal, &message, &body, status, &owner).await,
+        MessageType::Alert => declare(&state, &principal, message, &body, status).await,
         MessageType::Update | MessageType::Cancel => follow_up(&state, &principal, &message).await,
         other => {
             Err(refuse("cap-not-applicable", "msgType", &format!("{other} messages are acknowledgements, not alerts")))
@@ -61,16 +61,21 @@ pub async fn receive(
 async fn declare(
     state: &AppState,
     principal: &Principal,
-    message: &tryvoha_cap::Alert,
+    message: tryvoha_cap::Alert,
     body: &[u8],
     status: AlertStatus,
-    owner: &str,
 ) -> Result<Response, ApiError> {
-    let info = message
-        .infos
-        .first()
-        .ok_or_else(|| refuse("cap-not-applicable", "info", "an Alert without info says nothing to declare"))?;
-    let regions = regions_of(state, message);
+    if message.infos.is_empty() {
+        return Err(no_info());
+    }
+    let (registry, places) = (state.engine.registry().clone(), state.places.clone());
+    // Covering a polygon samples every region it may touch: CPU work, off the async workers.
+    let (message, regions) = tokio::task::spawn_blocking(move || {
+        let regions = super::area::regions_of(&registry, places.locator(), &message);
+        (message, regions)
+    })
+    .await
+    .map_err(|_| ApiError::from(tryvoha_engine::EngineError::ShuttingDown))?;
     if regions.is_empty() {
         return Err(refuse(
             "cap-area-outside-registry",
@@ -78,51 +83,40 @@ async fn declare(
             "no area of the message lies in a region of the registry",
         ));
     }
-    // Every region is checked before any is declared: a refusal leaves nothing half-applied.
-    let registry = state.engine.registry();
-    if let Some(region) = regions.iter().find(|r| !principal.grant.may_alert(**r, registry)) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "out-of-scope",
-            format!("this token may not act on region {region}"),
-        ));
-    }
-    let expires_at = info.expires.map(|t| t.to_offset_date_time());
-    if expires_at.is_some_and(|at| at <= state.engine.now()) {
-        return Err(refuse("cap-expired", "info.expires", "the message has already expired"));
-    }
+    let kind = kind_of(&message.infos)?;
+    check_current(&message, state.engine.now(), max_age(state))?;
+    let threats = threats_of(&message.infos)?.unwrap_or_default();
+    let info = message.infos.first().ok_or_else(no_info)?;
     let fingerprint = fingerprint(body);
-    let mut alerts = Vec::new();
-    for region in regions {
-        let declaration = Declaration {
-            region_id: region,
-            kind: kind_of(info),
-            level: if matches!(info.severity, Severity::Extreme | Severity::Severe) {
-                AlertLevel::Red
-            } else {
-                AlertLevel::Yellow
-            },
-            status,
-            threats: Vec::new(),
-            message: texts(message, |i| i.description.clone().or_else(|| i.headline.clone())),
-            instruction: texts(message, |i| i.instruction.clone()),
-            expires_at,
-        };
-        // The same message again (a retry) finds the alerts it declared.
-        let key = IdempotencyKey {
-            owner: owner.to_owned(),
-            key: format!("{}#{}", message.identifier, region),
-            fingerprint: fingerprint.clone(),
-        };
-        let request = Request {
-            command: Command::Declare(declaration),
+    let owner = format!("cap:{}", message.sender);
+    let requests = regions
+        .into_iter()
+        .map(|region| Request {
+            command: Command::Declare(Declaration {
+                region_id: region,
+                kind,
+                level: level_of(info),
+                status,
+                threats: threats.clone(),
+                message: texts(&message.infos, |i| i.description.clone().or_else(|| i.headline.clone())),
+                instruction: texts(&message.infos, |i| i.instruction.clone()),
+                expires_at: info.expires.map(|t| t.to_offset_date_time()),
+            }),
             actor: principal.actor.clone(),
             grant: principal.grant.clone(),
-            idempotency: Some(key),
-        };
-        alerts.push(state.engine.execute(request).await?.alert);
-    }
-    Ok((StatusCode::CREATED, Json(serde_json::json!({ "msgType": "Alert", "alerts": alerts }))).into_response())
+            // The same message again (a retry) finds the alerts it declared; one that met an
+            // active alert is recorded as not having created it, so it owns nothing.
+            idempotency: Some(IdempotencyKey {
+                owner: owner.clone(),
+                key: format!("{}#{}", message.identifier, region),
+                fingerprint: fingerprint.clone(),
+            }),
+        })
+        .collect();
+    let outcomes = state.engine.execute_all(requests).await?;
+    let status = if outcomes.iter().any(|o| o.created) { StatusCode::CREATED } else { StatusCode::OK };
+    let alerts: Vec<_> = outcomes.into_iter().map(|o| o.alert).collect();
+    Ok((status, Json(serde_json::json!({ "msgType": "Alert", "alerts": alerts }))).into_response())
 }
 
 async fn follow_up(
@@ -130,107 +124,87 @@ async fn follow_up(
     principal: &Principal,
     message: &tryvoha_cap::Alert,
 ) -> Result<Response, ApiError> {
-    let mut targets: BTreeSet<AlertId> = BTreeSet::new();
+    let targets = referenced_alerts(state, message).await?;
+    if targets.is_empty() {
+        return Err(refuse("cap-unknown-reference", "references", "the referenced messages declared no alert here"));
+    }
+    check_current(message, state.engine.now(), max_age(state))?;
+    let book = state.engine.book();
+    // Ended already (a repeated Cancel): nothing to do for those.
+    let active: Vec<_> = targets.iter().filter_map(|id| book.get(*id)).collect();
+    // A CAP message may come from a relay that forwards whatever it gets: it must not end or
+    // change an alert that this token did not declare. Admins may.
+    if principal.grant.role != Role::Admin
+        && let Some(alert) =
+            active.iter().find(|a| principal.actor.token_id.is_none_or(|id| a.declared_by.token_id != Some(id)))
+    {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "cap-not-owner",
+            format!("alert {} was declared by another token; only it or an admin may change it by CAP", alert.id),
+        )
+        .with_field("references"));
+    }
+    let changes = match message.msg_type {
+        MessageType::Cancel => None,
+        _ => Some(update_changes(message)?),
+    };
+    let requests = active
+        .iter()
+        .map(|alert| Request {
+            command: match &changes {
+                None => Command::Cancel { id: alert.id },
+                Some(changes) => Command::Update { id: alert.id, changes: changes.clone() },
+            },
+            actor: principal.actor.clone(),
+            grant: principal.grant.clone(),
+            idempotency: None,
+        })
+        .collect();
+    let alerts: Vec<_> = state.engine.execute_all(requests).await?.into_iter().map(|o| o.alert).collect();
+    Ok(Json(serde_json::json!({ "msgType": message.msg_type.as_str(), "alerts": alerts })).into_response())
+}
+
+/// The alerts that the message's references created: by the idempotency records of the
+/// messages (keyed by sender and identifier), and our own published `tryvoha-alert-{id}`.
+async fn referenced_alerts(state: &AppState, message: &tryvoha_cap::Alert) -> Result<BTreeSet<AlertId>, ApiError> {
+    let mut targets = BTreeSet::new();
     for reference in &message.references {
-        let declared = state
+        let created = state
             .engine
             .alerts_keyed(format!("cap:{}", reference.sender), format!("{}#", reference.identifier))
             .await?;
-        targets.extend(declared);
-        // Our own messages refer to tryvoha-alert-{id}.
+        targets.extend(created);
         if reference.sender == *state.cap_sender
-            && let Some(id) = reference.identifier.strip_prefix("tryvoha-alert-").and_then(|n| n.parse().ok())
+            && let Some(id) = reference.identifier.strip_prefix(OWN_IDENTIFIER).and_then(|n| n.parse::<i64>().ok())
+            && let Ok(id) = u64::try_from(id)
+            // Only an alert that exists: a reference to none is an unknown reference.
+            && state.engine.alert(AlertId(id)).await?.is_some()
         {
             targets.insert(AlertId(id));
         }
     }
-    if targets.is_empty() {
-        return Err(refuse("cap-unknown-reference", "references", "the referenced messages declared no alert here"));
-    }
-    let command = |id| match message.msg_type {
-        MessageType::Cancel => Command::Cancel { id },
-        _ => {
-            let info = message.infos.first();
-            Command::Update {
-                id,
-                changes: AlertChanges {
-                    level: info.map(|i| {
-                        if matches!(i.severity, Severity::Extreme | Severity::Severe) {
-                            AlertLevel::Red
-                        } else {
-                            AlertLevel::Yellow
-                        }
-                    }),
-                    message: texts(message, |i| i.description.clone().or_else(|| i.headline.clone())),
-                    instruction: texts(message, |i| i.instruction.clone()),
-                    expires_at: info.and_then(|i| i.expires).map(|t| t.to_offset_date_time()),
-                    ..AlertChanges::default()
-                },
-            }
-        }
-    };
-    let mut alerts = Vec::new();
-    for id in targets {
-        let request = Request {
-            command: command(id),
-            actor: principal.actor.clone(),
-            grant: principal.grant.clone(),
-            idempotency: None,
-        };
-        match state.engine.execute(request).await {
-            Ok(outcome) => alerts.push(outcome.alert),
-            // Already ended (a repeated Cancel): nothing to do for this one.
-            Err(EngineError::Alert(AlertError::AlreadyFinished { .. })) => {}
-            Err(error) => return Err(error.into()),
-        }
-    }
-    Ok(Json(serde_json::json!({ "msgType": message.msg_type.as_str(), "alerts": alerts })).into_response())
+    Ok(targets)
 }
 
-/// The regions the message's areas name or cover (see the module rules), in id order.
-fn regions_of(state: &AppState, message: &tryvoha_cap::Alert) -> BTreeSet<RegionId> {
-    let registry = state.engine.registry();
-    let locator = state.places.locator();
-    let mut regions = BTreeSet::new();
-    for area in message.infos.iter().flat_map(|i| &i.areas) {
-        for geocode in &area.geocodes {
-            let found = match geocode.value_name.to_ascii_lowercase().as_str() {
-                "katottg" => registry.by_code(geocode.value.trim()).map(|r| r.id),
-                "tryvoha:region" => {
-                    geocode.value.trim().parse().ok().map(RegionId).filter(|id| registry.get(*id).is_some())
-                }
-                _ => None,
-            };
-            regions.extend(found);
-        }
-        let centres = area
-            .polygons
-            .iter()
-            .map(|p| {
-                let points = &p.points()[1..]; // the first point repeats as the last
-                let n = points.len() as f64;
-                (points.iter().map(|p| p.lat()).sum::<f64>() / n, points.iter().map(|p| p.lon()).sum::<f64>() / n)
-            })
-            .chain(area.circles.iter().map(|c| (c.center().lat(), c.center().lon())));
-        for (lat, lon) in centres {
-            regions.extend(Coordinates::parse(lat, lon).ok().and_then(|at| locator.locate(at)));
-        }
-    }
-    regions
+/// An Update's changes: level, threats (when it names them), texts and expiry from its infos.
+fn update_changes(message: &tryvoha_cap::Alert) -> Result<AlertChanges, ApiError> {
+    let info = message.infos.first();
+    Ok(AlertChanges {
+        level: info.map(level_of),
+        threats: threats_of(&message.infos)?,
+        message: texts(&message.infos, |i| i.description.clone().or_else(|| i.headline.clone())),
+        instruction: texts(&message.infos, |i| i.instruction.clone()),
+        expires_at: info.and_then(|i| i.expires).map(|t| t.to_offset_date_time()),
+    })
 }
 
-fn kind_of(info: &Info) -> AlertKind {
-    let coded =
-        info.event_codes.iter().find(|c| c.value_name == "tryvoha:kind").and_then(|c| AlertKind::parse(c.value.trim()));
-    coded.unwrap_or(if info.categories.contains(&Category::Cbrne) { AlertKind::Chemical } else { AlertKind::AirRaid })
+fn no_info() -> ApiError {
+    refuse("cap-not-applicable", "info", "an Alert without info says nothing to declare")
 }
 
-/// The texts of the Ukrainian and English `info`s, picked by `field`.
-fn texts(message: &tryvoha_cap::Alert, field: impl Fn(&Info) -> Option<String>) -> Option<LocalizedText> {
-    let in_language =
-        |prefix: &str| message.infos.iter().find(|i| i.language_or_default().starts_with(prefix)).and_then(&field);
-    let text = LocalizedText { uk: in_language("uk"), en: in_language("en") };
-    (text.uk.is_some() || text.en.is_some()).then_some(text)
+fn max_age(state: &AppState) -> time::Duration {
+    time::Duration::try_from(state.cap_max_age).unwrap_or(time::Duration::HOUR)
 }
 
 fn cap_error(code: &'static str, error: &tryvoha_cap::CapError) -> ApiError {
@@ -245,8 +219,4 @@ fn cap_error(code: &'static str, error: &tryvoha_cap::CapError) -> ApiError {
         Some(path) => api.with_field(path),
         None => api,
     }
-}
-
-fn refuse(code: &'static str, field: &str, detail: &str) -> ApiError {
-    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail).with_field(field)
 }

@@ -6,7 +6,7 @@
 //! declaration, so a CAP receiver can tie them together.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use time::OffsetDateTime;
 use tryvoha_cap::atom::{Entry, Feed, Person};
@@ -14,11 +14,10 @@ use tryvoha_cap::{
     Area, Category, Certainty, Info, MessageType, NamedValue, Point, Polygon, Reference, ResponseType, Scope, Severity,
     Status, Timestamp, Urgency,
 };
-use tryvoha_core::{Alert, AlertKind, AlertLevel, AlertStatus, LocalizedText, RegionRegistry};
+use tryvoha_core::{Alert, AlertKind, AlertLevel, AlertStatus, LocalizedText, RegionRegistry, Threat};
 
 use crate::AppState;
 use crate::places::BoundaryLayers;
-use crate::problem::ApiError;
 
 /// The CAP document of an alert's current state.
 pub fn cap_response(state: &AppState, alert: &Alert) -> Response {
@@ -180,35 +179,89 @@ fn info(
         onset: Some(timestamp(alert.started_at)),
         expires: alert.expires_at.map(timestamp),
         sender_name: Some("tryvoha".to_owned()),
-        headline: Some(match (&place, cancelled) {
-            (Some(place), false) => format!("{event}: {place}"),
-            (Some(place), true) => format!(
-                "{event} — {}: {place}",
-                if matches!(language, Language::Ukrainian) { "відбій" } else { "all clear" }
-            ),
-            (None, _) => event.to_owned(),
-        }),
-        description: language.pick(&alert.message),
+        headline: Some(headline(alert, event, place.as_deref(), language, cancelled)),
+        description: description(alert, language),
         instruction: language.pick(&alert.instruction),
         web: None,
         contact: None,
-        parameters: Vec::new(),
+        parameters: threats_parameter(&alert.threats),
         resources: Vec::new(),
         areas: vec![area],
     }
 }
 
+/// What marks a drill or a test in every text a person reads, in both languages whatever the
+/// `info`'s language: a headline or feed title is often all that is shown, and `status` alone is
+/// easy for a consumer to drop.
+fn not_real_marker(status: AlertStatus) -> Option<&'static str> {
+    match status {
+        AlertStatus::Actual => None,
+        AlertStatus::Exercise => Some("НАВЧАННЯ / EXERCISE"),
+        AlertStatus::Test => Some("ТЕСТ / TEST"),
+    }
+}
+
+fn headline(alert: &Alert, event: &str, place: Option<&str>, language: Language, cancelled: bool) -> String {
+    let all_clear = if matches!(language, Language::Ukrainian) { "відбій" } else { "all clear" };
+    let text = match (place, cancelled) {
+        (Some(place), false) => format!("{event}: {place}"),
+        (Some(place), true) => format!("{event} — {all_clear}: {place}"),
+        (None, false) => event.to_owned(),
+        (None, true) => format!("{event} — {all_clear}"),
+    };
+    match not_real_marker(alert.status) {
+        Some(marker) => format!("{marker}: {text}"),
+        None => text,
+    }
+}
+
+/// The drill notice, the message and the threats, as paragraphs; `None` when there is none.
+fn description(alert: &Alert, language: Language) -> Option<String> {
+    let ukrainian = matches!(language, Language::Ukrainian);
+    let notice = not_real_marker(alert.status).map(|marker| {
+        let sentence =
+            if ukrainian { "Це не справжня тривога." } else { "This is not a real alert." };
+        format!("{marker}. {sentence}")
+    });
+    let threats = (!alert.threats.is_empty()).then(|| {
+        let names: Vec<&str> = alert.threats.iter().map(|t| threat_name(*t, language)).collect();
+        format!("{}: {}.", if ukrainian { "Загрози" } else { "Threats" }, names.join(", "))
+    });
+    let paragraphs: Vec<String> = [notice, language.pick(&alert.message), threats].into_iter().flatten().collect();
+    (!paragraphs.is_empty()).then(|| paragraphs.join("\n\n"))
+}
+
+fn threat_name(threat: Threat, language: Language) -> &'static str {
+    match (threat, language) {
+        (Threat::Drones, Language::Ukrainian) => "ударні БпЛА",
+        (Threat::Drones, Language::English) => "attack drones",
+        (Threat::BallisticMissiles, Language::Ukrainian) => "балістичні ракети",
+        (Threat::BallisticMissiles, Language::English) => "ballistic missiles",
+        (Threat::CruiseMissiles, Language::Ukrainian) => "крилаті ракети",
+        (Threat::CruiseMissiles, Language::English) => "cruise missiles",
+        (Threat::GuidedAerialBombs, Language::Ukrainian) => "керовані авіабомби",
+        (Threat::GuidedAerialBombs, Language::English) => "guided aerial bombs",
+        (Threat::Aviation, Language::Ukrainian) => "авіація",
+        (Threat::Aviation, Language::English) => "aviation",
+        (Threat::Artillery, Language::Ukrainian) => "артилерія",
+        (Threat::Artillery, Language::English) => "artillery",
+    }
+}
+
+/// The threats for machines: `tryvoha:threats`, their wire names separated by commas.
+fn threats_parameter(threats: &[Threat]) -> Vec<NamedValue> {
+    if threats.is_empty() {
+        return Vec::new();
+    }
+    let names: Vec<&str> = threats.iter().map(|t| t.as_str()).collect();
+    vec![NamedValue::new("tryvoha:threats", names.join(","))]
+}
+
 /// `GET /feeds/cap.atom`: the active alerts, newest first, each linking to its CAP message.
-pub async fn feed(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    // Links must be absolute: built from the address the client used.
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| !h.contains(['/', ' ', '"', '<']))
-        .ok_or_else(|| {
-            ApiError::new(StatusCode::BAD_REQUEST, "bad-request", "a Host header is needed to build the feed's links")
-        })?;
-    let base = format!("http://{host}");
+pub async fn feed(State(state): State<AppState>) -> Response {
+    // Links must be absolute. They come from the configured public URL, never from the request's
+    // Host header: a cache in front of us would otherwise keep whatever host an attacker sent.
+    let base = &state.public_url;
     let book = state.engine.book();
     let registry = book.registry();
     let mut active: Vec<&Alert> = book.active().collect();
@@ -228,5 +281,5 @@ pub async fn feed(State(state): State<AppState>, headers: HeaderMap) -> Result<R
         self_link: format!("{base}/feeds/cap.atom"),
         entries,
     };
-    Ok(([(header::CONTENT_TYPE, "application/atom+xml")], tryvoha_cap::atom::write_feed(&feed)).into_response())
+    ([(header::CONTENT_TYPE, "application/atom+xml")], tryvoha_cap::atom::write_feed(&feed)).into_response()
 }

@@ -157,3 +157,69 @@ async fn a_restart_shows_the_same_active_alerts_and_continues_the_sequence() {
     let again = app.post(&format!("/api/v1/alerts/{}/cancel", ended.body["id"]), ADMIN, json!({})).await;
     assert_eq!(again.body["code"], "alert-already-finished");
 }
+
+#[tokio::test]
+async fn a_red_ballistic_declaration_escalates_an_active_yellow_drone_alert() {
+    use crate::sse::{FrameExt, SseStream};
+    let app = TestApp::spawn().await;
+    let operator = app.operator(&[31]).await;
+    let yellow = json!({ "region_id": 31, "kind": "air_raid", "level": "yellow", "threats": ["drones"] });
+    let first = app.post("/api/v1/alerts", &operator, yellow.clone()).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    assert!(first.body.get("changed").is_none(), "a new alert is the alert alone");
+    let mut stream = SseStream::open(&app.client, &app.base, "/api/v1/stream?regions=31", None).await;
+    stream.next(Duration::from_secs(5)).await.expect("snapshot");
+
+    let red = json!({ "region_id": 31, "kind": "air_raid", "level": "red", "threats": ["ballistic_missiles"] });
+    let escalated = app.post("/api/v1/alerts", &operator, red).await;
+    assert_eq!(escalated.status, StatusCode::OK, "{}", escalated.body);
+    assert_eq!(escalated.body["id"], first.body["id"]);
+    assert_eq!(escalated.body["level"], "red");
+    assert_eq!(escalated.body["threats"], json!(["drones", "ballistic_missiles"]));
+    assert_eq!(escalated.body["changed"], json!(["level", "threats"]));
+
+    let frame = stream.next(Duration::from_secs(5)).await.expect("the escalation is streamed");
+    assert_eq!((frame.event.as_str(), frame.seq()), ("updated", 2));
+    assert_eq!(frame.json()["alert"]["level"], "red");
+    let keys = crate::stream::keys(&app).await;
+    assert_eq!(tryvoha_live::verify_signed_json(&frame.data, &keys), Ok(()), "signed like any event");
+    let events = app.events().await;
+    assert_eq!(events.iter().map(|e| e["type"].as_str().unwrap()).collect::<Vec<_>>(), ["declared", "updated"]);
+
+    // A yellow re-declaration neither lowers it nor writes anything.
+    let again = app.post("/api/v1/alerts", &operator, yellow).await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!((again.body["level"].as_str(), again.body["changed"].clone()), (Some("red"), json!([])));
+    assert_eq!(app.last_seq().await, 2, "nothing changed, nothing written");
+
+    let id = first.body["id"].as_u64().unwrap();
+    let patched = app
+        .call(Method::PATCH, &format!("/api/v1/alerts/{id}"), Some(&operator), Some(json!({ "level": "yellow" })))
+        .await;
+    assert_eq!((patched.body["level"].as_str(), patched.body["changed"].clone()), (Some("yellow"), json!(["level"])));
+}
+
+#[tokio::test]
+async fn texts_with_characters_xml_forbids_are_refused_naming_the_field_and_write_nothing() {
+    let app = TestApp::spawn().await;
+    let declared = app.post("/api/v1/alerts", ADMIN, json!({ "region_id": 14, "kind": "air_raid" })).await;
+    let id = declared.body["id"].as_u64().unwrap();
+    let before = app.last_seq().await;
+    for (text, field) in [("Line one\u{b}line two", "message.uk"), ("\u{0}", "message.uk"), ("\u{fffe}", "message.uk")]
+    {
+        let body = json!({ "region_id": 9, "kind": "air_raid", "message": { "uk": text, "en": "fine" } });
+        let refused = app.post("/api/v1/alerts", ADMIN, body).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+        assert_eq!(
+            (refused.body["code"].as_str(), refused.body["field"].as_str()),
+            (Some("invalid-characters"), Some(field))
+        );
+    }
+    let body = json!({ "instruction": { "en": "Go\u{1f}down" } });
+    let refused = app.call(Method::PATCH, &format!("/api/v1/alerts/{id}"), Some(ADMIN), Some(body)).await;
+    assert_eq!(
+        (refused.body["code"].as_str(), refused.body["field"].as_str()),
+        (Some("invalid-characters"), Some("instruction.en"))
+    );
+    assert_eq!(app.last_seq().await, before, "the log is unchanged");
+}

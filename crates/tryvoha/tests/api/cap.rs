@@ -196,3 +196,81 @@ async fn hostile_xml_is_refused_and_nothing_is_stored() {
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "readers do not send alerts");
     assert_eq!(app.last_seq().await, 0);
 }
+
+/// The `<tag>…</tag>` texts of `xml`, in order.
+fn texts_of<'a>(xml: &'a str, tag: &str) -> Vec<&'a str> {
+    let open = format!("<{tag}>");
+    xml.split(&open).skip(1).map(|rest| rest.split(&format!("</{tag}>")).next().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn a_drill_or_a_test_says_so_in_every_headline_title_and_summary_in_both_languages() {
+    let app = TestApp::spawn().await;
+    for (status, marker) in [("exercise", "НАВЧАННЯ / EXERCISE"), ("test", "ТЕСТ / TEST")] {
+        let body = json!({ "region_id": 31, "kind": "air_raid", "status": status });
+        let id = app.post("/api/v1/alerts", ADMIN, body).await.body["id"].as_u64().unwrap();
+        let cap = app.client.get(format!("{}/api/v1/alerts/{id}.cap", app.base)).send().await.unwrap();
+        let cap = cap.text().await.unwrap();
+        let (headlines, descriptions) = (texts_of(&cap, "headline"), texts_of(&cap, "description"));
+        assert_eq!((headlines.len(), descriptions.len()), (2, 2), "{cap}");
+        assert!(headlines.iter().chain(&descriptions).all(|t| t.starts_with(marker)), "{status}: {cap}");
+        assert!(descriptions[0].contains("Це не справжня тривога") && descriptions[1].contains("not a real alert"));
+    }
+    let real = app.post("/api/v1/alerts", ADMIN, json!({ "region_id": 31, "kind": "air_raid" })).await;
+    let feed = app.client.get(format!("{}/feeds/cap.atom", app.base)).send().await.unwrap().text().await.unwrap();
+    let entries: Vec<&str> = feed.split("<entry>").skip(1).collect();
+    assert_eq!(entries.len(), 3);
+    for entry in entries {
+        let (title, summary) = (texts_of(entry, "title")[0], texts_of(entry, "summary")[0]);
+        if entry.contains(&format!("/api/v1/alerts/{}.cap", real.body["id"])) {
+            assert_eq!(title, "Повітряна тривога: м. Київ");
+        } else {
+            let drill = |t: &str| t.starts_with("НАВЧАННЯ / EXERCISE") || t.starts_with("ТЕСТ / TEST");
+            assert!(drill(title) && drill(summary), "{entry}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn cap_out_carries_the_threats_for_machines_and_people() {
+    let app = TestApp::spawn().await;
+    let body = json!({ "region_id": 31, "kind": "air_raid", "threats": ["drones", "ballistic_missiles"],
+                       "message": { "uk": "Усі в укриття", "en": "Take shelter" } });
+    let id = app.post("/api/v1/alerts", ADMIN, body).await.body["id"].as_u64().unwrap();
+    let cap = app.client.get(format!("{}/api/v1/alerts/{id}.cap", app.base)).send().await.unwrap();
+    let cap = cap.text().await.unwrap();
+    let parameters = texts_of(&cap, "parameter");
+    assert_eq!(parameters.len(), 2, "one per info: {cap}");
+    for parameter in parameters {
+        assert_eq!(texts_of(parameter, "valueName"), ["tryvoha:threats"]);
+        assert_eq!(texts_of(parameter, "value"), ["drones,ballistic_missiles"]);
+    }
+    let descriptions = texts_of(&cap, "description");
+    assert_eq!(descriptions[0], "Усі в укриття\n\nЗагрози: ударні БпЛА, балістичні ракети.");
+    assert_eq!(descriptions[1], "Take shelter\n\nThreats: attack drones, ballistic missiles.");
+    if let Some(result) = xmllint(&cap, "--schema", "CAP-v1.2.xsd") {
+        result.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn feed_links_use_the_configured_public_url_whatever_the_host_header() {
+    let flags =
+        tryvoha::config::FlagSettings { public_url: Some("https://alerts.example.org/".into()), ..Default::default() };
+    let app = TestApp::spawn_with(tempfile::tempdir().unwrap(), flags).await;
+    let id = app.post("/api/v1/alerts", ADMIN, json!({ "region_id": 31, "kind": "air_raid" })).await.body["id"].clone();
+    let feed =
+        app.client.get(format!("{}/feeds/cap.atom", app.base)).header("host", "evil.example").send().await.unwrap();
+    assert_eq!(feed.status(), StatusCode::OK);
+    let feed = feed.text().await.unwrap();
+    assert!(!feed.contains("evil.example"), "{feed}");
+    assert!(feed.contains("<id>https://alerts.example.org/feeds/cap.atom</id>"), "{feed}");
+    assert!(feed.contains(&format!("href=\"https://alerts.example.org/api/v1/alerts/{id}.cap\"")), "{feed}");
+    let hrefs = feed.matches("href=\"").count();
+    assert_eq!(feed.matches("href=\"https://alerts.example.org/").count(), hrefs, "every link");
+
+    let default = TestApp::spawn().await;
+    let feed = default.client.get(format!("{}/feeds/cap.atom", default.base)).header("host", "evil.example");
+    let feed = feed.send().await.unwrap().text().await.unwrap();
+    assert!(feed.contains(&format!("href=\"{}/feeds/cap.atom\"", default.base)), "http://LISTEN by default: {feed}");
+}

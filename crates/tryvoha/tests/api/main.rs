@@ -7,6 +7,7 @@
 mod alerts;
 mod bad_input;
 mod cap;
+mod cap_in;
 mod cli;
 mod compat;
 mod crash;

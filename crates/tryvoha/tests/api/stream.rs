@@ -14,7 +14,7 @@ use crate::support::{ADMIN, TestApp};
 
 const WAIT: Duration = Duration::from_secs(5);
 
-async fn keys(app: &TestApp) -> Vec<PublicKey> {
+pub(crate) async fn keys(app: &TestApp) -> Vec<PublicKey> {
     let keys = app.get("/api/v1/keys").await.body["keys"].clone();
     keys.as_array()
         .unwrap()
