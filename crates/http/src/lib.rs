@@ -11,9 +11,11 @@ mod auth;
 mod body;
 mod cap;
 mod compat;
+mod cors;
 mod events;
 mod health;
 mod history;
+mod limits;
 mod listener;
 mod openapi;
 mod places;
@@ -33,6 +35,8 @@ use tryvoha_engine::{Engine, Places};
 use tryvoha_live::{Hub, Signer};
 
 pub use compat::{CompatAccess, CompatSettings};
+pub use cors::Cors;
+pub use limits::{LimitSettings, Limits, TrustedProxies};
 pub use places::{BOUNDARY_ATTRIBUTION, BoundaryLayers, Detail};
 pub use problem::ApiError;
 pub use stream::DEFAULT_HEARTBEAT;
@@ -54,6 +58,10 @@ pub struct AppState {
     /// How long a request may take to be read and answered (the head of the answer: a stream's
     /// body may then last for hours). Bounds clients that send their body slowly.
     pub request_timeout: Duration,
+    /// Connection caps, rate limits and who a client is (`limits`).
+    pub limits: Arc<Limits>,
+    /// Which web pages may use the API (`cors`).
+    pub cors: Arc<Cors>,
 }
 
 /// The default [`AppState::request_timeout`].
@@ -88,6 +96,9 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(problem::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(state.clone(), problem::within_time_limit))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(limits::refuse_oversized_bodies))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), limits::limit_requests))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), cors::cors))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -40,6 +40,8 @@ fn app(dir: &tempfile::TempDir) -> axum::Router {
         compat,
         cap_sender: "tryvoha-test".into(),
         request_timeout: Duration::from_millis(300),
+        limits: Arc::new(tryvoha_http::Limits::unlimited()),
+        cors: Arc::new(tryvoha_http::Cors::default_policy()),
     })
 }
 

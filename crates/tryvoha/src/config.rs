@@ -16,6 +16,9 @@ pub const DEFAULT_DATA: &str = "./tryvoha-data";
 pub const DEFAULT_HEARTBEAT_SECS: u64 = 15;
 pub const DEFAULT_SUBSCRIBER_QUEUE: usize = 1024;
 pub const DEFAULT_COMPAT_RATE_LIMIT: u32 = 60;
+pub const DEFAULT_MAX_CONNECTIONS_PER_CLIENT: usize = 2048;
+pub const DEFAULT_RATE_LIMIT: u32 = 6000;
+pub const DEFAULT_RATE_LIMIT_BURST: u32 = 2000;
 
 /// Phase one: what one source said, every field optional. The same shape serves the TOML file
 /// and the flags with their environment variables; [`RawSettings::over`] lays one over another.
@@ -37,6 +40,13 @@ pub struct RawSettings {
     pub compat_anonymous: Option<bool>,
     pub compat_rate_limit: Option<u32>,
     pub cap_sender: Option<String>,
+    pub max_connections: Option<usize>,
+    pub max_connections_per_client: Option<usize>,
+    pub rate_limit: Option<u32>,
+    pub rate_limit_burst: Option<u32>,
+    pub trusted_proxies: Option<Vec<String>>,
+    pub cors_origins: Option<Vec<String>>,
+    pub cors_write_origins: Option<Vec<String>>,
 }
 
 /// What the flags and environment said.
@@ -59,6 +69,13 @@ impl RawSettings {
             compat_anonymous: self.compat_anonymous.or(lower.compat_anonymous),
             compat_rate_limit: self.compat_rate_limit.or(lower.compat_rate_limit),
             cap_sender: self.cap_sender.or(lower.cap_sender),
+            max_connections: self.max_connections.or(lower.max_connections),
+            max_connections_per_client: self.max_connections_per_client.or(lower.max_connections_per_client),
+            rate_limit: self.rate_limit.or(lower.rate_limit),
+            rate_limit_burst: self.rate_limit_burst.or(lower.rate_limit_burst),
+            trusted_proxies: self.trusted_proxies.or(lower.trusted_proxies),
+            cors_origins: self.cors_origins.or(lower.cors_origins),
+            cors_write_origins: self.cors_write_origins.or(lower.cors_write_origins),
         }
     }
 }
@@ -77,6 +94,10 @@ pub struct Settings {
     pub compat_rate_limit: u32,
     /// The `sender` of published CAP messages.
     pub cap_sender: String,
+    /// Connection caps, rate limits, trusted proxies (docs/limits.md).
+    pub limits: tryvoha_http::LimitSettings,
+    /// Which web pages may read and write (docs/limits.md).
+    pub cors: tryvoha_http::Cors,
 }
 
 /// A secret that `Debug` never prints.
@@ -128,6 +149,19 @@ impl Settings {
         if cap_sender.is_empty() || cap_sender.contains([' ', ',', '<', '&']) {
             bail!("cap_sender {cap_sender:?} must be non-empty without spaces, commas, < or &");
         }
+        let limits = tryvoha_http::LimitSettings {
+            max_connections: said.max_connections.unwrap_or(0),
+            max_connections_per_client: said.max_connections_per_client.unwrap_or(DEFAULT_MAX_CONNECTIONS_PER_CLIENT),
+            requests_per_minute: said.rate_limit.unwrap_or(DEFAULT_RATE_LIMIT),
+            request_burst: said.rate_limit_burst.unwrap_or(DEFAULT_RATE_LIMIT_BURST),
+            trusted_proxies: tryvoha_http::TrustedProxies::parse(&said.trusted_proxies.unwrap_or_default())
+                .map_err(anyhow::Error::msg)?,
+        };
+        let cors = tryvoha_http::Cors::parse(
+            &said.cors_origins.unwrap_or_else(|| vec!["*".into()]),
+            &said.cors_write_origins.unwrap_or_default(),
+        )
+        .map_err(anyhow::Error::msg)?;
         Ok(Settings {
             listen,
             data: said.data.unwrap_or_else(|| DEFAULT_DATA.into()),
@@ -138,6 +172,8 @@ impl Settings {
             compat_anonymous: said.compat_anonymous.unwrap_or(false),
             compat_rate_limit: said.compat_rate_limit.unwrap_or(DEFAULT_COMPAT_RATE_LIMIT),
             cap_sender,
+            limits,
+            cors,
         })
     }
 }
@@ -187,6 +223,26 @@ mod tests {
             toml::from_str::<FileSettings>("admin_token = \"a-secret-in-a-file\"").is_err(),
             "secrets go in their own file"
         );
+    }
+
+    #[test]
+    fn limits_come_from_the_file_and_bad_proxies_or_origins_are_named() {
+        let file: FileSettings = toml::from_str(
+            "trusted_proxies = [\"127.0.0.1/32\", \"::1\"]\nrate_limit = 0\ncors_origins = [\"https://map.example.org\"]",
+        )
+        .unwrap();
+        let settings = Settings::resolve(FlagSettings::default(), file).unwrap();
+        assert_eq!(settings.limits.requests_per_minute, 0);
+        assert!(settings.limits.trusted_proxies.contains("::1".parse().unwrap()));
+        assert!(settings.cors.read_origin(b"https://other.example.org").is_none());
+        let defaults = Settings::resolve(FlagSettings::default(), FileSettings::default()).unwrap();
+        assert_eq!(defaults.limits.max_connections_per_client, DEFAULT_MAX_CONNECTIONS_PER_CLIENT);
+        assert!(defaults.cors.read_origin(b"https://anyone.example").is_some(), "public reads are open to any page");
+        let proxies = FlagSettings { trusted_proxies: Some(vec!["10.0.0.0/99".into()]), ..Default::default() };
+        let error = Settings::resolve(proxies, FileSettings::default()).err().unwrap();
+        assert!(error.to_string().contains("10.0.0.0/99"), "{error}");
+        let origins = FlagSettings { cors_write_origins: Some(vec!["console.example".into()]), ..Default::default() };
+        assert!(Settings::resolve(origins, FileSettings::default()).is_err());
     }
 
     #[test]
