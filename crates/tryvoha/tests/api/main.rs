@@ -11,6 +11,7 @@ mod cli;
 mod compat;
 mod crash;
 mod history;
+mod limits;
 mod places;
 mod regions;
 mod shapes;
