@@ -7,6 +7,8 @@
 //! And when a request is refused before its body is read (a 401 from the token check, say),
 //! hyper closes the connection rather than read the rest: the answer says so with
 //! `Connection: close`, so that the client does not send its next request into a closing socket.
+//! A layer cannot tell whether the handler read the body, so every error answer to a request
+//! that has a body closes the connection; a client reconnects, which an error costs anyway.
 
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
