@@ -57,6 +57,10 @@ impl LimitSettings {
 /// The limits in force and their counters.
 pub struct Limits {
     pub connections: Arc<Connections>,
+    /// Live streams per client, counted by the client a request names (behind a trusted proxy
+    /// the forwarded client), under the same cap as connections: for a direct client it never
+    /// binds first, for one behind a proxy it is the only cap per client.
+    pub streams: Arc<Connections>,
     pub requests: ClientRateLimit,
     trusted_proxies: TrustedProxies,
     accept_errors: AtomicU64,
@@ -76,6 +80,7 @@ impl Limits {
         };
         Limits {
             connections: Arc::new(Connections::new(total, per_client, settings.trusted_proxies.clone())),
+            streams: Arc::new(Connections::new(usize::MAX, per_client, TrustedProxies::default())),
             requests: ClientRateLimit::per_minute(settings.requests_per_minute, settings.request_burst),
             trusted_proxies: settings.trusted_proxies.clone(),
             accept_errors: AtomicU64::new(0),
@@ -105,6 +110,18 @@ impl Limits {
 
     pub fn count_rate_limited(&self) {
         self.rate_limited.fetch_add(1, Relaxed);
+    }
+
+    /// Takes a place for a live stream of `client`; a 429 `too-many-connections` when it holds
+    /// its share.
+    pub fn open_stream(&self, client: IpAddr) -> Result<ConnectionPermit, ApiError> {
+        self.streams.open(client).map_err(|_| {
+            ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many-connections",
+                "this client holds as many live streams as it may; close one and retry",
+            )
+        })
     }
 
     /// The refusal of a connection, as an HTTP answer written before the request is read.
@@ -161,9 +178,11 @@ impl Limits {
             "# HELP tryvoha_connections_refused_total Connections refused at accept by a cap.\n\
              # TYPE tryvoha_connections_refused_total counter\n\
              tryvoha_connections_refused_total{{cap=\"per_client\"}} {}\n\
-             tryvoha_connections_refused_total{{cap=\"total\"}} {}",
+             tryvoha_connections_refused_total{{cap=\"total\"}} {}\n\
+             tryvoha_connections_refused_total{{cap=\"streams_per_client\"}} {}",
             connections.refused_per_client.load(Relaxed),
-            connections.refused_total.load(Relaxed)
+            connections.refused_total.load(Relaxed),
+            self.streams.refused_per_client.load(Relaxed)
         );
         let _ = writeln!(
             out,

@@ -82,7 +82,16 @@ pub async fn limit_requests(State(state): State<AppState>, mut request: Request,
     let client = state.limits.client_address(peer.ip(), request.headers());
     request.extensions_mut().insert(ClientAddress(client));
     match state.limits.requests.check(ClientKey::of(client)) {
-        Ok(()) => next.run(request).await,
+        Ok(()) => {
+            let mut response = next.run(request).await;
+            // A handler's 429 (a stream over the client's share) says when to come back too.
+            if response.status() == StatusCode::TOO_MANY_REQUESTS
+                && !response.headers().contains_key(header::RETRY_AFTER)
+            {
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            response
+        }
         Err(wait) => {
             state.limits.count_rate_limited();
             with_retry_after(rate_limited(wait).into_response(), wait)

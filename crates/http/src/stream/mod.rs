@@ -24,7 +24,7 @@ use tryvoha_live::{Feed, Filter, Frame, Resume, Transport};
 
 use crate::AppState;
 use crate::body::Query;
-use crate::limits::ConnectionPermit;
+use crate::limits::{ClientAddress, ConnectionPermit};
 use crate::problem::ApiError;
 
 /// The longest list a stream filter (`regions=`, `kinds=`, `status=`) takes. A subscriber of
@@ -116,10 +116,12 @@ async fn websocket(
     State(state): State<AppState>,
     Query(query): Query<StreamQuery>,
     permit: Option<Extension<Arc<ConnectionPermit>>>,
+    client: Option<Extension<ClientAddress>>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     // The parameters first, so that a bad one is named whatever the handshake looks like.
     let filter = query.filter(&state)?;
+    let stream_permit = client.map(|Extension(ClientAddress(client))| state.limits.open_stream(client)).transpose()?;
     let resume = query.after.map_or(Resume::Fresh, Resume::After);
     let upgrade = upgrade.map_err(|rejection| {
         ApiError::new(
@@ -137,14 +139,20 @@ async fn websocket(
     Ok(upgrade.on_upgrade(move |socket| async move {
         // The upgraded connection outlives hyper's: it holds the connection's place now.
         let _permit = permit;
-        serve_websocket(socket, state, filter, resume).await
+        serve_websocket(socket, state, filter, resume, stream_permit).await
     }))
 }
 
-async fn serve_websocket(mut socket: WebSocket, state: AppState, filter: Filter, resume: Resume) {
+async fn serve_websocket(
+    mut socket: WebSocket,
+    state: AppState,
+    filter: Filter,
+    resume: Resume,
+    permit: Option<ConnectionPermit>,
+) {
     let live = &state.live;
     let mut feed = Feed::open(&state.engine, &live.hub, &live.signer, filter, resume);
-    let connection = Connection::new(live.hub.metrics().clone(), Transport::WebSocket);
+    let connection = Connection::new(live.hub.metrics().clone(), Transport::WebSocket, permit);
     let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + live.heartbeat, live.heartbeat);
     loop {
         tokio::select! {
@@ -200,16 +208,21 @@ fn text(frame: &Frame) -> Message {
     Message::Text(Utf8Bytes::try_from(frame.json.clone()).unwrap_or_else(|_| Utf8Bytes::from_static("{}")))
 }
 
-/// Counts a subscriber while its connection lives.
+/// Counts a subscriber while its connection lives, and holds its client's place for a stream.
 pub(crate) struct Connection {
     pub(crate) metrics: Arc<tryvoha_live::Metrics>,
     transport: Transport,
+    _stream_permit: Option<ConnectionPermit>,
 }
 
 impl Connection {
-    pub(crate) fn new(metrics: Arc<tryvoha_live::Metrics>, transport: Transport) -> Connection {
+    pub(crate) fn new(
+        metrics: Arc<tryvoha_live::Metrics>,
+        transport: Transport,
+        stream_permit: Option<ConnectionPermit>,
+    ) -> Connection {
         metrics.connected(transport);
-        Connection { metrics, transport }
+        Connection { metrics, transport, _stream_permit: stream_permit }
     }
 }
 

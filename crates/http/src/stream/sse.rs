@@ -12,9 +12,10 @@
 //! (keep-alive) reaches [`handler`] through hyper instead: the same frames, chunked.
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
+use axum::Extension;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -26,7 +27,7 @@ use tryvoha_live::{Feed, Transport};
 use super::{Connection, StreamQuery};
 use crate::AppState;
 use crate::body::{Query, parse_query};
-use crate::limits::{ClientKey, rate_limited, retry_after_secs};
+use crate::limits::{ClientAddress, ClientKey, rate_limited, retry_after_secs};
 use crate::problem::ApiError;
 
 /// What a connection must start with to be served here.
@@ -98,8 +99,11 @@ async fn start(stream: &TcpStream, peer: SocketAddr, state: &AppState) -> Option
         return reply_problem(stream, rate_limited(wait), &extra).await;
     }
     let last_event_id = request.headers.get("last-event-id").map(|v| v.as_bytes());
-    let opened = match request.query.and_then(|q| open(state, &q, last_event_id)) {
+    let opened = match request.query.and_then(|q| open(state, Some(client), &q, last_event_id)) {
         Ok(opened) => opened,
+        Err(error) if error.status == StatusCode::TOO_MANY_REQUESTS => {
+            return reply_problem(stream, error, &format!("{cors}Retry-After: 1\r\n")).await;
+        }
         Err(error) => return reply_problem(stream, error, &cors).await,
     };
     write_all(stream, format!("{RESPONSE_HEAD}{cors}{RESPONSE_OPENING}").as_bytes()).await.ok()?;
@@ -110,10 +114,11 @@ async fn start(stream: &TcpStream, peer: SocketAddr, state: &AppState) -> Option
 pub async fn handler(
     State(state): State<AppState>,
     headers: HeaderMap,
+    client: Option<Extension<ClientAddress>>,
     Query(query): Query<StreamQuery>,
 ) -> Result<Response, ApiError> {
     let last_event_id = headers.get("last-event-id").map(|v| v.as_bytes());
-    let opened = open(&state, &query, last_event_id)?;
+    let opened = open(&state, client.map(|Extension(ClientAddress(client))| client), &query, last_event_id)?;
     let opening = futures_util::stream::once(async { Ok::<_, Infallible>(Bytes::from_static(b"retry: 1000\n\n")) });
     let frames = futures_util::stream::unfold(Some(opened), |opened| async move {
         let (mut feed, connection, mut heartbeat) = opened?;
@@ -143,12 +148,19 @@ pub async fn handler(
 
 type Opened = (Feed, Connection, tokio::time::Interval);
 
-/// Checks the parameters, registers the subscriber and starts its heartbeat.
-fn open(state: &AppState, query: &StreamQuery, last_event_id: Option<&[u8]>) -> Result<Opened, ApiError> {
+/// Checks the parameters, takes the client's place for a stream, registers the subscriber and
+/// starts its heartbeat.
+fn open(
+    state: &AppState,
+    client: Option<IpAddr>,
+    query: &StreamQuery,
+    last_event_id: Option<&[u8]>,
+) -> Result<Opened, ApiError> {
     let (filter, resume) = (query.filter(state)?, query.resume(last_event_id)?);
+    let permit = client.map(|client| state.limits.open_stream(client)).transpose()?;
     let live = &state.live;
     let feed = Feed::open(&state.engine, &live.hub, &live.signer, filter, resume);
-    let connection = Connection::new(live.hub.metrics().clone(), Transport::Sse);
+    let connection = Connection::new(live.hub.metrics().clone(), Transport::Sse, permit);
     let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + live.heartbeat, live.heartbeat);
     heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     Ok((feed, connection, heartbeat))

@@ -305,3 +305,43 @@ async fn a_huge_declared_body_is_refused_at_once_and_an_early_refusal_says_it_cl
     assert_eq!(header_line(&answer, "connection"), Some("close"), "{answer}");
     assert_eq!(app.last_seq().await, before, "nothing was written");
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_share_of_streams() {
+    let app = spawn(FlagSettings {
+        max_connections_per_client: Some(2),
+        trusted_proxies: Some(vec!["127.0.0.2".into()]),
+        ..Default::default()
+    })
+    .await;
+    let stream_for =
+        |client: &str| format!("GET /api/v1/stream HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: {client}\r\n\r\n");
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let mut stream = connect_from(&app, loopback(2)).await;
+        stream.write_all(stream_for("203.0.113.1").as_bytes()).await.unwrap();
+        let mut head = vec![0u8; 1024];
+        let n = tokio::time::timeout(WAIT, stream.read(&mut head)).await.unwrap().unwrap();
+        assert!(head[..n].starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&head[..n]));
+        held.push(stream);
+    }
+    // The proxy itself is not capped (it carries many clients); the forwarded client is.
+    let refused = exchange_from(&app, loopback(2), &stream_for("203.0.113.1")).await;
+    assert!(refused.starts_with("HTTP/1.1 429"), "{refused}");
+    assert!(refused.contains("\"code\":\"too-many-connections\""), "{refused}");
+    assert_eq!(header_line(&refused, "retry-after"), Some("1"), "{refused}");
+    let websocket = client_from(loopback(2))
+        .get(format!("{}/api/v1/ws", app.base))
+        .header("x-forwarded-for", "203.0.113.1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(websocket.status(), StatusCode::TOO_MANY_REQUESTS, "the WebSocket counts the same way");
+    assert_eq!(websocket.headers()["retry-after"], "1");
+
+    let mut other = connect_from(&app, loopback(2)).await;
+    other.write_all(stream_for("203.0.113.2").as_bytes()).await.unwrap();
+    let mut head = vec![0u8; 1024];
+    let n = tokio::time::timeout(WAIT, other.read(&mut head)).await.unwrap().unwrap();
+    assert!(head[..n].starts_with(b"HTTP/1.1 200"), "another forwarded client is served");
+}
