@@ -16,6 +16,7 @@
 #
 # Needs nginx and the nchan module (apt-get install -y nginx libnginx-mod-nchan), cargo, curl,
 # and the right to write net.core.somaxconn (raised to 65535 for the run, restored at exit).
+# Every subscriber comes from 127.0.0.1, so the per-client limits are off for the run.
 # Loopback only; every wait is bounded; servers are stopped by pid; nothing is left running.
 set -euo pipefail
 
@@ -153,6 +154,7 @@ run_tryvoha() { # n, label
     token="bench-$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"
     TRYVOHA_ADMIN_TOKEN=$token TRYVOHA_LOG=warn \
         "$tryvoha_bin" serve --listen "127.0.0.1:$TRYVOHA_PORT" --data "$work/tryvoha-$label-$n" \
+        --max-connections-per-client 0 --rate-limit 0 \
         > "$RESULTS/$n-$label-tryvoha.server.log" 2>&1 &
     server_pid=$!
     wait_for_url "http://127.0.0.1:$TRYVOHA_PORT/healthz"

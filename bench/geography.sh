@@ -10,7 +10,7 @@ cargo run --release -q -p tryvoha-geo --example lookup_bench
 cargo build --release -q -p tryvoha
 work=$(mktemp -d /tmp/tryvoha-geo-bench.XXXXXX)
 port=18767
-TRYVOHA_ADMIN_TOKEN=bench-admin-token-0123456789 TRYVOHA_LOG=warn target/release/tryvoha serve --listen 127.0.0.1:$port --data "$work" &
+TRYVOHA_ADMIN_TOKEN=bench-admin-token-0123456789 TRYVOHA_LOG=warn target/release/tryvoha serve --listen 127.0.0.1:$port --data "$work" --rate-limit 0 &
 server=$!
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 100); do curl -sf http://127.0.0.1:$port/healthz >/dev/null && break; sleep 0.1; done

@@ -19,7 +19,7 @@ echo "== statistics over the whole range (official + volunteer imported: 97,544 
 "$bin" import history "$shared/alerts/official_data_en.csv" --data "$work/data" --skip-invalid
 "$bin" import history "$shared/alerts/volunteer_data_en.csv" --data "$work/data"
 port=18765
-TRYVOHA_ADMIN_TOKEN=bench-admin-token-0123456789 TRYVOHA_LOG=warn "$bin" serve --listen 127.0.0.1:$port --data "$work/data" &
+TRYVOHA_ADMIN_TOKEN=bench-admin-token-0123456789 TRYVOHA_LOG=warn "$bin" serve --listen 127.0.0.1:$port --data "$work/data" --rate-limit 0 &
 server=$!
 for _ in $(seq 100); do curl -sf http://127.0.0.1:$port/healthz >/dev/null && break; sleep 0.1; done
 # Request to last byte as curl measures it (time_total), 3 warm-up and 30 measured requests.

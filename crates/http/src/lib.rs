@@ -13,9 +13,11 @@ mod body;
 mod cap;
 mod compat;
 mod compression;
+mod cors;
 mod events;
 mod health;
 mod history;
+mod limits;
 mod listener;
 mod openapi;
 mod places;
@@ -36,7 +38,9 @@ use tryvoha_engine::{Engine, Places};
 use tryvoha_live::{Hub, Signer};
 
 pub use compat::{CompatAccess, CompatSettings};
+pub use cors::Cors;
 pub use history::Summaries;
+pub use limits::{LimitSettings, Limits, TrustedProxies};
 pub use places::{BOUNDARY_ATTRIBUTION, BoundaryLayers, Detail};
 pub use problem::ApiError;
 pub use stream::DEFAULT_HEARTBEAT;
@@ -65,6 +69,10 @@ pub struct AppState {
     pub public_url: Arc<str>,
     /// How old a received CAP message's `sent` may be.
     pub cap_max_age: Duration,
+    /// Connection caps, rate limits and who a client is (`limits`).
+    pub limits: Arc<Limits>,
+    /// Which web pages may use the API (`cors`).
+    pub cors: Arc<Cors>,
 }
 
 /// The default [`AppState::request_timeout`].
@@ -101,6 +109,9 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(audit::refused_writes))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(compression::layer())
+        .layer(axum::middleware::from_fn(limits::refuse_oversized_bodies))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), limits::limit_requests))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), cors::cors))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

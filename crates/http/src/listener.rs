@@ -1,8 +1,13 @@
 //! The accept loop. Each connection is looked at before it is served: a live SSE stream is
 //! served straight on the socket ([`crate::stream::sse`]), everything else by hyper and the
 //! router. Shutdown stops accepting, ends the streams, and lets requests in flight finish.
+//!
+//! A connection over a cap ([`crate::limits::Connections`]) is answered at once (429 for a
+//! client over its share, 503 when the server is full) and closed, before anything is read.
+//! A failing `accept` backs off ([`AcceptBackoff`]) instead of spinning.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ConnectInfo;
@@ -12,6 +17,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tower::ServiceExt;
 
+use crate::limits::{AcceptBackoff, Limits};
 use crate::stream::sse;
 use crate::{AppState, router};
 
@@ -32,33 +38,63 @@ pub async fn serve(
     // loop below that the connection is done.
     let (stop, stopping) = watch::channel(false);
     tokio::pin!(shutdown);
+    let mut backoff = AcceptBackoff::default();
     loop {
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
+                Ok(accepted) => {
+                    backoff.succeeded();
+                    accepted
+                }
                 Err(error) => {
                     // Out of file descriptors, most likely: back off instead of spinning.
-                    tracing::warn!(%error, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
+                    state.limits.count_accept_error();
+                    let pause = backoff.failed(&error);
+                    tokio::select! {
+                        _ = tokio::time::sleep(pause) => continue,
+                        _ = &mut shutdown => break,
+                    }
                 }
             },
             _ = &mut shutdown => break,
         };
+        let permit = match state.limits.connections.open(peer.ip()) {
+            Ok(permit) => permit,
+            Err(refusal) => {
+                // The send buffer of a new socket is empty: the short answer fits without
+                // waiting, so no task and no descriptor outlives this line.
+                let _ = stream.try_write(&Limits::refusal_answer(refusal));
+                // What the client sent already is read away, so that closing does not reset the
+                // connection before the answer is read.
+                let mut sink = [0u8; 1024];
+                for _ in 0..16 {
+                    if !matches!(stream.try_read(&mut sink), Ok(n) if n > 0) {
+                        break;
+                    }
+                }
+                continue;
+            }
+        };
         let _ = stream.set_nodelay(true);
         // The client's address travels with each request (rate limits count per client).
+        // So does the connection's place: an upgraded WebSocket outlives this task and takes it.
+        let permit = Arc::new(permit);
+        let for_requests = permit.clone();
         let service = TowerToHyperService::new(app.clone().map_request(
             move |mut request: hyper::Request<hyper::body::Incoming>| {
                 request.extensions_mut().insert(ConnectInfo(peer));
+                request.extensions_mut().insert(for_requests.clone());
                 request
             },
         ));
         let (state, http, mut stopping) = (state.clone(), http.clone(), stopping.clone());
         tokio::spawn(async move {
+            // The connection's place is held until this task ends.
+            let _permit = permit;
             // Boxed so that a stream connection's task holds only the stream's state, not also
             // the (larger) state of a hyper connection, and the other way round.
             if starts_with_stream_request(&stream).await {
-                return Box::pin(sse::serve(stream, state, stopping)).await;
+                return Box::pin(sse::serve(stream, peer, state, stopping)).await;
             }
             let mut connection = Box::pin(http.serve_connection(TokioIo::new(stream), service).with_upgrades());
             let result = tokio::select! {

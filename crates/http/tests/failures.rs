@@ -69,6 +69,8 @@ async fn server_timing_out_after(dir: &tempfile::TempDir, request_timeout: Durat
         summaries: Default::default(),
         public_url: "https://alerts.example.org".into(),
         cap_max_age: Duration::from_secs(3600),
+        limits: Arc::new(tryvoha_http::Limits::unlimited()),
+        cors: Arc::new(tryvoha_http::Cors::default_policy()),
     });
     Server { app, engine, hub, store, fan_out, admin }
 }

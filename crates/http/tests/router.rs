@@ -43,6 +43,8 @@ fn app(dir: &tempfile::TempDir) -> axum::Router {
         summaries: Default::default(),
         public_url: "https://alerts.example.org".into(),
         cap_max_age: Duration::from_secs(3600),
+        limits: Arc::new(tryvoha_http::Limits::unlimited()),
+        cors: Arc::new(tryvoha_http::Cors::default_policy()),
     })
 }
 

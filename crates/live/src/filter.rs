@@ -13,6 +13,12 @@ pub struct Filter {
 }
 
 impl Filter {
+    /// A filter without repeated entries (the first of each kept, in order): a region asked for
+    /// twice would otherwise be listed twice in the snapshot.
+    pub fn new(regions: Vec<RegionId>, kinds: Vec<AlertKind>, statuses: Vec<AlertStatus>) -> Filter {
+        Filter { regions: distinct(regions), kinds: distinct(kinds), statuses: distinct(statuses) }
+    }
+
     pub fn matches(&self, alert: &Alert, registry: &RegionRegistry) -> bool {
         (self.kinds.is_empty() || self.kinds.contains(&alert.kind))
             && (self.statuses.is_empty() || self.statuses.contains(&alert.status))
@@ -20,7 +26,33 @@ impl Filter {
     }
 }
 
+fn distinct<T: PartialEq>(items: Vec<T>) -> Vec<T> {
+    let mut kept: Vec<T> = Vec::with_capacity(items.len());
+    for item in items {
+        if !kept.contains(&item) {
+            kept.push(item);
+        }
+    }
+    kept
+}
+
 /// True when one region lies in the other's subtree.
 pub fn related(registry: &RegionRegistry, a: RegionId, b: RegionId) -> bool {
     registry.is_within(a, b) || registry.is_within(b, a)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_filter_keeps_each_entry_once_in_the_order_first_given() {
+        let filter = Filter::new(
+            vec![RegionId(31), RegionId(7), RegionId(31), RegionId(31)],
+            vec![AlertKind::AirRaid, AlertKind::AirRaid],
+            vec![],
+        );
+        assert_eq!(filter.regions, [RegionId(31), RegionId(7)]);
+        assert_eq!(filter.kinds, [AlertKind::AirRaid]);
+    }
 }

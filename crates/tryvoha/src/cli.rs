@@ -87,6 +87,27 @@ struct ServeArgs {
     /// Oldest `sent` accepted on a received CAP message, in seconds [default: 3600].
     #[arg(long, env = "TRYVOHA_CAP_MAX_AGE_SECS")]
     cap_max_age_secs: Option<u64>,
+    /// Connections in all; 0 = the open-file limit less 64 [default: 0].
+    #[arg(long, env = "TRYVOHA_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
+    /// Connections per client (address, IPv6 /64); 0 = no cap [default: 2048].
+    #[arg(long, env = "TRYVOHA_MAX_CONNECTIONS_PER_CLIENT")]
+    max_connections_per_client: Option<usize>,
+    /// Requests per minute per client on every endpoint; 0 = no limit [default: 6000].
+    #[arg(long, env = "TRYVOHA_RATE_LIMIT")]
+    rate_limit: Option<u32>,
+    /// Requests a client may make at once before the per-minute rate applies [default: 2000].
+    #[arg(long, env = "TRYVOHA_RATE_LIMIT_BURST")]
+    rate_limit_burst: Option<u32>,
+    /// Proxies whose Forwarded / X-Forwarded-For are believed, comma-separated (10.0.0.0/8,::1).
+    #[arg(long, env = "TRYVOHA_TRUSTED_PROXIES", value_delimiter = ',')]
+    trusted_proxies: Option<Vec<String>>,
+    /// Origins whose pages may read and stream, comma-separated, or * [default: *].
+    #[arg(long, env = "TRYVOHA_CORS_ORIGINS", value_delimiter = ',')]
+    cors_origins: Option<Vec<String>>,
+    /// Origins whose pages may write with a token, comma-separated [default: none].
+    #[arg(long, env = "TRYVOHA_CORS_WRITE_ORIGINS", value_delimiter = ',')]
+    cors_write_origins: Option<Vec<String>>,
 }
 
 #[derive(Subcommand)]
@@ -115,6 +136,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 shelter_max_distance_m: args.shelter_max_distance_m,
                 public_url: args.public_url,
                 cap_max_age_secs: args.cap_max_age_secs,
+                max_connections: args.max_connections,
+                max_connections_per_client: args.max_connections_per_client,
+                rate_limit: args.rate_limit,
+                rate_limit_burst: args.rate_limit_burst,
+                trusted_proxies: args.trusted_proxies,
+                cors_origins: args.cors_origins,
+                cors_write_origins: args.cors_write_origins,
             };
             server::run_until_signal(Settings::load(flags)?).await
         }

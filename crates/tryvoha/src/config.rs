@@ -18,6 +18,9 @@ pub const DEFAULT_SUBSCRIBER_QUEUE: usize = 1024;
 pub const DEFAULT_COMPAT_RATE_LIMIT: u32 = 60;
 pub const DEFAULT_SHELTER_MAX_DISTANCE_M: u32 = 20_000;
 pub const DEFAULT_CAP_MAX_AGE_SECS: u64 = 3600;
+pub const DEFAULT_MAX_CONNECTIONS_PER_CLIENT: usize = 2048;
+pub const DEFAULT_RATE_LIMIT: u32 = 6000;
+pub const DEFAULT_RATE_LIMIT_BURST: u32 = 2000;
 
 /// Phase one: what one source said, every field optional. The same shape serves the TOML file
 /// and the flags with their environment variables; [`RawSettings::over`] lays one over another.
@@ -43,6 +46,13 @@ pub struct RawSettings {
     pub shelter_max_distance_m: Option<u32>,
     pub public_url: Option<String>,
     pub cap_max_age_secs: Option<u64>,
+    pub max_connections: Option<usize>,
+    pub max_connections_per_client: Option<usize>,
+    pub rate_limit: Option<u32>,
+    pub rate_limit_burst: Option<u32>,
+    pub trusted_proxies: Option<Vec<String>>,
+    pub cors_origins: Option<Vec<String>>,
+    pub cors_write_origins: Option<Vec<String>>,
 }
 
 /// What the flags and environment said.
@@ -69,6 +79,13 @@ impl RawSettings {
             cap_max_age_secs: self.cap_max_age_secs.or(lower.cap_max_age_secs),
             log_format: self.log_format.or(lower.log_format),
             shelter_max_distance_m: self.shelter_max_distance_m.or(lower.shelter_max_distance_m),
+            max_connections: self.max_connections.or(lower.max_connections),
+            max_connections_per_client: self.max_connections_per_client.or(lower.max_connections_per_client),
+            rate_limit: self.rate_limit.or(lower.rate_limit),
+            rate_limit_burst: self.rate_limit_burst.or(lower.rate_limit_burst),
+            trusted_proxies: self.trusted_proxies.or(lower.trusted_proxies),
+            cors_origins: self.cors_origins.or(lower.cors_origins),
+            cors_write_origins: self.cors_write_origins.or(lower.cors_write_origins),
         }
     }
 }
@@ -96,6 +113,10 @@ pub struct Settings {
     pub public_url: Option<String>,
     /// How old a received CAP message's `sent` may be.
     pub cap_max_age: std::time::Duration,
+    /// Connection caps, rate limits, trusted proxies (docs/limits.md).
+    pub limits: tryvoha_http::LimitSettings,
+    /// Which web pages may read and write (docs/limits.md).
+    pub cors: tryvoha_http::Cors,
 }
 
 /// `text` for people, `json` (one object per line) for log collectors.
@@ -155,6 +176,19 @@ impl Settings {
         if cap_sender.is_empty() || cap_sender.contains([' ', ',', '<', '&']) {
             bail!("cap_sender {cap_sender:?} must be non-empty without spaces, commas, < or &");
         }
+        let limits = tryvoha_http::LimitSettings {
+            max_connections: said.max_connections.unwrap_or(0),
+            max_connections_per_client: said.max_connections_per_client.unwrap_or(DEFAULT_MAX_CONNECTIONS_PER_CLIENT),
+            requests_per_minute: said.rate_limit.unwrap_or(DEFAULT_RATE_LIMIT),
+            request_burst: said.rate_limit_burst.unwrap_or(DEFAULT_RATE_LIMIT_BURST),
+            trusted_proxies: tryvoha_http::TrustedProxies::parse(&said.trusted_proxies.unwrap_or_default())
+                .map_err(anyhow::Error::msg)?,
+        };
+        let cors = tryvoha_http::Cors::parse(
+            &said.cors_origins.unwrap_or_else(|| vec!["*".into()]),
+            &said.cors_write_origins.unwrap_or_default(),
+        )
+        .map_err(anyhow::Error::msg)?;
         let log_format = match said.log_format.as_deref() {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
@@ -183,6 +217,8 @@ impl Settings {
             shelter_max_distance_m,
             public_url,
             cap_max_age: std::time::Duration::from_secs(cap_max_age_secs),
+            limits,
+            cors,
         })
     }
 }
@@ -259,6 +295,26 @@ mod tests {
         }
         let young = FlagSettings { cap_max_age_secs: Some(5), ..Default::default() };
         assert!(Settings::resolve(young, FileSettings::default()).is_err());
+    }
+
+    #[test]
+    fn limits_come_from_the_file_and_bad_proxies_or_origins_are_named() {
+        let file: FileSettings = toml::from_str(
+            "trusted_proxies = [\"127.0.0.1/32\", \"::1\"]\nrate_limit = 0\ncors_origins = [\"https://map.example.org\"]",
+        )
+        .unwrap();
+        let settings = Settings::resolve(FlagSettings::default(), file).unwrap();
+        assert_eq!(settings.limits.requests_per_minute, 0);
+        assert!(settings.limits.trusted_proxies.contains("::1".parse().unwrap()));
+        assert!(settings.cors.read_origin(b"https://other.example.org").is_none());
+        let defaults = Settings::resolve(FlagSettings::default(), FileSettings::default()).unwrap();
+        assert_eq!(defaults.limits.max_connections_per_client, DEFAULT_MAX_CONNECTIONS_PER_CLIENT);
+        assert!(defaults.cors.read_origin(b"https://anyone.example").is_some(), "public reads are open to any page");
+        let proxies = FlagSettings { trusted_proxies: Some(vec!["10.0.0.0/99".into()]), ..Default::default() };
+        let error = Settings::resolve(proxies, FileSettings::default()).err().unwrap();
+        assert!(error.to_string().contains("10.0.0.0/99"), "{error}");
+        let origins = FlagSettings { cors_write_origins: Some(vec!["console.example".into()]), ..Default::default() };
+        assert!(Settings::resolve(origins, FileSettings::default()).is_err());
     }
 
     #[test]

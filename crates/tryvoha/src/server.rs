@@ -12,7 +12,7 @@ use tokio::sync::watch;
 use tryvoha_core::{Level, RegionRegistry};
 use tryvoha_engine::{AdminCredential, Engine, Places, SystemClock};
 use tryvoha_geo::{Locator, geometry_texts, parse_boundaries, read_shelter_file};
-use tryvoha_http::{AppState, BoundaryLayers, CompatAccess, CompatSettings, Detail, Live};
+use tryvoha_http::{AppState, BoundaryLayers, CompatAccess, CompatSettings, Detail, Limits, Live};
 use tryvoha_live::{Hub, Metrics, Signer};
 use tryvoha_sqlite::SqliteStore;
 use tryvoha_store::Store;
@@ -58,8 +58,24 @@ pub async fn run_until_signal(settings: Settings) -> anyhow::Result<()> {
         LogFormat::Text => logs.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).init(),
         LogFormat::Json => logs.json().init(),
     }
+    raise_open_file_limit();
     let listener = bind(settings.listen).with_context(|| format!("cannot listen on {}", settings.listen))?;
     run(listener, settings, shutdown_signal()).await
+}
+
+/// Raises the soft open-file limit to the hard one: each connection holds a descriptor, and the
+/// soft limit is often 1024 while the hard one allows far more. Where it cannot be raised the
+/// server runs with what it has (the connection cap follows the limit in force).
+fn raise_open_file_limit() {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => tracing::info!(open_files = limit, "open-file limit"),
+        Err(error) => tracing::warn!(%error, "cannot raise the open-file limit"),
+    }
+}
+
+/// The open-file limit in force; without one known, a common default.
+fn open_file_limit() -> u64 {
+    rlimit::Resource::NOFILE.get().map_or(1024, |(soft, _hard)| soft)
 }
 
 /// How many connections may wait to be accepted. The default (128) drops SYNs when thousands of
@@ -155,11 +171,13 @@ pub async fn run_with(
         anonymous: settings.compat_anonymous,
         per_minute: settings.compat_rate_limit,
     }));
+    let limits = Arc::new(Limits::new(&settings.limits, open_file_limit()));
     let address = listener.local_addr().context("the listener has no address")?;
     tracing::info!(
         regions = registry.len(),
         active_alerts = engine.book().active().count(),
         shelters,
+        max_connections = limits.connections.max_total(),
         data = %settings.data.display(),
         "tryvoha serving http://{address}"
     );
@@ -176,6 +194,8 @@ pub async fn run_with(
             summaries: Default::default(),
             public_url: settings.public_url.clone().unwrap_or_else(|| format!("http://{address}")).into(),
             cap_max_age: settings.cap_max_age,
+            limits,
+            cors: Arc::new(settings.cors),
         },
         stop,
     )

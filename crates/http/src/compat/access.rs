@@ -1,16 +1,18 @@
 //! Who may read the compatible APIs, and how often: tokens in each dialect's own way, an
 //! optional anonymous mode, and a per-client rate limit.
+//!
+//! The client is the one [`crate::limits`] names (behind a trusted proxy, the client it
+//! forwarded for; IPv6 by its /64), so clients behind one proxy no longer share one bucket.
 
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::extract::ConnectInfo;
 use axum::http::request::Parts;
 use tryvoha_engine::AuthError;
 
 use crate::AppState;
+use crate::limits::{ClientAddress, ClientKey, ClientRateLimit};
 
 /// What the operator chose for the compatible APIs.
 #[derive(Clone, Copy, Debug)]
@@ -21,10 +23,10 @@ pub struct CompatSettings {
     pub per_minute: u32,
 }
 
-/// The settings and the rate limiter's counters.
+/// The settings and the rate limiter's buckets.
 pub struct CompatAccess {
     pub settings: CompatSettings,
-    windows: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+    limit: ClientRateLimit,
 }
 
 /// Why a compat request was refused; each dialect renders it its own way.
@@ -32,45 +34,32 @@ pub struct CompatAccess {
 pub enum Refusal {
     NoToken,
     BadToken,
-    TooManyRequests,
+    /// Over the rate; a request would be admitted after this long (`Retry-After`).
+    TooManyRequests(Duration),
     Unavailable,
 }
 
-const WINDOW: Duration = Duration::from_secs(60);
-
 impl CompatAccess {
     pub fn new(settings: CompatSettings) -> CompatAccess {
-        CompatAccess { settings, windows: Mutex::new(HashMap::new()) }
+        // A minute's worth at once, then one every 60/per_minute seconds: the old fixed
+        // window's allowance, without its double burst at the window's edge.
+        CompatAccess { settings, limit: ClientRateLimit::per_minute(settings.per_minute, settings.per_minute) }
     }
 
-    /// Counts the request against its client's minute; false when over the limit.
-    fn admit(&self, client: Option<IpAddr>) -> bool {
-        let (Some(client), limit) = (client, self.settings.per_minute) else { return true };
-        if limit == 0 {
-            return true;
+    /// Counts the request against its client's rate.
+    fn admit(&self, client: Option<IpAddr>) -> Result<(), Duration> {
+        match client {
+            Some(client) => self.limit.check(ClientKey::of(client)),
+            None => Ok(()),
         }
-        let now = Instant::now();
-        let mut windows = self.windows.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if windows.len() > 100_000 {
-            // Forget finished windows so that many distinct clients cannot grow the map forever.
-            windows.retain(|_, (start, _)| now.duration_since(*start) < WINDOW);
-        }
-        let (start, count) = windows.entry(client).or_insert((now, 0));
-        if now.duration_since(*start) >= WINDOW {
-            *start = now;
-            *count = 0;
-        }
-        *count += 1;
-        *count <= limit
     }
 }
 
 /// Admits a request that carries `secret` (or none): the rate limit first, then the token.
 pub async fn admit(state: &AppState, parts: &Parts, secret: Option<&str>) -> Result<(), Refusal> {
-    let client = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
-    if !state.compat.admit(client) {
-        return Err(Refusal::TooManyRequests);
-    }
+    let client = parts.extensions.get::<ClientAddress>().map(|client| client.0);
+    let client = client.or_else(|| parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip()));
+    state.compat.admit(client).map_err(Refusal::TooManyRequests)?;
     match secret.map(str::trim).filter(|s| !s.is_empty()) {
         None if state.compat.settings.anonymous => Ok(()),
         None => Err(Refusal::NoToken),
@@ -91,10 +80,11 @@ mod tests {
     fn the_limit_counts_each_client_apart_and_zero_turns_it_off() {
         let access = CompatAccess::new(CompatSettings { anonymous: false, per_minute: 2 });
         let (a, b) = (Some(IpAddr::from([127, 0, 0, 2])), Some(IpAddr::from([127, 0, 0, 3])));
-        assert!(access.admit(a) && access.admit(a));
-        assert!(!access.admit(a), "the third in a minute is refused");
-        assert!(access.admit(b), "another client has its own minute");
+        assert!(access.admit(a).is_ok() && access.admit(a).is_ok());
+        let wait = access.admit(a).unwrap_err();
+        assert!(wait > Duration::ZERO && wait <= Duration::from_secs(30), "the third is refused for a while: {wait:?}");
+        assert!(access.admit(b).is_ok(), "another client has its own bucket");
         let off = CompatAccess::new(CompatSettings { anonymous: false, per_minute: 0 });
-        assert!((0..1000).all(|_| off.admit(a)));
+        assert!((0..1000).all(|_| off.admit(a).is_ok()));
     }
 }

@@ -83,7 +83,10 @@ fn refusal(refusal: Refusal) -> Response {
     let (status, message) = match refusal {
         Refusal::NoToken => (StatusCode::UNAUTHORIZED, "API token required"),
         Refusal::BadToken => (StatusCode::UNAUTHORIZED, "API token is invalid or revoked"),
-        Refusal::TooManyRequests => (StatusCode::TOO_MANY_REQUESTS, "Too many requests"),
+        Refusal::TooManyRequests(wait) => {
+            let response = (StatusCode::TOO_MANY_REQUESTS, Json(json!({ "message": "Too many requests" })));
+            return crate::limits::with_retry_after(response.into_response(), wait);
+        }
         Refusal::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "Service unavailable, retry"),
     };
     (status, Json(json!({ "message": message }))).into_response()

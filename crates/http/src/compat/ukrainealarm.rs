@@ -54,14 +54,18 @@ impl FromRequestParts<AppState> for Caller {
             let status = match refusal {
                 Refusal::NoToken => StatusCode::FORBIDDEN,
                 Refusal::BadToken => StatusCode::UNAUTHORIZED,
-                Refusal::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+                Refusal::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
                 Refusal::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             };
             let body = match refusal {
-                Refusal::TooManyRequests => json!({ "message": "Too many requests" }).to_string(),
+                Refusal::TooManyRequests(_) => json!({ "message": "Too many requests" }).to_string(),
                 _ => String::new(),
             };
-            (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+            let response = (status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
+            match refusal {
+                Refusal::TooManyRequests(wait) => crate::limits::with_retry_after(response, wait),
+                _ => response,
+            }
         })?;
         Ok(Caller { book: state.engine.book() })
     }

@@ -17,14 +17,26 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgr
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use serde::Deserialize;
 use tryvoha_core::{AlertKind, AlertStatus, RegionId, Seq};
 use tryvoha_live::{Feed, Filter, Frame, Resume, Transport};
 
 use crate::AppState;
 use crate::body::Query;
+use crate::limits::{ClientAddress, ConnectionPermit};
 use crate::problem::ApiError;
+
+/// The longest list a stream filter (`regions=`, `kinds=`, `status=`) takes. A subscriber of
+/// more regions than this subscribes to all (no `regions=`) and filters itself.
+pub const MAX_FILTER_ITEMS: usize = 512;
+
+/// The largest frame or message a WebSocket client may send. Clients send only pongs (at most
+/// 125 bytes) and a close; anything larger closes the connection before it is buffered.
+const WS_MAX_CLIENT_MESSAGE: usize = 4 * 1024;
+/// What the WebSocket reads into at a time (the library's default is 128 KiB, allocated for
+/// every connection for its whole life).
+const WS_READ_BUFFER: usize = 1024;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -63,7 +75,7 @@ impl StreamQuery {
         }
         let kinds = parse_list(&self.kinds, "kinds", AlertKind::parse)?;
         let statuses = parse_list(&self.status, "status", AlertStatus::parse)?;
-        Ok(Filter { regions, kinds, statuses })
+        Ok(Filter::new(regions, kinds, statuses))
     }
 
     /// `Last-Event-ID` wins over `?after=`: a browser reconnecting keeps the original URL but
@@ -82,6 +94,15 @@ impl StreamQuery {
 
 fn parse_list<T>(text: &Option<String>, field: &str, parse: impl Fn(&str) -> Option<T>) -> Result<Vec<T>, ApiError> {
     let Some(text) = text else { return Ok(Vec::new()) };
+    let items = text.split(',').filter(|item| !item.trim().is_empty()).count();
+    if items > MAX_FILTER_ITEMS {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "list-too-long",
+            format!("{field} lists {items} values; at most {MAX_FILTER_ITEMS} are taken"),
+        )
+        .with_field(field));
+    }
     text.split(',')
         .map(str::trim)
         .filter(|item| !item.is_empty())
@@ -94,10 +115,13 @@ fn parse_list<T>(text: &Option<String>, field: &str, parse: impl Fn(&str) -> Opt
 async fn websocket(
     State(state): State<AppState>,
     Query(query): Query<StreamQuery>,
+    permit: Option<Extension<Arc<ConnectionPermit>>>,
+    client: Option<Extension<ClientAddress>>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     // The parameters first, so that a bad one is named whatever the handshake looks like.
     let filter = query.filter(&state)?;
+    let stream_permit = client.map(|Extension(ClientAddress(client))| state.limits.open_stream(client)).transpose()?;
     let resume = query.after.map_or(Resume::Fresh, Resume::After);
     let upgrade = upgrade.map_err(|rejection| {
         ApiError::new(
@@ -106,13 +130,29 @@ async fn websocket(
             format!("this is a WebSocket endpoint: {rejection}"),
         )
     })?;
-    Ok(upgrade.on_upgrade(move |socket| serve_websocket(socket, state, filter, resume)))
+    let upgrade = upgrade
+        .read_buffer_size(WS_READ_BUFFER)
+        // Each frame goes to the socket as it is sent: no second copy waits in a buffer.
+        .write_buffer_size(0)
+        .max_frame_size(WS_MAX_CLIENT_MESSAGE)
+        .max_message_size(WS_MAX_CLIENT_MESSAGE);
+    Ok(upgrade.on_upgrade(move |socket| async move {
+        // The upgraded connection outlives hyper's: it holds the connection's place now.
+        let _permit = permit;
+        serve_websocket(socket, state, filter, resume, stream_permit).await
+    }))
 }
 
-async fn serve_websocket(mut socket: WebSocket, state: AppState, filter: Filter, resume: Resume) {
+async fn serve_websocket(
+    mut socket: WebSocket,
+    state: AppState,
+    filter: Filter,
+    resume: Resume,
+    permit: Option<ConnectionPermit>,
+) {
     let live = &state.live;
     let mut feed = Feed::open(&state.engine, &live.hub, &live.signer, filter, resume);
-    let connection = Connection::new(live.hub.metrics().clone(), Transport::WebSocket);
+    let connection = Connection::new(live.hub.metrics().clone(), Transport::WebSocket, permit);
     let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + live.heartbeat, live.heartbeat);
     loop {
         tokio::select! {
@@ -140,9 +180,15 @@ async fn serve_websocket(mut socket: WebSocket, state: AppState, filter: Filter,
                 }
             }
             incoming = socket.recv() => match incoming {
-                // Clients have nothing to say; a close or an error ends the stream.
+                // Clients have nothing to say; a close or an error (a frame over the size limit
+                // among them) ends the stream.
                 None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
-                Some(Ok(_)) => {}
+                Some(Ok(Message::Text(_) | Message::Binary(_))) => {
+                    let reason = "this stream takes no messages: send only pongs and close".into();
+                    let _ = send_in_time(&mut socket, Message::Close(Some(CloseFrame { code: 1003, reason }))).await;
+                    return;
+                }
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
             },
         }
     }
@@ -162,16 +208,21 @@ fn text(frame: &Frame) -> Message {
     Message::Text(Utf8Bytes::try_from(frame.json.clone()).unwrap_or_else(|_| Utf8Bytes::from_static("{}")))
 }
 
-/// Counts a subscriber while its connection lives.
+/// Counts a subscriber while its connection lives, and holds its client's place for a stream.
 pub(crate) struct Connection {
     pub(crate) metrics: Arc<tryvoha_live::Metrics>,
     transport: Transport,
+    _stream_permit: Option<ConnectionPermit>,
 }
 
 impl Connection {
-    pub(crate) fn new(metrics: Arc<tryvoha_live::Metrics>, transport: Transport) -> Connection {
+    pub(crate) fn new(
+        metrics: Arc<tryvoha_live::Metrics>,
+        transport: Transport,
+        stream_permit: Option<ConnectionPermit>,
+    ) -> Connection {
         metrics.connected(transport);
-        Connection { metrics, transport }
+        Connection { metrics, transport, _stream_permit: stream_permit }
     }
 }
 
@@ -186,7 +237,9 @@ async fn keys(State(state): State<AppState>) -> Json<serde_json::Value> {
 }
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.live.hub.metrics().render())
+    let mut text = state.live.hub.metrics().render();
+    text.push_str(&state.limits.render_metrics());
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
 }
 
 /// How long a connection may stay silent before a heartbeat: proxies close idle streams.

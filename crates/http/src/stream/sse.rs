@@ -12,8 +12,10 @@
 //! (keep-alive) reaches [`handler`] through hyper instead: the same frames, chunked.
 
 use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
+use axum::Extension;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -25,6 +27,7 @@ use tryvoha_live::{Feed, Transport};
 use super::{Connection, StreamQuery};
 use crate::AppState;
 use crate::body::{Query, parse_query};
+use crate::limits::{ClientAddress, ClientKey, rate_limited, retry_after_secs};
 use crate::problem::ApiError;
 
 /// What a connection must start with to be served here.
@@ -39,23 +42,14 @@ const HEAD_TIMEOUT: Duration = Duration::from_secs(30);
 /// has cut it off by then anyway (its queue filled), and it resumes by its last id.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
 
-const RESPONSE_HEAD: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n\
-X-Accel-Buffering: no\r\nConnection: close\r\n\r\nretry: 1000\n\n";
+const RESPONSE_HEAD: &str = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n\
+X-Accel-Buffering: no\r\nConnection: close\r\n";
+const RESPONSE_OPENING: &str = "\r\nretry: 1000\n\n";
 
 /// Serves one SSE connection until the client leaves, it is cut off, or the server stops.
-pub async fn serve(stream: TcpStream, state: AppState, mut stopping: watch::Receiver<bool>) {
-    let (query, last_event_id) = match tokio::time::timeout(HEAD_TIMEOUT, read_request(&stream)).await {
-        Ok(Ok(request)) => request,
-        Ok(Err(Some(error))) => return reply_problem(&stream, error).await,
-        Ok(Err(None)) | Err(_) => return, // the client went away or never finished its request
-    };
-    let (mut feed, connection, mut heartbeat) = match query.and_then(|q| open(&state, &q, last_event_id.as_deref())) {
-        Ok(opened) => opened,
-        Err(error) => return reply_problem(&stream, error).await,
-    };
-    if write_all(&stream, RESPONSE_HEAD).await.is_err() {
-        return;
-    }
+pub async fn serve(stream: TcpStream, peer: SocketAddr, state: AppState, mut stopping: watch::Receiver<bool>) {
+    // The request and its headers are gone once this returns: a stream holds only its feed.
+    let Some((mut feed, connection, mut heartbeat)) = start(&stream, peer, &state).await else { return };
     loop {
         let written = tokio::select! {
             next = feed.next() => match next {
@@ -84,14 +78,47 @@ pub async fn serve(stream: TcpStream, state: AppState, mut stopping: watch::Rece
     }
 }
 
+/// Reads the request, applies the router's rate limit and CORS (this path bypasses the
+/// router), opens the feed and writes the response head; `None` when it answered otherwise.
+async fn start(stream: &TcpStream, peer: SocketAddr, state: &AppState) -> Option<Opened> {
+    let request = match tokio::time::timeout(HEAD_TIMEOUT, read_request(stream)).await {
+        Ok(Ok(request)) => request,
+        Ok(Err(Some(error))) => return reply_problem(stream, error, "").await,
+        Ok(Err(None)) | Err(_) => return None, // the client went away or never finished its request
+    };
+    let cors = match request.headers.get(header::ORIGIN).and_then(|o| state.cors.read_origin(o.as_bytes())) {
+        Some(allowed) => {
+            format!("Access-Control-Allow-Origin: {}\r\nVary: Origin\r\n", allowed.to_str().unwrap_or("*"))
+        }
+        None => String::new(),
+    };
+    let client = state.limits.client_address(peer.ip(), &request.headers);
+    if let Err(wait) = state.limits.requests.check(ClientKey::of(client)) {
+        state.limits.count_rate_limited();
+        let extra = format!("{cors}Retry-After: {}\r\n", retry_after_secs(wait));
+        return reply_problem(stream, rate_limited(wait), &extra).await;
+    }
+    let last_event_id = request.headers.get("last-event-id").map(|v| v.as_bytes());
+    let opened = match request.query.and_then(|q| open(state, Some(client), &q, last_event_id)) {
+        Ok(opened) => opened,
+        Err(error) if error.status == StatusCode::TOO_MANY_REQUESTS => {
+            return reply_problem(stream, error, &format!("{cors}Retry-After: 1\r\n")).await;
+        }
+        Err(error) => return reply_problem(stream, error, &cors).await,
+    };
+    write_all(stream, format!("{RESPONSE_HEAD}{cors}{RESPONSE_OPENING}").as_bytes()).await.ok()?;
+    Some(opened)
+}
+
 /// The stream through hyper, for a client that reuses a kept-alive connection.
 pub async fn handler(
     State(state): State<AppState>,
     headers: HeaderMap,
+    client: Option<Extension<ClientAddress>>,
     Query(query): Query<StreamQuery>,
 ) -> Result<Response, ApiError> {
     let last_event_id = headers.get("last-event-id").map(|v| v.as_bytes());
-    let opened = open(&state, &query, last_event_id)?;
+    let opened = open(&state, client.map(|Extension(ClientAddress(client))| client), &query, last_event_id)?;
     let opening = futures_util::stream::once(async { Ok::<_, Infallible>(Bytes::from_static(b"retry: 1000\n\n")) });
     let frames = futures_util::stream::unfold(Some(opened), |opened| async move {
         let (mut feed, connection, mut heartbeat) = opened?;
@@ -121,12 +148,19 @@ pub async fn handler(
 
 type Opened = (Feed, Connection, tokio::time::Interval);
 
-/// Checks the parameters, registers the subscriber and starts its heartbeat.
-fn open(state: &AppState, query: &StreamQuery, last_event_id: Option<&[u8]>) -> Result<Opened, ApiError> {
+/// Checks the parameters, takes the client's place for a stream, registers the subscriber and
+/// starts its heartbeat.
+fn open(
+    state: &AppState,
+    client: Option<IpAddr>,
+    query: &StreamQuery,
+    last_event_id: Option<&[u8]>,
+) -> Result<Opened, ApiError> {
     let (filter, resume) = (query.filter(state)?, query.resume(last_event_id)?);
+    let permit = client.map(|client| state.limits.open_stream(client)).transpose()?;
     let live = &state.live;
     let feed = Feed::open(&state.engine, &live.hub, &live.signer, filter, resume);
-    let connection = Connection::new(live.hub.metrics().clone(), Transport::Sse);
+    let connection = Connection::new(live.hub.metrics().clone(), Transport::Sse, permit);
     let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + live.heartbeat, live.heartbeat);
     heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     Ok((feed, connection, heartbeat))
@@ -137,7 +171,19 @@ fn cut_off_note(feed: &Feed) -> Vec<u8> {
     format!(": cut off as too slow; resume with Last-Event-ID {}\n\n", feed.last_sent()).into_bytes()
 }
 
-type Request = (Result<StreamQuery, ApiError>, Option<Vec<u8>>);
+/// What this path needs of a request: its query, and the headers that matter here.
+struct Request {
+    query: Result<StreamQuery, ApiError>,
+    /// `Last-Event-ID`, `Origin`, `Forwarded`, `X-Forwarded-For`; the rest are dropped.
+    headers: HeaderMap,
+}
+
+const KEPT_HEADERS: [header::HeaderName; 4] = [
+    header::HeaderName::from_static("last-event-id"),
+    header::ORIGIN,
+    header::FORWARDED,
+    header::HeaderName::from_static("x-forwarded-for"),
+];
 
 /// Reads and parses the request head. `Err(None)`: the connection closed or failed.
 async fn read_request(stream: &TcpStream) -> Result<Request, Option<ApiError>> {
@@ -161,12 +207,15 @@ async fn read_request(stream: &TcpStream) -> Result<Request, Option<ApiError>> {
             Ok(httparse::Status::Complete(_)) => {
                 let path = request.path.unwrap_or_default();
                 let query = path.split_once('?').map_or("", |(_, query)| query);
-                let last_event_id = request
-                    .headers
-                    .iter()
-                    .find(|h| h.name.eq_ignore_ascii_case("last-event-id"))
-                    .map(|h| h.value.to_vec());
-                return Ok((parse_query(query), last_event_id));
+                let mut kept = HeaderMap::new();
+                for line in request.headers.iter() {
+                    if let Some(name) = KEPT_HEADERS.iter().find(|name| line.name.eq_ignore_ascii_case(name.as_str()))
+                        && let Ok(value) = HeaderValue::from_bytes(line.value)
+                    {
+                        kept.append(name.clone(), value);
+                    }
+                }
+                return Ok(Request { query: parse_query(query), headers: kept });
             }
             Ok(httparse::Status::Partial) if head.len() < MAX_HEAD => continue,
             Ok(httparse::Status::Partial) => {
@@ -187,16 +236,19 @@ async fn read_request(stream: &TcpStream) -> Result<Request, Option<ApiError>> {
     }
 }
 
-async fn reply_problem(stream: &TcpStream, error: ApiError) {
+/// Answers with a problem document; `extra` holds more header lines, each ending in CRLF.
+/// `None`, always: nothing follows.
+async fn reply_problem<T>(stream: &TcpStream, error: ApiError, extra: &str) -> Option<T> {
     let body = error.document();
     let head = format!(
-        "HTTP/1.1 {} {}\r\nContent-Type: application/problem+json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 {} {}\r\nContent-Type: application/problem+json\r\nContent-Length: {}\r\n{extra}Connection: close\r\n\r\n",
         error.status.as_u16(),
         error.status.canonical_reason().unwrap_or("Error"),
         body.len()
     );
     let _ = write_all(stream, head.as_bytes()).await;
     let _ = write_all(stream, &body).await;
+    None
 }
 
 /// Writes everything, waiting for the socket as needed (at most [`WRITE_TIMEOUT`]). Works on

@@ -15,6 +15,7 @@ mod data_dir;
 mod export;
 mod failstop;
 mod history;
+mod limits;
 mod places;
 mod regions;
 mod shapes;
