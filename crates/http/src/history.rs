@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -29,7 +29,6 @@ pub fn router() -> Router<AppState> {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RangeQuery {
     from: Option<String>,
     to: Option<String>,
@@ -175,7 +174,6 @@ async fn summary(State(state): State<AppState>, Query(query): Query<RangeQuery>)
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct HistoryListQuery {
     regions: Option<String>,
     from: Option<String>,
@@ -261,12 +259,9 @@ async fn history_csv(
     let (book, records) = history_rows(&state, &query).await?;
     let mut writer = csv::Writer::from_writer(Vec::with_capacity(records.len() * 120));
     for row in rows(&book, &records) {
-        writer
-            .serialize(row)
-            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+        writer.serialize(row).map_err(|e| ApiError::internal(&e))?;
     }
-    let body =
-        writer.into_inner().map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+    let body = writer.into_inner().map_err(|e| ApiError::internal(e.error()))?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),

@@ -18,6 +18,7 @@ mod listener;
 mod openapi;
 mod places;
 mod problem;
+mod problem_pages;
 mod regions;
 mod stream;
 mod tokens;
@@ -74,6 +75,7 @@ pub fn router(state: AppState) -> Router {
         .merge(stream::router())
         .merge(compat::router())
         .merge(cap::router())
+        .merge(problem_pages::router())
         .nest(
             "/api/v1",
             Router::new()

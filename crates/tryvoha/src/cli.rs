@@ -75,6 +75,9 @@ struct ServeArgs {
     /// The sender of published CAP messages [default: tryvoha].
     #[arg(long, env = "TRYVOHA_CAP_SENDER")]
     cap_sender: Option<String>,
+    /// Who the public outputs say issued the alerts [default: the CAP sender].
+    #[arg(long, env = "TRYVOHA_AUTHORITY")]
+    authority: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -99,12 +102,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 compat_anonymous: args.compat_anonymous,
                 compat_rate_limit: args.compat_rate_limit,
                 cap_sender: args.cap_sender,
+                authority: args.authority,
             };
             server::run_until_signal(Settings::load(flags)?).await
         }
         Top::Config(ConfigCommand::Example) => {
-            print!("{}", crate::config::EXAMPLE);
-            Ok(())
+            Ok(crate::output::text(crate::config::EXAMPLE)?)
         }
         Top::Alert(command) => client::alert(command).await,
         Top::Alerts(connection) => client::alerts(connection).await,

@@ -37,6 +37,7 @@ pub struct RawSettings {
     pub compat_anonymous: Option<bool>,
     pub compat_rate_limit: Option<u32>,
     pub cap_sender: Option<String>,
+    pub authority: Option<String>,
 }
 
 /// What the flags and environment said.
@@ -59,6 +60,7 @@ impl RawSettings {
             compat_anonymous: self.compat_anonymous.or(lower.compat_anonymous),
             compat_rate_limit: self.compat_rate_limit.or(lower.compat_rate_limit),
             cap_sender: self.cap_sender.or(lower.cap_sender),
+            authority: self.authority.or(lower.authority),
         }
     }
 }
@@ -77,6 +79,8 @@ pub struct Settings {
     pub compat_rate_limit: u32,
     /// The `sender` of published CAP messages.
     pub cap_sender: String,
+    /// Who the public outputs say issued the alerts (never the token that acted).
+    pub authority: String,
 }
 
 /// A secret that `Debug` never prints.
@@ -128,6 +132,10 @@ impl Settings {
         if cap_sender.is_empty() || cap_sender.contains([' ', ',', '<', '&']) {
             bail!("cap_sender {cap_sender:?} must be non-empty without spaces, commas, < or &");
         }
+        let authority = said.authority.map(|a| a.trim().to_owned()).unwrap_or_else(|| cap_sender.clone());
+        if authority.is_empty() || authority.chars().count() > 200 {
+            bail!("authority must be 1 to 200 characters, not {authority:?}");
+        }
         Ok(Settings {
             listen,
             data: said.data.unwrap_or_else(|| DEFAULT_DATA.into()),
@@ -138,6 +146,7 @@ impl Settings {
             compat_anonymous: said.compat_anonymous.unwrap_or(false),
             compat_rate_limit: said.compat_rate_limit.unwrap_or(DEFAULT_COMPAT_RATE_LIMIT),
             cap_sender,
+            authority,
         })
     }
 }
@@ -187,6 +196,16 @@ mod tests {
             toml::from_str::<FileSettings>("admin_token = \"a-secret-in-a-file\"").is_err(),
             "secrets go in their own file"
         );
+    }
+
+    #[test]
+    fn the_authority_defaults_to_the_cap_sender() {
+        let flags = FlagSettings { cap_sender: Some("dsns.gov.ua".into()), ..Default::default() };
+        assert_eq!(Settings::resolve(flags, FileSettings::default()).unwrap().authority, "dsns.gov.ua");
+        let flags = FlagSettings { authority: Some(" ДСНС України ".into()), ..Default::default() };
+        assert_eq!(Settings::resolve(flags, FileSettings::default()).unwrap().authority, "ДСНС України");
+        let blank = FlagSettings { authority: Some("  ".into()), ..Default::default() };
+        assert!(Settings::resolve(blank, FileSettings::default()).is_err());
     }
 
     #[test]

@@ -5,6 +5,8 @@ pub mod cli;
 pub mod client;
 pub mod config;
 pub mod import;
+pub mod output;
+pub mod region_names;
 pub mod rows;
 pub mod server;
 pub mod shelters;
