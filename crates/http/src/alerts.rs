@@ -16,8 +16,8 @@ use tryvoha_engine::{IdempotencyKey, Outcome, Request, fingerprint};
 use crate::AppState;
 use crate::auth::{Authorized, Writers};
 use crate::body::{JsonBody, Query, stored_id};
-use crate::stream::StreamQuery;
 use crate::problem::ApiError;
+use crate::stream::StreamQuery;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -120,8 +120,11 @@ async fn active(State(state): State<AppState>, Query(query): Query<StreamQuery>)
     let filter = query.filter(&state)?;
     let book = state.engine.book();
     let authority = state.live.signer.authority();
-    let alerts =
-        book.active().filter(|alert| filter.matches(alert, book.registry())).map(|a| a.published_by(authority)).collect();
+    let alerts = book
+        .active()
+        .filter(|alert| filter.matches(alert, book.registry()))
+        .map(|a| a.published_by(authority))
+        .collect();
     Ok(Json(AlertList { alerts }))
 }
 

@@ -5,11 +5,11 @@
 //! Markdown. The table links each code to its section (`[`code`](#section)`), so codes that
 //! share a section (the `cap-*` codes) share its text.
 
+use axum::Router;
 use axum::extract::Path;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 
 use crate::AppState;
 use crate::problem::ApiError;

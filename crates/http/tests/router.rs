@@ -103,15 +103,21 @@ async fn no_operation_refuses_a_parameter_it_does_not_know() {
         let concrete = path.replace("{id}", "1").replace("{code}", "internal");
         let (status, body) = send(&app, "GET", &format!("{concrete}?_=1700000000&utm_source=x"), "").await;
         assert!(
-            !(status == StatusCode::BAD_REQUEST && body["code"] == "invalid-query"
-                && body["field"] != "lat" && body["field"] != "query"),
+            !(status == StatusCode::BAD_REQUEST
+                && body["code"] == "invalid-query"
+                && body["field"] != "lat"
+                && body["field"] != "query"),
             "GET {path} refused a cache-buster: {body}"
         );
         checked += 1;
     }
     assert!(checked >= 10, "{checked}");
     let (status, body) = send(&app, "GET", "/api/v1/events?_=1&limit=0", "").await;
-    assert_eq!((status, body["field"].as_str()), (StatusCode::BAD_REQUEST, Some("limit")), "known ones are still checked");
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("limit")),
+        "known ones are still checked"
+    );
 }
 
 #[tokio::test]

@@ -106,9 +106,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             server::run_until_signal(Settings::load(flags)?).await
         }
-        Top::Config(ConfigCommand::Example) => {
-            Ok(crate::output::text(crate::config::EXAMPLE)?)
-        }
+        Top::Config(ConfigCommand::Example) => Ok(crate::output::text(crate::config::EXAMPLE)?),
         Top::Alert(command) => client::alert(command).await,
         Top::Alerts(connection) => client::alerts(connection).await,
         Top::Regions(args) => client::regions(args).await,

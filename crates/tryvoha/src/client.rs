@@ -92,7 +92,9 @@ fn server_url(said: &str) -> anyhow::Result<String> {
     match url {
         Some(url) if matches!(url.scheme(), "http" | "https") => Ok(with_scheme.trim_end_matches('/').to_owned()),
         Some(url) => bail!("--server {said:?}: the scheme {:?} is not http or https", url.scheme()),
-        None => bail!("--server {said:?} is not a server address; give one like http://127.0.0.1:8080 or localhost:8080"),
+        None => {
+            bail!("--server {said:?} is not a server address; give one like http://127.0.0.1:8080 or localhost:8080")
+        }
     }
 }
 
@@ -103,7 +105,9 @@ impl AlertFields {
         if let Some(at) = &self.expires_at
             && OffsetDateTime::parse(at, &Rfc3339).is_err()
         {
-            bail!("--expires-at {at:?} is not a time with a zone, such as 2026-03-01T18:00:00Z or 2026-03-01T20:00:00+02:00");
+            bail!(
+                "--expires-at {at:?} is not a time with a zone, such as 2026-03-01T18:00:00Z or 2026-03-01T20:00:00+02:00"
+            );
         }
         for (key, value) in [("level", self.level), ("expires_at", self.expires_at)] {
             if let Some(value) = value {

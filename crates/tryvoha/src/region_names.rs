@@ -66,7 +66,9 @@ impl RegionNames {
                 None => bail!("no region has id {said} (see `tryvoha regions`)"),
             };
         }
-        if let Some(region) = self.regions.iter().find(|r| r.katottg.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(said))) {
+        if let Some(region) =
+            self.regions.iter().find(|r| r.katottg.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(said)))
+        {
             return Ok(region.id);
         }
         let wanted = fold(said);
@@ -92,7 +94,14 @@ impl RegionNames {
 
     /// `label` of each id in a JSON list of ids, comma-separated.
     pub fn labels(&self, ids: &Value) -> String {
-        let labels: Vec<String> = ids.as_array().map(Vec::as_slice).unwrap_or_default().iter().filter_map(Value::as_u64).map(|id| self.label(id)).collect();
+        let labels: Vec<String> = ids
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(Value::as_u64)
+            .map(|id| self.label(id))
+            .collect();
         if labels.is_empty() { "none".to_owned() } else { labels.join(", ") }
     }
 

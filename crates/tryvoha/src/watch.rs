@@ -49,7 +49,9 @@ pub async fn watch(args: WatchArgs) -> anyhow::Result<()> {
     // The names print next to ids; without them (a server not up yet) the ids still print.
     let names = match RegionNames::fetch(&args.connection).await {
         Ok(names) => Some(names),
-        Err(_) if args.regions.as_deref().is_none_or(|r| r.split(',').all(|id| id.trim().parse::<u64>().is_ok())) => None,
+        Err(_) if args.regions.as_deref().is_none_or(|r| r.split(',').all(|id| id.trim().parse::<u64>().is_ok())) => {
+            None
+        }
         Err(error) => return Err(error.context("region names need the server's registry")),
     };
     let regions = match (&args.regions, &names) {

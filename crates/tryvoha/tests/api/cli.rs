@@ -38,14 +38,20 @@ async fn an_operator_declares_lists_and_cancels_from_the_command_line() {
     let secret = serde_json::from_str::<serde_json::Value>(&created).unwrap()["token"].as_str().unwrap().to_owned();
 
     let (ok, out, _) = tryvoha(&app, &secret, &["alert", "declare", "--region", "14", "--threat", "drones"]).await;
-    assert!(ok && out.starts_with("declared: #1 region 14 Київська область (Kyivska oblast): air_raid red actual"), "{out}");
+    assert!(
+        ok && out.starts_with("declared: #1 region 14 Київська область (Kyivska oblast): air_raid red actual"),
+        "{out}"
+    );
     let (_, out, _) = tryvoha(&app, &secret, &["alerts"]).await;
     assert!(out.contains("#1 region 14 Київська область (Kyivska oblast): air_raid"), "{out}");
     let (ok, _, err) = tryvoha(&app, &secret, &["alert", "declare", "--region", "31"]).await;
     assert!(!ok && err.contains("[out-of-scope]"), "the server's error reaches the user: {err}");
     let (ok, out, _) =
         tryvoha(&app, &secret, &["alert", "update", "1", "--level", "yellow", "--message-en", "Drones"]).await;
-    assert!(ok && out.starts_with("updated: #1 region 14 Київська область (Kyivska oblast): air_raid yellow actual"), "{out}");
+    assert!(
+        ok && out.starts_with("updated: #1 region 14 Київська область (Kyivska oblast): air_raid yellow actual"),
+        "{out}"
+    );
     assert_eq!(app.get("/api/v1/alerts/1").await.body["message"]["en"], "Drones");
     let (ok, out, _) = tryvoha(&app, &secret, &["alert", "cancel", "1"]).await;
     assert!(ok && out.starts_with("cancelled: #1"), "{out}");
@@ -172,10 +178,24 @@ async fn regions_are_taken_by_name_or_code_and_printed_with_their_names() {
     let (ok, created, err) = tryvoha(
         &app,
         ADMIN,
-        &["token", "create", "--name", "kyiv", "--role", "operator", "--region", "київська область", "--region", "UA80000000000093317"],
+        &[
+            "token",
+            "create",
+            "--name",
+            "kyiv",
+            "--role",
+            "operator",
+            "--region",
+            "київська область",
+            "--region",
+            "UA80000000000093317",
+        ],
     )
     .await;
-    assert!(ok && created.contains("regions 14 Київська область (Kyivska oblast), 31 м. Київ (Kyiv City)"), "{created}{err}");
+    assert!(
+        ok && created.contains("regions 14 Київська область (Kyivska oblast), 31 м. Київ (Kyiv City)"),
+        "{created}{err}"
+    );
     let (_, listed, _) = tryvoha(&app, ADMIN, &["token", "list"]).await;
     assert!(listed.contains("regions 14 Київська область (Kyivska oblast), 31 м. Київ (Kyiv City)"), "{listed}");
 

@@ -90,7 +90,8 @@ async fn only_a_json_object_is_a_body() {
     }
     let declared = app.post("/api/v1/alerts", &operator, json!({ "region_id": 14, "kind": "air_raid" })).await;
     let id = declared.body["id"].as_u64().unwrap();
-    let patch = app.call(Method::PATCH, &format!("/api/v1/alerts/{id}"), Some(&operator), Some(json!(["yellow"]))).await;
+    let patch =
+        app.call(Method::PATCH, &format!("/api/v1/alerts/{id}"), Some(&operator), Some(json!(["yellow"]))).await;
     assert_eq!((patch.status, patch.body["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("body")));
     assert_eq!(app.call(Method::GET, "/api/v1/tokens", Some(ADMIN), None).await.body, tokens_before);
     assert_eq!(app.last_seq().await, seq_before + 1, "only the object declaration was written");

@@ -16,13 +16,11 @@ const AUTHORITY: &str = "ДСНС України (тест)";
 
 #[tokio::test]
 async fn the_public_sees_the_authority_and_the_event_log_keeps_the_token() {
-    let flags = FlagSettings {
-        authority: Some(AUTHORITY.into()),
-        compat_anonymous: Some(true),
-        ..FlagSettings::default()
-    };
+    let flags =
+        FlagSettings { authority: Some(AUTHORITY.into()), compat_anonymous: Some(true), ..FlagSettings::default() };
     let app = TestApp::spawn_with(tempfile::tempdir().unwrap(), flags).await;
-    let created = app.post("/api/v1/tokens", ADMIN, json!({ "name": MARKER, "role": "operator", "regions": [14] })).await;
+    let created =
+        app.post("/api/v1/tokens", ADMIN, json!({ "name": MARKER, "role": "operator", "regions": [14] })).await;
     let (secret, token_id) = (created.body["token"].as_str().unwrap(), created.body["id"].as_u64().unwrap());
     let mut live = SseStream::open(&app.client, &app.base, "/api/v1/stream", None).await;
     live.until(Duration::from_secs(10), |frame| frame.event == "snapshot").await;
