@@ -169,7 +169,7 @@ pub enum TokenCommand {
 pub async fn alert(command: AlertCommand) -> anyhow::Result<()> {
     match command {
         AlertCommand::Declare { connection, region, kind, status, fields } => {
-            let names = RegionNames::fetch(&connection).await?;
+            let names = RegionNames::to_resolve(&connection, [&region]).await?;
             let mut body = json!({ "region_id": names.resolve(&region)?, "kind": kind });
             if let Some(status) = status {
                 body["status"] = json!(status);
@@ -189,7 +189,7 @@ pub async fn alert(command: AlertCommand) -> anyhow::Result<()> {
             if connection.json {
                 return print_json(&alert);
             }
-            say!("{}", updated(&alert, &RegionNames::fetch(&connection).await?));
+            say!("{}", updated(&alert, &RegionNames::fetch_or_empty(&connection).await));
             Ok(())
         }
         AlertCommand::Cancel { connection, id } => {
@@ -198,7 +198,7 @@ pub async fn alert(command: AlertCommand) -> anyhow::Result<()> {
             if connection.json {
                 return print_json(&alert);
             }
-            say!("cancelled: {}", alert_line(&alert, &RegionNames::fetch(&connection).await?));
+            say!("cancelled: {}", alert_line(&alert, &RegionNames::fetch_or_empty(&connection).await));
             Ok(())
         }
     }
@@ -243,7 +243,7 @@ pub async fn alerts(connection: Connection) -> anyhow::Result<()> {
         say!("no active alerts");
         return Ok(());
     }
-    let names = RegionNames::fetch(&connection).await?;
+    let names = RegionNames::fetch_or_empty(&connection).await;
     for alert in alerts {
         say!("{}", alert_line(&alert, &names));
     }
@@ -256,7 +256,7 @@ pub async fn regions(args: RegionsArgs) -> anyhow::Result<()> {
         query.push(format!("level={level}"));
     }
     if let Some(region) = &args.region {
-        let id = RegionNames::fetch(&args.connection).await?.resolve(region)?;
+        let id = RegionNames::to_resolve(&args.connection, [region]).await?.resolve(region)?;
         let (_, detail) = call(&args.connection, Method::GET, &format!("/api/v1/regions/{id}"), None).await?;
         if !args.connection.json {
             say!("{}", region_line(&detail));
@@ -287,7 +287,7 @@ fn region_line(region: &Value) -> String {
 pub async fn token(command: TokenCommand) -> anyhow::Result<()> {
     match command {
         TokenCommand::Create { connection, name, role, regions } => {
-            let names = RegionNames::fetch(&connection).await?;
+            let names = RegionNames::to_resolve(&connection, &regions).await?;
             let regions = regions.iter().map(|region| names.resolve(region)).collect::<anyhow::Result<Vec<_>>>()?;
             let body = json!({ "name": name, "role": role, "regions": regions });
             let (_, created) = call(&connection, Method::POST, "/api/v1/tokens", Some(body)).await?;
@@ -308,7 +308,7 @@ pub async fn token(command: TokenCommand) -> anyhow::Result<()> {
             if connection.json {
                 return print_json(&body);
             }
-            let names = RegionNames::fetch(&connection).await?;
+            let names = RegionNames::fetch_or_empty(&connection).await;
             for token in body["tokens"].as_array().map(Vec::as_slice).unwrap_or_default() {
                 let revoked = if token["revoked_at"].is_null() { "" } else { "  (revoked)" };
                 say!(

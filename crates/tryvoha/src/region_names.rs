@@ -32,6 +32,26 @@ impl RegionNames {
         Ok(RegionNames::from_list(&body))
     }
 
+    /// The registry when it can be had, or an empty one. For printing and for numeric ids: a
+    /// write that succeeded must not be reported as failed because the names could not be read
+    /// afterwards, and an id given as a number needs no names to be sent.
+    pub async fn fetch_or_empty(connection: &Connection) -> RegionNames {
+        RegionNames::fetch(connection).await.unwrap_or(RegionNames { regions: Vec::new() })
+    }
+
+    /// The registry to resolve what was said: needed (and its failure reported) only when
+    /// something other than a numeric id was said.
+    pub async fn to_resolve<'a>(
+        connection: &Connection,
+        said: impl IntoIterator<Item = &'a String>,
+    ) -> anyhow::Result<RegionNames> {
+        if said.into_iter().all(|region| region.trim().chars().all(|c| c.is_ascii_digit())) {
+            Ok(RegionNames::fetch_or_empty(connection).await)
+        } else {
+            RegionNames::fetch(connection).await
+        }
+    }
+
     /// From the body of `GET /api/v1/regions`.
     pub fn from_list(body: &Value) -> RegionNames {
         let regions = body["regions"]
@@ -59,8 +79,16 @@ impl RegionNames {
         if said.is_empty() {
             bail!("a region is needed: an id, a KATOTTG code or a name (see `tryvoha regions`)");
         }
+        if self.regions.is_empty() && !said.chars().all(|c| c.is_ascii_digit()) {
+            bail!("{said:?} cannot be looked up: the server's list of regions could not be read; give the id");
+        }
         if said.chars().all(|c| c.is_ascii_digit()) {
             let number = said.parse::<u64>().ok();
+            if let Some(number) = number
+                && self.regions.is_empty()
+            {
+                return Ok(number); // no registry to check against: the server will
+            }
             return match self.regions.iter().find(|r| Some(r.id) == number) {
                 Some(region) => Ok(region.id),
                 None => bail!("no region has id {said} (see `tryvoha regions`)"),
@@ -241,6 +269,15 @@ mod tests {
         assert_eq!(names.label(4242), "4242");
         assert_eq!(names.labels(&json!([14, 31])), "14 Київська область (Kyivska oblast), 31 м. Київ (Kyiv City)");
         assert_eq!(names.labels(&json!([])), "none");
+    }
+
+    #[test]
+    fn without_the_registry_an_id_still_goes_through_and_a_name_is_refused_in_words() {
+        let none = RegionNames { regions: Vec::new() };
+        assert_eq!(none.resolve("14").unwrap(), 14, "the server checks it");
+        let error = none.resolve("Kyiv City").unwrap_err().to_string();
+        assert!(error.contains("could not be read; give the id"), "{error}");
+        assert_eq!(none.label(14), "14");
     }
 
     #[test]
