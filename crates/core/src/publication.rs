@@ -26,6 +26,13 @@ impl Alert {
 impl AlertEvent {
     /// This event as published: its `actor` and its alert's `declared_by` are the authority.
     pub fn published_by(&self, authority: &str) -> AlertEvent {
-        AlertEvent { actor: Actor::authority(authority), alert: self.alert.published_by(authority), ..self.clone() }
+        // Field by field: `..self.clone()` would copy the alert (and its texts) twice.
+        AlertEvent {
+            seq: self.seq,
+            kind: self.kind,
+            at: self.at,
+            actor: Actor::authority(authority),
+            alert: self.alert.published_by(authority),
+        }
     }
 }
