@@ -14,6 +14,7 @@ pub mod book;
 pub mod event;
 pub mod lines;
 pub mod location;
+pub mod publication;
 pub mod region;
 
 pub use access::{Actor, Grant, Role};

@@ -15,8 +15,9 @@ use tryvoha_engine::{IdempotencyKey, Outcome, Request, fingerprint};
 
 use crate::AppState;
 use crate::auth::{Authorized, Writers};
-use crate::body::JsonBody;
+use crate::body::{JsonBody, Query, stored_id};
 use crate::problem::ApiError;
+use crate::stream::StreamQuery;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -131,11 +132,22 @@ struct AlertList {
     alerts: Vec<Alert>,
 }
 
-async fn active(State(state): State<AppState>) -> Json<AlertList> {
-    Json(AlertList { alerts: state.engine.book().active().cloned().collect() })
+/// Filtered by the stream's parameters (`regions`, `kinds`, `status`, or `lat` and `lon`), with
+/// the same meaning: what a stream with that filter would show in its snapshot.
+async fn active(State(state): State<AppState>, Query(query): Query<StreamQuery>) -> Result<Json<AlertList>, ApiError> {
+    let filter = query.filter(&state)?;
+    let book = state.engine.book();
+    let authority = state.live.signer.authority();
+    let alerts = book
+        .active()
+        .filter(|alert| filter.matches(alert, book.registry()))
+        .map(|a| a.published_by(authority))
+        .collect();
+    Ok(Json(AlertList { alerts }))
 }
 
-/// `{id}` as JSON, or `{id}.cap` as its CAP 1.2 message.
+/// `{id}` as JSON (declared by the issuing authority, as everything public), or `{id}.cap` as its
+/// CAP 1.2 message.
 async fn one(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
     let (number, as_cap) = match id.strip_suffix(".cap") {
         Some(number) => (number, true),
@@ -145,7 +157,11 @@ async fn one(State(state): State<AppState>, Path(id): Path<String>) -> Result<Re
     let alert = state.engine.alert(id).await?;
     let alert = alert
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "alert-not-found", format!("alert {id} does not exist")))?;
-    Ok(if as_cap { crate::cap::cap_response(&state, &alert) } else { Json(alert).into_response() })
+    Ok(if as_cap {
+        crate::cap::cap_response(&state, &alert)
+    } else {
+        Json(alert.published_by(state.live.signer.authority())).into_response()
+    })
 }
 
 async fn execute(
@@ -158,8 +174,9 @@ async fn execute(
     Ok(state.engine.execute(request).await?)
 }
 
+/// Not a number, or a number too large to be stored: no alert has it.
 fn alert_id(text: &str) -> Result<AlertId, ApiError> {
-    text.parse().map(AlertId).map_err(|_| {
+    stored_id(text).map(AlertId).ok_or_else(|| {
         ApiError::new(StatusCode::NOT_FOUND, "alert-not-found", format!("{text:?} is not an alert id")).with_field("id")
     })
 }

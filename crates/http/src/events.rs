@@ -8,7 +8,7 @@ use tryvoha_core::{AlertEvent, Seq};
 
 use crate::AppState;
 use crate::auth::{Admins, Authorized};
-use crate::body::Query;
+use crate::body::{Query, is_storable};
 use crate::problem::ApiError;
 
 const DEFAULT_LIMIT: usize = 100;
@@ -19,7 +19,6 @@ pub fn router() -> Router<AppState> {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct PageQuery {
     #[serde(default)]
     after: Seq,
@@ -41,6 +40,10 @@ async fn page(
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
     if limit == 0 || limit > MAX_LIMIT {
         return Err(ApiError::invalid_query("limit", format!("limit must be 1 to {MAX_LIMIT}")));
+    }
+    if !is_storable(query.after) {
+        // No event has so high a number; the store's integers could not even hold it.
+        return Err(ApiError::invalid_query("after", "after must be a sequence number up to 9223372036854775807"));
     }
     let events = state.engine.events_after(query.after, limit).await?;
     let next_after = events.last().map_or(query.after, |e| e.seq);

@@ -38,7 +38,6 @@ pub fn router() -> Router<AppState> {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RangeQuery {
     from: Option<String>,
     to: Option<String>,

@@ -22,6 +22,7 @@ mod listener;
 mod openapi;
 mod places;
 mod problem;
+mod problem_pages;
 mod regions;
 mod rendered;
 mod stream;
@@ -93,6 +94,7 @@ pub fn router(state: AppState) -> Router {
         .merge(stream::router())
         .merge(compat::router())
         .merge(cap::router())
+        .merge(problem_pages::router())
         .nest(
             "/api/v1",
             Router::new()

@@ -17,7 +17,7 @@ use tryvoha_engine::ShelterUpdateError;
 
 use crate::AppState;
 use crate::auth::{Admins, Authorized};
-use crate::body::{JsonBody, Query};
+use crate::body::{JsonBody, Query, stored_id};
 use crate::problem::ApiError;
 use crate::regions::RegionView;
 use crate::rendered::Rendered;
@@ -36,7 +36,6 @@ pub fn router() -> Router<AppState> {
 pub const BOUNDARY_ATTRIBUTION: &str = "Boundaries: S. Matuszak, ukrainian_geodata (CC BY 4.0)";
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct PointQuery {
     lat: f64,
     lon: f64,
@@ -86,7 +85,6 @@ async fn locate(State(state): State<AppState>, Query(query): Query<PointQuery>) 
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct BoundaryQuery {
     #[serde(default = "oblast")]
     level: Level,
@@ -238,7 +236,6 @@ async fn boundaries(State(state): State<AppState>, headers: HeaderMap, Query(que
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct ListQuery {
     bbox: Option<String>,
 }
@@ -271,7 +268,6 @@ fn parse_bbox(text: &str) -> Result<[f64; 4], ApiError> {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct NearestQuery {
     lat: f64,
     lon: f64,
@@ -381,8 +377,12 @@ async fn remove_shelter(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Not a number, or one too large to be stored: no shelter has it, and the answer says which.
 fn shelter_id(text: &str) -> Result<ShelterId, ApiError> {
-    text.parse().map(ShelterId).map_err(|_| shelter_not_found(ShelterId(0)).with_field("id"))
+    stored_id(text).map(ShelterId).ok_or_else(|| {
+        ApiError::new(StatusCode::NOT_FOUND, "shelter-not-found", format!("{text:?} is not a shelter id"))
+            .with_field("id")
+    })
 }
 
 fn shelter_not_found(id: ShelterId) -> ApiError {

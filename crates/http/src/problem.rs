@@ -49,7 +49,8 @@ impl ApiError {
     /// The problem document's JSON.
     pub fn document(&self) -> Vec<u8> {
         let document = ProblemDocument {
-            kind: format!("https://tryvoha.example/problems/{}", self.code),
+            // A relative reference: this server answers it with the code's documentation.
+            kind: crate::problem_pages::type_reference(self.code),
             title: self.status.canonical_reason().unwrap_or("Error"),
             status: self.status.as_u16(),
             detail: &self.detail,
@@ -60,16 +61,16 @@ impl ApiError {
         serde_json::to_vec(&document).unwrap_or_default()
     }
 
+    /// A fault of the server itself (500 `internal`). The cause goes to the log with its chain;
+    /// the client learns only that the request failed, never the cause's text.
+    pub fn internal(error: &dyn std::error::Error) -> ApiError {
+        tracing::error!(error = %chain(error), "internal error");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", INTERNAL_DETAIL)
+    }
+
     fn unavailable(error: &dyn std::error::Error) -> ApiError {
         // The cause goes to the log with its chain; the client learns only that it failed.
-        let mut chain = error.to_string();
-        let mut source = error.source();
-        while let Some(cause) = source {
-            chain.push_str(": ");
-            chain.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        tracing::error!(error = %chain, "storage unavailable");
+        tracing::error!(error = %chain(error), "storage unavailable");
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "unavailable",
@@ -78,8 +79,30 @@ impl ApiError {
     }
 }
 
+/// The only detail a 500 ever carries.
+const INTERNAL_DETAIL: &str = "the server failed to answer this request; the cause is in its log";
+
+/// An error and its sources, `outer: inner: …`, for the log.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut chain = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        chain.push_str(": ");
+        chain.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    chain
+}
+
 impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+    fn into_response(mut self) -> Response {
+        if self.status == StatusCode::INTERNAL_SERVER_ERROR && self.detail != INTERNAL_DETAIL {
+            // A 500 built without `ApiError::internal`: its text may be a cause, so it is logged
+            // here and replaced before it can reach the client.
+            tracing::error!(code = self.code, error = %self.detail, "internal error");
+            self.detail = INTERNAL_DETAIL.to_owned();
+            self.field = None;
+        }
         let body = self.document();
         let mut response = (self.status, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
@@ -193,5 +216,54 @@ pub async fn within_time_limit(
         .into_response(),
         // The engine took a write of this request: it will be answered, however late.
         Err(_) => handling.await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Outer(std::io::Error);
+
+    impl std::fmt::Display for Outer {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("writing row 3")
+        }
+    }
+
+    impl std::error::Error for Outer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    fn sent_detail(error: ApiError) -> String {
+        let response = error.into_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = futures_body(response);
+        let document: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(document["code"], "internal");
+        assert_eq!(document["type"], "/problems/internal");
+        document["detail"].as_str().unwrap().to_owned()
+    }
+
+    fn futures_body(response: Response) -> Vec<u8> {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        runtime.block_on(async { axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap().to_vec() })
+    }
+
+    #[test]
+    fn an_internal_error_never_sends_its_cause() {
+        let cause = Outer(std::io::Error::other("CSV error: record 3 (line 4) has 2 fields"));
+        assert_eq!(chain(&cause), "writing row 3: CSV error: record 3 (line 4) has 2 fields");
+        let detail = sent_detail(ApiError::internal(&cause));
+        assert!(!detail.contains("CSV") && !detail.contains("row 3"), "{detail}");
+    }
+
+    #[test]
+    fn a_500_built_by_hand_has_its_text_replaced() {
+        let detail = sent_detail(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "CSV error: bad row"));
+        assert_eq!(detail, INTERNAL_DETAIL);
     }
 }

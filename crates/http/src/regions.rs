@@ -41,7 +41,6 @@ impl<'a> RegionView<'a> {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct ListQuery {
     level: Option<Level>,
     parent_id: Option<RegionId>,
@@ -78,8 +77,8 @@ pub fn find_region<'a>(registry: &'a tryvoha_core::RegionRegistry, id: &str) -> 
 struct RegionDetail<'a> {
     #[serde(flatten)]
     region: RegionView<'a>,
-    /// Active alerts on the region, its ancestors or its descendants.
-    alerts: Vec<&'a Alert>,
+    /// Active alerts on the region, its ancestors or its descendants, as published.
+    alerts: Vec<Alert>,
 }
 
 /// By numeric id or by KATOTTG code (`UA…`).
@@ -93,7 +92,8 @@ async fn one(State(state): State<AppState>, Path(id): Path<String>) -> Result<Js
     .ok_or_else(|| {
         ApiError::new(StatusCode::NOT_FOUND, "region-not-found", format!("no region has id or code {id:?}"))
     })?;
-    let detail =
-        RegionDetail { region: RegionView::new(region, &book), alerts: book.alerts_bearing_on(region.id).collect() };
+    let authority = state.live.signer.authority();
+    let alerts = book.alerts_bearing_on(region.id).map(|alert| alert.published_by(authority)).collect();
+    let detail = RegionDetail { region: RegionView::new(region, &book), alerts };
     Ok(Json(serde_json::to_value(detail).unwrap_or_default()))
 }

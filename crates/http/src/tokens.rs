@@ -13,7 +13,7 @@ use tryvoha_store::TokenRecord;
 
 use crate::AppState;
 use crate::auth::{Admins, Authorized};
-use crate::body::JsonBody;
+use crate::body::{JsonBody, stored_id};
 use crate::problem::ApiError;
 
 pub fn router() -> Router<AppState> {
@@ -88,8 +88,9 @@ async fn revoke(
     _: Authorized<Admins>,
     Path(id): Path<String>,
 ) -> Result<Json<TokenView>, ApiError> {
-    let id = id
-        .parse()
-        .map_err(|_| ApiError::new(StatusCode::NOT_FOUND, "token-not-found", format!("{id:?} is not a token id")))?;
+    // Not a number, or one too large to be stored: no token has it.
+    let id = stored_id(&id).ok_or_else(|| {
+        ApiError::new(StatusCode::NOT_FOUND, "token-not-found", format!("{id:?} is not a token id")).with_field("id")
+    })?;
     Ok(Json(state.engine.revoke_token(id).await?.into()))
 }

@@ -75,7 +75,7 @@ async fn every_operation_in_the_openapi_document_is_routed() {
         for method in
             item.as_object().unwrap().keys().filter(|m| ["get", "post", "patch", "delete", "put"].contains(&m.as_str()))
         {
-            let concrete = path.replace("{id}", "1");
+            let concrete = path.replace("{id}", "1").replace("{code}", "internal");
             if concrete.ends_with("/stream") || concrete.ends_with("/ws") {
                 // Endless or upgrade-only: a bad parameter shows the route exists.
                 let (status, body) = send(&app, "GET", &format!("{concrete}?kinds=zombies"), "").await;
@@ -93,6 +93,55 @@ async fn every_operation_in_the_openapi_document_is_routed() {
         }
     }
     assert!(operations >= 17, "the document describes every operation ({operations})");
+}
+
+#[tokio::test]
+async fn no_operation_refuses_a_parameter_it_does_not_know() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(&dir);
+    let (_, document) = send(&app, "GET", "/api/openapi.json", "").await;
+    let mut checked = 0;
+    for (path, item) in document["paths"].as_object().unwrap() {
+        if item.get("get").is_none() || path.ends_with("/stream") || path.ends_with("/ws") {
+            continue; // streams never end; their parameters are the stream tests' business
+        }
+        let concrete = path.replace("{id}", "1").replace("{code}", "internal");
+        let (status, body) = send(&app, "GET", &format!("{concrete}?_=1700000000&utm_source=x"), "").await;
+        assert!(
+            !(status == StatusCode::BAD_REQUEST
+                && body["code"] == "invalid-query"
+                && body["field"] != "lat"
+                && body["field"] != "query"),
+            "GET {path} refused a cache-buster: {body}"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 10, "{checked}");
+    let (status, body) = send(&app, "GET", "/api/v1/events?_=1&limit=0", "").await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("limit")),
+        "known ones are still checked"
+    );
+}
+
+#[tokio::test]
+async fn a_problem_type_leads_to_the_documentation_of_its_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(&dir);
+    let (status, problem) = send(&app, "GET", "/api/v1/regions/424242", "").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(problem["type"], "/problems/region-not-found");
+    let request = Request::builder().uri(problem["type"].as_str().unwrap()).body(Body::empty()).unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "text/markdown; charset=utf-8");
+    let text = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+    let text = std::str::from_utf8(&text).unwrap();
+    assert!(text.starts_with("# region-not-found\n\nStatus 404."), "{text}");
+    assert!(text.contains("KATOTTG code"), "the section's text is there: {text}");
+    let (status, body) = send(&app, "GET", "/problems/no-such-code", "").await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::NOT_FOUND, Some("not-found")));
 }
 
 #[tokio::test]

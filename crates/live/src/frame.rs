@@ -26,14 +26,14 @@ pub struct Frame {
 /// The current state for a subscriber that has nothing yet (`snapshot`) or whose resume point
 /// the log cannot serve (`reset`).
 #[derive(Serialize)]
-struct StateDocument<'a> {
+struct StateDocument {
     #[serde(rename = "type")]
     kind: &'static str,
     seq: Seq,
     /// The regions asked for, or without a region filter every region that is not clear.
     regions: Vec<RegionStatus>,
-    /// Active alerts that match the filter.
-    alerts: Vec<&'a Alert>,
+    /// Active alerts that match the filter, as published (declared by the authority).
+    alerts: Vec<Alert>,
     #[serde(skip_serializing_if = "Option::is_none")]
     requested_after: Option<Seq>,
 }
@@ -45,8 +45,10 @@ struct RegionStatus {
 }
 
 impl Frame {
+    /// The event as the public sees it: the signer's authority in place of the token that acted
+    /// (the admin event log keeps who acted). One frame per event, shared by every subscriber.
     pub fn event(event: &AlertEvent, signer: &Signer) -> Frame {
-        let json = signer.sign_json(event);
+        let json = signer.sign_json(&event.published_by(signer.authority()));
         Frame::new(event.seq, event.kind.as_str(), json, event.at)
     }
 
@@ -83,7 +85,8 @@ impl Frame {
         } else {
             filter.regions.iter().map(|&id| RegionStatus { id, state: book.region_state(id) }).collect()
         };
-        let alerts = book.active().filter(|a| filter.matches(a, registry)).collect();
+        let alerts =
+            book.active().filter(|a| filter.matches(a, registry)).map(|a| a.published_by(signer.authority())).collect();
         let document = StateDocument { kind, seq: book.last_seq(), regions, alerts, requested_after };
         Frame::new(book.last_seq(), kind, signer.sign_json(&document), now)
     }

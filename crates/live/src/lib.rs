@@ -23,4 +23,4 @@ pub use filter::Filter;
 pub use frame::Frame;
 pub use hub::Hub;
 pub use metrics::{Metrics, Transport};
-pub use signer::{PublicKey, SignatureError, Signer, verify_signed_json};
+pub use signer::{DEFAULT_AUTHORITY, PublicKey, SignatureError, Signer, verify_signed_json};

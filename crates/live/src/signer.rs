@@ -17,10 +17,16 @@ use sha2::{Digest, Sha256};
 
 const SIG_MEMBER: &str = ",\"sig\":{";
 
+/// The server's key, and the authority in whose name it signs: a signed frame is that
+/// authority's word, so frames name it (never the token that acted).
 pub struct Signer {
     key: SigningKey,
     key_id: String,
+    authority: String,
 }
+
+/// The authority frames name when none is configured.
+pub const DEFAULT_AUTHORITY: &str = "tryvoha";
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SignatureError {
@@ -67,7 +73,17 @@ impl Signer {
     pub fn from_seed(seed: [u8; 32]) -> Signer {
         let key = SigningKey::from_bytes(&seed);
         let key_id = key_id(&key.verifying_key());
-        Signer { key, key_id }
+        Signer { key, key_id, authority: DEFAULT_AUTHORITY.to_owned() }
+    }
+
+    /// The same key, signing in the name of `authority`.
+    pub fn with_authority(self, authority: impl Into<String>) -> Signer {
+        Signer { authority: authority.into(), ..self }
+    }
+
+    /// Who the public frames say issued the alerts.
+    pub fn authority(&self) -> &str {
+        &self.authority
     }
 
     pub fn public_key(&self) -> PublicKey {

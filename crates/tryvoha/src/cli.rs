@@ -108,6 +108,9 @@ struct ServeArgs {
     /// Origins whose pages may write with a token, comma-separated [default: none].
     #[arg(long, env = "TRYVOHA_CORS_WRITE_ORIGINS", value_delimiter = ',')]
     cors_write_origins: Option<Vec<String>>,
+    /// Who the public outputs say issued the alerts [default: the CAP sender].
+    #[arg(long, env = "TRYVOHA_AUTHORITY")]
+    authority: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -143,13 +146,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 trusted_proxies: args.trusted_proxies,
                 cors_origins: args.cors_origins,
                 cors_write_origins: args.cors_write_origins,
+                authority: args.authority,
             };
             server::run_until_signal(Settings::load(flags)?).await
         }
-        Top::Config(ConfigCommand::Example) => {
-            print!("{}", crate::config::EXAMPLE);
-            Ok(())
-        }
+        Top::Config(ConfigCommand::Example) => Ok(crate::output::text(crate::config::EXAMPLE)?),
         Top::Alert(command) => client::alert(command).await,
         Top::Alerts(connection) => client::alerts(connection).await,
         Top::Regions(args) => client::regions(args).await,

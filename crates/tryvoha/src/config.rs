@@ -53,6 +53,7 @@ pub struct RawSettings {
     pub trusted_proxies: Option<Vec<String>>,
     pub cors_origins: Option<Vec<String>>,
     pub cors_write_origins: Option<Vec<String>>,
+    pub authority: Option<String>,
 }
 
 /// What the flags and environment said.
@@ -86,6 +87,7 @@ impl RawSettings {
             trusted_proxies: self.trusted_proxies.or(lower.trusted_proxies),
             cors_origins: self.cors_origins.or(lower.cors_origins),
             cors_write_origins: self.cors_write_origins.or(lower.cors_write_origins),
+            authority: self.authority.or(lower.authority),
         }
     }
 }
@@ -104,6 +106,8 @@ pub struct Settings {
     pub compat_rate_limit: u32,
     /// The `sender` of published CAP messages.
     pub cap_sender: String,
+    /// Who the public outputs say issued the alerts (never the token that acted).
+    pub authority: String,
     /// How far the nearest shelters may be, unless a request says (`max_distance_m`).
     pub shelter_max_distance_m: u32,
     /// How log lines are written to stderr (`TRYVOHA_LOG` filters them).
@@ -203,6 +207,10 @@ impl Settings {
         if !(60..=7 * 24 * 3600).contains(&cap_max_age_secs) {
             bail!("cap_max_age_secs must be 60 to 604800 (a week), not {cap_max_age_secs}");
         }
+        let authority = said.authority.map(|a| a.trim().to_owned()).unwrap_or_else(|| cap_sender.clone());
+        if authority.is_empty() || authority.chars().count() > 200 {
+            bail!("authority must be 1 to 200 characters, not {authority:?}");
+        }
         Ok(Settings {
             listen,
             data: said.data.unwrap_or_else(|| DEFAULT_DATA.into()),
@@ -219,6 +227,7 @@ impl Settings {
             cap_max_age: std::time::Duration::from_secs(cap_max_age_secs),
             limits,
             cors,
+            authority,
         })
     }
 }
@@ -315,6 +324,16 @@ mod tests {
         assert!(error.to_string().contains("10.0.0.0/99"), "{error}");
         let origins = FlagSettings { cors_write_origins: Some(vec!["console.example".into()]), ..Default::default() };
         assert!(Settings::resolve(origins, FileSettings::default()).is_err());
+    }
+
+    #[test]
+    fn the_authority_defaults_to_the_cap_sender() {
+        let flags = FlagSettings { cap_sender: Some("dsns.gov.ua".into()), ..Default::default() };
+        assert_eq!(Settings::resolve(flags, FileSettings::default()).unwrap().authority, "dsns.gov.ua");
+        let flags = FlagSettings { authority: Some(" ДСНС України ".into()), ..Default::default() };
+        assert_eq!(Settings::resolve(flags, FileSettings::default()).unwrap().authority, "ДСНС України");
+        let blank = FlagSettings { authority: Some("  ".into()), ..Default::default() };
+        assert!(Settings::resolve(blank, FileSettings::default()).is_err());
     }
 
     #[test]

@@ -58,7 +58,7 @@ pub fn run(command: ImportCommand) -> anyhow::Result<()> {
     spinner.enable_steady_tick(std::time::Duration::from_millis(100));
     let added = store.import_history(&records).context("the import failed; nothing was imported")?;
     spinner.finish_and_clear();
-    println!(
+    crate::say!(
         "imported {added} alerts ({} already present{})",
         records.len() - added,
         if skipped == 0 { String::new() } else { format!(", {skipped} invalid rows skipped") }

@@ -7,6 +7,8 @@ pub mod client;
 pub mod config;
 pub mod data_lock;
 pub mod import;
+pub mod output;
+pub mod region_names;
 pub mod rows;
 pub mod server;
 pub mod shelters;

@@ -17,6 +17,9 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(cli::run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader of standard output went away (`tryvoha regions | head`): it has what it
+        // wanted, and there is nobody to tell.
+        Err(error) if tryvoha::output::is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE

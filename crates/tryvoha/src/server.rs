@@ -142,8 +142,8 @@ pub async fn run_with(
         println!("(Set TRYVOHA_ADMIN_TOKEN or --admin-token-file to choose your own.)");
     }
     let key_path = settings.data.join("signing-key");
-    let signer =
-        Arc::new(Signer::load_or_create(&key_path).with_context(|| format!("cannot load {}", key_path.display()))?);
+    let signer = Signer::load_or_create(&key_path).with_context(|| format!("cannot load {}", key_path.display()))?;
+    let signer = Arc::new(signer.with_authority(settings.authority.clone()));
     let hub = Hub::new(registry.clone(), Arc::new(Metrics::default()), settings.subscriber_queue);
     // The fan-out task ends when the engine's broadcast closes, i.e. when the server is done;
     // until then the supervisor watches it (and the writer), and it stopping is a failure.

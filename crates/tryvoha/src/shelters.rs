@@ -44,7 +44,7 @@ pub async fn run(command: ShelterCommand) -> anyhow::Result<()> {
         call(&args.connection, Method::POST, "/api/v1/shelters/import", Some(json!({ "shelters": valid }))).await;
     spinner.finish_and_clear();
     let (_, body) = answer?;
-    println!(
+    crate::say!(
         "imported {} shelters ({} already present{})",
         body["added"],
         body["unchanged"].as_u64().unwrap_or_default(),

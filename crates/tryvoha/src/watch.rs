@@ -11,12 +11,15 @@ use tryvoha_live::sse::{SseMessage, SseParser};
 use tryvoha_live::{PublicKey, verify_signed_json};
 
 use crate::client::Connection;
+use crate::region_names::RegionNames;
+use crate::say;
 
 #[derive(Args)]
 pub struct WatchArgs {
     #[command(flatten)]
     connection: Connection,
-    /// Region ids, comma-separated (a region also hears its ancestors' and descendants' alerts).
+    /// Regions, comma-separated: ids, KATOTTG codes or names (a region also hears its ancestors'
+    /// and descendants' alerts).
     #[arg(long)]
     regions: Option<String>,
     /// Alert kinds, comma-separated.
@@ -43,20 +46,39 @@ pub struct VerifyArgs {
 }
 
 pub async fn watch(args: WatchArgs) -> anyhow::Result<()> {
+    // The names print next to ids; without them (a server not up yet) the ids still print.
+    let names = match RegionNames::fetch(&args.connection).await {
+        Ok(names) => Some(names),
+        Err(_) if args.regions.as_deref().is_none_or(|r| r.split(',').all(|id| id.trim().parse::<u64>().is_ok())) => {
+            None
+        }
+        Err(error) => return Err(error.context("region names need the server's registry")),
+    };
+    let regions = match (&args.regions, &names) {
+        (Some(said), Some(names)) => Some(
+            said.split(',')
+                .map(|region| names.resolve(region).map(|id| id.to_string()))
+                .collect::<anyhow::Result<Vec<_>>>()?
+                .join(","),
+        ),
+        (said, _) => said.clone(),
+    };
     let mut query = Vec::new();
-    for (name, value) in [("regions", &args.regions), ("kinds", &args.kinds), ("status", &args.status)] {
+    for (name, value) in [("regions", &regions), ("kinds", &args.kinds), ("status", &args.status)] {
         if let Some(value) = value {
             query.push(format!("{name}={value}"));
         }
     }
-    let url = format!("{}/api/v1/stream?{}", args.connection.server.trim_end_matches('/'), query.join("&"));
+    let url = format!("{}/api/v1/stream?{}", args.connection.base_url()?, query.join("&"));
     let client = reqwest::Client::new();
     let mut last_id = args.after;
     let mut backoff = Duration::from_millis(500);
     loop {
-        match stream_once(&client, &url, &mut last_id, args.connection.json).await {
+        match stream_once(&client, &url, &mut last_id, args.connection.json, names.as_ref()).await {
             Ok(StreamEnd::Refused(message)) => bail!(message),
             Ok(StreamEnd::Closed) => eprintln!("stream closed; resuming after {}", describe(last_id)),
+            // Nobody reads any more (`tryvoha watch | head`): stop, do not resume.
+            Err(error) if crate::output::is_broken_pipe(&error) => return Err(error),
             Err(error) => eprintln!("stream interrupted ({error:#}); resuming after {}", describe(last_id)),
         }
         tokio::time::sleep(backoff).await;
@@ -75,6 +97,7 @@ async fn stream_once(
     url: &str,
     last_id: &mut Option<u64>,
     json: bool,
+    names: Option<&RegionNames>,
 ) -> anyhow::Result<StreamEnd> {
     let mut request = client.get(url).header("accept", "text/event-stream");
     if let Some(id) = last_id {
@@ -92,9 +115,9 @@ async fn stream_once(
     while let Some(chunk) = response.chunk().await.context("reading the stream")? {
         for frame in parser.push(&chunk) {
             if json {
-                println!("{}", frame.data);
+                say!("{}", frame.data);
             } else {
-                println!("{}", render(&frame));
+                say!("{}", render(&frame, names));
             }
             if let Some(id) = frame.id.as_deref().and_then(|id| id.parse().ok()) {
                 *last_id = Some(id);
@@ -109,7 +132,7 @@ fn describe(last_id: Option<u64>) -> String {
 }
 
 /// One line per frame for people: what happened where, with drills marked.
-fn render(frame: &SseMessage) -> String {
+fn render(frame: &SseMessage, names: Option<&RegionNames>) -> String {
     let data: Value = serde_json::from_str(&frame.data).unwrap_or_default();
     let id = frame.id.as_deref().unwrap_or("-");
     match frame.event.as_str() {
@@ -129,11 +152,14 @@ fn render(frame: &SseMessage) -> String {
                 Some("actual") | None => String::new(),
                 Some(other) => format!(" [{}]", other.to_uppercase()),
             };
+            let region = match (names, alert["region_id"].as_u64()) {
+                (Some(names), Some(region)) => names.label(region),
+                _ => alert["region_id"].to_string(),
+            };
             format!(
-                "[{id}] {} #{} region {} {} {}{status} at {}",
+                "[{id}] {} #{} region {region}: {} {}{status} at {}",
                 frame.event,
                 alert["id"],
-                alert["region_id"],
                 alert["kind"].as_str().unwrap_or("?"),
                 alert["level"].as_str().unwrap_or("?"),
                 data["at"].as_str().unwrap_or("?"),
@@ -154,7 +180,7 @@ pub async fn verify(args: VerifyArgs) -> anyhow::Result<()> {
                 .context("the keys file is not JSON")?
         }
         None => {
-            let url = format!("{}/api/v1/keys", args.connection.server.trim_end_matches('/'));
+            let url = format!("{}/api/v1/keys", args.connection.base_url()?);
             reqwest::get(&url)
                 .await
                 .context("fetching the server's keys")?
@@ -172,11 +198,11 @@ pub async fn verify(args: VerifyArgs) -> anyhow::Result<()> {
             Ok(()) => good += 1,
             Err(error) => {
                 bad += 1;
-                println!("FAIL {label}: {error}");
+                say!("FAIL {label}: {error}");
             }
         }
     }
-    println!("{good} verified, {bad} failed");
+    say!("{good} verified, {bad} failed");
     match (good, bad) {
         (0, 0) => bail!("no signed frames found"),
         (_, 0) => Ok(()),

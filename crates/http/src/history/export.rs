@@ -29,8 +29,8 @@ pub const MAX_LIMIT: usize = 10_000;
 /// Records read from the store for one chunk of the body: what the server holds per reader.
 pub const CHUNK: usize = 250;
 
+/// Unknown parameters are ignored (a cache-buster such as `?_=1` is harmless).
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(super) struct ExportQuery {
     regions: Option<String>,
     from: Option<String>,

@@ -47,7 +47,6 @@ pub fn router() -> Router<AppState> {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct StreamQuery {
     regions: Option<String>,
     kinds: Option<String>,

@@ -38,14 +38,22 @@ async fn an_operator_declares_lists_and_cancels_from_the_command_line() {
     let secret = serde_json::from_str::<serde_json::Value>(&created).unwrap()["token"].as_str().unwrap().to_owned();
 
     let (ok, out, _) = tryvoha(&app, &secret, &["alert", "declare", "--region", "14", "--threat", "drones"]).await;
-    assert!(ok && out.starts_with("declared: #1 region 14 air_raid red actual"), "{out}");
+    assert!(
+        ok && out.starts_with("declared: #1 region 14 Київська область (Kyivska oblast): air_raid red actual"),
+        "{out}"
+    );
     let (_, out, _) = tryvoha(&app, &secret, &["alerts"]).await;
-    assert!(out.contains("#1 region 14 air_raid"), "{out}");
+    assert!(out.contains("#1 region 14 Київська область (Kyivska oblast): air_raid"), "{out}");
     let (ok, _, err) = tryvoha(&app, &secret, &["alert", "declare", "--region", "31"]).await;
     assert!(!ok && err.contains("[out-of-scope]"), "the server's error reaches the user: {err}");
     let (ok, out, _) =
         tryvoha(&app, &secret, &["alert", "update", "1", "--level", "yellow", "--message-en", "Drones"]).await;
-    assert!(ok && out.starts_with("updated: #1 region 14 air_raid yellow actual"), "{out}");
+    assert!(
+        ok && out.starts_with(
+            "updated: level, message: #1 region 14 Київська область (Kyivska oblast): air_raid yellow actual"
+        ),
+        "{out}"
+    );
     assert_eq!(app.get("/api/v1/alerts/1").await.body["message"]["en"], "Drones");
     let (ok, out, _) = tryvoha(&app, &secret, &["alert", "cancel", "1"]).await;
     assert!(ok && out.starts_with("cancelled: #1"), "{out}");
@@ -89,13 +97,17 @@ async fn watch_prints_the_stream_and_resumes_after_the_server_restarts() {
         }
     };
     declare(711, "actual").await;
-    assert!(next_line().await.starts_with("[1] declared #1 region 711 air_raid red at"));
+    let line = next_line().await;
+    assert!(line.starts_with("[1] declared #1 region 711 ") && line.contains("): air_raid red at"), "{line}");
 
     drop(server); // SIGKILL; the watcher keeps trying
     let server = BinaryServer::start(data.path(), Some(port)).await;
     declare(14, "exercise").await;
     let line = next_line().await;
-    assert!(line.starts_with("[2] declared #2 region 14 air_raid red [EXERCISE]"), "resumed after event 1: {line}");
+    assert!(
+        line.starts_with("[2] declared #2 region 14 Київська область (Kyivska oblast): air_raid red [EXERCISE]"),
+        "resumed after event 1: {line}"
+    );
     let _ = watcher.kill();
     let _ = watcher.wait();
     drop(server);
@@ -163,4 +175,90 @@ async fn a_shelter_file_is_imported_whole_or_with_skip_invalid_only_its_good_row
     let (ok, out, _) = tryvoha(&app, ADMIN, &["shelters", "import", path, "--skip-invalid"]).await;
     assert!(ok && out.contains("imported 0 shelters (2 already present, skipped 1 invalid rows)"), "{out}");
     assert_eq!(count().await, before + 2, "importing the same file again adds nothing");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn regions_are_taken_by_name_or_code_and_printed_with_their_names() {
+    let app = TestApp::spawn().await;
+    let (ok, created, err) = tryvoha(
+        &app,
+        ADMIN,
+        &[
+            "token",
+            "create",
+            "--name",
+            "kyiv",
+            "--role",
+            "operator",
+            "--region",
+            "київська область",
+            "--region",
+            "UA80000000000093317",
+        ],
+    )
+    .await;
+    assert!(
+        ok && created.contains("regions 14 Київська область (Kyivska oblast), 31 м. Київ (Kyiv City)"),
+        "{created}{err}"
+    );
+    let (_, listed, _) = tryvoha(&app, ADMIN, &["token", "list"]).await;
+    assert!(listed.contains("regions 14 Київська область (Kyivska oblast), 31 м. Київ (Kyiv City)"), "{listed}");
+
+    let (ok, out, err) = tryvoha(&app, ADMIN, &["alert", "declare", "--region", "Kyiv City"]).await;
+    assert!(ok && out.starts_with("declared: #1 region 31 м. Київ (Kyiv City): air_raid"), "{out}{err}");
+    let (ok, _, err) = tryvoha(&app, ADMIN, &["alert", "declare", "--region", "Kyivska oblsat"]).await;
+    assert!(!ok && err.contains("did you mean:") && err.contains("14 Київська область (Kyivska oblast)"), "{err}");
+    assert_eq!(app.last_seq().await, 1, "a typo declares nothing");
+
+    let (ok, out, _) = tryvoha(&app, "", &["regions", "Kyivska oblast", "--level", "raion"]).await;
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(ok && lines[0].contains("Київська область / Kyivska oblast"), "{out}");
+    assert!(lines.len() > 2 && lines[1..].iter().all(|line| line.contains(" raion ")), "its raions follow: {out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mistakes_on_the_command_line_get_sentences() {
+    let app = TestApp::spawn().await;
+    let without_scheme = app.base.trim_start_matches("http://").to_owned();
+    let (ok, out, err) = tryvoha(&app, "", &["alerts", "--server", &without_scheme]).await;
+    assert!(ok && out.trim() == "no active alerts", "host:port means http://host:port: {out}{err}");
+    let (ok, _, err) = tryvoha(&app, "", &["alerts", "--server", "ftp://example.org"]).await;
+    assert!(!ok && err.contains("--server \"ftp://example.org\": the scheme \"ftp\" is not http or https"), "{err}");
+    let (ok, _, err) =
+        tryvoha(&app, ADMIN, &["alert", "declare", "--region", "14", "--expires-at", "tomorrow 18:00"]).await;
+    assert!(!ok && err.contains("--expires-at \"tomorrow 18:00\" is not a time with a zone"), "{err}");
+    let (ok, out, err) = tryvoha(&app, ADMIN, &["alert", "declare", "--region", "14", "--message-en", "Drones"]).await;
+    assert!(ok && out.starts_with("declared: #1"), "a text in one language only is fine: {out}{err}");
+    assert_eq!(app.get("/api/v1/alerts/1").await.body["message"], json!({ "en": "Drones" }));
+    let (ok, _, err) = tryvoha(&app, ADMIN, &["alert", "declare", "--region", "14", "--level", "orange"]).await;
+    assert!(!ok && !err.contains("line 1 column"), "no parser positions: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_that_goes_away_ends_the_listing_quietly() {
+    use std::io::Read;
+    use std::process::Stdio;
+
+    let app = TestApp::spawn().await;
+    let base = app.base.clone();
+    let (status, stderr) = tokio::task::spawn_blocking(move || {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tryvoha"))
+            .args(["regions", "--server", &base])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Read one line, as `head -1` would, then close the pipe while 1,600 lines are to come.
+        let mut stdout = child.stdout.take().unwrap();
+        let mut first = [0u8; 1];
+        stdout.read_exact(&mut first).unwrap();
+        drop(stdout);
+        let mut stderr = String::new();
+        child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+        (child.wait().unwrap(), stderr)
+    })
+    .await
+    .unwrap();
+    assert!(status.success() && stderr.is_empty(), "{status}: {stderr}");
 }

@@ -37,6 +37,11 @@ async fn the_rest_api_shapes() {
     insta::assert_json_snapshot!("rest_event", events[0], {
         ".at" => "[time]", ".alert.started_at" => "[time]", ".alert.updated_at" => "[time]",
     });
+    // Public reads name the issuing authority (the default: the CAP sender), not the token.
+    let public = app.get("/api/v1/alerts/1").await.body;
+    insta::assert_json_snapshot!("rest_alert_public", public, {
+        ".started_at" => "[time]", ".updated_at" => "[time]",
+    });
     let region = app.get("/api/v1/regions/73").await.body;
     insta::assert_json_snapshot!("rest_region_detail", region, {
         ".alerts[].started_at" => "[time]", ".alerts[].updated_at" => "[time]",

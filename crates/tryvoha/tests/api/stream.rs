@@ -57,7 +57,9 @@ async fn hears_oblast_alert(app: &TestApp, client: &reqwest::Client, header: &st
     let event = frame.json();
     assert_eq!(event["type"], "declared");
     assert_eq!(event["alert"]["id"], declared.body["id"]);
-    assert_eq!(event["alert"], declared.body, "the data is the REST API's alert");
+    let public = app.get(&format!("/api/v1/alerts/{}", declared.body["id"])).await.body;
+    assert_eq!(event["alert"], public, "the data is the REST API's public alert");
+    assert_eq!(event["alert"]["declared_by"], json!({ "token_id": null, "name": "tryvoha" }), "the authority");
 
     let keys = keys(app).await;
     assert_eq!(verify_signed_json(&snapshot.data, &keys), Ok(()));
@@ -129,11 +131,14 @@ async fn filters_by_kind_and_status_and_bad_filters_are_refused() {
         ("kinds=zombies", "kinds"),
         ("status=maybe", "status"),
         ("after=x", "after"),
-        ("colour=red", "colour"),
+        ("_=1700000000&status=maybe", "status"),
     ] {
         let answer = app.get(&format!("/api/v1/stream?{query}")).await;
         assert_eq!((answer.status, answer.body["field"].as_str()), (StatusCode::BAD_REQUEST, Some(field)), "{query}");
     }
+    // A parameter the stream does not know (a cache-buster) is ignored, not refused.
+    let mut busted = SseStream::open(&app.client, &app.base, "/api/v1/stream?_=1700000000&colour=red", None).await;
+    assert_eq!(busted.next(WAIT).await.unwrap().event, "snapshot");
 }
 
 #[tokio::test]
