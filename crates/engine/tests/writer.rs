@@ -1,104 +1,15 @@
-//! The single writer against a real SQLite store, with a switch that makes commits fail.
+//! The single writer against a real SQLite store, through a store whose commits can be made to fail.
 
 // Test code: an unwrap that fails is a failing test, which is what it should be.
 #![allow(clippy::unwrap_used)]
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use tryvoha_core::*;
 use tryvoha_engine::{Engine, EngineError, IdempotencyKey, Request, SystemClock};
 use tryvoha_sqlite::SqliteStore;
+use tryvoha_store::faults::{Faults, FaultyStore};
 use tryvoha_store::*;
-
-/// Delegates to SQLite; while `failing` is set, every append fails as a full disk would.
-/// `lies_once` makes the next append write and then report failure (a commit whose answer was
-/// lost: ambiguous); `panics` makes appends panic (a bug in the store).
-struct FaultyDisk {
-    inner: SqliteStore,
-    failing: AtomicBool,
-    lies_once: AtomicBool,
-    panics: AtomicBool,
-}
-
-impl EventLog for FaultyDisk {
-    fn append(&self, commit: &Commit) -> StoreResult<()> {
-        if self.panics.load(Ordering::SeqCst) {
-            panic!("injected: the store's append panicked");
-        }
-        if self.failing.load(Ordering::SeqCst) {
-            return Err(StoreError::Unavailable("disk full".into()));
-        }
-        self.inner.append(commit)?;
-        if self.lies_once.swap(false, Ordering::SeqCst) {
-            return Err(StoreError::Unavailable("the connection broke before the commit was confirmed".into()));
-        }
-        Ok(())
-    }
-    fn events_after(&self, after: Seq, limit: usize) -> StoreResult<Vec<AlertEvent>> {
-        self.inner.events_after(after, limit)
-    }
-    fn last_seq(&self) -> StoreResult<Seq> {
-        self.inner.last_seq()
-    }
-    fn alert(&self, id: AlertId) -> StoreResult<Option<Alert>> {
-        self.inner.alert(id)
-    }
-    fn active_alerts(&self) -> StoreResult<Vec<Alert>> {
-        self.inner.active_alerts()
-    }
-    fn highest_alert_id(&self) -> StoreResult<Option<AlertId>> {
-        self.inner.highest_alert_id()
-    }
-    fn idempotency_record(&self, owner: &str, key: &str) -> StoreResult<Option<IdempotencyRecord>> {
-        self.inner.idempotency_record(owner, key)
-    }
-    fn idempotency_records_with_prefix(&self, owner: &str, prefix: &str) -> StoreResult<Vec<IdempotencyRecord>> {
-        self.inner.idempotency_records_with_prefix(owner, prefix)
-    }
-}
-
-impl TokenStore for FaultyDisk {
-    fn create_token(&self, token: &NewToken) -> StoreResult<TokenRecord> {
-        self.inner.create_token(token)
-    }
-    fn tokens(&self) -> StoreResult<Vec<TokenRecord>> {
-        self.inner.tokens()
-    }
-    fn token_by_hash(&self, hash: &str) -> StoreResult<Option<TokenRecord>> {
-        self.inner.token_by_hash(hash)
-    }
-    fn revoke_token(&self, id: TokenId, at: time::OffsetDateTime) -> StoreResult<TokenRecord> {
-        self.inner.revoke_token(id, at)
-    }
-}
-
-impl ShelterStore for FaultyDisk {
-    fn shelters(&self) -> StoreResult<Vec<Shelter>> {
-        self.inner.shelters()
-    }
-    fn add_shelters(&self, shelters: &[ShelterInfo]) -> StoreResult<Vec<Shelter>> {
-        self.inner.add_shelters(shelters)
-    }
-    fn update_shelter(&self, id: ShelterId, info: &ShelterInfo) -> StoreResult<Shelter> {
-        self.inner.update_shelter(id, info)
-    }
-    fn remove_shelter(&self, id: ShelterId) -> StoreResult<()> {
-        self.inner.remove_shelter(id)
-    }
-    fn seed_shelters_once(&self, shelters: &[ShelterInfo]) -> StoreResult<bool> {
-        self.inner.seed_shelters_once(shelters)
-    }
-}
-
-impl HistoryStore for FaultyDisk {
-    fn history(&self, query: &HistoryQuery) -> StoreResult<Vec<HistoryRecord>> {
-        self.inner.history(query)
-    }
-    fn import_history(&self, records: &[ImportedRecord]) -> StoreResult<usize> {
-        self.inner.import_history(records)
-    }
-}
 
 fn registry() -> Arc<RegionRegistry> {
     let mut csv = String::from("id,parent_id,level,katottg,name_uk,name_en\n1,,oblast,,O,O\n");
@@ -108,15 +19,14 @@ fn registry() -> Arc<RegionRegistry> {
     Arc::new(RegionRegistry::from_csv(&csv).unwrap())
 }
 
-fn start(dir: &tempfile::TempDir) -> (Engine, Arc<FaultyDisk>) {
-    let store = Arc::new(FaultyDisk {
-        inner: SqliteStore::open(&dir.path().join("t.db")).unwrap(),
-        failing: AtomicBool::new(false),
-        lies_once: AtomicBool::new(false),
-        panics: AtomicBool::new(false),
-    });
+/// The engine over SQLite through a [`FaultyStore`]; the store is returned to read what was
+/// written, the faults to make appends fail, misreport or panic.
+fn start(dir: &tempfile::TempDir) -> (Engine, Arc<FaultyStore>, Arc<Faults>) {
+    let faults = Faults::new();
+    let sqlite = Arc::new(SqliteStore::open(&dir.path().join("t.db")).unwrap());
+    let store = Arc::new(FaultyStore::new(sqlite, faults.clone()));
     let engine = Engine::start(store.clone(), registry(), Arc::new(SystemClock), None).unwrap();
-    (engine, store)
+    (engine, store, faults)
 }
 
 fn declare(region: u32) -> Request {
@@ -131,7 +41,7 @@ fn declare(region: u32) -> Request {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_declarations_get_gap_free_sequence_numbers_in_commit_order() {
     let dir = tempfile::tempdir().unwrap();
-    let (engine, store) = start(&dir);
+    let (engine, store, _) = start(&dir);
     let mut committed = engine.committed();
     let tasks: Vec<_> = (2..302)
         .map(|region| {
@@ -157,15 +67,15 @@ async fn concurrent_declarations_get_gap_free_sequence_numbers_in_commit_order()
 #[tokio::test]
 async fn a_failed_commit_answers_unavailable_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let (engine, store) = start(&dir);
+    let (engine, _, faults) = start(&dir);
     engine.execute(declare(2)).await.unwrap();
     let mut committed = engine.committed();
-    store.failing.store(true, Ordering::SeqCst);
+    faults.append_fails.on();
     let refused = engine.execute(declare(3)).await;
     assert!(matches!(refused, Err(EngineError::Unavailable(_))), "{refused:?}");
     assert_eq!(engine.book().active().count(), 1, "the book did not take the unwritten alert");
     assert!(committed.try_recv().is_err(), "nothing was published");
-    store.failing.store(false, Ordering::SeqCst);
+    faults.append_fails.off();
     let next = engine.execute(declare(3)).await.unwrap();
     assert_eq!(next.event.unwrap().seq, 2, "the sequence continues without a gap");
     assert_eq!(next.alert.id, AlertId(2), "and so do alert ids");
@@ -183,11 +93,11 @@ async fn an_idempotency_key_is_written_with_its_event_and_survives_a_restart() {
         ..declare(region)
     };
     let first = {
-        let (engine, _) = start(&dir);
+        let (engine, _, _) = start(&dir);
         engine.execute(keyed(2)).await.unwrap()
     };
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    let (engine, _) = start(&dir);
+    let (engine, _, _) = start(&dir);
     let retry = engine.execute(keyed(2)).await.unwrap();
     assert_eq!((retry.alert.id, retry.created, retry.event), (first.alert.id, true, None));
     let reused = engine.execute(keyed(3)).await;
@@ -197,9 +107,9 @@ async fn an_idempotency_key_is_written_with_its_event_and_survives_a_restart() {
 #[tokio::test]
 async fn a_commit_that_landed_though_it_reported_failure_is_answered_as_written_and_writing_goes_on() {
     let dir = tempfile::tempdir().unwrap();
-    let (engine, store) = start(&dir);
+    let (engine, store, faults) = start(&dir);
     let mut committed = engine.committed();
-    store.lies_once.store(true, Ordering::SeqCst);
+    faults.append_lands_but_fails_once.on();
     let first = engine.execute(declare(2)).await.unwrap();
     assert_eq!(first.event.as_ref().unwrap().seq, 1, "the landed commit is answered with its event");
     let second = engine.execute(declare(3)).await.expect("the writer did not wedge on a stale head");
@@ -214,15 +124,15 @@ async fn a_commit_that_landed_though_it_reported_failure_is_answered_as_written_
 #[tokio::test]
 async fn a_writer_that_panics_is_reported_stopped_and_refuses_every_later_write() {
     let dir = tempfile::tempdir().unwrap();
-    let (engine, store) = start(&dir);
+    let (engine, store, faults) = start(&dir);
     assert!(engine.writer_running());
-    store.panics.store(true, Ordering::SeqCst);
+    faults.append_panics.on();
     let lost = engine.execute(declare(2)).await;
     assert!(matches!(lost, Err(EngineError::ShuttingDown)), "{lost:?}");
     let reason = tokio::time::timeout(std::time::Duration::from_secs(10), engine.writer_stopped()).await.unwrap();
     assert!(reason.contains("injected: the store's append panicked"), "{reason}");
     assert!(!engine.writer_running());
-    store.panics.store(false, Ordering::SeqCst);
+    faults.append_panics.off();
     assert!(matches!(engine.execute(declare(3)).await, Err(EngineError::ShuttingDown)));
     assert_eq!(store.last_seq().unwrap(), 0, "nothing was written");
 }
@@ -230,7 +140,7 @@ async fn a_writer_that_panics_is_reported_stopped_and_refuses_every_later_write(
 #[tokio::test]
 async fn a_request_whose_caller_already_gave_up_is_never_applied() {
     let dir = tempfile::tempdir().unwrap();
-    let (engine, store) = start(&dir);
+    let (engine, store, _) = start(&dir);
     let handoff = tryvoha_engine::Handoff::new();
     assert!(handoff.give_up(), "nothing took it yet: the time limit may answer 408");
     let dropped = handoff.scope(engine.execute(declare(2))).await;
@@ -247,7 +157,7 @@ async fn a_request_whose_caller_already_gave_up_is_never_applied() {
 #[tokio::test]
 async fn a_batch_with_one_refused_member_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let (engine, store) = start(&dir);
+    let (engine, store, _) = start(&dir);
     let first = engine.execute(declare(2)).await.unwrap();
     let mut committed = engine.committed();
     let scoped =
@@ -278,7 +188,7 @@ async fn a_batch_with_one_refused_member_writes_nothing() {
 #[tokio::test]
 async fn an_escalating_declaration_reports_what_it_changed() {
     let dir = tempfile::tempdir().unwrap();
-    let (engine, _) = start(&dir);
+    let (engine, _, _) = start(&dir);
     let yellow = Request {
         command: Command::Declare(Declaration {
             level: AlertLevel::Yellow,

@@ -5,8 +5,7 @@
 // Test code: an unwrap that fails is a failing test, which is what it should be.
 #![allow(clippy::unwrap_used)]
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -19,23 +18,17 @@ use tryvoha_geo::Locator;
 use tryvoha_http::{AppState, BoundaryLayers, CompatAccess, CompatSettings, DEFAULT_HEARTBEAT, Live, router};
 use tryvoha_live::{Hub, Metrics, Signer};
 use tryvoha_sqlite::SqliteStore;
-use tryvoha_store::*;
+use tryvoha_store::faults::{Faults, FaultyStore};
 
 const REGIONS: &str = "id,parent_id,level,katottg,name_uk,name_en\n1,,oblast,UA1,Область,Oblast\n";
-
-/// SQLite, except that once `panics` is set, an append panics (a bug in the store); and with
-/// `held` set, the next append says it began and then waits to be released (a slow disk).
-struct PanickingAppend {
-    inner: SqliteStore,
-    panics: AtomicBool,
-    held: Mutex<Option<(oneshot::Sender<()>, std::sync::mpsc::Receiver<()>)>>,
-}
 
 struct Server {
     app: axum::Router,
     engine: Engine,
     hub: Arc<Hub>,
-    store: Arc<PanickingAppend>,
+    /// The faults of the engine's store (SQLite): appends that panic (a bug in the store) or
+    /// wait to be released (a slow disk).
+    faults: Arc<Faults>,
     fan_out: tokio::task::JoinHandle<()>,
     /// The admin token the engine created at its first start (no admin secret is configured).
     admin: String,
@@ -46,11 +39,9 @@ async fn server(dir: &tempfile::TempDir) -> Server {
 }
 
 async fn server_timing_out_after(dir: &tempfile::TempDir, request_timeout: Duration) -> Server {
-    let store = Arc::new(PanickingAppend {
-        inner: SqliteStore::open(&dir.path().join("t.db")).unwrap(),
-        panics: AtomicBool::new(false),
-        held: Mutex::new(None),
-    });
+    let faults = Faults::new();
+    let sqlite = Arc::new(SqliteStore::open(&dir.path().join("t.db")).unwrap());
+    let store = Arc::new(FaultyStore::new(sqlite, faults.clone()));
     let registry = Arc::new(RegionRegistry::from_csv(REGIONS).unwrap());
     let engine = Engine::start(store.clone(), registry.clone(), Arc::new(SystemClock), None).unwrap();
     let admin = engine.ensure_admin().await.unwrap().unwrap();
@@ -72,7 +63,7 @@ async fn server_timing_out_after(dir: &tempfile::TempDir, request_timeout: Durat
         limits: Arc::new(tryvoha_http::Limits::unlimited()),
         cors: Arc::new(tryvoha_http::Cors::default_policy()),
     });
-    Server { app, engine, hub, store, fan_out, admin }
+    Server { app, engine, hub, faults, fan_out, admin }
 }
 
 async fn send(
@@ -131,7 +122,7 @@ async fn a_healthy_server_is_ready_and_says_which_checks_passed() {
 async fn when_the_writer_dies_health_and_readiness_fail_and_say_why() {
     let dir = tempfile::tempdir().unwrap();
     let server = server(&dir).await;
-    server.store.panics.store(true, Ordering::SeqCst);
+    server.faults.append_panics.on();
     let body = r#"{"region_id":1,"kind":"air_raid"}"#;
     let (status, problem) = send(&server.app, "POST", "/api/v1/alerts", &server.admin, body).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{problem}");
@@ -179,8 +170,9 @@ async fn a_write_the_writer_took_is_answered_with_its_outcome_and_a_408_means_it
     let dir = tempfile::tempdir().unwrap();
     let server = server_timing_out_after(&dir, Duration::from_millis(50)).await;
     let (began, append_began) = oneshot::channel();
-    let (release, released) = std::sync::mpsc::channel();
-    *server.store.held.lock().unwrap() = Some((began, released));
+    let release = server.faults.hold_next_append(move || {
+        let _ = began.send(());
+    });
     let app = server.app.clone();
     let admin = server.admin.clone();
     let mut answer = tokio::spawn(async move {
@@ -234,81 +226,4 @@ async fn the_last_active_admin_token_cannot_be_revoked_even_by_itself() {
     let (status, problem) =
         send(&server.app, "DELETE", &format!("/api/v1/tokens/{second_id}"), second_secret, "").await;
     assert_eq!((status, problem["code"].as_str()), (StatusCode::CONFLICT, Some("last-admin")));
-}
-
-impl EventLog for PanickingAppend {
-    fn append(&self, commit: &Commit) -> StoreResult<()> {
-        if self.panics.load(Ordering::SeqCst) {
-            panic!("injected: the store's append panicked");
-        }
-        let held = self.held.lock().unwrap().take();
-        if let Some((began, released)) = held {
-            let _ = began.send(());
-            let _ = released.recv();
-        }
-        self.inner.append(commit)
-    }
-    fn events_after(&self, after: Seq, limit: usize) -> StoreResult<Vec<AlertEvent>> {
-        self.inner.events_after(after, limit)
-    }
-    fn last_seq(&self) -> StoreResult<Seq> {
-        self.inner.last_seq()
-    }
-    fn alert(&self, id: AlertId) -> StoreResult<Option<Alert>> {
-        self.inner.alert(id)
-    }
-    fn active_alerts(&self) -> StoreResult<Vec<Alert>> {
-        self.inner.active_alerts()
-    }
-    fn highest_alert_id(&self) -> StoreResult<Option<AlertId>> {
-        self.inner.highest_alert_id()
-    }
-    fn idempotency_record(&self, owner: &str, key: &str) -> StoreResult<Option<IdempotencyRecord>> {
-        self.inner.idempotency_record(owner, key)
-    }
-    fn idempotency_records_with_prefix(&self, owner: &str, prefix: &str) -> StoreResult<Vec<IdempotencyRecord>> {
-        self.inner.idempotency_records_with_prefix(owner, prefix)
-    }
-}
-
-impl TokenStore for PanickingAppend {
-    fn create_token(&self, token: &NewToken) -> StoreResult<TokenRecord> {
-        self.inner.create_token(token)
-    }
-    fn tokens(&self) -> StoreResult<Vec<TokenRecord>> {
-        self.inner.tokens()
-    }
-    fn token_by_hash(&self, hash: &str) -> StoreResult<Option<TokenRecord>> {
-        self.inner.token_by_hash(hash)
-    }
-    fn revoke_token(&self, id: TokenId, at: time::OffsetDateTime) -> StoreResult<TokenRecord> {
-        self.inner.revoke_token(id, at)
-    }
-}
-
-impl ShelterStore for PanickingAppend {
-    fn shelters(&self) -> StoreResult<Vec<Shelter>> {
-        self.inner.shelters()
-    }
-    fn add_shelters(&self, shelters: &[ShelterInfo]) -> StoreResult<Vec<Shelter>> {
-        self.inner.add_shelters(shelters)
-    }
-    fn update_shelter(&self, id: ShelterId, info: &ShelterInfo) -> StoreResult<Shelter> {
-        self.inner.update_shelter(id, info)
-    }
-    fn remove_shelter(&self, id: ShelterId) -> StoreResult<()> {
-        self.inner.remove_shelter(id)
-    }
-    fn seed_shelters_once(&self, shelters: &[ShelterInfo]) -> StoreResult<bool> {
-        self.inner.seed_shelters_once(shelters)
-    }
-}
-
-impl HistoryStore for PanickingAppend {
-    fn history(&self, query: &HistoryQuery) -> StoreResult<Vec<HistoryRecord>> {
-        self.inner.history(query)
-    }
-    fn import_history(&self, records: &[ImportedRecord]) -> StoreResult<usize> {
-        self.inner.import_history(records)
-    }
 }

@@ -7,6 +7,8 @@
 //! This crate knows no SQL and no driver types: adapters map driver errors into [`StoreError`].
 
 pub mod contract;
+#[cfg(feature = "testing")]
+pub mod faults;
 mod record;
 
 pub use record::{

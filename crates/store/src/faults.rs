@@ -1,0 +1,195 @@
+//! A store that fails on purpose, for the tests of the crates above this one: it forwards every
+//! call to a real store and, when a switch in its [`Faults`] says so, makes `append` panic, fail,
+//! land but report failure, or wait.
+//!
+//! Compiled only with the `testing` feature, which dependents enable in their
+//! `[dev-dependencies]`: no production build carries it.
+//!
+//! Every trait method is forwarded, the defaulted ones too: an adapter may override a default
+//! (SQLite reads `idempotency_for_writer` on the writer's connection), and a wrapper that fell
+//! back to the default would quietly test something else.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+
+use tryvoha_core::{Alert, AlertEvent, AlertId, Seq, Shelter, ShelterId, ShelterInfo};
+
+use crate::{
+    Commit, EventLog, HistoryQuery, HistoryRecord, HistoryStore, IdempotencyRecord, ImportedRecord, NewToken, PageEnd,
+    ShelterImport, ShelterStore, Store, StoreError, StoreResult, TokenId, TokenRecord, TokenStore,
+};
+
+/// What a panicking append panics with, so that a test can look for it in the writer's reason.
+pub const APPEND_PANIC: &str = "injected: the store's append panicked";
+
+/// One fault, off until a test turns it on.
+#[derive(Debug, Default)]
+pub struct Switch(AtomicBool);
+
+impl Switch {
+    pub fn on(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+    pub fn off(&self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
+    fn is_on(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+    /// Whether it was on; it is off afterwards.
+    fn take(&self) -> bool {
+        self.0.swap(false, Ordering::SeqCst)
+    }
+}
+
+/// The switches of a [`FaultyStore`], shared with the test that flips them.
+#[derive(Default)]
+pub struct Faults {
+    /// Every append panics with [`APPEND_PANIC`] (a bug in the store).
+    pub append_panics: Switch,
+    /// Every append fails with `Unavailable` and writes nothing (a full disk).
+    pub append_fails: Switch,
+    /// The next append writes, then reports `Unavailable` (a commit whose answer was lost);
+    /// the switch turns itself off.
+    pub append_lands_but_fails_once: Switch,
+    held: Mutex<Option<HeldAppend>>,
+}
+
+struct HeldAppend {
+    on_begin: Box<dyn FnOnce() + Send>,
+    released: mpsc::Receiver<()>,
+}
+
+impl Faults {
+    pub fn new() -> Arc<Faults> {
+        Arc::new(Faults::default())
+    }
+
+    /// Makes the next append call `on_begin`, then wait until the returned sender sends or is
+    /// dropped before it writes (a slow disk). `on_begin` runs on the writer's thread: it should
+    /// only signal, e.g. send on a channel.
+    pub fn hold_next_append(&self, on_begin: impl FnOnce() + Send + 'static) -> mpsc::Sender<()> {
+        let (release, released) = mpsc::channel();
+        *self.held_slot() = Some(HeldAppend { on_begin: Box::new(on_begin), released });
+        release
+    }
+
+    fn take_held(&self) -> Option<HeldAppend> {
+        self.held_slot().take()
+    }
+
+    fn held_slot(&self) -> std::sync::MutexGuard<'_, Option<HeldAppend>> {
+        // A poisoned slot only means a test thread panicked while holding it; the slot itself
+        // (an optional hold) is still whole.
+        self.held.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// A store that forwards to `inner` and injects the faults its [`Faults`] switch on.
+pub struct FaultyStore {
+    inner: Arc<dyn Store>,
+    faults: Arc<Faults>,
+}
+
+impl FaultyStore {
+    pub fn new(inner: Arc<dyn Store>, faults: Arc<Faults>) -> FaultyStore {
+        FaultyStore { inner, faults }
+    }
+}
+
+impl EventLog for FaultyStore {
+    fn append(&self, commit: &Commit) -> StoreResult<()> {
+        if self.faults.append_panics.is_on() {
+            panic!("{APPEND_PANIC}");
+        }
+        if let Some(held) = self.faults.take_held() {
+            (held.on_begin)();
+            let _ = held.released.recv();
+        }
+        if self.faults.append_fails.is_on() {
+            return Err(StoreError::Unavailable("injected: the disk is full".into()));
+        }
+        self.inner.append(commit)?;
+        if self.faults.append_lands_but_fails_once.take() {
+            return Err(StoreError::Unavailable(
+                "injected: the connection broke before the commit was confirmed".into(),
+            ));
+        }
+        Ok(())
+    }
+    fn events_after(&self, after: Seq, limit: usize) -> StoreResult<Vec<AlertEvent>> {
+        self.inner.events_after(after, limit)
+    }
+    fn last_seq(&self) -> StoreResult<Seq> {
+        self.inner.last_seq()
+    }
+    fn alert(&self, id: AlertId) -> StoreResult<Option<Alert>> {
+        self.inner.alert(id)
+    }
+    fn active_alerts(&self) -> StoreResult<Vec<Alert>> {
+        self.inner.active_alerts()
+    }
+    fn highest_alert_id(&self) -> StoreResult<Option<AlertId>> {
+        self.inner.highest_alert_id()
+    }
+    fn idempotency_record(&self, owner: &str, key: &str) -> StoreResult<Option<IdempotencyRecord>> {
+        self.inner.idempotency_record(owner, key)
+    }
+    fn idempotency_for_writer(&self, owner: &str, key: &str) -> StoreResult<Option<IdempotencyRecord>> {
+        self.inner.idempotency_for_writer(owner, key)
+    }
+    fn alert_for_writer(&self, id: AlertId) -> StoreResult<Option<Alert>> {
+        self.inner.alert_for_writer(id)
+    }
+    fn idempotency_records_with_prefix(&self, owner: &str, prefix: &str) -> StoreResult<Vec<IdempotencyRecord>> {
+        self.inner.idempotency_records_with_prefix(owner, prefix)
+    }
+}
+
+impl TokenStore for FaultyStore {
+    fn create_token(&self, token: &NewToken) -> StoreResult<TokenRecord> {
+        self.inner.create_token(token)
+    }
+    fn tokens(&self) -> StoreResult<Vec<TokenRecord>> {
+        self.inner.tokens()
+    }
+    fn token_by_hash(&self, secret_hash: &str) -> StoreResult<Option<TokenRecord>> {
+        self.inner.token_by_hash(secret_hash)
+    }
+    fn revoke_token(&self, id: TokenId, at: time::OffsetDateTime) -> StoreResult<TokenRecord> {
+        self.inner.revoke_token(id, at)
+    }
+}
+
+impl ShelterStore for FaultyStore {
+    fn shelters(&self) -> StoreResult<Vec<Shelter>> {
+        self.inner.shelters()
+    }
+    fn add_shelters(&self, shelters: &[ShelterInfo]) -> StoreResult<Vec<Shelter>> {
+        self.inner.add_shelters(shelters)
+    }
+    fn import_shelters(&self, shelters: &[ShelterInfo]) -> StoreResult<ShelterImport> {
+        self.inner.import_shelters(shelters)
+    }
+    fn update_shelter(&self, id: ShelterId, info: &ShelterInfo) -> StoreResult<Shelter> {
+        self.inner.update_shelter(id, info)
+    }
+    fn remove_shelter(&self, id: ShelterId) -> StoreResult<()> {
+        self.inner.remove_shelter(id)
+    }
+    fn seed_shelters_once(&self, shelters: &[ShelterInfo]) -> StoreResult<bool> {
+        self.inner.seed_shelters_once(shelters)
+    }
+}
+
+impl HistoryStore for FaultyStore {
+    fn history(&self, query: &HistoryQuery) -> StoreResult<Vec<HistoryRecord>> {
+        self.inner.history(query)
+    }
+    fn history_page_end(&self, query: &HistoryQuery, limit: usize) -> StoreResult<Option<PageEnd>> {
+        self.inner.history_page_end(query, limit)
+    }
+    fn import_history(&self, records: &[ImportedRecord]) -> StoreResult<usize> {
+        self.inner.import_history(records)
+    }
+}
