@@ -27,7 +27,22 @@ pub struct SseStream {
     response: reqwest::Response,
     parser: SseParser,
     ready: VecDeque<SseFrame>,
+    /// The last bytes received, raw: comments (such as the cut-off note) are not frames.
+    tail: Vec<u8>,
 }
+
+/// What [`SseStream::next_or_end`] found.
+#[derive(Debug)]
+pub enum Next {
+    Frame(SseFrame),
+    /// The server closed the stream; `tail` holds its last bytes.
+    Ended {
+        tail: String,
+    },
+}
+
+/// How many of the last received bytes [`SseStream`] keeps.
+const TAIL: usize = 512;
 
 impl SseStream {
     /// Opens `path` on `base`, with `Last-Event-ID` when given.
@@ -39,7 +54,7 @@ impl SseStream {
         let response = request.send().await.expect("stream request");
         assert_eq!(response.status(), 200, "{path}");
         assert_eq!(response.headers()["content-type"], "text/event-stream");
-        SseStream { response, parser: SseParser::default(), ready: VecDeque::new() }
+        SseStream { response, parser: SseParser::default(), ready: VecDeque::new(), tail: Vec::new() }
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -48,12 +63,27 @@ impl SseStream {
 
     /// The next frame that carries data, or `None` if the stream ends or `wait` passes first.
     pub async fn next(&mut self, wait: Duration) -> Option<SseFrame> {
+        match self.next_or_end(wait).await {
+            Some(Next::Frame(frame)) => Some(frame),
+            _ => None,
+        }
+    }
+
+    /// The next frame that carries data, or the end of the stream; `None` if `wait` passes first.
+    pub async fn next_or_end(&mut self, wait: Duration) -> Option<Next> {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             if let Some(frame) = self.ready.pop_front() {
-                return Some(frame);
+                return Some(Next::Frame(frame));
             }
-            let chunk = tokio::time::timeout_at(deadline, self.response.chunk()).await.ok()?.ok()??;
+            let chunk = match tokio::time::timeout_at(deadline, self.response.chunk()).await.ok()? {
+                Ok(Some(chunk)) => chunk,
+                Ok(None) | Err(_) => {
+                    return Some(Next::Ended { tail: String::from_utf8_lossy(&self.tail).into_owned() });
+                }
+            };
+            self.tail.extend_from_slice(&chunk);
+            self.tail.drain(..self.tail.len().saturating_sub(TAIL));
             self.ready.extend(self.parser.push(&chunk));
         }
     }

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tryvoha_live::{PublicKey, verify_signed_json};
 
-use crate::sse::{FrameExt, SseFrame, SseStream};
+use crate::sse::{FrameExt, Next, SseFrame, SseStream};
 use crate::support::{ADMIN, TestApp};
 
 const WAIT: Duration = Duration::from_secs(5);
@@ -248,6 +248,12 @@ async fn a_subscriber_that_leaves_is_forgotten() {
 
 /// Over real sockets: a client that stops reading fills the kernel's buffers, then its queue,
 /// and is cut off (counted), while a subscriber that reads gets every event.
+///
+/// The reader shares the test's runtime (and a loaded machine's CPU) with the server, and its
+/// queue holds 4 frames: when its connection task is not run for 4 publishes it really is a
+/// queue behind, and the hub rightly cuts it off too. That is the contract, not a failure: the
+/// cut is counted, the server says where to resume, and the reader resumes by `Last-Event-ID`
+/// and still gets every event exactly once, in order.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_stops_reading_is_cut_off_and_the_others_get_everything() {
     use tokio::io::AsyncWriteExt;
@@ -272,14 +278,28 @@ async fn a_client_that_stops_reading_is_cut_off_and_the_others_get_everything() 
     // Big frames (about 7 KB each) so that the socket buffers, some MB, fill within a few hundred.
     let message = json!({ "uk": "Т".repeat(1900), "en": "T".repeat(1900) });
     let declarations = 1200;
+    let base = app.base.clone();
     let collector = tokio::spawn(async move {
-        let mut seen = 0;
+        let (mut seen, mut resumed) = (0, 0);
         while seen < declarations {
-            let frame = reader.next(Duration::from_secs(30)).await.expect("the reading subscriber keeps receiving");
-            assert_eq!(frame.seq(), seen + 1, "in order, none missing");
-            seen += 1;
+            // A generous guard only: a frame or the end of the stream always comes.
+            match reader.next_or_end(Duration::from_secs(30)).await.expect("the reading subscriber keeps receiving") {
+                Next::Frame(frame) => {
+                    assert_eq!(frame.seq(), seen + 1, "in order, none missing, none twice");
+                    seen += 1;
+                }
+                Next::Ended { tail } => {
+                    let note = format!(": cut off as too slow; resume with Last-Event-ID {seen}\n\n");
+                    assert!(
+                        tail.ends_with(&note),
+                        "a stream ends only by a cut-off that names the resume point: {tail:?}"
+                    );
+                    reader = SseStream::open(&reqwest::Client::new(), &base, "/api/v1/stream", Some(seen)).await;
+                    resumed += 1;
+                }
+            }
         }
-        seen
+        (seen, resumed)
     });
     for (n, region) in hromadas.iter().take(declarations as usize).enumerate() {
         let answer = app
@@ -287,13 +307,17 @@ async fn a_client_that_stops_reading_is_cut_off_and_the_others_get_everything() 
             .await;
         assert_eq!(answer.status, StatusCode::CREATED, "declaration {n}");
     }
-    assert_eq!(collector.await.unwrap(), declarations);
-    let cut = async || {
-        let metrics = app.client.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
-        let line =
-            metrics.lines().find_map(|l| l.strip_prefix("tryvoha_slow_subscribers_cut_total ")).unwrap().to_owned();
-        line.parse::<u64>().unwrap()
+    let (seen, resumed) = collector.await.unwrap();
+    assert_eq!(seen, declarations);
+    let metrics = app.client.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
+    let counter = |name: &str| -> u64 {
+        metrics.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')).unwrap().parse().unwrap()
     };
-    assert_eq!(cut().await, 1, "exactly the stalled subscriber was cut off");
+    assert_eq!(
+        counter("tryvoha_slow_subscribers_cut_total"),
+        1 + resumed,
+        "the stalled subscriber was cut off, and the reader only each time its queue was full"
+    );
+    assert_eq!(counter("tryvoha_lagged_subscribers_cut_total"), 0, "the hub itself kept up");
     drop(stalled);
 }
