@@ -271,7 +271,7 @@ impl AlertBook {
         if let Some(existing) = self.by_key.get(&key).and_then(|id| self.active.get(id)) {
             // Declaring what is already active must never swallow news (a higher level, a new
             // threat): it escalates the alert, as one update event everyone hears.
-            let escalated = change::escalate(existing, declaration);
+            let escalated = change::apply(existing, &change::escalation(existing, declaration));
             if escalated == *existing {
                 return Ok(Decision::Unchanged(escalated));
             }
@@ -312,24 +312,7 @@ impl AlertBook {
         if changes.expires_at.is_some() {
             check_expiry(changes.expires_at, now)?;
         }
-        let mut updated = current.clone();
-        if let Some(level) = changes.level {
-            updated.level = level;
-        }
-        if let Some(threats) = &changes.threats {
-            updated.threats = threats.clone();
-            updated.threats.sort();
-            updated.threats.dedup();
-        }
-        if let Some(message) = &changes.message {
-            updated.message = Some(message.clone());
-        }
-        if let Some(instruction) = &changes.instruction {
-            updated.instruction = Some(instruction.clone());
-        }
-        if let Some(expiry) = changes.expires_at {
-            updated.expires_at = Some(expiry);
-        }
+        let updated = change::apply(current, changes);
         if updated == *current {
             return Ok(Decision::Unchanged(updated));
         }

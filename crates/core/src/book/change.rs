@@ -4,7 +4,7 @@
 use std::fmt;
 
 use crate::alert::{Alert, AlertLevel};
-use crate::book::Declaration;
+use crate::book::{AlertChanges, Declaration};
 
 /// A field of an alert that an update or an escalation may change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -52,25 +52,41 @@ pub fn changed_fields(before: &Alert, after: &Alert) -> Vec<AlertField> {
         .collect()
 }
 
-/// `existing` as a repeated declaration leaves it: the higher level (a declaration never lowers
-/// one: only an update may), the union of the threats, and the declaration's texts and expiry
-/// where it gives them. Everything else (id, start, who declared it) stays.
-pub(crate) fn escalate(existing: &Alert, declaration: &Declaration) -> Alert {
-    let mut escalated = existing.clone();
-    if declaration.level == AlertLevel::Red {
-        escalated.level = AlertLevel::Red;
+/// What a repeated declaration changes on `existing`: the higher level (a declaration never
+/// lowers one: only an update may), the union of the threats, and the declaration's texts and
+/// expiry where it gives them. Everything else (id, start, who declared it) stays.
+pub(crate) fn escalation(existing: &Alert, declaration: &Declaration) -> AlertChanges {
+    let mut threats = existing.threats.clone();
+    threats.extend(declaration.threats.iter().copied());
+    AlertChanges {
+        level: (declaration.level == AlertLevel::Red).then_some(AlertLevel::Red),
+        threats: Some(threats),
+        message: declaration.message.clone(),
+        instruction: declaration.instruction.clone(),
+        expires_at: declaration.expires_at,
     }
-    escalated.threats.extend(declaration.threats.iter().copied());
-    escalated.threats.sort();
-    escalated.threats.dedup();
-    if let Some(message) = &declaration.message {
-        escalated.message = Some(message.clone());
+}
+
+/// `current` with `changes` applied: each given field replaced (threats sorted, once each),
+/// the rest as they were. Updates and escalations both go through here.
+pub(crate) fn apply(current: &Alert, changes: &AlertChanges) -> Alert {
+    let mut updated = current.clone();
+    if let Some(level) = changes.level {
+        updated.level = level;
     }
-    if let Some(instruction) = &declaration.instruction {
-        escalated.instruction = Some(instruction.clone());
+    if let Some(threats) = &changes.threats {
+        updated.threats = threats.clone();
+        updated.threats.sort();
+        updated.threats.dedup();
     }
-    if let Some(expiry) = declaration.expires_at {
-        escalated.expires_at = Some(expiry);
+    if let Some(message) = &changes.message {
+        updated.message = Some(message.clone());
     }
-    escalated
+    if let Some(instruction) = &changes.instruction {
+        updated.instruction = Some(instruction.clone());
+    }
+    if let Some(expiry) = changes.expires_at {
+        updated.expires_at = Some(expiry);
+    }
+    updated
 }
