@@ -54,6 +54,11 @@ impl Entry {
     }
 
     pub(crate) fn refused(&self, error: &EngineError) {
+        self.not_applied(error, "write refused");
+    }
+
+    /// One warning line for a write that was not applied, and why.
+    fn not_applied(&self, reason: &dyn std::fmt::Display, what: &str) {
         tracing::warn!(
             target: TARGET,
             token = self.token,
@@ -61,25 +66,16 @@ impl Entry {
             action = self.action,
             alert = self.alert,
             region = self.region.map(|r| r.0),
-            reason = %error,
-            "write refused"
+            reason = %reason,
+            "{what}"
         );
     }
 }
 
 /// A request dropped before it was decided: its caller was gone or had been told it timed out.
 pub(crate) fn dropped(request: &Request) {
-    let entry = Entry::of(request);
-    tracing::warn!(
-        target: TARGET,
-        token = entry.token,
-        name = %entry.name,
-        action = entry.action,
-        alert = entry.alert,
-        region = entry.region.map(|r| r.0),
-        reason = "the caller stopped waiting (timed out or disconnected) before it was applied",
-        "write not applied"
-    );
+    let reason = "the caller stopped waiting (timed out or disconnected) before it was applied";
+    Entry::of(request).not_applied(&reason, "write not applied");
 }
 
 fn describe(command: &Command) -> (&'static str, Option<u64>, Option<RegionId>) {
