@@ -26,6 +26,7 @@ mod problem_pages;
 mod regions;
 mod rendered;
 mod stream;
+mod tasks;
 mod tokens;
 
 use std::future::Future;
@@ -45,6 +46,7 @@ pub use limits::{LimitSettings, Limits, TrustedProxies};
 pub use places::{BOUNDARY_ATTRIBUTION, BoundaryLayers, Detail};
 pub use problem::ApiError;
 pub use stream::DEFAULT_HEARTBEAT;
+pub use tasks::{DEFAULT_DRAIN_DEADLINE, Tasks};
 
 /// The largest request body accepted. Alert declarations are a few hundred bytes; 64 KiB leaves
 /// room for long texts in both languages and refuses anything that is not an API call.
@@ -74,6 +76,8 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     /// Which web pages may use the API (`cors`).
     pub cors: Arc<Cors>,
+    /// The stop signal, and every connection and stream the server waits for when it stops.
+    pub tasks: Tasks,
 }
 
 /// The default [`AppState::request_timeout`].
@@ -118,8 +122,9 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves the API on `listener` until `shutdown` resolves, then ends the live streams and
-/// finishes the requests in flight.
+/// Serves the API on `listener` until `shutdown` resolves or [`Tasks::stop`] is called on the
+/// state's tasks; then closes the listener, ends the live streams, finishes the requests in
+/// flight, and returns once every connection has ended (or the drain deadline passed).
 pub async fn serve(
     listener: TcpListener,
     state: AppState,

@@ -62,6 +62,7 @@ async fn server_timing_out_after(dir: &tempfile::TempDir, request_timeout: Durat
         cap_max_age: Duration::from_secs(3600),
         limits: Arc::new(tryvoha_http::Limits::unlimited()),
         cors: Arc::new(tryvoha_http::Cors::default_policy()),
+        tasks: tryvoha_http::Tasks::default(),
     });
     Server { app, engine, hub, faults, fan_out, admin }
 }

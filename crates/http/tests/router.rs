@@ -45,6 +45,7 @@ fn app(dir: &tempfile::TempDir) -> axum::Router {
         cap_max_age: Duration::from_secs(3600),
         limits: Arc::new(tryvoha_http::Limits::unlimited()),
         cors: Arc::new(tryvoha_http::Cors::default_policy()),
+        tasks: tryvoha_http::Tasks::default(),
     })
 }
 

@@ -21,6 +21,7 @@ pub const DEFAULT_CAP_MAX_AGE_SECS: u64 = 3600;
 pub const DEFAULT_MAX_CONNECTIONS_PER_CLIENT: usize = 2048;
 pub const DEFAULT_RATE_LIMIT: u32 = 6000;
 pub const DEFAULT_RATE_LIMIT_BURST: u32 = 2000;
+pub const DEFAULT_DRAIN_SECS: u64 = 10;
 
 /// Phase one: what one source said, every field optional. The same shape serves the TOML file
 /// and the flags with their environment variables; [`RawSettings::over`] lays one over another.
@@ -54,6 +55,7 @@ pub struct RawSettings {
     pub cors_origins: Option<Vec<String>>,
     pub cors_write_origins: Option<Vec<String>>,
     pub authority: Option<String>,
+    pub drain_secs: Option<u64>,
 }
 
 /// What the flags and environment said.
@@ -88,6 +90,7 @@ impl RawSettings {
             cors_origins: self.cors_origins.or(lower.cors_origins),
             cors_write_origins: self.cors_write_origins.or(lower.cors_write_origins),
             authority: self.authority.or(lower.authority),
+            drain_secs: self.drain_secs.or(lower.drain_secs),
         }
     }
 }
@@ -121,6 +124,8 @@ pub struct Settings {
     pub limits: tryvoha_http::LimitSettings,
     /// Which web pages may read and write (docs/limits.md).
     pub cors: tryvoha_http::Cors,
+    /// How long a stopping server waits for its requests in flight and its connections to end.
+    pub drain_deadline: std::time::Duration,
 }
 
 /// `text` for people, `json` (one object per line) for log collectors.
@@ -211,6 +216,10 @@ impl Settings {
         if authority.is_empty() || authority.chars().count() > 200 {
             bail!("authority must be 1 to 200 characters, not {authority:?}");
         }
+        let drain_secs = said.drain_secs.unwrap_or(DEFAULT_DRAIN_SECS);
+        if !(1..=3600).contains(&drain_secs) {
+            bail!("drain_secs must be 1 to 3600, not {drain_secs}");
+        }
         Ok(Settings {
             listen,
             data: said.data.unwrap_or_else(|| DEFAULT_DATA.into()),
@@ -228,6 +237,7 @@ impl Settings {
             limits,
             cors,
             authority,
+            drain_deadline: std::time::Duration::from_secs(drain_secs),
         })
     }
 }

@@ -69,8 +69,7 @@ impl TestApp {
         if let Some(server) = self.server.take() {
             server.await.expect("server task").expect("server result");
         }
-        // The engine's writer thread ends when its last handle drops; give it its moment.
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        // `run` returned: the writer thread has been joined, the data directory is free.
         let data = tempfile::tempdir().expect("temp dir");
         std::mem::replace(&mut self.data, data)
     }
