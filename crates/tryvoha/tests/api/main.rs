@@ -21,6 +21,7 @@ mod places;
 mod privacy;
 mod regions;
 mod shapes;
+mod shutdown;
 mod sse;
 mod stream;
 mod support;

@@ -1,11 +1,15 @@
 //! `TestApp`: the server on a free port with a temporary data directory, and a small client.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use tokio::sync::oneshot;
 use tryvoha::config::{FlagSettings, Settings};
+use tryvoha::server::Seams;
+use tryvoha_store::Store;
+use tryvoha_store::faults::{Faults, FaultyStore};
 
 pub const ADMIN: &str = "test-admin-secret-0123456789";
 
@@ -36,12 +40,17 @@ impl TestApp {
 
     /// Starts a server with extra settings; the data directory and admin token are the test's.
     pub async fn spawn_with(data: tempfile::TempDir, extra: FlagSettings) -> TestApp {
+        TestApp::spawn_with_seams(data, extra, Seams::default()).await
+    }
+
+    /// Starts a server with some of its parts replaced (a clock, a store that fails on purpose).
+    pub async fn spawn_with_seams(data: tempfile::TempDir, extra: FlagSettings, seams: Seams) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("address"));
         let flags = FlagSettings { data: Some(data.path().to_owned()), admin_token: Some(ADMIN.into()), ..extra };
         let settings = Settings::load(flags).expect("settings");
         let (stop, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(tryvoha::server::run(listener, settings, async move {
+        let server = tokio::spawn(tryvoha::server::run_with(listener, settings, seams, async move {
             let _ = stopped.await;
         }));
         let app = TestApp { base, client: reqwest::Client::new(), data, stop: Some(stop), server: Some(server) };
@@ -63,15 +72,24 @@ impl TestApp {
 
     /// Stops the server gracefully and returns its data directory.
     pub async fn stop(mut self) -> tempfile::TempDir {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(server) = self.server.take() {
-            server.await.expect("server task").expect("server result");
-        }
+        self.begin_shutdown();
+        self.finished().await.expect("server result");
         // `run` returned: the writer thread has been joined, the data directory is free.
         let data = tempfile::tempdir().expect("temp dir");
         std::mem::replace(&mut self.data, data)
+    }
+
+    /// Sends the shutdown signal: the server begins to stop.
+    pub fn begin_shutdown(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+
+    /// What `run` returned, once it returns (a generous timeout only turns a hang into a failure).
+    pub async fn finished(&mut self) -> anyhow::Result<()> {
+        let server = self.server.take().expect("the server is still running");
+        tokio::time::timeout(Duration::from_secs(60), server).await.expect("run() returned").expect("server task")
     }
 
     pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Answer {
@@ -123,6 +141,15 @@ impl TestApp {
 
     pub async fn last_seq(&self) -> u64 {
         self.events().await.last().map_or(0, |e| e["seq"].as_u64().expect("seq"))
+    }
+}
+
+/// Seams that put the server's store behind a `FaultyStore` switched by `faults`.
+pub fn faulty_store(faults: &Arc<Faults>) -> Seams {
+    let faults = faults.clone();
+    Seams {
+        store: Some(Box::new(move |inner| Arc::new(FaultyStore::new(inner, faults)) as Arc<dyn Store>)),
+        ..Seams::default()
     }
 }
 
