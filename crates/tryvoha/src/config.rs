@@ -271,6 +271,7 @@ mod tests {
         assert_eq!(settings.listen.to_string(), DEFAULT_LISTEN);
         assert_eq!(settings.data, PathBuf::from(DEFAULT_DATA));
         assert!(settings.admin_token.is_none());
+        assert_eq!(settings.drain_deadline, std::time::Duration::from_secs(DEFAULT_DRAIN_SECS));
     }
 
     #[test]
@@ -357,6 +358,9 @@ mod tests {
         let nowhere = FlagSettings { shelter_max_distance_m: Some(0), ..Default::default() };
         let error = Settings::resolve(nowhere, FileSettings::default()).err().unwrap();
         assert!(error.to_string().contains("shelter_max_distance_m"), "{error}");
+        let no_drain = FlagSettings { drain_secs: Some(0), ..Default::default() };
+        let error = Settings::resolve(no_drain, FileSettings::default()).err().unwrap();
+        assert!(error.to_string().contains("drain_secs"), "{error}");
     }
 
     #[test]

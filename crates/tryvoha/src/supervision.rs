@@ -52,3 +52,30 @@ fn stopped(part: &str, ended: Result<(), JoinError>) -> String {
         Err(error) => format!("{part} was stopped: {error}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tryvoha_core::RegionRegistry;
+    use tryvoha_engine::SystemClock;
+    use tryvoha_live::{Filter, Metrics};
+
+    #[tokio::test]
+    async fn an_expiry_task_that_ends_is_a_failure_that_stops_the_server_and_cuts_every_stream() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Arc::new(tryvoha_sqlite::SqliteStore::open(&dir.path().join("t.db")).expect("store"));
+        let registry = Arc::new(
+            RegionRegistry::from_csv("id,parent_id,level,katottg,name_uk,name_en\n1,,oblast,,O,O\n").expect("registry"),
+        );
+        let engine = Engine::start(store, registry.clone(), Arc::new(SystemClock), None).expect("engine");
+        let hub = Hub::new(registry, Arc::new(Metrics::default()), 16);
+        let _subscriber = hub.subscribe(Filter::new(Vec::new(), Vec::new(), Vec::new()));
+        let tasks = Tasks::default();
+        let vital = Vital { fan_out: tokio::spawn(std::future::pending()), expiry: tokio::spawn(async {}) };
+
+        let failure = supervise(engine, hub.clone(), tasks.clone(), vital).await;
+        assert_eq!(failure.as_deref(), Some("the expiry of timed alerts ended"));
+        assert!(tasks.is_stopping(), "the server was told to stop");
+        assert_eq!(hub.subscriber_count(), 0, "every stream was cut");
+    }
+}
