@@ -22,6 +22,7 @@ mod privacy;
 mod regions;
 mod shapes;
 mod sse;
+mod store;
 mod stream;
 mod support;
 mod tokens;
