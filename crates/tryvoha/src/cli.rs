@@ -31,7 +31,7 @@ enum Top {
     /// Create, list or revoke API tokens (admin).
     #[command(subcommand)]
     Token(client::TokenCommand),
-    /// Import data into the data directory.
+    /// Import data into the store the server uses.
     #[command(subcommand)]
     Import(crate::import::ImportCommand),
     /// Manage shelters.
