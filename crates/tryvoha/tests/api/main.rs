@@ -23,6 +23,7 @@ mod regions;
 mod several_regions;
 mod shapes;
 mod sse;
+mod store;
 mod stream;
 mod support;
 mod tokens;
