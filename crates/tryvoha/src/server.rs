@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use std::collections::HashMap;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
 use tryvoha_core::{Level, RegionRegistry};
 use tryvoha_engine::{AdminCredential, Clock, Engine, EngineTasks, Places, SystemClock};
@@ -159,7 +160,14 @@ pub async fn run_with(
     }
     let tasks = Tasks::new(settings.drain_deadline);
     let vital = supervision::Vital { fan_out: tokio::spawn(fan_out), expiry };
-    let supervisor = tokio::spawn(supervision::supervise(engine.clone(), hub.clone(), tasks.clone(), vital));
+    let stopped_serving = CancellationToken::new();
+    let supervisor = tokio::spawn(supervision::supervise(
+        engine.clone(),
+        hub.clone(),
+        tasks.clone(),
+        vital,
+        stopped_serving.clone().cancelled_owned(),
+    ));
     let live = Live { hub, signer, heartbeat: settings.heartbeat };
     let shelters = places.shelters().len();
     let compat = Arc::new(CompatAccess::new(CompatSettings {
@@ -197,10 +205,11 @@ pub async fn run_with(
         shutdown,
     )
     .await;
-    // Every connection has ended (or the drain deadline passed). The supervisor stopped the
-    // fan-out and the expiry as the shutdown began (the streams end then anyway); the writer
-    // answers what is still queued and its thread is joined: a panic there is reported too.
+    // Every connection has ended (or the drain deadline passed): the supervisor stops the
+    // fan-out and the expiry, then the writer answers what is still queued and its thread is
+    // joined (a panic there is reported too).
     tasks.stop();
+    stopped_serving.cancel();
     let failure = supervisor.await.unwrap_or_else(|error| Some(format!("the supervisor failed: {error}")));
     let writer_ended = writer.stop().await;
     served.context("the HTTP server failed")?;

@@ -7,6 +7,7 @@
 //! `/healthz` and `/readyz` already answer 503 for the writer and the fan-out (they look at the
 //! same parts).
 
+use std::future::Future;
 use std::sync::Arc;
 
 use tokio::task::{JoinError, JoinHandle};
@@ -20,14 +21,22 @@ pub struct Vital {
     pub expiry: JoinHandle<()>,
 }
 
-/// Watches until the server stops or a vital part stops first; in that case it closes the hub,
-/// stops the server (`tasks`) and returns why. Either way the fan-out and the expiry task have
-/// ended when this returns: they are aborted once the server stops.
-pub async fn supervise(engine: Engine, hub: Arc<Hub>, tasks: Tasks, vital: Vital) -> Option<String> {
+/// Watches until `served` resolves (the server has stopped serving: its connections and
+/// streams have ended) or a vital part stops first; in that case it closes the hub, stops the
+/// server (`tasks`) and returns why. Either way the fan-out and the expiry task have ended when
+/// this returns: they are aborted then. (Not before the streams ended: a stream cut by the hub
+/// would tell its client it was too slow, instead of that the server is stopping.)
+pub async fn supervise(
+    engine: Engine,
+    hub: Arc<Hub>,
+    tasks: Tasks,
+    vital: Vital,
+    served: impl Future<Output = ()>,
+) -> Option<String> {
     let Vital { mut fan_out, mut expiry } = vital;
     // Each branch hands back the tasks still running (a finished handle cannot be awaited again).
     let (failure, running) = tokio::select! {
-        _ = tasks.stopping() => (None, [Some(fan_out), Some(expiry)]),
+        _ = served => (None, [Some(fan_out), Some(expiry)]),
         reason = engine.writer_stopped() => (Some(format!("the writer stopped: {reason}")), [Some(fan_out), Some(expiry)]),
         ended = &mut fan_out => (Some(stopped("the fan-out of live events", ended)), [None, Some(expiry)]),
         ended = &mut expiry => (Some(stopped("the expiry of timed alerts", ended)), [Some(fan_out), None]),
@@ -73,7 +82,7 @@ mod tests {
         let tasks = Tasks::default();
         let vital = Vital { fan_out: tokio::spawn(std::future::pending()), expiry: tokio::spawn(async {}) };
 
-        let failure = supervise(engine, hub.clone(), tasks.clone(), vital).await;
+        let failure = supervise(engine, hub.clone(), tasks.clone(), vital, std::future::pending()).await;
         assert_eq!(failure.as_deref(), Some("the expiry of timed alerts ended"));
         assert!(tasks.is_stopping(), "the server was told to stop");
         assert_eq!(hub.subscriber_count(), 0, "every stream was cut");
