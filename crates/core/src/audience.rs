@@ -94,17 +94,25 @@ impl<K: Copy + Eq + Hash + Ord> AudienceIndex<K> {
     }
 
     /// Every subscription that hears an event on `region`, each once (one listening on several
-    /// regions that all hear it, too): those listening everywhere, then the others in key order.
+    /// regions that all hear it, too): those listening everywhere first.
     pub fn matching(&self, region: RegionId) -> Vec<K> {
-        let mut listening: Vec<K> = Vec::new();
+        let mut matching: Vec<K> = self.everywhere.iter().copied().collect();
+        let first_listening = matching.len();
+        let mut regions_listened = 0;
         for hearing in self.audience.regions_hearing(region) {
             if let Some(keys) = self.by_region.get(hearing) {
-                listening.extend(keys.iter().copied());
+                matching.extend(keys.iter().copied());
+                regions_listened += 1;
             }
         }
-        listening.sort_unstable();
-        listening.dedup();
-        self.everywhere.iter().copied().chain(listening).collect()
+        // Keys of one region are a set already; only keys from several can repeat.
+        if regions_listened > 1 {
+            let mut listening = matching.split_off(first_listening);
+            listening.sort_unstable();
+            listening.dedup();
+            matching.append(&mut listening);
+        }
+        matching
     }
 }
 
