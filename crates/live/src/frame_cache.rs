@@ -17,7 +17,8 @@ pub const FRAME_CACHE_EVENTS: usize = 1024;
 /// A ring of frames: event `seq` lives in slot `seq % capacity`, so the cache is bounded and each
 /// lookup touches one slot. Each slot has its own lock, held while a missing frame is signed:
 /// readers of the same event wait for that one signature instead of making their own, and
-/// readers of other events do not wait at all.
+/// readers of other events do not wait at all. A cache serves one signer (the hub's, which is
+/// the server's one key): a frame is found by its sequence number alone.
 pub struct FrameCache {
     slots: Box<[Mutex<Option<Arc<Frame>>>]>,
 }
