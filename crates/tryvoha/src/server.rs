@@ -145,7 +145,7 @@ pub async fn run_with(
     let hub = Hub::new(registry.clone(), Arc::new(Metrics::default()), settings.subscriber_queue);
     // The fan-out task ends when the engine's broadcast closes, i.e. when the server is done;
     // until then the supervisor watches it (and the writer), and it stopping is a failure.
-    let mut fan_out: FanOut = Box::pin(hub.clone().run(engine.committed(), signer.clone()));
+    let mut fan_out: FanOut = Box::pin(hub.clone().run(engine.event_source(), signer.clone()));
     if let Some(wrap) = seams.fan_out {
         fan_out = wrap(fan_out);
     }
