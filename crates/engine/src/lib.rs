@@ -5,7 +5,8 @@
 //! Beside it, [`Places`] keeps the region locator and the shelter registry.
 //!
 //! It knows nothing of HTTP: transports call [`Engine::execute`], read [`Engine::book`], and
-//! subscribe to [`Engine::committed`].
+//! follow committed events through [`Engine::event_source`] (or subscribe to
+//! [`Engine::committed`]); the engine is also the `tryvoha_follow::LogReader` of its log.
 //!
 //! Invariant: the [`AlertBook`] readers see is always the fold of the events in the log; it is
 //! replaced only after the commit that produced its events returned.
@@ -15,6 +16,7 @@ mod clock;
 mod credentials;
 mod error;
 mod expiry;
+mod follow;
 mod handoff;
 mod places;
 mod tasks;

@@ -47,7 +47,7 @@ async fn server_timing_out_after(dir: &tempfile::TempDir, request_timeout: Durat
     let admin = engine.ensure_admin().await.unwrap().unwrap();
     let signer = Arc::new(Signer::from_seed([1; 32]));
     let hub = Hub::new(registry, Arc::new(Metrics::default()), 16);
-    let fan_out = tokio::spawn(hub.clone().run(engine.committed(), signer.clone()));
+    let fan_out = tokio::spawn(hub.clone().run(engine.event_source(), signer.clone()));
     let places = Arc::new(Places::load(store.clone(), Locator::new(Vec::new()), &[]).unwrap());
     let app = router(AppState {
         engine: engine.clone(),

@@ -28,7 +28,7 @@ fn app(dir: &tempfile::TempDir) -> axum::Router {
             .unwrap();
     let signer = Arc::new(Signer::from_seed([1; 32]));
     let hub = Hub::new(registry, Arc::new(Metrics::default()), 16);
-    tokio::spawn(hub.clone().run(engine.committed(), signer.clone()));
+    tokio::spawn(hub.clone().run(engine.event_source(), signer.clone()));
     let places = Arc::new(Places::load(store, Locator::new(Vec::new()), &[]).unwrap());
     let boundaries = Arc::new(BoundaryLayers::new(Default::default()));
     let compat = Arc::new(CompatAccess::new(CompatSettings { anonymous: false, per_minute: 0 }));

@@ -152,9 +152,9 @@ pub async fn run_with(
     let signer = Signer::load_or_create(&key_path).with_context(|| format!("cannot load {}", key_path.display()))?;
     let signer = Arc::new(signer.with_authority(settings.authority.clone()));
     let hub = Hub::new(registry.clone(), Arc::new(Metrics::default()), settings.subscriber_queue);
-    // The fan-out task would end when the engine's broadcast closes; until the server stops
-    // the supervisor watches it (and the writer, and the expiry), and it stopping is a failure.
-    let mut fan_out: FanOut = Box::pin(hub.clone().run(engine.committed(), signer.clone()));
+    // The fan-out task follows the engine's events until the server stops it; until then the
+    // supervisor watches it (and the writer, and the expiry), and it stopping is a failure.
+    let mut fan_out: FanOut = Box::pin(hub.clone().run(engine.event_source(), signer.clone()));
     if let Some(wrap) = seams.fan_out {
         fan_out = wrap(fan_out);
     }
