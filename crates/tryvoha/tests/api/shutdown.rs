@@ -7,6 +7,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use reqwest::StatusCode;
 use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -24,23 +25,18 @@ async fn stopping_ends_every_open_stream_and_then_run_returns() {
     let mut app = TestApp::spawn().await;
     let mut direct = SseStream::open(&reqwest::Client::new(), &app.base, "/api/v1/stream?regions=14", None).await;
     assert_eq!(direct.header("transfer-encoding"), None, "served straight on the socket");
-    let kept_alive = reqwest::Client::new();
-    kept_alive.get(format!("{}/healthz", app.base)).send().await.unwrap().text().await.unwrap();
-    let mut through_hyper = SseStream::open(&kept_alive, &app.base, "/api/v1/stream?regions=14", None).await;
-    assert_eq!(through_hyper.header("transfer-encoding"), Some("chunked"), "served by hyper");
+    let mut through_hyper = KeptAlive::open_stream(app.base.trim_start_matches("http://")).await;
     let url = format!("{}/api/v1/ws?regions=14", app.base.replace("http://", "ws://"));
     let (mut socket, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
-    for stream in [&mut direct, &mut through_hyper] {
-        assert_eq!(stream.next(WAIT).await.unwrap().event, "snapshot");
-    }
+    assert_eq!(direct.next(WAIT).await.unwrap().event, "snapshot");
     let snapshot = tokio::time::timeout(WAIT, socket.next()).await.unwrap();
     assert!(matches!(snapshot, Some(Ok(Message::Text(_)))), "{snapshot:?}");
 
     app.begin_shutdown();
-    for stream in [&mut direct, &mut through_hyper] {
-        let end = stream.next_or_end(WAIT).await;
-        assert!(matches!(end, Some(Next::Ended { .. })), "the stream ended: {end:?}");
-    }
+    let end = direct.next_or_end(WAIT).await;
+    assert!(matches!(end, Some(Next::Ended { .. })), "the stream ended: {end:?}");
+    let rest = through_hyper.read_to_end().await;
+    assert!(rest.ends_with("0\r\n\r\n"), "the chunked body ended, then the connection: {rest:?}");
     let close = loop {
         match tokio::time::timeout(WAIT, socket.next()).await.unwrap() {
             Some(Ok(Message::Close(frame))) => break frame.expect("a close frame with a reason"),
@@ -92,4 +88,46 @@ async fn once_stopping_began_a_new_connection_is_refused_and_the_write_in_flight
     let active = again.get("/api/v1/alerts/active").await.body;
     assert_eq!(active["alerts"][0]["region_id"], 14, "{active}");
     assert_eq!(again.last_seq().await, 1);
+}
+
+/// A stream asked for on a connection that already carried a request, so that hyper serves it
+/// (chunked) rather than the direct path. Raw, so that the connection is surely the same one.
+struct KeptAlive {
+    socket: tokio::net::TcpStream,
+    read: Vec<u8>,
+}
+
+impl KeptAlive {
+    async fn open_stream(address: &str) -> KeptAlive {
+        let socket = tokio::net::TcpStream::connect(address).await.unwrap();
+        let mut connection = KeptAlive { socket, read: Vec::new() };
+        connection.send("GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n").await;
+        connection.read_until("\"status\"").await;
+        connection.send("GET /api/v1/stream?regions=14 HTTP/1.1\r\nHost: test\r\n\r\n").await;
+        let head = connection.read_until("event: snapshot").await;
+        assert!(head.contains("Transfer-Encoding: chunked"), "served by hyper: {head}");
+        connection
+    }
+
+    async fn send(&mut self, request: &str) {
+        self.socket.write_all(request.as_bytes()).await.unwrap();
+    }
+
+    /// What arrived until `marker` did (all of it, from the last call on).
+    async fn read_until(&mut self, marker: &str) -> String {
+        while !String::from_utf8_lossy(&self.read).contains(marker) {
+            let mut chunk = [0u8; 4096];
+            let read = tokio::time::timeout(WAIT, self.socket.read(&mut chunk)).await.unwrap().unwrap();
+            assert!(read > 0, "the connection closed before {marker:?}: {}", String::from_utf8_lossy(&self.read));
+            self.read.extend_from_slice(&chunk[..read]);
+        }
+        String::from_utf8_lossy(&std::mem::take(&mut self.read)).into_owned()
+    }
+
+    /// Everything until the server closes the connection.
+    async fn read_to_end(&mut self) -> String {
+        let mut rest = Vec::new();
+        tokio::time::timeout(WAIT, self.socket.read_to_end(&mut rest)).await.unwrap().unwrap();
+        String::from_utf8_lossy(&rest).into_owned()
+    }
 }
