@@ -2,8 +2,6 @@
 //! commands against the current state, makes the resulting events durable, and only then
 //! publishes them and answers; it also owns the tokens and the expiry of timed alerts.
 //!
-//! Beside it, [`Places`] keeps the region locator and the shelter registry.
-//!
 //! It knows nothing of HTTP: transports call [`Engine::execute`], read [`Engine::book`], and
 //! subscribe to [`Engine::committed`].
 //!
@@ -16,7 +14,6 @@ mod credentials;
 mod error;
 mod expiry;
 mod handoff;
-mod places;
 mod writer;
 
 use std::sync::{Arc, RwLock};
@@ -30,7 +27,6 @@ pub use clock::{Clock, SystemClock};
 pub use credentials::{AdminCredential, NewTokenRequest, Principal, fingerprint, reset_admin};
 pub use error::{AuthError, EngineError, TokenError};
 pub use handoff::Handoff;
-pub use places::{DEFAULT_SHELTER_DISTANCE_M, Places, ShelterUpdateError};
 
 /// Where a request came from and what it may do.
 #[derive(Clone, Debug)]

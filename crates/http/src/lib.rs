@@ -35,8 +35,9 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use tokio::net::TcpListener;
-use tryvoha_engine::{Engine, Places};
+use tryvoha_engine::Engine;
 use tryvoha_live::{Hub, Signer};
+use tryvoha_places::Places;
 
 pub use compat::{CompatAccess, CompatSettings};
 pub use cors::Cors;

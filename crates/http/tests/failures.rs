@@ -13,10 +13,11 @@ use axum::http::{Request, StatusCode};
 use tokio::sync::oneshot;
 use tower::ServiceExt;
 use tryvoha_core::*;
-use tryvoha_engine::{Engine, Places, SystemClock};
+use tryvoha_engine::{Engine, SystemClock};
 use tryvoha_geo::Locator;
 use tryvoha_http::{AppState, BoundaryLayers, CompatAccess, CompatSettings, DEFAULT_HEARTBEAT, Live, router};
 use tryvoha_live::{Hub, Metrics, Signer};
+use tryvoha_places::Places;
 use tryvoha_sqlite::SqliteStore;
 use tryvoha_store::faults::{Faults, FaultyStore};
 

@@ -10,10 +10,11 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use tower::ServiceExt;
 use tryvoha_core::RegionRegistry;
-use tryvoha_engine::{AdminCredential, Engine, Places, SystemClock};
+use tryvoha_engine::{AdminCredential, Engine, SystemClock};
 use tryvoha_geo::Locator;
 use tryvoha_http::{AppState, BoundaryLayers, CompatAccess, CompatSettings, DEFAULT_HEARTBEAT, Live, router};
 use tryvoha_live::{Hub, Metrics, Signer};
+use tryvoha_places::Places;
 use tryvoha_sqlite::SqliteStore;
 
 const REGIONS: &str =

@@ -95,7 +95,7 @@ impl Places {
     ) -> Result<T, ShelterUpdateError> {
         let _turn = self.writing.lock().await;
         // From here the write is applied and answered, whatever the caller's time limit says.
-        if !crate::handoff::take_current() {
+        if !tryvoha_engine::Handoff::take_current() {
             return Err(ShelterUpdateError::Unavailable(StoreError::Unavailable("the caller gave up waiting".into())));
         }
         let store = self.store.clone();
