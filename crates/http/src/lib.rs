@@ -77,6 +77,31 @@ pub struct AppState {
     pub cors: Arc<Cors>,
 }
 
+impl AppState {
+    /// A state for handler tests: the given engine, streams and places, no map layers, the
+    /// compatible APIs behind tokens without a rate limit, no limits, the default CORS policy,
+    /// sender `tryvoha-test` at `https://alerts.example.org`. A test changes what it needs with
+    /// `AppState { field, ..AppState::for_tests(…) }`, so a new field needs a default here, not
+    /// an edit in every test.
+    #[doc(hidden)]
+    pub fn for_tests(engine: Engine, live: Live, places: Arc<Places>) -> AppState {
+        AppState {
+            engine,
+            live,
+            places,
+            boundaries: Arc::new(BoundaryLayers::new(Default::default())),
+            compat: Arc::new(CompatAccess::new(CompatSettings { anonymous: false, per_minute: 0 })),
+            cap_sender: "tryvoha-test".into(),
+            request_timeout: REQUEST_TIMEOUT,
+            summaries: Default::default(),
+            public_url: "https://alerts.example.org".into(),
+            cap_max_age: Duration::from_secs(3600),
+            limits: Arc::new(Limits::unlimited()),
+            cors: Arc::new(Cors::default_policy()),
+        }
+    }
+}
+
 /// The default [`AppState::request_timeout`].
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 

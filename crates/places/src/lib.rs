@@ -2,6 +2,11 @@
 //!
 //! Shelter writes go to the store first; the in-memory index is rebuilt from what was written
 //! and swapped in whole, so a reader sees either the old registry or the new one.
+//!
+//! Apart from the engine on purpose: the write path of alerts needs no R-tree, and the
+//! transports that answer "where" (HTTP, later others) ask [`Places`] rather than `tryvoha-geo`.
+//! A shelter write honours the engine's [`Handoff`](tryvoha_engine::Handoff) as a command does,
+//! so a 408 still means "not applied".
 
 use std::sync::{Arc, RwLock};
 
