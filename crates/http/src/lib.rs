@@ -8,25 +8,21 @@
 
 mod alerts;
 mod audit;
-mod auth;
-mod body;
 mod cap;
 mod compat;
-mod compression;
-mod cors;
 mod events;
 mod health;
 mod history;
-mod limits;
-mod listener;
 mod openapi;
 mod places;
-mod problem;
 mod problem_pages;
 mod regions;
 mod rendered;
 mod stream;
 mod tokens;
+mod transport;
+
+use transport::{auth, body, compression, cors, limits, listener, problem};
 
 use std::future::Future;
 use std::sync::Arc;

@@ -17,8 +17,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tower::ServiceExt;
 
+use super::sse;
 use crate::limits::{AcceptBackoff, Limits};
-use crate::stream::sse;
 use crate::{AppState, router};
 
 /// How long to wait for the first bytes of a request before deciding where it goes.

@@ -24,11 +24,11 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tryvoha_live::{Feed, Transport};
 
-use super::{Connection, StreamQuery};
 use crate::AppState;
 use crate::body::{Query, parse_query};
 use crate::limits::{ClientAddress, ClientKey, rate_limited, retry_after_secs};
 use crate::problem::ApiError;
+use crate::stream::{Connection, StreamQuery};
 
 /// What a connection must start with to be served here.
 pub const REQUEST_PREFIX: &[u8] = b"GET /api/v1/stream";
