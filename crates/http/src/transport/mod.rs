@@ -4,6 +4,7 @@ pub mod auth;
 pub mod body;
 pub mod compression;
 pub mod cors;
+pub mod headers;
 pub mod limits;
 pub mod listener;
 pub mod problem;
