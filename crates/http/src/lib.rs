@@ -22,14 +22,14 @@ mod stream;
 mod tokens;
 mod transport;
 
-use transport::{auth, body, compression, cors, limits, listener, problem};
+// Feature handlers name the transport's pieces by these short paths (`crate::problem::ApiError`).
+use transport::{auth, body, cors, limits, listener, problem};
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use tokio::net::TcpListener;
 use tryvoha_engine::Engine;
 use tryvoha_live::{Hub, Signer};
@@ -109,8 +109,9 @@ pub struct Live {
     pub heartbeat: Duration,
 }
 
+/// The feature routers, inside the transport's layers (`transport::around`).
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let features = Router::new()
         .merge(health::router())
         .merge(openapi::router())
         .merge(stream::router())
@@ -126,18 +127,8 @@ pub fn router(state: AppState) -> Router {
                 .merge(alerts::router())
                 .merge(events::router())
                 .merge(tokens::router()),
-        )
-        .fallback(problem::not_found)
-        .method_not_allowed_fallback(problem::method_not_allowed)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), problem::within_time_limit))
-        .layer(axum::middleware::from_fn(audit::refused_writes))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(compression::layer())
-        .layer(axum::middleware::from_fn(limits::refuse_oversized_bodies))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), limits::limit_requests))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), cors::cors))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
-        .with_state(state)
+        );
+    transport::around(features, state)
 }
 
 /// Serves the API on `listener` until `shutdown` resolves, then ends the live streams and
