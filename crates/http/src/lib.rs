@@ -2,7 +2,13 @@
 //! OpenAPI description at `/api/openapi.json`.
 //!
 //! Only this crate knows status codes and wire shapes of requests. Handlers extract and
-//! authorize, call the [`Engine`], and map the result; they hold no state of their own.
+//! authorize, call the [`Engine`], and map the result; they hold no state of their own. What a
+//! CAP message means is `tryvoha_cap_map`'s, what the compatible APIs say is `tryvoha_compat`'s,
+//! where a point is and which shelters are near is `tryvoha_places`'s: the handlers parse, call
+//! them, execute and render.
+//!
+//! `transport` holds what lies between a socket and the feature routers: the accept loop, the
+//! direct SSE path, the one header policy, problem documents, auth, extractors and limits.
 //! The server is a function of a listener and a shutdown future ([`serve`]), so tests bind
 //! port 0.
 

@@ -14,7 +14,6 @@ use tokio::sync::oneshot;
 use tower::ServiceExt;
 use tryvoha_core::*;
 use tryvoha_engine::{Engine, SystemClock};
-use tryvoha_geo::Locator;
 use tryvoha_http::{AppState, DEFAULT_HEARTBEAT, Live, router};
 use tryvoha_live::{Hub, Metrics, Signer};
 use tryvoha_places::Places;
@@ -49,7 +48,7 @@ async fn server_timing_out_after(dir: &tempfile::TempDir, request_timeout: Durat
     let signer = Arc::new(Signer::from_seed([1; 32]));
     let hub = Hub::new(registry, Arc::new(Metrics::default()), 16);
     let fan_out = tokio::spawn(hub.clone().run(engine.committed(), signer.clone()));
-    let places = Arc::new(Places::load(store.clone(), Locator::new(Vec::new()), &[]).unwrap());
+    let places = Arc::new(Places::without_boundaries(store.clone()).unwrap());
     let live = Live { hub: hub.clone(), signer, heartbeat: DEFAULT_HEARTBEAT };
     let app = router(AppState { request_timeout, ..AppState::for_tests(engine.clone(), live, places) });
     Server { app, engine, hub, faults, fan_out, admin }

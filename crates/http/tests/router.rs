@@ -11,7 +11,6 @@ use axum::http::{Request, StatusCode};
 use tower::ServiceExt;
 use tryvoha_core::RegionRegistry;
 use tryvoha_engine::{AdminCredential, Engine, SystemClock};
-use tryvoha_geo::Locator;
 use tryvoha_http::{AppState, DEFAULT_HEARTBEAT, Live, router};
 use tryvoha_live::{Hub, Metrics, Signer};
 use tryvoha_places::Places;
@@ -30,7 +29,7 @@ fn app(dir: &tempfile::TempDir) -> axum::Router {
     let signer = Arc::new(Signer::from_seed([1; 32]));
     let hub = Hub::new(registry, Arc::new(Metrics::default()), 16);
     tokio::spawn(hub.clone().run(engine.committed(), signer.clone()));
-    let places = Arc::new(Places::load(store, Locator::new(Vec::new()), &[]).unwrap());
+    let places = Arc::new(Places::without_boundaries(store).unwrap());
     let live = Live { hub, signer, heartbeat: DEFAULT_HEARTBEAT };
     router(AppState { request_timeout: Duration::from_millis(300), ..AppState::for_tests(engine, live, places) })
 }

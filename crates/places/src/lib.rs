@@ -52,6 +52,12 @@ impl Places {
         })
     }
 
+    /// Places without a map (a registry with no boundaries, handler tests): no point lies in a
+    /// region; the shelters are the store's.
+    pub fn without_boundaries(store: Arc<dyn Store>) -> Result<Places, StoreError> {
+        Places::load(store, Locator::new(Vec::new()), &[])
+    }
+
     /// Offers shelters at most `metres` away as the nearest, unless a request says otherwise.
     pub fn with_shelter_distance(self, metres: f64) -> Places {
         Places { shelter_distance_m: metres, ..self }
