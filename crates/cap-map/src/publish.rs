@@ -248,3 +248,64 @@ fn threats_parameter(threats: &[Threat]) -> Vec<NamedValue> {
     let names: Vec<&str> = threats.iter().map(|t| t.as_str()).collect();
     vec![NamedValue::new("tryvoha:threats", names.join(","))]
 }
+
+#[cfg(test)]
+mod tests {
+    // Test code: an unwrap that fails is a failing test.
+    #![allow(clippy::unwrap_used)]
+
+    use time::macros::datetime;
+    use tryvoha_core::{Actor, AlertId, RegionId};
+
+    use super::*;
+
+    const REGIONS: &str = "id,parent_id,level,katottg,name_uk,name_en\n1,,oblast,UA1,Область,Oblast\n";
+
+    fn alert(status: AlertStatus) -> Alert {
+        let at = datetime!(2026-05-06 10:02:45.123 UTC);
+        Alert {
+            id: AlertId(7),
+            region_id: RegionId(1),
+            kind: AlertKind::AirRaid,
+            level: AlertLevel::Red,
+            status,
+            threats: vec![Threat::Drones],
+            message: None,
+            instruction: None,
+            started_at: at,
+            updated_at: at,
+            expires_at: None,
+            finished_at: None,
+            finish_reason: None,
+            declared_by: Actor::system(),
+            seq: 3,
+        }
+    }
+
+    #[test]
+    fn a_declaration_is_an_alert_and_what_follows_references_it() {
+        let registry = RegionRegistry::from_csv(REGIONS).unwrap();
+        let declared = message(&alert(AlertStatus::Actual), &registry, &[], "us");
+        assert_eq!((declared.msg_type, declared.identifier.as_str()), (MessageType::Alert, "tryvoha-alert-7"));
+        assert_eq!(declared.sent.to_string(), "2026-05-06T10:02:45-00:00", "whole seconds, UTC as CAP writes it");
+        let mut ended = alert(AlertStatus::Actual);
+        ended.finished_at = Some(ended.started_at + time::Duration::HOUR);
+        let cancel = message(&ended, &registry, &[], "us");
+        assert_eq!((cancel.msg_type, cancel.identifier.as_str()), (MessageType::Cancel, "tryvoha-alert-7-3"));
+        assert_eq!(cancel.references[0].identifier, "tryvoha-alert-7");
+        assert_eq!(cancel.infos[0].response_types, vec![ResponseType::AllClear]);
+    }
+
+    #[test]
+    fn a_drill_says_so_in_every_headline_and_both_languages_carry_the_region() {
+        let registry = RegionRegistry::from_csv(REGIONS).unwrap();
+        let drill = message(&alert(AlertStatus::Exercise), &registry, &[], "us");
+        let headlines: Vec<&str> = drill.infos.iter().filter_map(|i| i.headline.as_deref()).collect();
+        assert_eq!(
+            headlines,
+            ["НАВЧАННЯ / EXERCISE: Повітряна тривога: Область", "НАВЧАННЯ / EXERCISE: Air raid alert: Oblast"]
+        );
+        assert_eq!(drill.infos[1].areas[0].geocodes[0].value, "UA1");
+        assert_eq!(drill.infos[0].parameters[0].value, "drones");
+    }
+}
