@@ -10,10 +10,11 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use tryvoha_core::{Level, RegionRegistry};
-use tryvoha_engine::{AdminCredential, Engine, Places, SystemClock};
+use tryvoha_engine::{AdminCredential, Engine, SystemClock};
 use tryvoha_geo::{Locator, geometry_texts, parse_boundaries, read_shelter_file};
 use tryvoha_http::{AppState, BoundaryLayers, CompatAccess, CompatSettings, Detail, Limits, Live};
 use tryvoha_live::{Hub, Metrics, Signer};
+use tryvoha_places::Places;
 use tryvoha_store::Store;
 
 use crate::config::{LogFormat, Settings};
