@@ -2,8 +2,6 @@
 //! commands against the current state, makes the resulting events durable, and only then
 //! publishes them and answers; it also owns the tokens and the expiry of timed alerts.
 //!
-//! Beside it, [`Places`] keeps the region locator and the shelter registry.
-//!
 //! It knows nothing of HTTP: transports call [`Engine::execute`], read [`Engine::book`], and
 //! follow committed events through [`Engine::event_source`] (or subscribe to
 //! [`Engine::committed`]); the engine is also the `tryvoha_follow::LogReader` of its log.
@@ -18,7 +16,6 @@ mod error;
 mod expiry;
 mod follow;
 mod handoff;
-mod places;
 mod tasks;
 mod writer;
 
@@ -33,7 +30,6 @@ pub use clock::{Clock, SystemClock};
 pub use credentials::{AdminCredential, NewTokenRequest, Principal, fingerprint, reset_admin};
 pub use error::{AuthError, EngineError, TokenError};
 pub use handoff::Handoff;
-pub use places::{DEFAULT_SHELTER_DISTANCE_M, Places, ShelterUpdateError};
 pub use tasks::{EngineTasks, WriterThread};
 
 /// Where a request came from and what it may do.

@@ -13,7 +13,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use tryvoha_core::{AlertBook, Coordinates, Level, RegionId, RegionRegistry, Seq, Shelter, ShelterId, ShelterInfo};
-use tryvoha_engine::ShelterUpdateError;
+use tryvoha_places::ShelterUpdateError;
 
 use crate::AppState;
 use crate::auth::{Admins, Authorized};

@@ -10,10 +10,11 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use tryvoha_core::{Level, RegionRegistry};
-use tryvoha_engine::{AdminCredential, Clock, Engine, EngineTasks, Places, SystemClock};
+use tryvoha_engine::{AdminCredential, Clock, Engine, EngineTasks, SystemClock};
 use tryvoha_geo::{Locator, geometry_texts, parse_boundaries, read_shelter_file};
 use tryvoha_http::{AppState, BoundaryLayers, CompatAccess, CompatSettings, Detail, Limits, Live, Tasks};
 use tryvoha_live::{Hub, Metrics, Signer};
+use tryvoha_places::Places;
 use tryvoha_store::Store;
 
 use crate::config::{LogFormat, Settings};

@@ -2,9 +2,7 @@
 //! the current ones (`/feeds/cap.atom`), and alerts from other authorities' systems
 //! (`POST /api/v1/cap`). Mapping rules: docs/cap.md.
 
-mod area;
 mod ingest;
-mod mapping;
 mod publish;
 
 use axum::Router;

@@ -5,8 +5,6 @@
 //! Both transports write the bytes a [`Feed`] yields; the SSE frame bytes and the WebSocket
 //! text are made once per event by the hub and shared by every subscriber.
 
-pub mod sse;
-
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,6 +24,7 @@ use crate::AppState;
 use crate::body::Query;
 use crate::limits::{ClientAddress, ConnectionPermit};
 use crate::problem::ApiError;
+use crate::transport::sse;
 
 /// The longest list a stream filter (`regions=`, `kinds=`, `status=`) takes. A subscriber of
 /// more regions than this subscribes to all (no `regions=`) and filters itself.

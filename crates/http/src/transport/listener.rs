@@ -1,8 +1,8 @@
 //! The accept loop. Each connection is looked at before it is served: a live SSE stream is
-//! served straight on the socket ([`crate::stream::sse`]), everything else by hyper and the
+//! served straight on the socket ([`super::sse`]), everything else by hyper and the
 //! router. Shutdown closes the listener first (new connections are refused), then ends the
 //! streams and lets requests in flight finish; every connection's task is tracked
-//! ([`crate::tasks`]) and the server waits for them, up to the drain deadline.
+//! ([`super::tasks`]) and the server waits for them, up to the drain deadline.
 //!
 //! A connection over a cap ([`crate::limits::Connections`]) is answered at once (429 for a
 //! client over its share, 503 when the server is full) and closed, before anything is read.
@@ -18,8 +18,8 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
 use tower::ServiceExt;
 
+use super::sse;
 use crate::limits::{AcceptBackoff, Limits};
-use crate::stream::sse;
 use crate::{AppState, router};
 
 /// How long to wait for the first bytes of a request before deciding where it goes.
