@@ -13,4 +13,5 @@ pub mod rows;
 pub mod server;
 pub mod shelters;
 pub mod supervision;
+pub mod tls;
 pub mod watch;
