@@ -8,10 +8,10 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tryvoha_core::{
-    Alert, AlertChanges, AlertId, AlertKind, AlertLevel, AlertStatus, Command, Declaration, LocalizedText, RegionId,
-    Threat,
+    Alert, AlertChanges, AlertError, AlertId, AlertKind, AlertLevel, AlertStatus, Command, Declaration, LocalizedText,
+    RegionId, Threat,
 };
-use tryvoha_engine::{IdempotencyKey, Outcome, Request, fingerprint};
+use tryvoha_engine::{EngineError, IdempotencyKey, Outcome, Request, fingerprint};
 
 use crate::AppState;
 use crate::auth::{Authorized, Writers};
@@ -30,7 +30,11 @@ pub fn router() -> Router<AppState> {
 #[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct DeclareBody {
-    region_id: RegionId,
+    /// The region; or `region_ids` for several at once (one of the two).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    region_id: Option<RegionId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    region_ids: Option<Vec<RegionId>>,
     kind: AlertKind,
     #[serde(default)]
     level: AlertLevel,
@@ -65,17 +69,42 @@ async fn declare(
     JsonBody(body): JsonBody<DeclareBody>,
 ) -> Result<Response, ApiError> {
     let idempotency = idempotency_key(&headers, &principal.owner, &body)?;
-    let declaration = Declaration {
-        region_id: body.region_id,
-        kind: body.kind,
-        level: body.level,
-        status: body.status,
-        threats: body.threats,
-        message: body.message,
-        instruction: body.instruction,
-        expires_at: body.expires_at,
+    let regions = match declared_regions(&body)? {
+        Targets::One(region) => return declare_one(&state, &principal, declaration(&body, region), idempotency).await,
+        Targets::Several(regions) => regions,
     };
-    let outcome = execute(&state, &principal, Command::Declare(declaration), idempotency)
+    // One request per region, decided together and committed in one transaction: all are
+    // declared or none. The first carries the client's key itself (so reusing it for another
+    // request is refused as for one region); the others carry keys derived from it, with a
+    // separator no header value can hold.
+    let requests = regions
+        .iter()
+        .enumerate()
+        .map(|(index, &region)| Request {
+            command: Command::Declare(declaration(&body, region)),
+            actor: principal.actor.clone(),
+            grant: principal.grant.clone(),
+            idempotency: idempotency.clone().map(|mut key| {
+                if index > 0 {
+                    key.key = format!("{}\nregion={}", key.key, region.0);
+                }
+                key
+            }),
+        })
+        .collect();
+    let outcomes = state.engine.execute_all(requests).await.map_err(|error| blame_region(error, &regions))?;
+    let status = if outcomes.iter().any(|o| o.created) { StatusCode::CREATED } else { StatusCode::OK };
+    let alerts = outcomes.into_iter().map(DeclaredAlert::from).collect();
+    Ok((status, Json(DeclaredAlerts { alerts })).into_response())
+}
+
+async fn declare_one(
+    state: &AppState,
+    principal: &tryvoha_engine::Principal,
+    declaration: Declaration,
+    idempotency: Option<IdempotencyKey>,
+) -> Result<Response, ApiError> {
+    let outcome = execute(state, principal, Command::Declare(declaration), idempotency)
         .await
         // Only a declaration names the region in its body, so only here does the error point at it.
         .map_err(|error| if error.code == "out-of-scope" { error.with_field("region_id") } else { error })?;
@@ -85,6 +114,74 @@ async fn declare(
         return Ok((StatusCode::CREATED, Json(outcome.alert)).into_response());
     }
     Ok((StatusCode::OK, Json(AlertWithChanges::from(outcome))).into_response())
+}
+
+/// The most regions one declaration may name (as many as a stream filter takes).
+const MAX_REGIONS: usize = 512;
+
+enum Targets {
+    One(RegionId),
+    Several(Vec<RegionId>),
+}
+
+/// `region_id` or `region_ids`, exactly one of them; a list is non-empty, bounded and names
+/// each region once.
+fn declared_regions(body: &DeclareBody) -> Result<Targets, ApiError> {
+    match (body.region_id, &body.region_ids) {
+        (Some(region), None) => Ok(Targets::One(region)),
+        (None, None) => {
+            Err(ApiError::invalid_field("region_id", "give the region: region_id, or region_ids for several"))
+        }
+        (Some(_), Some(_)) => Err(ApiError::invalid_field("region_ids", "give region_id or region_ids, not both")),
+        (None, Some(regions)) if regions.is_empty() => {
+            Err(ApiError::invalid_field("region_ids", "region_ids names no region"))
+        }
+        (None, Some(regions)) if regions.len() > MAX_REGIONS => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "list-too-long",
+            format!("region_ids names {} regions; at most {MAX_REGIONS} are taken", regions.len()),
+        )
+        .with_field("region_ids")),
+        (None, Some(regions)) => {
+            for (index, region) in regions.iter().enumerate() {
+                if regions[..index].contains(region) {
+                    return Err(ApiError::invalid_field(
+                        format!("region_ids[{index}]"),
+                        format!("region {} is named twice", region.0),
+                    ));
+                }
+            }
+            Ok(Targets::Several(regions.clone()))
+        }
+    }
+}
+
+fn declaration(body: &DeclareBody, region_id: RegionId) -> Declaration {
+    Declaration {
+        region_id,
+        kind: body.kind,
+        level: body.level,
+        status: body.status,
+        threats: body.threats.clone(),
+        message: body.message.clone(),
+        instruction: body.instruction.clone(),
+        expires_at: body.expires_at,
+    }
+}
+
+/// A refusal about one region of several names it by its place in `region_ids`.
+fn blame_region(error: EngineError, regions: &[RegionId]) -> ApiError {
+    let region = match &error {
+        EngineError::OutOfScope { region } => Some(*region),
+        EngineError::Alert(AlertError::UnknownRegion { id }) => Some(*id),
+        _ => None,
+    };
+    let index = region.and_then(|region| regions.iter().position(|r| *r == region));
+    let api = ApiError::from(error);
+    match index {
+        Some(index) => api.with_field(format!("region_ids[{index}]")),
+        None => api,
+    }
 }
 
 async fn update(
@@ -111,6 +208,32 @@ async fn cancel(
 ) -> Result<Json<Alert>, ApiError> {
     let command = Command::Cancel { id: alert_id(&id)? };
     Ok(Json(execute(&state, &principal, command, None).await?.alert))
+}
+
+/// The answer to a declaration for several regions: one entry per region, in the order given.
+#[derive(Serialize)]
+struct DeclaredAlerts {
+    alerts: Vec<DeclaredAlert>,
+}
+
+/// An alert a declaration for several regions created (`created`) or met already active, with
+/// what it changed in that one (`changed`, `[]` for a new alert).
+#[derive(Serialize)]
+struct DeclaredAlert {
+    #[serde(flatten)]
+    alert: Alert,
+    created: bool,
+    changed: Vec<&'static str>,
+}
+
+impl From<Outcome> for DeclaredAlert {
+    fn from(outcome: Outcome) -> DeclaredAlert {
+        DeclaredAlert {
+            created: outcome.created,
+            changed: outcome.changed.iter().map(|field| field.as_str()).collect(),
+            alert: outcome.alert,
+        }
+    }
 }
 
 /// The alert's JSON object plus `changed`: the names of the fields the request changed.
