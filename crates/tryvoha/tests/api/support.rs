@@ -45,6 +45,7 @@ impl TestApp {
 
     /// Starts a server with some of its parts replaced (a clock, a store that fails on purpose).
     pub async fn spawn_with_seams(data: tempfile::TempDir, extra: FlagSettings, seams: Seams) -> TestApp {
+        tryvoha::tls::install_crypto_provider();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("address"));
         let flags = FlagSettings { data: Some(data.path().to_owned()), admin_token: Some(ADMIN.into()), ..extra };
@@ -209,6 +210,7 @@ impl Drop for BinaryServer {
 impl BinaryServer {
     /// Starts `tryvoha serve` on `data`, on `port` or a free one, and waits until it is healthy.
     pub async fn start(data: &std::path::Path, port: Option<u16>) -> BinaryServer {
+        tryvoha::tls::install_crypto_provider();
         let port = port.unwrap_or_else(|| {
             std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("address").port()
         });
