@@ -19,6 +19,8 @@ use super::access::{Refusal, admit};
 use super::air_raid::{AirRaid, IotVersion, is_real};
 use crate::AppState;
 
+mod iot;
+
 /// The order of the 27 characters of `active_air_raid_alerts_by_oblast.json`, fixed by the API.
 const OBLAST_ORDER: [u32; 27] =
     [29, 8, 4, 9, 28, 10, 11, 12, 13, 31, 14, 15, 16, 27, 17, 18, 19, 5, 30, 20, 21, 22, 23, 3, 24, 26, 25];
@@ -27,20 +29,14 @@ const RESERVED_IDS: u32 = 100_001;
 const DISCLAIMER: &str = "Served by tryvoha, compatible with the alerts.in.ua API.";
 
 pub fn router() -> Router<AppState> {
-    let iot = |version: IotVersion| {
-        Router::new()
-            .route("/iot/active_air_raid_alerts_by_oblast.json", get(move |r: Reader| by_oblast(r, version)))
-            .route("/iot/active_air_raid_alerts.json", get(move |r: Reader| every_uid(r, version)))
-            .route("/iot/active_air_raid_alerts/{uid}", get(move |r: Reader, p: Path<String>| one_uid(r, p, version)))
-    };
     Router::new()
         .nest(
             "/v1",
-            iot(IotVersion::V1)
+            iot::router(IotVersion::V1)
                 .route("/alerts/active.json", get(active))
                 .route("/regions/{uid}/alerts/{period}", get(history)),
         )
-        .nest("/v2", iot(IotVersion::V2))
+        .nest("/v2", iot::router(IotVersion::V2))
 }
 
 /// A reader admitted by `?token=` or `Authorization: Bearer`, with the book it reads.
