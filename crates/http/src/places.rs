@@ -15,11 +15,12 @@ use tryvoha_core::{AlertBook, Coordinates, Level, RegionId, RegionRegistry, Seq}
 
 use crate::AppState;
 use crate::body::Query;
+use crate::openapi;
 use crate::problem::ApiError;
 use crate::regions::RegionView;
 use crate::rendered::Rendered;
 
-mod shelters;
+pub(crate) mod shelters;
 
 pub use shelters::MAX_IMPORT_BYTES;
 
@@ -52,15 +53,36 @@ pub fn region_at(state: &AppState, at: Coordinates) -> Result<RegionId, ApiError
     })
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Location)]
 struct Located<'a> {
     lat: f64,
     lon: f64,
+    #[schema(required = true)]
     hromada: Option<RegionView<'a>>,
+    #[schema(required = true)]
     raion: Option<RegionView<'a>>,
+    #[schema(required = true)]
     oblast: Option<RegionView<'a>>,
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/locate", operation_id = "locate", tag = "places",
+    summary = "The hromada, raion and oblast at a point",
+    description = "The finest region whose boundaries contain the point, with its raion and oblast from the registry, each with \
+        its state. On a shared border the lower id wins.",
+    params(
+        ("lat" = f64, Query, minimum = -90, maximum = 90),
+        ("lon" = f64, Query, minimum = -180, maximum = 180),
+    ),
+    responses(
+        (status = 200, description = "The regions at the point.", body = Located, content_type = "application/json"),
+        (status = 400, response = openapi::PlaceQueryInvalid),
+        (status = 404, description = "The point is outside every region. Problem code: `outside-regions`.",
+            body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 429, response = openapi::RateLimited),
+    )
+)]
 async fn locate(State(state): State<AppState>, Query(query): Query<PointQuery>) -> Result<Response, ApiError> {
     let at = coordinates(query.lat, query.lon)?;
     let found = region_at(&state, at)?;
@@ -79,11 +101,14 @@ async fn locate(State(state): State<AppState>, Query(query): Query<PointQuery>) 
     Ok(Json(&located).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct BoundaryQuery {
     #[serde(default = "oblast")]
+    #[param(default = "oblast")]
     level: Level,
     #[serde(default)]
+    #[param(default = "simplified")]
     detail: Detail,
 }
 
@@ -91,7 +116,7 @@ fn oblast() -> Level {
     Level::Oblast
 }
 
-#[derive(Deserialize, Default, Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[derive(Deserialize, Default, Clone, Copy, PartialEq, Eq, Hash, Debug, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Detail {
     /// Simplified for drawing (the default).
@@ -205,6 +230,21 @@ impl BoundaryLayers {
     }
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/regions.geojson", operation_id = "regionBoundaries", tag = "places",
+    summary = "Region boundaries with live state, for maps",
+    description = "A FeatureCollection: one feature per region of the level, `properties` = the region object with its `state`; \
+        plus `attribution` and `seq`. ETag changes with every event; If-None-Match gives 304.",
+    params(BoundaryQuery, ("If-None-Match" = Option<String>, Header, nullable = false)),
+    responses(
+        (status = 200, description = "The layer.",
+            body = openapi::AnyObject, content_type = "application/geo+json",
+            headers(("ETag" = String))),
+        (status = 304, description = "Unchanged since the ETag given."),
+        (status = 400, response = openapi::PlaceQueryInvalid),
+        (status = 429, response = openapi::RateLimited),
+    )
+)]
 async fn boundaries(State(state): State<AppState>, headers: HeaderMap, Query(query): Query<BoundaryQuery>) -> Response {
     let book = state.engine.book();
     // The geometry is fixed for this build; the states change with the log.

@@ -3,9 +3,9 @@
 //! (`POST /api/v1/cap`). Mapping rules: docs/cap.md.
 
 mod area;
-mod ingest;
+pub(crate) mod ingest;
 mod mapping;
-mod publish;
+pub(crate) mod publish;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

@@ -17,6 +17,7 @@ use tryvoha_cap::{
 use tryvoha_core::{Alert, AlertKind, AlertLevel, AlertStatus, LocalizedText, RegionRegistry, Threat};
 
 use crate::AppState;
+use crate::openapi;
 use crate::places::BoundaryLayers;
 
 /// The CAP document of an alert's current state.
@@ -258,6 +259,17 @@ fn threats_parameter(threats: &[Threat]) -> Vec<NamedValue> {
 }
 
 /// `GET /feeds/cap.atom`: the active alerts, newest first, each linking to its CAP message.
+#[utoipa::path(
+    get, path = "/feeds/cap.atom", operation_id = "capFeed", tag = "cap",
+    summary = "Atom feed of the current alerts as CAP 1.2",
+    responses(
+        (status = 200,
+            description = "Atom 1.0, entries linking to /api/v1/alerts/{id}.cap. Every link starts with the configured \
+                `public_url` (default `http://` and the listen address), never with the request's Host.",
+            body = String, content_type = "application/atom+xml"),
+        (status = 429, response = openapi::RateLimited),
+    )
+)]
 pub async fn feed(State(state): State<AppState>) -> Response {
     // Links must be absolute. They come from the configured public URL, never from the request's
     // Host header: a cache in front of us would otherwise keep whatever host an attacker sent.

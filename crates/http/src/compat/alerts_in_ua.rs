@@ -18,8 +18,9 @@ use tryvoha_store::{HistoryQuery, HistoryRecord};
 use super::access::{Refusal, admit};
 use super::air_raid::{AirRaid, IotVersion, is_real};
 use crate::AppState;
+use crate::openapi;
 
-mod iot;
+pub(crate) mod iot;
 
 /// The order of the 27 characters of `active_air_raid_alerts_by_oblast.json`, fixed by the API.
 const OBLAST_ORDER: [u32; 27] =
@@ -142,6 +143,15 @@ fn envelope(reader: &Reader, alerts: Vec<serde_json::Value>) -> Response {
     Json(Envelope { alerts, meta, disclaimer: DISCLAIMER }).into_response()
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/alerts/active.json",
+    operation_id = "compat_v1_alerts_active_json",
+    tag = "compatible",
+    summary = "alerts.in.ua: active alerts",
+    description = "Compatible API (docs/compat.md): the upstream wire format, not problem+json; only `actual` alerts.",
+    responses(openapi::CompatAnswers,)
+)]
 async fn active(reader: Reader) -> Response {
     reader.answer(|| {
         let registry = reader.book.registry();
@@ -230,6 +240,20 @@ fn threat_name(threat: Threat) -> &'static str {
     }
 }
 
+#[utoipa::path(
+    get, path = "/v1/regions/{uid}/alerts/{period}",
+    operation_id = "compat_v1_regions_uid_alerts_period", tag = "compatible",
+    summary = "alerts.in.ua: a region's history (period month_ago.json or week_ago.json)",
+    description = "Compatible API (docs/compat.md): the upstream wire format, not problem+json; only `actual` alerts.",
+    params(
+        ("uid" = String, Path),
+        ("period" = String, Path),
+    ),
+    responses(
+        openapi::CompatAnswers,
+        (status = 404, response = openapi::CompatUnknownLocation),
+    )
+)]
 async fn history(
     State(state): State<AppState>,
     reader: Reader,

@@ -6,8 +6,8 @@
 
 mod access;
 mod air_raid;
-mod alerts_in_ua;
-mod ukrainealarm;
+pub(crate) mod alerts_in_ua;
+pub(crate) mod ukrainealarm;
 
 use axum::Router;
 
