@@ -27,6 +27,8 @@ static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
     // A document of plain strings and maps always serializes.
     let mut document = serde_json::to_value(assembly::ApiDoc::openapi()).unwrap_or_default();
     closed::merge_closed_flattened(&mut document);
+    // OpenAPI 3.1 has `info.summary`; utoipa's `Info` does not.
+    document["info"]["summary"] = "Public air-raid warning server.".into();
     serde_json::to_string_pretty(&document).unwrap_or_default()
 });
 
