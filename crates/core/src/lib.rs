@@ -10,6 +10,7 @@
 
 pub mod access;
 pub mod alert;
+pub mod audience;
 pub mod book;
 pub mod event;
 pub mod lines;
@@ -19,6 +20,7 @@ pub mod region;
 
 pub use access::{Actor, Grant, Role};
 pub use alert::{Alert, AlertId, AlertKind, AlertLevel, AlertStatus, FinishReason, LocalizedText, Threat, is_xml_char};
+pub use audience::{Audience, AudienceIndex};
 pub use book::{AlertBook, AlertChanges, AlertError, AlertField, Command, Decision, Declaration, changed_fields};
 pub use event::{AlertEvent, EventDraft, EventType, Seq};
 pub use location::{CoordinateError, Coordinates, Shelter, ShelterError, ShelterId, ShelterInfo, ShelterKind};

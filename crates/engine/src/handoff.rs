@@ -45,6 +45,13 @@ impl Handoff {
         self.state.compare_exchange(WAITING, GIVEN_UP, Ordering::AcqRel, Ordering::Acquire).is_ok()
     }
 
+    /// What a write beside the engine's writer calls just before it applies anything (the
+    /// shelter registry does): takes the current request's handoff, if it has one. False when
+    /// its caller was already told it timed out: the write must then not happen.
+    pub fn take_current() -> bool {
+        current().is_none_or(|handoff| handoff.take())
+    }
+
     /// The engine's side: true when the request may be applied (and from now on will be
     /// answered), false when its caller was already told it timed out.
     pub(crate) fn take(&self) -> bool {
@@ -62,7 +69,7 @@ pub(crate) fn current() -> Option<Arc<Handoff>> {
 
 /// Takes the current request's handoff, if any: false when its caller already gave up.
 pub(crate) fn take_current() -> bool {
-    current().is_none_or(|handoff| handoff.take())
+    Handoff::take_current()
 }
 
 #[cfg(test)]

@@ -2,10 +2,9 @@
 //! commands against the current state, makes the resulting events durable, and only then
 //! publishes them and answers; it also owns the tokens and the expiry of timed alerts.
 //!
-//! Beside it, [`Places`] keeps the region locator and the shelter registry.
-//!
 //! It knows nothing of HTTP: transports call [`Engine::execute`], read [`Engine::book`], and
-//! subscribe to [`Engine::committed`].
+//! follow committed events through [`Engine::event_source`] (or subscribe to
+//! [`Engine::committed`]); the engine is also the `tryvoha_follow::LogReader` of its log.
 //!
 //! Invariant: the [`AlertBook`] readers see is always the fold of the events in the log; it is
 //! replaced only after the commit that produced its events returned.
@@ -15,8 +14,8 @@ mod clock;
 mod credentials;
 mod error;
 mod expiry;
+mod follow;
 mod handoff;
-mod places;
 mod writer;
 
 use std::sync::{Arc, RwLock};
@@ -30,7 +29,6 @@ pub use clock::{Clock, SystemClock};
 pub use credentials::{AdminCredential, NewTokenRequest, Principal, fingerprint, reset_admin};
 pub use error::{AuthError, EngineError, TokenError};
 pub use handoff::Handoff;
-pub use places::{DEFAULT_SHELTER_DISTANCE_M, Places, ShelterUpdateError};
 
 /// Where a request came from and what it may do.
 #[derive(Clone, Debug)]

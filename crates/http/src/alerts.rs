@@ -20,6 +20,12 @@ use crate::openapi;
 use crate::problem::ApiError;
 use crate::stream::StreamQuery;
 
+mod several;
+
+use several::{
+    Declared, DeclaredAlert, DeclaredAlerts, Escalated, Targets, blame_region, declaration, declared_regions,
+};
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/alerts", post(declare))
@@ -32,8 +38,15 @@ pub fn router() -> Router<AppState> {
 #[schema(as = DeclareAlertRequest)]
 #[serde(deny_unknown_fields)]
 struct DeclareBody {
-    /// Must be in the registry and, for an operator, inside its scope.
-    region_id: RegionId,
+    /// The region; or `region_ids` for several at once (one of the two). Must be in the registry and, for
+    /// an operator, inside its scope.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    region_id: Option<RegionId>,
+    /// Several regions, declared together and committed all or none: 1 to 512, each once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, min_items = 1, max_items = 512)]
+    region_ids: Option<Vec<RegionId>>,
     kind: AlertKind,
     #[serde(default)]
     #[schema(default = "red")]
@@ -98,10 +111,13 @@ const MAX_KEY_LEN: usize = 255;
                 request). The declaration escalated it where it adds something: the higher level (`red` over \
                 `yellow`; a declaration never lowers a level), the union of the threats, and its message, \
                 instruction and `expires_at` where given — written as one `updated` event. `changed` names what \
-                changed; `[]` when nothing did (nothing was written).",
-            body = AlertWithChanges, content_type = "application/json"),
-        (status = 201, description = "The alert was created (or this replays the request that created it).",
-            body = tryvoha_core::Alert, content_type = "application/json"),
+                changed; `[]` when nothing did (nothing was written). With `region_ids`: every region's alert was \
+                already active, one entry each, in the order given.",
+            body = Escalated, content_type = "application/json"),
+        (status = 201,
+            description = "The alert was created (or this replays the request that created it). With `region_ids`: at \
+                least one was created; one entry per region, in the order given, each saying whether it was.",
+            body = Declared, content_type = "application/json"),
         (status = 400,
             description = "The body is not valid JSON (empty, malformed, or trailing characters after the value), or it could \
                 not be read. Or the `Idempotency-Key` header is empty, longer than 255 characters or not visible \
@@ -137,17 +153,42 @@ async fn declare(
     JsonBody(body): JsonBody<DeclareBody>,
 ) -> Result<Response, ApiError> {
     let idempotency = idempotency_key(&headers, &principal.owner, &body)?;
-    let declaration = Declaration {
-        region_id: body.region_id,
-        kind: body.kind,
-        level: body.level,
-        status: body.status,
-        threats: body.threats,
-        message: body.message,
-        instruction: body.instruction,
-        expires_at: body.expires_at,
+    let regions = match declared_regions(&body)? {
+        Targets::One(region) => return declare_one(&state, &principal, declaration(&body, region), idempotency).await,
+        Targets::Several(regions) => regions,
     };
-    let outcome = execute(&state, &principal, Command::Declare(declaration), idempotency)
+    // One request per region, decided together and committed in one transaction: all are
+    // declared or none. The first carries the client's key itself (so reusing it for another
+    // request is refused as for one region); the others carry keys derived from it, with a
+    // separator no header value can hold.
+    let requests = regions
+        .iter()
+        .enumerate()
+        .map(|(index, &region)| Request {
+            command: Command::Declare(declaration(&body, region)),
+            actor: principal.actor.clone(),
+            grant: principal.grant.clone(),
+            idempotency: idempotency.clone().map(|mut key| {
+                if index > 0 {
+                    key.key = format!("{}\nregion={}", key.key, region.0);
+                }
+                key
+            }),
+        })
+        .collect();
+    let outcomes = state.engine.execute_all(requests).await.map_err(|error| blame_region(error, &regions))?;
+    let status = if outcomes.iter().any(|o| o.created) { StatusCode::CREATED } else { StatusCode::OK };
+    let alerts = outcomes.into_iter().map(DeclaredAlert::from).collect();
+    Ok((status, Json(DeclaredAlerts { alerts })).into_response())
+}
+
+async fn declare_one(
+    state: &AppState,
+    principal: &tryvoha_engine::Principal,
+    declaration: Declaration,
+    idempotency: Option<IdempotencyKey>,
+) -> Result<Response, ApiError> {
+    let outcome = execute(state, principal, Command::Declare(declaration), idempotency)
         .await
         // Only a declaration names the region in its body, so only here does the error point at it.
         .map_err(|error| if error.code == "out-of-scope" { error.with_field("region_id") } else { error })?;

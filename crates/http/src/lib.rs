@@ -2,41 +2,44 @@
 //! OpenAPI description at `/api/openapi.json`.
 //!
 //! Only this crate knows status codes and wire shapes of requests. Handlers extract and
-//! authorize, call the [`Engine`], and map the result; they hold no state of their own.
+//! authorize, call the [`Engine`], and map the result; they hold no state of their own. What a
+//! CAP message means is `tryvoha_cap_map`'s, what the compatible APIs say is `tryvoha_compat`'s,
+//! where a point is and which shelters are near is `tryvoha_places`'s: the handlers parse, call
+//! them, execute and render.
+//!
+//! `transport` holds what lies between a socket and the feature routers: the accept loop, the
+//! direct SSE path, the one header policy, problem documents, auth, extractors and limits.
 //! The server is a function of a listener and a shutdown future ([`serve`]), so tests bind
 //! port 0.
 
 mod alerts;
 mod audit;
-mod auth;
-mod body;
 mod cap;
 mod compat;
-mod compression;
-mod cors;
 mod events;
 mod health;
 mod history;
-mod limits;
-mod listener;
 pub(crate) mod openapi;
 mod places;
-mod problem;
 mod problem_pages;
 mod regions;
 mod rendered;
 mod stream;
 mod tokens;
+mod transport;
+
+// Feature handlers name the transport's pieces by these short paths (`crate::problem::ApiError`).
+use transport::{auth, body, cors, limits, listener, problem};
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use tokio::net::TcpListener;
-use tryvoha_engine::{Engine, Places};
+use tryvoha_engine::Engine;
 use tryvoha_live::{Hub, Signer};
+use tryvoha_places::Places;
 
 pub use compat::{CompatAccess, CompatSettings};
 pub use cors::Cors;
@@ -77,6 +80,31 @@ pub struct AppState {
     pub cors: Arc<Cors>,
 }
 
+impl AppState {
+    /// A state for handler tests: the given engine, streams and places, no map layers, the
+    /// compatible APIs behind tokens without a rate limit, no limits, the default CORS policy,
+    /// sender `tryvoha-test` at `https://alerts.example.org`. A test changes what it needs with
+    /// `AppState { field, ..AppState::for_tests(…) }`, so a new field needs a default here, not
+    /// an edit in every test.
+    #[doc(hidden)]
+    pub fn for_tests(engine: Engine, live: Live, places: Arc<Places>) -> AppState {
+        AppState {
+            engine,
+            live,
+            places,
+            boundaries: Arc::new(BoundaryLayers::new(Default::default())),
+            compat: Arc::new(CompatAccess::new(CompatSettings { anonymous: false, per_minute: 0 })),
+            cap_sender: "tryvoha-test".into(),
+            request_timeout: REQUEST_TIMEOUT,
+            summaries: Default::default(),
+            public_url: "https://alerts.example.org".into(),
+            cap_max_age: Duration::from_secs(3600),
+            limits: Arc::new(Limits::unlimited()),
+            cors: Arc::new(Cors::default_policy()),
+        }
+    }
+}
+
 /// The default [`AppState::request_timeout`].
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -88,8 +116,9 @@ pub struct Live {
     pub heartbeat: Duration,
 }
 
+/// The feature routers, inside the transport's layers (`transport::around`).
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let features = Router::new()
         .merge(health::router())
         .merge(openapi::router())
         .merge(stream::router())
@@ -105,18 +134,8 @@ pub fn router(state: AppState) -> Router {
                 .merge(alerts::router())
                 .merge(events::router())
                 .merge(tokens::router()),
-        )
-        .fallback(problem::not_found)
-        .method_not_allowed_fallback(problem::method_not_allowed)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), problem::within_time_limit))
-        .layer(axum::middleware::from_fn(audit::refused_writes))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(compression::layer())
-        .layer(axum::middleware::from_fn(limits::refuse_oversized_bodies))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), limits::limit_requests))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), cors::cors))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
-        .with_state(state)
+        );
+    transport::around(features, state)
 }
 
 /// Serves the API on `listener` until `shutdown` resolves, then ends the live streams and

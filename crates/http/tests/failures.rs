@@ -13,10 +13,10 @@ use axum::http::{Request, StatusCode};
 use tokio::sync::oneshot;
 use tower::ServiceExt;
 use tryvoha_core::*;
-use tryvoha_engine::{Engine, Places, SystemClock};
-use tryvoha_geo::Locator;
-use tryvoha_http::{AppState, BoundaryLayers, CompatAccess, CompatSettings, DEFAULT_HEARTBEAT, Live, router};
+use tryvoha_engine::{Engine, SystemClock};
+use tryvoha_http::{AppState, DEFAULT_HEARTBEAT, Live, router};
 use tryvoha_live::{Hub, Metrics, Signer};
+use tryvoha_places::Places;
 use tryvoha_sqlite::SqliteStore;
 use tryvoha_store::faults::{Faults, FaultyStore};
 
@@ -47,22 +47,10 @@ async fn server_timing_out_after(dir: &tempfile::TempDir, request_timeout: Durat
     let admin = engine.ensure_admin().await.unwrap().unwrap();
     let signer = Arc::new(Signer::from_seed([1; 32]));
     let hub = Hub::new(registry, Arc::new(Metrics::default()), 16);
-    let fan_out = tokio::spawn(hub.clone().run(engine.committed(), signer.clone()));
-    let places = Arc::new(Places::load(store.clone(), Locator::new(Vec::new()), &[]).unwrap());
-    let app = router(AppState {
-        engine: engine.clone(),
-        live: Live { hub: hub.clone(), signer, heartbeat: DEFAULT_HEARTBEAT },
-        places,
-        boundaries: Arc::new(BoundaryLayers::new(Default::default())),
-        compat: Arc::new(CompatAccess::new(CompatSettings { anonymous: false, per_minute: 0 })),
-        cap_sender: "tryvoha-test".into(),
-        request_timeout,
-        summaries: Default::default(),
-        public_url: "https://alerts.example.org".into(),
-        cap_max_age: Duration::from_secs(3600),
-        limits: Arc::new(tryvoha_http::Limits::unlimited()),
-        cors: Arc::new(tryvoha_http::Cors::default_policy()),
-    });
+    let fan_out = tokio::spawn(hub.clone().run(engine.event_source(), signer.clone()));
+    let places = Arc::new(Places::without_boundaries(store.clone()).unwrap());
+    let live = Live { hub: hub.clone(), signer, heartbeat: DEFAULT_HEARTBEAT };
+    let app = router(AppState { request_timeout, ..AppState::for_tests(engine.clone(), live, places) });
     Server { app, engine, hub, faults, fan_out, admin }
 }
 

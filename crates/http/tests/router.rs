@@ -11,10 +11,10 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use tower::ServiceExt;
 use tryvoha_core::RegionRegistry;
-use tryvoha_engine::{AdminCredential, Engine, Places, SystemClock};
-use tryvoha_geo::Locator;
-use tryvoha_http::{AppState, BoundaryLayers, CompatAccess, CompatSettings, DEFAULT_HEARTBEAT, Live, router};
+use tryvoha_engine::{AdminCredential, Engine, SystemClock};
+use tryvoha_http::{AppState, DEFAULT_HEARTBEAT, Live, router};
 use tryvoha_live::{Hub, Metrics, Signer};
+use tryvoha_places::Places;
 use tryvoha_sqlite::SqliteStore;
 
 const REGIONS: &str =
@@ -29,24 +29,10 @@ fn app(dir: &tempfile::TempDir) -> axum::Router {
             .unwrap();
     let signer = Arc::new(Signer::from_seed([1; 32]));
     let hub = Hub::new(registry, Arc::new(Metrics::default()), 16);
-    tokio::spawn(hub.clone().run(engine.committed(), signer.clone()));
-    let places = Arc::new(Places::load(store, Locator::new(Vec::new()), &[]).unwrap());
-    let boundaries = Arc::new(BoundaryLayers::new(Default::default()));
-    let compat = Arc::new(CompatAccess::new(CompatSettings { anonymous: false, per_minute: 0 }));
-    router(AppState {
-        engine,
-        live: Live { hub, signer, heartbeat: DEFAULT_HEARTBEAT },
-        places,
-        boundaries,
-        compat,
-        cap_sender: "tryvoha-test".into(),
-        request_timeout: Duration::from_millis(300),
-        summaries: Default::default(),
-        public_url: "https://alerts.example.org".into(),
-        cap_max_age: Duration::from_secs(3600),
-        limits: Arc::new(tryvoha_http::Limits::unlimited()),
-        cors: Arc::new(tryvoha_http::Cors::default_policy()),
-    })
+    tokio::spawn(hub.clone().run(engine.event_source(), signer.clone()));
+    let places = Arc::new(Places::without_boundaries(store).unwrap());
+    let live = Live { hub, signer, heartbeat: DEFAULT_HEARTBEAT };
+    router(AppState { request_timeout: Duration::from_millis(300), ..AppState::for_tests(engine, live, places) })
 }
 
 async fn send(app: &axum::Router, method: &str, path: &str, body: &str) -> (StatusCode, serde_json::Value) {

@@ -4,8 +4,9 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
+use time::OffsetDateTime;
 use tryvoha_core::Seq;
-use tryvoha_engine::{Engine, EngineError};
+use tryvoha_follow::{LogReader, ReadError};
 
 use crate::filter::Filter;
 use crate::frame::Frame;
@@ -27,11 +28,12 @@ pub enum Resume {
 #[derive(Debug, thiserror::Error)]
 pub enum FeedError {
     #[error("cannot read the event log to catch up")]
-    Log(#[from] EngineError),
+    Log(#[from] ReadError),
 }
 
 pub struct Feed {
-    engine: Engine,
+    log: Arc<dyn LogReader>,
+    hub: Arc<Hub>,
     signer: Arc<Signer>,
     filter: Filter,
     subscription: Subscription,
@@ -42,13 +44,21 @@ pub struct Feed {
 }
 
 impl Feed {
-    /// Registers with the hub first, then decides what comes before the live frames.
-    pub fn open(engine: &Engine, hub: &Arc<Hub>, signer: &Arc<Signer>, filter: Filter, resume: Resume) -> Feed {
+    /// Registers with the hub first, then decides what comes before the live frames. `log` is
+    /// where the hub's events are committed (the engine).
+    pub fn open<L: LogReader + Clone + 'static>(
+        log: &L,
+        hub: &Arc<Hub>,
+        signer: &Arc<Signer>,
+        filter: Filter,
+        resume: Resume,
+    ) -> Feed {
         let subscription = hub.subscribe(filter.clone());
         // The book is read after registering: whatever it does not yet reflect is queued.
-        let book = engine.book();
+        let book = log.book();
         let mut feed = Feed {
-            engine: engine.clone(),
+            log: Arc::new(log.clone()),
+            hub: hub.clone(),
             signer: signer.clone(),
             filter,
             subscription,
@@ -56,7 +66,8 @@ impl Feed {
             catching_up: None,
             last_sent: 0,
         };
-        let now = engine.now();
+        // The latency of a state frame counts from now, on the clock the delivery is timed by.
+        let now = OffsetDateTime::now_utc();
         match resume {
             Resume::Fresh => {
                 feed.pending.push_back(Arc::new(Frame::snapshot(&book, &feed.filter, signer, now)));
@@ -105,7 +116,7 @@ impl Feed {
     }
 
     async fn catch_up_page(&mut self, after: Seq) -> Result<(), FeedError> {
-        let events = self.engine.events_after(after, CATCH_UP_PAGE).await?;
+        let events = self.log.events_after(after, CATCH_UP_PAGE).await?;
         // A short page is the end of the log as of this read: every later event is already in
         // the live queue (registered before reading), so live frames take over now rather than
         // after one more read, and the queue does not fill while the log is re-read.
@@ -113,9 +124,10 @@ impl Feed {
             Some(last) if events.len() == CATCH_UP_PAGE => Some(last.seq),
             _ => None,
         };
-        let registry = self.engine.registry();
+        let registry = self.hub.registry();
         for event in events.iter().filter(|e| e.seq > self.last_sent && self.filter.matches(&e.alert, registry)) {
-            self.pending.push_back(Arc::new(Frame::event(event, &self.signer)));
+            // The frame the hub made (or will use) for this event: signed once either way.
+            self.pending.push_back(self.hub.frames().frame(event, &self.signer));
         }
         Ok(())
     }

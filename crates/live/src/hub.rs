@@ -1,29 +1,40 @@
 //! The hub: who is subscribed to what, and the fan-out of each committed event to them.
 //!
-//! Subscribers are indexed by the regions they asked for. An event on region X goes to the
-//! subscribers of X, of X's ancestors and of X's descendants, and to those with no region
-//! filter: a few map lookups per event instead of a test of every subscriber.
+//! Subscribers are indexed by the regions they asked for ([`AudienceIndex`]). An event on
+//! region X goes to the subscribers of X, of X's ancestors and of X's descendants, and to those
+//! with no region filter: a few map lookups per event instead of a test of every subscriber.
+//!
+//! The hub follows the committed events through an [`EventSource`]; each event's frame is made
+//! once, in the [`FrameCache`] that subscribers catching up from the log read too.
 //!
 //! The hub never waits on a subscriber: each has a bounded queue, and one whose queue is full
 //! is cut off (its queue closes after what it holds; it resumes by its last id).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
-use tokio::sync::{broadcast, mpsc};
-use tryvoha_core::{Alert, AlertEvent, RegionId, RegionRegistry};
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
+use tryvoha_core::{Alert, Audience, AudienceIndex, RegionRegistry, Seq};
+use tryvoha_follow::{EventSource, Follow, FollowError};
 
 use crate::filter::Filter;
 use crate::frame::Frame;
+use crate::frame_cache::{FRAME_CACHE_EVENTS, FrameCache};
 use crate::metrics::Metrics;
 use crate::signer::Signer;
+
+/// How long the fan-out waits before following again after the log could not be read.
+const LOG_RETRY: Duration = Duration::from_secs(1);
 
 pub struct Hub {
     registry: Arc<RegionRegistry>,
     metrics: Arc<Metrics>,
     queue_capacity: usize,
+    frames: FrameCache,
     // A std mutex: it is held for a fan-out or an insert, never across an await.
     state: Mutex<HubState>,
     /// True while the fan-out task runs (see [`Hub::run`]).
@@ -32,19 +43,16 @@ pub struct Hub {
     closed: AtomicBool,
 }
 
-#[derive(Default)]
 struct HubState {
     next_id: u64,
     subscribers: HashMap<u64, Subscriber>,
-    by_region: HashMap<RegionId, HashSet<u64>>,
-    everywhere: HashSet<u64>,
+    audience: AudienceIndex<u64>,
 }
 
 struct Subscriber {
     filter: Filter,
     sender: mpsc::Sender<Arc<Frame>>,
-    /// The last sequence number queued: a subscriber listed under several regions that all
-    /// match one event gets it once.
+    /// The last sequence number queued: a frame is queued once, and never after a later one.
     last_queued: u64,
 }
 
@@ -63,11 +71,15 @@ impl Drop for Subscription {
 
 impl Hub {
     pub fn new(registry: Arc<RegionRegistry>, metrics: Arc<Metrics>, queue_capacity: usize) -> Arc<Hub> {
+        // Which regions hear an event on which, worked out once for the whole registry.
+        let audience = Arc::new(Audience::new(&registry));
+        let state = HubState { next_id: 0, subscribers: HashMap::new(), audience: AudienceIndex::new(audience) };
         Arc::new(Hub {
             registry,
             metrics,
             queue_capacity,
-            state: Mutex::new(HubState::default()),
+            frames: FrameCache::new(FRAME_CACHE_EVENTS),
+            state: Mutex::new(state),
             fanning_out: AtomicBool::new(false),
             closed: AtomicBool::new(false),
         })
@@ -81,6 +93,11 @@ impl Hub {
         &self.registry
     }
 
+    /// The frames of the newest events, made by the fan-out or by whoever read them first.
+    pub fn frames(&self) -> &FrameCache {
+        &self.frames
+    }
+
     /// Registers a subscriber; live frames queue for it from this moment. On a closed hub the
     /// subscription is closed at once (the stream ends after what it read from the log).
     pub fn subscribe(self: &Arc<Hub>, filter: Filter) -> Subscription {
@@ -92,12 +109,7 @@ impl Hub {
         }
         state.next_id += 1;
         let id = state.next_id;
-        if filter.regions.is_empty() {
-            state.everywhere.insert(id);
-        }
-        for region in &filter.regions {
-            state.by_region.entry(*region).or_default().insert(id);
-        }
+        state.audience.insert(id, &filter.regions);
         state.subscribers.insert(id, Subscriber { filter, sender, last_queued: 0 });
         Subscription { receiver, id, hub: self.clone() }
     }
@@ -122,35 +134,51 @@ impl Hub {
         }
     }
 
-    /// Fans committed events out until the engine stops; the server owns this task and watches
+    /// Fans committed events out until the source stops; the server owns this task and watches
     /// it. The hub counts as fanning out from this call until the returned future ends, for any
-    /// reason (the broadcast closed, a panic, the task dropped or aborted): then every
-    /// subscriber is cut off at once, never left hearing heartbeats from a hub that is gone.
+    /// reason (the source closed, a panic, the task dropped or aborted): then every subscriber
+    /// is cut off at once, never left hearing heartbeats from a hub that is gone.
     pub fn run(
         self: Arc<Hub>,
-        committed: broadcast::Receiver<Arc<AlertEvent>>,
+        source: Arc<dyn EventSource>,
         signer: Arc<Signer>,
     ) -> impl Future<Output = ()> + Send + 'static {
         self.fanning_out.store(true, Ordering::Release);
         let stopped = FanOutStops(self.clone());
+        // Following starts here, not at the first poll: nothing committed after this call is
+        // missed however late the task first runs.
+        let after = source.head();
+        let follow = source.follow(after);
         async move {
             let _stopped = stopped;
-            self.fan_out(committed, signer).await
+            self.fan_out(source, follow, after, signer).await
         }
     }
 
-    async fn fan_out(&self, mut committed: broadcast::Receiver<Arc<AlertEvent>>, signer: Arc<Signer>) {
+    async fn fan_out(&self, source: Arc<dyn EventSource>, mut follow: Follow, mut after: Seq, signer: Arc<Signer>) {
         loop {
-            match committed.recv().await {
-                Ok(event) => self.publish(&Arc::new(Frame::event(&event, &signer)), &event.alert),
-                Err(broadcast::error::RecvError::Lagged(missed)) => {
+            match follow.next().await {
+                Some(Ok(event)) => {
+                    after = event.seq;
+                    self.publish(&self.frames.frame(&event, &signer), &event.alert);
+                }
+                Some(Err(FollowError::Lagged { missed, .. })) => {
                     // The hub cannot tell which subscribers the missed events were for, so it
-                    // cuts everyone: each resumes from the log by its last id. Nobody skips.
+                    // cuts everyone: each resumes from the log by its last id. Nobody skips; the
+                    // hub itself goes on from the log after the last event it fanned out.
                     let cut = self.cut_everyone();
                     self.metrics.hub_lagged(cut as u64);
                     tracing::warn!(missed, cut, "the hub fell behind the log; all subscribers resume from the log");
+                    follow = source.follow(after);
                 }
-                Err(broadcast::error::RecvError::Closed) => return,
+                Some(Err(error)) => {
+                    // Subscribers wait (their queues just stay quiet); the hub reads the log
+                    // again from where it was, so it still misses nothing.
+                    tracing::warn!(error = %error, after, "the hub cannot read the log; following again shortly");
+                    tokio::time::sleep(LOG_RETRY).await;
+                    follow = source.follow(after);
+                }
+                None => return,
             }
         }
     }
@@ -158,12 +186,7 @@ impl Hub {
     /// Queues `frame` for every subscriber that hears about `alert`.
     pub fn publish(&self, frame: &Arc<Frame>, alert: &Alert) {
         let mut state = self.lock();
-        let mut candidates: Vec<u64> = state.everywhere.iter().copied().collect();
-        for region in self.regions_hearing(alert.region_id) {
-            if let Some(ids) = state.by_region.get(&region) {
-                candidates.extend(ids.iter().copied());
-            }
-        }
+        let candidates = state.audience.matching(alert.region_id);
         let mut gone = Vec::new();
         for id in candidates {
             let Some(subscriber) = state.subscribers.get_mut(&id) else { continue };
@@ -188,20 +211,6 @@ impl Hub {
         for id in gone {
             state.forget(id);
         }
-    }
-
-    /// The region itself, its ancestors and its descendants.
-    fn regions_hearing(&self, region: RegionId) -> Vec<RegionId> {
-        let mut regions: Vec<RegionId> = std::iter::once(region).chain(self.registry.ancestors(region)).collect();
-        let mut index = 0;
-        let mut below = vec![region];
-        while index < below.len() {
-            let children = self.registry.children(below[index]);
-            below.extend_from_slice(children);
-            regions.extend_from_slice(children);
-            index += 1;
-        }
-        regions
     }
 
     fn cut_everyone(&self) -> usize {
@@ -238,15 +247,7 @@ impl Drop for FanOutStops {
 impl HubState {
     fn forget(&mut self, id: u64) {
         if let Some(subscriber) = self.subscribers.remove(&id) {
-            self.everywhere.remove(&id);
-            for region in &subscriber.filter.regions {
-                if let Some(ids) = self.by_region.get_mut(region) {
-                    ids.remove(&id);
-                    if ids.is_empty() {
-                        self.by_region.remove(region);
-                    }
-                }
-            }
+            self.audience.remove(id, &subscriber.filter.regions);
         }
     }
 }

@@ -1,6 +1,10 @@
 //! Live delivery: the hub that fans committed events out to subscribers, the per-connection
 //! feed that joins catch-up from the log with the live queue without gap or duplicate, event
-//! signatures, and the delivery metrics.
+//! signatures (each event signed once, its frame shared by the fan-out and catch-up), and the
+//! delivery metrics.
+//!
+//! It follows the engine only through the `tryvoha_follow` seams: the hub through an
+//! `EventSource`, a feed's catch-up and snapshot through a `LogReader`.
 //!
 //! Transports (SSE and WebSocket in `tryvoha-http`) only write the frames a [`Feed`] yields;
 //! everything that decides *which* frames, in what order, lives here.
@@ -13,6 +17,7 @@
 mod feed;
 mod filter;
 mod frame;
+mod frame_cache;
 mod hub;
 mod metrics;
 mod signer;
@@ -21,6 +26,7 @@ pub mod sse;
 pub use feed::{Feed, FeedError, Resume};
 pub use filter::Filter;
 pub use frame::Frame;
+pub use frame_cache::{FRAME_CACHE_EVENTS, FrameCache};
 pub use hub::Hub;
 pub use metrics::{Metrics, Transport};
 pub use signer::{DEFAULT_AUTHORITY, PublicKey, SignatureError, Signer, verify_signed_json};

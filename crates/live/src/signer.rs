@@ -7,6 +7,7 @@
 //! (docs/signatures.md). No canonicalisation is needed.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -23,6 +24,9 @@ pub struct Signer {
     key: SigningKey,
     key_id: String,
     authority: String,
+    /// How many documents this key signed: signing is the costly part of a frame, and each
+    /// event is meant to be signed once however many subscribers receive it.
+    signed: AtomicU64,
 }
 
 /// The authority frames name when none is configured.
@@ -73,7 +77,7 @@ impl Signer {
     pub fn from_seed(seed: [u8; 32]) -> Signer {
         let key = SigningKey::from_bytes(&seed);
         let key_id = key_id(&key.verifying_key());
-        Signer { key, key_id, authority: DEFAULT_AUTHORITY.to_owned() }
+        Signer { key, key_id, authority: DEFAULT_AUTHORITY.to_owned(), signed: AtomicU64::new(0) }
     }
 
     /// The same key, signing in the name of `authority`.
@@ -94,8 +98,14 @@ impl Signer {
         }
     }
 
+    /// How many documents were signed with this key since it was loaded.
+    pub fn signatures(&self) -> u64 {
+        self.signed.load(Ordering::Relaxed)
+    }
+
     /// Serializes `value` (a JSON object) and splices its signature in as the last member.
     pub fn sign_json<T: Serialize>(&self, value: &T) -> Vec<u8> {
+        self.signed.fetch_add(1, Ordering::Relaxed);
         // Serializing our own types to a Vec cannot fail (no maps with non-string keys).
         let mut json = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
         let signature = self.key.sign(&json);

@@ -31,7 +31,7 @@ fn world(queue_capacity: usize) -> World {
     let engine = Engine::start(Arc::new(store), registry.clone(), Arc::new(SystemClock), None).unwrap();
     let signer = Arc::new(Signer::from_seed([3; 32]));
     let hub = Hub::new(registry, Arc::new(Metrics::default()), queue_capacity);
-    tokio::spawn(hub.clone().run(engine.committed(), signer.clone()));
+    tokio::spawn(hub.clone().run(engine.event_source(), signer.clone()));
     World { engine, hub, signer, _dir: dir }
 }
 
@@ -140,4 +140,25 @@ async fn a_slow_subscriber_is_cut_off_while_the_others_keep_their_pace_and_it_re
     for expected in 3..=6 {
         assert_eq!(next_seq(&mut resumed).await, Some(expected));
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_is_signed_once_whether_it_reaches_a_subscriber_live_or_from_the_log() {
+    let world = world(64);
+    let everyone = Filter::default();
+    let mut live = Feed::open(&world.engine, &world.hub, &world.signer, everyone.clone(), Resume::Fresh);
+    assert_eq!(next_seq(&mut live).await, Some(0), "the snapshot, signed for this subscriber alone");
+    let mut live_frames = Vec::new();
+    for region in 1..=5 {
+        declare(&world, region, AlertKind::AirRaid).await;
+        let frame = tokio::time::timeout(Duration::from_secs(5), live.next()).await.unwrap().unwrap().unwrap();
+        live_frames.push(frame);
+    }
+    let mut catching_up = Feed::open(&world.engine, &world.hub, &world.signer, everyone, Resume::After(0));
+    for live_frame in &live_frames {
+        let frame = tokio::time::timeout(Duration::from_secs(5), catching_up.next()).await.unwrap().unwrap().unwrap();
+        assert_eq!(frame.seq, live_frame.seq);
+        assert!(Arc::ptr_eq(&frame, live_frame), "the log reader got the hub's frame of {}", frame.seq);
+    }
+    assert_eq!(world.signer.signatures(), 1 + 5, "one snapshot and one signature per event");
 }

@@ -1,4 +1,5 @@
-//! The embedded store: the event log, alert index and tokens in one SQLite file.
+//! The embedded store: the event log, alert index, tokens, shelters, history and the followers'
+//! cursors in one SQLite file.
 //!
 //! Durability: WAL journal with `synchronous=FULL`, so a commit is fsynced before `append`
 //! returns; start-up refuses to run if SQLite does not confirm that setting. One connection
@@ -15,6 +16,7 @@
 //! Only this crate knows the schema (`migrations/`, applied in order; `PRAGMA user_version`
 //! records how many ran).
 
+mod cursors;
 mod history;
 mod pool;
 mod shelters;
@@ -35,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/002_shelters.sql"),
     include_str!("migrations/003_history.sql"),
     include_str!("migrations/004_history_covering_index.sql"),
+    include_str!("migrations/005_cursors.sql"),
 ];
 
 /// How many connections each reader pool holds. SQLite readers are cheap (a file handle and a
@@ -125,9 +128,7 @@ impl EventLog for SqliteStore {
         let mut connection = self.writer();
         let transaction =
             connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(unavailable)?;
-        let last: Seq = transaction
-            .query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |row| row.get(0))
-            .map_err(unavailable)?;
+        let last = last_seq(&transaction)?;
         for (offset, event) in commit.events.iter().enumerate() {
             let expected = last + 1 + offset as u64;
             if event.seq != expected {
@@ -180,7 +181,7 @@ impl EventLog for SqliteStore {
     }
 
     fn last_seq(&self) -> StoreResult<Seq> {
-        self.reader().query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |row| row.get(0)).map_err(unavailable)
+        last_seq(&self.reader())
     }
 
     fn alert(&self, id: AlertId) -> StoreResult<Option<Alert>> {
@@ -227,6 +228,10 @@ impl EventLog for SqliteStore {
     }
 }
 
+pub(crate) fn last_seq(connection: &Connection) -> StoreResult<Seq> {
+    connection.query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |row| row.get(0)).map_err(unavailable)
+}
+
 fn alert(connection: &Connection, id: AlertId) -> StoreResult<Option<Alert>> {
     let body: Option<String> = connection
         .query_row("SELECT body FROM alerts WHERE id = ?1", [id.0], |row| row.get(0))
@@ -270,8 +275,14 @@ mod tests {
         (dir, store)
     }
 
+    /// Opens the same fresh database each time it is called; the directory lives as long as it.
+    fn reopenable() -> impl FnMut() -> Box<dyn tryvoha_store::Store> {
+        let dir = tempfile::tempdir().unwrap();
+        move || Box::new(SqliteStore::open(&dir.path().join("tryvoha.db")).unwrap())
+    }
+
     mod contract {
-        tryvoha_store::store_contract_tests!(super::fresh().1);
+        tryvoha_store::store_contract_tests!(super::fresh().1, reopen: super::reopenable());
     }
 
     #[test]

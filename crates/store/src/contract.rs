@@ -1,10 +1,17 @@
 //! The behaviour every store adapter must show. An adapter runs it from its own tests with
 //! [`store_contract_tests!`](crate::store_contract_tests), which makes one `#[test]` per check.
 //!
-//! The checks panic with a sentence saying what broke; they need a fresh, empty store each.
+//! The checks panic with a sentence saying what broke; they need a fresh, empty store each, and
+//! `cursors_survive_reopening` an opener that opens the same storage again.
+//!
+//! Compiled only with the `contract` feature, which adapters enable in their `[dev-dependencies]`.
 
 // This module is test support: a failed unwrap is a failed check, which is what it should be.
 #![allow(clippy::unwrap_used)]
+
+mod cursors;
+
+pub use cursors::*;
 
 use time::OffsetDateTime;
 use time::macros::datetime;
@@ -31,10 +38,17 @@ fn shelter(name: &str, lat: f64) -> ShelterInfo {
 
 const T0: OffsetDateTime = datetime!(2026-11-27 01:00 UTC);
 
-/// Expands to one `#[test]` per contract check; `$make` is an expression giving a fresh store.
+/// Expands to one `#[test]` per contract check; `$make` is an expression giving a fresh store,
+/// `$reopen` one giving a `FnMut() -> Box<dyn Store>` that opens one fresh storage, the same
+/// each time it is called.
 #[macro_export]
 macro_rules! store_contract_tests {
-    ($make:expr) => {
+    ($make:expr, reopen: $reopen:expr) => {
+        #[test]
+        fn cursors_survive_reopening() {
+            let mut open = $reopen;
+            $crate::contract::cursors_survive_reopening(&mut open);
+        }
         $crate::store_contract_tests!(@each $make;
             an_empty_log_has_nothing_after_zero,
             appended_events_read_back_in_order_and_page,
@@ -49,6 +63,10 @@ macro_rules! store_contract_tests {
             history_pages_continue_after_their_last_position,
             the_writer_reads_what_was_committed,
             importing_the_same_shelters_twice_adds_them_once,
+            a_cursor_starts_at_zero_and_moves_by_compare_and_set,
+            a_cursor_that_moved_meanwhile_is_not_overwritten,
+            consumers_keep_cursors_of_their_own,
+            a_cursor_never_passes_the_log_head,
         );
     };
     (@each $make:expr; $($check:ident),+ $(,)?) => {
@@ -93,7 +111,7 @@ pub fn cancelled(seq: Seq, declared: &AlertEvent) -> AlertEvent {
     AlertEvent { seq, kind: EventType::Cancelled, at, actor: declared.actor.clone(), alert }
 }
 
-fn commit(events: Vec<AlertEvent>) -> Commit {
+pub(crate) fn commit(events: Vec<AlertEvent>) -> Commit {
     Commit { events, idempotency: vec![] }
 }
 

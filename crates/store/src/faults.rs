@@ -15,8 +15,8 @@ use std::sync::{Arc, Mutex, mpsc};
 use tryvoha_core::{Alert, AlertEvent, AlertId, Seq, Shelter, ShelterId, ShelterInfo};
 
 use crate::{
-    Commit, EventLog, HistoryQuery, HistoryRecord, HistoryStore, IdempotencyRecord, ImportedRecord, NewToken, PageEnd,
-    ShelterImport, ShelterStore, Store, StoreError, StoreResult, TokenId, TokenRecord, TokenStore,
+    Commit, CursorStore, EventLog, HistoryQuery, HistoryRecord, HistoryStore, IdempotencyRecord, ImportedRecord,
+    NewToken, PageEnd, ShelterImport, ShelterStore, Store, StoreError, StoreResult, TokenId, TokenRecord, TokenStore,
 };
 
 /// What a panicking append panics with, so that a test can look for it in the writer's reason.
@@ -191,5 +191,14 @@ impl HistoryStore for FaultyStore {
     }
     fn import_history(&self, records: &[ImportedRecord]) -> StoreResult<usize> {
         self.inner.import_history(records)
+    }
+}
+
+impl CursorStore for FaultyStore {
+    fn cursor(&self, consumer: &str) -> StoreResult<Seq> {
+        self.inner.cursor(consumer)
+    }
+    fn set_cursor(&self, consumer: &str, expected: Seq, to: Seq) -> StoreResult<()> {
+        self.inner.set_cursor(consumer, expected, to)
     }
 }

@@ -1,11 +1,12 @@
-//! The storage boundary: the durable event log, the alert index and the token registry, as
-//! traits that every adapter (SQLite now, PostgreSQL later) implements, plus the contract suite
-//! ([`contract`]) each adapter runs against itself.
+//! The storage boundary: the durable event log, the alert index, the token registry and the
+//! followers' cursors, as traits that every adapter (SQLite now, PostgreSQL later) implements,
+//! plus the contract suite (`contract`, feature `contract`) each adapter runs against itself.
 //!
 //! The traits are blocking on purpose: the engine calls them from its single writer thread or
 //! from `spawn_blocking`, and an embedded database has no async I/O to offer anyway.
 //! This crate knows no SQL and no driver types: adapters map driver errors into [`StoreError`].
 
+#[cfg(feature = "contract")]
 pub mod contract;
 #[cfg(feature = "testing")]
 pub mod faults;
@@ -26,6 +27,13 @@ pub enum StoreError {
     /// nothing was written.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A cursor did not stand where the caller expected (another follower moved it, or the
+    /// caller's view is stale); it was left as it was.
+    #[error("cursor {consumer:?} stands at {actual}, not at the expected {expected}")]
+    CursorMoved { consumer: String, expected: Seq, actual: Seq },
+    /// A cursor may not pass the log's last event; it was left as it was.
+    #[error("cursor {consumer:?} cannot move to {to}: the log ends at {head}")]
+    CursorBeyondHead { consumer: String, to: Seq, head: Seq },
     /// The storage could not be reached or failed; nothing was written.
     #[error("storage unavailable")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -142,6 +150,21 @@ pub trait HistoryStore: Send + Sync {
     fn import_history(&self, records: &[ImportedRecord]) -> StoreResult<usize>;
 }
 
-pub trait Store: EventLog + TokenStore + ShelterStore + HistoryStore {}
+/// Where each follower of the log (MQTT, webhooks, Web Push, the cluster bus) stands: by
+/// consumer name, the last sequence number its far side acknowledged. A follower moves its cursor
+/// only after an acknowledgement, so after a crash it repeats at most the unacknowledged tail.
+///
+/// Invariant: a cursor changes only by compare-and-set, durably, and never passes the log's head.
+pub trait CursorStore: Send + Sync {
+    /// The last sequence number delivered to `consumer`; 0 (nothing yet) for one never seen.
+    fn cursor(&self, consumer: &str) -> StoreResult<Seq>;
+    /// Moves `consumer`'s cursor from `expected` (0 for a consumer never seen) to `to`, and
+    /// returns once that is durable. [`StoreError::CursorMoved`] when it stands elsewhere,
+    /// [`StoreError::CursorBeyondHead`] when `to` is past the log's last event; either way
+    /// nothing changes. A `to` below `expected` rewinds: events are delivered again, none skipped.
+    fn set_cursor(&self, consumer: &str, expected: Seq, to: Seq) -> StoreResult<()>;
+}
 
-impl<T: EventLog + TokenStore + ShelterStore + HistoryStore> Store for T {}
+pub trait Store: EventLog + TokenStore + ShelterStore + HistoryStore + CursorStore {}
+
+impl<T: EventLog + TokenStore + ShelterStore + HistoryStore + CursorStore> Store for T {}

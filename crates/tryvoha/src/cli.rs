@@ -16,7 +16,7 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 enum Top {
-    /// Run the server on the embedded store.
+    /// Run the server (on the embedded store unless --store says otherwise).
     Serve(ServeArgs),
     /// Configuration helpers.
     #[command(subcommand)]
@@ -31,7 +31,7 @@ enum Top {
     /// Create, list or revoke API tokens (admin).
     #[command(subcommand)]
     Token(client::TokenCommand),
-    /// Import data into the data directory.
+    /// Import data into the store the server uses.
     #[command(subcommand)]
     Import(crate::import::ImportCommand),
     /// Manage shelters.
@@ -51,9 +51,12 @@ struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:8080].
     #[arg(long, env = "TRYVOHA_LISTEN")]
     listen: Option<String>,
-    /// Data directory [default: ./tryvoha-data].
+    /// Data directory: the lock file, the signing key and the default store [default: ./tryvoha-data].
     #[arg(long, env = "TRYVOHA_DATA")]
     data: Option<PathBuf>,
+    /// Store URL: sqlite:DIR, or postgres://… (cluster mode, not in this build yet) [default: sqlite:DATA].
+    #[arg(long, env = "TRYVOHA_STORE")]
+    store: Option<String>,
     /// File holding the admin token; TRYVOHA_ADMIN_TOKEN gives the token itself.
     #[arg(long, env = "TRYVOHA_ADMIN_TOKEN_FILE")]
     admin_token_file: Option<PathBuf>,
@@ -126,6 +129,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 config: args.config,
                 listen: args.listen,
                 data: args.data,
+                store: args.store,
                 // Read from the environment only: a secret on the command line leaks into `ps`.
                 admin_token: std::env::var("TRYVOHA_ADMIN_TOKEN").ok().filter(|t| !t.is_empty()),
                 admin_token_file: args.admin_token_file,

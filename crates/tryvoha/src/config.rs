@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use serde::Deserialize;
 
+use crate::store_url::StoreUrl;
+
 pub const EXAMPLE: &str = include_str!("../../../config/example.toml");
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA: &str = "./tryvoha-data";
@@ -32,6 +34,8 @@ pub struct RawSettings {
     pub config: Option<PathBuf>,
     pub listen: Option<String>,
     pub data: Option<PathBuf>,
+    /// A store URL (`crate::store_url`); `sqlite:` and `data` unless said.
+    pub store: Option<String>,
     /// The secret itself: from the environment only, never from a file or a flag (they leak).
     #[serde(skip)]
     pub admin_token: Option<String>,
@@ -68,6 +72,7 @@ impl RawSettings {
             config: self.config.or(lower.config),
             listen: self.listen.or(lower.listen),
             data: self.data.or(lower.data),
+            store: self.store.or(lower.store),
             admin_token: self.admin_token.or(lower.admin_token),
             admin_token_file: self.admin_token_file.or(lower.admin_token_file),
             regions: self.regions.or(lower.regions),
@@ -95,7 +100,10 @@ impl RawSettings {
 /// Phase two: validated and complete.
 pub struct Settings {
     pub listen: SocketAddr,
+    /// The server's own directory: its lock file and signing key, and by default its database.
     pub data: PathBuf,
+    /// Where the log and everything beside it are kept.
+    pub store: StoreUrl,
     pub admin_token: Option<Secret>,
     pub regions: Option<PathBuf>,
     pub heartbeat: std::time::Duration,
@@ -211,9 +219,15 @@ impl Settings {
         if authority.is_empty() || authority.chars().count() > 200 {
             bail!("authority must be 1 to 200 characters, not {authority:?}");
         }
+        let data: PathBuf = said.data.unwrap_or_else(|| DEFAULT_DATA.into());
+        let store = match said.store {
+            Some(url) => StoreUrl::parse(&url)?,
+            None => StoreUrl::in_data_directory(&data),
+        };
         Ok(Settings {
             listen,
-            data: said.data.unwrap_or_else(|| DEFAULT_DATA.into()),
+            data,
+            store,
             admin_token: admin_token.map(Secret),
             regions: said.regions,
             heartbeat: std::time::Duration::from_secs(heartbeat_secs),
@@ -280,6 +294,23 @@ mod tests {
         let settings = Settings::resolve(flags, file).unwrap();
         assert_eq!(settings.listen.port(), 9100, "flag (or its env variable) wins over the file");
         assert_eq!(settings.data, PathBuf::from("/srv/file"), "the file still gives what flags leave out");
+    }
+
+    #[test]
+    fn the_store_is_the_database_in_the_data_directory_unless_said() {
+        let default = Settings::resolve(FlagSettings::default(), FileSettings::default()).unwrap();
+        assert_eq!(default.store, StoreUrl::in_data_directory(Path::new(DEFAULT_DATA)));
+        let moved = FlagSettings { data: Some("/srv/tryvoha".into()), ..Default::default() };
+        let settings = Settings::resolve(moved, FileSettings::default()).unwrap();
+        assert_eq!(settings.store.to_string(), "sqlite:/srv/tryvoha", "--data alone moves the database with it");
+        let file: FileSettings = toml::from_str("store = \"sqlite:/var/lib/tryvoha\"").unwrap();
+        let flags = FlagSettings { data: Some("/srv/tryvoha".into()), ..Default::default() };
+        let settings = Settings::resolve(flags, file).unwrap();
+        assert_eq!(settings.store.to_string(), "sqlite:/var/lib/tryvoha", "a said store wins over the data directory");
+        assert_eq!(settings.data, PathBuf::from("/srv/tryvoha"));
+        let bad = FlagSettings { store: Some("redis://cache".into()), ..Default::default() };
+        let error = Settings::resolve(bad, FileSettings::default()).err().unwrap().to_string();
+        assert!(error.contains("redis") && error.contains("--store"), "{error}");
     }
 
     #[test]

@@ -1,18 +1,16 @@
-//! `tryvoha import history FILE.csv`: the public air-raid history into the data directory the
-//! server uses. All rows are checked first; with any bad row nothing is imported unless
+//! `tryvoha import history FILE.csv`: the public air-raid history into the store the server
+//! uses (it may run meanwhile: the store serializes the writes). All rows are checked first; with any bad row nothing is imported unless
 //! `--skip-invalid`. Re-importing adds nothing (rows are keyed by region and start).
 
 use std::path::PathBuf;
 
+use crate::config::{FlagSettings, Settings};
+use crate::rows::good_rows;
+use crate::store_url::{IfMissing, open_store};
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use indicatif::ProgressBar;
 use tryvoha_history::{HistoryNames, read_dataset};
-use tryvoha_sqlite::SqliteStore;
-use tryvoha_store::HistoryStore;
-
-use crate::config::{FlagSettings, Settings};
-use crate::rows::good_rows;
 
 /// The names the history datasets use for each unit (tools/build_history_names.py).
 const HISTORY_NAMES: &str = include_str!("../../../data/regions/ukraine-history-names.csv");
@@ -29,6 +27,9 @@ pub struct HistoryArgs {
     /// Data directory [default: ./tryvoha-data], as for `serve`.
     #[arg(long, env = "TRYVOHA_DATA")]
     data: Option<PathBuf>,
+    /// Store URL [default: sqlite:DATA], as for `serve`.
+    #[arg(long, env = "TRYVOHA_STORE")]
+    store: Option<String>,
     /// TOML configuration file, as for `serve`.
     #[arg(long, env = "TRYVOHA_CONFIG")]
     config: Option<PathBuf>,
@@ -39,7 +40,8 @@ pub struct HistoryArgs {
 
 pub fn run(command: ImportCommand) -> anyhow::Result<()> {
     let ImportCommand::History(args) = command;
-    let settings = Settings::load(FlagSettings { data: args.data, config: args.config, ..FlagSettings::default() })?;
+    let flags = FlagSettings { data: args.data, store: args.store, config: args.config, ..FlagSettings::default() };
+    let settings = Settings::load(flags)?;
     let text = std::fs::read_to_string(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
     let names = HistoryNames::from_csv(HISTORY_NAMES).context("the bundled history names are broken")?;
     let rows = read_dataset(&text, &names).map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
@@ -51,9 +53,7 @@ pub fn run(command: ImportCommand) -> anyhow::Result<()> {
     }
     let rows = rows.into_iter().map(|row| (row.line, row.result)).collect();
     let (records, skipped) = good_rows(rows, "line", args.skip_invalid)?;
-    std::fs::create_dir_all(&settings.data).with_context(|| format!("cannot create {}", settings.data.display()))?;
-    let database = settings.data.join("tryvoha.db");
-    let store = SqliteStore::open(&database).with_context(|| format!("cannot open {}", database.display()))?;
+    let store = open_store(&settings.store, IfMissing::Create)?;
     let spinner = ProgressBar::new_spinner().with_message(format!("writing {} records", records.len()));
     spinner.enable_steady_tick(std::time::Duration::from_millis(100));
     let added = store.import_history(&records).context("the import failed; nothing was imported")?;

@@ -12,5 +12,6 @@ pub mod region_names;
 pub mod rows;
 pub mod server;
 pub mod shelters;
+pub mod store_url;
 pub mod supervision;
 pub mod watch;

@@ -10,15 +10,15 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use tryvoha_core::{Level, RegionRegistry};
-use tryvoha_engine::{AdminCredential, Engine, Places, SystemClock};
+use tryvoha_engine::{AdminCredential, Engine, SystemClock};
 use tryvoha_geo::{Locator, geometry_texts, parse_boundaries, read_shelter_file};
 use tryvoha_http::{AppState, BoundaryLayers, CompatAccess, CompatSettings, Detail, Limits, Live};
 use tryvoha_live::{Hub, Metrics, Signer};
-use tryvoha_sqlite::SqliteStore;
+use tryvoha_places::Places;
 use tryvoha_store::Store;
 
 use crate::config::{LogFormat, Settings};
-use crate::data_lock::DataDirLock;
+use crate::store_url::{IfMissing, lock_store, open_store};
 use crate::supervision;
 
 /// The registry of Ukraine (oblasts, raions, hromadas), built by tools/build_ukraine_regions.py.
@@ -125,12 +125,11 @@ pub async fn run_with(
     let registry = Arc::new(load_registry(&settings)?);
     std::fs::create_dir_all(&settings.data)
         .with_context(|| format!("cannot create the data directory {}", settings.data.display()))?;
-    // Held until this function returns: the directory is this server's as long as it serves.
-    let _lock = DataDirLock::acquire(&settings.data)?;
-    let database = settings.data.join("tryvoha.db");
-    let store = SqliteStore::open(&database).with_context(|| format!("cannot open {}", database.display()))?;
+    // Held until this function returns: the directory (and the store) is this server's as long
+    // as it serves.
+    let _locks = lock_store(&settings.data, &settings.store, IfMissing::Create)?;
+    let mut store = open_store(&settings.store, IfMissing::Create)?;
     let admin = settings.admin_token.as_ref().map(|secret| AdminCredential::new(&secret.0));
-    let mut store: Arc<dyn Store> = Arc::new(store);
     if let Some(wrap) = seams.store {
         store = wrap(store);
     }
@@ -147,7 +146,7 @@ pub async fn run_with(
     let hub = Hub::new(registry.clone(), Arc::new(Metrics::default()), settings.subscriber_queue);
     // The fan-out task ends when the engine's broadcast closes, i.e. when the server is done;
     // until then the supervisor watches it (and the writer), and it stopping is a failure.
-    let mut fan_out: FanOut = Box::pin(hub.clone().run(engine.committed(), signer.clone()));
+    let mut fan_out: FanOut = Box::pin(hub.clone().run(engine.event_source(), signer.clone()));
     if let Some(wrap) = seams.fan_out {
         fan_out = wrap(fan_out);
     }
@@ -179,6 +178,7 @@ pub async fn run_with(
         shelters,
         max_connections = limits.connections.max_total(),
         data = %settings.data.display(),
+        store = %settings.store,
         "tryvoha serving http://{address}"
     );
     tryvoha_http::serve(

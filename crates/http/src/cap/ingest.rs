@@ -1,16 +1,10 @@
 //! `POST /api/v1/cap`: an alert from another authority's system, in CAP 1.2.
 //!
 //! The message is parsed safely (no DTD, no entities, size and depth limits), checked against
-//! the schema's rules and CAP's semantic ones, mapped in full (regions, kind, references), and
-//! only then applied, every alert of it in one commit: a message that fails any step, or any
-//! region's scope check, changes nothing. Rules (docs/cap.md):
-//! - regions: geocodes by the registry, polygons and circles by the area rule (`area`);
-//! - kind by the documented table (`mapping`); an unknown event is refused, never an air raid;
-//! - `Alert` declares one alert per region; one already active there is escalated (as a repeated
-//!   declaration is), and the message does not thereby own it;
-//! - `Update` and `Cancel` act only on alerts that their referenced messages created, and only
-//!   for the token that declared them or an admin;
-//! - a message sent too long ago, in the future or already expired is refused.
+//! the schema's rules and CAP's semantic ones, mapped in full by `tryvoha_cap_map` (regions,
+//! kind, references; the rules are there and in docs/cap.md), and only then applied, every
+//! alert of it in one commit: a message that fails any step, or any region's scope check,
+//! changes nothing.
 
 use std::collections::BTreeSet;
 
@@ -19,18 +13,14 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use tryvoha_cap::{MessageType, Scope, Status};
-use tryvoha_core::{AlertChanges, AlertId, AlertStatus, Command, Declaration, Role};
+use tryvoha_cap_map::{Freshness, Intent, Refusal, RefusalKind};
+use tryvoha_core::{AlertId, AlertStatus, Command};
 use tryvoha_engine::{IdempotencyKey, Principal, Request, fingerprint};
 
-use super::mapping::{check_current, kind_of, level_of, refuse, texts, threats_of};
 use crate::AppState;
 use crate::auth::{Authorized, Writers};
 use crate::openapi;
 use crate::problem::ApiError;
-
-/// The identifier prefix of the messages this server publishes (`publish`).
-const OWN_IDENTIFIER: &str = "tryvoha-alert-";
 
 #[utoipa::path(
     post, path = "/api/v1/cap", operation_id = "receiveCap", tag = "cap",
@@ -71,23 +61,9 @@ pub async fn receive(
 ) -> Result<Response, ApiError> {
     let message = tryvoha_cap::parse(&body).map_err(|e| cap_error("invalid-cap", &e))?;
     tryvoha_cap::check_semantics(&message).map_err(|e| cap_error("invalid-cap", &e))?;
-    if message.scope != Scope::Public {
-        return Err(refuse("cap-not-public", "scope", "only Public messages become public alerts"));
-    }
-    let status = match message.status {
-        Status::Actual => AlertStatus::Actual,
-        Status::Exercise => AlertStatus::Exercise,
-        Status::Test => AlertStatus::Test,
-        other => {
-            return Err(refuse("cap-not-public", "status", &format!("{other} messages are not alerts for the public")));
-        }
-    };
-    match message.msg_type {
-        MessageType::Alert => declare(&state, &principal, message, &body, status).await,
-        MessageType::Update | MessageType::Cancel => follow_up(&state, &principal, &message).await,
-        other => {
-            Err(refuse("cap-not-applicable", "msgType", &format!("{other} messages are acknowledgements, not alerts")))
-        }
+    match tryvoha_cap_map::intent(&message)? {
+        Intent::Declare(status) => declare(&state, &principal, message, &body, status).await,
+        Intent::FollowUp => follow_up(&state, &principal, &message).await,
     }
 }
 
@@ -98,50 +74,24 @@ async fn declare(
     body: &[u8],
     status: AlertStatus,
 ) -> Result<Response, ApiError> {
-    if message.infos.is_empty() {
-        return Err(no_info());
-    }
-    let (registry, places) = (state.engine.registry().clone(), state.places.clone());
+    let (registry, places, freshness) = (state.engine.registry().clone(), state.places.clone(), freshness(state));
     // Covering a polygon samples every region it may touch: CPU work, off the async workers.
-    let (message, regions) = tokio::task::spawn_blocking(move || {
-        let regions = super::area::regions_of(&registry, places.locator(), &message);
-        (message, regions)
+    let planned = tokio::task::spawn_blocking(move || {
+        tryvoha_cap_map::plan_declarations(&message, status, &registry, places.locator(), freshness)
     })
     .await
-    .map_err(|_| ApiError::from(tryvoha_engine::EngineError::ShuttingDown))?;
-    if regions.is_empty() {
-        return Err(refuse(
-            "cap-area-outside-registry",
-            "info.area",
-            "no area of the message lies in a region of the registry",
-        ));
-    }
-    let kind = kind_of(&message.infos)?;
-    check_current(&message, state.engine.now(), max_age(state))?;
-    let threats = threats_of(&message.infos)?.unwrap_or_default();
-    let info = message.infos.first().ok_or_else(no_info)?;
+    .map_err(|_| ApiError::from(tryvoha_engine::EngineError::ShuttingDown))??;
     let fingerprint = fingerprint(body);
-    let owner = format!("cap:{}", message.sender);
-    let requests = regions
+    let requests = planned
+        .alerts
         .into_iter()
-        .map(|region| Request {
-            command: Command::Declare(Declaration {
-                region_id: region,
-                kind,
-                level: level_of(info),
-                status,
-                threats: threats.clone(),
-                message: texts(&message.infos, |i| i.description.clone().or_else(|| i.headline.clone())),
-                instruction: texts(&message.infos, |i| i.instruction.clone()),
-                expires_at: info.expires.map(|t| t.to_offset_date_time()),
-            }),
+        .map(|alert| Request {
+            command: Command::Declare(alert.declaration),
             actor: principal.actor.clone(),
             grant: principal.grant.clone(),
-            // The same message again (a retry) finds the alerts it declared; one that met an
-            // active alert is recorded as not having created it, so it owns nothing.
             idempotency: Some(IdempotencyKey {
-                owner: owner.clone(),
-                key: format!("{}#{}", message.identifier, region),
+                owner: planned.owner.clone(),
+                key: alert.key,
                 fingerprint: fingerprint.clone(),
             }),
         })
@@ -158,37 +108,13 @@ async fn follow_up(
     message: &tryvoha_cap::Alert,
 ) -> Result<Response, ApiError> {
     let targets = referenced_alerts(state, message).await?;
-    if targets.is_empty() {
-        return Err(refuse("cap-unknown-reference", "references", "the referenced messages declared no alert here"));
-    }
-    check_current(message, state.engine.now(), max_age(state))?;
     let book = state.engine.book();
-    // Ended already (a repeated Cancel): nothing to do for those.
-    let active: Vec<_> = targets.iter().filter_map(|id| book.get(*id)).collect();
-    // A CAP message may come from a relay that forwards whatever it gets: it must not end or
-    // change an alert that this token did not declare. Admins may.
-    if principal.grant.role != Role::Admin
-        && let Some(alert) =
-            active.iter().find(|a| principal.actor.token_id.is_none_or(|id| a.declared_by.token_id != Some(id)))
-    {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "cap-not-owner",
-            format!("alert {} was declared by another token; only it or an admin may change it by CAP", alert.id),
-        )
-        .with_field("references"));
-    }
-    let changes = match message.msg_type {
-        MessageType::Cancel => None,
-        _ => Some(update_changes(message)?),
-    };
-    let requests = active
-        .iter()
-        .map(|alert| Request {
-            command: match &changes {
-                None => Command::Cancel { id: alert.id },
-                Some(changes) => Command::Update { id: alert.id, changes: changes.clone() },
-            },
+    let commands =
+        tryvoha_cap_map::follow_up(message, &targets, &book, &principal.actor, principal.grant.role, freshness(state))?;
+    let requests = commands
+        .into_iter()
+        .map(|command| Request {
+            command,
             actor: principal.actor.clone(),
             grant: principal.grant.clone(),
             idempotency: None,
@@ -203,41 +129,31 @@ async fn follow_up(
 async fn referenced_alerts(state: &AppState, message: &tryvoha_cap::Alert) -> Result<BTreeSet<AlertId>, ApiError> {
     let mut targets = BTreeSet::new();
     for reference in &message.references {
-        let created = state
-            .engine
-            .alerts_keyed(format!("cap:{}", reference.sender), format!("{}#", reference.identifier))
-            .await?;
-        targets.extend(created);
-        if reference.sender == *state.cap_sender
-            && let Some(id) = reference.identifier.strip_prefix(OWN_IDENTIFIER).and_then(|n| n.parse::<i64>().ok())
-            && let Ok(id) = u64::try_from(id)
-            // Only an alert that exists: a reference to none is an unknown reference.
-            && state.engine.alert(AlertId(id)).await?.is_some()
+        let (owner, key_prefix) = tryvoha_cap_map::reference_records(reference);
+        targets.extend(state.engine.alerts_keyed(owner, key_prefix).await?);
+        // Only an alert that exists: a reference to none is an unknown reference.
+        if let Some(id) = tryvoha_cap_map::own_alert(reference, &state.cap_sender)
+            && state.engine.alert(id).await?.is_some()
         {
-            targets.insert(AlertId(id));
+            targets.insert(id);
         }
     }
     Ok(targets)
 }
 
-/// An Update's changes: level, threats (when it names them), texts and expiry from its infos.
-fn update_changes(message: &tryvoha_cap::Alert) -> Result<AlertChanges, ApiError> {
-    let info = message.infos.first();
-    Ok(AlertChanges {
-        level: info.map(level_of),
-        threats: threats_of(&message.infos)?,
-        message: texts(&message.infos, |i| i.description.clone().or_else(|| i.headline.clone())),
-        instruction: texts(&message.infos, |i| i.instruction.clone()),
-        expires_at: info.and_then(|i| i.expires).map(|t| t.to_offset_date_time()),
-    })
+fn freshness(state: &AppState) -> Freshness {
+    let max_age = time::Duration::try_from(state.cap_max_age).unwrap_or(time::Duration::HOUR);
+    Freshness { now: state.engine.now(), max_age }
 }
 
-fn no_info() -> ApiError {
-    refuse("cap-not-applicable", "info", "an Alert without info says nothing to declare")
-}
-
-fn max_age(state: &AppState) -> time::Duration {
-    time::Duration::try_from(state.cap_max_age).unwrap_or(time::Duration::HOUR)
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> ApiError {
+        let status = match refusal.kind {
+            RefusalKind::Inapplicable => StatusCode::UNPROCESSABLE_ENTITY,
+            RefusalKind::NotOwner => StatusCode::FORBIDDEN,
+        };
+        ApiError::new(status, refusal.code, refusal.detail).with_field(refusal.field)
+    }
 }
 
 fn cap_error(code: &'static str, error: &tryvoha_cap::CapError) -> ApiError {

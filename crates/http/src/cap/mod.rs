@@ -2,9 +2,7 @@
 //! the current ones (`/feeds/cap.atom`), and alerts from other authorities' systems
 //! (`POST /api/v1/cap`). Mapping rules: docs/cap.md.
 
-mod area;
 pub(crate) mod ingest;
-mod mapping;
 pub(crate) mod publish;
 
 use axum::Router;

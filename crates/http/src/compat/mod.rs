@@ -2,10 +2,11 @@
 //! already speak: alerts.in.ua v1 (and the v2 IoT strings) and ukrainealarm v3. Wire formats and
 //! the quirks of their real clients: docs/compat.md.
 //!
-//! These APIs cannot say "this is a drill", so only alerts with status `actual` appear in them.
+//! What they say is computed by `tryvoha_compat`; here are the routes, who may read (`access`),
+//! and each dialect's status codes and caching headers. These APIs cannot say "this is a
+//! drill", so only alerts with status `actual` appear in them.
 
 mod access;
-mod air_raid;
 pub(crate) mod alerts_in_ua;
 pub(crate) mod ukrainealarm;
 

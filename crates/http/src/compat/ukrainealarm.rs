@@ -10,19 +10,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use time::OffsetDateTime;
-use time::macros::format_description;
-use tryvoha_core::{Alert, AlertBook, AlertKind, AlertLevel, Level, Region, RegionId, RegionRegistry};
+use tryvoha_compat::ukrainealarm as wire;
+use tryvoha_core::{AlertBook, RegionId};
 use tryvoha_store::{HistoryOrder, HistoryQuery};
 
 use super::access::{Refusal, admit};
-use super::air_raid::is_real;
 use crate::AppState;
 use crate::body::Query;
 use crate::openapi;
-
-/// How many past alarms `regionHistory` returns, as upstream does.
-const HISTORY_LENGTH: usize = 25;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -72,35 +67,6 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-fn region_type(region: &Region) -> &'static str {
-    match region.level {
-        Level::Oblast => "State",
-        Level::Raion => "District",
-        Level::Hromada => "Community",
-    }
-}
-
-fn alert_type(kind: AlertKind) -> &'static str {
-    match kind {
-        AlertKind::AirRaid => "AIR",
-        AlertKind::ArtilleryShelling => "ARTILLERY",
-        AlertKind::UrbanFights => "URBAN_FIGHTS",
-        AlertKind::Chemical => "CHEMICAL",
-        AlertKind::Nuclear => "NUCLEAR",
-    }
-}
-
-/// `2026-09-25T08:57:49.824Z`.
-fn timestamp(at: OffsetDateTime) -> String {
-    at.format(format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"))
-        .unwrap_or_default()
-}
-
-/// `2026-09-25T08:57:49Z`, as the history uses.
-fn whole_seconds(at: OffsetDateTime) -> String {
-    at.format(format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z")).unwrap_or_default()
-}
-
 #[utoipa::path(
     get, path = "/api/v3/regions", operation_id = "compat_api_v3_regions", tag = "compatible",
     summary = "ukrainealarm: the region tree",
@@ -111,50 +77,7 @@ fn whole_seconds(at: OffsetDateTime) -> String {
     )
 )]
 async fn regions(caller: Caller) -> Json<Value> {
-    let registry = caller.book.registry();
-    fn node(registry: &RegionRegistry, region: &Region) -> Value {
-        let children: Vec<Value> =
-            registry.children(region.id).iter().filter_map(|id| registry.get(*id)).map(|c| node(registry, c)).collect();
-        json!({ "regionId": region.id.to_string(), "regionName": region.name_uk, "regionType": region_type(region), "regionChildIds": children })
-    }
-    let states: Vec<Value> =
-        registry.all().iter().filter(|r| r.parent_id.is_none()).map(|r| node(registry, r)).collect();
-    Json(json!({ "states": states }))
-}
-
-/// A region with the real alerts covering it: its own and its ancestors'.
-fn region_model(book: &AlertBook, region: &Region) -> Value {
-    let registry = book.registry();
-    let covering: Vec<&Alert> =
-        book.active().filter(|a| is_real(a) && registry.is_within(region.id, a.region_id)).collect();
-    let active: Vec<Value> = covering
-        .iter()
-        .map(|alert| {
-            let level = match alert.level {
-                AlertLevel::Red => "Red",
-                AlertLevel::Yellow => "Yellow",
-            };
-            let reason = alert.message.as_ref().and_then(|m| m.uk.clone()).unwrap_or_default();
-            let holder = registry.get(alert.region_id).unwrap_or(region);
-            json!({
-                "regionId": alert.region_id.to_string(),
-                "regionType": region_type(holder),
-                "type": alert_type(alert.kind),
-                "lastUpdate": timestamp(alert.updated_at),
-                "activeAlertLevels": [{ "alertLevel": level, "reason": reason, "createdAt": timestamp(alert.started_at) }],
-            })
-        })
-        .collect();
-    let last_update =
-        covering.iter().map(|a| a.updated_at).max().or(book.last_change_at()).unwrap_or(OffsetDateTime::UNIX_EPOCH);
-    json!({
-        "regionId": region.id.to_string(),
-        "regionType": region_type(region),
-        "regionName": region.name_uk,
-        "regionEngName": region.name_en,
-        "lastUpdate": timestamp(last_update),
-        "activeAlerts": active,
-    })
+    Json(wire::regions(caller.book.registry()))
 }
 
 #[utoipa::path(
@@ -167,14 +90,7 @@ fn region_model(book: &AlertBook, region: &Region) -> Value {
     )
 )]
 async fn all_alerts(caller: Caller) -> Json<Value> {
-    let book = &caller.book;
-    let registry = book.registry();
-    let mut with_alerts: Vec<RegionId> = book.active().filter(|a| is_real(a)).map(|a| a.region_id).collect();
-    with_alerts.sort();
-    with_alerts.dedup();
-    let models: Vec<Value> =
-        with_alerts.iter().filter_map(|id| registry.get(*id)).map(|r| region_model(book, r)).collect();
-    Json(Value::Array(models))
+    Json(wire::all_alerts(&caller.book))
 }
 
 #[utoipa::path(
@@ -195,7 +111,7 @@ async fn all_alerts(caller: Caller) -> Json<Value> {
 async fn region_alerts(caller: Caller, Path(region): Path<String>) -> Response {
     let registry = caller.book.registry();
     match region.parse().ok().and_then(|id| registry.get(RegionId(id))) {
-        Some(region) => Json(json!([region_model(&caller.book, region)])).into_response(),
+        Some(region) => Json(json!([wire::region_model(&caller.book, region)])).into_response(),
         None => (StatusCode::NOT_FOUND, Json(json!({ "message": "Unknown regionId" }))).into_response(),
     }
 }
@@ -210,8 +126,7 @@ async fn region_alerts(caller: Caller, Path(region): Path<String>) -> Response {
     )
 )]
 async fn status(caller: Caller) -> Json<Value> {
-    // Any number that grows with every change will do: the log's sequence number does.
-    Json(json!({ "lastActionIndex": caller.book.last_seq() }))
+    Json(wire::status(&caller.book))
 }
 
 #[derive(Deserialize)]
@@ -247,32 +162,13 @@ async fn region_history(
         )
             .into_response();
     };
-    // The alarms that covered the region: on it or on an ancestor.
-    let covering: Vec<RegionId> = std::iter::once(region.id).chain(registry.ancestors(region.id)).collect();
     let query = HistoryQuery {
-        regions: Some(covering),
-        order: HistoryOrder::Latest(HISTORY_LENGTH),
+        regions: Some(wire::history_regions(&registry, region.id)),
+        order: HistoryOrder::Latest(wire::HISTORY_LENGTH),
         ..HistoryQuery::default()
     };
     let Ok(records) = state.engine.history(query).await else {
         return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "message": "retry" }))).into_response();
     };
-    let alarms: Vec<Value> = records
-        .iter()
-        .filter(|r| r.status == tryvoha_core::AlertStatus::Actual)
-        .map(|r| {
-            let seconds = (r.finished_at - r.started_at).whole_seconds().max(0);
-            let name = registry.get(r.region_id).map_or("", |g| g.name_uk.as_str());
-            json!({
-                "regionId": r.region_id.to_string(),
-                "regionName": name,
-                "startDate": whole_seconds(r.started_at),
-                "endDate": whole_seconds(r.finished_at),
-                "duration": format!("{:02}:{:02}:{:02}", seconds / 3600, seconds / 60 % 60, seconds % 60),
-                "alertType": alert_type(r.kind),
-                "isContinue": false,
-            })
-        })
-        .collect();
-    Json(json!([{ "regionId": region.id.to_string(), "regionName": region.name_uk, "alarms": alarms }])).into_response()
+    Json(wire::region_history(&records, &registry, region)).into_response()
 }

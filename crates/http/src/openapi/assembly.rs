@@ -31,7 +31,7 @@ use super::*;
         crate::health::health, crate::health::ready, super::document, crate::alerts::declare,
         crate::alerts::active, crate::alerts::one, crate::alerts::update, crate::alerts::cancel,
         crate::regions::list, crate::regions::one, crate::events::page, crate::tokens::list,
-        crate::tokens::create, crate::tokens::revoke, crate::stream::sse::handler, crate::stream::websocket,
+        crate::tokens::create, crate::tokens::revoke, crate::transport::sse::handler, crate::stream::websocket,
         crate::stream::keys, crate::stream::metrics, crate::places::locate, crate::places::boundaries,
         crate::places::shelters::list_shelters, crate::places::shelters::add_shelter,
         crate::places::shelters::import_shelters, crate::places::shelters::nearest,

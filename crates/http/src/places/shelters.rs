@@ -8,7 +8,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use tryvoha_core::{Shelter, ShelterId, ShelterInfo};
-use tryvoha_engine::ShelterUpdateError;
+use tryvoha_places::ShelterUpdateError;
 
 use super::coordinates;
 use crate::AppState;

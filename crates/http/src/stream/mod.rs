@@ -5,8 +5,6 @@
 //! Both transports write the bytes a [`Feed`] yields; the SSE frame bytes and the WebSocket
 //! text are made once per event by the hub and shared by every subscriber.
 
-pub mod sse;
-
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,6 +25,7 @@ use crate::body::Query;
 use crate::limits::{ClientAddress, ConnectionPermit};
 use crate::openapi;
 use crate::problem::ApiError;
+use crate::transport::sse;
 
 /// The longest list a stream filter (`regions=`, `kinds=`, `status=`) takes. A subscriber of
 /// more regions than this subscribes to all (no `regions=`) and filters itself.
@@ -48,7 +47,8 @@ pub fn router() -> Router<AppState> {
 }
 
 /// `after`, as the OpenAPI document describes it for the streams.
-const AFTER: &str = "Resume after this sequence number: every matching event after it from the log, then live ones.";
+pub(crate) const AFTER: &str =
+    "Resume after this sequence number: every matching event after it from the log, then live ones.";
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -206,9 +206,17 @@ async fn regions_are_taken_by_name_or_code_and_printed_with_their_names() {
 
     let (ok, out, err) = tryvoha(&app, ADMIN, &["alert", "declare", "--region", "Kyiv City"]).await;
     assert!(ok && out.starts_with("declared: #1 region 31 м. Київ (Kyiv City): air_raid"), "{out}{err}");
+    let (ok, out, err) =
+        tryvoha(&app, ADMIN, &["alert", "declare", "--region", "Kyiv City,14", "--kind", "chemical"]).await;
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(ok && lines.len() == 2, "one line per region: {out}{err}");
+    assert!(lines[0].starts_with("declared: #2 region 31 м. Київ (Kyiv City): chemical"), "{out}");
+    assert!(lines[1].starts_with("declared: #3 region 14 Київська область (Kyivska oblast): chemical"), "{out}");
+    let (ok, out, _) = tryvoha(&app, ADMIN, &["alert", "declare", "--region", "31", "--region", "14"]).await;
+    assert!(ok && out.lines().count() == 2 && out.starts_with("already active"), "repeated --region: {out}");
     let (ok, _, err) = tryvoha(&app, ADMIN, &["alert", "declare", "--region", "Kyivska oblsat"]).await;
     assert!(!ok && err.contains("did you mean:") && err.contains("14 Київська область (Kyivska oblast)"), "{err}");
-    assert_eq!(app.last_seq().await, 1, "a typo declares nothing");
+    assert_eq!(app.last_seq().await, 4, "a typo declares nothing");
 
     let (ok, out, _) = tryvoha(&app, "", &["regions", "Kyivska oblast", "--level", "raion"]).await;
     let lines: Vec<&str> = out.lines().collect();

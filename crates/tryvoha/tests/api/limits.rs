@@ -200,6 +200,11 @@ async fn pages_anywhere_may_read_and_stream_but_write_only_from_listed_origins()
     assert_eq!(kept_alive.get(format!("{}/healthz", app.base)).send().await.unwrap().status(), StatusCode::OK);
     let routed = kept_alive.get(format!("{}/api/v1/stream", app.base)).header("origin", origin).send().await.unwrap();
     assert_eq!(routed.headers()["access-control-allow-origin"], "*");
+    // One header policy: the stream says the same whichever path served it.
+    for name in ["content-type", "cache-control", "x-accel-buffering", "access-control-expose-headers", "vary"] {
+        let routed = routed.headers().get(name).and_then(|v| v.to_str().ok());
+        assert_eq!(header_line(&head, name), routed, "{name}: {head}");
+    }
 
     let preflight = |origin: &'static str, method: &'static str| {
         app.client

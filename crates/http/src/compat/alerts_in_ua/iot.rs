@@ -9,8 +9,8 @@ use axum::routing::get;
 
 use super::{Reader, by_oblast, every_uid, one_uid};
 use crate::AppState;
-use crate::compat::air_raid::IotVersion;
 use crate::openapi;
+use tryvoha_compat::IotVersion;
 
 pub(super) fn router(version: IotVersion) -> Router<AppState> {
     match version {

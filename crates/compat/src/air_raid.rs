@@ -59,3 +59,37 @@ impl AirRaid {
 pub fn is_real(alert: &Alert) -> bool {
     alert.status == AlertStatus::Actual
 }
+
+#[cfg(test)]
+mod tests {
+    use tryvoha_core::{AlertLevel::*, AlertStatus::*};
+
+    use super::*;
+    use crate::fixture::{alert, book};
+
+    #[test]
+    fn an_alert_covers_its_region_and_below_and_makes_its_ancestors_partial() {
+        let book = book(vec![alert(1, 40, Yellow, Actual)]);
+        assert_eq!(AirRaid::of(&book, RegionId(40)), AirRaid::Whole(Yellow));
+        assert_eq!(AirRaid::of(&book, RegionId(400)), AirRaid::Whole(Yellow));
+        assert_eq!(AirRaid::of(&book, RegionId(4)), AirRaid::Partial);
+        assert_eq!(AirRaid::of(&book, RegionId(8)), AirRaid::None);
+    }
+
+    #[test]
+    fn red_outranks_yellow_and_drills_never_count() {
+        let book = book(vec![alert(1, 4, Yellow, Actual), alert(2, 40, Red, Actual), alert(3, 8, Red, Exercise)]);
+        assert_eq!(AirRaid::of(&book, RegionId(400)), AirRaid::Whole(Red));
+        assert_eq!(AirRaid::of(&book, RegionId(4)), AirRaid::Whole(Yellow));
+        assert_eq!(AirRaid::of(&book, RegionId(8)), AirRaid::None);
+    }
+
+    #[test]
+    fn the_letters_of_each_iot_version() {
+        let letters = |state: AirRaid| (state.letter(IotVersion::V1), state.letter(IotVersion::V2));
+        assert_eq!(letters(AirRaid::Whole(Red)), ('A', 'R'));
+        assert_eq!(letters(AirRaid::Whole(Yellow)), ('A', 'Y'));
+        assert_eq!(letters(AirRaid::Partial), ('P', 'P'));
+        assert_eq!(letters(AirRaid::None), ('N', 'N'));
+    }
+}

@@ -104,7 +104,7 @@ impl IntoResponse for ApiError {
             self.field = None;
         }
         let body = self.document();
-        let mut response = (self.status, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response();
+        let mut response = (self.status, [(header::CONTENT_TYPE, super::headers::PROBLEM_JSON)], body).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
         }

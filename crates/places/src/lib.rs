@@ -2,6 +2,11 @@
 //!
 //! Shelter writes go to the store first; the in-memory index is rebuilt from what was written
 //! and swapped in whole, so a reader sees either the old registry or the new one.
+//!
+//! Apart from the engine on purpose: the write path of alerts needs no R-tree, and the
+//! transports that answer "where" (HTTP, later others) ask [`Places`] rather than `tryvoha-geo`.
+//! A shelter write honours the engine's [`Handoff`](tryvoha_engine::Handoff) as a command does,
+//! so a 408 still means "not applied".
 
 use std::sync::{Arc, RwLock};
 
@@ -45,6 +50,12 @@ impl Places {
             index: RwLock::new(Arc::new(index)),
             writing: tokio::sync::Mutex::new(()),
         })
+    }
+
+    /// Places without a map (a registry with no boundaries, handler tests): no point lies in a
+    /// region; the shelters are the store's.
+    pub fn without_boundaries(store: Arc<dyn Store>) -> Result<Places, StoreError> {
+        Places::load(store, Locator::new(Vec::new()), &[])
     }
 
     /// Offers shelters at most `metres` away as the nearest, unless a request says otherwise.
@@ -95,7 +106,7 @@ impl Places {
     ) -> Result<T, ShelterUpdateError> {
         let _turn = self.writing.lock().await;
         // From here the write is applied and answered, whatever the caller's time limit says.
-        if !crate::handoff::take_current() {
+        if !tryvoha_engine::Handoff::take_current() {
             return Err(ShelterUpdateError::Unavailable(StoreError::Unavailable("the caller gave up waiting".into())));
         }
         let store = self.store.clone();

@@ -1,5 +1,5 @@
 //! The accept loop. Each connection is looked at before it is served: a live SSE stream is
-//! served straight on the socket ([`crate::stream::sse`]), everything else by hyper and the
+//! served straight on the socket ([`super::sse`]), everything else by hyper and the
 //! router. Shutdown stops accepting, ends the streams, and lets requests in flight finish.
 //!
 //! A connection over a cap ([`crate::limits::Connections`]) is answered at once (429 for a
@@ -17,8 +17,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tower::ServiceExt;
 
+use super::sse;
 use crate::limits::{AcceptBackoff, Limits};
-use crate::stream::sse;
 use crate::{AppState, router};
 
 /// How long to wait for the first bytes of a request before deciding where it goes.

@@ -18,18 +18,19 @@ use std::time::Duration;
 use axum::Extension;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tryvoha_live::{Feed, Transport};
 
-use super::{Connection, StreamQuery};
+use super::headers::{EVENT_STREAM, set_all, written_head, written_problem};
 use crate::AppState;
 use crate::body::{Query, parse_query};
 use crate::limits::{ClientAddress, ClientKey, rate_limited, retry_after_secs};
 use crate::openapi;
 use crate::problem::ApiError;
+use crate::stream::{Connection, StreamQuery};
 
 /// What a connection must start with to be served here.
 pub const REQUEST_PREFIX: &[u8] = b"GET /api/v1/stream";
@@ -43,9 +44,8 @@ const HEAD_TIMEOUT: Duration = Duration::from_secs(30);
 /// has cut it off by then anyway (its queue filled), and it resumes by its last id.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
 
-const RESPONSE_HEAD: &str = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n\
-X-Accel-Buffering: no\r\nConnection: close\r\n";
-const RESPONSE_OPENING: &str = "\r\nretry: 1000\n\n";
+/// What a stream starts with: how long a client waits before it reconnects.
+const RESPONSE_OPENING: &[u8] = b"retry: 1000\n\n";
 
 /// Serves one SSE connection until the client leaves, it is cut off, or the server stops.
 pub async fn serve(stream: TcpStream, peer: SocketAddr, state: AppState, mut stopping: watch::Receiver<bool>) {
@@ -80,34 +80,31 @@ pub async fn serve(stream: TcpStream, peer: SocketAddr, state: AppState, mut sto
 }
 
 /// Reads the request, applies the router's rate limit and CORS (this path bypasses the
-/// router), opens the feed and writes the response head; `None` when it answered otherwise.
+/// router; the headers are the router's, from `headers`), opens the feed and writes the
+/// response head; `None` when it answered otherwise.
 async fn start(stream: &TcpStream, peer: SocketAddr, state: &AppState) -> Option<Opened> {
     let request = match tokio::time::timeout(HEAD_TIMEOUT, read_request(stream)).await {
         Ok(Ok(request)) => request,
-        Ok(Err(Some(error))) => return reply_problem(stream, error, "").await,
+        Ok(Err(Some(error))) => return reply_problem(stream, error, &[]).await,
         Ok(Err(None)) | Err(_) => return None, // the client went away or never finished its request
     };
-    let cors = match request.headers.get(header::ORIGIN).and_then(|o| state.cors.read_origin(o.as_bytes())) {
-        Some(allowed) => {
-            format!("Access-Control-Allow-Origin: {}\r\nVary: Origin\r\n", allowed.to_str().unwrap_or("*"))
-        }
-        None => String::new(),
-    };
+    let cors = state.cors.read_answer_headers(request.headers.get(header::ORIGIN));
+    let with_retry_after = |secs: u64| [cors.as_slice(), &[(header::RETRY_AFTER, HeaderValue::from(secs))]].concat();
     let client = state.limits.client_address(peer.ip(), &request.headers);
     if let Err(wait) = state.limits.requests.check(ClientKey::of(client)) {
         state.limits.count_rate_limited();
-        let extra = format!("{cors}Retry-After: {}\r\n", retry_after_secs(wait));
-        return reply_problem(stream, rate_limited(wait), &extra).await;
+        return reply_problem(stream, rate_limited(wait), &with_retry_after(retry_after_secs(wait))).await;
     }
     let last_event_id = request.headers.get("last-event-id").map(|v| v.as_bytes());
     let opened = match request.query.and_then(|q| open(state, Some(client), &q, last_event_id)) {
         Ok(opened) => opened,
         Err(error) if error.status == StatusCode::TOO_MANY_REQUESTS => {
-            return reply_problem(stream, error, &format!("{cors}Retry-After: 1\r\n")).await;
+            return reply_problem(stream, error, &with_retry_after(1)).await;
         }
         Err(error) => return reply_problem(stream, error, &cors).await,
     };
-    write_all(stream, format!("{RESPONSE_HEAD}{cors}{RESPONSE_OPENING}").as_bytes()).await.ok()?;
+    let head = written_head(StatusCode::OK, &[EVENT_STREAM.as_slice(), &cors].concat());
+    write_all(stream, &[head.as_bytes(), RESPONSE_OPENING].concat()).await.ok()?;
     Some(opened)
 }
 
@@ -119,7 +116,7 @@ async fn start(stream: &TcpStream, peer: SocketAddr, state: &AppState) -> Option
         `snapshot`; with `Last-Event-ID` (wins over `after`) or `after`, the missed matching events come first, then \
         live ones; a resume point beyond the log gets a `reset`. Heartbeat comments every 15 s. A subscriber whose \
         queue overflows is disconnected with a comment naming its last id. See docs/streams.md.",
-    params(StreamQuery, ("after" = Option<u64>, Query, description = super::AFTER), ("Last-Event-ID" = Option<u64>, Header, nullable = false, description = "Resume after this sequence number.")),
+    params(StreamQuery, ("after" = Option<u64>, Query, description = crate::stream::AFTER), ("Last-Event-ID" = Option<u64>, Header, nullable = false, description = "Resume after this sequence number.")),
     responses(
         (status = 200,
             description = "An endless event stream. `data` is a StreamState (events `snapshot`, `reset`) or a StreamEvent \
@@ -138,7 +135,7 @@ pub async fn handler(
 ) -> Result<Response, ApiError> {
     let last_event_id = headers.get("last-event-id").map(|v| v.as_bytes());
     let opened = open(&state, client.map(|Extension(ClientAddress(client))| client), &query, last_event_id)?;
-    let opening = futures_util::stream::once(async { Ok::<_, Infallible>(Bytes::from_static(b"retry: 1000\n\n")) });
+    let opening = futures_util::stream::once(async { Ok::<_, Infallible>(Bytes::from_static(RESPONSE_OPENING)) });
     let frames = futures_util::stream::unfold(Some(opened), |opened| async move {
         let (mut feed, connection, mut heartbeat) = opened?;
         tokio::select! {
@@ -157,11 +154,7 @@ pub async fn handler(
         }
     });
     let mut response = Body::from_stream(futures_util::StreamExt::chain(opening, frames)).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    // Tells nginx not to buffer the stream.
-    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    set_all(response.headers_mut(), EVENT_STREAM);
     Ok(response)
 }
 
@@ -255,18 +248,9 @@ async fn read_request(stream: &TcpStream) -> Result<Request, Option<ApiError>> {
     }
 }
 
-/// Answers with a problem document; `extra` holds more header lines, each ending in CRLF.
-/// `None`, always: nothing follows.
-async fn reply_problem<T>(stream: &TcpStream, error: ApiError, extra: &str) -> Option<T> {
-    let body = error.document();
-    let head = format!(
-        "HTTP/1.1 {} {}\r\nContent-Type: application/problem+json\r\nContent-Length: {}\r\n{extra}Connection: close\r\n\r\n",
-        error.status.as_u16(),
-        error.status.canonical_reason().unwrap_or("Error"),
-        body.len()
-    );
-    let _ = write_all(stream, head.as_bytes()).await;
-    let _ = write_all(stream, &body).await;
+/// Answers with a problem document and `extra` headers. `None`, always: nothing follows.
+async fn reply_problem<T>(stream: &TcpStream, error: ApiError, extra: &[(HeaderName, HeaderValue)]) -> Option<T> {
+    let _ = write_all(stream, &written_problem(&error, extra)).await;
     None
 }
 

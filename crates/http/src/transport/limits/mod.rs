@@ -18,7 +18,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 
 pub use accept::AcceptBackoff;
 pub use client::{ClientAddress, ClientKey, TrustedProxies};
@@ -144,17 +144,7 @@ impl Limits {
                 5,
             ),
         };
-        let body = error.document();
-        let mut answer = format!(
-            "HTTP/1.1 {} {}\r\nContent-Type: application/problem+json\r\nContent-Length: {}\r\n\
-             Retry-After: {retry_after}\r\nConnection: close\r\n\r\n",
-            error.status.as_u16(),
-            error.status.canonical_reason().unwrap_or("Error"),
-            body.len()
-        )
-        .into_bytes();
-        answer.extend_from_slice(&body);
-        answer
+        super::headers::written_problem(&error, &[(header::RETRY_AFTER, HeaderValue::from(retry_after))])
     }
 
     /// The counters, in the Prometheus text format (appended to `/metrics`).

@@ -7,11 +7,11 @@
 //! an operator's console is one known page, and listing it is no burden. Credentials
 //! (`Access-Control-Allow-Credentials`) are never allowed: the API uses no cookies.
 //!
-//! The direct SSE path (`crate::stream::sse`) writes its headers by hand and asks
-//! [`Cors::read_origin`] for the one it needs.
+//! The direct SSE path ([`super::sse`]) writes its headers by hand; it takes the same ones as the
+//! router's answers, from [`Cors::read_answer_headers`] (see [`super::headers`]).
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -56,6 +56,23 @@ impl Cors {
     fn write_origin(&self, origin: &[u8]) -> Option<HeaderValue> {
         self.writes.allow(origin)
     }
+
+    /// The cross-origin headers of an answer to a read (`GET`, `HEAD`) that came with
+    /// `origin`: none for a request without one (not from a browser's cross-origin page).
+    pub fn read_answer_headers(&self, origin: Option<&HeaderValue>) -> Vec<(HeaderName, HeaderValue)> {
+        origin.map(|origin| answer_headers(self.read_origin(origin.as_bytes()))).unwrap_or_default()
+    }
+}
+
+/// What marks an answer to a cross-origin request: `Vary: Origin` always (the answer depends
+/// on it), and for an `allowed` origin which page may read it and which headers it may see.
+fn answer_headers(allowed: Option<HeaderValue>) -> Vec<(HeaderName, HeaderValue)> {
+    let mut headers = vec![(header::VARY, HeaderValue::from_static("Origin"))];
+    if let Some(allowed) = allowed {
+        headers.push((header::ACCESS_CONTROL_ALLOW_ORIGIN, allowed));
+        headers.push((header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static(EXPOSED)));
+    }
+    headers
 }
 
 impl Origins {
@@ -104,12 +121,7 @@ pub async fn cors(State(state): State<AppState>, request: Request, next: Next) -
         cors.write_origin(origin.as_bytes())
     };
     let mut response = next.run(request).await;
-    let headers = response.headers_mut();
-    headers.append(header::VARY, HeaderValue::from_static("Origin"));
-    if let Some(allowed) = allowed {
-        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, allowed);
-        headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static(EXPOSED));
-    }
+    super::headers::set_all(response.headers_mut(), answer_headers(allowed));
     response
 }
 

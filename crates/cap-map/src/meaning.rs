@@ -1,11 +1,11 @@
 //! What a received CAP message means for tryvoha: its kind (a documented table, never a
 //! default), level, threats, texts and whether it is current. Rules: docs/cap.md.
 
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 use tryvoha_cap::{Info, Severity};
 use tryvoha_core::{AlertKind, AlertLevel, LocalizedText, Threat};
 
-use crate::problem::ApiError;
+use crate::{Freshness, Refusal, refuse};
 
 /// How far in the future a message's `sent` may be: the sender's clock may run ahead of ours.
 pub const CLOCK_SKEW: Duration = Duration::minutes(5);
@@ -39,7 +39,7 @@ const EVENTS: &[(&str, AlertKind)] = &[
 /// The kind, from the first `info` that names one: its `tryvoha:kind` event code, else its
 /// `event` by the table. Nothing else (a category, say) decides: an alert of the wrong kind
 /// tells people the wrong thing to do.
-pub fn kind_of(infos: &[Info]) -> Result<AlertKind, ApiError> {
+pub fn kind_of(infos: &[Info]) -> Result<AlertKind, Refusal> {
     for info in infos {
         if let Some(code) = info.event_codes.iter().find(|c| c.value_name == "tryvoha:kind") {
             return AlertKind::parse(code.value.trim()).ok_or_else(|| {
@@ -66,7 +66,7 @@ pub fn level_of(info: &Info) -> AlertLevel {
 
 /// The threats of the first `info` with a `tryvoha:threats` parameter (wire names, separated by
 /// commas), or `None` when no `info` has one.
-pub fn threats_of(infos: &[Info]) -> Result<Option<Vec<Threat>>, ApiError> {
+pub fn threats_of(infos: &[Info]) -> Result<Option<Vec<Threat>>, Refusal> {
     let Some(parameter) = infos.iter().flat_map(|i| &i.parameters).find(|p| p.value_name == "tryvoha:threats") else {
         return Ok(None);
     };
@@ -91,7 +91,8 @@ pub fn texts(infos: &[Info], field: impl Fn(&Info) -> Option<String>) -> Option<
 
 /// Refuses a message sent too long ago (`max_age`), too far in the future ([`CLOCK_SKEW`]), or
 /// already expired: a replayed or delayed message must not sound an alert that is over.
-pub fn check_current(message: &tryvoha_cap::Alert, now: OffsetDateTime, max_age: Duration) -> Result<(), ApiError> {
+pub fn check_current(message: &tryvoha_cap::Alert, freshness: Freshness) -> Result<(), Refusal> {
+    let Freshness { now, max_age } = freshness;
     let sent = message.sent.to_offset_date_time();
     if sent > now + CLOCK_SKEW {
         return Err(refuse(
@@ -116,8 +117,4 @@ pub fn check_current(message: &tryvoha_cap::Alert, now: OffsetDateTime, max_age:
         return Err(refuse("cap-expired", "info.expires", "the message has already expired"));
     }
     Ok(())
-}
-
-pub fn refuse(code: &'static str, field: &str, detail: &str) -> ApiError {
-    ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, code, detail).with_field(field)
 }

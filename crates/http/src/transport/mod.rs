@@ -1,0 +1,38 @@
+//! The transport: everything between a socket and a feature router. The accept loop
+//! (`listener`) sends a fresh `GET /api/v1/stream` connection to the direct SSE path (`sse`) and
+//! every other one to hyper and the router, whose answers pass the layers of [`around`]. Both
+//! paths take their headers from `headers`, their problem documents from `problem` and their
+//! limits from `limits`; `auth` and `body` are the extractors every handler uses.
+
+pub mod auth;
+pub mod body;
+pub mod compression;
+pub mod cors;
+pub mod headers;
+pub mod limits;
+pub mod listener;
+pub mod problem;
+pub mod sse;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+
+use crate::{AppState, MAX_BODY_BYTES, audit};
+
+/// The feature routes inside the layers every routed request passes, innermost first: the time
+/// limit, the audit of refused writes, the body limits, compression, the rate limit, CORS and
+/// tracing; unknown paths and methods are problem documents.
+pub fn around(features: Router<AppState>, state: AppState) -> Router {
+    features
+        .fallback(problem::not_found)
+        .method_not_allowed_fallback(problem::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), problem::within_time_limit))
+        .layer(axum::middleware::from_fn(audit::refused_writes))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(compression::layer())
+        .layer(axum::middleware::from_fn(limits::refuse_oversized_bodies))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), limits::limit_requests))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), cors::cors))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}

@@ -1,0 +1,45 @@
+//! The followers' cursors in SQLite. A move is one immediate transaction on the writer's
+//! connection: the compare, the head check and the write see the same database, and no append
+//! can land between them.
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use tryvoha_core::Seq;
+use tryvoha_store::{CursorStore, StoreError, StoreResult};
+
+use crate::{SqliteStore, last_seq, unavailable};
+
+impl CursorStore for SqliteStore {
+    fn cursor(&self, consumer: &str) -> StoreResult<Seq> {
+        cursor(&self.reader(), consumer)
+    }
+
+    fn set_cursor(&self, consumer: &str, expected: Seq, to: Seq) -> StoreResult<()> {
+        let mut connection = self.writer();
+        let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(unavailable)?;
+        let actual = cursor(&transaction, consumer)?;
+        if actual != expected {
+            return Err(StoreError::CursorMoved { consumer: consumer.to_owned(), expected, actual });
+        }
+        let head = last_seq(&transaction)?;
+        if to > head {
+            return Err(StoreError::CursorBeyondHead { consumer: consumer.to_owned(), to, head });
+        }
+        transaction
+            .execute(
+                "INSERT INTO cursors (consumer, seq) VALUES (?1, ?2) \
+                 ON CONFLICT (consumer) DO UPDATE SET seq = excluded.seq",
+                params![consumer, to],
+            )
+            .map_err(unavailable)?;
+        // An early return above drops the transaction, which rolls it back.
+        transaction.commit().map_err(unavailable)
+    }
+}
+
+fn cursor(connection: &Connection, consumer: &str) -> StoreResult<Seq> {
+    let seq: Option<Seq> = connection
+        .query_row("SELECT seq FROM cursors WHERE consumer = ?1", [consumer], |row| row.get(0))
+        .optional()
+        .map_err(unavailable)?;
+    Ok(seq.unwrap_or(0))
+}
