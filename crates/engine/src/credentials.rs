@@ -4,7 +4,7 @@
 //! Secrets are 192 random bits, so a plain SHA-256 is enough (no password stretching needed),
 //! and a lookup by hash leaks nothing useful through its timing.
 
-use rand::RngCore;
+use rand::Rng as _;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use tryvoha_core::{Actor, Grant, RegionId, Role};

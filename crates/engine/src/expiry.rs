@@ -3,6 +3,8 @@
 use std::sync::Weak;
 use std::time::Duration;
 
+use tokio::task::JoinHandle;
+
 use tryvoha_core::{Actor, AlertError, Command, Grant};
 
 use crate::{Engine, EngineError, Inner, Request};
@@ -10,9 +12,9 @@ use crate::{Engine, EngineError, Inner, Request};
 /// How often the book is checked for due alerts: expiry is accurate to about this much.
 const TICK: Duration = Duration::from_millis(500);
 
-/// Runs until the engine is dropped; it holds only a weak handle so that it never keeps the
-/// engine (and its writer) alive on its own.
-pub(crate) fn spawn(inner: Weak<Inner>) {
+/// Runs until the engine is dropped or its owner aborts it; it holds only a weak handle so that
+/// it never keeps the engine (and its writer) alive on its own.
+pub(crate) fn spawn(inner: Weak<Inner>) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(TICK);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -38,5 +40,5 @@ pub(crate) fn spawn(inner: Weak<Inner>) {
                 }
             }
         }
-    });
+    })
 }

@@ -16,6 +16,7 @@ mod error;
 mod expiry;
 mod follow;
 mod handoff;
+mod tasks;
 mod writer;
 
 use std::sync::{Arc, RwLock};
@@ -29,6 +30,7 @@ pub use clock::{Clock, SystemClock};
 pub use credentials::{AdminCredential, NewTokenRequest, Principal, fingerprint, reset_admin};
 pub use error::{AuthError, EngineError, TokenError};
 pub use handoff::Handoff;
+pub use tasks::{EngineTasks, WriterThread};
 
 /// Where a request came from and what it may do.
 #[derive(Clone, Debug)]
@@ -71,7 +73,7 @@ struct Inner {
     store: Arc<dyn Store>,
     registry: Arc<RegionRegistry>,
     book: RwLock<Arc<AlertBook>>,
-    jobs: mpsc::Sender<writer::Job>,
+    jobs: mpsc::Sender<writer::Message>,
     committed: broadcast::Sender<Arc<AlertEvent>>,
     clock: Arc<dyn Clock>,
     admin: Option<AdminCredential>,
@@ -86,14 +88,25 @@ const COMMITTED_BUFFER: usize = 4096;
 const JOB_QUEUE: usize = 8192;
 
 impl Engine {
-    /// Loads the active alerts from the store and starts the writer thread and the expiry task.
-    /// Must be called inside a Tokio runtime.
+    /// Loads the active alerts from the store and starts the writer thread and the expiry task,
+    /// which end when the last `Engine` handle is dropped. Must be called inside a Tokio runtime.
     pub fn start(
         store: Arc<dyn Store>,
         registry: Arc<RegionRegistry>,
         clock: Arc<dyn Clock>,
         admin: Option<AdminCredential>,
     ) -> Result<Engine, StoreError> {
+        Engine::start_with_tasks(store, registry, clock, admin).map(|(engine, _left_to_run)| engine)
+    }
+
+    /// Like [`Engine::start`], and hands the writer thread and the expiry task to the caller, who
+    /// then owns them: watches them, and stops them when it is done ([`EngineTasks`]).
+    pub fn start_with_tasks(
+        store: Arc<dyn Store>,
+        registry: Arc<RegionRegistry>,
+        clock: Arc<dyn Clock>,
+        admin: Option<AdminCredential>,
+    ) -> Result<(Engine, EngineTasks), StoreError> {
         let book = restore_book(store.as_ref(), &registry)?;
         let next_seq = book.last_seq() + 1;
         let (jobs, receiver) = mpsc::channel(JOB_QUEUE);
@@ -110,9 +123,10 @@ impl Engine {
             token_changes: tokio::sync::Mutex::new(()),
             writer_life,
         });
-        writer::spawn(Arc::downgrade(&inner), receiver, next_seq, writer_report)?;
-        expiry::spawn(Arc::downgrade(&inner));
-        Ok(Engine { inner })
+        let queue = inner.jobs.downgrade();
+        let thread = writer::spawn(Arc::downgrade(&inner), receiver, next_seq, writer_report)?;
+        let expiry = expiry::spawn(Arc::downgrade(&inner));
+        Ok((Engine { inner }, EngineTasks { writer: WriterThread { thread, queue }, expiry }))
     }
 
     /// Applies a command: decided, durable, published, then answered.
@@ -135,7 +149,7 @@ impl Engine {
         }
         let (reply, answer) = oneshot::channel();
         let job = writer::Job { requests, reply, handoff: handoff::current() };
-        self.inner.jobs.send(job).await.map_err(|_| EngineError::ShuttingDown)?;
+        self.inner.jobs.send(writer::Message::Job(job)).await.map_err(|_| EngineError::ShuttingDown)?;
         answer.await.map_err(|_| EngineError::ShuttingDown)?
     }
 
@@ -145,7 +159,7 @@ impl Engine {
     }
 
     /// Resolves when the writer thread stops, with why. While any `Engine` handle lives (this
-    /// one does), it stops only by failing.
+    /// one does), it stops only by failing or when its owner stops it ([`WriterThread::stop`]).
     pub async fn writer_stopped(&self) -> String {
         let mut life = self.inner.writer_life.clone();
         match life.wait_for(Option::is_some).await {

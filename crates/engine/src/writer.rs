@@ -13,6 +13,21 @@ use tryvoha_store::{Commit, IdempotencyRecord, StoreError};
 use crate::handoff::Handoff;
 use crate::{EngineError, Inner, Outcome, Request, audit};
 
+/// What the writer's queue carries: requests, or the word to stop after the ones before it.
+pub(crate) enum Message {
+    Job(Job),
+    Stop,
+}
+
+impl Message {
+    fn into_job(self) -> Option<Job> {
+        match self {
+            Message::Job(job) => Some(job),
+            Message::Stop => None,
+        }
+    }
+}
+
 /// Requests decided together, all or nothing: one request from `execute`, several from
 /// `execute_all` (a CAP message over several regions). A refusal of any refuses them all.
 pub(crate) struct Job {
@@ -38,43 +53,50 @@ pub(crate) type WriterLife = watch::Receiver<Option<String>>;
 const MAX_BATCH: usize = 512;
 
 /// Starts the writer thread. `life` learns when and why it stops: a panic (a bug, or a store
-/// that panics) ends the thread, never silently: the server watches `life` and goes down.
+/// that panics) ends the thread, never silently: the server watches `life` and goes down. The
+/// thread's own result says the same to whoever joins it: `Err` with why, if it panicked.
 pub(crate) fn spawn(
     inner: Weak<Inner>,
-    mut jobs: mpsc::Receiver<Job>,
+    mut jobs: mpsc::Receiver<Message>,
     mut next_seq: Seq,
     life: watch::Sender<Option<String>>,
-) -> Result<(), StoreError> {
+) -> Result<std::thread::JoinHandle<Result<(), String>>, StoreError> {
     std::thread::Builder::new()
         .name("tryvoha-writer".into())
         .spawn(move || {
             let run = std::panic::catch_unwind(AssertUnwindSafe(|| {
                 let mut batch = Vec::with_capacity(MAX_BATCH);
-                // Ends when every Engine handle is gone: the channel closes once Inner drops.
+                // Ends when every Engine handle is gone (the channel closes once Inner drops), or
+                // at a stop: after the requests queued before it, which are answered as usual.
                 while jobs.blocking_recv_many(&mut batch, MAX_BATCH) > 0 {
-                    match inner.upgrade() {
-                        Some(inner) => next_seq = write_batch(&inner, batch.drain(..), next_seq),
-                        None => return,
+                    let stop = batch.iter().position(|message| matches!(message, Message::Stop));
+                    // Whatever came after the stop is dropped: its callers hear "shutting down".
+                    batch.truncate(stop.unwrap_or(batch.len()));
+                    let Some(inner) = inner.upgrade() else { return "the engine was dropped" };
+                    next_seq = write_batch(&inner, batch.drain(..).filter_map(Message::into_job), next_seq);
+                    if stop.is_some() {
+                        return "the writer was stopped";
                     }
                 }
+                "the engine was dropped"
             }));
-            let reason = match run {
-                Ok(()) => "the engine was dropped".to_owned(),
+            let ended = match run {
+                Ok(reason) => Ok(reason.to_owned()),
                 Err(panic) => {
                     let message = panic_message(panic.as_ref());
                     tracing::error!(panic = %message, "the writer thread panicked; no write can be made from now on");
-                    format!("the writer thread panicked: {message}")
+                    Err(format!("the writer thread panicked: {message}"))
                 }
             };
             // Callers waiting in the queue learn it from their dropped reply channels.
             drop(jobs);
-            let _ = life.send(Some(reason));
+            let _ = life.send(Some(ended.clone().unwrap_or_else(|reason| reason)));
+            ended.map(|_| ())
         })
-        .map(|_| ())
         .map_err(|e| StoreError::Unavailable(Box::new(e)))
 }
 
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     match (panic.downcast_ref::<&str>(), panic.downcast_ref::<String>()) {
         (Some(text), _) => (*text).to_owned(),
         (_, Some(text)) => text.clone(),

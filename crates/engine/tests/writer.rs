@@ -3,40 +3,13 @@
 // Test code: an unwrap that fails is a failing test, which is what it should be.
 #![allow(clippy::unwrap_used)]
 
-use std::sync::Arc;
+mod support;
 
 use tryvoha_core::*;
-use tryvoha_engine::{Engine, EngineError, IdempotencyKey, Request, SystemClock};
-use tryvoha_sqlite::SqliteStore;
-use tryvoha_store::faults::{Faults, FaultyStore};
+use tryvoha_engine::{EngineError, IdempotencyKey, Request};
 use tryvoha_store::*;
 
-fn registry() -> Arc<RegionRegistry> {
-    let mut csv = String::from("id,parent_id,level,katottg,name_uk,name_en\n1,,oblast,,O,O\n");
-    for raion in 2..400 {
-        csv += &format!("{raion},1,raion,,R,R\n");
-    }
-    Arc::new(RegionRegistry::from_csv(&csv).unwrap())
-}
-
-/// The engine over SQLite through a [`FaultyStore`]; the store is returned to read what was
-/// written, the faults to make appends fail, misreport or panic.
-fn start(dir: &tempfile::TempDir) -> (Engine, Arc<FaultyStore>, Arc<Faults>) {
-    let faults = Faults::new();
-    let sqlite = Arc::new(SqliteStore::open(&dir.path().join("t.db")).unwrap());
-    let store = Arc::new(FaultyStore::new(sqlite, faults.clone()));
-    let engine = Engine::start(store.clone(), registry(), Arc::new(SystemClock), None).unwrap();
-    (engine, store, faults)
-}
-
-fn declare(region: u32) -> Request {
-    Request {
-        command: Command::Declare(Declaration::new(RegionId(region), AlertKind::AirRaid)),
-        actor: Actor { token_id: Some(1), name: "op".into() },
-        grant: Grant::admin(),
-        idempotency: None,
-    }
-}
+use support::{declare, start, start_with_tasks, writer_busy};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_declarations_get_gap_free_sequence_numbers_in_commit_order() {
@@ -93,10 +66,11 @@ async fn an_idempotency_key_is_written_with_its_event_and_survives_a_restart() {
         ..declare(region)
     };
     let first = {
-        let (engine, _, _) = start(&dir);
-        engine.execute(keyed(2)).await.unwrap()
+        let (engine, tasks, _, _) = start_with_tasks(&dir);
+        let first = engine.execute(keyed(2)).await.unwrap();
+        tasks.writer.stop().await.unwrap();
+        first
     };
-    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     let (engine, _, _) = start(&dir);
     let retry = engine.execute(keyed(2)).await.unwrap();
     assert_eq!((retry.alert.id, retry.created, retry.event), (first.alert.id, true, None));
@@ -212,4 +186,28 @@ async fn an_escalating_declaration_reports_what_it_changed() {
     assert_eq!(escalated.event.unwrap().kind, EventType::Updated);
     let again = engine.execute(yellow).await.unwrap();
     assert_eq!((again.changed.len(), again.event, again.alert.level), (0, None, AlertLevel::Red));
+}
+
+#[tokio::test]
+async fn a_stopped_writer_finishes_the_commit_it_is_in_answers_it_then_refuses_and_its_thread_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, tasks, store, faults) = start_with_tasks(&dir);
+    let (in_commit, release) = writer_busy(&engine, &faults).await;
+    let stopped = tokio::spawn(tasks.writer.stop());
+    release.send(()).unwrap();
+    assert_eq!(in_commit.await.unwrap().event.unwrap().seq, 1, "the request in the commit is answered");
+    assert_eq!(stopped.await.unwrap(), Ok(()), "the thread ended, and not by panicking");
+    assert!(!engine.writer_running());
+    assert!(matches!(engine.execute(declare(3)).await, Err(EngineError::ShuttingDown)));
+    assert_eq!(store.last_seq().unwrap(), 1);
+}
+
+#[tokio::test]
+async fn a_writer_that_panicked_says_so_when_it_is_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, tasks, _, faults) = start_with_tasks(&dir);
+    faults.append_panics.on();
+    assert!(engine.execute(declare(2)).await.is_err());
+    let ended = tasks.writer.stop().await.expect_err("the panic is reported");
+    assert!(ended.contains(tryvoha_store::faults::APPEND_PANIC), "{ended}");
 }

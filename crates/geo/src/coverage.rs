@@ -46,7 +46,7 @@ impl Locator {
         // Coarsest first: a region taken whole is not split into its parts.
         for (level, index) in self.levels.iter().enumerate().rev() {
             let candidates: BTreeSet<usize> =
-                index.tree.locate_in_envelope_intersecting(&envelope).map(|entry| entry.data.0).collect();
+                index.tree.locate_in_envelope_intersecting(envelope).map(|entry| entry.data.0).collect();
             for area in candidates.into_iter().map(|i| &index.areas[i]) {
                 let Some(inner) = area.interior_point() else { continue };
                 if taken.iter().any(|whole| whole.covers(inner)) {

@@ -39,7 +39,7 @@ impl LevelIndex {
     /// same answer.
     pub(crate) fn locate(&self, point: [f64; 2]) -> Option<RegionId> {
         self.tree
-            .locate_in_envelope_intersecting(&AABB::from_point(point))
+            .locate_in_envelope_intersecting(AABB::from_point(point))
             .filter(|entry| {
                 let (area, polygon) = entry.data;
                 self.areas[area].polygons[polygon].covers(point)

@@ -52,7 +52,7 @@ impl ShelterIndex {
     pub fn nearest_within(&self, at: Coordinates, limit: usize, max_distance_m: f64) -> Vec<Nearby<'_>> {
         let mut found: Vec<Nearby<'_>> = self
             .tree
-            .nearest_neighbor_iter(&on_sphere(at))
+            .nearest_neighbor_iter(on_sphere(at))
             .take(limit)
             .map(|entry| {
                 let shelter = &self.shelters[entry.data];

@@ -1,52 +1,59 @@
-//! Europe/Kyiv local time without a time-zone database: UTC+2, and UTC+3 from the last Sunday
-//! of March 01:00 UTC to the last Sunday of October 01:00 UTC (the EU rule Ukraine follows).
+//! Europe/Kyiv local time, from the IANA time-zone database bundled into the binary (jiff), so
+//! statistics come out the same on a machine without /usr/share/zoneinfo and follow the real
+//! history of the zone rather than a rule written down here.
 
-use time::{Date, Duration, Month, OffsetDateTime, UtcOffset, Weekday};
+use std::sync::LazyLock;
 
-/// The offset from UTC in Kyiv at the instant `at`.
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use time::{OffsetDateTime, UtcOffset};
+
+static KYIV: LazyLock<TimeZone> = LazyLock::new(|| {
+    // The bundled database is compiled in and has carried Europe/Kyiv since tzdata 2022b; the
+    // test `the_bundled_database_knows_kyiv` guards the name.
+    TimeZone::get("Europe/Kyiv").expect("the bundled time-zone database has Europe/Kyiv")
+});
+
+/// The offset from UTC in Kyiv at the instant `at`, in whole hours (Kyiv's offsets have all been
+/// whole hours since 1924).
 pub fn kyiv_offset_hours(at: OffsetDateTime) -> i8 {
-    let at = at.to_offset(UtcOffset::UTC);
-    let year = at.year();
-    // Statistics call this for every alert and every hour under alert: the day of the last
-    // Sunday comes from a closed formula (valid 1900–2099), checked against a calendar walk in
-    // the tests.
-    let (march, october) = if (1900..2100).contains(&year) {
-        let y = year as i64;
-        (31 - ((5 * y / 4 + 4) % 7) as u8, 31 - ((5 * y / 4 + 1) % 7) as u8)
-    } else {
-        (last_sunday(year, Month::March).day(), last_sunday(year, Month::October).day())
-    };
-    let change =
-        |month, day| Date::from_calendar_date(year, month, day).map(|d| d.midnight().assume_utc() + Duration::hours(1));
-    match (change(Month::March, march), change(Month::October, october)) {
-        (Ok(starts), Ok(ends)) if at >= starts && at < ends => 3,
-        _ => 2,
-    }
+    (kyiv_offset_seconds(at) / 3600) as i8
 }
 
 /// The same instant, shown in Kyiv local time.
 pub fn to_kyiv(at: OffsetDateTime) -> OffsetDateTime {
-    let offset = UtcOffset::from_hms(kyiv_offset_hours(at), 0, 0).unwrap_or(UtcOffset::UTC);
+    let offset = UtcOffset::from_whole_seconds(kyiv_offset_seconds(at)).unwrap_or(UtcOffset::UTC);
     at.to_offset(offset)
 }
 
-fn last_sunday(year: i32, month: Month) -> Date {
-    let next_month_first = match month {
-        Month::December => Date::from_calendar_date(year + 1, Month::January, 1),
-        _ => Date::from_calendar_date(year, month.next(), 1),
-    };
-    // Valid dates for any year this code sees; the fallback is never taken.
-    let mut day = next_month_first.map(|d| d - Duration::days(1)).unwrap_or(Date::MIN);
-    while day.weekday() != Weekday::Sunday {
-        day -= Duration::days(1);
-    }
-    day
+fn kyiv_offset_seconds(at: OffsetDateTime) -> i32 {
+    // Instants outside jiff's range (years beyond ±9999) get the offset of the nearest end.
+    let instant = Timestamp::from_second(at.unix_timestamp()).unwrap_or(if at.unix_timestamp() < 0 {
+        Timestamp::MIN
+    } else {
+        Timestamp::MAX
+    });
+    KYIV.to_offset(instant).seconds()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use time::macros::datetime;
+    use time::{Date, Duration, Month, Weekday};
+
+    fn last_sunday(year: i32, month: Month) -> Date {
+        let mut day = Date::from_calendar_date(year, month, month.length(year)).unwrap();
+        while day.weekday() != Weekday::Sunday {
+            day -= Duration::days(1);
+        }
+        day
+    }
+
+    #[test]
+    fn the_bundled_database_knows_kyiv() {
+        assert_eq!(KYIV.iana_name(), Some("Europe/Kyiv"));
+    }
 
     #[test]
     fn summer_time_starts_and_ends_on_the_eu_dates() {
@@ -56,21 +63,26 @@ mod tests {
         assert_eq!(kyiv_offset_hours(datetime!(2023-10-29 00:59:59 UTC)), 3);
         assert_eq!(kyiv_offset_hours(datetime!(2023-10-29 01:00:00 UTC)), 2);
         // 2022: 27 March and 30 October; 2024: 31 March and 27 October.
+        assert_eq!(kyiv_offset_hours(datetime!(2022-03-27 00:59:59 UTC)), 2);
         assert_eq!(kyiv_offset_hours(datetime!(2022-03-27 01:00 UTC)), 3);
+        assert_eq!(kyiv_offset_hours(datetime!(2022-10-30 00:59:59 UTC)), 3);
         assert_eq!(kyiv_offset_hours(datetime!(2022-10-30 01:00 UTC)), 2);
         assert_eq!(kyiv_offset_hours(datetime!(2024-03-31 00:30 UTC)), 2);
+        assert_eq!(kyiv_offset_hours(datetime!(2024-03-31 01:00 UTC)), 3);
         assert_eq!(kyiv_offset_hours(datetime!(2024-10-27 00:30 UTC)), 3);
+        assert_eq!(kyiv_offset_hours(datetime!(2024-10-27 01:00 UTC)), 2);
     }
 
     #[test]
-    fn the_formula_agrees_with_the_calendar_for_every_year_it_serves() {
-        for year in 1900..2100 {
-            for (month, hour_before) in [(Month::March, 2), (Month::October, 3)] {
-                let day = last_sunday(year, month);
-                let change = day.midnight().assume_utc() + Duration::hours(1);
-                assert_eq!(kyiv_offset_hours(change - Duration::seconds(1)), hour_before, "{year} {month}");
-                assert_eq!(kyiv_offset_hours(change), 5 - hour_before, "{year} {month}");
+    fn every_change_of_the_dataset_years_and_after_is_on_a_last_sunday_at_one_utc() {
+        for year in 2022..=2030 {
+            for (month, hours_before) in [(Month::March, 2), (Month::October, 3)] {
+                let change = last_sunday(year, month).midnight().assume_utc() + Duration::hours(1);
+                assert_eq!(kyiv_offset_hours(change - Duration::seconds(1)), hours_before, "{year} {month}");
+                assert_eq!(kyiv_offset_hours(change), 5 - hours_before, "{year} {month}");
             }
+            assert_eq!(kyiv_offset_hours(datetime!(2024-01-15 12:00 UTC).replace_year(year).unwrap()), 2, "{year}");
+            assert_eq!(kyiv_offset_hours(datetime!(2024-07-15 12:00 UTC).replace_year(year).unwrap()), 3, "{year}");
         }
     }
 
@@ -82,5 +94,12 @@ mod tests {
         // The night it ended: 00:30 UTC is 03:30 local, 01:30 UTC is 03:30 again.
         assert_eq!(to_kyiv(datetime!(2023-10-29 00:30 UTC)).hour(), 3);
         assert_eq!(to_kyiv(datetime!(2023-10-29 01:30 UTC)).hour(), 3);
+    }
+
+    #[test]
+    fn an_instant_given_with_another_offset_is_the_same_instant_in_kyiv() {
+        let local = to_kyiv(datetime!(2022-02-24 05:00 +02:00));
+        assert_eq!((local.hour(), local.offset().whole_hours()), (5, 2));
+        assert_eq!(to_kyiv(datetime!(2022-06-01 00:00 -04:00)).hour(), 7);
     }
 }

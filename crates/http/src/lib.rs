@@ -49,6 +49,7 @@ pub use openapi::document_json as openapi_document;
 pub use places::{BOUNDARY_ATTRIBUTION, BoundaryLayers, Detail};
 pub use problem::ApiError;
 pub use stream::DEFAULT_HEARTBEAT;
+pub use transport::tasks::{DEFAULT_DRAIN_DEADLINE, Tasks};
 
 /// The largest request body accepted. Alert declarations are a few hundred bytes; 64 KiB leaves
 /// room for long texts in both languages and refuses anything that is not an API call.
@@ -78,6 +79,8 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     /// Which web pages may use the API (`cors`).
     pub cors: Arc<Cors>,
+    /// The stop signal, and every connection and stream the server waits for when it stops.
+    pub tasks: Tasks,
 }
 
 impl AppState {
@@ -101,6 +104,7 @@ impl AppState {
             cap_max_age: Duration::from_secs(3600),
             limits: Arc::new(Limits::unlimited()),
             cors: Arc::new(Cors::default_policy()),
+            tasks: Tasks::default(),
         }
     }
 }
@@ -138,8 +142,9 @@ pub fn router(state: AppState) -> Router {
     transport::around(features, state)
 }
 
-/// Serves the API on `listener` until `shutdown` resolves, then ends the live streams and
-/// finishes the requests in flight.
+/// Serves the API on `listener` until `shutdown` resolves or [`Tasks::stop`] is called on the
+/// state's tasks; then closes the listener, ends the live streams, finishes the requests in
+/// flight, and returns once every connection has ended (or the drain deadline passed).
 pub async fn serve(
     listener: TcpListener,
     state: AppState,

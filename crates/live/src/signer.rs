@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
-use rand::RngCore;
+use rand::Rng as _;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 

@@ -53,6 +53,8 @@ pub struct Faults {
     /// the switch turns itself off.
     pub append_lands_but_fails_once: Switch,
     held: Mutex<Option<HeldAppend>>,
+    /// How many events each append asked of the store carried, in order.
+    appends: Mutex<Vec<usize>>,
 }
 
 struct HeldAppend {
@@ -74,15 +76,25 @@ impl Faults {
         release
     }
 
+    /// How many events each append carried, in order, whatever became of it: one entry per
+    /// transaction the writer asked for.
+    pub fn appends(&self) -> Vec<usize> {
+        unpoisoned(&self.appends).clone()
+    }
+
     fn take_held(&self) -> Option<HeldAppend> {
         self.held_slot().take()
     }
 
     fn held_slot(&self) -> std::sync::MutexGuard<'_, Option<HeldAppend>> {
-        // A poisoned slot only means a test thread panicked while holding it; the slot itself
-        // (an optional hold) is still whole.
-        self.held.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        unpoisoned(&self.held)
     }
+}
+
+/// A poisoned lock only means a test thread panicked while holding it; what it guards (an
+/// optional hold, a list of sizes) is still whole.
+fn unpoisoned<T>(lock: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// A store that forwards to `inner` and injects the faults its [`Faults`] switch on.
@@ -99,6 +111,7 @@ impl FaultyStore {
 
 impl EventLog for FaultyStore {
     fn append(&self, commit: &Commit) -> StoreResult<()> {
+        unpoisoned(&self.faults.appends).push(commit.events.len());
         if self.faults.append_panics.is_on() {
             panic!("{APPEND_PANIC}");
         }

@@ -114,6 +114,9 @@ struct ServeArgs {
     /// Who the public outputs say issued the alerts [default: the CAP sender].
     #[arg(long, env = "TRYVOHA_AUTHORITY")]
     authority: Option<String>,
+    /// Seconds a stopping server waits for requests in flight and open connections [default: 10].
+    #[arg(long, env = "TRYVOHA_DRAIN_SECS")]
+    drain_secs: Option<u64>,
 }
 
 #[derive(Subcommand)]
@@ -151,6 +154,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 cors_origins: args.cors_origins,
                 cors_write_origins: args.cors_write_origins,
                 authority: args.authority,
+                drain_secs: args.drain_secs,
             };
             server::run_until_signal(Settings::load(flags)?).await
         }

@@ -23,6 +23,7 @@ pub const DEFAULT_CAP_MAX_AGE_SECS: u64 = 3600;
 pub const DEFAULT_MAX_CONNECTIONS_PER_CLIENT: usize = 2048;
 pub const DEFAULT_RATE_LIMIT: u32 = 6000;
 pub const DEFAULT_RATE_LIMIT_BURST: u32 = 2000;
+pub const DEFAULT_DRAIN_SECS: u64 = 10;
 
 /// Phase one: what one source said, every field optional. The same shape serves the TOML file
 /// and the flags with their environment variables; [`RawSettings::over`] lays one over another.
@@ -58,6 +59,7 @@ pub struct RawSettings {
     pub cors_origins: Option<Vec<String>>,
     pub cors_write_origins: Option<Vec<String>>,
     pub authority: Option<String>,
+    pub drain_secs: Option<u64>,
 }
 
 /// What the flags and environment said.
@@ -93,6 +95,7 @@ impl RawSettings {
             cors_origins: self.cors_origins.or(lower.cors_origins),
             cors_write_origins: self.cors_write_origins.or(lower.cors_write_origins),
             authority: self.authority.or(lower.authority),
+            drain_secs: self.drain_secs.or(lower.drain_secs),
         }
     }
 }
@@ -129,6 +132,8 @@ pub struct Settings {
     pub limits: tryvoha_http::LimitSettings,
     /// Which web pages may read and write (docs/limits.md).
     pub cors: tryvoha_http::Cors,
+    /// How long a stopping server waits for its requests in flight and its connections to end.
+    pub drain_deadline: std::time::Duration,
 }
 
 /// `text` for people, `json` (one object per line) for log collectors.
@@ -219,6 +224,10 @@ impl Settings {
         if authority.is_empty() || authority.chars().count() > 200 {
             bail!("authority must be 1 to 200 characters, not {authority:?}");
         }
+        let drain_secs = said.drain_secs.unwrap_or(DEFAULT_DRAIN_SECS);
+        if !(1..=3600).contains(&drain_secs) {
+            bail!("drain_secs must be 1 to 3600, not {drain_secs}");
+        }
         let data: PathBuf = said.data.unwrap_or_else(|| DEFAULT_DATA.into());
         let store = match said.store {
             Some(url) => StoreUrl::parse(&url)?,
@@ -242,6 +251,7 @@ impl Settings {
             limits,
             cors,
             authority,
+            drain_deadline: std::time::Duration::from_secs(drain_secs),
         })
     }
 }
@@ -275,6 +285,7 @@ mod tests {
         assert_eq!(settings.listen.to_string(), DEFAULT_LISTEN);
         assert_eq!(settings.data, PathBuf::from(DEFAULT_DATA));
         assert!(settings.admin_token.is_none());
+        assert_eq!(settings.drain_deadline, std::time::Duration::from_secs(DEFAULT_DRAIN_SECS));
     }
 
     #[test]
@@ -378,6 +389,9 @@ mod tests {
         let nowhere = FlagSettings { shelter_max_distance_m: Some(0), ..Default::default() };
         let error = Settings::resolve(nowhere, FileSettings::default()).err().unwrap();
         assert!(error.to_string().contains("shelter_max_distance_m"), "{error}");
+        let no_drain = FlagSettings { drain_secs: Some(0), ..Default::default() };
+        let error = Settings::resolve(no_drain, FileSettings::default()).err().unwrap();
+        assert!(error.to_string().contains("drain_secs"), "{error}");
     }
 
     #[test]

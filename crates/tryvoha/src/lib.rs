@@ -14,4 +14,5 @@ pub mod server;
 pub mod shelters;
 pub mod store_url;
 pub mod supervision;
+pub mod tls;
 pub mod watch;

@@ -7,12 +7,12 @@ use std::sync::Arc;
 use anyhow::Context;
 use std::collections::HashMap;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 
 use tryvoha_core::{Level, RegionRegistry};
-use tryvoha_engine::{AdminCredential, Engine, SystemClock};
+use tryvoha_engine::{AdminCredential, Clock, Engine, EngineTasks, SystemClock};
 use tryvoha_geo::{Locator, geometry_texts, parse_boundaries, read_shelter_file};
-use tryvoha_http::{AppState, BoundaryLayers, CompatAccess, CompatSettings, Detail, Limits, Live};
+use tryvoha_http::{AppState, BoundaryLayers, CompatAccess, CompatSettings, Detail, Limits, Live, Tasks};
 use tryvoha_live::{Hub, Metrics, Signer};
 use tryvoha_places::Places;
 use tryvoha_store::Store;
@@ -90,7 +90,12 @@ fn bind(address: std::net::SocketAddr) -> std::io::Result<TcpListener> {
 }
 
 /// The server as a function of a listener and a shutdown future. It returns an error if a
-/// vital part (the writer, the fan-out of live events) stopped: see `supervision`.
+/// vital part (the writer, the fan-out of live events, the expiry) stopped: see `supervision`.
+///
+/// When `shutdown` resolves, the listener closes (new connections are refused), the live
+/// streams end, and the requests in flight are answered; `run` returns once every connection
+/// and stream has ended (or `settings.drain_deadline` passed, which is logged), the fan-out and
+/// expiry tasks are stopped, and the writer thread, having answered its last request, is joined.
 pub async fn run(
     listener: TcpListener,
     settings: Settings,
@@ -113,6 +118,8 @@ pub struct Seams {
     pub store: Option<StoreWrapper>,
     /// Wraps the hub's fan-out future (one that dies on a signal).
     pub fan_out: Option<Box<dyn FnOnce(FanOut) -> FanOut + Send>>,
+    /// The engine's clock instead of the system's (to make alerts expire).
+    pub clock: Option<Arc<dyn Clock>>,
 }
 
 #[doc(hidden)]
@@ -133,8 +140,10 @@ pub async fn run_with(
     if let Some(wrap) = seams.store {
         store = wrap(store);
     }
-    let engine = Engine::start(store.clone(), registry.clone(), Arc::new(SystemClock), admin)
-        .context("cannot load the active alerts")?;
+    let clock = seams.clock.unwrap_or_else(|| Arc::new(SystemClock));
+    let (engine, EngineTasks { writer, expiry }) =
+        Engine::start_with_tasks(store.clone(), registry.clone(), clock, admin)
+            .context("cannot load the active alerts")?;
     let (places, boundaries) = load_places(store, &registry, &settings)?;
     if let Some(secret) = engine.ensure_admin().await.context("cannot create the first admin token")? {
         println!("Created the admin token; it is shown only this once, keep it safe:\n\n    {secret}\n");
@@ -144,26 +153,22 @@ pub async fn run_with(
     let signer = Signer::load_or_create(&key_path).with_context(|| format!("cannot load {}", key_path.display()))?;
     let signer = Arc::new(signer.with_authority(settings.authority.clone()));
     let hub = Hub::new(registry.clone(), Arc::new(Metrics::default()), settings.subscriber_queue);
-    // The fan-out task ends when the engine's broadcast closes, i.e. when the server is done;
-    // until then the supervisor watches it (and the writer), and it stopping is a failure.
+    // The fan-out task follows the engine's events until the server stops it; until then the
+    // supervisor watches it (and the writer, and the expiry), and it stopping is a failure.
     let mut fan_out: FanOut = Box::pin(hub.clone().run(engine.event_source(), signer.clone()));
     if let Some(wrap) = seams.fan_out {
         fan_out = wrap(fan_out);
     }
-    let (failed, failure) = watch::channel(None::<String>);
-    let supervisor = tokio::spawn({
-        let watched = supervision::first_failure(engine.clone(), hub.clone(), tokio::spawn(fan_out));
-        async move {
-            let _ = failed.send(Some(watched.await));
-        }
-    });
-    let mut failing = failure.clone();
-    let stop = async move {
-        tokio::select! {
-            _ = shutdown => {}
-            _ = failing.wait_for(Option::is_some) => {}
-        }
-    };
+    let tasks = Tasks::new(settings.drain_deadline);
+    let vital = supervision::Vital { fan_out: tokio::spawn(fan_out), expiry };
+    let stopped_serving = CancellationToken::new();
+    let supervisor = tokio::spawn(supervision::supervise(
+        engine.clone(),
+        hub.clone(),
+        tasks.clone(),
+        vital,
+        stopped_serving.clone().cancelled_owned(),
+    ));
     let live = Live { hub, signer, heartbeat: settings.heartbeat };
     let shelters = places.shelters().len();
     let compat = Arc::new(CompatAccess::new(CompatSettings {
@@ -181,7 +186,7 @@ pub async fn run_with(
         store = %settings.store,
         "tryvoha serving http://{address}"
     );
-    tryvoha_http::serve(
+    let served = tryvoha_http::serve(
         listener,
         AppState {
             engine,
@@ -196,17 +201,23 @@ pub async fn run_with(
             cap_max_age: settings.cap_max_age,
             limits,
             cors: Arc::new(settings.cors),
+            tasks: tasks.clone(),
         },
-        stop,
+        shutdown,
     )
-    .await
-    .context("the HTTP server failed")?;
-    // Stopping on our own is not a failure: the supervisor's watch ends here.
-    supervisor.abort();
-    if let Some(reason) = failure.borrow().clone() {
+    .await;
+    // Every connection has ended (or the drain deadline passed): the supervisor stops the
+    // fan-out and the expiry, then the writer answers what is still queued and its thread is
+    // joined (a panic there is reported too).
+    tasks.stop();
+    stopped_serving.cancel();
+    let failure = supervisor.await.unwrap_or_else(|error| Some(format!("the supervisor failed: {error}")));
+    let writer_ended = writer.stop().await;
+    served.context("the HTTP server failed")?;
+    if let Some(reason) = failure {
         anyhow::bail!("the server failed: {reason}");
     }
-    Ok(())
+    writer_ended.map_err(|reason| anyhow::anyhow!("the server failed: {reason}"))
 }
 
 /// The locator, the map layers and the shelter registry. The bundled boundaries and example

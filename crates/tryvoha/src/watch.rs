@@ -70,7 +70,7 @@ pub async fn watch(args: WatchArgs) -> anyhow::Result<()> {
         }
     }
     let url = format!("{}/api/v1/stream?{}", args.connection.base_url()?, query.join("&"));
-    let client = reqwest::Client::new();
+    let client = crate::tls::http_client()?;
     let mut last_id = args.after;
     let mut backoff = Duration::from_millis(500);
     loop {
@@ -181,7 +181,9 @@ pub async fn verify(args: VerifyArgs) -> anyhow::Result<()> {
         }
         None => {
             let url = format!("{}/api/v1/keys", args.connection.base_url()?);
-            reqwest::get(&url)
+            crate::tls::http_client()?
+                .get(&url)
+                .send()
                 .await
                 .context("fetching the server's keys")?
                 .json()

@@ -170,9 +170,11 @@ async fn websocket(
         .write_buffer_size(0)
         .max_frame_size(WS_MAX_CLIENT_MESSAGE)
         .max_message_size(WS_MAX_CLIENT_MESSAGE);
+    // Axum spawns the upgraded connection's task; the server still waits for it when it stops.
+    let tracked = state.tasks.track();
     Ok(upgrade.on_upgrade(move |socket| async move {
         // The upgraded connection outlives hyper's: it holds the connection's place now.
-        let _permit = permit;
+        let (_permit, _tracked) = (permit, tracked);
         serve_websocket(socket, state, filter, resume, stream_permit).await
     }))
 }
@@ -212,6 +214,11 @@ async fn serve_websocket(
                 if send_in_time(&mut socket, Message::Ping(Bytes::new())).await.is_err() {
                     return;
                 }
+            }
+            _ = state.tasks.stopping() => {
+                let reason = format!("the server is stopping; resume with ?after={}", feed.last_sent());
+                let _ = send_in_time(&mut socket, Message::Close(Some(CloseFrame { code: 1001, reason: reason.into() }))).await;
+                return;
             }
             incoming = socket.recv() => match incoming {
                 // Clients have nothing to say; a close or an error (a frame over the size limit

@@ -44,4 +44,23 @@ mod tests {
             assert!(!compressed(no), "{no}");
         }
     }
+
+    #[tokio::test]
+    async fn a_client_that_refuses_every_encoding_gets_the_answer_the_handler_gave() {
+        use tower::{Layer as _, ServiceExt as _};
+        // The handler has run (an alert may have been declared) before the layer sees the
+        // answer: turning it into a refusal then would report undone what was done.
+        let handler = tower::service_fn(|_: axum::http::Request<axum::body::Body>| async {
+            let body = axum::body::Body::from("{\"id\":1}".repeat(200));
+            let answer = axum::http::Response::builder().status(StatusCode::CREATED);
+            answer.header(header::CONTENT_TYPE, "application/json").body(body)
+        });
+        let request = axum::http::Request::builder()
+            .header(header::ACCEPT_ENCODING, "identity;q=0")
+            .body(axum::body::Body::empty())
+            .unwrap_or_default();
+        let response = layer().layer(handler).oneshot(request).await.expect("an answer");
+        assert_eq!(response.status(), StatusCode::CREATED);
+        assert!(response.headers().get(header::CONTENT_ENCODING).is_none());
+    }
 }

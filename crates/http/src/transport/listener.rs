@@ -1,6 +1,8 @@
 //! The accept loop. Each connection is looked at before it is served: a live SSE stream is
 //! served straight on the socket ([`super::sse`]), everything else by hyper and the
-//! router. Shutdown stops accepting, ends the streams, and lets requests in flight finish.
+//! router. Shutdown closes the listener first (new connections are refused), then ends the
+//! streams and lets requests in flight finish; every connection's task is tracked
+//! ([`super::tasks`]) and the server waits for them, up to the drain deadline.
 //!
 //! A connection over a cap ([`crate::limits::Connections`]) is answered at once (429 for a
 //! client over its share, 503 when the server is full) and closed, before anything is read.
@@ -14,7 +16,6 @@ use axum::extract::ConnectInfo;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
 use tower::ServiceExt;
 
 use super::sse;
@@ -34,9 +35,7 @@ pub async fn serve(
     // Title-Case header names: HTTP does not care, but some embedded and scripted clients match
     // `Content-Type` literally.
     http.timer(TokioTimer::new()).header_read_timeout(Duration::from_secs(30)).title_case_headers(true);
-    // Every connection task holds a receiver: a stop signal for it, and its drop tells the
-    // loop below that the connection is done.
-    let (stop, stopping) = watch::channel(false);
+    let tasks = state.tasks.clone();
     tokio::pin!(shutdown);
     let mut backoff = AcceptBackoff::default();
     loop {
@@ -53,10 +52,13 @@ pub async fn serve(
                     tokio::select! {
                         _ = tokio::time::sleep(pause) => continue,
                         _ = &mut shutdown => break,
+                        _ = tasks.stopping() => break,
                     }
                 }
             },
             _ = &mut shutdown => break,
+            // Stopped from elsewhere: a vital part of the server failed.
+            _ = tasks.stopping() => break,
         };
         let permit = match state.limits.connections.open(peer.ip()) {
             Ok(permit) => permit,
@@ -87,19 +89,23 @@ pub async fn serve(
                 request
             },
         ));
-        let (state, http, mut stopping) = (state.clone(), http.clone(), stopping.clone());
-        tokio::spawn(async move {
+        let (state, http) = (state.clone(), http.clone());
+        tasks.spawn(async move {
             // The connection's place is held until this task ends.
             let _permit = permit;
+            let stream_request = tokio::select! {
+                stream_request = starts_with_stream_request(&stream) => stream_request,
+                _ = state.tasks.stopping() => return,
+            };
             // Boxed so that a stream connection's task holds only the stream's state, not also
             // the (larger) state of a hyper connection, and the other way round.
-            if starts_with_stream_request(&stream).await {
-                return Box::pin(sse::serve(stream, peer, state, stopping)).await;
+            if stream_request {
+                return Box::pin(sse::serve(stream, peer, state)).await;
             }
             let mut connection = Box::pin(http.serve_connection(TokioIo::new(stream), service).with_upgrades());
             let result = tokio::select! {
                 result = connection.as_mut() => result,
-                _ = stopping.changed() => {
+                _ = state.tasks.stopping() => {
                     // Finish the request in flight, take no new one on this connection.
                     connection.as_mut().graceful_shutdown();
                     connection.await
@@ -110,9 +116,10 @@ pub async fn serve(
             }
         });
     }
-    let _ = stop.send(true);
-    drop(stopping);
-    stop.closed().await;
+    // Refuse new connections from now on, then end the rest.
+    drop(listener);
+    tasks.stop();
+    tasks.drain().await;
     Ok(())
 }
 

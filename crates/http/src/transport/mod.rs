@@ -2,7 +2,8 @@
 //! (`listener`) sends a fresh `GET /api/v1/stream` connection to the direct SSE path (`sse`) and
 //! every other one to hyper and the router, whose answers pass the layers of [`around`]. Both
 //! paths take their headers from `headers`, their problem documents from `problem` and their
-//! limits from `limits`; `auth` and `body` are the extractors every handler uses.
+//! limits from `limits`; `auth` and `body` are the extractors every handler uses. `tasks` owns
+//! every connection's task, so that a stopping server waits for them.
 
 pub mod auth;
 pub mod body;
@@ -13,6 +14,7 @@ pub mod limits;
 pub mod listener;
 pub mod problem;
 pub mod sse;
+pub mod tasks;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

@@ -21,7 +21,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tokio::net::TcpStream;
-use tokio::sync::watch;
 use tryvoha_live::{Feed, Transport};
 
 use super::headers::{EVENT_STREAM, set_all, written_head, written_problem};
@@ -48,9 +47,13 @@ pub const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
 const RESPONSE_OPENING: &[u8] = b"retry: 1000\n\n";
 
 /// Serves one SSE connection until the client leaves, it is cut off, or the server stops.
-pub async fn serve(stream: TcpStream, peer: SocketAddr, state: AppState, mut stopping: watch::Receiver<bool>) {
+pub async fn serve(stream: TcpStream, peer: SocketAddr, state: AppState) {
     // The request and its headers are gone once this returns: a stream holds only its feed.
-    let Some((mut feed, connection, mut heartbeat)) = start(&stream, peer, &state).await else { return };
+    let opened = tokio::select! {
+        opened = start(&stream, peer, &state) => opened,
+        _ = state.tasks.stopping() => None,
+    };
+    let Some((mut feed, connection, mut heartbeat)) = opened else { return };
     loop {
         let written = tokio::select! {
             next = feed.next() => match next {
@@ -69,7 +72,7 @@ pub async fn serve(stream: TcpStream, peer: SocketAddr, state: AppState, mut sto
                 }
             },
             _ = heartbeat.tick() => write_all(&stream, b": keepalive\n\n").await,
-            _ = stopping.changed() => return,
+            _ = state.tasks.stopping() => return,
             // A client sends nothing after its request; readable means it closed (or misbehaves).
             _ = stream.readable() => if client_left(&stream) { return } else { Ok(()) },
         };
@@ -134,15 +137,19 @@ pub async fn handler(
     Query(query): Query<StreamQuery>,
 ) -> Result<Response, ApiError> {
     let last_event_id = headers.get("last-event-id").map(|v| v.as_bytes());
-    let opened = open(&state, client.map(|Extension(ClientAddress(client))| client), &query, last_event_id)?;
+    let (feed, connection, heartbeat) =
+        open(&state, client.map(|Extension(ClientAddress(client))| client), &query, last_event_id)?;
     let opening = futures_util::stream::once(async { Ok::<_, Infallible>(Bytes::from_static(RESPONSE_OPENING)) });
+    // The body ends when the server stops, so that the connection (which hyper lets finish its
+    // response) ends too.
+    let opened = (feed, connection, heartbeat, state.tasks.stop_signal());
     let frames = futures_util::stream::unfold(Some(opened), |opened| async move {
-        let (mut feed, connection, mut heartbeat) = opened?;
+        let (mut feed, connection, mut heartbeat, stopping) = opened?;
         tokio::select! {
             next = feed.next() => match next {
                 Ok(Some(frame)) => {
                     connection.metrics.delivered(frame.decided_at);
-                    Some((Ok(frame.sse.clone()), Some((feed, connection, heartbeat))))
+                    Some((Ok(frame.sse.clone()), Some((feed, connection, heartbeat, stopping))))
                 }
                 Ok(None) => Some((Ok(Bytes::from(cut_off_note(&feed))), None)),
                 Err(error) => {
@@ -150,7 +157,10 @@ pub async fn handler(
                     None
                 }
             },
-            _ = heartbeat.tick() => Some((Ok(Bytes::from_static(b": keepalive\n\n")), Some((feed, connection, heartbeat)))),
+            _ = heartbeat.tick() => {
+                Some((Ok(Bytes::from_static(b": keepalive\n\n")), Some((feed, connection, heartbeat, stopping))))
+            }
+            _ = stopping.cancelled() => None,
         }
     });
     let mut response = Body::from_stream(futures_util::StreamExt::chain(opening, frames)).into_response();

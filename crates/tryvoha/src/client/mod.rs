@@ -61,7 +61,7 @@ pub async fn call(
 ) -> anyhow::Result<(StatusCode, Value)> {
     let base = connection.base_url()?;
     let url = format!("{base}{path}");
-    let mut request = reqwest::Client::new().request(method, &url);
+    let mut request = crate::tls::http_client()?.request(method, &url);
     if let Some(token) = &connection.token {
         request = request.bearer_auth(token);
     }

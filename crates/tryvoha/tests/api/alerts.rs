@@ -1,8 +1,14 @@
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
+use time::OffsetDateTime;
+use tryvoha::config::FlagSettings;
+use tryvoha::server::Seams;
+use tryvoha_engine::Clock;
 
+use crate::sse::{FrameExt, SseStream};
 use crate::support::{ADMIN, TestApp};
 
 #[tokio::test]
@@ -116,27 +122,46 @@ async fn an_update_changes_the_alert_and_is_logged() {
     assert_eq!(app.events().await[1]["type"], "updated");
 }
 
-#[tokio::test]
-async fn an_alert_with_an_expiry_ends_by_itself() {
-    let app = TestApp::spawn().await;
-    let expires = time::OffsetDateTime::now_utc() + time::Duration::milliseconds(600);
-    let expires = expires.format(&time::format_description::well_known::Rfc3339).unwrap();
-    let declared =
-        app.post("/api/v1/alerts", ADMIN, json!({ "region_id": 14, "kind": "air_raid", "expires_at": expires })).await;
-    assert_eq!(declared.status, StatusCode::CREATED, "{}", declared.body);
-    let id = declared.body["id"].as_u64().unwrap();
-    let mut finished = serde_json::Value::Null;
-    for _ in 0..100 {
-        finished = app.get(&format!("/api/v1/alerts/{id}")).await.body;
-        if finished["finish_reason"] == "expired" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+/// A clock the test moves: the server's expiry follows it, not the wall clock.
+struct ManualClock(Mutex<OffsetDateTime>);
+
+impl Clock for ManualClock {
+    fn now(&self) -> OffsetDateTime {
+        *self.0.lock().unwrap()
     }
-    assert_eq!(finished["finish_reason"], "expired", "the alert expired within 5 s");
+}
+
+#[tokio::test]
+async fn an_alert_expires_when_the_servers_clock_passes_its_expiry() {
+    // A month ahead of the wall clock: on the system clock, neither alert would expire in the test.
+    let t0 = (OffsetDateTime::now_utc() + time::Duration::days(30)).replace_millisecond(0).unwrap();
+    let clock = Arc::new(ManualClock(Mutex::new(t0)));
+    let seams = Seams { clock: Some(clock.clone()), ..Seams::default() };
+    let app = TestApp::spawn_with_seams(tempfile::tempdir().unwrap(), FlagSettings::default(), seams).await;
+    let rfc3339 = |at: OffsetDateTime| at.format(&time::format_description::well_known::Rfc3339).unwrap();
+    let declare = async |region: u32, expires_at: OffsetDateTime| {
+        let body = json!({ "region_id": region, "kind": "air_raid", "expires_at": rfc3339(expires_at) });
+        let declared = app.post("/api/v1/alerts", ADMIN, body).await;
+        assert_eq!(declared.status, StatusCode::CREATED, "{}", declared.body);
+        declared.body["id"].as_u64().unwrap()
+    };
+    let soon = declare(14, t0 + time::Duration::hours(1)).await;
+    let later = declare(26, t0 + time::Duration::hours(3)).await;
+    let mut stream = SseStream::open(&app.client, &app.base, "/api/v1/stream", None).await;
+    assert_eq!(stream.next(Duration::from_secs(10)).await.unwrap().event, "snapshot");
+
+    *clock.0.lock().unwrap() = t0 + time::Duration::hours(2);
+    let frames = stream.until(Duration::from_secs(30), |frame| frame.event == "expired");
+    let expired = frames.await.pop().unwrap().json();
+    assert_eq!(expired["alert"]["id"], soon);
+    let finished = app.get(&format!("/api/v1/alerts/{soon}")).await.body;
+    assert_eq!(finished["finish_reason"], "expired");
+    assert_eq!(finished["finished_at"], rfc3339(t0 + time::Duration::hours(1)), "dated at its expiry");
     let events = app.events().await;
-    assert_eq!(events[1]["type"], "expired");
-    assert_eq!(events[1]["actor"]["name"], "system");
+    assert_eq!((events[2]["type"].as_str(), events[2]["actor"]["name"].as_str()), (Some("expired"), Some("system")));
+    let active = app.get("/api/v1/alerts/active").await.body;
+    assert_eq!(active["alerts"].as_array().unwrap().len(), 1, "{active}");
+    assert_eq!(active["alerts"][0]["id"], later, "the clock has not passed the other's expiry");
 }
 
 #[tokio::test]

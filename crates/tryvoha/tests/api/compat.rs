@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tryvoha::config::FlagSettings;
 
-use crate::support::{ADMIN, TestApp};
+use crate::support::{ADMIN, TestApp, not_checked};
 
 /// A Python with the clients installed, from `TRYVOHA_COMPAT_PYTHON` (.ci/run sets it up).
 fn compat_python() -> Option<String> {
@@ -46,8 +46,7 @@ async fn declare_scenario(app: &TestApp) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_official_alerts_in_ua_client_reads_our_server() {
     let Some(python) = compat_python() else {
-        eprintln!("skipped: TRYVOHA_COMPAT_PYTHON (a Python with alerts-in-ua 0.4) is not set");
-        return;
+        return not_checked("TRYVOHA_COMPAT_PYTHON (a Python with alerts-in-ua 0.4) is not set");
     };
     let app = TestApp::spawn().await;
     declare_scenario(&app).await;
@@ -69,8 +68,7 @@ async fn the_official_alerts_in_ua_client_reads_our_server() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ukrainealarm_and_the_home_assistant_library_read_our_server() {
     let Some(python) = compat_python() else {
-        eprintln!("skipped: TRYVOHA_COMPAT_PYTHON (a Python with ukrainealarm and uasiren) is not set");
-        return;
+        return not_checked("TRYVOHA_COMPAT_PYTHON (a Python with ukrainealarm and uasiren) is not set");
     };
     let data = tempfile::tempdir().unwrap();
     let app = TestApp::spawn_with(data, FlagSettings { compat_anonymous: Some(true), ..Default::default() }).await;

@@ -1,7 +1,6 @@
 //! A server whose writer or fan-out dies does not linger looking healthy: its live streams end
 //! (clients reconnect elsewhere) and `server::run` returns an error (the process exits non-zero).
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -9,10 +8,9 @@ use serde_json::json;
 use tokio::sync::oneshot;
 use tryvoha::config::{FlagSettings, Settings};
 use tryvoha::server::{FanOut, Seams};
-use tryvoha_store::Store;
-use tryvoha_store::faults::{Faults, FaultyStore};
+use tryvoha_store::faults::Faults;
 
-use crate::support::ADMIN;
+use crate::support::{ADMIN, faulty_store};
 
 struct Running {
     base: String,
@@ -59,12 +57,7 @@ async fn ends_with_error(running: Running, stream: tokio::task::JoinHandle<Strin
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn when_the_writer_dies_streams_end_and_the_server_stops_with_an_error() {
     let faults = Faults::new();
-    let switches = faults.clone();
-    let seams = Seams {
-        store: Some(Box::new(move |inner| Arc::new(FaultyStore::new(inner, switches)) as Arc<dyn Store>)),
-        ..Seams::default()
-    };
-    let running = start(seams).await;
+    let running = start(faulty_store(&faults)).await;
     let stream = open_stream(&running.base).await;
     faults.append_panics.on();
     let declared = reqwest::Client::new()

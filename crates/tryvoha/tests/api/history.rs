@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::{ADMIN, TestApp};
+use crate::support::{ADMIN, TestApp, not_checked};
 
 /// Runs `tryvoha import history` on `data`; returns (success, stdout, stderr).
 fn import(data: &Path, file: &Path, extra: &[&str]) -> (bool, String, String) {
@@ -142,8 +142,7 @@ async fn bad_rows_and_bad_files_import_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn statistics_match_an_independent_computation_on_the_real_dataset() {
     let Some(dataset) = shared_alerts() else {
-        eprintln!("skipped: the shared alert history (../shared/data or TRYVOHA_SHARED_DATA) is not here");
-        return;
+        return not_checked("the shared alert history (../shared/data or TRYVOHA_SHARED_DATA) is not here");
     };
     let data = tempfile::tempdir().unwrap();
     // The published file imports as it is: its row with swapped columns is read with a warning.

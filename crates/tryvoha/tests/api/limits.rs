@@ -158,14 +158,14 @@ async fn the_compat_limit_keys_each_forwarded_client_and_says_when_to_return() {
     assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
     let wait: u64 = refused.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=30).contains(&wait), "one request every 30 s comes back: {wait}");
-    assert_eq!(refused.json::<Value>().await.unwrap(), json!({ "message": "Too many requests" }));
+    assert_eq!(refused.text().await.unwrap(), r#"{"message":"Too many requests"}"#, "the compatible APIs' own body");
     assert_eq!(from("203.0.113.2").await.unwrap().status(), StatusCode::OK, "not one bucket per proxy");
 
     let ukrainealarm = proxy.get(format!("{}/api/v3/alerts", app.base)).header("x-forwarded-for", "203.0.113.1");
     let refused = ukrainealarm.send().await.unwrap();
     assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(refused.headers().contains_key("retry-after"));
-    assert_eq!(refused.json::<Value>().await.unwrap(), json!({ "message": "Too many requests" }));
+    assert_eq!(refused.text().await.unwrap(), r#"{"message":"Too many requests"}"#, "the compatible APIs' own body");
 }
 
 #[tokio::test]

@@ -22,6 +22,7 @@ mod privacy;
 mod regions;
 mod several_regions;
 mod shapes;
+mod shutdown;
 mod sse;
 mod store;
 mod stream;

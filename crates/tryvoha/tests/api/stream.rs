@@ -10,7 +10,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tryvoha_live::{PublicKey, verify_signed_json};
 
 use crate::sse::{FrameExt, Next, SseFrame, SseStream};
-use crate::support::{ADMIN, TestApp};
+use crate::support::{ADMIN, TestApp, not_checked};
 
 const WAIT: Duration = Duration::from_secs(5);
 
@@ -204,8 +204,7 @@ async fn a_third_party_verifies_frames_from_the_documentation_alone() {
         .output()
         .is_ok_and(|o| o.status.success());
     if !python_ready {
-        eprintln!("skipped: python3 with the cryptography package is not available");
-        return;
+        return not_checked("python3 with the cryptography package is not available");
     }
     let app = TestApp::spawn().await;
     let body = json!({ "region_id": 14, "kind": "air_raid", "message": { "uk": "Повітряна тривога! Усі в укриття", "en": "Air raid" } });
