@@ -5,6 +5,13 @@ use serde::{Deserialize, Serialize};
 use crate::region::{RegionId, RegionRegistry};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(
+        description = "`admin`: everything, including tokens and the event log. `operator`: declares, updates and cancels alerts inside its region subtrees. `reader`: reads the APIs that require a token."
+    )
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Everything, including tokens and the raw event log.
@@ -59,7 +66,15 @@ impl Grant {
 /// Who caused an event: a token (by id and name), the admin credential given in the
 /// configuration (no id), or the server itself (expiry).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(
+        description = "Who caused an event: in the admin event log (`/api/v1/events`) and the answers to writes, a token (by id and name), the admin token given in the configuration (`token_id` null, `name` \"admin\"), or the server itself when an alert expires (`token_id` null, `name` \"system\"). Everywhere public (streams, alert and region reads) it is the issuing authority instead: `token_id` null and `name` the server's `authority` setting (by default the CAP sender)."
+    )
+)]
 pub struct Actor {
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub token_id: Option<u64>,
     pub name: String,
 }

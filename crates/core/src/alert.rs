@@ -10,6 +10,11 @@ use crate::region::RegionId;
 
 /// An alert's identifier, assigned in declaration order by the [`crate::AlertBook`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(minimum = 1, description = "An alert's id, assigned in declaration order and never reused.")
+)]
 #[serde(transparent)]
 pub struct AlertId(pub u64);
 
@@ -44,6 +49,7 @@ macro_rules! wire_names {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AlertKind {
     AirRaid,
@@ -64,6 +70,11 @@ wire_names!(AlertKind {
 /// `red` is the alert proper; `yellow` is a heightened threat without an alert (the "yellow"
 /// regions of alerts.in.ua v2).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(description = "`red` is the alert proper; `yellow` is a heightened threat without an alert.")
+)]
 #[serde(rename_all = "snake_case")]
 pub enum AlertLevel {
     #[default]
@@ -77,6 +88,13 @@ wire_names!(AlertLevel { Red => "red", Yellow => "yellow" });
 /// and `test` alerts are carried everywhere with their status so that no consumer mistakes them
 /// for a real alert.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(
+        description = "Whether the alert is real. Only `actual` alerts change a region's `state`; `exercise` (a drill) and `test` alerts are published with their status."
+    )
+)]
 #[serde(rename_all = "snake_case")]
 pub enum AlertStatus {
     #[default]
@@ -88,6 +106,7 @@ pub enum AlertStatus {
 wire_names!(AlertStatus { Actual => "actual", Exercise => "exercise", Test => "test" });
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Threat {
     Drones,
@@ -109,6 +128,13 @@ wire_names!(Threat {
 
 /// Why an alert ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(
+        description = "`cancelled`: the all-clear, given by an operator. `expired`: its `expires_at` passed without an all-clear."
+    )
+)]
 #[serde(rename_all = "snake_case")]
 pub enum FinishReason {
     /// The all-clear, given by an operator.
@@ -119,11 +145,20 @@ pub enum FinishReason {
 
 /// A text in Ukrainian and English; either may be absent.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(
+        description = "A text in Ukrainian and English; either may be absent (absent languages are omitted). Each language may hold at most 2000 characters; a longer one is refused with 422 `text-too-long`. A text with a character XML 1.0 does not allow (control characters other than tab, line feed and carriage return; U+FFFE, U+FFFF) is refused with 422 `invalid-characters`."
+    )
+)]
 #[serde(deny_unknown_fields)]
 pub struct LocalizedText {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false, max_length = 2000))]
     pub uk: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false, max_length = 2000))]
     pub en: Option<String>,
 }
 
@@ -153,29 +188,48 @@ pub fn is_xml_char(c: char) -> bool {
 
 /// An alert as it stands after its latest event.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(description = "An alert as it stands after its latest event. Timestamps are RFC 3339.")
+)]
 pub struct Alert {
     pub id: AlertId,
     pub region_id: RegionId,
     pub kind: AlertKind,
     pub level: AlertLevel,
     pub status: AlertStatus,
+    /// Sorted and without duplicates.
     pub threats: Vec<Threat>,
+    /// Omitted when the alert has no message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub message: Option<LocalizedText>,
+    /// What to do; omitted when the alert has none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub instruction: Option<LocalizedText>,
+    /// When the alert was declared.
     #[serde(with = "time::serde::rfc3339")]
     pub started_at: OffsetDateTime,
+    /// When the alert last changed.
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
+    /// When the server ends the alert by itself; null for none.
     #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub expires_at: Option<OffsetDateTime>,
+    /// When the alert ended; null while it is active.
     #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub finished_at: Option<OffsetDateTime>,
+    /// Why the alert ended; null while it is active.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub finish_reason: Option<FinishReason>,
     /// Who declared it.
     pub declared_by: Actor,
     /// The sequence number of the latest event about this alert.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub seq: u64,
 }
 

@@ -11,6 +11,7 @@ use crate::alert::Alert;
 pub type Seq = u64;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum EventType {
     Declared,
@@ -50,10 +51,18 @@ impl EventDraft {
 
 /// An event in the log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(description = "An event in the log, carrying the alert as it stood after the event.")
+)]
 pub struct AlertEvent {
+    /// Position in the log: gap-free, starting at 1, in commit order.
+    #[cfg_attr(feature = "openapi", schema(value_type = u64, minimum = 1))]
     pub seq: Seq,
     #[serde(rename = "type")]
     pub kind: EventType,
+    /// When the event happened.
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
     pub actor: Actor,

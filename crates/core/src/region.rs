@@ -8,6 +8,15 @@ use serde::{Deserialize, Serialize};
 /// A region's identifier. For the bundled Ukrainian registry this is the ID the Ukrainian alert
 /// APIs already use (alerts.in.ua location UID = ukrainealarm region ID).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(
+        minimum = 0,
+        maximum = 4294967295.0,
+        description = "A region's numeric id. For the bundled registry of Ukraine this is the id the Ukrainian alert APIs already use (alerts.in.ua location UID, ukrainealarm region ID)."
+    )
+)]
 #[serde(transparent)]
 pub struct RegionId(pub u32);
 
@@ -19,6 +28,8 @@ impl fmt::Display for RegionId {
 
 /// The tier of a region in the hierarchy, from the top.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = RegionLevel, description = "The tier of a region, from the top."))]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
     Oblast,
@@ -59,6 +70,13 @@ pub struct Region {
 
 /// The alert state of a region, derived from the active real (status `actual`) alerts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(
+        description = "Derived from active `actual` alerts only. `alert`: an alert covers the region itself or one of its ancestors. `partial`: none does, but some of its descendants are under alert. `clear`: neither."
+    )
+)]
 #[serde(rename_all = "snake_case")]
 pub enum RegionState {
     /// An alert covers the region itself or one of its ancestors.

@@ -21,7 +21,10 @@ pub struct Interval {
 }
 
 #[derive(Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = AlertFigures))]
 pub struct RegionStats {
+    /// Real alerts on the region or an ancestor that started in [from, to).
     pub alerts: usize,
     pub total_duration_s: i64,
     pub mean_duration_s: Option<f64>,
@@ -29,6 +32,7 @@ pub struct RegionStats {
     pub longest_duration_s: Option<i64>,
     #[serde(with = "time::serde::rfc3339::option")]
     pub longest_started_at: Option<OffsetDateTime>,
+    /// Union of the alert intervals, overlaps merged, clipped to the range.
     pub time_under_alert_s: i64,
     /// 24 slots, local hours 0–23.
     pub by_hour: Vec<Slot>,
@@ -40,6 +44,7 @@ pub struct RegionStats {
 
 /// Alerts that started in the slot, and seconds under alert within it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Slot {
     pub slot: String,
     pub alerts: usize,

@@ -8,16 +8,23 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tryvoha_core::{
-    Alert, AlertChanges, AlertError, AlertId, AlertKind, AlertLevel, AlertStatus, Command, Declaration, LocalizedText,
-    RegionId, Threat,
+    Alert, AlertChanges, AlertId, AlertKind, AlertLevel, AlertStatus, Command, Declaration, LocalizedText, RegionId,
+    Threat,
 };
-use tryvoha_engine::{EngineError, IdempotencyKey, Outcome, Request, fingerprint};
+use tryvoha_engine::{IdempotencyKey, Outcome, Request, fingerprint};
 
 use crate::AppState;
 use crate::auth::{Authorized, Writers};
 use crate::body::{JsonBody, Query, stored_id};
+use crate::openapi;
 use crate::problem::ApiError;
 use crate::stream::StreamQuery;
+
+mod several;
+
+use several::{
+    Declared, DeclaredAlert, DeclaredAlerts, Escalated, Targets, blame_region, declaration, declared_regions,
+};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -27,34 +34,51 @@ pub fn router() -> Router<AppState> {
         .route("/alerts/{id}/cancel", post(cancel))
 }
 
-#[derive(Deserialize, Serialize)]
+#[derive(Deserialize, Serialize, utoipa::ToSchema)]
+#[schema(as = DeclareAlertRequest)]
 #[serde(deny_unknown_fields)]
 struct DeclareBody {
-    /// The region; or `region_ids` for several at once (one of the two).
+    /// The region; or `region_ids` for several at once (one of the two). Must be in the registry and, for
+    /// an operator, inside its scope.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     region_id: Option<RegionId>,
+    /// Several regions, declared together and committed all or none: 1 to 512, each once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, min_items = 1, max_items = 512)]
     region_ids: Option<Vec<RegionId>>,
     kind: AlertKind,
     #[serde(default)]
+    #[schema(default = "red")]
     level: AlertLevel,
     #[serde(default)]
+    #[schema(default = "actual")]
     status: AlertStatus,
+    /// Stored sorted and without duplicates.
     #[serde(default)]
+    #[schema(default = json!([]))]
     threats: Vec<Threat>,
     message: Option<LocalizedText>,
     instruction: Option<LocalizedText>,
+    /// When the server should end the alert by itself; must be in the future. Null or absent: no expiry.
     #[serde(default, with = "time::serde::rfc3339::option")]
     expires_at: Option<OffsetDateTime>,
 }
 
-#[derive(Deserialize)]
+/// The fields to change; an absent or null field stays as it is, so a message, an instruction or an
+/// expiry can be replaced but not removed. Region, kind and status are fixed for an alert's life.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = UpdateAlertRequest)]
 #[serde(deny_unknown_fields)]
 struct UpdateBody {
     level: Option<AlertLevel>,
+    /// Replaces the whole list; stored sorted and without duplicates.
     threats: Option<Vec<Threat>>,
+    /// Replaces the whole message.
     message: Option<LocalizedText>,
+    /// Replaces the whole instruction.
     instruction: Option<LocalizedText>,
+    /// Must be in the future.
     #[serde(default, with = "time::serde::rfc3339::option")]
     expires_at: Option<OffsetDateTime>,
 }
@@ -62,6 +86,66 @@ struct UpdateBody {
 /// The longest `Idempotency-Key` accepted.
 const MAX_KEY_LEN: usize = 255;
 
+#[utoipa::path(
+    post, path = "/api/v1/alerts", operation_id = "declareAlert", tag = "alerts",
+    summary = "Declare an alert",
+    description = "Role: operator or admin. An operator may declare only in regions inside its subtrees.\n\nDeclares an alert \
+        for a region. An alert is identified by its (region, kind, status): when an active alert with the same three \
+        already exists, nothing is written and the answer is 200 with that alert as it stands; the other fields of \
+        the request are ignored. A drill (`exercise`) or `test` alert never merges with an `actual` one.\n\nWith an \
+        `Idempotency-Key`, a retried request replays the first answer: 201 if the first request created the alert, \
+        200 if it found an existing one, with the alert as it now stands.\n\nThe body is at most 64 KiB.",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, min_length = 1, max_length = 255,
+            description = "Makes a retried declaration safe. 1 to 255 visible ASCII characters (surrounding whitespace is \
+                trimmed); otherwise 400 `invalid-header`. Keys are kept per token and do not expire. The key is \
+                bound to the parsed request (whitespace, key order and explicitly given defaults do not matter): \
+                sending it again with the same request replays the first answer (same status, the alert as it now \
+                stands) without acting again; sending it with a different request is 422 `idempotency-key-reused`."),
+    ),
+    request_body(content = DeclareBody, content_type = "application/json"),
+    security(("bearerAuth" = [])),
+    responses(
+        (status = 200,
+            description = "An active alert with the same region, kind and status already existed (or this replays such a \
+                request). The declaration escalated it where it adds something: the higher level (`red` over \
+                `yellow`; a declaration never lowers a level), the union of the threats, and its message, \
+                instruction and `expires_at` where given — written as one `updated` event. `changed` names what \
+                changed; `[]` when nothing did (nothing was written). With `region_ids`: every region's alert was \
+                already active, one entry each, in the order given.",
+            body = Escalated, content_type = "application/json"),
+        (status = 201,
+            description = "The alert was created (or this replays the request that created it). With `region_ids`: at \
+                least one was created; one entry per region, in the order given, each saying whether it was.",
+            body = Declared, content_type = "application/json"),
+        (status = 400,
+            description = "The body is not valid JSON (empty, malformed, or trailing characters after the value), or it could \
+                not be read. Or the `Idempotency-Key` header is empty, longer than 255 characters or not visible \
+                ASCII (`field`: `Idempotency-Key`). Problem codes: `invalid-json`, `unreadable-body`, \
+                `invalid-header`.",
+            body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 401, response = openapi::TokenRequired),
+        (status = 403,
+            description = "The token's role is not operator or admin (`forbidden-role`), or the region is outside the \
+                operator's subtrees (`out-of-scope`, `field`: `region_id`). Problem codes: `forbidden-role`, \
+                `out-of-scope`.",
+            body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 413, response = openapi::BodyTooLarge),
+        (status = 415, response = openapi::UnsupportedMediaType),
+        (status = 422,
+            description = "A field is missing, unknown or of the wrong type, or `expires_at` is not in the future \
+                (`invalid-field`); the region is not in the registry (`unknown-region`, `field`: `region_id`); \
+                `message` or `instruction` has a language longer than 2000 characters (`text-too-long`); or a text \
+                holds a character XML 1.0 does not allow (U+0000–U+0008, U+000B, U+000C, U+000E–U+001F, U+FFFE, \
+                U+FFFF: `invalid-characters`, `field` names the text and language, e.g. `message.uk`); or the \
+                `Idempotency-Key` was used before with a different request (`idempotency-key-reused`). Problem \
+                codes: `invalid-field`, `unknown-region`, `text-too-long`, `invalid-characters`, \
+                `idempotency-key-reused`.",
+            body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 429, response = openapi::RateLimited),
+        (status = 503, response = openapi::StorageUnavailable),
+    )
+)]
 async fn declare(
     State(state): State<AppState>,
     Authorized(principal, _): Authorized<Writers>,
@@ -116,74 +200,42 @@ async fn declare_one(
     Ok((StatusCode::OK, Json(AlertWithChanges::from(outcome))).into_response())
 }
 
-/// The most regions one declaration may name (as many as a stream filter takes).
-const MAX_REGIONS: usize = 512;
-
-enum Targets {
-    One(RegionId),
-    Several(Vec<RegionId>),
-}
-
-/// `region_id` or `region_ids`, exactly one of them; a list is non-empty, bounded and names
-/// each region once.
-fn declared_regions(body: &DeclareBody) -> Result<Targets, ApiError> {
-    match (body.region_id, &body.region_ids) {
-        (Some(region), None) => Ok(Targets::One(region)),
-        (None, None) => {
-            Err(ApiError::invalid_field("region_id", "give the region: region_id, or region_ids for several"))
-        }
-        (Some(_), Some(_)) => Err(ApiError::invalid_field("region_ids", "give region_id or region_ids, not both")),
-        (None, Some(regions)) if regions.is_empty() => {
-            Err(ApiError::invalid_field("region_ids", "region_ids names no region"))
-        }
-        (None, Some(regions)) if regions.len() > MAX_REGIONS => Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "list-too-long",
-            format!("region_ids names {} regions; at most {MAX_REGIONS} are taken", regions.len()),
-        )
-        .with_field("region_ids")),
-        (None, Some(regions)) => {
-            for (index, region) in regions.iter().enumerate() {
-                if regions[..index].contains(region) {
-                    return Err(ApiError::invalid_field(
-                        format!("region_ids[{index}]"),
-                        format!("region {} is named twice", region.0),
-                    ));
-                }
-            }
-            Ok(Targets::Several(regions.clone()))
-        }
-    }
-}
-
-fn declaration(body: &DeclareBody, region_id: RegionId) -> Declaration {
-    Declaration {
-        region_id,
-        kind: body.kind,
-        level: body.level,
-        status: body.status,
-        threats: body.threats.clone(),
-        message: body.message.clone(),
-        instruction: body.instruction.clone(),
-        expires_at: body.expires_at,
-    }
-}
-
-/// A refusal about one region of several names it by its place in `region_ids`.
-fn blame_region(error: EngineError, regions: &[RegionId]) -> ApiError {
-    let region = match &error {
-        EngineError::OutOfScope { region } => Some(*region),
-        EngineError::Alert(AlertError::UnknownRegion { id }) => Some(*id),
-        _ => None,
-    };
-    let index = region.and_then(|region| regions.iter().position(|r| *r == region));
-    let api = ApiError::from(error);
-    match index {
-        Some(index) => api.with_field(format!("region_ids[{index}]")),
-        None => api,
-    }
-}
-
+#[utoipa::path(
+    patch, path = "/api/v1/alerts/{id}", operation_id = "updateAlert", tag = "alerts",
+    summary = "Update an active alert",
+    description = "Role: operator or admin. An operator may update only alerts in regions inside its subtrees.\n\nChanges the \
+        level, threats, message, instruction or expiry of an active alert. A request that changes nothing writes no \
+        event and answers 200 with the alert as it stands. The body is at most 64 KiB.",
+    params(
+        ("id" = tryvoha_core::AlertId, Path,
+            description = "The alert id. A value that is not a non-negative integer is answered with 404 `alert-not-found` \
+                naming `id`."),
+    ),
+    request_body(content = UpdateBody, content_type = "application/json"),
+    security(("bearerAuth" = [])),
+    responses(
+        (status = 200,
+            description = "The alert as it now stands, with `changed`: the fields this update changed (`[]` when it changed \
+                nothing and nothing was written).",
+            body = AlertWithChanges, content_type = "application/json"),
+        (status = 400, response = openapi::BodyUnreadable),
+        (status = 401, response = openapi::TokenRequired),
+        (status = 403, response = openapi::OutOfScope),
+        (status = 404, response = openapi::AlertNotFound),
+        (status = 409, response = openapi::AlertFinished),
+        (status = 413, response = openapi::BodyTooLarge),
+        (status = 415, response = openapi::UnsupportedMediaType),
+        (status = 422,
+            description = "A field is unknown or of the wrong type, or `expires_at` is not in the future (`invalid-field`); or \
+                `message` or `instruction` has a language longer than 2000 characters (`text-too-long`); or a text \
+                holds a character XML 1.0 does not allow (U+0000–U+0008, U+000B, U+000C, U+000E–U+001F, U+FFFE, \
+                U+FFFF: `invalid-characters`, `field` names the text and language, e.g. `message.uk`). Problem \
+                codes: `invalid-field`, `text-too-long`, `invalid-characters`.",
+            body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 429, response = openapi::RateLimited),
+        (status = 503, response = openapi::StorageUnavailable),
+    )
+)]
 async fn update(
     State(state): State<AppState>,
     Authorized(principal, _): Authorized<Writers>,
@@ -201,6 +253,28 @@ async fn update(
     Ok(Json(AlertWithChanges::from(execute(&state, &principal, command, None).await?)))
 }
 
+#[utoipa::path(
+    post, path = "/api/v1/alerts/{id}/cancel", operation_id = "cancelAlert", tag = "alerts",
+    summary = "Cancel an alert (all-clear)",
+    description = "Role: operator or admin. An operator may cancel only alerts in regions inside its subtrees.\n\nEnds an \
+        active alert with `finish_reason` `cancelled`. Any request body is ignored.",
+    params(
+        ("id" = tryvoha_core::AlertId, Path,
+            description = "The alert id. A value that is not a non-negative integer is answered with 404 `alert-not-found` \
+                naming `id`."),
+    ),
+    security(("bearerAuth" = [])),
+    responses(
+        (status = 200, description = "The finished alert.",
+            body = tryvoha_core::Alert, content_type = "application/json"),
+        (status = 401, response = openapi::TokenRequired),
+        (status = 403, response = openapi::OutOfScope),
+        (status = 404, response = openapi::AlertNotFound),
+        (status = 409, response = openapi::AlertFinished),
+        (status = 429, response = openapi::RateLimited),
+        (status = 503, response = openapi::StorageUnavailable),
+    )
+)]
 async fn cancel(
     State(state): State<AppState>,
     Authorized(principal, _): Authorized<Writers>,
@@ -210,37 +284,17 @@ async fn cancel(
     Ok(Json(execute(&state, &principal, command, None).await?.alert))
 }
 
-/// The answer to a declaration for several regions: one entry per region, in the order given.
-#[derive(Serialize)]
-struct DeclaredAlerts {
-    alerts: Vec<DeclaredAlert>,
-}
-
-/// An alert a declaration for several regions created (`created`) or met already active, with
-/// what it changed in that one (`changed`, `[]` for a new alert).
-#[derive(Serialize)]
-struct DeclaredAlert {
-    #[serde(flatten)]
-    alert: Alert,
-    created: bool,
-    changed: Vec<&'static str>,
-}
-
-impl From<Outcome> for DeclaredAlert {
-    fn from(outcome: Outcome) -> DeclaredAlert {
-        DeclaredAlert {
-            created: outcome.created,
-            changed: outcome.changed.iter().map(|field| field.as_str()).collect(),
-            alert: outcome.alert,
-        }
-    }
-}
-
 /// The alert's JSON object plus `changed`: the names of the fields the request changed.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(
+    description = "An alert as it stands after its latest event, plus `changed`: the fields this request changed."
+)]
 struct AlertWithChanges {
     #[serde(flatten)]
     alert: Alert,
+    /// The fields this request changed, in this order: `level`, `threats`, `message`, `instruction`, `expires_at`.
+    /// Empty when nothing changed (and nothing was written).
+    #[schema(value_type = Vec<openapi::ChangedField>)]
     changed: Vec<&'static str>,
 }
 
@@ -250,13 +304,29 @@ impl From<Outcome> for AlertWithChanges {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct AlertList {
     alerts: Vec<Alert>,
 }
 
 /// Filtered by the stream's parameters (`regions`, `kinds`, `status`, or `lat` and `lon`), with
 /// the same meaning: what a stream with that filter would show in its snapshot.
+#[utoipa::path(
+    get, path = "/api/v1/alerts/active", operation_id = "listActiveAlerts", tag = "alerts",
+    summary = "List the active alerts",
+    description = "Every active alert, of any status (`actual`, `exercise`, `test`), by id; the parameters filter as on the \
+        stream (`regions`, `kinds`, `status`, or `lat` and `lon`). No token needed.",
+    params(StreamQuery),
+    responses(
+        (status = 200, description = "The active alerts that match.",
+            body = AlertList, content_type = "application/json"),
+        (status = 400, description = "A filter value is not accepted (`invalid-query` naming it).",
+            body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`lat` and `lon` lie outside every region (`outside-regions`).",
+            body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 429, response = openapi::RateLimited),
+    )
+)]
 async fn active(State(state): State<AppState>, Query(query): Query<StreamQuery>) -> Result<Json<AlertList>, ApiError> {
     let filter = query.filter(&state)?;
     let book = state.engine.book();
@@ -271,6 +341,23 @@ async fn active(State(state): State<AppState>, Query(query): Query<StreamQuery>)
 
 /// `{id}` as JSON (declared by the issuing authority, as everything public), or `{id}.cap` as its
 /// CAP 1.2 message.
+#[utoipa::path(
+    get, path = "/api/v1/alerts/{id}", operation_id = "getAlert", tag = "alerts",
+    summary = "Get an alert",
+    description = "An alert, active or finished. No token needed. With `.cap` after the id (`/api/v1/alerts/7.cap`), the \
+        alert's current state as an OASIS CAP 1.2 message (`application/cap+xml`).",
+    params(
+        ("id" = tryvoha_core::AlertId, Path,
+            description = "The alert id. A value that is not a non-negative integer is answered with 404 `alert-not-found` \
+                naming `id`."),
+    ),
+    responses(
+        (status = 200, description = "The alert.", body = tryvoha_core::Alert, content_type = "application/json"),
+        (status = 404, response = openapi::AlertNotFound),
+        (status = 429, response = openapi::RateLimited),
+        (status = 503, response = openapi::StorageUnavailable),
+    )
+)]
 async fn one(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
     let (number, as_cap) = match id.strip_suffix(".cap") {
         Some(number) => (number, true),

@@ -9,6 +9,7 @@ use tryvoha_core::{AlertEvent, Seq};
 use crate::AppState;
 use crate::auth::{Admins, Authorized};
 use crate::body::{Query, is_storable};
+use crate::openapi;
 use crate::problem::ApiError;
 
 const DEFAULT_LIMIT: usize = 100;
@@ -18,20 +19,47 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/events", get(page))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct PageQuery {
+    /// Return events with a sequence number greater than this.
     #[serde(default)]
+    #[param(value_type = u64, default = 0)]
     after: Seq,
+    /// The most events to return.
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 1000, default = 100)]
     limit: Option<usize>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = EventPage)]
 struct Page {
+    /// In sequence order.
     events: Vec<AlertEvent>,
     /// Pass as `after` to get the next page; equal to `after` when this page is empty.
+    #[schema(value_type = u64)]
     next_after: Seq,
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/events", operation_id = "listEvents", tag = "events",
+    summary = "Page through the event log",
+    description = "Role: admin.\n\nThe raw event log in sequence order, `limit` events after `after`. To read it all, start \
+        with `after=0` and pass each page's `next_after` until a page comes back empty.",
+    params(PageQuery),
+    security(("bearerAuth" = [])),
+    responses(
+        (status = 200, description = "A page of events.", body = Page, content_type = "application/json"),
+        (status = 400,
+            description = "A query parameter is unknown or has a value that is not accepted (e.g. `limit` outside 1 to 1000); \
+                `field` names it. Problem code: `invalid-query`.",
+            body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 401, response = openapi::TokenRequired),
+        (status = 403, response = openapi::AdminOnly),
+        (status = 429, response = openapi::RateLimited),
+        (status = 503, response = openapi::StorageUnavailable),
+    )
+)]
 async fn page(
     State(state): State<AppState>,
     _: Authorized<Admins>,

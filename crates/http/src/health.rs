@@ -7,16 +7,34 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::{Value, json};
+use serde::Serialize;
+use tryvoha_core::Seq;
 
 use crate::AppState;
+use crate::openapi;
 use crate::problem::ApiError;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/healthz", get(health)).route("/readyz", get(ready))
 }
 
-async fn health(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(
+    get, path = "/healthz", operation_id = "getHealth", tag = "service",
+    summary = "Check that the server is up",
+    description = "Answers 200 when the process is up, its writer and its fan-out of live events run, and its event log can be \
+        read. No token needed.",
+    responses(
+        (status = 200, description = "The server is up.",
+            body = Health, content_type = "application/json"),
+        (status = 429, response = openapi::RateLimited),
+        (status = 503,
+            description = "The writer or the fan-out of live events stopped (`server-failed`: the server is going down), the \
+                server cannot read its storage right now (`unavailable`), or it is shutting down (`shutting-down`). \
+                Problem codes: `server-failed`, `unavailable`, `shutting-down`.",
+            body = openapi::Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
     if let Some(stopped) = stopped_part(&state) {
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -25,23 +43,81 @@ async fn health(State(state): State<AppState>) -> Result<Json<Value>, ApiError> 
         ));
     }
     let last_seq = state.engine.last_seq().await?;
-    Ok(Json(json!({ "status": "ok", "last_seq": last_seq })))
+    Ok(Json(Health { last_seq, status: HealthStatus::Ok }))
 }
 
+/// Fields in alphabetical order, as the answer has always listed them.
+#[derive(Serialize, utoipa::ToSchema)]
+struct Health {
+    /// The sequence number of the latest event in the log; 0 when it is empty.
+    #[schema(value_type = u64)]
+    last_seq: Seq,
+    status: HealthStatus,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+enum HealthStatus {
+    Ok,
+}
+
+#[utoipa::path(
+    get, path = "/readyz", operation_id = "getReadiness", tag = "service",
+    summary = "Check whether the server should get traffic",
+    description = "Each check by name: `writer` (the single writer runs, so writes can be made), `fan_out` (committed events \
+        reach the live streams), `store` (a cheap read of the event log answers). 200 when every check passes, 503 \
+        with the same body when one fails. No token needed.",
+    responses(
+        (status = 200, description = "Every check passed.",
+            body = Readiness, content_type = "application/json"),
+        (status = 503, description = "A check failed; the body says which.",
+            body = Readiness, content_type = "application/json"),
+    )
+)]
 async fn ready(State(state): State<AppState>) -> Response {
     let writer = state.engine.writer_running();
     let fan_out = state.live.hub.is_fanning_out();
     // A cheap read of the log's head: the store answers.
     let last_seq = state.engine.last_seq().await.ok();
     let ready = writer && fan_out && last_seq.is_some();
-    let check = |ok: bool| if ok { "ok" } else { "failed" };
-    let body = json!({
-        "status": if ready { "ready" } else { "not-ready" },
-        "checks": { "writer": check(writer), "fan_out": check(fan_out), "store": check(last_seq.is_some()) },
-        "last_seq": last_seq,
-    });
+    let check = |ok: bool| if ok { Check::Ok } else { Check::Failed };
+    let body = Readiness {
+        checks: Checks { fan_out: check(fan_out), store: check(last_seq.is_some()), writer: check(writer) },
+        last_seq,
+        status: if ready { ReadinessStatus::Ready } else { ReadinessStatus::NotReady },
+    };
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, Json(body)).into_response()
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+struct Readiness {
+    checks: Checks,
+    /// The log's head as read for the `store` check; null when that read failed.
+    #[schema(value_type = Option<u64>, required = true)]
+    last_seq: Option<Seq>,
+    status: ReadinessStatus,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "kebab-case")]
+enum ReadinessStatus {
+    Ready,
+    NotReady,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+struct Checks {
+    fan_out: Check,
+    store: Check,
+    writer: Check,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+enum Check {
+    Ok,
+    Failed,
 }
 
 /// The part of the server that stopped, if one did: then nothing it promises holds any more.

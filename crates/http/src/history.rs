@@ -6,7 +6,7 @@
 //! pool, never on an async worker, and the summary, the same for every client, is computed once
 //! per log position and minute ([`Summaries`]).
 
-mod export;
+pub(crate) mod export;
 
 use std::collections::HashMap;
 
@@ -25,6 +25,7 @@ use tryvoha_store::{HistoryOrder, HistoryQuery};
 use self::export::{ExportQuery, Format, Page};
 use crate::AppState;
 use crate::body::Query;
+use crate::openapi;
 use crate::problem::ApiError;
 use crate::regions::{RegionView, find_region};
 use crate::rendered::{Rendered, off_workers};
@@ -122,7 +123,8 @@ async fn real_intervals(
     Ok(finished.chain(running).collect())
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = RegionStats)]
 struct RegionReport<'a> {
     region: RegionView<'a>,
     #[serde(with = "time::serde::rfc3339")]
@@ -133,6 +135,27 @@ struct RegionReport<'a> {
     stats: RegionStats,
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/stats/regions/{id}", operation_id = "regionStats", tag = "history",
+    summary = "How often, how long, when: a region's alert statistics",
+    params(
+        ("id" = String, Path,
+            description = "Region id or KATOTTG code."),
+        ("from" = Option<String>, Query, format = DateTime,
+            description = "RFC 3339; default: everything recorded."),
+        ("to" = Option<String>, Query, format = DateTime,
+            description = "RFC 3339; default: now."),
+        ("source" = Option<String>, Query, example = "official",
+            description = "Comma-separated sources: live, official, volunteer, volunteer-naive."),
+    ),
+    responses(
+        (status = 200, description = "The statistics.", body = RegionReport, content_type = "application/json"),
+        (status = 400, response = openapi::StatsQueryInvalid),
+        (status = 404, description = "No such region. Problem code: `region-not-found`.",
+            body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 429, response = openapi::RateLimited),
+    )
+)]
 async fn region(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -195,6 +218,24 @@ struct Ranked<'a> {
     longest_duration_s: Option<i64>,
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/stats/summary", operation_id = "statsSummary", tag = "history",
+    summary = "Every oblast-level region ranked by time under alert",
+    params(
+        ("from" = Option<String>, Query, format = DateTime,
+            description = "RFC 3339; default: everything recorded."),
+        ("to" = Option<String>, Query, format = DateTime,
+            description = "RFC 3339; default: now."),
+        ("source" = Option<String>, Query, example = "official",
+            description = "Comma-separated sources: live, official, volunteer, volunteer-naive."),
+    ),
+    responses(
+        (status = 200, description = "The ranking.",
+            body = openapi::AnyObject, content_type = "application/json"),
+        (status = 400, response = openapi::StatsQueryInvalid),
+        (status = 429, response = openapi::RateLimited),
+    )
+)]
 async fn summary(State(state): State<AppState>, Query(query): Query<RangeQuery>) -> Result<Response, ApiError> {
     let now = state.engine.now();
     let (from, to) = range(&query.from, &query.to, now)?;
@@ -254,10 +295,47 @@ fn rank(
     ranked
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/history.json", operation_id = "historyJson", tag = "history",
+    summary = "Finished alerts, live and imported",
+    description = "A page of at most `limit` records after `cursor`, streamed as it is read. Follow `next` (JSON), \
+        `Next-Cursor` or `Link` for the rest (docs/history.md).",
+    params(export::ExportQuery),
+    responses(
+        (status = 200, description = "Oldest first.",
+            body = openapi::HistoryPage, content_type = "application/json",
+            headers(
+                ("Link" = String, description = "`<…?cursor=…>; rel=\"next\"`: the next page, with this request's \
+                    parameters. Absent on the last page."),
+                ("Next-Cursor" = String, description = "The next page's `cursor`. Absent on the last page."),
+            )),
+        (status = 400, response = openapi::HistoryQueryInvalid),
+        (status = 429, response = openapi::RateLimited),
+    )
+)]
 async fn history_json(State(state): State<AppState>, Query(query): Query<ExportQuery>) -> Result<Response, ApiError> {
     export(state, query, Format::Json, "/api/v1/history.json").await
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/history.csv", operation_id = "historyCsv", tag = "history",
+    summary = "Finished alerts as CSV",
+    description = "A page of at most `limit` records after `cursor`, streamed as it is read. Follow `next` (JSON), \
+        `Next-Cursor` or `Link` for the rest (docs/history.md).",
+    params(export::ExportQuery),
+    responses(
+        (status = 200,
+            description = "A header row (always, also for an empty page) and one row per alert, the HistoryRow columns.",
+            body = String, content_type = "text/csv",
+            headers(
+                ("Link" = String, description = "`<…?cursor=…>; rel=\"next\"`: the next page, with this request's \
+                    parameters. Absent on the last page."),
+                ("Next-Cursor" = String, description = "The next page's `cursor`. Absent on the last page."),
+            )),
+        (status = 400, response = openapi::HistoryQueryInvalid),
+        (status = 429, response = openapi::RateLimited),
+    )
+)]
 async fn history_csv(State(state): State<AppState>, Query(query): Query<ExportQuery>) -> Result<Response, ApiError> {
     export(state, query, Format::Csv, "/api/v1/history.csv").await
 }

@@ -5,31 +5,27 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::DefaultBodyLimit;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use tryvoha_core::{AlertBook, Coordinates, Level, RegionId, RegionRegistry, Seq, Shelter, ShelterId, ShelterInfo};
-use tryvoha_places::ShelterUpdateError;
+use tryvoha_core::{AlertBook, Coordinates, Level, RegionId, RegionRegistry, Seq};
 
 use crate::AppState;
-use crate::auth::{Admins, Authorized};
-use crate::body::{JsonBody, Query, stored_id};
+use crate::body::Query;
+use crate::openapi;
 use crate::problem::ApiError;
 use crate::regions::RegionView;
 use crate::rendered::Rendered;
 
+pub(crate) mod shelters;
+
+pub use shelters::MAX_IMPORT_BYTES;
+
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/locate", get(locate))
-        .route("/regions.geojson", get(boundaries))
-        .route("/shelters", get(list_shelters).post(add_shelter))
-        .route("/shelters/import", post(import_shelters).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)))
-        .route("/shelters/nearest", get(nearest))
-        .route("/shelters/{id}", get(one_shelter).put(update_shelter).delete(remove_shelter))
+    Router::new().route("/locate", get(locate)).route("/regions.geojson", get(boundaries)).merge(shelters::router())
 }
 
 /// Shown with every map layer: the boundaries' licence asks for it.
@@ -57,15 +53,36 @@ pub fn region_at(state: &AppState, at: Coordinates) -> Result<RegionId, ApiError
     })
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Location)]
 struct Located<'a> {
     lat: f64,
     lon: f64,
+    #[schema(required = true)]
     hromada: Option<RegionView<'a>>,
+    #[schema(required = true)]
     raion: Option<RegionView<'a>>,
+    #[schema(required = true)]
     oblast: Option<RegionView<'a>>,
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/locate", operation_id = "locate", tag = "places",
+    summary = "The hromada, raion and oblast at a point",
+    description = "The finest region whose boundaries contain the point, with its raion and oblast from the registry, each with \
+        its state. On a shared border the lower id wins.",
+    params(
+        ("lat" = f64, Query, minimum = -90, maximum = 90),
+        ("lon" = f64, Query, minimum = -180, maximum = 180),
+    ),
+    responses(
+        (status = 200, description = "The regions at the point.", body = Located, content_type = "application/json"),
+        (status = 400, response = openapi::PlaceQueryInvalid),
+        (status = 404, description = "The point is outside every region. Problem code: `outside-regions`.",
+            body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 429, response = openapi::RateLimited),
+    )
+)]
 async fn locate(State(state): State<AppState>, Query(query): Query<PointQuery>) -> Result<Response, ApiError> {
     let at = coordinates(query.lat, query.lon)?;
     let found = region_at(&state, at)?;
@@ -84,11 +101,14 @@ async fn locate(State(state): State<AppState>, Query(query): Query<PointQuery>) 
     Ok(Json(&located).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct BoundaryQuery {
     #[serde(default = "oblast")]
+    #[param(default = "oblast")]
     level: Level,
     #[serde(default)]
+    #[param(default = "simplified")]
     detail: Detail,
 }
 
@@ -96,7 +116,7 @@ fn oblast() -> Level {
     Level::Oblast
 }
 
-#[derive(Deserialize, Default, Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[derive(Deserialize, Default, Clone, Copy, PartialEq, Eq, Hash, Debug, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Detail {
     /// Simplified for drawing (the default).
@@ -210,6 +230,21 @@ impl BoundaryLayers {
     }
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/regions.geojson", operation_id = "regionBoundaries", tag = "places",
+    summary = "Region boundaries with live state, for maps",
+    description = "A FeatureCollection: one feature per region of the level, `properties` = the region object with its `state`; \
+        plus `attribution` and `seq`. ETag changes with every event; If-None-Match gives 304.",
+    params(BoundaryQuery, ("If-None-Match" = Option<String>, Header, nullable = false)),
+    responses(
+        (status = 200, description = "The layer.",
+            body = openapi::AnyObject, content_type = "application/geo+json",
+            headers(("ETag" = String))),
+        (status = 304, description = "Unchanged since the ETag given."),
+        (status = 400, response = openapi::PlaceQueryInvalid),
+        (status = 429, response = openapi::RateLimited),
+    )
+)]
 async fn boundaries(State(state): State<AppState>, headers: HeaderMap, Query(query): Query<BoundaryQuery>) -> Response {
     let book = state.engine.book();
     // The geometry is fixed for this build; the states change with the log.
@@ -233,173 +268,4 @@ async fn boundaries(State(state): State<AppState>, headers: HeaderMap, Query(que
         (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
     ];
     (headers, body).into_response()
-}
-
-#[derive(Deserialize)]
-struct ListQuery {
-    bbox: Option<String>,
-}
-
-#[derive(Serialize)]
-struct ShelterList<'a> {
-    shelters: Vec<&'a Shelter>,
-}
-
-async fn list_shelters(State(state): State<AppState>, Query(query): Query<ListQuery>) -> Result<Response, ApiError> {
-    let index = state.places.shelters();
-    let shelters = match &query.bbox {
-        None => index.all().iter().collect(),
-        Some(text) => index.within(parse_bbox(text)?),
-    };
-    Ok(Json(ShelterList { shelters }).into_response())
-}
-
-/// `min_lon,min_lat,max_lon,max_lat`, as in GeoJSON.
-fn parse_bbox(text: &str) -> Result<[f64; 4], ApiError> {
-    let bad = || ApiError::invalid_query("bbox", "bbox must be min_lon,min_lat,max_lon,max_lat in degrees");
-    let numbers: Vec<f64> =
-        text.split(',').map(|n| n.trim().parse::<f64>()).collect::<Result<_, _>>().map_err(|_| bad())?;
-    let [x0, y0, x1, y1] = <[f64; 4]>::try_from(numbers).map_err(|_| bad())?;
-    coordinates(y0, x0).and(coordinates(y1, x1)).map_err(|_| bad())?;
-    if x0 > x1 || y0 > y1 {
-        return Err(bad());
-    }
-    Ok([x0, y0, x1, y1])
-}
-
-#[derive(Deserialize)]
-struct NearestQuery {
-    lat: f64,
-    lon: f64,
-    limit: Option<usize>,
-    max_distance_m: Option<f64>,
-}
-
-const MAX_NEAREST: usize = 50;
-/// The largest `max_distance_m`: half the Earth's circumference, anything anywhere.
-const MAX_SHELTER_DISTANCE_M: f64 = 20_000_000.0;
-
-#[derive(Serialize)]
-struct NearbyView<'a> {
-    #[serde(flatten)]
-    shelter: &'a Shelter,
-    distance_m: f64,
-    walking_minutes: u32,
-}
-
-async fn nearest(State(state): State<AppState>, Query(query): Query<NearestQuery>) -> Result<Response, ApiError> {
-    let at = coordinates(query.lat, query.lon)?;
-    let limit = query.limit.unwrap_or(5);
-    if limit == 0 || limit > MAX_NEAREST {
-        return Err(ApiError::invalid_query("limit", format!("limit must be 1 to {MAX_NEAREST}")));
-    }
-    let max_distance_m = query.max_distance_m.unwrap_or(state.places.shelter_distance_m());
-    if !(max_distance_m > 0.0 && max_distance_m <= MAX_SHELTER_DISTANCE_M) {
-        return Err(ApiError::invalid_query(
-            "max_distance_m",
-            format!("max_distance_m must be more than 0 and at most {MAX_SHELTER_DISTANCE_M} metres"),
-        ));
-    }
-    let index = state.places.shelters();
-    let nearby: Vec<NearbyView<'_>> = index
-        .nearest_within(at, limit, max_distance_m)
-        .into_iter()
-        .map(|n| NearbyView {
-            shelter: n.shelter,
-            distance_m: (n.distance_m * 10.0).round() / 10.0,
-            walking_minutes: n.walking_minutes,
-        })
-        .collect();
-    // An empty list says why, so that an app shows "no known shelter near you" and not nothing.
-    let message = nearby.is_empty().then(|| format!("no known shelter within {max_distance_m} m of this point"));
-    let mut answer =
-        serde_json::json!({ "lat": at.lat, "lon": at.lon, "max_distance_m": max_distance_m, "shelters": nearby });
-    if let Some(message) = message {
-        answer["message"] = serde_json::Value::String(message);
-    }
-    Ok(Json(answer).into_response())
-}
-
-async fn one_shelter(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
-    let id = shelter_id(&id)?;
-    let index = state.places.shelters();
-    let shelter = index.all().iter().find(|s| s.id == id).ok_or_else(|| shelter_not_found(id))?;
-    Ok(Json(shelter).into_response())
-}
-
-async fn add_shelter(
-    State(state): State<AppState>,
-    _: Authorized<Admins>,
-    JsonBody(info): JsonBody<ShelterInfo>,
-) -> Result<Response, ApiError> {
-    let mut added = state.places.add(vec![info]).await.map_err(|e| shelter_error(e, None))?;
-    let shelter =
-        added.pop().ok_or_else(|| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "nothing added"))?;
-    Ok((StatusCode::CREATED, Json(shelter)).into_response())
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ImportBody {
-    shelters: Vec<ShelterInfo>,
-}
-
-/// The largest import accepted: 10,000 shelters are about 3 MB of JSON.
-pub const MAX_IMPORT_BYTES: usize = 32 * 1024 * 1024;
-
-async fn import_shelters(
-    State(state): State<AppState>,
-    _: Authorized<Admins>,
-    JsonBody(body): JsonBody<ImportBody>,
-) -> Result<Response, ApiError> {
-    let import = state.places.import(body.shelters).await.map_err(|e| shelter_error(e, Some("shelters")))?;
-    Ok((StatusCode::CREATED, Json(serde_json::json!({ "added": import.added.len(), "unchanged": import.unchanged })))
-        .into_response())
-}
-
-async fn update_shelter(
-    State(state): State<AppState>,
-    _: Authorized<Admins>,
-    Path(id): Path<String>,
-    JsonBody(info): JsonBody<ShelterInfo>,
-) -> Result<Response, ApiError> {
-    let id = shelter_id(&id)?;
-    let shelter = state.places.update(id, info).await.map_err(|e| shelter_error(e, None))?;
-    Ok(Json(shelter).into_response())
-}
-
-async fn remove_shelter(
-    State(state): State<AppState>,
-    _: Authorized<Admins>,
-    Path(id): Path<String>,
-) -> Result<StatusCode, ApiError> {
-    state.places.remove(shelter_id(&id)?).await.map_err(|e| shelter_error(e, None))?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-/// Not a number, or one too large to be stored: no shelter has it, and the answer says which.
-fn shelter_id(text: &str) -> Result<ShelterId, ApiError> {
-    stored_id(text).map(ShelterId).ok_or_else(|| {
-        ApiError::new(StatusCode::NOT_FOUND, "shelter-not-found", format!("{text:?} is not a shelter id"))
-            .with_field("id")
-    })
-}
-
-fn shelter_not_found(id: ShelterId) -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "shelter-not-found", format!("shelter {} does not exist", id.0))
-}
-
-/// `list`: the field holding the list, when the request carried several shelters.
-fn shelter_error(error: ShelterUpdateError, list: Option<&str>) -> ApiError {
-    match error {
-        ShelterUpdateError::Invalid { index, error } => {
-            let field = match list {
-                Some(list) => format!("{list}[{index}].{}", error.field()),
-                None => error.field().to_owned(),
-            };
-            ApiError::invalid_field(field, error.to_string())
-        }
-        ShelterUpdateError::NotFound { id } => shelter_not_found(ShelterId(id)),
-        ShelterUpdateError::Unavailable(source) => ApiError::from(tryvoha_engine::EngineError::Unavailable(source)),
-    }
 }

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use crate::AppState;
+use crate::openapi;
 use crate::problem::ApiError;
 
 const ERRORS_MD: &str = include_str!("../../../docs/errors.md");
@@ -25,6 +26,21 @@ pub fn type_reference(code: &str) -> String {
     format!("/problems/{code}")
 }
 
+#[utoipa::path(
+    get, path = "/problems/{code}", operation_id = "getProblemType", tag = "service",
+    summary = "Read the documentation of an error code",
+    description = "What a problem document's `type` (`/problems/<code>`) refers to: the code's row and section of \
+        docs/errors.md, as Markdown. No token needed.",
+    params(
+        ("code" = String, Path,
+            description = "An error code, as in a problem document's `code`."),
+    ),
+    responses(
+        (status = 200, description = "The code's documentation.", body = String, content_type = "text/markdown"),
+        (status = 404, description = "Not an error code of this API (`not-found`).",
+            body = openapi::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn page(Path(code): Path<String>) -> Response {
     match documentation(ERRORS_MD, &code) {
         Some(text) => ([(header::CONTENT_TYPE, "text/markdown; charset=utf-8")], text).into_response(),
@@ -79,7 +95,7 @@ mod tests {
 
     #[test]
     fn every_code_the_openapi_document_names_is_documented() {
-        let document: serde_json::Value = serde_json::from_str(crate::openapi::DOCUMENT).unwrap();
+        let document: serde_json::Value = serde_json::from_str(crate::openapi::document_json()).unwrap();
         let documented = documented_codes(ERRORS_MD);
         for code in document["components"]["schemas"]["Problem"]["properties"]["code"]["enum"].as_array().unwrap() {
             let code = code.as_str().unwrap();

@@ -9,17 +9,24 @@ use tryvoha_core::{Alert, AlertBook, Level, Region, RegionId, RegionState};
 
 use crate::AppState;
 use crate::body::Query;
+use crate::openapi;
 use crate::problem::ApiError;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/regions", get(list)).route("/regions/{id}", get(one))
 }
 
-#[derive(Serialize)]
+/// A region with its current state.
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct RegionView<'a> {
     pub id: RegionId,
+    /// Null for a top-level region (oblast).
+    #[schema(required = true)]
     pub parent_id: Option<RegionId>,
     pub level: Level,
+    /// The code in the national codifier (KATOTTG in Ukraine), e.g. `UA…`; unique when present, null when the
+    /// region has none.
+    #[schema(required = true)]
     pub katottg: Option<&'a str>,
     pub name_uk: &'a str,
     pub name_en: &'a str,
@@ -46,11 +53,30 @@ struct ListQuery {
     parent_id: Option<RegionId>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct RegionList<'a> {
     regions: Vec<RegionView<'a>>,
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/regions", operation_id = "listRegions", tag = "regions",
+    summary = "List regions with their state",
+    description = "Every region in registry order, optionally filtered, each with its current state. No token needed.",
+    params(
+        ("level" = Option<tryvoha_core::Level>, Query,
+            description = "Only regions of this tier."),
+        ("parent_id" = Option<tryvoha_core::RegionId>, Query,
+            description = "Only the direct children of this region."),
+    ),
+    responses(
+        (status = 200, description = "The matching regions.", body = RegionList, content_type = "application/json"),
+        (status = 400,
+            description = "A query parameter is unknown or has a value that is not accepted; `field` names it. Problem code: \
+                `invalid-query`.",
+            body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 429, response = openapi::RateLimited),
+    )
+)]
 async fn list(State(state): State<AppState>, Query(query): Query<ListQuery>) -> Json<serde_json::Value> {
     let book = state.engine.book();
     let regions = book
@@ -73,7 +99,8 @@ pub fn find_region<'a>(registry: &'a tryvoha_core::RegionRegistry, id: &str) -> 
     .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "region-not-found", format!("no region has id or code {id:?}")))
 }
 
-#[derive(Serialize)]
+/// A region with its state and the alerts that bear on it.
+#[derive(Serialize, utoipa::ToSchema)]
 struct RegionDetail<'a> {
     #[serde(flatten)]
     region: RegionView<'a>,
@@ -82,6 +109,22 @@ struct RegionDetail<'a> {
 }
 
 /// By numeric id or by KATOTTG code (`UA…`).
+#[utoipa::path(
+    get, path = "/api/v1/regions/{id}", operation_id = "getRegion", tag = "regions",
+    summary = "Get a region with its state and alerts",
+    description = "A region by numeric id or by KATOTTG code, with its state and the active alerts that bear on it. No token \
+        needed.",
+    params(
+        ("id" = String, Path,
+            description = "A numeric region id (e.g. `14`) or a KATOTTG code (e.g. `UA…`)."),
+    ),
+    responses(
+        (status = 200, description = "The region.", body = RegionDetail, content_type = "application/json"),
+        (status = 404, description = "No region has this id or code. Problem code: `region-not-found`.",
+            body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 429, response = openapi::RateLimited),
+    )
+)]
 async fn one(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
     let book = state.engine.book();
     let registry = book.registry();

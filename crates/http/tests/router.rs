@@ -3,6 +3,7 @@
 // Test code: an unwrap that fails is a failing test, which is what it should be.
 #![allow(clippy::unwrap_used)]
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -79,6 +80,67 @@ async fn every_operation_in_the_openapi_document_is_routed() {
         }
     }
     assert!(operations >= 17, "the document describes every operation ({operations})");
+}
+
+/// The paths the router has registered. axum has no API to walk its route table, but its `Debug`
+/// form lists it (`RouteId(3): "/api/v1/alerts"`), nested routers already flattened into full
+/// paths. Should the form change, the assertion below says so rather than the test passing.
+fn routed_paths(app: &axum::Router) -> BTreeSet<String> {
+    let debug = format!("{app:?}");
+    // The routes proper, not the fallback router that follows them.
+    let table = &debug[..debug.find("fallback_router:").unwrap_or(debug.len())];
+    let paths: BTreeSet<String> = table
+        .match_indices("RouteId(")
+        .filter_map(|(at, _)| {
+            let rest = &table[at..];
+            let quoted = rest[..rest.find(')')? + 1].len();
+            let path = rest[quoted..].strip_prefix(": \"")?;
+            Some(path[..path.find('"')?].to_owned())
+        })
+        .collect();
+    assert!(paths.contains("/api/v1/alerts"), "the route table was read: {paths:?}");
+    paths
+}
+
+/// Every documented (method, path), `{name}` parameters as axum writes them too.
+fn documented_operations(document: &serde_json::Value) -> BTreeMap<String, BTreeSet<String>> {
+    let methods = ["get", "put", "post", "delete", "patch", "head", "options", "trace"];
+    document["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(path, item)| {
+            let operations = item.as_object().unwrap().keys().filter(|m| methods.contains(&m.as_str()));
+            (path.clone(), operations.map(|m| m.to_uppercase()).collect())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_exactly_the_routes_the_router_has() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(&dir);
+    let (_, document) = send(&app, "GET", "/api/openapi.json", "").await;
+    let documented = documented_operations(&document);
+    let routed = routed_paths(&app);
+    let undocumented: Vec<_> = routed.iter().filter(|path| !documented.contains_key(*path)).collect();
+    let unrouted: Vec<_> = documented.keys().filter(|path| !routed.contains(*path)).collect();
+    assert!(
+        undocumented.is_empty() && unrouted.is_empty(),
+        "routed only: {undocumented:?}; documented only: {unrouted:?}"
+    );
+    // The methods of each path: a method the path does not take is answered 405 with `Allow`
+    // listing the ones it does (HEAD comes with GET).
+    for (path, methods) in &documented {
+        let concrete = path.split('/').map(|s| if s.starts_with('{') { "1" } else { s }).collect::<Vec<_>>().join("/");
+        let request = Request::builder().method("TRACE").uri(&concrete).body(Body::empty()).unwrap();
+        let response = app.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED, "TRACE {concrete}");
+        let allow = response.headers()["allow"].to_str().unwrap();
+        let allowed: BTreeSet<String> = allow.split(',').map(|m| m.trim().to_owned()).filter(|m| m != "HEAD").collect();
+        assert_eq!(&allowed, methods, "{path}: routed methods (Allow: {allow}) against documented ones");
+    }
+    assert!(documented.len() >= 40, "{} paths", documented.len());
 }
 
 #[tokio::test]

@@ -19,8 +19,41 @@ use tryvoha_engine::{IdempotencyKey, Principal, Request, fingerprint};
 
 use crate::AppState;
 use crate::auth::{Authorized, Writers};
+use crate::openapi;
 use crate::problem::ApiError;
 
+#[utoipa::path(
+    post, path = "/api/v1/cap", operation_id = "receiveCap", tag = "cap",
+    summary = "Apply a CAP 1.2 message from another authority (operator or admin)",
+    description = "Parsed safely (no DOCTYPE or entities, 1 MiB, 32 levels), validated, its areas mapped to regions (geocodes; \
+        polygons and circles by the regions they cover), its kind by a documented table, checked for freshness \
+        (`sent` within `cap_max_age_secs`, at most 5 minutes ahead; not expired), then applied in one commit: Alert \
+        declares (escalating, without owning, an alert already active), Update/Cancel act only on alerts their \
+        references created, and only for the token that declared them or an admin. docs/cap.md.",
+    request_body(content = String, content_type = "application/cap+xml"),
+    security(("bearerAuth" = [])),
+    responses(
+        (status = 200,
+            description = "An Update or Cancel: the alerts changed (none when they had all ended already). Or an Alert that \
+                only met alerts already active: those alerts, escalated where it adds something."),
+        (status = 201,
+            description = "An Alert that created at least one alert: the alerts declared or escalated, in region order."),
+        (status = 401, response = openapi::TokenRefused),
+        (status = 403,
+            description = "Not an operator or admin (`forbidden-role`); a region or alert out of scope (`out-of-scope`, nothing \
+                applied); or an Update/Cancel for an alert another token declared (`cap-not-owner`, `field`: \
+                `references`).",
+            body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Over 1 MiB.", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 422,
+            description = "invalid-cap (field: element path), cap-not-public, cap-not-applicable, cap-expired, \
+                cap-area-outside-registry, cap-unknown-reference, cap-unknown-event (`info.event` or \
+                `info.eventCode`), cap-unknown-threat (`info.parameter`), cap-too-old and cap-sent-in-future \
+                (`sent`), invalid-characters, text-too-long.",
+            body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 429, response = openapi::RateLimited),
+    )
+)]
 pub async fn receive(
     State(state): State<AppState>,
     Authorized(principal, _): Authorized<Writers>,

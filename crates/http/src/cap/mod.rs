@@ -2,8 +2,8 @@
 //! the current ones (`/feeds/cap.atom`), and alerts from other authorities' systems
 //! (`POST /api/v1/cap`). Mapping rules: docs/cap.md.
 
-mod ingest;
-mod publish;
+pub(crate) mod ingest;
+pub(crate) mod publish;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use tryvoha_core::Alert;
 
 use crate::AppState;
+use crate::openapi;
 
 /// The CAP document of an alert's current state.
 pub fn cap_response(state: &AppState, alert: &Alert) -> Response {
@@ -17,6 +18,17 @@ pub fn cap_response(state: &AppState, alert: &Alert) -> Response {
 }
 
 /// `GET /feeds/cap.atom`: the active alerts, newest first, each linking to its CAP message.
+#[utoipa::path(
+    get, path = "/feeds/cap.atom", operation_id = "capFeed", tag = "cap",
+    summary = "Atom feed of the current alerts as CAP 1.2",
+    responses(
+        (status = 200,
+            description = "Atom 1.0, entries linking to /api/v1/alerts/{id}.cap. Every link starts with the configured \
+                `public_url` (default `http://` and the listen address), never with the request's Host.",
+            body = String, content_type = "application/atom+xml"),
+        (status = 429, response = openapi::RateLimited),
+    )
+)]
 pub async fn feed(State(state): State<AppState>) -> Response {
     // Links must be absolute. They come from the configured public URL, never from the request's
     // Host header: a cache in front of us would otherwise keep whatever host an attacker sent.

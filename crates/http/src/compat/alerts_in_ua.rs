@@ -18,22 +18,19 @@ use tryvoha_store::HistoryQuery;
 
 use super::access::{Refusal, admit};
 use crate::AppState;
+use crate::openapi;
+
+pub(crate) mod iot;
 
 pub fn router() -> Router<AppState> {
-    let iot = |version: IotVersion| {
-        Router::new()
-            .route("/iot/active_air_raid_alerts_by_oblast.json", get(move |r: Reader| by_oblast(r, version)))
-            .route("/iot/active_air_raid_alerts.json", get(move |r: Reader| every_uid(r, version)))
-            .route("/iot/active_air_raid_alerts/{uid}", get(move |r: Reader, p: Path<String>| one_uid(r, p, version)))
-    };
     Router::new()
         .nest(
             "/v1",
-            iot(IotVersion::V1)
+            iot::router(IotVersion::V1)
                 .route("/alerts/active.json", get(active))
                 .route("/regions/{uid}/alerts/{period}", get(history)),
         )
-        .nest("/v2", iot(IotVersion::V2))
+        .nest("/v2", iot::router(IotVersion::V2))
 }
 
 /// A reader admitted by `?token=` or `Authorization: Bearer`, with the book it reads.
@@ -117,10 +114,33 @@ fn envelope(reader: &Reader, alerts: Vec<serde_json::Value>) -> Response {
     Json(Envelope::new(alerts, reader.last_modified())).into_response()
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/alerts/active.json",
+    operation_id = "compat_v1_alerts_active_json",
+    tag = "compatible",
+    summary = "alerts.in.ua: active alerts",
+    description = "Compatible API (docs/compat.md): the upstream wire format, not problem+json; only `actual` alerts.",
+    responses(openapi::CompatAnswers,)
+)]
 async fn active(reader: Reader) -> Response {
     reader.answer(|| envelope(&reader, wire::active_alerts(&reader.book)))
 }
 
+#[utoipa::path(
+    get, path = "/v1/regions/{uid}/alerts/{period}",
+    operation_id = "compat_v1_regions_uid_alerts_period", tag = "compatible",
+    summary = "alerts.in.ua: a region's history (period month_ago.json or week_ago.json)",
+    description = "Compatible API (docs/compat.md): the upstream wire format, not problem+json; only `actual` alerts.",
+    params(
+        ("uid" = String, Path),
+        ("period" = String, Path),
+    ),
+    responses(
+        openapi::CompatAnswers,
+        (status = 404, response = openapi::CompatUnknownLocation),
+    )
+)]
 async fn history(
     State(state): State<AppState>,
     reader: Reader,

@@ -7,8 +7,8 @@
 //! drill", so only alerts with status `actual` appear in them.
 
 mod access;
-mod alerts_in_ua;
-mod ukrainealarm;
+pub(crate) mod alerts_in_ua;
+pub(crate) mod ukrainealarm;
 
 use axum::Router;
 

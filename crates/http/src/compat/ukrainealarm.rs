@@ -17,6 +17,7 @@ use tryvoha_store::{HistoryOrder, HistoryQuery};
 use super::access::{Refusal, admit};
 use crate::AppState;
 use crate::body::Query;
+use crate::openapi;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -66,14 +67,47 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
+#[utoipa::path(
+    get, path = "/api/v3/regions", operation_id = "compat_api_v3_regions", tag = "compatible",
+    summary = "ukrainealarm: the region tree",
+    description = "Compatible API (docs/compat.md): the upstream wire format, not problem+json; only `actual` alerts.",
+    responses(
+        openapi::CompatAnswers,
+        (status = 403, response = openapi::CompatKeyMissing),
+    )
+)]
 async fn regions(caller: Caller) -> Json<Value> {
     Json(wire::regions(caller.book.registry()))
 }
 
+#[utoipa::path(
+    get, path = "/api/v3/alerts", operation_id = "compat_api_v3_alerts", tag = "compatible",
+    summary = "ukrainealarm: regions with alerts",
+    description = "Compatible API (docs/compat.md): the upstream wire format, not problem+json; only `actual` alerts.",
+    responses(
+        openapi::CompatAnswers,
+        (status = 403, response = openapi::CompatKeyMissing),
+    )
+)]
 async fn all_alerts(caller: Caller) -> Json<Value> {
     Json(wire::all_alerts(&caller.book))
 }
 
+#[utoipa::path(
+    get, path = "/api/v3/alerts/{region}", operation_id = "compat_api_v3_alerts_region", tag = "compatible",
+    summary = "ukrainealarm: one region",
+    description = "Compatible API (docs/compat.md): the upstream wire format, not problem+json; only `actual` alerts.",
+    params(
+        ("region" = String, Path),
+    ),
+    responses(
+        openapi::CompatAnswers,
+        (status = 403, response = openapi::CompatKeyMissing),
+        (status = 404,
+            description = "No region has this id (`{\"message\": \"Unknown regionId\"}`).",
+            body = openapi::CompatMessage, content_type = "application/json"),
+    )
+)]
 async fn region_alerts(caller: Caller, Path(region): Path<String>) -> Response {
     let registry = caller.book.registry();
     match region.parse().ok().and_then(|id| registry.get(RegionId(id))) {
@@ -82,6 +116,15 @@ async fn region_alerts(caller: Caller, Path(region): Path<String>) -> Response {
     }
 }
 
+#[utoipa::path(
+    get, path = "/api/v3/alerts/status", operation_id = "compat_api_v3_alerts_status", tag = "compatible",
+    summary = "ukrainealarm: last action index",
+    description = "Compatible API (docs/compat.md): the upstream wire format, not problem+json; only `actual` alerts.",
+    responses(
+        openapi::CompatAnswers,
+        (status = 403, response = openapi::CompatKeyMissing),
+    )
+)]
 async fn status(caller: Caller) -> Json<Value> {
     Json(wire::status(&caller.book))
 }
@@ -92,6 +135,18 @@ struct HistoryParameters {
     region_id: Option<String>,
 }
 
+#[utoipa::path(
+    get, path = "/api/v3/alerts/regionHistory", operation_id = "compat_api_v3_alerts_regionHistory", tag = "compatible",
+    summary = "ukrainealarm: the last 25 alarms of a region",
+    description = "Compatible API (docs/compat.md): the upstream wire format, not problem+json; only `actual` alerts.",
+    params(("regionId" = String, Query, description = "The region's id, e.g. `14`.")),
+    responses(
+        openapi::CompatAnswers,
+        (status = 400, description = "`regionId` is missing or not a region id.",
+            body = openapi::CompatMessage, content_type = "application/json"),
+        (status = 403, response = openapi::CompatKeyMissing),
+    )
+)]
 async fn region_history(
     State(state): State<AppState>,
     caller: Caller,

@@ -30,13 +30,26 @@ pub const MAX_LIMIT: usize = 10_000;
 pub const CHUNK: usize = 250;
 
 /// Unknown parameters are ignored (a cache-buster such as `?_=1` is harmless).
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct ExportQuery {
+    #[param(example = "14,31")]
     regions: Option<String>,
+    /// RFC 3339; default: everything recorded.
+    #[param(format = DateTime)]
     from: Option<String>,
+    /// RFC 3339; default: now.
+    #[param(format = DateTime)]
     to: Option<String>,
+    /// Comma-separated sources: live, official, volunteer, volunteer-naive.
+    #[param(example = "official")]
     source: Option<String>,
+    /// Records in this page, oldest first.
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 10000, default = 1000)]
     limit: Option<usize>,
+    /// Continue after the page that gave this cursor (its `next`, `Next-Cursor` header or `Link`); opaque: pass it
+    /// back as it was given, with the same other parameters.
+    #[param(example = "h1.186c1d2e400.10000000002")]
     cursor: Option<String>,
 }
 
@@ -204,8 +217,9 @@ pub(super) struct Renderer {
 const COLUMNS: &str =
     "id,region_id,region_name_uk,region_name_en,kind,level,status,started_at,finished_at,duration_s,source";
 
-#[derive(Serialize)]
-struct Row<'a> {
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = HistoryRow)]
+pub(crate) struct Row<'a> {
     id: u64,
     region_id: RegionId,
     region_name_uk: &'a str,

@@ -23,6 +23,7 @@ use tryvoha_live::{Feed, Filter, Frame, Resume, Transport};
 use crate::AppState;
 use crate::body::Query;
 use crate::limits::{ClientAddress, ConnectionPermit};
+use crate::openapi;
 use crate::problem::ApiError;
 use crate::transport::sse;
 
@@ -45,14 +46,34 @@ pub fn router() -> Router<AppState> {
         .route("/metrics", get(metrics))
 }
 
-#[derive(Deserialize)]
+/// `after`, as the OpenAPI document describes it for the streams.
+pub(crate) const AFTER: &str =
+    "Resume after this sequence number: every matching event after it from the log, then live ones.";
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct StreamQuery {
+    /// Comma-separated region ids. A region hears alerts on itself, its ancestors and its descendants. Without it:
+    /// every region. At most 512 values (400 `list-too-long`); a value given twice counts once.
+    #[param(example = "14,73")]
     regions: Option<String>,
+    /// Comma-separated alert kinds (`air_raid`, `artillery_shelling`, `urban_fights`, `chemical`, `nuclear`). At
+    /// most 512 values (400 `list-too-long`); a value given twice counts once.
+    #[param(example = "air_raid,chemical")]
     kinds: Option<String>,
+    /// Comma-separated statuses (`actual`, `exercise`, `test`). At most 512 values (400 `list-too-long`); a value
+    /// given twice counts once.
+    #[param(example = "actual")]
     status: Option<String>,
+    /// Described with each stream ([`AFTER`]): the list of active alerts takes no resume point.
+    #[param(ignore)]
     after: Option<Seq>,
-    /// Instead of `regions`: the hromada (or finest region) at this point, and so its ancestors.
+    /// With `lon`, instead of or beside `regions`: the hromada (or finest region) at this point, and so its
+    /// ancestors and descendants.
+    #[param(minimum = -90, maximum = 90)]
     lat: Option<f64>,
+    /// With `lat`.
+    #[param(minimum = -180, maximum = 180)]
     lon: Option<f64>,
 }
 
@@ -110,6 +131,21 @@ fn parse_list<T>(text: &Option<String>, field: &str, parse: impl Fn(&str) -> Opt
         .collect()
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/ws", operation_id = "websocketEvents", tag = "streams",
+    summary = "Live events over WebSocket",
+    description = "The same frames as the SSE stream, one JSON text message each (its `type` names it); resume with `after`. \
+        Pings every 15 s. A subscriber whose queue overflows is closed with code 4008 and its last id in the reason.",
+    params(StreamQuery, ("after" = Option<u64>, Query, description = AFTER)),
+    responses(
+        (status = 101, description = "Switching to the WebSocket protocol."),
+        (status = 400, response = openapi::StreamQueryInvalid),
+        (status = 404, response = openapi::OutsideRegions),
+        (status = 426, description = "Not a WebSocket handshake. Problem code: `websocket-required`.",
+            body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 429, response = openapi::StreamRateLimited),
+    )
+)]
 async fn websocket(
     State(state): State<AppState>,
     Query(query): Query<StreamQuery>,
@@ -237,10 +273,30 @@ impl Drop for Connection {
     }
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/keys", operation_id = "publicKeys", tag = "streams",
+    summary = "The public key that signs streamed frames",
+    responses(
+        (status = 200, description = "The Ed25519 public keys.",
+            body = openapi::PublicKeys, content_type = "application/json"),
+        (status = 429, response = openapi::RateLimited),
+    )
+)]
 async fn keys(State(state): State<AppState>) -> Json<serde_json::Value> {
     Json(serde_json::json!({ "keys": [state.live.signer.public_key()] }))
 }
 
+#[utoipa::path(
+    get, path = "/metrics", operation_id = "metrics", tag = "operations",
+    summary = "Prometheus metrics",
+    responses(
+        (status = 200,
+            description = "Prometheus text format 0.0.4: subscribers by transport, events delivered, delivery latency \
+                histogram, subscribers cut off.",
+            body = String, content_type = "text/plain"),
+        (status = 429, response = openapi::RateLimited),
+    )
+)]
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let mut text = state.live.hub.metrics().render();
     text.push_str(&state.limits.render_metrics());

@@ -27,6 +27,7 @@ use super::headers::{EVENT_STREAM, set_all, written_head, written_problem};
 use crate::AppState;
 use crate::body::{Query, parse_query};
 use crate::limits::{ClientAddress, ClientKey, rate_limited, retry_after_secs};
+use crate::openapi;
 use crate::problem::ApiError;
 use crate::stream::{Connection, StreamQuery};
 
@@ -111,6 +112,24 @@ async fn start(stream: &TcpStream, peer: SocketAddr, state: &AppState) -> Option
 }
 
 /// The stream through hyper, for a client that reuses a kept-alive connection.
+#[utoipa::path(
+    get, path = "/api/v1/stream", operation_id = "streamEvents", tag = "streams",
+    summary = "Live events as Server-Sent Events",
+    description = "Frames: `id: <seq>`, `event: <type>`, `data: <JSON>`. Without a resume point the first frame is a \
+        `snapshot`; with `Last-Event-ID` (wins over `after`) or `after`, the missed matching events come first, then \
+        live ones; a resume point beyond the log gets a `reset`. Heartbeat comments every 15 s. A subscriber whose \
+        queue overflows is disconnected with a comment naming its last id. See docs/streams.md.",
+    params(StreamQuery, ("after" = Option<u64>, Query, description = crate::stream::AFTER), ("Last-Event-ID" = Option<u64>, Header, nullable = false, description = "Resume after this sequence number.")),
+    responses(
+        (status = 200,
+            description = "An endless event stream. `data` is a StreamState (events `snapshot`, `reset`) or a StreamEvent \
+                (events `declared`, `updated`, `cancelled`, `expired`).",
+            body = String, content_type = "text/event-stream"),
+        (status = 400, response = openapi::StreamQueryInvalid),
+        (status = 404, response = openapi::OutsideRegions),
+        (status = 429, response = openapi::StreamRateLimited),
+    )
+)]
 pub async fn handler(
     State(state): State<AppState>,
     headers: HeaderMap,
