@@ -29,7 +29,7 @@ use super::*;
     ),
     paths(
         crate::health::health, crate::health::ready, super::document, crate::alerts::declare,
-        crate::alerts::active, crate::alerts::one, crate::alerts::update, crate::alerts::cancel,
+        crate::alerts::read::active, crate::alerts::read::one, crate::alerts::update, crate::alerts::cancel,
         crate::regions::list, crate::regions::one, crate::events::page, crate::tokens::list,
         crate::tokens::create, crate::tokens::revoke, crate::transport::sse::handler, crate::stream::websocket,
         crate::stream::keys, crate::stream::metrics, crate::places::locate, crate::places::boundaries,
