@@ -38,11 +38,18 @@ pub fn router() -> Router<AppState> {
         .route("/history.json", get(history_json))
 }
 
-#[derive(Deserialize)]
+/// The range and sources the statistics cover.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct RangeQuery {
+    /// RFC 3339; default: everything recorded.
+    #[param(format = DateTime)]
     from: Option<String>,
+    /// RFC 3339; default: now.
+    #[param(format = DateTime)]
     to: Option<String>,
-    /// Comma-separated sources (`live`, `official`, `volunteer`, …); all when absent.
+    /// Comma-separated sources: live, official, volunteer, volunteer-naive.
+    #[param(example = "official")]
     source: Option<String>,
 }
 
@@ -141,18 +148,12 @@ struct RegionReport<'a> {
     params(
         ("id" = String, Path,
             description = "Region id or KATOTTG code."),
-        ("from" = Option<String>, Query, format = DateTime,
-            description = "RFC 3339; default: everything recorded."),
-        ("to" = Option<String>, Query, format = DateTime,
-            description = "RFC 3339; default: now."),
-        ("source" = Option<String>, Query, example = "official",
-            description = "Comma-separated sources: live, official, volunteer, volunteer-naive."),
+        RangeQuery,
     ),
     responses(
         (status = 200, description = "The statistics.", body = RegionReport, content_type = "application/json"),
         (status = 400, response = openapi::StatsQueryInvalid),
-        (status = 404, description = "No such region. Problem code: `region-not-found`.",
-            body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, response = openapi::RegionNotFound),
         (status = 429, response = openapi::RateLimited),
     )
 )]
@@ -221,14 +222,7 @@ struct Ranked<'a> {
 #[utoipa::path(
     get, path = "/api/v1/stats/summary", operation_id = "statsSummary", tag = "history",
     summary = "Every oblast-level region ranked by time under alert",
-    params(
-        ("from" = Option<String>, Query, format = DateTime,
-            description = "RFC 3339; default: everything recorded."),
-        ("to" = Option<String>, Query, format = DateTime,
-            description = "RFC 3339; default: now."),
-        ("source" = Option<String>, Query, example = "official",
-            description = "Comma-separated sources: live, official, volunteer, volunteer-naive."),
-    ),
+    params(RangeQuery),
     responses(
         (status = 200, description = "The ranking.",
             body = openapi::AnyObject, content_type = "application/json"),

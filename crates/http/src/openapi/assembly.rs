@@ -55,7 +55,7 @@ use super::*;
             HistoryQueryInvalid, NotAdmin, OutOfScope, OutsideRegions, PlaceQueryInvalid,
             ShelterBodyUnreadable, ShelterNotFound, StatsQueryInvalid, StorageUnavailable,
             StreamQueryInvalid, StreamRateLimited, TokenRefused, TokenRequired, TokenStoreUnavailable,
-            UnsupportedMediaType
+            UnsupportedMediaType, RegionNotFound, ShelterFieldInvalid
         ),
     ),
     modifiers(&BearerAuth, &FrameSchemas),
