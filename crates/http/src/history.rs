@@ -289,20 +289,17 @@ fn rank(
     ranked
 }
 
+/// Both formats' description in the document.
+const EXPORT_DESCRIPTION: &str = "A page of at most `limit` records after `cursor`, streamed as it is read. Follow `next` \
+    (JSON), `Next-Cursor` or `Link` for the rest (docs/history.md).";
+
 #[utoipa::path(
     get, path = "/api/v1/history.json", operation_id = "historyJson", tag = "history",
     summary = "Finished alerts, live and imported",
-    description = "A page of at most `limit` records after `cursor`, streamed as it is read. Follow `next` (JSON), \
-        `Next-Cursor` or `Link` for the rest (docs/history.md).",
+    description = EXPORT_DESCRIPTION,
     params(export::ExportQuery),
     responses(
-        (status = 200, description = "Oldest first.",
-            body = openapi::HistoryPage, content_type = "application/json",
-            headers(
-                ("Link" = String, description = "`<…?cursor=…>; rel=\"next\"`: the next page, with this request's \
-                    parameters. Absent on the last page."),
-                ("Next-Cursor" = String, description = "The next page's `cursor`. Absent on the last page."),
-            )),
+        openapi::HistoryJsonPage,
         (status = 400, response = openapi::HistoryQueryInvalid),
         (status = 429, response = openapi::RateLimited),
     )
@@ -314,18 +311,10 @@ async fn history_json(State(state): State<AppState>, Query(query): Query<ExportQ
 #[utoipa::path(
     get, path = "/api/v1/history.csv", operation_id = "historyCsv", tag = "history",
     summary = "Finished alerts as CSV",
-    description = "A page of at most `limit` records after `cursor`, streamed as it is read. Follow `next` (JSON), \
-        `Next-Cursor` or `Link` for the rest (docs/history.md).",
+    description = EXPORT_DESCRIPTION,
     params(export::ExportQuery),
     responses(
-        (status = 200,
-            description = "A header row (always, also for an empty page) and one row per alert, the HistoryRow columns.",
-            body = String, content_type = "text/csv",
-            headers(
-                ("Link" = String, description = "`<…?cursor=…>; rel=\"next\"`: the next page, with this request's \
-                    parameters. Absent on the last page."),
-                ("Next-Cursor" = String, description = "The next page's `cursor`. Absent on the last page."),
-            )),
+        openapi::HistoryCsvPage,
         (status = 400, response = openapi::HistoryQueryInvalid),
         (status = 429, response = openapi::RateLimited),
     )

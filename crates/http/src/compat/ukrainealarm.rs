@@ -14,14 +14,11 @@ use tryvoha_compat::ukrainealarm as wire;
 use tryvoha_core::{AlertBook, RegionId};
 use tryvoha_store::{HistoryOrder, HistoryQuery};
 
+use super::DESCRIPTION;
 use super::access::{Refusal, admit};
 use crate::AppState;
 use crate::body::Query;
 use crate::openapi;
-
-/// Every operation's description in the document.
-const DESCRIPTION: &str =
-    "Compatible API (docs/compat.md): the upstream wire format, not problem+json; only `actual` alerts.";
 
 pub fn router() -> Router<AppState> {
     Router::new()

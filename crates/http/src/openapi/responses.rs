@@ -4,6 +4,10 @@
 // Each type only names a response; none is ever built.
 #![allow(dead_code)]
 
+use std::collections::BTreeMap;
+
+use utoipa::openapi::schema::{Object, Type};
+use utoipa::openapi::{ContentBuilder, HeaderBuilder, Ref, RefOr, Response, ResponseBuilder, Schema};
 use utoipa::{IntoResponses, ToResponse};
 
 use super::Problem;
@@ -271,4 +275,45 @@ pub enum ShelterAdminRefusals {
     NotAdmin(#[ref_response] NotAdmin),
     #[response(status = 429)]
     RateLimited(#[ref_response] RateLimited),
+}
+
+/// `GET /api/v1/history.json`'s page: oldest first, with the headers naming the next page.
+pub struct HistoryJsonPage;
+
+impl IntoResponses for HistoryJsonPage {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        let schema = RefOr::Ref(Ref::from_schema_name("HistoryPage"));
+        history_page("Oldest first.", "application/json", schema)
+    }
+}
+
+/// `GET /api/v1/history.csv`'s page, with the headers naming the next page.
+pub struct HistoryCsvPage;
+
+impl IntoResponses for HistoryCsvPage {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        let description =
+            "A header row (always, also for an empty page) and one row per alert, the HistoryRow columns.";
+        history_page(description, "text/csv", Object::with_type(Type::String).into())
+    }
+}
+
+/// The export's one answer with its records, in either format: `Link` and `Next-Cursor` are
+/// the same for both.
+fn history_page(description: &str, content_type: &str, schema: RefOr<Schema>) -> BTreeMap<String, RefOr<Response>> {
+    let header = |description: &str| {
+        HeaderBuilder::new().schema(Some(Object::with_type(Type::String))).description(Some(description)).build()
+    };
+    let page = ResponseBuilder::new()
+        .description(description)
+        .content(content_type, ContentBuilder::new().schema(Some(schema)).build())
+        .header(
+            "Link",
+            header(
+                "`<…?cursor=…>; rel=\"next\"`: the next page, with this request's parameters. Absent on the last page.",
+            ),
+        )
+        .header("Next-Cursor", header("The next page's `cursor`. Absent on the last page."))
+        .build();
+    BTreeMap::from([("200".to_owned(), RefOr::T(page))])
 }
