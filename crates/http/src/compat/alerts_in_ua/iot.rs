@@ -27,39 +27,41 @@ pub(super) fn router(version: IotVersion) -> Router<AppState> {
 }
 
 /// The three handlers of one version, each with its own path in the OpenAPI document.
+// rustfmt indents the attributes' bodies further on every run.
+#[rustfmt::skip]
 macro_rules! iot_handlers {
     ($version:expr, $id:literal, $summary:literal, $by_oblast:ident = $by_oblast_path:literal,
      $every_uid:ident = $every_uid_path:literal, $one_uid:ident = $one_uid_path:literal) => {
         #[utoipa::path(
-                            get, path = $by_oblast_path, tag = "compatible",
-                            operation_id = concat!("compat_", $id, "_iot_active_air_raid_alerts_by_oblast_json"),
-                            summary = concat!($summary, ": 27 letters, one per oblast in a fixed order"),
-                            description = DESCRIPTION,
-                            responses(openapi::CompatAnswers)
-                        )]
+            get, path = $by_oblast_path, tag = "compatible",
+            operation_id = concat!("compat_", $id, "_iot_active_air_raid_alerts_by_oblast_json"),
+            summary = concat!($summary, ": 27 letters, one per oblast in a fixed order"),
+            description = DESCRIPTION,
+            responses(openapi::CompatAnswers)
+        )]
         async fn $by_oblast(reader: Reader) -> Response {
             by_oblast(reader, $version).await
         }
 
         #[utoipa::path(
-                            get, path = $every_uid_path, tag = "compatible",
-                            operation_id = concat!("compat_", $id, "_iot_active_air_raid_alerts_json"),
-                            summary = concat!($summary, ": one letter per uid"),
-                            description = DESCRIPTION,
-                            responses(openapi::CompatAnswers)
-                        )]
+            get, path = $every_uid_path, tag = "compatible",
+            operation_id = concat!("compat_", $id, "_iot_active_air_raid_alerts_json"),
+            summary = concat!($summary, ": one letter per uid"),
+            description = DESCRIPTION,
+            responses(openapi::CompatAnswers)
+        )]
         async fn $every_uid(reader: Reader) -> Response {
             every_uid(reader, $version).await
         }
 
         #[utoipa::path(
-                            get, path = $one_uid_path, tag = "compatible",
-                            operation_id = concat!("compat_", $id, "_iot_active_air_raid_alerts_uid"),
-                            summary = concat!($summary, ": one letter ({uid}.json)"),
-                            description = DESCRIPTION,
-                            params(("uid" = String, Path)),
-                            responses(openapi::CompatAnswers, (status = 404, response = openapi::CompatUnknownLocation))
-                        )]
+            get, path = $one_uid_path, tag = "compatible",
+            operation_id = concat!("compat_", $id, "_iot_active_air_raid_alerts_uid"),
+            summary = concat!($summary, ": one letter ({uid}.json)"),
+            description = DESCRIPTION,
+            params(("uid" = String, Path)),
+            responses(openapi::CompatAnswers, (status = 404, response = openapi::CompatUnknownLocation))
+        )]
         async fn $one_uid(reader: Reader, uid: Path<String>) -> Response {
             one_uid(reader, uid, $version).await
         }
