@@ -38,11 +38,18 @@ pub fn router() -> Router<AppState> {
         .route("/history.json", get(history_json))
 }
 
-#[derive(Deserialize)]
+/// The range and sources the statistics cover.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct RangeQuery {
+    /// RFC 3339; default: everything recorded.
+    #[param(format = DateTime)]
     from: Option<String>,
+    /// RFC 3339; default: now.
+    #[param(format = DateTime)]
     to: Option<String>,
-    /// Comma-separated sources (`live`, `official`, `volunteer`, …); all when absent.
+    /// Comma-separated sources: live, official, volunteer, volunteer-naive.
+    #[param(example = "official")]
     source: Option<String>,
 }
 
@@ -141,18 +148,12 @@ struct RegionReport<'a> {
     params(
         ("id" = String, Path,
             description = "Region id or KATOTTG code."),
-        ("from" = Option<String>, Query, format = DateTime,
-            description = "RFC 3339; default: everything recorded."),
-        ("to" = Option<String>, Query, format = DateTime,
-            description = "RFC 3339; default: now."),
-        ("source" = Option<String>, Query, example = "official",
-            description = "Comma-separated sources: live, official, volunteer, volunteer-naive."),
+        RangeQuery,
     ),
     responses(
         (status = 200, description = "The statistics.", body = RegionReport, content_type = "application/json"),
         (status = 400, response = openapi::StatsQueryInvalid),
-        (status = 404, description = "No such region. Problem code: `region-not-found`.",
-            body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, response = openapi::RegionNotFound),
         (status = 429, response = openapi::RateLimited),
     )
 )]
@@ -221,14 +222,7 @@ struct Ranked<'a> {
 #[utoipa::path(
     get, path = "/api/v1/stats/summary", operation_id = "statsSummary", tag = "history",
     summary = "Every oblast-level region ranked by time under alert",
-    params(
-        ("from" = Option<String>, Query, format = DateTime,
-            description = "RFC 3339; default: everything recorded."),
-        ("to" = Option<String>, Query, format = DateTime,
-            description = "RFC 3339; default: now."),
-        ("source" = Option<String>, Query, example = "official",
-            description = "Comma-separated sources: live, official, volunteer, volunteer-naive."),
-    ),
+    params(RangeQuery),
     responses(
         (status = 200, description = "The ranking.",
             body = openapi::AnyObject, content_type = "application/json"),
@@ -295,20 +289,17 @@ fn rank(
     ranked
 }
 
+/// Both formats' description in the document.
+const EXPORT_DESCRIPTION: &str = "A page of at most `limit` records after `cursor`, streamed as it is read. Follow `next` \
+    (JSON), `Next-Cursor` or `Link` for the rest (docs/history.md).";
+
 #[utoipa::path(
     get, path = "/api/v1/history.json", operation_id = "historyJson", tag = "history",
     summary = "Finished alerts, live and imported",
-    description = "A page of at most `limit` records after `cursor`, streamed as it is read. Follow `next` (JSON), \
-        `Next-Cursor` or `Link` for the rest (docs/history.md).",
+    description = EXPORT_DESCRIPTION,
     params(export::ExportQuery),
     responses(
-        (status = 200, description = "Oldest first.",
-            body = openapi::HistoryPage, content_type = "application/json",
-            headers(
-                ("Link" = String, description = "`<…?cursor=…>; rel=\"next\"`: the next page, with this request's \
-                    parameters. Absent on the last page."),
-                ("Next-Cursor" = String, description = "The next page's `cursor`. Absent on the last page."),
-            )),
+        openapi::HistoryJsonPage,
         (status = 400, response = openapi::HistoryQueryInvalid),
         (status = 429, response = openapi::RateLimited),
     )
@@ -320,18 +311,10 @@ async fn history_json(State(state): State<AppState>, Query(query): Query<ExportQ
 #[utoipa::path(
     get, path = "/api/v1/history.csv", operation_id = "historyCsv", tag = "history",
     summary = "Finished alerts as CSV",
-    description = "A page of at most `limit` records after `cursor`, streamed as it is read. Follow `next` (JSON), \
-        `Next-Cursor` or `Link` for the rest (docs/history.md).",
+    description = EXPORT_DESCRIPTION,
     params(export::ExportQuery),
     responses(
-        (status = 200,
-            description = "A header row (always, also for an empty page) and one row per alert, the HistoryRow columns.",
-            body = String, content_type = "text/csv",
-            headers(
-                ("Link" = String, description = "`<…?cursor=…>; rel=\"next\"`: the next page, with this request's \
-                    parameters. Absent on the last page."),
-                ("Next-Cursor" = String, description = "The next page's `cursor`. Absent on the last page."),
-            )),
+        openapi::HistoryCsvPage,
         (status = 400, response = openapi::HistoryQueryInvalid),
         (status = 429, response = openapi::RateLimited),
     )

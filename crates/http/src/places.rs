@@ -78,8 +78,7 @@ struct Located<'a> {
     responses(
         (status = 200, description = "The regions at the point.", body = Located, content_type = "application/json"),
         (status = 400, response = openapi::PlaceQueryInvalid),
-        (status = 404, description = "The point is outside every region. Problem code: `outside-regions`.",
-            body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, response = openapi::OutsideRegions),
         (status = 429, response = openapi::RateLimited),
     )
 )]

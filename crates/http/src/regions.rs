@@ -120,8 +120,7 @@ struct RegionDetail<'a> {
     ),
     responses(
         (status = 200, description = "The region.", body = RegionDetail, content_type = "application/json"),
-        (status = 404, description = "No region has this id or code. Problem code: `region-not-found`.",
-            body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, response = openapi::RegionNotFound),
         (status = 429, response = openapi::RateLimited),
     )
 )]

@@ -86,10 +86,9 @@ struct Created {
     request_body(content = CreateBody, content_type = "application/json"),
     security(("bearerAuth" = [])),
     responses(
+        openapi::TokenAdminRefusals,
         (status = 201, description = "The token was created.", body = Created, content_type = "application/json"),
         (status = 400, response = openapi::BodyUnreadable),
-        (status = 401, response = openapi::TokenRequired),
-        (status = 403, response = openapi::AdminOnly),
         (status = 413, response = openapi::BodyTooLarge),
         (status = 415, response = openapi::UnsupportedMediaType),
         (status = 422,
@@ -98,8 +97,6 @@ struct Created {
                 `regions` is not in the registry (`unknown-region`, `field`: `regions`). Problem codes: \
                 `invalid-field`, `unknown-region`.",
             body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 429, response = openapi::RateLimited),
-        (status = 503, response = openapi::TokenStoreUnavailable),
     )
 )]
 async fn create(
@@ -123,11 +120,8 @@ struct TokenList {
     description = "Role: admin.\n\nEvery token, revoked ones included, without secrets.",
     security(("bearerAuth" = [])),
     responses(
+        openapi::TokenAdminRefusals,
         (status = 200, description = "The tokens.", body = TokenList, content_type = "application/json"),
-        (status = 401, response = openapi::TokenRequired),
-        (status = 403, response = openapi::AdminOnly),
-        (status = 429, response = openapi::RateLimited),
-        (status = 503, response = openapi::TokenStoreUnavailable),
     )
 )]
 async fn list(State(state): State<AppState>, _: Authorized<Admins>) -> Result<Json<TokenList>, ApiError> {
@@ -148,16 +142,13 @@ async fn list(State(state): State<AppState>, _: Authorized<Admins>) -> Result<Js
     ),
     security(("bearerAuth" = [])),
     responses(
+        openapi::TokenAdminRefusals,
         (status = 200, description = "The revoked token.", body = TokenView, content_type = "application/json"),
-        (status = 401, response = openapi::TokenRequired),
-        (status = 403, response = openapi::AdminOnly),
         (status = 404,
             description = "No token has this id, or the id is not a number. Problem code: `token-not-found`.",
             body = openapi::Problem, content_type = "application/problem+json"),
         (status = 409, description = "The token is the last active admin token. Problem code: `last-admin`.",
             body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 429, response = openapi::RateLimited),
-        (status = 503, response = openapi::TokenStoreUnavailable),
     )
 )]
 async fn revoke(

@@ -32,8 +32,7 @@ pub(crate) struct AlertList {
             body = AlertList, content_type = "application/json"),
         (status = 400, description = "A filter value is not accepted (`invalid-query` naming it).",
             body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`lat` and `lon` lie outside every region (`outside-regions`).",
-            body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, response = openapi::OutsideRegions),
         (status = 429, response = openapi::RateLimited),
     )
 )]

@@ -16,6 +16,7 @@ use tryvoha_compat::{AirRaid, IotVersion};
 use tryvoha_core::{AlertBook, RegionId};
 use tryvoha_store::HistoryQuery;
 
+use super::DESCRIPTION;
 use super::access::{Refusal, admit};
 use crate::AppState;
 use crate::openapi;
@@ -120,7 +121,7 @@ fn envelope(reader: &Reader, alerts: Vec<serde_json::Value>) -> Response {
     operation_id = "compat_v1_alerts_active_json",
     tag = "compatible",
     summary = "alerts.in.ua: active alerts",
-    description = "Compatible API (docs/compat.md): the upstream wire format, not problem+json; only `actual` alerts.",
+    description = DESCRIPTION,
     responses(openapi::CompatAnswers,)
 )]
 async fn active(reader: Reader) -> Response {
@@ -131,7 +132,7 @@ async fn active(reader: Reader) -> Response {
     get, path = "/v1/regions/{uid}/alerts/{period}",
     operation_id = "compat_v1_regions_uid_alerts_period", tag = "compatible",
     summary = "alerts.in.ua: a region's history (period month_ago.json or week_ago.json)",
-    description = "Compatible API (docs/compat.md): the upstream wire format, not problem+json; only `actual` alerts.",
+    description = DESCRIPTION,
     params(
         ("uid" = String, Path),
         ("period" = String, Path),

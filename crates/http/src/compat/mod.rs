@@ -16,6 +16,10 @@ pub use access::{CompatAccess, CompatSettings};
 
 use crate::AppState;
 
+/// Every compatible operation's description in the OpenAPI document.
+const DESCRIPTION: &str =
+    "Compatible API (docs/compat.md): the upstream wire format, not problem+json; only `actual` alerts.";
+
 pub fn router() -> Router<AppState> {
     Router::new().merge(alerts_in_ua::router()).merge(ukrainealarm::router())
 }

@@ -14,6 +14,7 @@ use tryvoha_compat::ukrainealarm as wire;
 use tryvoha_core::{AlertBook, RegionId};
 use tryvoha_store::{HistoryOrder, HistoryQuery};
 
+use super::DESCRIPTION;
 use super::access::{Refusal, admit};
 use crate::AppState;
 use crate::body::Query;
@@ -70,11 +71,8 @@ impl FromRequestParts<AppState> for Caller {
 #[utoipa::path(
     get, path = "/api/v3/regions", operation_id = "compat_api_v3_regions", tag = "compatible",
     summary = "ukrainealarm: the region tree",
-    description = "Compatible API (docs/compat.md): the upstream wire format, not problem+json; only `actual` alerts.",
-    responses(
-        openapi::CompatAnswers,
-        (status = 403, response = openapi::CompatKeyMissing),
-    )
+    description = DESCRIPTION,
+    responses(openapi::CompatAnswers, openapi::CompatKeyRequired)
 )]
 async fn regions(caller: Caller) -> Json<Value> {
     Json(wire::regions(caller.book.registry()))
@@ -83,11 +81,8 @@ async fn regions(caller: Caller) -> Json<Value> {
 #[utoipa::path(
     get, path = "/api/v3/alerts", operation_id = "compat_api_v3_alerts", tag = "compatible",
     summary = "ukrainealarm: regions with alerts",
-    description = "Compatible API (docs/compat.md): the upstream wire format, not problem+json; only `actual` alerts.",
-    responses(
-        openapi::CompatAnswers,
-        (status = 403, response = openapi::CompatKeyMissing),
-    )
+    description = DESCRIPTION,
+    responses(openapi::CompatAnswers, openapi::CompatKeyRequired)
 )]
 async fn all_alerts(caller: Caller) -> Json<Value> {
     Json(wire::all_alerts(&caller.book))
@@ -96,13 +91,13 @@ async fn all_alerts(caller: Caller) -> Json<Value> {
 #[utoipa::path(
     get, path = "/api/v3/alerts/{region}", operation_id = "compat_api_v3_alerts_region", tag = "compatible",
     summary = "ukrainealarm: one region",
-    description = "Compatible API (docs/compat.md): the upstream wire format, not problem+json; only `actual` alerts.",
+    description = DESCRIPTION,
     params(
         ("region" = String, Path),
     ),
     responses(
         openapi::CompatAnswers,
-        (status = 403, response = openapi::CompatKeyMissing),
+        openapi::CompatKeyRequired,
         (status = 404,
             description = "No region has this id (`{\"message\": \"Unknown regionId\"}`).",
             body = openapi::CompatMessage, content_type = "application/json"),
@@ -119,11 +114,8 @@ async fn region_alerts(caller: Caller, Path(region): Path<String>) -> Response {
 #[utoipa::path(
     get, path = "/api/v3/alerts/status", operation_id = "compat_api_v3_alerts_status", tag = "compatible",
     summary = "ukrainealarm: last action index",
-    description = "Compatible API (docs/compat.md): the upstream wire format, not problem+json; only `actual` alerts.",
-    responses(
-        openapi::CompatAnswers,
-        (status = 403, response = openapi::CompatKeyMissing),
-    )
+    description = DESCRIPTION,
+    responses(openapi::CompatAnswers, openapi::CompatKeyRequired)
 )]
 async fn status(caller: Caller) -> Json<Value> {
     Json(wire::status(&caller.book))
@@ -138,13 +130,13 @@ struct HistoryParameters {
 #[utoipa::path(
     get, path = "/api/v3/alerts/regionHistory", operation_id = "compat_api_v3_alerts_regionHistory", tag = "compatible",
     summary = "ukrainealarm: the last 25 alarms of a region",
-    description = "Compatible API (docs/compat.md): the upstream wire format, not problem+json; only `actual` alerts.",
+    description = DESCRIPTION,
     params(("regionId" = String, Query, description = "The region's id, e.g. `14`.")),
     responses(
         openapi::CompatAnswers,
         (status = 400, description = "`regionId` is missing or not a region id.",
             body = openapi::CompatMessage, content_type = "application/json"),
-        (status = 403, response = openapi::CompatKeyMissing),
+        openapi::CompatKeyRequired,
     )
 )]
 async fn region_history(

@@ -47,7 +47,7 @@ use super::*;
         crate::cap::ingest::receive, crate::cap::publish::feed, crate::problem_pages::page
     ),
     components(
-        schemas(StreamState, StreamEvent, crate::places::Detail),
+        schemas(StreamState, StreamEvent, crate::places::Detail, HistoryPage),
         responses(
             NotFound, MethodNotAllowed, RateLimited, AdminOnly, AlertFinished, AlertNotFound,
             BodyTooLarge, BodyUnreadable, CompatAnswer, CompatKeyMissing, CompatNotModified,
@@ -55,7 +55,7 @@ use super::*;
             HistoryQueryInvalid, NotAdmin, OutOfScope, OutsideRegions, PlaceQueryInvalid,
             ShelterBodyUnreadable, ShelterNotFound, StatsQueryInvalid, StorageUnavailable,
             StreamQueryInvalid, StreamRateLimited, TokenRefused, TokenRequired, TokenStoreUnavailable,
-            UnsupportedMediaType
+            UnsupportedMediaType, RegionNotFound, ShelterFieldInvalid
         ),
     ),
     modifiers(&BearerAuth, &FrameSchemas),

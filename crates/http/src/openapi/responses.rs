@@ -6,7 +6,8 @@
 
 use std::collections::BTreeMap;
 
-use utoipa::openapi::{Ref, RefOr, Response};
+use utoipa::openapi::schema::{Object, Type};
+use utoipa::openapi::{ContentBuilder, HeaderBuilder, Ref, RefOr, Response, ResponseBuilder, Schema};
 use utoipa::{IntoResponses, ToResponse};
 
 use super::Problem;
@@ -216,22 +217,103 @@ pub struct TokenStoreUnavailable(Problem);
 )]
 pub struct UnsupportedMediaType(Problem);
 
+#[derive(ToResponse)]
+#[response(
+    description = "No region has this id or code. Problem code: `region-not-found`.",
+    content_type = "application/problem+json"
+)]
+pub struct RegionNotFound(Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "An invalid field. Problem code: `invalid-field`, `field` names it.",
+    content_type = "application/problem+json"
+)]
+pub struct ShelterFieldInvalid(Problem);
+
 /// What every compatible endpoint may answer, whatever it serves: its data, not modified, a
 /// refused token, the rate limit and an unreadable store, each in the upstream shape.
-pub struct CompatAnswers;
+#[derive(IntoResponses)]
+pub enum CompatAnswers {
+    #[response(status = 200)]
+    Answer(#[ref_response] CompatAnswer),
+    #[response(status = 304)]
+    NotModified(#[ref_response] CompatNotModified),
+    #[response(status = 401)]
+    TokenRefused(#[ref_response] CompatTokenRefused),
+    #[response(status = 429)]
+    RateLimited(#[ref_response] CompatRateLimited),
+    #[response(status = 503)]
+    Unavailable(#[ref_response] CompatUnavailable),
+}
 
-impl IntoResponses for CompatAnswers {
+/// ukrainealarm's refusal of a request without an API key.
+#[derive(IntoResponses)]
+#[response(status = 403)]
+pub struct CompatKeyRequired(#[ref_response] CompatKeyMissing);
+
+/// What every token operation may refuse: no admin token, the rate limit, the token store.
+#[derive(IntoResponses)]
+pub enum TokenAdminRefusals {
+    #[response(status = 401)]
+    TokenRequired(#[ref_response] TokenRequired),
+    #[response(status = 403)]
+    AdminOnly(#[ref_response] AdminOnly),
+    #[response(status = 429)]
+    RateLimited(#[ref_response] RateLimited),
+    #[response(status = 503)]
+    Unavailable(#[ref_response] TokenStoreUnavailable),
+}
+
+/// What every shelter change may refuse before it looks at the shelter: no or not an admin
+/// token, the rate limit.
+#[derive(IntoResponses)]
+pub enum ShelterAdminRefusals {
+    #[response(status = 401)]
+    TokenRefused(#[ref_response] TokenRefused),
+    #[response(status = 403)]
+    NotAdmin(#[ref_response] NotAdmin),
+    #[response(status = 429)]
+    RateLimited(#[ref_response] RateLimited),
+}
+
+/// `GET /api/v1/history.json`'s page: oldest first, with the headers naming the next page.
+pub struct HistoryJsonPage;
+
+impl IntoResponses for HistoryJsonPage {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
-        BTreeMap::from([
-            ("200".to_owned(), reference::<CompatAnswer>()),
-            ("304".to_owned(), reference::<CompatNotModified>()),
-            ("401".to_owned(), reference::<CompatTokenRefused>()),
-            ("429".to_owned(), reference::<CompatRateLimited>()),
-            ("503".to_owned(), reference::<CompatUnavailable>()),
-        ])
+        let schema = RefOr::Ref(Ref::from_schema_name("HistoryPage"));
+        history_page("Oldest first.", "application/json", schema)
     }
 }
 
-fn reference<'r, R: ToResponse<'r>>() -> RefOr<Response> {
-    RefOr::Ref(Ref::from_response_name(R::response().0))
+/// `GET /api/v1/history.csv`'s page, with the headers naming the next page.
+pub struct HistoryCsvPage;
+
+impl IntoResponses for HistoryCsvPage {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        let description =
+            "A header row (always, also for an empty page) and one row per alert, the HistoryRow columns.";
+        history_page(description, "text/csv", Object::with_type(Type::String).into())
+    }
+}
+
+/// The export's one answer with its records, in either format: `Link` and `Next-Cursor` are
+/// the same for both.
+fn history_page(description: &str, content_type: &str, schema: RefOr<Schema>) -> BTreeMap<String, RefOr<Response>> {
+    let header = |description: &str| {
+        HeaderBuilder::new().schema(Some(Object::with_type(Type::String))).description(Some(description)).build()
+    };
+    let page = ResponseBuilder::new()
+        .description(description)
+        .content(content_type, ContentBuilder::new().schema(Some(schema)).build())
+        .header(
+            "Link",
+            header(
+                "`<…?cursor=…>; rel=\"next\"`: the next page, with this request's parameters. Absent on the last page.",
+            ),
+        )
+        .header("Next-Cursor", header("The next page's `cursor`. Absent on the last page."))
+        .build();
+    BTreeMap::from([("200".to_owned(), RefOr::T(page))])
 }

@@ -179,13 +179,10 @@ async fn one_shelter(State(state): State<AppState>, Path(id): Path<String>) -> R
     request_body(content = tryvoha_core::ShelterInfo, content_type = "application/json"),
     security(("bearerAuth" = [])),
     responses(
+        openapi::ShelterAdminRefusals,
         (status = 201, description = "Added.", body = tryvoha_core::Shelter, content_type = "application/json"),
         (status = 400, response = openapi::ShelterBodyUnreadable),
-        (status = 401, response = openapi::TokenRefused),
-        (status = 403, response = openapi::NotAdmin),
-        (status = 422, description = "An invalid field. Problem code: `invalid-field`, `field` names it.",
-            body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 429, response = openapi::RateLimited),
+        (status = 422, response = openapi::ShelterFieldInvalid),
     )
 )]
 async fn add_shelter(
@@ -217,17 +214,14 @@ pub const MAX_IMPORT_BYTES: usize = 32 * 1024 * 1024;
     request_body(content = ImportBody, content_type = "application/json"),
     security(("bearerAuth" = [])),
     responses(
+        openapi::ShelterAdminRefusals,
         (status = 201, description = "How many were added and how many were already there.",
             body = openapi::SheltersImported, content_type = "application/json"),
         (status = 400, response = openapi::ShelterBodyUnreadable),
-        (status = 401, response = openapi::TokenRefused),
-        (status = 403, description = "Not an admin token.",
-            body = openapi::Problem, content_type = "application/problem+json"),
         (status = 413, description = "Over 32 MiB. Problem code: `body-too-large`.",
             body = openapi::Problem, content_type = "application/problem+json"),
         (status = 422, description = "An invalid shelter. Problem code: `invalid-field`.",
             body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 429, response = openapi::RateLimited),
     )
 )]
 async fn import_shelters(
@@ -249,15 +243,11 @@ async fn import_shelters(
     request_body(content = tryvoha_core::ShelterInfo, content_type = "application/json"),
     security(("bearerAuth" = [])),
     responses(
+        openapi::ShelterAdminRefusals,
         (status = 200, description = "Replaced.", body = tryvoha_core::Shelter, content_type = "application/json"),
         (status = 400, response = openapi::ShelterBodyUnreadable),
-        (status = 401, response = openapi::TokenRefused),
-        (status = 403, description = "Not an admin token.",
-            body = openapi::Problem, content_type = "application/problem+json"),
         (status = 404, response = openapi::ShelterNotFound),
-        (status = 422, description = "An invalid field.",
-            body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 429, response = openapi::RateLimited),
+        (status = 422, response = openapi::ShelterFieldInvalid),
     )
 )]
 async fn update_shelter(
@@ -279,12 +269,9 @@ async fn update_shelter(
     ),
     security(("bearerAuth" = [])),
     responses(
+        openapi::ShelterAdminRefusals,
         (status = 204, description = "Removed."),
-        (status = 401, response = openapi::TokenRefused),
-        (status = 403, description = "Not an admin token.",
-            body = openapi::Problem, content_type = "application/problem+json"),
         (status = 404, response = openapi::ShelterNotFound),
-        (status = 429, response = openapi::RateLimited),
     )
 )]
 async fn remove_shelter(

@@ -9,6 +9,7 @@ use axum::routing::get;
 
 use super::{Reader, by_oblast, every_uid, one_uid};
 use crate::AppState;
+use crate::compat::DESCRIPTION;
 use crate::openapi;
 use tryvoha_compat::IotVersion;
 
@@ -26,6 +27,8 @@ pub(super) fn router(version: IotVersion) -> Router<AppState> {
 }
 
 /// The three handlers of one version, each with its own path in the OpenAPI document.
+// rustfmt indents the attributes' bodies further on every run.
+#[rustfmt::skip]
 macro_rules! iot_handlers {
     ($version:expr, $id:literal, $summary:literal, $by_oblast:ident = $by_oblast_path:literal,
      $every_uid:ident = $every_uid_path:literal, $one_uid:ident = $one_uid_path:literal) => {
@@ -33,7 +36,7 @@ macro_rules! iot_handlers {
             get, path = $by_oblast_path, tag = "compatible",
             operation_id = concat!("compat_", $id, "_iot_active_air_raid_alerts_by_oblast_json"),
             summary = concat!($summary, ": 27 letters, one per oblast in a fixed order"),
-            description = "Compatible API (docs/compat.md): the upstream wire format, not problem+json; only `actual` alerts.",
+            description = DESCRIPTION,
             responses(openapi::CompatAnswers)
         )]
         async fn $by_oblast(reader: Reader) -> Response {
@@ -44,7 +47,7 @@ macro_rules! iot_handlers {
             get, path = $every_uid_path, tag = "compatible",
             operation_id = concat!("compat_", $id, "_iot_active_air_raid_alerts_json"),
             summary = concat!($summary, ": one letter per uid"),
-            description = "Compatible API (docs/compat.md): the upstream wire format, not problem+json; only `actual` alerts.",
+            description = DESCRIPTION,
             responses(openapi::CompatAnswers)
         )]
         async fn $every_uid(reader: Reader) -> Response {
@@ -55,7 +58,7 @@ macro_rules! iot_handlers {
             get, path = $one_uid_path, tag = "compatible",
             operation_id = concat!("compat_", $id, "_iot_active_air_raid_alerts_uid"),
             summary = concat!($summary, ": one letter ({uid}.json)"),
-            description = "Compatible API (docs/compat.md): the upstream wire format, not problem+json; only `actual` alerts.",
+            description = DESCRIPTION,
             params(("uid" = String, Path)),
             responses(openapi::CompatAnswers, (status = 404, response = openapi::CompatUnknownLocation))
         )]
