@@ -70,6 +70,7 @@ enum HealthStatus {
     responses(
         (status = 200, description = "Every check passed.",
             body = Readiness, content_type = "application/json"),
+        (status = 429, response = openapi::RateLimited),
         (status = 503, description = "A check failed; the body says which.",
             body = Readiness, content_type = "application/json"),
     )

@@ -81,4 +81,23 @@ mod tests {
         let codes = document.pointer("/components/schemas/Problem/properties/code/enum").unwrap();
         assert_eq!(codes.as_array().unwrap().len(), super::problem::PROBLEM_CODES.len());
     }
+
+    /// Every route sits behind the per-client rate limit (`transport::limits`), so any of them
+    /// may answer 429; a client generated from the document must expect it everywhere.
+    #[test]
+    fn every_operation_documents_the_rate_limit() {
+        let document: serde_json::Value = serde_json::from_str(document_json()).unwrap();
+        let mut missing = Vec::new();
+        let mut operations = 0;
+        for (path, item) in document["paths"].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                operations += 1;
+                if operation["responses"].get("429").is_none() {
+                    missing.push(format!("{method} {path}"));
+                }
+            }
+        }
+        assert!(operations >= 40, "the operations were found ({operations})");
+        assert!(missing.is_empty(), "no 429 documented: {missing:?}");
+    }
 }

@@ -37,6 +37,7 @@ pub fn type_reference(code: &str) -> String {
     ),
     responses(
         (status = 200, description = "The code's documentation.", body = String, content_type = "text/markdown"),
+        (status = 429, response = openapi::RateLimited),
         (status = 404, description = "Not an error code of this API (`not-found`).",
             body = openapi::Problem, content_type = "application/problem+json"),
     )
