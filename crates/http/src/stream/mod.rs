@@ -16,7 +16,9 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
+use futures_util::SinkExt;
 use serde::Deserialize;
+use tokio_util::sync::CancellationToken;
 use tryvoha_core::{AlertKind, AlertStatus, RegionId, Seq};
 use tryvoha_live::{Feed, Filter, Frame, Resume, Transport};
 
@@ -173,64 +175,75 @@ async fn websocket(
     // Axum spawns the upgraded connection's task; the server still waits for it when it stops.
     let tracked = state.tasks.track();
     Ok(upgrade.on_upgrade(move |socket| async move {
-        // The upgraded connection outlives hyper's: it holds the connection's place now.
-        let (_permit, _tracked) = (permit, tracked);
-        serve_websocket(socket, state, filter, resume, stream_permit).await
+        let _tracked = tracked;
+        let live = &state.live;
+        let feed = Feed::open(&state.engine, &live.hub, &live.signer, filter, resume);
+        let connection = Connection::new(live.hub.metrics().clone(), Transport::WebSocket, stream_permit);
+        let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + live.heartbeat, live.heartbeat);
+        heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // The stream goes on in a task of its own that holds only what a waiting stream needs;
+        // axum's task (with the upgrade's state) ends here. The upgraded connection outlives
+        // hyper's: the stream holds the connection's place now.
+        state.tasks.spawn(websocket_frames(socket, feed, connection, heartbeat, state.tasks.stop_signal(), permit));
     }))
 }
 
-async fn serve_websocket(
+/// Sends the feed's frames and the pings until the client leaves, it is cut off, or the server
+/// stops. This future is what every waiting WebSocket costs: keep it small (a test holds its
+/// size). Shaped like [`sse::stream_frames`], for the same reason.
+#[allow(clippy::manual_async_fn, reason = "an async fn would keep its arguments twice")]
+pub(crate) fn websocket_frames(
     mut socket: WebSocket,
-    state: AppState,
-    filter: Filter,
-    resume: Resume,
-    permit: Option<ConnectionPermit>,
-) {
-    let live = &state.live;
-    let mut feed = Feed::open(&state.engine, &live.hub, &live.signer, filter, resume);
-    let connection = Connection::new(live.hub.metrics().clone(), Transport::WebSocket, permit);
-    let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + live.heartbeat, live.heartbeat);
-    loop {
-        tokio::select! {
-            next = feed.next() => match next {
-                Ok(Some(frame)) => {
-                    if send_in_time(&mut socket, text(&frame)).await.is_err() {
+    mut feed: Feed,
+    connection: Connection,
+    mut heartbeat: tokio::time::Interval,
+    stop: CancellationToken,
+    place: Option<Extension<Arc<ConnectionPermit>>>,
+) -> impl std::future::Future<Output = ()> + Send + 'static {
+    async move {
+        let _place = place;
+        loop {
+            tokio::select! {
+                next = feed.next() => match next {
+                    Ok(Some(frame)) => {
+                        if send_in_time(&mut socket, text(&frame)).await.is_err() {
+                            return;
+                        }
+                        connection.metrics.delivered(frame.decided_at);
+                    }
+                    Ok(None) => {
+                        let reason = format!("too slow; resume with ?after={}", feed.last_sent());
+                        let _ = send_in_time(&mut socket, Message::Close(Some(CloseFrame { code: 4008, reason: reason.into() }))).await;
                         return;
                     }
-                    connection.metrics.delivered(frame.decided_at);
+                    Err(error) => {
+                        tracing::warn!(%error, "stream ended: cannot catch up from the log");
+                        let _ = send_in_time(&mut socket, Message::Close(Some(CloseFrame { code: 1011, reason: "log unavailable".into() }))).await;
+                        return;
+                    }
+                },
+                _ = heartbeat.tick() => {
+                    if send_in_time(&mut socket, Message::Ping(Bytes::new())).await.is_err() {
+                        return;
+                    }
                 }
-                Ok(None) => {
-                    let reason = format!("too slow; resume with ?after={}", feed.last_sent());
-                    let _ = socket.send(Message::Close(Some(CloseFrame { code: 4008, reason: reason.into() }))).await;
+                _ = stop.cancelled() => {
+                    let reason = format!("the server is stopping; resume with ?after={}", feed.last_sent());
+                    let _ = send_in_time(&mut socket, Message::Close(Some(CloseFrame { code: 1001, reason: reason.into() }))).await;
                     return;
                 }
-                Err(error) => {
-                    tracing::warn!(%error, "stream ended: cannot catch up from the log");
-                    let _ = socket.send(Message::Close(Some(CloseFrame { code: 1011, reason: "log unavailable".into() }))).await;
-                    return;
-                }
-            },
-            _ = heartbeat.tick() => {
-                if send_in_time(&mut socket, Message::Ping(Bytes::new())).await.is_err() {
-                    return;
-                }
+                incoming = socket.recv() => match incoming {
+                    // Clients have nothing to say; a close or an error (a frame over the size limit
+                    // among them) ends the stream.
+                    None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
+                    Some(Ok(Message::Text(_) | Message::Binary(_))) => {
+                        let reason = "this stream takes no messages: send only pongs and close".into();
+                        let _ = send_in_time(&mut socket, Message::Close(Some(CloseFrame { code: 1003, reason }))).await;
+                        return;
+                    }
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                },
             }
-            _ = state.tasks.stopping() => {
-                let reason = format!("the server is stopping; resume with ?after={}", feed.last_sent());
-                let _ = send_in_time(&mut socket, Message::Close(Some(CloseFrame { code: 1001, reason: reason.into() }))).await;
-                return;
-            }
-            incoming = socket.recv() => match incoming {
-                // Clients have nothing to say; a close or an error (a frame over the size limit
-                // among them) ends the stream.
-                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
-                Some(Ok(Message::Text(_) | Message::Binary(_))) => {
-                    let reason = "this stream takes no messages: send only pongs and close".into();
-                    let _ = send_in_time(&mut socket, Message::Close(Some(CloseFrame { code: 1003, reason }))).await;
-                    return;
-                }
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-            },
         }
     }
 }
@@ -238,7 +251,14 @@ async fn serve_websocket(
 /// Sends one message, giving up after [`sse::WRITE_TIMEOUT`]: a client that stopped reading
 /// would otherwise hold its connection (and task) forever.
 async fn send_in_time(socket: &mut WebSocket, message: Message) -> Result<(), ()> {
-    match tokio::time::timeout(sse::WRITE_TIMEOUT, socket.send(message)).await {
+    let mut send = SinkExt::send(socket, message);
+    // Nearly always the socket has room and the first poll sends. Only a wait (a slow client)
+    // pays for a timer, on the heap, so that the timer is not part of every waiting stream's
+    // future.
+    if let std::task::Poll::Ready(sent) = futures_util::poll!(&mut send) {
+        return sent.map_err(drop);
+    }
+    match Box::pin(tokio::time::timeout(sse::WRITE_TIMEOUT, send)).await {
         Ok(Ok(())) => Ok(()),
         _ => Err(()),
     }
@@ -305,3 +325,25 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
 
 /// How long a connection may stay silent before a heartbeat: proxies close idle streams.
 pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(15);
+
+#[cfg(test)]
+mod tests {
+    use std::future::Future;
+
+    /// The size of the future that a six-argument function returns, without calling it.
+    fn future_size<A, B, C, D, E, G, F: Future>(_: fn(A, B, C, D, E, G) -> F) -> usize {
+        std::mem::size_of::<F>()
+    }
+
+    // Tens of thousands of streams wait at once during an attack, and each waiting stream is
+    // one of these futures (on the heap, in its task). A stream's future grew by accident
+    // before: from the shutdown signal, an inline write timer, and arguments kept twice.
+    #[test]
+    fn a_waiting_stream_is_a_small_future() {
+        let (sse, websocket) = (future_size(super::sse::stream_frames), future_size(super::websocket_frames));
+        eprintln!("a waiting SSE stream: {sse} bytes; a waiting WebSocket: {websocket} bytes");
+        assert!(sse <= 640, "an SSE stream's future is {sse} bytes");
+        // The WebSocket itself (its protocol state) is 368 of these.
+        assert!(websocket <= 1024, "a WebSocket stream's future is {websocket} bytes");
+    }
+}

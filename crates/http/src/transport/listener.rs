@@ -91,17 +91,18 @@ pub async fn serve(
         ));
         let (state, http) = (state.clone(), http.clone());
         tasks.spawn(async move {
-            // The connection's place is held until this task ends.
-            let _permit = permit;
+            // The connection's place is held until this task ends (or the stream it started).
             let stream_request = tokio::select! {
                 stream_request = starts_with_stream_request(&stream) => stream_request,
                 _ = state.tasks.stopping() => return,
             };
-            // Boxed so that a stream connection's task holds only the stream's state, not also
-            // the (larger) state of a hyper connection, and the other way round.
+            // Boxed so that a hyper connection's task does not also hold the request-reading
+            // state of a stream, and the other way round. A stream that opens goes on in a task
+            // of its own, with the connection's place.
             if stream_request {
-                return Box::pin(sse::serve(stream, peer, state)).await;
+                return Box::pin(sse::serve(stream, peer, state, permit)).await;
             }
+            let _place = permit;
             let mut connection = Box::pin(http.serve_connection(TokioIo::new(stream), service).with_upgrades());
             let result = tokio::select! {
                 result = connection.as_mut() => result,

@@ -12,7 +12,9 @@
 //! (keep-alive) reaches [`handler`] through hyper instead: the same frames, chunked.
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Extension;
@@ -21,12 +23,13 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tokio::net::TcpStream;
+use tokio_util::sync::CancellationToken;
 use tryvoha_live::{Feed, Transport};
 
 use super::headers::{EVENT_STREAM, set_all, written_head, written_problem};
 use crate::AppState;
 use crate::body::{Query, parse_query};
-use crate::limits::{ClientAddress, ClientKey, rate_limited, retry_after_secs};
+use crate::limits::{ClientAddress, ClientKey, ConnectionPermit, rate_limited, retry_after_secs};
 use crate::openapi;
 use crate::problem::ApiError;
 use crate::stream::{Connection, StreamQuery};
@@ -46,38 +49,65 @@ pub const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
 /// What a stream starts with: how long a client waits before it reconnects.
 const RESPONSE_OPENING: &[u8] = b"retry: 1000\n\n";
 
-/// Serves one SSE connection until the client leaves, it is cut off, or the server stops.
-pub async fn serve(stream: TcpStream, peer: SocketAddr, state: AppState) {
-    // The request and its headers are gone once this returns: a stream holds only its feed.
+/// Serves one connection whose first bytes asked for the stream: reads the request and answers
+/// it here. A stream that opens goes on in a task of its own ([`stream_frames`]) that holds only
+/// what a waiting stream needs; this one (with the request's buffers and timers) ends.
+pub async fn serve(stream: TcpStream, peer: SocketAddr, state: AppState, place: Arc<ConnectionPermit>) {
     let opened = tokio::select! {
         opened = start(&stream, peer, &state) => opened,
         _ = state.tasks.stopping() => None,
     };
-    let Some((mut feed, connection, mut heartbeat)) = opened else { return };
-    loop {
-        let written = tokio::select! {
-            next = feed.next() => match next {
-                Ok(Some(frame)) => {
-                    let written = write_all(&stream, &frame.sse).await;
-                    connection.metrics.delivered(frame.decided_at);
-                    written
-                }
-                Ok(None) => {
-                    let _ = write_all(&stream, &cut_off_note(&feed)).await;
-                    return;
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "stream ended: cannot catch up from the log");
-                    return;
-                }
-            },
-            _ = heartbeat.tick() => write_all(&stream, b": keepalive\n\n").await,
-            _ = state.tasks.stopping() => return,
-            // A client sends nothing after its request; readable means it closed (or misbehaves).
-            _ = stream.readable() => if client_left(&stream) { return } else { Ok(()) },
-        };
-        if written.is_err() {
-            return;
+    let Some(opened) = opened else { return };
+    // Spawned from a tracked task that is still running, so the tracker never looks empty
+    // between the two; a server that is stopping ends the new task at its first poll.
+    let (feed, connection, heartbeat) = opened;
+    state.tasks.spawn(stream_frames(stream, feed, connection, heartbeat, state.tasks.stop_signal(), place));
+}
+
+/// Writes the feed's frames and the heartbeats until the client leaves, it is cut off, or the
+/// server stops. This future is what every waiting stream costs: keep it small (a test holds
+/// its size).
+// A function returning an `async move` block rather than an `async fn`, and each part its own
+// argument: an async fn's future keeps its arguments twice (as passed and as moved into its
+// body), and destructuring a tuple would copy the parts again.
+#[allow(clippy::manual_async_fn, reason = "an async fn would keep its arguments twice")]
+pub(crate) fn stream_frames(
+    stream: TcpStream,
+    mut feed: Feed,
+    connection: Connection,
+    mut heartbeat: tokio::time::Interval,
+    stop: CancellationToken,
+    place: Arc<ConnectionPermit>,
+) -> impl Future<Output = ()> + Send + 'static {
+    async move {
+        let _place = place;
+        loop {
+            let written = tokio::select! {
+                next = feed.next() => match next {
+                    Ok(Some(frame)) => {
+                        let written = write_all(&stream, &frame.sse).await;
+                        connection.metrics.delivered(frame.decided_at);
+                        written
+                    }
+                    Ok(None) => {
+                        let _ = write_all(&stream, &cut_off_note(&feed)).await;
+                        return;
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "stream ended: cannot catch up from the log");
+                        return;
+                    }
+                },
+                _ = heartbeat.tick() => write_all(&stream, b": keepalive\n\n").await,
+                _ = stop.cancelled() => return,
+                // A client sends nothing after its request; readable means it closed (or misbehaves).
+                // (Polled for readiness rather than awaiting `readable()`, whose waiter would be part
+                // of every waiting stream's future.)
+                _ = std::future::poll_fn(|cx| stream.poll_read_ready(cx)) => if client_left(&stream) { return } else { Ok(()) },
+            };
+            if written.is_err() {
+                return;
+            }
         }
     }
 }
@@ -168,7 +198,7 @@ pub async fn handler(
     Ok(response)
 }
 
-type Opened = (Feed, Connection, tokio::time::Interval);
+pub(crate) type Opened = (Feed, Connection, tokio::time::Interval);
 
 /// Checks the parameters, takes the client's place for a stream, registers the subscriber and
 /// starts its heartbeat.
@@ -267,7 +297,16 @@ async fn reply_problem<T>(stream: &TcpStream, error: ApiError, extra: &[(HeaderN
 /// Writes everything, waiting for the socket as needed (at most [`WRITE_TIMEOUT`]). Works on
 /// `&TcpStream`, so the same socket can be watched for readability meanwhile.
 async fn write_all(stream: &TcpStream, bytes: &[u8]) -> std::io::Result<()> {
-    tokio::time::timeout(WRITE_TIMEOUT, write_unbounded(stream, bytes))
+    // Nearly always the socket has room and this returns without waiting. Only a wait (a slow
+    // client) pays for a timer, on the heap, so that the timer is not part of every waiting
+    // stream's future.
+    let rest = match stream.try_write(bytes) {
+        Ok(written) if written == bytes.len() => return Ok(()),
+        Ok(written) => &bytes[written..],
+        Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => bytes,
+        Err(error) => return Err(error),
+    };
+    Box::pin(tokio::time::timeout(WRITE_TIMEOUT, write_unbounded(stream, rest)))
         .await
         .unwrap_or_else(|_| Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "the client stopped reading")))
 }
