@@ -95,7 +95,7 @@ fn range(
 
 /// Real alerts on `regions` overlapping the range: finished ones from the store, running ones
 /// from the book (ending now).
-async fn real_intervals(
+pub(crate) async fn real_intervals(
     state: &AppState,
     book: &AlertBook,
     regions: Option<Vec<RegionId>>,

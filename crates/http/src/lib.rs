@@ -20,6 +20,7 @@ mod events;
 mod health;
 mod history;
 pub(crate) mod openapi;
+mod pages;
 mod places;
 mod problem_pages;
 mod regions;
@@ -81,6 +82,8 @@ pub struct AppState {
     pub cors: Arc<Cors>,
     /// The stop signal, and every connection and stream the server waits for when it stops.
     pub tasks: Tasks,
+    /// The web pages' map geometry and assets, made once at start.
+    pub web: Arc<tryvoha_web::Web>,
 }
 
 impl AppState {
@@ -91,6 +94,7 @@ impl AppState {
     /// an edit in every test.
     #[doc(hidden)]
     pub fn for_tests(engine: Engine, live: Live, places: Arc<Places>) -> AppState {
+        let web = Arc::new(tryvoha_web::Web::new(engine.book().registry(), &[]));
         AppState {
             engine,
             live,
@@ -105,6 +109,7 @@ impl AppState {
             limits: Arc::new(Limits::unlimited()),
             cors: Arc::new(Cors::default_policy()),
             tasks: Tasks::default(),
+            web,
         }
     }
 }
@@ -129,6 +134,7 @@ pub fn router(state: AppState) -> Router {
         .merge(compat::router())
         .merge(cap::router())
         .merge(problem_pages::router())
+        .merge(pages::router())
         .nest(
             "/api/v1",
             Router::new()

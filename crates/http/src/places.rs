@@ -176,6 +176,14 @@ impl BoundaryLayers {
         BoundaryLayers::new(layers)
     }
 
+    /// Each level's simplified geometries, as a map draws them (see [`BoundaryLayers::covering`]).
+    pub fn drawn(&self) -> Vec<(Level, Vec<(RegionId, String)>)> {
+        [Level::Oblast, Level::Raion, Level::Hromada]
+            .into_iter()
+            .filter_map(|level| Some((level, self.layers.get(&(level, Detail::Simplified))?.clone())))
+            .collect()
+    }
+
     /// The exterior rings (`[lon, lat]`, closed) of a region's simplified boundary: for
     /// describing its area elsewhere (CAP polygons). Empty for a region without boundaries.
     pub fn rings(&self, region: RegionId) -> Vec<Vec<[f64; 2]>> {

@@ -12,13 +12,51 @@ use tryvoha_engine::NewTokenRequest;
 use tryvoha_store::TokenRecord;
 
 use crate::AppState;
-use crate::auth::{Admins, Authorized};
+use crate::auth::{Admins, AnyRole, Authorized};
 use crate::body::{JsonBody, stored_id};
 use crate::openapi;
 use crate::problem::ApiError;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/tokens", get(list).post(create)).route("/tokens/{id}", delete(revoke))
+    Router::new()
+        .route("/tokens", get(list).post(create))
+        .route("/tokens/self", get(own))
+        .route("/tokens/{id}", delete(revoke))
+}
+
+/// What the caller's own token may do.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = OwnToken)]
+struct Own {
+    /// Null for the configured admin secret, which is no stored token.
+    #[schema(required = true)]
+    id: Option<u64>,
+    name: String,
+    role: Role,
+    /// For an operator, the roots of the region subtrees it may act in; empty for other roles.
+    regions: Vec<RegionId>,
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/tokens/self", operation_id = "ownToken", tag = "tokens",
+    summary = "The caller's own token",
+    description = "Any valid token.\n\nThe token's id, name, role and regions (never its secret): what it may do. The \
+        operator console shows it.",
+    security(("bearerAuth" = [])),
+    responses(
+        (status = 200, description = "The token.", body = Own, content_type = "application/json"),
+        (status = 401, response = openapi::TokenRequired),
+        (status = 429, response = openapi::RateLimited),
+        (status = 503, response = openapi::TokenStoreUnavailable),
+    )
+)]
+async fn own(Authorized(principal, _): Authorized<AnyRole>) -> Json<Own> {
+    Json(Own {
+        id: principal.actor.token_id,
+        name: principal.actor.name,
+        role: principal.grant.role,
+        regions: principal.grant.regions,
+    })
 }
 
 /// A token without its secret.

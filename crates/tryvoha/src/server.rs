@@ -145,6 +145,7 @@ pub async fn run_with(
         Engine::start_with_tasks(store.clone(), registry.clone(), clock, admin)
             .context("cannot load the active alerts")?;
     let (places, boundaries) = load_places(store, &registry, &settings)?;
+    let web = Arc::new(tryvoha_web::Web::new(&registry, &boundaries.drawn()));
     if let Some(secret) = engine.ensure_admin().await.context("cannot create the first admin token")? {
         println!("Created the admin token; it is shown only this once, keep it safe:\n\n    {secret}\n");
         println!("(Set TRYVOHA_ADMIN_TOKEN or --admin-token-file to choose your own.)");
@@ -202,6 +203,7 @@ pub async fn run_with(
             limits,
             cors: Arc::new(settings.cors),
             tasks: tasks.clone(),
+            web,
         },
         shutdown,
     )

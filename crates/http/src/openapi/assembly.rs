@@ -26,12 +26,13 @@ use super::*;
         (name = "history", description = "Statistics and history export."),
         (name = "compatible", description = "alerts.in.ua and ukrainealarm compatible APIs."),
         (name = "cap", description = "OASIS CAP 1.2 out and in."),
+        (name = "pages", description = "The web pages (HTML) and their assets."),
     ),
     paths(
         crate::health::health, crate::health::ready, super::document, crate::alerts::declare,
         crate::alerts::read::active, crate::alerts::read::one, crate::alerts::update, crate::alerts::cancel,
         crate::regions::list, crate::regions::one, crate::events::page, crate::tokens::list,
-        crate::tokens::create, crate::tokens::revoke, crate::transport::sse::handler, crate::stream::websocket,
+        crate::tokens::create, crate::tokens::own, crate::tokens::revoke, crate::transport::sse::handler, crate::stream::websocket,
         crate::stream::keys, crate::stream::metrics, crate::places::locate, crate::places::boundaries,
         crate::places::shelters::list_shelters, crate::places::shelters::add_shelter,
         crate::places::shelters::import_shelters, crate::places::shelters::nearest,
@@ -44,7 +45,9 @@ use super::*;
         crate::compat::alerts_in_ua::iot::one_uid_v2, crate::compat::ukrainealarm::regions,
         crate::compat::ukrainealarm::all_alerts, crate::compat::ukrainealarm::status,
         crate::compat::ukrainealarm::region_history, crate::compat::ukrainealarm::region_alerts,
-        crate::cap::ingest::receive, crate::cap::publish::feed, crate::problem_pages::page
+        crate::cap::ingest::receive, crate::cap::publish::feed, crate::problem_pages::page,
+        crate::pages::views::map, crate::pages::views::region, crate::pages::views::shelters,
+        crate::pages::views::console, crate::pages::assets::asset
     ),
     components(
         schemas(StreamState, StreamEvent, crate::places::Detail, HistoryPage),
@@ -55,7 +58,7 @@ use super::*;
             HistoryQueryInvalid, NotAdmin, OutOfScope, OutsideRegions, PlaceQueryInvalid,
             ShelterBodyUnreadable, ShelterNotFound, StatsQueryInvalid, StorageUnavailable,
             StreamQueryInvalid, StreamRateLimited, TokenRefused, TokenRequired, TokenStoreUnavailable,
-            UnsupportedMediaType, RegionNotFound, ShelterFieldInvalid
+            UnsupportedMediaType, RegionNotFound, ShelterFieldInvalid, PageQueryInvalid
         ),
     ),
     modifiers(&BearerAuth, &FrameSchemas),

@@ -42,6 +42,7 @@ pub const PROBLEM_CODES: &[&str] = &[
     "outside-regions",
     "request-timeout",
     "shelter-not-found",
+    "asset-not-found",
     "websocket-required",
     "last-admin",
     "server-failed",

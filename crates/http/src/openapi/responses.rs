@@ -159,6 +159,14 @@ pub struct ShelterNotFound(Problem);
 
 #[derive(ToResponse)]
 #[response(
+    description = "A parameter has a value the page does not take (e.g. `level`). Problem code: `invalid-query`, `field` \
+        names it.",
+    content_type = "application/problem+json"
+)]
+pub struct PageQueryInvalid(Problem);
+
+#[derive(ToResponse)]
+#[response(
     description = "A bad `from`, `to` or `source`. Problem code: `invalid-query`, `field` names it.",
     content_type = "application/problem+json"
 )]

@@ -31,6 +31,13 @@ impl Roles for Writers {
     const ALLOWED: &'static [Role] = &[Role::Admin, Role::Operator];
 }
 
+/// Any valid token: reading what the token itself may do.
+pub struct AnyRole;
+
+impl Roles for AnyRole {
+    const ALLOWED: &'static [Role] = &[Role::Admin, Role::Operator, Role::Reader];
+}
+
 /// A caller whose token is valid, not revoked, and has one of `R`'s roles.
 pub struct Authorized<R: Roles>(pub Principal, pub PhantomData<R>);
 

@@ -1,5 +1,6 @@
 //! Response compression: gzip or brotli, as the client's `Accept-Encoding` asks, for the JSON,
-//! GeoJSON and CSV answers (the hromada map layer is 1.4 MB of text and shrinks about tenfold).
+//! GeoJSON and CSV answers and the pages with their scripts and styles (the hromada map layer
+//! is 1.4 MB of text and shrinks about tenfold).
 //!
 //! Never for event streams: a compressor holds bytes back until it has enough to pack, and a
 //! warning must leave the server the moment it is written. (The direct SSE path in `listener`
@@ -10,7 +11,16 @@ use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{DefaultPredicate, Predicate};
 
 /// Media types worth compressing: text that can be large.
-const COMPRESSIBLE: [&str; 4] = ["application/json", "application/geo+json", "application/problem+json", "text/csv"];
+const COMPRESSIBLE: [&str; 8] = [
+    "application/json",
+    "application/geo+json",
+    "application/problem+json",
+    "text/csv",
+    "text/html",
+    "text/css",
+    "text/javascript",
+    "image/svg+xml",
+];
 
 pub fn layer() -> CompressionLayer<impl Predicate> {
     // The default predicate already refuses tiny bodies, images, gRPC and event streams.

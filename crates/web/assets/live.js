@@ -1,0 +1,209 @@
+// tryvoha: keeps a server-rendered page live from the event stream. The page already shows the
+// state as of its rendering; this follows GET /api/v1/stream (resuming by Last-Event-ID after a
+// drop, as EventSource does), keeps the active alerts, works out each region's state the way
+// the server does (only `actual` alerts count; a region is `alert` when an alert covers it or
+// an ancestor, `partial` when one covers a descendant) and redraws. Every text from outside is
+// set with textContent, never as markup.
+"use strict";
+(function () {
+  const data = JSON.parse(document.getElementById("page-data").textContent);
+  const words = data.words;
+  const TV = (window.TV = { data, words, active: new Map(), table: null, listeners: [], states: new Map() });
+
+  TV.kyiv = function (iso, withDay) {
+    const options = { timeZone: "Europe/Kyiv", hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
+    if (withDay) Object.assign(options, { day: "2-digit", month: "2-digit" });
+    const parts = {};
+    for (const p of new Intl.DateTimeFormat("en-GB", options).formatToParts(new Date(iso))) parts[p.type] = p.value;
+    const time = parts.hour + ":" + parts.minute;
+    return withDay ? parts.day + "." + parts.month + " " + time : time;
+  };
+  TV.lasted = function (seconds) {
+    const minutes = Math.max(0, Math.floor(seconds / 60));
+    if (minutes < 60) return minutes + " " + words.min;
+    return Math.floor(minutes / 60) + " " + words.h + " " + String(minutes % 60).padStart(2, "0") + " " + words.min;
+  };
+  TV.name = function (id) {
+    const row = TV.table && TV.table[id];
+    if (!row) return String(id);
+    return data.lang === "en" ? row[3] : row[2];
+  };
+  function ancestors(id) {
+    const out = [];
+    let row = TV.table && TV.table[id];
+    while (row && row[0] != null && out.length < 8) {
+      out.push(row[0]);
+      row = TV.table[row[0]];
+    }
+    return out;
+  }
+
+  // The state of a region from the active alerts: the server's rule (core::AlertBook).
+  let sets = null; // worked out once per change of the active alerts
+  TV.stateOf = function (id) {
+    if (!sets) {
+      sets = { on: new Set(), below: new Set() };
+      for (const alert of TV.active.values()) {
+        if (alert.status !== "actual") continue;
+        sets.on.add(alert.region_id);
+        for (const a of ancestors(alert.region_id)) sets.below.add(a);
+      }
+    }
+    const { on, below } = sets;
+    id = Number(id);
+    if (on.has(id) || ancestors(id).some((a) => on.has(a))) return "alert";
+    return below.has(id) ? "partial" : "clear";
+  };
+  TV.bearsOn = function (alert, id) {
+    id = Number(id);
+    return alert.region_id === id || ancestors(id).includes(alert.region_id) || ancestors(alert.region_id).includes(id);
+  };
+
+  function el(tag, className, text) {
+    const e = document.createElement(tag);
+    if (className) e.className = className;
+    if (text != null) e.textContent = text;
+    return e;
+  }
+  TV.el = el;
+
+  // One alert as the server renders it (web::alerts::alert_item).
+  TV.alertItem = function (alert) {
+    const li = el("li", "alert " + alert.status + " level-" + alert.level);
+    li.dataset.alertId = alert.id;
+    li.dataset.alertRegion = alert.region_id;
+    if (alert.status !== "actual") {
+      li.append(el("strong", "marker", alert.status === "exercise" ? words.exercise : words.test), " ");
+    }
+    li.append(el("strong", "kind", words.kinds[alert.kind] || alert.kind), " — ");
+    const link = el("a", null, TV.name(alert.region_id));
+    link.href = "/regions/" + alert.region_id;
+    li.append(link);
+    const meta = el("span", "meta", words.level + ": " + (words.levels[alert.level] || alert.level));
+    if (alert.threats && alert.threats.length) {
+      meta.append(" · " + words.threats + ": " + alert.threats.map((t) => words.threat_names[t] || t).join(", "));
+    }
+    const time = el("time", null, TV.kyiv(alert.started_at, true));
+    time.dateTime = alert.started_at;
+    const lasted = el("span", "duration", "");
+    lasted.dataset.since = alert.started_at;
+    meta.append(" · " + words.since + " ", time, " (", lasted, ")");
+    li.append(meta);
+    const text = (t) => t && (t[data.lang] || t[data.lang === "en" ? "uk" : "en"]);
+    if (text(alert.message)) li.append(el("p", "message", text(alert.message)));
+    if (text(alert.instruction)) {
+      const p = el("p", "instruction");
+      p.append(el("strong", null, words.instruction + ":"), " " + text(alert.instruction));
+      li.append(p);
+    }
+    return li;
+  };
+  TV.ordered = function (alerts) {
+    return alerts.sort((a, b) => (a.status !== "actual") - (b.status !== "actual") || (b.started_at > a.started_at ? 1 : b.started_at < a.started_at ? -1 : a.id - b.id));
+  };
+
+  function tick() {
+    const now = Date.now();
+    for (const span of document.querySelectorAll(".duration[data-since]")) {
+      span.textContent = TV.lasted((now - Date.parse(span.dataset.since)) / 1000);
+    }
+  }
+
+  function redraw(initial) {
+    const drills = [...TV.active.values()].filter((a) => a.status !== "actual");
+    for (const shape of document.querySelectorAll("[data-region-id]")) {
+      const id = shape.dataset.regionId;
+      const state = TV.stateOf(id);
+      const before = TV.states.get(id);
+      TV.states.set(id, state);
+      shape.dataset.state = state;
+      shape.classList.remove("s-alert", "s-partial", "s-clear");
+      shape.classList.add("s-" + state);
+      shape.classList.toggle("drill", drills.some((a) => TV.bearsOn(a, id)));
+      const title = shape.querySelector("title");
+      if (title) title.textContent = TV.name(id) + " — " + words.states[state];
+      else if (shape.classList.contains("state-badge")) shape.textContent = words.states[state];
+      if (!initial && before && before !== state) for (const f of TV.listeners) f(id, before, state);
+    }
+    const list = document.getElementById("alert-list");
+    if (list) {
+      const region = data.region;
+      const shown = TV.ordered([...TV.active.values()].filter((a) => region == null || TV.bearsOn(a, region)));
+      list.replaceChildren(...shown.map(TV.alertItem));
+      const none = document.getElementById("no-alerts");
+      if (none) none.hidden = shown.length > 0;
+    }
+    const under = document.getElementById("under-alert");
+    if (under && TV.table) {
+      const oblasts = Object.keys(TV.table).filter((id) => TV.table[id][1] === "oblast" && TV.stateOf(id) !== "clear");
+      oblasts.sort((a, b) => TV.name(a).localeCompare(TV.name(b)));
+      under.replaceChildren(...oblasts.map((id) => {
+        const li = el("li");
+        li.dataset.underRegion = id;
+        li.dataset.state = TV.stateOf(id);
+        const a = el("a", null, TV.name(id));
+        a.href = "/regions/" + id;
+        li.append(a, " — " + words.states[TV.stateOf(id)]);
+        return li;
+      }));
+      const nobody = document.getElementById("nobody-under-alert");
+      if (nobody) nobody.hidden = oblasts.length > 0;
+    }
+    tick();
+  }
+
+  // The freshness line: live, reconnecting…, or stale since the last moment it was live.
+  const freshness = document.getElementById("freshness");
+  let liveAt = null, staleTimer = null;
+  function setFreshness(state) {
+    if (!freshness) return;
+    freshness.dataset.freshness = state;
+    if (state === "live") freshness.textContent = words.live;
+    else if (state === "reconnecting") freshness.textContent = words.reconnecting;
+    else freshness.textContent = words.stale_since + " " + (liveAt ? TV.kyiv(new Date(liveAt).toISOString()) : "—");
+  }
+
+  let pending = [];
+  function apply(frame) {
+    sets = null;
+    if (frame.type === "snapshot" || frame.type === "reset") {
+      TV.active = new Map(frame.alerts.map((a) => [a.id, a]));
+    } else if (frame.alert) {
+      if ((frame.type === "declared" || frame.type === "updated") && !frame.alert.finished_at) TV.active.set(frame.alert.id, frame.alert);
+      else TV.active.delete(frame.alert.id);
+    }
+  }
+  function connect() {
+    let url = "/api/v1/stream";
+    if (data.region != null) url += "?regions=" + data.region;
+    const source = new EventSource(url);
+    TV.source = source;
+    const handle = (event) => {
+      liveAt = Date.now();
+      const frame = JSON.parse(event.data);
+      if (!TV.table) { pending.push(frame); return; }
+      apply(frame);
+      redraw(frame.type === "snapshot" || frame.type === "reset");
+    };
+    for (const type of ["snapshot", "reset", "declared", "updated", "cancelled", "expired"]) source.addEventListener(type, handle);
+    source.onopen = () => { liveAt = Date.now(); clearTimeout(staleTimer); setFreshness("live"); };
+    source.onerror = () => {
+      // EventSource reconnects by itself (after `retry:`), sending the last id it saw.
+      setFreshness("reconnecting");
+      clearTimeout(staleTimer);
+      staleTimer = setTimeout(() => { if (source.readyState !== EventSource.OPEN) setFreshness("stale"); }, 20000);
+      if (source.readyState === EventSource.CLOSED) setTimeout(connect, 2000);
+    };
+  }
+
+  fetch(data.regions_url).then((r) => r.json()).then((table) => {
+    TV.table = table;
+    for (const frame of pending) apply(frame);
+    if (pending.length) redraw(true);
+    pending = [];
+    for (const f of TV.ready || []) f();
+  });
+  TV.whenReady = function (f) { if (TV.table) f(); else (TV.ready = TV.ready || []).push(f); };
+  if (!data.no_stream) connect();
+  setInterval(tick, 15000);
+})();

@@ -1,0 +1,91 @@
+// tryvoha: the map and region pages' own part: the regions a user picked, and a sound and a
+// browser notification when one of them comes under alert (after the user turned them on,
+// which is the gesture browsers require; both choices are remembered in this browser).
+"use strict";
+(function () {
+  const TV = window.TV;
+  const WATCH = "tryvoha.watch", NOTIFY = "tryvoha.notify";
+  const read = () => { try { return JSON.parse(localStorage.getItem(WATCH) || "[]").map(Number); } catch (e) { return []; } };
+  const write = (ids) => localStorage.setItem(WATCH, JSON.stringify([...new Set(ids)]));
+  let audio = null;
+
+  function beep() {
+    if (!audio) return;
+    const now = audio.currentTime;
+    for (let i = 0; i < 3; i++) {
+      const osc = audio.createOscillator(), gain = audio.createGain();
+      osc.frequency.value = 880;
+      gain.gain.setValueAtTime(0.25, now + i * 0.5);
+      gain.gain.setValueAtTime(0, now + i * 0.5 + 0.3);
+      osc.connect(gain).connect(audio.destination);
+      osc.start(now + i * 0.5);
+      osc.stop(now + i * 0.5 + 0.35);
+    }
+  }
+  function enable() {
+    localStorage.setItem(NOTIFY, "on");
+    try { audio = audio || new AudioContext(); } catch (e) { audio = null; }
+    if ("Notification" in window && Notification.permission === "default") Notification.requestPermission();
+    render();
+  }
+
+  // A picked region counts when it, or what contains it, or what it contains comes under alert.
+  TV.listeners.push((id, before, state) => {
+    if (state !== "alert" || localStorage.getItem(NOTIFY) !== "on") return;
+    const watched = read();
+    if (!watched.includes(Number(id))) return;
+    beep();
+    if ("Notification" in window && Notification.permission === "granted") {
+      const alerts = [...TV.active.values()].filter((a) => TV.bearsOn(a, id));
+      const first = alerts[0];
+      const title = (first && first.status !== "actual" ? (first.status === "exercise" ? TV.words.exercise : TV.words.test) + ": " : "") + TV.name(id) + " — " + TV.words.states.alert;
+      const body = first ? (TV.words.kinds[first.kind] || first.kind) : "";
+      const n = new Notification(title, { body, tag: "tryvoha-" + id });
+      n.onclick = () => { window.location.href = "/regions/" + id; };
+    }
+  });
+
+  function render() {
+    const list = document.getElementById("watch-list");
+    if (list) {
+      list.replaceChildren(...read().map((id) => {
+        const li = TV.el("li", null, TV.name(id) + " ");
+        const remove = TV.el("button", null, "×");
+        remove.type = "button";
+        remove.setAttribute("aria-label", "−");
+        remove.onclick = () => { write(read().filter((x) => x !== id)); render(); };
+        li.append(remove);
+        return li;
+      }));
+    }
+    const button = document.getElementById("notify-enable");
+    if (button) button.disabled = localStorage.getItem(NOTIFY) === "on" && (!("Notification" in window) || Notification.permission !== "default");
+    const here = document.getElementById("watch-this");
+    if (here) here.setAttribute("aria-pressed", String(read().includes(Number(here.dataset.region))));
+  }
+
+  TV.whenReady(() => {
+    const select = document.getElementById("watch-select");
+    if (select) {
+      const oblasts = Object.keys(TV.table).filter((id) => TV.table[id][1] === "oblast").sort((a, b) => TV.name(a).localeCompare(TV.name(b)));
+      select.replaceChildren(...oblasts.map((id) => { const o = TV.el("option", null, TV.name(id)); o.value = id; return o; }));
+      document.getElementById("watch-add").onclick = () => { write([...read(), Number(select.value)]); render(); };
+    }
+    render();
+  });
+  const enableButton = document.getElementById("notify-enable");
+  if (enableButton) enableButton.onclick = enable;
+  const here = document.getElementById("watch-this");
+  if (here) here.onclick = () => {
+    const id = Number(here.dataset.region), ids = read();
+    write(ids.includes(id) ? ids.filter((x) => x !== id) : [...ids, id]);
+    if (!ids.includes(id)) enable();
+    render();
+  };
+  if (localStorage.getItem(NOTIFY) === "on") {
+    // Sound needs a gesture in this page too: the first click or key brings it back.
+    const resume = () => { try { audio = audio || new AudioContext(); } catch (e) { audio = null; } };
+    window.addEventListener("pointerdown", resume, { once: true });
+    window.addEventListener("keydown", resume, { once: true });
+  }
+})();

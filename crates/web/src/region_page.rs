@@ -1,0 +1,141 @@
+//! `/regions/{id}`: a region's state, the alerts that bear on it and what to do, its nearest
+//! shelters, and its record in charts (each with its data as CSV from the history API).
+
+use time::{Duration, OffsetDateTime};
+use tryvoha_core::{AlertBook, Region};
+use tryvoha_history::Interval;
+
+use crate::alerts::{alert_item, ordered};
+use crate::charts::{DURATION_CLASSES, bar_chart, by_hour, durations, per_day, this_month};
+use crate::html::{escape, put};
+use crate::kyiv::duration_text;
+use crate::layout::{Frame, Nav, page};
+use crate::map_page::{Context, page_data, state_code};
+use crate::shelters_page::{NearShelter, shelter_list};
+
+/// What a region page shows besides the book: its record over the last 90 days (alerts on it or
+/// an ancestor), and shelters in it.
+pub struct RegionRecord<'a> {
+    pub intervals: &'a [Interval],
+    pub shelters: &'a [NearShelter],
+}
+
+pub fn region_page(context: &Context<'_>, book: &AlertBook, region: &Region, record: &RegionRecord<'_>) -> String {
+    let lang = context.lang;
+    let words = lang.words();
+    let registry = book.registry();
+    let name = lang.region_name(region);
+    let state = book.region_state(region.id);
+    let mut body = String::with_capacity(32 * 1024);
+    body.push_str("<main class=\"region-page\">");
+    let mut chain: Vec<&Region> = registry.ancestors(region.id).filter_map(|id| registry.get(id)).collect();
+    chain.reverse();
+    if !chain.is_empty() {
+        body.push_str("<nav class=\"crumbs\" aria-label=\"regions\">");
+        for ancestor in chain {
+            put(
+                &mut body,
+                format_args!("<a href=\"/regions/{}\">{}</a> › ", ancestor.id, escape(lang.region_name(ancestor))),
+            );
+        }
+        body.push_str("</nav>");
+    }
+    put(
+        &mut body,
+        format_args!(
+            "<h1>{name}</h1><p class=\"codes\">id {id}{code}</p>\
+             <p class=\"state-badge region s-{code_state}\" data-region-id=\"{id}\" data-state=\"{code_state}\">{state}</p>",
+            name = escape(name),
+            id = region.id,
+            code = region.code.as_deref().map(|c| format!(" · KATOTTG {}", escape(c))).unwrap_or_default(),
+            code_state = state_code(state),
+            state = escape(lang.state(state)),
+        ),
+    );
+    let alerts = ordered(book.alerts_bearing_on(region.id));
+    put(&mut body, format_args!("<h2>{}</h2><ul id=\"alert-list\" class=\"alert-list\">", escape(words.active_alerts)));
+    for alert in &alerts {
+        alert_item(&mut body, alert, registry, lang, context.now);
+    }
+    put(
+        &mut body,
+        format_args!(
+            "</ul><p id=\"no-alerts\" class=\"note\"{}>{}</p>",
+            if alerts.is_empty() { "" } else { " hidden" },
+            escape(words.no_active_alerts)
+        ),
+    );
+    put(
+        &mut body,
+        format_args!(
+            "<p><button type=\"button\" id=\"watch-this\" data-region=\"{}\">{}</button></p>",
+            region.id,
+            escape(words.notify)
+        ),
+    );
+    put(&mut body, format_args!("<h2>{}</h2>", escape(words.nearest_shelters)));
+    if record.shelters.is_empty() {
+        put(&mut body, format_args!("<p class=\"note\">{}</p>", escape(words.no_shelters)));
+    } else {
+        shelter_list(&mut body, record.shelters, lang);
+    }
+    history(&mut body, context, region, record.intervals);
+    body.push_str("</main>");
+    let data = page_data(context, book, serde_json::json!({ "region": region.id }));
+    let frame = Frame {
+        lang,
+        assets: context.assets,
+        title: name,
+        nav: Nav::Region,
+        here: context.here,
+        scripts: &["live.js", "map.js"],
+        data,
+        as_of: context.now,
+        body_class: "page-region",
+    };
+    page(&frame, &body)
+}
+
+fn history(out: &mut String, context: &Context<'_>, region: &Region, intervals: &[Interval]) {
+    let (lang, now) = (context.lang, context.now);
+    let words = lang.words();
+    put(
+        out,
+        format_args!(
+            "<h2>{}</h2><p class=\"month\">{}: <strong>{}</strong></p>",
+            escape(words.history),
+            escape(words.this_month),
+            duration_text(lang, this_month(intervals, now))
+        ),
+    );
+    let csv = |from: OffsetDateTime| {
+        let from = from.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+        format!("/api/v1/history.csv?regions={}&amp;from={}", region.id, from.replace(':', "%3A").replace('+', "%2B"))
+    };
+    for (days, label, every) in [(30u16, words.days_30, 5), (90u16, words.days_90, 15)] {
+        let bars: Vec<(String, usize)> = per_day(intervals, now, days)
+            .into_iter()
+            .map(|(d, n)| (format!("{:02}.{:02}", d.day(), u8::from(d.month())), n))
+            .collect();
+        bar_chart(out, &format!("{} · {label}", words.alerts_per_day), &bars, every);
+        put(
+            out,
+            format_args!(
+                "<p><a href=\"{}\" download>{}</a></p>",
+                csv(now - Duration::days(i64::from(days))),
+                escape(words.download_csv)
+            ),
+        );
+    }
+    let from = now - Duration::days(90);
+    let classes: Vec<(String, usize)> = DURATION_CLASSES
+        .iter()
+        .zip(durations(intervals, from, now))
+        .map(|((_, label), n)| ((*label).to_owned(), n))
+        .collect();
+    bar_chart(out, &format!("{} · {}", words.durations, words.days_90), &classes, 1);
+    let hours: Vec<(String, usize)> =
+        by_hour(intervals, from, now).iter().enumerate().map(|(h, n)| (format!("{h:02}"), *n)).collect();
+    bar_chart(out, &format!("{} · {}", words.by_hour, words.days_90), &hours, 3);
+    put(out, format_args!("<p><a href=\"{}\" download>{}</a></p>", csv(from), escape(words.download_csv)));
+}
