@@ -17,6 +17,7 @@ mod failstop;
 mod history;
 mod input_shapes;
 mod limits;
+mod pages;
 mod places;
 mod privacy;
 mod regions;
