@@ -6,6 +6,7 @@
 
 mod alerts;
 mod bad_input;
+mod browser;
 mod cap;
 mod cap_in;
 mod cli;
