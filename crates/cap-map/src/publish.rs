@@ -279,6 +279,7 @@ mod tests {
             finish_reason: None,
             declared_by: Actor::system(),
             seq: 3,
+            reinstates: None,
         }
     }
 
