@@ -20,6 +20,7 @@ mod limits;
 mod places;
 mod privacy;
 mod regions;
+mod reinstate;
 mod several_regions;
 mod shapes;
 mod shutdown;
