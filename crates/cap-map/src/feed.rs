@@ -7,7 +7,9 @@ use tryvoha_core::{Alert, AlertBook, RegionId};
 use crate::publish::{message, timestamp};
 
 /// The active alerts of `book`, newest first. Every link starts with `base` (the configured
-/// public URL, without a trailing `/`); `rings` gives a region's outlines for its messages.
+/// public URL, without a trailing `/`); `rings` gives a region's outlines for its messages. An
+/// entry says what its message's texts say; the `references` of a message (the cancelled alert a
+/// reinstating one refers to) are for its CAP document alone.
 pub fn feed(book: &AlertBook, base: &str, sender: &str, rings: impl Fn(RegionId) -> Vec<Vec<[f64; 2]>>) -> Feed {
     let registry = book.registry();
     let mut active: Vec<&Alert> = book.active().collect();
@@ -15,7 +17,7 @@ pub fn feed(book: &AlertBook, base: &str, sender: &str, rings: impl Fn(RegionId)
     let entries = active
         .iter()
         .map(|alert| {
-            let message = message(alert, registry, &rings(alert.region_id), sender);
+            let message = message(alert, None, registry, &rings(alert.region_id), sender);
             Entry::for_alert(&message, format!("{base}/api/v1/alerts/{}.cap", alert.id))
         })
         .collect();

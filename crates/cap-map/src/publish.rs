@@ -3,7 +3,10 @@
 //! One message per alert state: the declaration is an `Alert` with identifier
 //! `tryvoha-alert-{id}`; after an update it is an `Update`, after the all-clear (or expiry) a
 //! `Cancel`, each with identifier `tryvoha-alert-{id}-{seq}` and `references` to the
-//! declaration, so a CAP receiver can tie them together.
+//! declaration, so a CAP receiver can tie them together. An alert that takes back an all-clear
+//! sent in error says so (`correction`).
+
+mod correction;
 
 use time::OffsetDateTime;
 use tryvoha_cap::{
@@ -30,8 +33,16 @@ pub fn declaration_identifier(alert: &Alert) -> String {
 }
 
 /// The CAP message of an alert's current state, from `sender`; `rings` are the outlines of the
-/// alert's region (`[lon, lat]`, none when there is no map of it).
-pub fn message(alert: &Alert, registry: &RegionRegistry, rings: &[Vec<[f64; 2]>], sender: &str) -> tryvoha_cap::Alert {
+/// alert's region (`[lon, lat]`, none when there is no map of it). `reinstated` is the cancelled
+/// alert that `alert` reinstates (`alert.reinstates`), when the caller has it: the declaration
+/// then references that alert's messages, its declaration and its all-clear.
+pub fn message(
+    alert: &Alert,
+    reinstated: Option<&Alert>,
+    registry: &RegionRegistry,
+    rings: &[Vec<[f64; 2]>],
+    sender: &str,
+) -> tryvoha_cap::Alert {
     let msg_type = if !alert.is_active() {
         MessageType::Cancel
     } else if alert.updated_at != alert.started_at {
@@ -40,7 +51,7 @@ pub fn message(alert: &Alert, registry: &RegionRegistry, rings: &[Vec<[f64; 2]>]
         MessageType::Alert
     };
     let (identifier, references) = match msg_type {
-        MessageType::Alert => (declaration_identifier(alert), Vec::new()),
+        MessageType::Alert => (declaration_identifier(alert), correction::references(alert, reinstated, sender)),
         _ => (
             format!("{}-{}", declaration_identifier(alert), alert.seq),
             vec![Reference {
@@ -70,7 +81,7 @@ pub fn message(alert: &Alert, registry: &RegionRegistry, rings: &[Vec<[f64; 2]>]
         restriction: None,
         addresses: Vec::new(),
         codes: Vec::new(),
-        note: None,
+        note: correction::note(alert),
         references,
         incidents: Vec::new(),
         infos,
@@ -207,7 +218,8 @@ fn headline(alert: &Alert, event: &str, place: Option<&str>, language: Language,
     }
 }
 
-/// The drill notice, the message and the threats, as paragraphs; `None` when there is none.
+/// The drill notice, the correction of a mistaken all-clear, the message and the threats, as
+/// paragraphs; `None` when there is none.
 fn description(alert: &Alert, language: Language) -> Option<String> {
     let ukrainian = matches!(language, Language::Ukrainian);
     let notice = not_real_marker(alert.status).map(|marker| {
@@ -215,11 +227,13 @@ fn description(alert: &Alert, language: Language) -> Option<String> {
             if ukrainian { "Це не справжня тривога." } else { "This is not a real alert." };
         format!("{marker}. {sentence}")
     });
+    let correction = correction::notice(alert, language);
     let threats = (!alert.threats.is_empty()).then(|| {
         let names: Vec<&str> = alert.threats.iter().map(|t| threat_name(*t, language)).collect();
         format!("{}: {}.", if ukrainian { "Загрози" } else { "Threats" }, names.join(", "))
     });
-    let paragraphs: Vec<String> = [notice, language.pick(&alert.message), threats].into_iter().flatten().collect();
+    let paragraphs: Vec<String> =
+        [notice, correction, language.pick(&alert.message), threats].into_iter().flatten().collect();
     (!paragraphs.is_empty()).then(|| paragraphs.join("\n\n"))
 }
 
@@ -279,18 +293,19 @@ mod tests {
             finish_reason: None,
             declared_by: Actor::system(),
             seq: 3,
+            reinstates: None,
         }
     }
 
     #[test]
     fn a_declaration_is_an_alert_and_what_follows_references_it() {
         let registry = RegionRegistry::from_csv(REGIONS).unwrap();
-        let declared = message(&alert(AlertStatus::Actual), &registry, &[], "us");
+        let declared = message(&alert(AlertStatus::Actual), None, &registry, &[], "us");
         assert_eq!((declared.msg_type, declared.identifier.as_str()), (MessageType::Alert, "tryvoha-alert-7"));
         assert_eq!(declared.sent.to_string(), "2026-05-06T10:02:45-00:00", "whole seconds, UTC as CAP writes it");
         let mut ended = alert(AlertStatus::Actual);
         ended.finished_at = Some(ended.started_at + time::Duration::HOUR);
-        let cancel = message(&ended, &registry, &[], "us");
+        let cancel = message(&ended, None, &registry, &[], "us");
         assert_eq!((cancel.msg_type, cancel.identifier.as_str()), (MessageType::Cancel, "tryvoha-alert-7-3"));
         assert_eq!(cancel.references[0].identifier, "tryvoha-alert-7");
         assert_eq!(cancel.infos[0].response_types, vec![ResponseType::AllClear]);
@@ -299,7 +314,7 @@ mod tests {
     #[test]
     fn a_drill_says_so_in_every_headline_and_both_languages_carry_the_region() {
         let registry = RegionRegistry::from_csv(REGIONS).unwrap();
-        let drill = message(&alert(AlertStatus::Exercise), &registry, &[], "us");
+        let drill = message(&alert(AlertStatus::Exercise), None, &registry, &[], "us");
         let headlines: Vec<&str> = drill.infos.iter().filter_map(|i| i.headline.as_deref()).collect();
         assert_eq!(
             headlines,
@@ -307,5 +322,74 @@ mod tests {
         );
         assert_eq!(drill.infos[1].areas[0].geocodes[0].value, "UA1");
         assert_eq!(drill.infos[0].parameters[0].value, "drones");
+    }
+
+    /// Alert 7 cancelled at its seq 3, and alert 8 reinstating it, of `status`.
+    fn cancelled_and_reinstated(status: AlertStatus) -> (Alert, Alert) {
+        let mut cancelled = alert(status);
+        cancelled.updated_at = cancelled.started_at + time::Duration::minutes(40);
+        cancelled.finished_at = Some(cancelled.updated_at);
+        cancelled.finish_reason = Some(tryvoha_core::FinishReason::Cancelled);
+        let at = cancelled.updated_at + time::Duration::minutes(2);
+        let again = Alert {
+            id: AlertId(8),
+            started_at: at,
+            updated_at: at,
+            finished_at: None,
+            finish_reason: None,
+            seq: 4,
+            reinstates: Some(cancelled.id),
+            ..cancelled.clone()
+        };
+        (cancelled, again)
+    }
+
+    #[test]
+    fn a_reinstating_declaration_says_the_all_clear_was_in_error_and_references_its_messages() {
+        let registry = RegionRegistry::from_csv(REGIONS).unwrap();
+        let (cancelled, again) = cancelled_and_reinstated(AlertStatus::Actual);
+        let declared = message(&again, Some(&cancelled), &registry, &[], "us");
+        assert_eq!((declared.msg_type, declared.identifier.as_str()), (MessageType::Alert, "tryvoha-alert-8"));
+        let references: Vec<(&str, String)> =
+            declared.references.iter().map(|r| (r.identifier.as_str(), r.sent.to_string())).collect();
+        assert_eq!(
+            references,
+            [
+                ("tryvoha-alert-7", "2026-05-06T10:02:45-00:00".to_owned()),
+                ("tryvoha-alert-7-3", "2026-05-06T10:42:45-00:00".to_owned())
+            ]
+        );
+        let note = declared.note.as_deref().unwrap();
+        assert!(note.contains("tryvoha-alert-7") && note.contains("помилково") && note.contains("sent in error"));
+        let descriptions: Vec<&str> = declared.infos.iter().filter_map(|i| i.description.as_deref()).collect();
+        assert_eq!(
+            descriptions,
+            [
+                "ПОМИЛКОВИЙ ВІДБІЙ / ALL-CLEAR SENT IN ERROR. Відбій тривоги було надіслано помилково. Тривога триває.\n\n\
+             Загрози: ударні БпЛА.",
+                "ПОМИЛКОВИЙ ВІДБІЙ / ALL-CLEAR SENT IN ERROR. The all-clear was sent in error. The alert is in effect.\n\n\
+             Threats: attack drones."
+            ]
+        );
+        tryvoha_cap::check_semantics(&declared).unwrap();
+        assert!(message(&again, None, &registry, &[], "us").references.is_empty(), "none it cannot name");
+    }
+
+    #[test]
+    fn a_reinstated_drill_stays_a_drill_and_its_own_all_clear_is_a_plain_one() {
+        let registry = RegionRegistry::from_csv(REGIONS).unwrap();
+        let (cancelled, mut again) = cancelled_and_reinstated(AlertStatus::Exercise);
+        let declared = message(&again, Some(&cancelled), &registry, &[], "us");
+        for info in &declared.infos {
+            let (headline, description) = (info.headline.as_deref().unwrap(), info.description.as_deref().unwrap());
+            assert!(headline.starts_with("НАВЧАННЯ / EXERCISE") && description.starts_with("НАВЧАННЯ / EXERCISE"));
+            assert!(description.contains("ПОМИЛКОВИЙ ВІДБІЙ / ALL-CLEAR SENT IN ERROR"), "{description}");
+        }
+        again.finished_at = Some(again.started_at + time::Duration::HOUR);
+        again.finish_reason = Some(tryvoha_core::FinishReason::Cancelled);
+        let ended = message(&again, Some(&cancelled), &registry, &[], "us");
+        assert_eq!((ended.msg_type, ended.note.as_deref()), (MessageType::Cancel, None));
+        assert_eq!(ended.references.len(), 1, "its own declaration");
+        assert!(ended.infos.iter().all(|i| !i.description.as_deref().unwrap().contains("ALL-CLEAR SENT IN ERROR")));
     }
 }

@@ -38,6 +38,7 @@ pub fn alert(id: u64, region: u32, level: AlertLevel, status: AlertStatus) -> Al
         finish_reason: None,
         declared_by: Actor::system(),
         seq: id,
+        reinstates: None,
     }
 }
 

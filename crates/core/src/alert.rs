@@ -231,6 +231,10 @@ pub struct Alert {
     /// The sequence number of the latest event about this alert.
     #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub seq: u64,
+    /// The cancelled alert this one reinstates, as its all-clear was sent in error; omitted otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
+    pub reinstates: Option<AlertId>,
 }
 
 impl Alert {

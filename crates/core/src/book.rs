@@ -7,6 +7,7 @@
 
 mod change;
 mod checks;
+mod reinstate;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -63,12 +64,15 @@ pub struct AlertChanges {
     pub expires_at: Option<OffsetDateTime>,
 }
 
+/// What a request asks of the book. `Reinstate` takes back the all-clear that ended alert `id`,
+/// which was sent in error: the alert is declared again, as a new alert that `reinstates` it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Command {
     Declare(Declaration),
     Update { id: AlertId, changes: AlertChanges },
     Cancel { id: AlertId },
     Expire { id: AlertId },
+    Reinstate { id: AlertId },
 }
 
 impl Command {
@@ -76,9 +80,12 @@ impl Command {
     pub fn region(&self, book: &AlertBook) -> Option<RegionId> {
         match self {
             Command::Declare(declaration) => Some(declaration.region_id),
-            Command::Update { id, .. } | Command::Cancel { id } | Command::Expire { id } => {
-                book.active.get(id).map(|alert| alert.region_id)
-            }
+            // A reinstatement names a finished alert, which the book no longer holds: the writer
+            // takes its region from the log's record of it.
+            Command::Update { id, .. }
+            | Command::Cancel { id }
+            | Command::Expire { id }
+            | Command::Reinstate { id } => book.active.get(id).map(|alert| alert.region_id),
         }
     }
 }
@@ -103,6 +110,10 @@ pub enum AlertError {
     AlreadyFinished { id: AlertId },
     #[error("alert {id} has not reached its expiry time")]
     NotYetExpired { id: AlertId },
+    #[error("alert {id} is still active: there is no all-clear to take back")]
+    StillActive { id: AlertId },
+    #[error("alert {id} ended at its expiry time, not by an all-clear: declare a new alert instead")]
+    NotCancelled { id: AlertId },
     #[error("the expiry time is not in the future")]
     ExpiryNotInFuture,
     #[error("{field} is longer than {max} characters", max = LocalizedText::MAX_CHARS)]
@@ -203,6 +214,9 @@ impl AlertBook {
                     _ => Err(AlertError::NotYetExpired { id: *id }),
                 }
             }
+            // The book alone knows only active alerts; the writer, which reads the log, decides a
+            // reinstatement with the record of the cancelled alert (`decide_reinstate`).
+            Command::Reinstate { id } => self.decide_reinstate(*id, None, actor, now),
         }
     }
 
@@ -296,6 +310,7 @@ impl AlertBook {
             finish_reason: None,
             declared_by: actor.clone(),
             seq: 0,
+            reinstates: None,
         };
         Ok(Decision::Record(EventDraft { kind: EventType::Declared, at: now, actor: actor.clone(), alert }))
     }

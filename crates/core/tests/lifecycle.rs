@@ -1,11 +1,11 @@
 //! Property tests of the alert lifecycle: random sequences of declare / update / cancel /
-//! expire never reach an invalid state, and the incrementally kept region states always equal a
+//! expire / reinstate never reach an invalid state, and the incrementally kept region states always equal a
 //! brute-force recomputation from the list of active alerts.
 
 // Test code: an unwrap that fails is a failing test, which is what it should be.
 #![allow(clippy::unwrap_used)]
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use proptest::prelude::*;
@@ -51,6 +51,9 @@ enum Step {
     Expire {
         alert_pick: usize,
     },
+    Reinstate {
+        alert_pick: usize,
+    },
     Wait {
         minutes: i64,
     },
@@ -68,6 +71,7 @@ fn step() -> impl Strategy<Value = Step> {
             .prop_map(|(alert_pick, level)| Step::Update { alert_pick, level }),
         2 => (0..50usize).prop_map(|alert_pick| Step::Cancel { alert_pick }),
         1 => (0..50usize).prop_map(|alert_pick| Step::Expire { alert_pick }),
+        1 => (0..50usize).prop_map(|alert_pick| Step::Reinstate { alert_pick }),
         1 => (1..90i64).prop_map(|minutes| Step::Wait { minutes }),
     ]
 }
@@ -94,6 +98,8 @@ proptest! {
         let actor = Actor { token_id: Some(1), name: "op".into() };
         let (mut now, mut seq, mut issued) = (T0, 0u64, Vec::<AlertId>::new());
         let mut finished = HashSet::new();
+        // Each alert as the log last recorded it: what the writer hands a reinstatement.
+        let mut records = HashMap::<AlertId, Alert>::new();
         for step in steps {
             let command = match step {
                 Step::Wait { minutes } => { now += Duration::minutes(minutes); continue; }
@@ -108,6 +114,7 @@ proptest! {
                 },
                 Step::Cancel { alert_pick } if !issued.is_empty() => Command::Cancel { id: issued[alert_pick % issued.len()] },
                 Step::Expire { alert_pick } if !issued.is_empty() => Command::Expire { id: issued[alert_pick % issued.len()] },
+                Step::Reinstate { alert_pick } if !issued.is_empty() => Command::Reinstate { id: issued[alert_pick % issued.len()] },
                 _ => continue,
             };
             // The alert a declaration would meet: it must come out at least as severe, with at
@@ -120,7 +127,10 @@ proptest! {
                     .map(|alert| (alert, d.clone())),
                 _ => None,
             };
-            let decision = book.decide(&command, &actor, now);
+            let decision = match &command {
+                Command::Reinstate { id } => book.decide_reinstate(*id, records.get(id), &actor, now),
+                command => book.decide(command, &actor, now),
+            };
             if let (Some((before, declared)), Ok(decision)) = (&met, &decision) {
                 let after = match decision {
                     Decision::Record(draft) => {
@@ -146,6 +156,10 @@ proptest! {
                         EventType::Declared => {
                             prop_assert!(!issued.contains(&event.alert.id), "ids are never reused");
                             issued.push(event.alert.id);
+                            if let Some(ended) = event.alert.reinstates {
+                                prop_assert_eq!(records[&ended].finish_reason, Some(FinishReason::Cancelled));
+                                prop_assert!(!book.active().any(|a| a.reinstates == Some(ended)), "reinstated once");
+                            }
                         }
                         EventType::Cancelled | EventType::Expired => {
                             prop_assert!(event.alert.finished_at.is_some());
@@ -154,12 +168,17 @@ proptest! {
                         EventType::Updated => prop_assert!(event.alert.is_active()),
                     }
                     book.apply(&event);
+                    records.insert(event.alert.id, event.alert);
                 }
                 Ok(Decision::Unchanged(alert)) => prop_assert!(alert.is_active()),
                 Err(AlertError::AlreadyFinished { id }) => prop_assert!(finished.contains(&id)),
                 Err(AlertError::NotYetExpired { id }) => {
                     let alert = book.get(id).expect("only active alerts are not yet expired");
                     prop_assert!(alert.expires_at.is_none_or(|e| e > now));
+                }
+                Err(AlertError::StillActive { id }) => prop_assert!(book.get(id).is_some()),
+                Err(AlertError::NotCancelled { id }) => {
+                    prop_assert_eq!(records[&id].finish_reason, Some(FinishReason::Expired));
                 }
                 Err(other) => prop_assert!(false, "unexpected error {other:?}"),
             }

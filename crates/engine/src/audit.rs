@@ -36,6 +36,7 @@ impl Entry {
                 name = %self.name,
                 action = self.action,
                 alert = outcome.alert.id.0,
+                reinstates = outcome.alert.reinstates.map(|id| id.0),
                 region,
                 event = event.kind.as_str(),
                 seq = event.seq,
@@ -84,5 +85,6 @@ fn describe(command: &Command) -> (&'static str, Option<u64>, Option<RegionId>) 
         Command::Update { id, .. } => ("update", Some(id.0), None),
         Command::Cancel { id } => ("cancel", Some(id.0), None),
         Command::Expire { id } => ("expire", Some(id.0), None),
+        Command::Reinstate { id } => ("reinstate", Some(id.0), None),
     }
 }

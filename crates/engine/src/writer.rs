@@ -7,7 +7,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Weak};
 
 use tokio::sync::{mpsc, oneshot, watch};
-use tryvoha_core::{AlertEvent, Decision, EventType, Seq, changed_fields};
+use tryvoha_core::{Alert, AlertEvent, AlertId, Command, Decision, EventType, Seq, changed_fields};
 use tryvoha_store::{Commit, IdempotencyRecord, StoreError};
 
 use crate::handoff::Handoff;
@@ -285,25 +285,28 @@ fn decide(
             if record.fingerprint != key.fingerprint {
                 return Err(EngineError::IdempotencyKeyReused);
             }
-            let alert = match working.get(record.alert_id) {
-                Some(alert) => alert.clone(),
-                None => inner
-                    .store
-                    .alert_for_writer(record.alert_id)
-                    .map_err(EngineError::Unavailable)?
-                    .ok_or(EngineError::Unavailable(StoreError::NotFound))?,
-            };
+            let alert = as_written(inner, working, commit, record.alert_id)?
+                .ok_or(EngineError::Unavailable(StoreError::NotFound))?;
             return Ok(Outcome { alert, created: record.created, event: None, changed: Vec::new() });
         }
     }
+    // A reinstatement names an alert that has finished: the book no longer holds it, the log does.
+    let recorded = match request.command {
+        Command::Reinstate { id } => as_written(inner, working, commit, id)?,
+        _ => None,
+    };
     // An unknown region is the domain's error to report (it names the field), not a scope one.
-    if let Some(region) = request.command.region(working)
+    if let Some(region) = request.command.region(working).or(recorded.as_ref().map(|alert| alert.region_id))
         && inner.registry.get(region).is_some()
         && !request.grant.may_alert(region, &inner.registry)
     {
         return Err(EngineError::OutOfScope { region });
     }
-    let outcome = match working.decide(&request.command, &request.actor, now)? {
+    let decision = match request.command {
+        Command::Reinstate { id } => working.decide_reinstate(id, recorded.as_ref(), &request.actor, now)?,
+        _ => working.decide(&request.command, &request.actor, now)?,
+    };
+    let outcome = match decision {
         Decision::Unchanged(alert) => Outcome { alert, created: false, event: None, changed: Vec::new() },
         Decision::Record(draft) => {
             let changed = match (draft.kind, working.get(draft.alert.id)) {
@@ -329,4 +332,21 @@ fn decide(
         commit.idempotency.push(record);
     }
     Ok(outcome)
+}
+
+/// Alert `id` as this batch leaves it: active in the working book, or as the batch's own events
+/// (not yet committed) or else the log last recorded it.
+fn as_written(
+    inner: &Inner,
+    working: &tryvoha_core::AlertBook,
+    commit: &Commit,
+    id: AlertId,
+) -> Result<Option<Alert>, EngineError> {
+    if let Some(alert) = working.get(id) {
+        return Ok(Some(alert.clone()));
+    }
+    if let Some(event) = commit.events.iter().rev().find(|event| event.alert.id == id) {
+        return Ok(Some(event.alert.clone()));
+    }
+    inner.store.alert_for_writer(id).map_err(EngineError::Unavailable)
 }

@@ -39,7 +39,7 @@ impl Captured {
 }
 
 #[tokio::test]
-async fn a_declaration_and_a_refused_write_each_leave_one_audit_line() {
+async fn a_declaration_a_refused_write_and_a_reinstatement_each_leave_one_audit_line() {
     let captured = Captured::default();
     let writer = captured.clone();
     tracing_subscriber::fmt().json().with_writer(move || writer.clone()).init();
@@ -52,9 +52,11 @@ async fn a_declaration_and_a_refused_write_each_leave_one_audit_line() {
     let request = |command| Request { command, actor: actor.clone(), grant: Grant::admin(), idempotency: None };
     engine.execute(request(Command::Declare(Declaration::new(RegionId(1), AlertKind::AirRaid)))).await.unwrap();
     engine.execute(request(Command::Cancel { id: AlertId(99) })).await.unwrap_err();
+    engine.execute(request(Command::Cancel { id: AlertId(1) })).await.unwrap();
+    engine.execute(request(Command::Reinstate { id: AlertId(1) })).await.unwrap();
 
     let lines = captured.audit_lines();
-    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(lines.len(), 4, "{lines:?}");
     let declared = &lines[0]["fields"];
     assert_eq!(declared["action"], "declare");
     assert_eq!((declared["token"].as_u64(), declared["name"].as_str()), (Some(7), Some("duty officer")));
@@ -64,4 +66,9 @@ async fn a_declaration_and_a_refused_write_each_leave_one_audit_line() {
     assert_eq!((refused["action"].as_str(), refused["alert"].as_u64()), (Some("cancel"), Some(99)));
     assert!(refused["reason"].as_str().unwrap().contains("99"), "{refused}");
     assert_eq!(lines[1]["level"], "WARN");
+    let reinstated = &lines[3]["fields"];
+    assert_eq!(reinstated["action"], "reinstate");
+    assert_eq!((reinstated["alert"].as_u64(), reinstated["reinstates"].as_u64()), (Some(2), Some(1)));
+    assert_eq!((reinstated["event"].as_str(), reinstated["seq"].as_u64()), (Some("declared"), Some(3)));
+    assert!(lines[0]["fields"].get("reinstates").is_none(), "other lines stay as they were");
 }

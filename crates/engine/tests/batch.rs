@@ -91,3 +91,33 @@ async fn a_request_the_engine_refuses_writes_nothing_not_even_its_key() {
     assert_eq!(engine.book().active().count(), 0);
     assert!(committed.try_recv().is_err(), "nothing was published");
 }
+
+#[tokio::test]
+async fn a_reinstatement_reads_the_cancelled_alert_from_the_log_or_from_its_own_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, store, _) = start(&dir);
+    let as_request = |command| Request { command, ..declare(2) };
+    let first = engine.execute(declare(2)).await.unwrap().alert;
+    engine.execute(as_request(Command::Cancel { id: first.id })).await.unwrap();
+    let again = engine.execute(as_request(Command::Reinstate { id: first.id })).await.unwrap();
+    assert!(again.created);
+    assert_eq!((again.alert.reinstates, again.alert.region_id), (Some(first.id), RegionId(2)));
+    assert_eq!(store.alert(again.alert.id).unwrap().unwrap().reinstates, Some(first.id), "stored with it");
+
+    // Cancelled and reinstated in one batch: the cancellation is not in the log yet.
+    let id = again.alert.id;
+    let both = engine
+        .execute_all(vec![as_request(Command::Cancel { id }), as_request(Command::Reinstate { id })])
+        .await
+        .unwrap();
+    assert_eq!(both[1].alert.reinstates, Some(id));
+
+    // An operator of another region may not reinstate it, and learns nothing more.
+    let elsewhere = Grant { role: Role::Operator, regions: vec![RegionId(3)] };
+    engine.execute(as_request(Command::Cancel { id: both[1].alert.id })).await.unwrap();
+    let head = store.last_seq().unwrap();
+    let refused =
+        engine.execute(Request { grant: elsewhere, ..as_request(Command::Reinstate { id: both[1].alert.id }) });
+    assert!(matches!(refused.await, Err(EngineError::OutOfScope { region: RegionId(2) })));
+    assert_eq!(store.last_seq().unwrap(), head, "nothing was written");
+}

@@ -1,4 +1,4 @@
-//! `/alerts`: declare, update, cancel and read alerts.
+//! `/alerts`: declare, update, cancel, reinstate and read alerts.
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -20,6 +20,7 @@ use crate::openapi;
 use crate::problem::ApiError;
 
 pub(crate) mod read;
+pub(crate) mod reinstate;
 mod several;
 
 use several::{
@@ -32,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/alerts/active", get(read::active))
         .route("/alerts/{id}", get(read::one).patch(update))
         .route("/alerts/{id}/cancel", post(cancel))
+        .route("/alerts/{id}/reinstate", post(reinstate::reinstate))
 }
 
 #[derive(Deserialize, Serialize, utoipa::ToSchema)]
@@ -86,6 +88,13 @@ struct UpdateBody {
 /// The longest `Idempotency-Key` accepted.
 const MAX_KEY_LEN: usize = 255;
 
+/// The `Idempotency-Key` header in the document, for every operation that takes one.
+const IDEMPOTENCY_KEY: &str = "Makes a retried request safe. 1 to 255 visible ASCII characters (surrounding whitespace \
+    is trimmed); otherwise 400 `invalid-header`. Keys are kept per token and do not expire. The key is bound to the \
+    parsed request (whitespace, key order and explicitly given defaults do not matter): sending it again with the \
+    same request replays the first answer (same status, the alert as it now stands) without acting again; sending it \
+    with a different request is 422 `idempotency-key-reused`.";
+
 #[utoipa::path(
     post, path = "/api/v1/alerts", operation_id = "declareAlert", tag = "alerts",
     summary = "Declare an alert",
@@ -97,11 +106,7 @@ const MAX_KEY_LEN: usize = 255;
         200 if it found an existing one, with the alert as it now stands.\n\nThe body is at most 64 KiB.",
     params(
         ("Idempotency-Key" = Option<String>, Header, nullable = false, min_length = 1, max_length = 255,
-            description = "Makes a retried declaration safe. 1 to 255 visible ASCII characters (surrounding whitespace is \
-                trimmed); otherwise 400 `invalid-header`. Keys are kept per token and do not expire. The key is \
-                bound to the parsed request (whitespace, key order and explicitly given defaults do not matter): \
-                sending it again with the same request replays the first answer (same status, the alert as it now \
-                stands) without acting again; sending it with a different request is 422 `idempotency-key-reused`."),
+            description = IDEMPOTENCY_KEY),
     ),
     request_body(content = DeclareBody, content_type = "application/json"),
     security(("bearerAuth" = [])),
@@ -192,12 +197,17 @@ async fn declare_one(
         .await
         // Only a declaration names the region in its body, so only here does the error point at it.
         .map_err(|error| if error.code == "out-of-scope" { error.with_field("region_id") } else { error })?;
-    // A new alert is 201 with the alert; one that was already active is 200 with what this
-    // declaration changed in it (escalated), `[]` when nothing.
+    Ok(declaration_answer(outcome))
+}
+
+/// What a declaration of one alert answers (a reinstatement too): a new alert is 201 with the
+/// alert; one that was already active is 200 with what this request changed in it (escalated),
+/// `[]` when nothing.
+fn declaration_answer(outcome: Outcome) -> Response {
     if outcome.created {
-        return Ok((StatusCode::CREATED, Json(outcome.alert)).into_response());
+        return (StatusCode::CREATED, Json(outcome.alert)).into_response();
     }
-    Ok((StatusCode::OK, Json(AlertWithChanges::from(outcome))).into_response())
+    (StatusCode::OK, Json(AlertWithChanges::from(outcome))).into_response()
 }
 
 #[utoipa::path(
@@ -321,7 +331,12 @@ fn alert_id(text: &str) -> Result<AlertId, ApiError> {
     })
 }
 
-fn idempotency_key(headers: &HeaderMap, owner: &str, body: &DeclareBody) -> Result<Option<IdempotencyKey>, ApiError> {
+/// The request's `Idempotency-Key`, bound to `request` (what it asks, parsed).
+fn idempotency_key(
+    headers: &HeaderMap,
+    owner: &str,
+    request: &impl Serialize,
+) -> Result<Option<IdempotencyKey>, ApiError> {
     let Some(value) = headers.get("idempotency-key") else {
         return Ok(None);
     };
@@ -335,6 +350,6 @@ fn idempotency_key(headers: &HeaderMap, owner: &str, body: &DeclareBody) -> Resu
             .with_field("Idempotency-Key")
         })?;
     // The fingerprint is of the parsed request, so whitespace or key order do not matter.
-    let canonical = serde_json::to_vec(body).unwrap_or_default();
+    let canonical = serde_json::to_vec(request).unwrap_or_default();
     Ok(Some(IdempotencyKey { owner: owner.to_owned(), key: key.to_owned(), fingerprint: fingerprint(&canonical) }))
 }

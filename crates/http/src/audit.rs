@@ -35,6 +35,8 @@ const ENGINE_REFUSALS: &[&str] = &[
     "alert-not-found",
     "alert-already-finished",
     "alert-not-yet-expired",
+    "alert-active",
+    "not-cancelled",
     "text-too-long",
     "last-admin",
 ];

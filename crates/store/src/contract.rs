@@ -97,6 +97,7 @@ pub fn declared(seq: Seq, id: u64, region: u32) -> AlertEvent {
         finish_reason: None,
         declared_by: Actor { token_id: Some(1), name: "op".into() },
         seq,
+        reinstates: None,
     };
     AlertEvent { seq, kind: EventType::Declared, at: T0, actor: alert.declared_by.clone(), alert }
 }

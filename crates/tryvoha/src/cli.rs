@@ -21,7 +21,7 @@ enum Top {
     /// Configuration helpers.
     #[command(subcommand)]
     Config(ConfigCommand),
-    /// Declare, update or cancel an alert.
+    /// Declare, update, cancel or reinstate an alert.
     #[command(subcommand)]
     Alert(client::AlertCommand),
     /// List the active alerts.

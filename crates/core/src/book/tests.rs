@@ -229,3 +229,134 @@ fn texts_with_characters_xml_does_not_allow_are_refused_naming_the_language() {
         Err(AlertError::InvalidCharacters { field: "instruction.uk", code_point: 0xB })
     );
 }
+
+/// Declares `declaration` at T0 and gives the all-clear 40 minutes later; returns the cancelled
+/// alert as the log records it.
+fn declared_then_cancelled(book: &mut AlertBook, declaration: Declaration, seq: &mut u64) -> Alert {
+    let alert = run(book, Command::Declare(declaration), T0, seq).unwrap();
+    run(book, Command::Cancel { id: alert.id }, T0 + time::Duration::minutes(40), seq).unwrap()
+}
+
+#[test]
+fn reinstating_a_cancelled_alert_declares_it_again_as_a_new_alert_naming_it() {
+    let mut book = AlertBook::new(registry());
+    let mut seq = 0;
+    let mut timed = declaration(3, AlertKind::AirRaid);
+    timed.level = AlertLevel::Yellow;
+    timed.threats = vec![Threat::Drones, Threat::CruiseMissiles];
+    timed.message = Some(LocalizedText { uk: Some("Загроза БпЛА".into()), en: Some("Drone threat".into()) });
+    timed.instruction = Some(LocalizedText { uk: Some("До укриття".into()), en: None });
+    timed.expires_at = Some(T0 + time::Duration::hours(3));
+    let cancelled = declared_then_cancelled(&mut book, timed, &mut seq);
+    assert_eq!(book.region_state(RegionId(3)), RegionState::Clear);
+
+    let at = T0 + time::Duration::minutes(42);
+    let Decision::Record(draft) = book.decide_reinstate(cancelled.id, Some(&cancelled), &operator(), at).unwrap()
+    else {
+        panic!("a reinstatement is written")
+    };
+    assert_eq!((draft.kind, draft.at), (EventType::Declared, at));
+    let again = &draft.alert;
+    assert_eq!((again.id, again.reinstates), (AlertId(2), Some(cancelled.id)));
+    assert_eq!(
+        (again.region_id, again.kind, again.level, again.status),
+        (cancelled.region_id, cancelled.kind, cancelled.level, cancelled.status)
+    );
+    assert_eq!(
+        (&again.threats, &again.message, &again.instruction),
+        (&cancelled.threats, &cancelled.message, &cancelled.instruction)
+    );
+    assert_eq!((again.started_at, again.updated_at, again.expires_at), (at, at, cancelled.expires_at));
+    assert_eq!((again.finished_at, again.finish_reason, &again.declared_by), (None, None, &operator()));
+    book.apply(&draft.into_event(seq + 1));
+    assert_eq!(book.region_state(RegionId(3)), RegionState::Alert);
+    assert_eq!(book.region_state(RegionId(1)), RegionState::Partial);
+}
+
+#[test]
+fn a_reinstated_alert_keeps_no_expiry_that_has_passed_and_a_drill_stays_a_drill() {
+    let mut book = AlertBook::new(registry());
+    let mut seq = 0;
+    let mut drill = declaration(3, AlertKind::AirRaid);
+    drill.status = AlertStatus::Exercise;
+    drill.expires_at = Some(T0 + time::Duration::hours(1));
+    let cancelled = declared_then_cancelled(&mut book, drill, &mut seq);
+    let later = T0 + time::Duration::hours(2);
+    let again = run(&mut book, Command::Declare(declaration(4, AlertKind::AirRaid)), later, &mut seq).unwrap();
+    assert_eq!(again.id, AlertId(2));
+    let Decision::Record(draft) = book.decide_reinstate(cancelled.id, Some(&cancelled), &operator(), later).unwrap()
+    else {
+        panic!("a reinstatement is written")
+    };
+    assert_eq!((draft.alert.status, draft.alert.expires_at), (AlertStatus::Exercise, None));
+    book.apply(&draft.into_event(seq + 1));
+    assert_eq!(book.region_state(RegionId(3)), RegionState::Clear, "a drill never changes a region's state");
+}
+
+#[test]
+fn only_an_alert_ended_by_an_all_clear_can_be_reinstated() {
+    let mut book = AlertBook::new(registry());
+    let mut seq = 0;
+    let active = run(&mut book, Command::Declare(declaration(3, AlertKind::AirRaid)), T0, &mut seq).unwrap();
+    let mut timed = declaration(5, AlertKind::AirRaid);
+    timed.expires_at = Some(T0 + time::Duration::hours(1));
+    let timed = run(&mut book, Command::Declare(timed), T0, &mut seq).unwrap();
+    let at = T0 + time::Duration::hours(1);
+    let expired = run(&mut book, Command::Expire { id: timed.id }, at, &mut seq).unwrap();
+    let cases = [
+        (active.id, Some(&active), AlertError::StillActive { id: active.id }),
+        (expired.id, Some(&expired), AlertError::NotCancelled { id: expired.id }),
+        (AlertId(99), None, AlertError::NotFound { id: AlertId(99) }),
+    ];
+    for (id, recorded, expected) in cases {
+        assert_eq!(book.decide_reinstate(id, recorded, &operator(), at), Err(expected));
+    }
+    assert_eq!(
+        book.decide(&Command::Reinstate { id: active.id }, &operator(), at),
+        Err(AlertError::StillActive { id: active.id }),
+        "the command says the same"
+    );
+}
+
+#[test]
+fn reinstating_again_answers_the_alert_that_already_reinstates_it() {
+    let mut book = AlertBook::new(registry());
+    let mut seq = 0;
+    let cancelled = declared_then_cancelled(&mut book, declaration(3, AlertKind::AirRaid), &mut seq);
+    let at = T0 + time::Duration::hours(1);
+    let Decision::Record(draft) = book.decide_reinstate(cancelled.id, Some(&cancelled), &operator(), at).unwrap()
+    else {
+        panic!("a reinstatement is written")
+    };
+    let event = draft.into_event(seq + 1);
+    book.apply(&event);
+    assert_eq!(
+        book.decide_reinstate(cancelled.id, Some(&cancelled), &operator(), at),
+        Ok(Decision::Unchanged(event.alert))
+    );
+}
+
+#[test]
+fn reinstating_where_the_same_alert_is_active_again_escalates_it_as_a_declaration_would() {
+    let mut book = AlertBook::new(registry());
+    let mut seq = 0;
+    let mut red = declaration(3, AlertKind::AirRaid);
+    red.threats = vec![Threat::BallisticMissiles];
+    let cancelled = declared_then_cancelled(&mut book, red, &mut seq);
+    let mut yellow = declaration(3, AlertKind::AirRaid);
+    yellow.level = AlertLevel::Yellow;
+    yellow.threats = vec![Threat::Drones];
+    let active = run(&mut book, Command::Declare(yellow), T0 + time::Duration::hours(1), &mut seq).unwrap();
+
+    let at = T0 + time::Duration::hours(2);
+    let Decision::Record(draft) = book.decide_reinstate(cancelled.id, Some(&cancelled), &operator(), at).unwrap()
+    else {
+        panic!("the escalation is written")
+    };
+    assert_eq!(draft.kind, EventType::Updated);
+    assert_eq!((draft.alert.id, draft.alert.level, draft.alert.reinstates), (active.id, AlertLevel::Red, None));
+    assert_eq!(draft.alert.threats, [Threat::Drones, Threat::BallisticMissiles]);
+    book.apply(&draft.into_event(seq + 1));
+    let again = book.decide_reinstate(cancelled.id, Some(&cancelled), &operator(), at).unwrap();
+    assert!(matches!(again, Decision::Unchanged(alert) if alert.id == active.id), "nothing more to add");
+}

@@ -80,7 +80,11 @@ pub(crate) async fn one(State(state): State<AppState>, Path(id): Path<String>) -
     let alert = alert
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "alert-not-found", format!("alert {id} does not exist")))?;
     Ok(if as_cap {
-        crate::cap::cap_response(&state, &alert)
+        let reinstated = match alert.reinstates {
+            Some(cancelled) => state.engine.alert(cancelled).await?,
+            None => None,
+        };
+        crate::cap::cap_response(&state, &alert, reinstated.as_ref())
     } else {
         Json(alert.published_by(state.live.signer.authority())).into_response()
     })

@@ -9,11 +9,12 @@ use tryvoha_core::Alert;
 use crate::AppState;
 use crate::openapi;
 
-/// The CAP document of an alert's current state.
-pub fn cap_response(state: &AppState, alert: &Alert) -> Response {
+/// The CAP document of an alert's current state; `reinstated` is the cancelled alert it
+/// reinstates, when it does, which its declaration references.
+pub fn cap_response(state: &AppState, alert: &Alert, reinstated: Option<&Alert>) -> Response {
     let registry = state.engine.registry();
     let rings = state.boundaries.rings(alert.region_id);
-    let message = tryvoha_cap_map::message(alert, registry, &rings, &state.cap_sender);
+    let message = tryvoha_cap_map::message(alert, reinstated, registry, &rings, &state.cap_sender);
     ([(header::CONTENT_TYPE, tryvoha_cap::CAP_MIME_TYPE)], tryvoha_cap::write(&message)).into_response()
 }
 

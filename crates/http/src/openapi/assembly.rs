@@ -16,7 +16,7 @@ use super::*;
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
     tags(
-        (name = "alerts", description = "Declare, update, cancel and read alerts."),
+        (name = "alerts", description = "Declare, update, cancel, reinstate and read alerts."),
         (name = "regions", description = "The region registry with each region's live state."),
         (name = "events", description = "The raw event log (admin)."),
         (name = "tokens", description = "API tokens (admin)."),
@@ -31,6 +31,7 @@ use super::*;
     paths(
         crate::health::health, crate::health::ready, super::document, crate::alerts::declare,
         crate::alerts::read::active, crate::alerts::read::one, crate::alerts::update, crate::alerts::cancel,
+        crate::alerts::reinstate::reinstate,
         crate::regions::list, crate::regions::one, crate::events::page, crate::tokens::list,
         crate::tokens::create, crate::tokens::own, crate::tokens::revoke, crate::transport::sse::handler, crate::stream::websocket,
         crate::stream::keys, crate::stream::metrics, crate::places::locate, crate::places::boundaries,

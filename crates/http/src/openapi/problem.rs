@@ -27,6 +27,8 @@ pub const PROBLEM_CODES: &[&str] = &[
     "alert-not-found",
     "alert-already-finished",
     "alert-not-yet-expired",
+    "alert-active",
+    "not-cancelled",
     "region-not-found",
     "token-not-found",
     "unavailable",

@@ -147,6 +147,8 @@ impl From<AlertError> for ApiError {
             AlertError::NotFound { .. } => ApiError::new(StatusCode::NOT_FOUND, "alert-not-found", detail),
             AlertError::AlreadyFinished { .. } => ApiError::new(StatusCode::CONFLICT, "alert-already-finished", detail),
             AlertError::NotYetExpired { .. } => ApiError::new(StatusCode::CONFLICT, "alert-not-yet-expired", detail),
+            AlertError::StillActive { .. } => ApiError::new(StatusCode::CONFLICT, "alert-active", detail),
+            AlertError::NotCancelled { .. } => ApiError::new(StatusCode::CONFLICT, "not-cancelled", detail),
             AlertError::ExpiryNotInFuture => ApiError::invalid_field("expires_at", detail),
             AlertError::TextTooLong { field } => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "text-too-long", detail).with_field(field)

@@ -1,4 +1,4 @@
-//! `tryvoha alert declare|update|cancel` and `tryvoha alerts`.
+//! `tryvoha alert declare|update|cancel|reinstate` and `tryvoha alerts`.
 
 use anyhow::bail;
 use clap::{Args, Subcommand};
@@ -43,6 +43,13 @@ pub enum AlertCommand {
     Cancel {
         #[command(flatten)]
         connection: Connection,
+        id: u64,
+    },
+    /// Take back an all-clear sent in error: declare the cancelled alert again, as a new alert.
+    Reinstate {
+        #[command(flatten)]
+        connection: Connection,
+        /// The cancelled alert.
         id: u64,
     },
 }
@@ -143,7 +150,31 @@ pub async fn alert(command: AlertCommand) -> anyhow::Result<()> {
             say!("cancelled: {}", alert_line(&alert, &RegionNames::fetch_or_empty(&connection).await));
             Ok(())
         }
+        AlertCommand::Reinstate { connection, id } => {
+            let path = format!("/api/v1/alerts/{id}/reinstate");
+            let (status, alert) = call(&connection, Method::POST, &path, Some(json!({}))).await?;
+            if connection.json {
+                return print_json(&alert);
+            }
+            say!(
+                "{}",
+                reinstated(id, status == StatusCode::CREATED, &alert, &RegionNames::fetch_or_empty(&connection).await)
+            );
+            Ok(())
+        }
     }
+}
+
+/// What a reinstatement of alert `id` did: a new alert; the one that already reinstates it; or,
+/// as a declaration, the active alert of the same region, kind and status that it met.
+fn reinstated(id: u64, created: bool, alert: &Value, names: &RegionNames) -> String {
+    if created {
+        return format!("reinstated #{id} as {}", alert_line(alert, names));
+    }
+    if alert["reinstates"].as_u64() == Some(id) {
+        return format!("already reinstated: {}", alert_line(alert, names));
+    }
+    declared(false, alert, names)
 }
 
 /// What a declaration did: a new alert, or one already active and what (if anything) it changed.
@@ -246,6 +277,17 @@ mod tests {
         assert!(updated(&alert(Some(json!(["level"]))), &names).starts_with("updated: level: #7 region 31 м. Київ"));
         assert!(updated(&alert(Some(json!([]))), &names).starts_with("nothing changed: #7"));
         assert!(updated(&alert(None), &names).starts_with("updated: #7"), "older server");
+    }
+
+    #[test]
+    fn a_reinstatement_says_whether_it_declared_a_new_alert() {
+        let names = names();
+        let mut again = alert(None);
+        again["reinstates"] = json!(3);
+        assert!(reinstated(3, true, &again, &names).starts_with("reinstated #3 as #7 region 31 м. Київ"));
+        assert!(reinstated(3, false, &again, &names).starts_with("already reinstated: #7"));
+        let met = alert(Some(json!(["level"])));
+        assert!(reinstated(3, false, &met, &names).starts_with("already active; escalated: level: #7"));
     }
 
     #[test]

@@ -1,15 +1,12 @@
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use time::OffsetDateTime;
-use tryvoha::config::FlagSettings;
-use tryvoha::server::Seams;
 use tryvoha_engine::Clock;
 
 use crate::sse::{FrameExt, SseStream};
-use crate::support::{ADMIN, TestApp};
+use crate::support::{ADMIN, ManualClock, TestApp};
 
 #[tokio::test]
 async fn declare_then_cancel_is_logged_with_the_actor() {
@@ -122,22 +119,12 @@ async fn an_update_changes_the_alert_and_is_logged() {
     assert_eq!(app.events().await[1]["type"], "updated");
 }
 
-/// A clock the test moves: the server's expiry follows it, not the wall clock.
-struct ManualClock(Mutex<OffsetDateTime>);
-
-impl Clock for ManualClock {
-    fn now(&self) -> OffsetDateTime {
-        *self.0.lock().unwrap()
-    }
-}
-
 #[tokio::test]
 async fn an_alert_expires_when_the_servers_clock_passes_its_expiry() {
-    // A month ahead of the wall clock: on the system clock, neither alert would expire in the test.
-    let t0 = (OffsetDateTime::now_utc() + time::Duration::days(30)).replace_millisecond(0).unwrap();
-    let clock = Arc::new(ManualClock(Mutex::new(t0)));
-    let seams = Seams { clock: Some(clock.clone()), ..Seams::default() };
-    let app = TestApp::spawn_with_seams(tempfile::tempdir().unwrap(), FlagSettings::default(), seams).await;
+    // On the system clock, neither alert would expire in the test.
+    let clock = ManualClock::month_ahead();
+    let t0 = clock.now();
+    let app = TestApp::spawn_with_clock(clock.clone()).await;
     let rfc3339 = |at: OffsetDateTime| at.format(&time::format_description::well_known::Rfc3339).unwrap();
     let declare = async |region: u32, expires_at: OffsetDateTime| {
         let body = json!({ "region_id": region, "kind": "air_raid", "expires_at": rfc3339(expires_at) });
@@ -150,7 +137,7 @@ async fn an_alert_expires_when_the_servers_clock_passes_its_expiry() {
     let mut stream = SseStream::open(&app.client, &app.base, "/api/v1/stream", None).await;
     assert_eq!(stream.next(Duration::from_secs(10)).await.unwrap().event, "snapshot");
 
-    *clock.0.lock().unwrap() = t0 + time::Duration::hours(2);
+    clock.set(t0 + time::Duration::hours(2));
     let frames = stream.until(Duration::from_secs(30), |frame| frame.event == "expired");
     let expired = frames.await.pop().unwrap().json();
     assert_eq!(expired["alert"]["id"], soon);

@@ -274,3 +274,32 @@ async fn feed_links_use_the_configured_public_url_whatever_the_host_header() {
     let feed = feed.send().await.unwrap().text().await.unwrap();
     assert!(feed.contains(&format!("href=\"{}/feeds/cap.atom\"", default.base)), "http://LISTEN by default: {feed}");
 }
+
+#[tokio::test]
+async fn a_reinstating_alert_says_in_cap_and_atom_that_the_all_clear_was_sent_in_error() {
+    let app = TestApp::spawn().await;
+    let body =
+        json!({ "region_id": 31, "kind": "air_raid", "status": "exercise", "message": { "en": "Take shelter" } });
+    let first = app.post("/api/v1/alerts", ADMIN, body).await.body;
+    let all_clear = app.post(&format!("/api/v1/alerts/{}/cancel", first["id"]), ADMIN, json!({})).await.body;
+    let again = app.post(&format!("/api/v1/alerts/{}/reinstate", first["id"]), ADMIN, json!({})).await.body;
+    let cap = app.client.get(format!("{}/api/v1/alerts/{}.cap", app.base, again["id"])).send().await.unwrap();
+    let cap = cap.text().await.unwrap();
+    assert!(cap.contains("<msgType>Alert</msgType>") && cap.contains("<status>Exercise</status>"), "{cap}");
+    let references = texts_of(&cap, "references")[0];
+    let (id, seq) = (&first["id"], &all_clear["seq"]);
+    assert!(references.contains(&format!("tryvoha,tryvoha-alert-{id},")), "{references}");
+    assert!(references.contains(&format!(" tryvoha,tryvoha-alert-{id}-{seq},")), "the all-clear: {references}");
+    let note = texts_of(&cap, "note")[0];
+    assert!(note.contains("помилково") && note.contains("sent in error"), "{note}");
+    let descriptions = texts_of(&cap, "description");
+    assert!(descriptions.iter().all(|d| d.starts_with("НАВЧАННЯ / EXERCISE")), "still visibly a drill: {cap}");
+    assert!(descriptions[0].contains("Відбій тривоги було надіслано помилково"), "{cap}");
+    assert!(descriptions[1].contains("The all-clear was sent in error") && descriptions[1].contains("Take shelter"));
+    if let Some(result) = xmllint(&cap, "--schema", "CAP-v1.2.xsd") {
+        result.unwrap();
+    }
+    let feed = app.client.get(format!("{}/feeds/cap.atom", app.base)).send().await.unwrap().text().await.unwrap();
+    let summary = texts_of(&feed, "summary")[0];
+    assert!(summary.contains("ALL-CLEAR SENT IN ERROR") && summary.starts_with("НАВЧАННЯ / EXERCISE"), "{feed}");
+}

@@ -29,7 +29,7 @@ async fn tryvoha(app: &TestApp, token: &str, args: &[&str]) -> (bool, String, St
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_operator_declares_lists_and_cancels_from_the_command_line() {
+async fn an_operator_declares_lists_cancels_and_reinstates_from_the_command_line() {
     let app = TestApp::spawn().await;
     let (ok, created, _) =
         tryvoha(&app, ADMIN, &["token", "create", "--name", "kyiv", "--role", "operator", "--region", "14", "--json"])
@@ -59,6 +59,15 @@ async fn an_operator_declares_lists_and_cancels_from_the_command_line() {
     assert!(ok && out.starts_with("cancelled: #1"), "{out}");
     let (_, out, _) = tryvoha(&app, &secret, &["alerts"]).await;
     assert_eq!(out.trim(), "no active alerts");
+    let (ok, out, _) = tryvoha(&app, &secret, &["alert", "reinstate", "1"]).await;
+    assert!(
+        ok && out.starts_with("reinstated #1 as #2 region 14 Київська область (Kyivska oblast): air_raid"),
+        "{out}"
+    );
+    let (ok, out, _) = tryvoha(&app, &secret, &["alert", "reinstate", "1"]).await;
+    assert!(ok && out.starts_with("already reinstated: #2"), "{out}");
+    let (ok, _, err) = tryvoha(&app, &secret, &["alert", "reinstate", "2"]).await;
+    assert!(!ok && err.contains("[alert-active]"), "{err}");
     let (_, out, _) = tryvoha(&app, "", &["regions", "--level", "oblast"]).await;
     assert_eq!(out.lines().count(), 27);
 }

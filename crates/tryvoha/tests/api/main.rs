@@ -22,6 +22,7 @@ mod pages;
 mod places;
 mod privacy;
 mod regions;
+mod reinstate;
 mod several_regions;
 mod shapes;
 mod shutdown;

@@ -1,13 +1,15 @@
 //! `TestApp`: the server on a free port with a temporary data directory, and a small client.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
+use time::OffsetDateTime;
 use tokio::sync::oneshot;
 use tryvoha::config::{FlagSettings, Settings};
 use tryvoha::server::Seams;
+use tryvoha_engine::Clock;
 use tryvoha_store::Store;
 use tryvoha_store::faults::{Faults, FaultyStore};
 
@@ -41,6 +43,12 @@ impl TestApp {
     /// Starts a server with extra settings; the data directory and admin token are the test's.
     pub async fn spawn_with(data: tempfile::TempDir, extra: FlagSettings) -> TestApp {
         TestApp::spawn_with_seams(data, extra, Seams::default()).await
+    }
+
+    /// Starts a server whose clock is `clock`, in a fresh data directory.
+    pub async fn spawn_with_clock(clock: Arc<ManualClock>) -> TestApp {
+        let seams = Seams { clock: Some(clock), ..Seams::default() };
+        TestApp::spawn_with_seams(tempfile::tempdir().expect("temp dir"), FlagSettings::default(), seams).await
     }
 
     /// Starts a server with some of its parts replaced (a clock, a store that fails on purpose).
@@ -142,6 +150,28 @@ impl TestApp {
 
     pub async fn last_seq(&self) -> u64 {
         self.events().await.last().map_or(0, |e| e["seq"].as_u64().expect("seq"))
+    }
+}
+
+/// A clock the test moves: the server's expiry follows it, not the wall clock.
+pub struct ManualClock(Mutex<OffsetDateTime>);
+
+impl ManualClock {
+    /// A month ahead of the wall clock, in whole seconds: on the system clock, nothing a test
+    /// times by it would happen while the test runs.
+    pub fn month_ahead() -> Arc<ManualClock> {
+        let at = OffsetDateTime::now_utc() + time::Duration::days(30);
+        Arc::new(ManualClock(Mutex::new(at.replace_millisecond(0).expect("0 ms is a valid time"))))
+    }
+
+    pub fn set(&self, at: OffsetDateTime) {
+        *self.0.lock().expect("the clock's lock") = at;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> OffsetDateTime {
+        *self.0.lock().expect("the clock's lock")
     }
 }
 
