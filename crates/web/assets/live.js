@@ -173,13 +173,17 @@
       else TV.active.delete(frame.alert.id);
     }
   }
+  let lastId = null;
   function connect() {
-    let url = "/api/v1/stream";
-    if (data.region != null) url += "?regions=" + data.region;
-    const source = new EventSource(url);
+    const query = [];
+    if (data.region != null) query.push("regions=" + data.region);
+    // A stream opened anew (after the browser gave up retrying) resumes where the last one was.
+    if (lastId != null) query.push("after=" + lastId);
+    const source = new EventSource("/api/v1/stream" + (query.length ? "?" + query.join("&") : ""));
     TV.source = source;
     const handle = (event) => {
       liveAt = Date.now();
+      if (event.lastEventId) lastId = event.lastEventId;
       const frame = JSON.parse(event.data);
       if (!TV.table) { pending.push(frame); return; }
       apply(frame);
