@@ -145,7 +145,7 @@ pub fn router(state: AppState) -> Router {
                 .merge(events::router())
                 .merge(tokens::router()),
         );
-    transport::around(features, state)
+    transport::around(features, stream::streams(), state)
 }
 
 /// Serves the API on `listener` until `shutdown` resolves or [`Tasks::stop`] is called on the

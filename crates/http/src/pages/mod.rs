@@ -1,6 +1,7 @@
 //! The web pages (`tryvoha_web` renders them) and their assets, under the page security policy:
 //! a Content-Security-Policy without inline scripts and with `frame-ancestors 'none'`,
-//! `X-Content-Type-Options: nosniff` and `Referrer-Policy` on every page and asset.
+//! `X-Content-Type-Options: nosniff` and `Referrer-Policy` on every page and asset; and
+//! `Connection: close`, so that the page's event stream gets a connection of its own.
 //!
 //! The language comes from `?lang=` (remembered in a `lang` cookie, which is no credential:
 //! tokens travel only as bearer headers), else the cookie, else `Accept-Language`.
@@ -32,6 +33,11 @@ async fn security_headers(mut response: Response) -> Response {
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    // A page's scripts open the event stream once the page and its assets are in. Were one of
+    // their connections left open, the browser would send the stream over it, through hyper,
+    // at ten times the memory of a stream on its own connection (docs/BENCHMARKS.md). The
+    // assets load in parallel on connections of their own anyway.
+    headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
     response
 }
 

@@ -40,12 +40,14 @@ const WS_MAX_CLIENT_MESSAGE: usize = 4 * 1024;
 /// every connection for its whole life).
 const WS_READ_BUFFER: usize = 1024;
 
+/// The keys and the metrics: ordinary requests.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/stream", get(sse::handler))
-        .route("/api/v1/ws", get(websocket))
-        .route("/api/v1/keys", get(keys))
-        .route("/metrics", get(metrics))
+    Router::new().route("/api/v1/keys", get(keys)).route("/metrics", get(metrics))
+}
+
+/// The live streams, which the transport keeps out of the inner layers (`transport::around`).
+pub fn streams() -> Router<AppState> {
+    Router::new().route("/api/v1/stream", get(sse::handler)).route("/api/v1/ws", get(websocket))
 }
 
 /// `after`, as the OpenAPI document describes it for the streams.

@@ -24,7 +24,12 @@ use crate::{AppState, MAX_BODY_BYTES, audit};
 /// The feature routes inside the layers every routed request passes, innermost first: the time
 /// limit, the audit of refused writes, the body limits, compression, the rate limit, CORS and
 /// tracing; unknown paths and methods are problem documents.
-pub fn around(features: Router<AppState>, state: AppState) -> Router {
+///
+/// The live streams (`streams`) pass only the outer layers (rate limit, CORS, tracing): they
+/// take no body, answer their head at once, and are never compressed. Kept out of the
+/// compression layer, a stream served through hyper (a client that reuses a kept-alive
+/// connection, as browsers do) does not carry the compressor's 5.8 KiB state for its life.
+pub fn around(features: Router<AppState>, streams: Router<AppState>, state: AppState) -> Router {
     features
         .fallback(problem::not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)
@@ -32,6 +37,7 @@ pub fn around(features: Router<AppState>, state: AppState) -> Router {
         .layer(axum::middleware::from_fn(audit::refused_writes))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(compression::layer())
+        .merge(streams)
         .layer(axum::middleware::from_fn(limits::refuse_oversized_bodies))
         .layer(axum::middleware::from_fn_with_state(state.clone(), limits::limit_requests))
         .layer(axum::middleware::from_fn_with_state(state.clone(), cors::cors))

@@ -32,6 +32,8 @@ fn assert_secured(headers: &HeaderMap, what: &str) {
     assert!(csp.contains("frame-ancestors 'none'"), "{what}: {csp}");
     assert_eq!(headers["x-content-type-options"], "nosniff", "{what}");
     assert!(headers.contains_key("referrer-policy"), "{what}");
+    // So that the page's event stream opens a connection of its own (the direct path).
+    assert_eq!(headers["connection"], "close", "{what}");
 }
 
 #[tokio::test]
