@@ -74,6 +74,24 @@ pub fn alert_item(out: &mut String, alert: &Alert, registry: &RegionRegistry, la
     out.push_str("</li>");
 }
 
+/// The list of active alerts under its heading (`#alert-list`, which `live.js` keeps), and the
+/// note shown when it is empty.
+pub fn alert_list(out: &mut String, alerts: &[&Alert], registry: &RegionRegistry, lang: Lang, now: OffsetDateTime) {
+    let words = lang.words();
+    put(out, format_args!("<h2>{}</h2><ul id=\"alert-list\" class=\"alert-list\">", escape(words.active_alerts)));
+    for alert in alerts {
+        alert_item(out, alert, registry, lang, now);
+    }
+    put(
+        out,
+        format_args!(
+            "</ul><p id=\"no-alerts\" class=\"note\"{}>{}</p>",
+            if alerts.is_empty() { "" } else { " hidden" },
+            escape(words.no_active_alerts)
+        ),
+    );
+}
+
 /// Real alerts first, then the newest first: what people must act on leads.
 pub fn ordered<'a>(alerts: impl Iterator<Item = &'a Alert>) -> Vec<&'a Alert> {
     let mut alerts: Vec<&Alert> = alerts.collect();

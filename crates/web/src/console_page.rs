@@ -12,8 +12,9 @@ use tryvoha_core::{AlertBook, Level};
 
 use crate::html::{escape, put};
 use crate::lang::Lang;
+use crate::layout::Context;
 use crate::layout::{Frame, Nav, page};
-use crate::map_page::{Context, map_svg, page_data};
+use crate::map_page::{map_svg, page_data};
 
 /// The console's words, by key, in both languages (the script reads them from the page data).
 const WORDS: &[(&str, &str, &str)] = &[
@@ -174,15 +175,11 @@ pub fn console_page(context: &Context<'_>, book: &AlertBook) -> String {
         .collect();
     let data = page_data(context, book, serde_json::json!({ "console_words": words }));
     let frame = Frame {
-        lang,
-        assets: context.assets,
         title: word("title"),
         nav: Nav::Console,
-        here: context.here,
         scripts: &["live.js", "console.js"],
         data,
-        as_of: context.now,
         body_class: "page-console mode-exercise",
     };
-    page(&frame, &body)
+    page(context, &frame, &body)
 }

@@ -8,6 +8,7 @@ use crate::assets::Assets;
 use crate::html::{escape, json_for_script, put};
 use crate::kyiv::kyiv_hh_mm;
 use crate::lang::Lang;
+use crate::svg::MapGeometry;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Nav {
@@ -17,26 +18,32 @@ pub enum Nav {
     Console,
 }
 
-/// How a page is framed.
-pub struct Frame<'a> {
+/// What every page is made with besides its own data.
+pub struct Context<'a> {
     pub lang: Lang,
     pub assets: &'a Assets,
+    pub geometry: &'a MapGeometry,
+    /// The time the state shown was read (the freshness line starts with it).
+    pub now: OffsetDateTime,
+    /// The request's path and query, without `lang=` (for the language switch).
+    pub here: &'a str,
+}
+
+/// How one page is framed.
+pub struct Frame<'a> {
     /// The page's own title (the site's name follows it).
     pub title: &'a str,
     pub nav: Nav,
-    /// The page's path and query without `lang=`, for the language switch.
-    pub here: &'a str,
     /// Logical names of the scripts to load (deferred).
     pub scripts: &'a [&'a str],
     /// What the scripts read.
     pub data: serde_json::Value,
-    /// The time the state shown was read (the freshness line starts with it).
-    pub as_of: OffsetDateTime,
     pub body_class: &'a str,
 }
 
-pub fn page(frame: &Frame<'_>, body: &str) -> String {
-    let words = frame.lang.words();
+pub fn page(context: &Context<'_>, frame: &Frame<'_>, body: &str) -> String {
+    let lang = context.lang;
+    let words = lang.words();
     let mut out = String::with_capacity(body.len() + 4096);
     put(
         &mut out,
@@ -45,22 +52,22 @@ pub fn page(frame: &Frame<'_>, body: &str) -> String {
              <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
              <title>{title} · {site}</title><link rel=\"stylesheet\" href=\"{css}\">\
              <link rel=\"icon\" href=\"{icon}\" type=\"image/svg+xml\">",
-            lang = frame.lang.code(),
+            lang = lang.code(),
             title = escape(frame.title),
             site = escape(words.title),
-            css = frame.assets.url("app.css"),
-            icon = frame.assets.url("icon.svg"),
+            css = context.assets.url("app.css"),
+            icon = context.assets.url("icon.svg"),
         ),
     );
     for script in frame.scripts {
-        put(&mut out, format_args!("<script src=\"{}\" defer></script>", frame.assets.url(script)));
+        put(&mut out, format_args!("<script src=\"{}\" defer></script>", context.assets.url(script)));
     }
     put(&mut out, format_args!("</head><body class=\"{}\">", escape(frame.body_class)));
     let link = |nav: Nav, href: &str, text: &str| {
         let current = if nav == frame.nav { " aria-current=\"page\"" } else { "" };
         format!("<a href=\"{href}\"{current}>{}</a>", escape(text))
     };
-    let switch = language_switch(frame.here, frame.lang.other());
+    let switch = language_switch(context.here, lang.other());
     put(
         &mut out,
         format_args!(
@@ -73,10 +80,10 @@ pub fn page(frame: &Frame<'_>, body: &str) -> String {
             shelters = link(Nav::Shelters, "/shelters", words.shelters),
             console = link(Nav::Console, "/console", words.console),
             switch = escape(&switch),
-            other = frame.lang.other().code(),
+            other = lang.other().code(),
             switch_text = escape(words.switch_language),
             as_of = escape(words.as_of),
-            time = kyiv_hh_mm(frame.as_of),
+            time = kyiv_hh_mm(context.now),
         ),
     );
     out.push_str(body);

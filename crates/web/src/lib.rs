@@ -27,7 +27,7 @@ use tryvoha_core::{Level, RegionId, RegionRegistry};
 
 pub use assets::{Asset, Assets};
 pub use lang::Lang;
-pub use map_page::Context;
+pub use layout::Context;
 pub use svg::MapGeometry;
 
 /// The policy every page and asset is served with: scripts and styles only from this server,

@@ -2,25 +2,12 @@
 //! so that a phone on a weak link during an attack sees which regions are under alert before
 //! any script has run. `map.js` and `live.js` then keep it live from the event stream.
 
-use time::OffsetDateTime;
 use tryvoha_core::{AlertBook, AlertStatus, Level, RegionId, RegionState};
 
-use crate::alerts::{alert_item, ordered};
-use crate::assets::Assets;
+use crate::alerts::{alert_list, ordered};
 use crate::html::{escape, put};
 use crate::lang::Lang;
-use crate::layout::{Frame, Nav, page};
-use crate::svg::MapGeometry;
-
-/// What a page needs besides its own data.
-pub struct Context<'a> {
-    pub lang: Lang,
-    pub assets: &'a Assets,
-    pub geometry: &'a MapGeometry,
-    pub now: OffsetDateTime,
-    /// The request's path and query, without `lang=`.
-    pub here: &'a str,
-}
+use crate::layout::{Context, Frame, Nav, page};
 
 pub fn map_page(context: &Context<'_>, book: &AlertBook, level: Level) -> String {
     let lang = context.lang;
@@ -40,34 +27,13 @@ pub fn map_page(context: &Context<'_>, book: &AlertBook, level: Level) -> String
     put(&mut body, format_args!("<noscript><p class=\"note\">{}</p></noscript>", escape(words.no_script)));
     body.push_str("</section><section class=\"alerts-panel\">");
     under_alert_list(&mut body, book, lang);
-    put(&mut body, format_args!("<h2>{}</h2><ul id=\"alert-list\" class=\"alert-list\">", escape(words.active_alerts)));
-    let alerts = ordered(book.active());
-    for alert in &alerts {
-        alert_item(&mut body, alert, book.registry(), lang, context.now);
-    }
-    put(
-        &mut body,
-        format_args!(
-            "</ul><p id=\"no-alerts\" class=\"note\"{}>{}</p>",
-            if alerts.is_empty() { "" } else { " hidden" },
-            escape(words.no_active_alerts)
-        ),
-    );
+    alert_list(&mut body, &ordered(book.active()), book.registry(), lang, context.now);
     notify_controls(&mut body, lang);
     body.push_str("</section></main>");
     let data = page_data(context, book, serde_json::json!({ "level": level.as_str() }));
-    let frame = Frame {
-        lang,
-        assets: context.assets,
-        title: words.map,
-        nav: Nav::Map,
-        here: context.here,
-        scripts: &["live.js", "map.js"],
-        data,
-        as_of: context.now,
-        body_class: "page-map",
-    };
-    page(&frame, &body)
+    let frame =
+        Frame { title: words.map, nav: Nav::Map, scripts: &["live.js", "map.js"], data, body_class: "page-map" };
+    page(context, &frame, &body)
 }
 
 /// What every live page's scripts read: the language and its words, the position of the state

@@ -5,12 +5,13 @@ use time::{Duration, OffsetDateTime};
 use tryvoha_core::{AlertBook, Region};
 use tryvoha_history::Interval;
 
-use crate::alerts::{alert_item, ordered};
+use crate::alerts::{alert_list, ordered};
 use crate::charts::{DURATION_CLASSES, bar_chart, by_hour, durations, per_day, this_month};
 use crate::html::{escape, put};
 use crate::kyiv::duration_text;
+use crate::layout::Context;
 use crate::layout::{Frame, Nav, page};
-use crate::map_page::{Context, page_data, state_code};
+use crate::map_page::{page_data, state_code};
 use crate::shelters_page::{NearShelter, shelter_list};
 
 /// What a region page shows besides the book: its record over the last 90 days (alerts on it or
@@ -52,19 +53,7 @@ pub fn region_page(context: &Context<'_>, book: &AlertBook, region: &Region, rec
             state = escape(lang.state(state)),
         ),
     );
-    let alerts = ordered(book.alerts_bearing_on(region.id));
-    put(&mut body, format_args!("<h2>{}</h2><ul id=\"alert-list\" class=\"alert-list\">", escape(words.active_alerts)));
-    for alert in &alerts {
-        alert_item(&mut body, alert, registry, lang, context.now);
-    }
-    put(
-        &mut body,
-        format_args!(
-            "</ul><p id=\"no-alerts\" class=\"note\"{}>{}</p>",
-            if alerts.is_empty() { "" } else { " hidden" },
-            escape(words.no_active_alerts)
-        ),
-    );
+    alert_list(&mut body, &ordered(book.alerts_bearing_on(region.id)), registry, lang, context.now);
     put(
         &mut body,
         format_args!(
@@ -82,18 +71,9 @@ pub fn region_page(context: &Context<'_>, book: &AlertBook, region: &Region, rec
     history(&mut body, context, region, record.intervals);
     body.push_str("</main>");
     let data = page_data(context, book, serde_json::json!({ "region": region.id }));
-    let frame = Frame {
-        lang,
-        assets: context.assets,
-        title: name,
-        nav: Nav::Region,
-        here: context.here,
-        scripts: &["live.js", "map.js"],
-        data,
-        as_of: context.now,
-        body_class: "page-region",
-    };
-    page(&frame, &body)
+    let frame =
+        Frame { title: name, nav: Nav::Region, scripts: &["live.js", "map.js"], data, body_class: "page-region" };
+    page(context, &frame, &body)
 }
 
 fn history(out: &mut String, context: &Context<'_>, region: &Region, intervals: &[Interval]) {

@@ -6,8 +6,9 @@ use tryvoha_core::{AlertBook, Level, RegionState};
 
 use crate::html::{escape, put};
 use crate::lang::Lang;
+use crate::layout::Context;
 use crate::layout::{Frame, Nav, page};
-use crate::map_page::{Context, map_svg, page_data};
+use crate::map_page::{map_svg, page_data};
 
 /// A shelter as the pages list it.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -149,17 +150,13 @@ pub fn shelters_page(context: &Context<'_>, book: &AlertBook, search: &Search<'_
         }}),
     );
     let frame = Frame {
-        lang,
-        assets: context.assets,
         title: words.shelters,
         nav: Nav::Shelters,
-        here: context.here,
         scripts: &["live.js", "shelters.js"],
         data,
-        as_of: context.now,
         body_class: "page-shelters",
     };
-    page(&frame, &body)
+    page(context, &frame, &body)
 }
 
 #[cfg(test)]
