@@ -127,22 +127,56 @@
 
   // Active alerts of the token's regions, each with its update and its all-clear at hand.
   function drawActive() {
-    if (!me) return;
+    // Not while an update is being written: its fields would be lost. Closing it redraws.
+    if (!me || document.querySelector("#console-alerts details.change[open]")) return;
     const mine = TV.ordered([...TV.active.values()].filter((a) => mayAct(a.region_id)));
     $("console-alerts").replaceChildren(...mine.map((alert) => {
       const li = TV.alertItem(alert);
+      // The update: level, threats and texts, sent only where they changed.
+      const change = TV.el("details", "change");
+      change.append(TV.el("summary", null, w.update));
+      change.addEventListener("toggle", () => { if (!change.open) drawActive(); });
       const level = document.createElement("select");
       for (const l of ["red", "yellow"]) { const o = TV.el("option", null, TV.words.levels[l]); o.value = l; o.selected = alert.level === l; level.append(o); }
+      change.append(level);
+      const threats = Object.keys(TV.words.threat_names).map((t) => {
+        const label = TV.el("label", "check"), box = document.createElement("input");
+        box.type = "checkbox"; box.value = t; box.checked = (alert.threats || []).includes(t);
+        label.append(box, " " + TV.words.threat_names[t]);
+        change.append(" ", label);
+        return box;
+      });
+      const texts = {};
+      for (const [field, lang, key] of [["message", "uk", "message_uk"], ["message", "en", "message_en"], ["instruction", "uk", "instruction_uk"], ["instruction", "en", "instruction_en"]]) {
+        const label = TV.el("label", "wide", w[key] + " "), area = document.createElement("textarea");
+        area.rows = 2; area.maxLength = 2000; area.value = (alert[field] && alert[field][lang]) || "";
+        label.append(area);
+        change.append(label);
+        texts[field + "." + lang] = area;
+      }
       const update = TV.el("button", null, w.update);
       update.type = "button";
-      update.onclick = async () => { try { await api("PATCH", "/alerts/" + alert.id, { level: level.value }); say(w.done); } catch (e) { say(e.message, true); } };
+      update.onclick = async () => {
+        const body = {};
+        if (level.value !== alert.level) body.level = level.value;
+        const picked = threats.filter((b) => b.checked).map((b) => b.value);
+        if (picked.join() !== (alert.threats || []).join()) body.threats = picked;
+        for (const field of ["message", "instruction"]) {
+          const uk = texts[field + ".uk"].value.trim(), en = texts[field + ".en"].value.trim();
+          const before = alert[field] || {};
+          if (uk !== (before.uk || "") || en !== (before.en || "")) { body[field] = {}; if (uk) body[field].uk = uk; if (en) body[field].en = en; }
+        }
+        if (!Object.keys(body).length) return;
+        try { await api("PATCH", "/alerts/" + alert.id, body); say(w.done); } catch (e) { say(e.message, true); }
+      };
+      change.append(update);
       const cancel = TV.el("button", "cancel", w.cancel);
       cancel.type = "button";
       cancel.onclick = async () => {
         if (!confirm(`${w.cancel_confirm}: ${TV.words.kinds[alert.kind]} — ${TV.name(alert.region_id)}${alert.status === "actual" ? "" : " (" + w.mode_exercise + ")"}?`)) return;
         try { await api("POST", "/alerts/" + alert.id + "/cancel", {}); say(w.done); } catch (e) { say(e.message, true); }
       };
-      li.append(TV.el("br"), level, " ", update, " ", cancel);
+      li.append(cancel, change);
       return li;
     }));
   }

@@ -102,11 +102,18 @@ async fn the_pages_work_in_a_real_browser() {
     assert_eq!(shown("declared_live"), json!(["actual"]), "{seen}");
     assert_eq!(shown("cancelled"), true, "{seen}");
     assert_eq!(shown("reinstated"), true, "{seen}");
+    assert_eq!(shown("updated"), json!([["yellow", ["drones"]]]), "the console's update: {seen}");
     assert!(shown("out_of_scope_status").as_str().unwrap().contains("Відмовлено"), "{seen}");
     assert_eq!(shown("events_unchanged"), true, "a refused declaration stores nothing");
     let nearest = shown("nearest");
     assert!(nearest.as_str().unwrap().starts_with("Khreschatyk"), "{nearest}");
     assert_eq!(shown("shelter_warning_shown"), true, "{seen}");
+    assert_eq!(shown("watching"), "[9]", "the picked region is remembered: {seen}");
+    let notes = seen["notifications"].as_array().unwrap();
+    assert!(
+        notes.len() == 1 && notes[0].as_str().unwrap().contains("Dnipropetrovska"),
+        "one notification naming it: {seen}"
+    );
     for (path, width) in seen["phone_widths"].as_object().unwrap() {
         assert!(width.as_u64().unwrap() <= 360, "{path} scrolls sideways on a phone: {width}");
     }

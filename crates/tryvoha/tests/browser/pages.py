@@ -129,6 +129,19 @@ with sync_playwright() as p:
         out["reinstated"] = any(a["region_id"] == 14 for a in api("GET", "/api/v1/alerts/active")["alerts"])
     except Exception as e:
         out["reinstated"] = "no: " + str(e)[:200]
+    # The update: level and threats changed from the console.
+    try:
+        console.click("#console-alerts li details.change summary")
+        console.select_option("#console-alerts li details.change select", "yellow")
+        console.check('#console-alerts li details.change input[value="drones"]')
+        console.evaluate("() => { document.getElementById('console-status').textContent = ''; }")
+        console.click("#console-alerts li details.change button")
+        console.wait_for_function("() => document.getElementById('console-status').textContent.length > 0", timeout=5000)
+        updated = [a for a in api("GET", "/api/v1/alerts/active")["alerts"] if a["region_id"] == 14]
+        out["updated"] = [[a["level"], a["threats"]] for a in updated]
+        console.click("#console-alerts li details.change summary")
+    except Exception as e:
+        out["updated"] = "no: " + str(e)[:200]
     # Outside the token's regions: the server refuses, whatever the page sends.
     events_before = len(api("GET", "/api/v1/events?after=0&limit=1000")["events"])
     console.click("#mode-switch")  # back to exercise
@@ -150,6 +163,26 @@ with sync_playwright() as p:
     out["nearest"] = finder.locator("#shelter-list li").first.inner_text()
     out["shelter_warning_shown"] = finder.is_visible("#shelter-warning")
     finder.screenshot(path=f"{SHOTS}/shelters.png")
+
+    # A region picked on its page rings and notifies when it comes under alert (the browser's
+    # Notification is recorded; permission granted as after the user's click).
+    notified_context = browser.new_context(permissions=["notifications"])
+    notified_context.add_init_script("""(() => { window.__notes = []; const Real = window.Notification;
+        function Recorded(title, options) { window.__notes.push(title); return new Real(title, options); }
+        Recorded.permission = "granted"; Recorded.requestPermission = async () => "granted";
+        window.Notification = Recorded; })()""")
+    watcher = notified_context.new_page()
+    watcher.goto(BASE + "/regions/9", wait_until="networkidle")
+    watcher.wait_for_selector('#freshness[data-freshness="live"]', timeout=5000)
+    watcher.click("#watch-this")
+    out["watching"] = watcher.evaluate("() => localStorage.getItem('tryvoha.watch')")
+    api("POST", "/api/v1/alerts", {"region_id": 9, "kind": "air_raid"})
+    try:
+        watcher.wait_for_function("() => window.__notes.length > 0", timeout=5000)
+    except Exception:
+        pass
+    out["notifications"] = watcher.evaluate("() => window.__notes")
+    notified_context.close()
 
     # A 360 px phone: no horizontal scroll on any page.
     phone = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
