@@ -21,7 +21,12 @@ fn browser() -> Option<(String, String)> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(browser_tests),
+    ignore = "needs Chromium and TRYVOHA_BROWSER_PYTHON (a Python with playwright); .ci/run sets them up"
+)]
 async fn the_pages_work_in_a_real_browser() {
+    // Marked ignored at build time when they are missing (build.rs), except under CI=true.
     let Some((python, chromium)) = browser() else {
         return not_checked("TRYVOHA_BROWSER_PYTHON (a Python with playwright) or /usr/bin/chromium is missing");
     };
