@@ -47,6 +47,7 @@ pub use cors::Cors;
 pub use history::Summaries;
 pub use limits::{LimitSettings, Limits, TrustedProxies};
 pub use openapi::document_json as openapi_document;
+pub use pages::PageCache;
 pub use places::{BOUNDARY_ATTRIBUTION, BoundaryLayers, Detail};
 pub use problem::ApiError;
 pub use stream::DEFAULT_HEARTBEAT;
@@ -84,6 +85,8 @@ pub struct AppState {
     pub tasks: Tasks,
     /// The web pages' map geometry and assets, made once at start.
     pub web: Arc<tryvoha_web::Web>,
+    /// The pages as rendered and compressed, shared per log position and minute.
+    pub pages: Arc<PageCache>,
 }
 
 impl AppState {
@@ -110,6 +113,7 @@ impl AppState {
             cors: Arc::new(Cors::default_policy()),
             tasks: Tasks::default(),
             web,
+            pages: Default::default(),
         }
     }
 }

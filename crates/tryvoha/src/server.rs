@@ -204,6 +204,7 @@ pub async fn run_with(
             cors: Arc::new(settings.cors),
             tasks: tasks.clone(),
             web,
+            pages: Default::default(),
         },
         shutdown,
     )

@@ -79,9 +79,10 @@
     }));
   });
   $("console-map").addEventListener("click", (e) => {
-    const shape = e.target.closest("[data-region-id]");
+    // The region's link (a path's parent): a click or Enter on it picks the region.
+    const link = e.target.closest("a[data-region-link]");
     e.preventDefault();
-    if (shape) toggle(shape.dataset.regionId);
+    if (link) toggle(link.dataset.regionLink);
   });
 
   // Review: the declaration in words, then a different action for live than for exercise.
@@ -130,7 +131,8 @@
     // Not while an update is being written: its fields would be lost. Closing it redraws.
     if (!me || document.querySelector("#console-alerts details.change[open]")) return;
     const mine = TV.ordered([...TV.active.values()].filter((a) => mayAct(a.region_id)));
-    $("console-alerts").replaceChildren(...mine.map((alert) => {
+    $("console-alerts").replaceChildren(...mine.map((shown) => {
+      let alert = shown;
       const li = TV.alertItem(alert);
       // The update: level, threats and texts, sent only where they changed.
       const change = TV.el("details", "change");
@@ -157,10 +159,12 @@
       const update = TV.el("button", null, w.update);
       update.type = "button";
       update.onclick = async () => {
+        // What the alert is now: an earlier update from this form may have changed it.
+        alert = TV.active.get(alert.id) || alert;
         const body = {};
         if (level.value !== alert.level) body.level = level.value;
         const picked = threats.filter((b) => b.checked).map((b) => b.value);
-        if (picked.join() !== (alert.threats || []).join()) body.threats = picked;
+        if ([...picked].sort().join() !== [...(alert.threats || [])].sort().join()) body.threats = picked;
         for (const field of ["message", "instruction"]) {
           const uk = texts[field + ".uk"].value.trim(), en = texts[field + ".en"].value.trim();
           const before = alert[field] || {};
@@ -180,9 +184,7 @@
       return li;
     }));
   }
-  TV.listeners.push(() => drawActive());
-  const redrawActive = () => setTimeout(drawActive, 0);
-  for (const type of ["snapshot", "declared", "updated", "cancelled", "expired"]) TV.source && TV.source.addEventListener(type, redrawActive);
+  TV.onFrame.push(drawActive);
 
   // The last events of the token's regions; an all-clear among them can be undone.
   function followRecent() {

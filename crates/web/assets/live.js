@@ -8,10 +8,13 @@
 (function () {
   const data = JSON.parse(document.getElementById("page-data").textContent);
   const words = data.words;
-  const TV = (window.TV = { data, words, active: new Map(), table: null, listeners: [], states: new Map() });
+  const TV = (window.TV = { data, words, active: new Map(), table: null });
 
+  // "Europe/Kiev" is the name every browser's time-zone data knows ("Kyiv" only since 2022).
+  let zone = "Europe/Kyiv";
+  try { new Intl.DateTimeFormat("en-GB", { timeZone: zone }); } catch (e) { zone = "Europe/Kiev"; }
   TV.kyiv = function (iso, withDay) {
-    const options = { timeZone: "Europe/Kyiv", hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
+    const options = { timeZone: zone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
     if (withDay) Object.assign(options, { day: "2-digit", month: "2-digit" });
     const parts = {};
     for (const p of new Intl.DateTimeFormat("en-GB", options).formatToParts(new Date(iso))) parts[p.type] = p.value;
@@ -109,13 +112,11 @@
     }
   }
 
-  function redraw(initial) {
+  function redraw() {
     const drills = [...TV.active.values()].filter((a) => a.status !== "actual");
     for (const shape of document.querySelectorAll("[data-region-id]")) {
       const id = shape.dataset.regionId;
       const state = TV.stateOf(id);
-      const before = TV.states.get(id);
-      TV.states.set(id, state);
       shape.dataset.state = state;
       shape.classList.remove("s-alert", "s-partial", "s-clear");
       shape.classList.add("s-" + state);
@@ -123,7 +124,6 @@
       const title = shape.querySelector("title");
       if (title) title.textContent = TV.name(id) + " — " + words.states[state];
       else if (shape.classList.contains("state-badge")) shape.textContent = words.states[state];
-      if (!initial && before && before !== state) for (const f of TV.listeners) f(id, before, state);
     }
     const list = document.getElementById("alert-list");
     if (list) {
@@ -162,10 +162,21 @@
     else if (state === "reconnecting") freshness.textContent = words.reconnecting;
     else freshness.textContent = words.stale_since + " " + (liveAt ? TV.kyiv(new Date(liveAt).toISOString()) : "—");
   }
+  function live() { liveAt = Date.now(); clearTimeout(staleTimer); staleTimer = null; setFreshness("live"); }
+  function lost() {
+    if (freshness && freshness.dataset.freshness === "stale") return;
+    setFreshness("reconnecting");
+    // Counted from the moment the page stopped being live, not from each failed attempt.
+    if (staleTimer == null) staleTimer = setTimeout(() => setFreshness("stale"), 20000);
+  }
 
+  // Hooks called after every frame is applied (the console's lists, the notifications).
+  TV.onFrame = [];
+  TV.recent = [];
   let pending = [];
   function apply(frame) {
     sets = null;
+    TV.recent = TV.recent.concat(frame.type).slice(-20);
     if (frame.type === "snapshot" || frame.type === "reset") {
       TV.active = new Map(frame.alerts.map((a) => [a.id, a]));
     } else if (frame.alert) {
@@ -173,7 +184,11 @@
       else TV.active.delete(frame.alert.id);
     }
   }
-  let lastId = null;
+  function applied() {
+    redraw();
+    for (const f of TV.onFrame) f();
+  }
+  let lastId = null, retries = 0;
   function connect() {
     const query = [];
     if (data.region != null) query.push("regions=" + data.region);
@@ -182,31 +197,56 @@
     const source = new EventSource("/api/v1/stream" + (query.length ? "?" + query.join("&") : ""));
     TV.source = source;
     const handle = (event) => {
-      liveAt = Date.now();
+      live();
       if (event.lastEventId) lastId = event.lastEventId;
       const frame = JSON.parse(event.data);
       if (!TV.table) { pending.push(frame); return; }
       apply(frame);
-      redraw(frame.type === "snapshot" || frame.type === "reset");
+      applied();
     };
     for (const type of ["snapshot", "reset", "declared", "updated", "cancelled", "expired"]) source.addEventListener(type, handle);
-    source.onopen = () => { liveAt = Date.now(); clearTimeout(staleTimer); setFreshness("live"); };
+    source.onopen = () => { retries = 0; live(); };
     source.onerror = () => {
-      // EventSource reconnects by itself (after `retry:`), sending the last id it saw.
-      setFreshness("reconnecting");
-      clearTimeout(staleTimer);
-      staleTimer = setTimeout(() => { if (source.readyState !== EventSource.OPEN) setFreshness("stale"); }, 20000);
-      if (source.readyState === EventSource.CLOSED) setTimeout(connect, 2000);
+      // EventSource reconnects by itself (after `retry:`), sending the last id it saw. Once it
+      // gives up (an error answer), a new one starts after a growing, jittered pause, so that a
+      // server in trouble is not hit by every page at once.
+      lost();
+      if (source.readyState === EventSource.CLOSED) {
+        const pause = Math.min(30000, 1000 * 2 ** retries++) * (0.5 + Math.random());
+        setTimeout(connect, pause);
+      }
     };
   }
+  TV.reconnect = function () { if (TV.source) TV.source.close(); lost(); connect(); };
 
-  fetch(data.regions_url).then((r) => r.json()).then((table) => {
-    TV.table = table;
-    for (const frame of pending) apply(frame);
-    if (pending.length) redraw(true);
-    pending = [];
-    for (const f of TV.ready || []) f();
-  });
+  // The heartbeats are comments, which a page never sees: a connection that died without
+  // closing would look live for ever. On a page that hears every event, the server's head
+  // moving past what the page has seen (twice in a row) says the stream is stuck.
+  let behind = 0;
+  if (data.region == null) {
+    setInterval(() => {
+      fetch("/healthz").then((r) => r.json()).then((health) => {
+        const head = Number(health.last_seq ?? health.seq ?? 0);
+        behind = lastId != null && head > Number(lastId) ? behind + 1 : 0;
+        if (behind >= 2) { behind = 0; TV.reconnect(); }
+      }).catch(() => lost());
+    }, 30000);
+  }
+
+  // The region table, retried until it loads: without it no frame can be drawn.
+  function loadTable(attempt) {
+    fetch(data.regions_url).then((r) => { if (!r.ok) throw new Error(r.status); return r.json(); }).then((table) => {
+      TV.table = table;
+      for (const frame of pending) apply(frame);
+      if (pending.length) applied();
+      pending = [];
+      for (const f of TV.ready || []) f();
+    }).catch(() => {
+      lost();
+      setTimeout(() => loadTable(attempt + 1), Math.min(30000, 1000 * 2 ** attempt));
+    });
+  }
+  loadTable(0);
   TV.whenReady = function (f) { if (TV.table) f(); else (TV.ready = TV.ready || []).push(f); };
   if (!data.no_stream) connect();
   setInterval(tick, 15000);

@@ -29,19 +29,28 @@
     render();
   }
 
-  // A picked region counts when it, or what contains it, or what it contains comes under alert.
-  TV.listeners.push((id, before, state) => {
-    if (state !== "alert" || localStorage.getItem(NOTIFY) !== "on") return;
+  // A picked region counts when it, or what contains it, or what it contains comes under a
+  // real alert: worked out from the alerts, not from the shapes on this page (a picked oblast
+  // may not be drawn here, and an alert on one of its raions makes it only partial).
+  let heard = null;
+  TV.onFrame.push(() => {
     const watched = read();
-    if (!watched.includes(Number(id))) return;
-    beep();
-    if ("Notification" in window && Notification.permission === "granted") {
-      const alerts = [...TV.active.values()].filter((a) => TV.bearsOn(a, id));
-      const first = alerts[0];
-      const title = (first && first.status !== "actual" ? (first.status === "exercise" ? TV.words.exercise : TV.words.test) + ": " : "") + TV.name(id) + " — " + TV.words.states.alert;
-      const body = first ? (TV.words.kinds[first.kind] || first.kind) : "";
-      const n = new Notification(title, { body, tag: "tryvoha-" + id });
-      n.onclick = () => { window.location.href = "/regions/" + id; };
+    const now = new Map(watched.map((id) => [id, new Set([...TV.active.values()]
+      .filter((a) => a.status === "actual" && TV.bearsOn(a, id)).map((a) => a.id))]));
+    const before = heard;
+    heard = now;
+    if (!before || localStorage.getItem(NOTIFY) !== "on") return;
+    for (const [id, alerts] of now) {
+      const fresh = [...alerts].filter((a) => !(before.get(id) || new Set()).has(a));
+      if (!fresh.length) continue;
+      beep();
+      if ("Notification" in window && Notification.permission === "granted") {
+        const alert = TV.active.get(fresh[0]);
+        const title = TV.name(id) + " — " + TV.words.states[TV.stateOf(id)];
+        const body = (TV.words.kinds[alert.kind] || alert.kind) + " — " + TV.name(alert.region_id);
+        const n = new Notification(title, { body, tag: "tryvoha-" + id });
+        n.onclick = () => { window.location.href = "/regions/" + id; };
+      }
     }
   });
 

@@ -59,6 +59,8 @@
   });
   const map = document.getElementById("pick-map");
   map.addEventListener("click", (e) => {
+    // Enter on a region's link has no point to search from: it opens the region's page.
+    if (e.detail === 0) return;
     e.preventDefault();
     const p = new DOMPoint(e.clientX, e.clientY).matrixTransform(map.getScreenCTM().inverse());
     const q = data.projection;

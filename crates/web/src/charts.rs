@@ -65,7 +65,9 @@ pub fn month_start(now: OffsetDateTime) -> OffsetDateTime {
 /// A bar chart: one bar per value, labels under every `label_every`-th bar.
 pub fn bar_chart(out: &mut String, title: &str, bars: &[(String, usize)], label_every: usize) {
     let (width, height, base) = (600.0, 160.0, 140.0);
-    let max = bars.iter().map(|(_, v)| *v).max().unwrap_or(0).max(1) as f64;
+    let most = bars.iter().map(|(_, v)| *v).max().unwrap_or(0);
+    // An empty chart is drawn flat, not divided by zero.
+    let max = most.max(1) as f64;
     let step = width / bars.len().max(1) as f64;
     let total: usize = bars.iter().map(|(_, v)| v).sum();
     put(

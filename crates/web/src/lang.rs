@@ -4,7 +4,7 @@
 
 use tryvoha_core::{AlertKind, AlertLevel, AlertStatus, LocalizedText, Region, RegionState, Threat};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Lang {
     Uk,
     En,
@@ -69,12 +69,13 @@ impl Lang {
     }
 
     /// The text in this language, else in the other one.
-    pub fn text(self, text: &LocalizedText) -> Option<&str> {
+    pub fn text<'a>(self, text: &'a LocalizedText) -> Option<&'a str> {
         let (first, second) = match self {
             Lang::Uk => (&text.uk, &text.en),
             Lang::En => (&text.en, &text.uk),
         };
-        first.as_deref().or(second.as_deref()).filter(|t| !t.is_empty())
+        let given = |text: &'a Option<String>| text.as_deref().filter(|t| !t.is_empty());
+        given(first).or(given(second))
     }
 }
 

@@ -2,7 +2,7 @@
 //! shelters, and its record in charts (each with its data as CSV from the history API).
 
 use time::{Duration, OffsetDateTime};
-use tryvoha_core::{AlertBook, Region};
+use tryvoha_core::{AlertBook, Region, RegionRegistry};
 use tryvoha_history::Interval;
 
 use crate::alerts::{alert_list, ordered};
@@ -68,7 +68,7 @@ pub fn region_page(context: &Context<'_>, book: &AlertBook, region: &Region, rec
     } else {
         shelter_list(&mut body, record.shelters, lang);
     }
-    history(&mut body, context, region, record.intervals);
+    history(&mut body, context, registry, region, record.intervals);
     body.push_str("</main>");
     let data = page_data(context, book, serde_json::json!({ "region": region.id }));
     let frame =
@@ -76,7 +76,13 @@ pub fn region_page(context: &Context<'_>, book: &AlertBook, region: &Region, rec
     page(context, &frame, &body)
 }
 
-fn history(out: &mut String, context: &Context<'_>, region: &Region, intervals: &[Interval]) {
+fn history(
+    out: &mut String,
+    context: &Context<'_>,
+    registry: &RegionRegistry,
+    region: &Region,
+    intervals: &[Interval],
+) {
     let (lang, now) = (context.lang, context.now);
     let words = lang.words();
     put(
@@ -88,9 +94,16 @@ fn history(out: &mut String, context: &Context<'_>, region: &Region, intervals: 
             duration_text(lang, this_month(intervals, now))
         ),
     );
+    // The chart counts alerts on the region and on what contains it: so does its data.
+    let covering: Vec<String> =
+        std::iter::once(region.id).chain(registry.ancestors(region.id)).map(|id| id.to_string()).collect();
     let csv = |from: OffsetDateTime| {
         let from = from.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
-        format!("/api/v1/history.csv?regions={}&amp;from={}", region.id, from.replace(':', "%3A").replace('+', "%2B"))
+        format!(
+            "/api/v1/history.csv?regions={}&amp;from={}",
+            covering.join(","),
+            from.replace(':', "%3A").replace('+', "%2B")
+        )
     };
     for (days, label, every) in [(30u16, words.days_30, 5), (90u16, words.days_90, 15)] {
         let bars: Vec<(String, usize)> = per_day(intervals, now, days)

@@ -7,7 +7,10 @@
 //! tokens travel only as bearer headers), else the cookie, else `Accept-Language`.
 
 pub(crate) mod assets;
+mod cached;
 pub(crate) mod views;
+
+pub use cached::PageCache;
 
 use axum::Router;
 use axum::http::{HeaderMap, HeaderValue, header};

@@ -1,8 +1,10 @@
 //! The page handlers: each reads the book (and, for a region, its record and shelters), asks
 //! `tryvoha_web` for the HTML and answers it in the chosen language.
 
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 use time::Duration;
@@ -11,6 +13,7 @@ use tryvoha_web::Lang;
 use tryvoha_web::region_page::RegionRecord;
 use tryvoha_web::shelters_page::{NearShelter, Search, bearing};
 
+use super::cached::{self, Encoded, Page, PageKey, takes_gzip};
 use super::language;
 use crate::AppState;
 use crate::body::Query;
@@ -19,6 +22,7 @@ use crate::openapi;
 use crate::places::coordinates;
 use crate::problem::ApiError;
 use crate::regions::find_region;
+use crate::rendered::RenderFailed;
 
 /// The region page lists this many shelters at most.
 const REGION_SHELTERS: usize = 5;
@@ -43,12 +47,18 @@ pub(crate) struct MapQuery {
     level: Option<Level>,
 }
 
-/// Answers `html` in `lang`, remembering a language the query chose.
-fn answer(html: String, lang: Lang, chosen: Option<Lang>) -> Response {
-    let mut response = Html(html).into_response();
+/// Answers the page in `lang` (gzipped when the client takes it), remembering a language the
+/// query chose.
+fn answer(page: &Encoded, lang: Lang, chosen: Option<Lang>, request: &HeaderMap) -> Response {
+    let gzipped = takes_gzip(request);
+    let mut response = Html(if gzipped { page.gzip.clone() } else { page.html.clone() }).into_response();
     let headers = response.headers_mut();
+    if gzipped {
+        // Already encoded: the compression layer leaves an encoded answer alone.
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    headers.insert(header::VARY, HeaderValue::from_static("Accept-Language, Cookie"));
+    headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding, Accept-Language, Cookie"));
     headers.insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(lang.code()));
     if let Some(chosen) = chosen {
         let cookie = format!("lang={}; Path=/; Max-Age=31536000; SameSite=Lax", chosen.code());
@@ -59,22 +69,28 @@ fn answer(html: String, lang: Lang, chosen: Option<Lang>) -> Response {
     response
 }
 
-/// The path and query as the language switch rebuilds them.
-fn here(path: &str, query: &Option<String>) -> String {
-    match query.as_deref() {
-        Some(query) if !query.is_empty() => format!("{path}?{query}"),
-        _ => path.to_owned(),
+/// The key of a page at the current log position and minute.
+fn key(state: &AppState, page: Page, lang: Lang, book: &AlertBook) -> PageKey {
+    PageKey { page, lang, seq: book.last_seq(), minute: state.engine.now().unix_timestamp() / 60 }
+}
+
+/// `render` with a page context made of owned parts, so that it can run on the blocking pool
+/// and its page be shared.
+fn in_context(
+    state: &AppState,
+    lang: Lang,
+    here: String,
+    render: impl FnOnce(&tryvoha_web::Context<'_>) -> String + Send + 'static,
+) -> impl FnOnce() -> String + Send + 'static {
+    let (web, now) = (state.web.clone(), state.engine.now());
+    move || {
+        let context = tryvoha_web::Context { lang, assets: &web.assets, geometry: &web.geometry, now, here: &here };
+        render(&context)
     }
 }
 
-fn context<'a>(state: &'a AppState, lang: Lang, here: &'a str) -> tryvoha_web::Context<'a> {
-    tryvoha_web::Context {
-        lang,
-        assets: &state.web.assets,
-        geometry: &state.web.geometry,
-        now: state.engine.now(),
-        here,
-    }
+fn render_failed(_: RenderFailed) -> ApiError {
+    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the page could not be rendered; retry")
 }
 
 #[utoipa::path(
@@ -92,15 +108,17 @@ fn context<'a>(state: &'a AppState, lang: Lang, here: &'a str) -> tryvoha_web::C
 pub(crate) async fn map(
     State(state): State<AppState>,
     Query(query): Query<MapQuery>,
-    RawQuery(raw): RawQuery,
     headers: HeaderMap,
-) -> Response {
+) -> Result<Response, ApiError> {
     let (lang, chosen) = language(query.lang.as_deref(), &headers);
-    let here = here("/", &raw);
+    let level = query.level.unwrap_or(Level::Oblast);
+    // The language switch keeps the level, and nothing else a query may carry.
+    let here = if level == Level::Oblast { "/".to_owned() } else { format!("/?level={}", level.as_str()) };
     let book = state.engine.book();
-    let html =
-        tryvoha_web::map_page::map_page(&context(&state, lang, &here), &book, query.level.unwrap_or(Level::Oblast));
-    answer(html, lang, chosen)
+    let key = key(&state, Page::Map(level), lang, &book);
+    let render = in_context(&state, lang, here, move |context| tryvoha_web::map_page::map_page(context, &book, level));
+    let page = state.pages.get(key, render).await.map_err(render_failed)?;
+    Ok(answer(&page, lang, chosen, &headers))
 }
 
 #[utoipa::path(
@@ -120,24 +138,31 @@ pub(crate) async fn region(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(query): Query<PageQuery>,
-    RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let (lang, chosen) = language(query.lang.as_deref(), &headers);
     let book = state.engine.book();
-    let region = find_region(book.registry(), &id)?;
-    let now = state.engine.now();
-    let covering: Vec<RegionId> = std::iter::once(region.id).chain(book.registry().ancestors(region.id)).collect();
-    let intervals: Vec<_> = real_intervals(&state, &book, Some(covering), None, (now - Duration::days(90), now))
-        .await?
-        .into_iter()
-        .map(|(_, interval)| interval)
-        .collect();
-    let shelters = region_shelters(&state, &book, region.id);
-    let here = here(&format!("/regions/{id}"), &raw);
-    let record = RegionRecord { intervals: &intervals, shelters: &shelters };
-    let html = tryvoha_web::region_page::region_page(&context(&state, lang, &here), &book, region, &record);
-    Ok(answer(html, lang, chosen))
+    let region = find_region(book.registry(), &id)?.id;
+    let key = key(&state, Page::Region(region), lang, &book);
+    let render = async {
+        let now = state.engine.now();
+        let covering: Vec<RegionId> = std::iter::once(region).chain(book.registry().ancestors(region)).collect();
+        let intervals: Vec<_> = real_intervals(&state, &book, Some(covering), None, (now - Duration::days(90), now))
+            .await?
+            .into_iter()
+            .map(|(_, interval)| interval)
+            .collect();
+        let shelters = region_shelters(&state, &book, region);
+        let book = book.clone();
+        let render = in_context(&state, lang, format!("/regions/{region}"), move |context| {
+            let Some(region) = book.registry().get(region) else { return String::new() };
+            let record = RegionRecord { intervals: &intervals, shelters: &shelters };
+            tryvoha_web::region_page::region_page(context, &book, region, &record)
+        });
+        crate::rendered::off_workers(move || cached::encode(render())).await.map_err(render_failed)
+    };
+    let page = state.pages.get_with(key, render).await?;
+    Ok(answer(&page, lang, chosen, &headers))
 }
 
 /// The shelters inside the region, nearest its middle first.
@@ -207,7 +232,6 @@ pub(crate) struct ShelterQuery {
 pub(crate) async fn shelters(
     State(state): State<AppState>,
     Query(query): Query<ShelterQuery>,
-    RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let (lang, chosen) = language(query.lang.as_deref(), &headers);
@@ -218,21 +242,32 @@ pub(crate) async fn shelters(
         (Some(_), None) => return Err(ApiError::invalid_query("lon", "lon is required with lat")),
         (None, Some(_)) => return Err(ApiError::invalid_query("lat", "lat is required with lon")),
     };
+    let here = match at {
+        Some(at) => format!("/shelters?lat={}&lon={}", at.lat, at.lon),
+        None => "/shelters".to_owned(),
+    };
     let index = state.places.shelters();
     let shelters: Vec<NearShelter> = at.map_or_else(Vec::new, |at| {
-        index
-            .nearest_within(at, NEAREST, state.places.shelter_distance_m())
-            .into_iter()
-            .map(|n| near(at, n.shelter, n.distance_m, n.walking_minutes))
-            .collect()
+        let nearby = index.nearest_within(at, NEAREST, state.places.shelter_distance_m());
+        nearby.into_iter().map(|n| near(at, n.shelter, n.distance_m, n.walking_minutes)).collect()
     });
-    let registry = book.registry();
-    let region = at.and_then(|at| state.places.locator().locate(at)).and_then(|id| registry.get(id));
-    let named = region.map(|r| (lang.region_name(r), book.region_state(r.id)));
-    let search = Search { at: at.map(|c| (c.lat, c.lon)), region: named, shelters: &shelters };
-    let here = here("/shelters", &raw);
-    let html = tryvoha_web::shelters_page::shelters_page(&context(&state, lang, &here), &book, &search);
-    Ok(answer(html, lang, chosen))
+    let found = at.and_then(|at| state.places.locator().locate(at));
+    let search_book = book.clone();
+    let render = in_context(&state, lang, here, move |context| {
+        let registry = search_book.registry();
+        let named =
+            found.and_then(|id| registry.get(id)).map(|r| (lang.region_name(r), search_book.region_state(r.id)));
+        let search = Search { at: at.map(|c| (c.lat, c.lon)), region: named, shelters: &shelters };
+        tryvoha_web::shelters_page::shelters_page(context, &search_book, &search)
+    });
+    let page = match at {
+        // A point's page is its own: rendered for this request alone.
+        Some(_) => {
+            Arc::new(crate::rendered::off_workers(move || cached::encode(render())).await.map_err(render_failed)?)
+        }
+        None => state.pages.get(key(&state, Page::Shelters, lang, &book), render).await.map_err(render_failed)?,
+    };
+    Ok(answer(&page, lang, chosen, &headers))
 }
 
 #[utoipa::path(
@@ -250,11 +285,14 @@ pub(crate) async fn shelters(
 pub(crate) async fn console(
     State(state): State<AppState>,
     Query(query): Query<PageQuery>,
-    RawQuery(raw): RawQuery,
     headers: HeaderMap,
-) -> Response {
+) -> Result<Response, ApiError> {
     let (lang, chosen) = language(query.lang.as_deref(), &headers);
-    let here = here("/console", &raw);
     let book = state.engine.book();
-    answer(tryvoha_web::console_page::console_page(&context(&state, lang, &here), &book), lang, chosen)
+    let key = key(&state, Page::Console, lang, &book);
+    let render = in_context(&state, lang, "/console".to_owned(), move |context| {
+        tryvoha_web::console_page::console_page(context, &book)
+    });
+    let page = state.pages.get(key, render).await.map_err(render_failed)?;
+    Ok(answer(&page, lang, chosen, &headers))
 }

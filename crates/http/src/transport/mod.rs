@@ -37,7 +37,7 @@ pub fn around(features: Router<AppState>, streams: Router<AppState>, state: AppS
         .layer(axum::middleware::from_fn(audit::refused_writes))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(compression::layer())
-        .merge(streams)
+        .merge(streams.method_not_allowed_fallback(problem::method_not_allowed))
         .layer(axum::middleware::from_fn(limits::refuse_oversized_bodies))
         .layer(axum::middleware::from_fn_with_state(state.clone(), limits::limit_requests))
         .layer(axum::middleware::from_fn_with_state(state.clone(), cors::cors))

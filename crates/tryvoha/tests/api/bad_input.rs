@@ -110,6 +110,15 @@ async fn unknown_paths_and_methods_are_problem_documents() {
     let method = app.call(Method::DELETE, "/api/v1/alerts/active", Some(ADMIN), None).await;
     assert_eq!(method.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(method.body["code"], "method-not-allowed");
+    // The streams pass fewer layers than the rest, and answer a wrong method the same way.
+    for path in ["/api/v1/stream", "/api/v1/ws"] {
+        let method = app.call(Method::POST, path, None, Some(serde_json::json!({}))).await;
+        assert_eq!(
+            (method.status, method.body["code"].as_str()),
+            (StatusCode::METHOD_NOT_ALLOWED, Some("method-not-allowed")),
+            "{path}"
+        );
+    }
     let limit = app.call(Method::GET, "/api/v1/events?limit=0", Some(ADMIN), None).await;
     assert_eq!((limit.status, limit.body["field"].as_str()), (StatusCode::BAD_REQUEST, Some("limit")));
 }

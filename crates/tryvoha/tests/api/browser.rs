@@ -88,6 +88,8 @@ async fn the_pages_work_in_a_real_browser() {
     assert_eq!(shown("shapes"), 27, "every oblast is drawn: {seen}");
     assert_eq!((shown("live_alert"), shown("live_clear")), (json!(true), json!(true)), "{seen}");
     assert_eq!(shown("resumed_alert"), true, "the page resumed after the restart and missed nothing: {seen}");
+    assert_eq!(shown("frames_after_restart"), json!(["declared"]), "by its last id, not from a new snapshot: {seen}");
+    assert_eq!(shown("live_again"), true, "{seen}");
     let freshness: Vec<&str> = seen["freshness_seen"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
     assert!(freshness.contains(&"reconnecting"), "the page said it was reconnecting: {freshness:?}");
     assert_eq!(shown("xss"), json!([0, 0]), "operator text never runs");
@@ -110,6 +112,12 @@ async fn the_pages_work_in_a_real_browser() {
     assert_eq!(shown("updated"), json!([["yellow", ["drones"]]]), "the console's update: {seen}");
     assert!(shown("out_of_scope_status").as_str().unwrap().contains("Відмовлено"), "{seen}");
     assert_eq!(shown("events_unchanged"), true, "a refused declaration stores nothing");
+    assert!(shown("exercise_confirm").as_str().unwrap().starts_with("НАВЧАННЯ"), "{seen}");
+    assert_eq!(
+        shown("exercise_statuses"),
+        json!(["actual", "exercise"]),
+        "the exercise mode sends an exercise: {seen}"
+    );
     let nearest = shown("nearest");
     assert!(nearest.as_str().unwrap().starts_with("Khreschatyk"), "{nearest}");
     assert_eq!(shown("shelter_warning_shown"), true, "{seen}");

@@ -39,9 +39,14 @@ with sync_playwright() as p:
     browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
                                 args=["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"])
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="uk-UA")
-    page = context.new_page()
     errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
+
+    def watched(new_page):
+        """A page whose script errors are collected."""
+        new_page.on("pageerror", lambda e: errors.append(str(e)))
+        return new_page
+
+    page = watched(context.new_page())
     page.goto(BASE + "/", wait_until="networkidle")
     page.wait_for_selector('#freshness[data-freshness="live"]', timeout=5000)
     out["shapes"] = page.locator("svg#map path[data-region-id]").count()
@@ -58,8 +63,11 @@ with sync_playwright() as p:
     # the page has reconnected; the page resumes by its last id and shows it.
     page.evaluate("""() => { const f = document.getElementById('freshness'); window.__fresh = [];
         new MutationObserver(() => window.__fresh.push(f.dataset.freshness)).observe(f, { attributes: true }); }""")
+    frames_before = len(page.evaluate("() => TV.recent"))
     out["restart"] = ask("RESTART")
     out["resumed_alert"] = wait_state(page, 12, "alert", timeout=10000)
+    # What came after the drop: the missed event itself, not a fresh snapshot.
+    out["frames_after_restart"] = page.evaluate("() => TV.recent")[frames_before:]
     out["freshness_seen"] = sorted(set(page.evaluate("() => window.__fresh")))
     try:
         page.wait_for_selector('#freshness[data-freshness="live"]', timeout=5000)
@@ -79,14 +87,14 @@ with sync_playwright() as p:
 
     # With scripts off, the first response shows the truth.
     quiet = browser.new_context(java_script_enabled=False)
-    still = quiet.new_page()
+    still = watched(quiet.new_page())
     still.goto(BASE + "/", wait_until="load")
     out["no_script_state"] = still.get_attribute('path[data-region-id="12"]', "data-state")
     out["no_script_list"] = still.locator("#alert-list li").count()
     quiet.close()
 
     # The console: exercise and live look different; live needs the word; out of scope refused.
-    console = context.new_page()
+    console = watched(context.new_page())
     console.on("dialog", lambda d: d.accept())
     console.goto(BASE + "/console", wait_until="networkidle")
     console.fill("#token", OPERATOR)
@@ -152,11 +160,22 @@ with sync_playwright() as p:
     console.wait_for_function("() => document.getElementById('console-status').classList.contains('error')", timeout=5000)
     out["out_of_scope_status"] = console.locator("#console-status").inner_text()
     out["events_unchanged"] = len(api("GET", "/api/v1/events?after=0&limit=1000")["events"]) == events_before
+    # In exercise mode, inside the token's regions: declared as an exercise.
+    console.fill("#region-search", "Волинська")
+    console.uncheck('#region-options input[value="8"]')
+    pick("Київська обл", 14)
+    console.evaluate("() => { document.getElementById('console-status').textContent = ''; }")
+    console.click("#review")
+    console.wait_for_selector("#confirm[open]")
+    out["exercise_confirm"] = console.locator("#confirm-text").inner_text()
+    console.click("#confirm-send")
+    console.wait_for_function("() => document.getElementById('console-status').textContent.length > 0", timeout=5000)
+    out["exercise_statuses"] = sorted(a["status"] for a in api("GET", "/api/v1/alerts/active")["alerts"] if a["region_id"] == 14)
 
     # The shelter finder from the browser's location (Khreshchatyk station), in Kyiv under alert.
     api("POST", "/api/v1/alerts", {"region_id": 31, "kind": "air_raid"})
     finder_context = browser.new_context(geolocation={"latitude": 50.4475, "longitude": 30.5236}, permissions=["geolocation"], locale="en-GB")
-    finder = finder_context.new_page()
+    finder = watched(finder_context.new_page())
     finder.goto(BASE + "/shelters", wait_until="networkidle")
     finder.click("#use-location")
     finder.wait_for_selector("#shelter-list li", timeout=5000)
@@ -171,7 +190,7 @@ with sync_playwright() as p:
         function Recorded(title, options) { window.__notes.push(title); return new Real(title, options); }
         Recorded.permission = "granted"; Recorded.requestPermission = async () => "granted";
         window.Notification = Recorded; })()""")
-    watcher = notified_context.new_page()
+    watcher = watched(notified_context.new_page())
     watcher.goto(BASE + "/regions/9", wait_until="networkidle")
     watcher.wait_for_selector('#freshness[data-freshness="live"]', timeout=5000)
     watcher.click("#watch-this")
@@ -186,7 +205,7 @@ with sync_playwright() as p:
 
     # A 360 px phone: no horizontal scroll on any page.
     phone = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
-    small = phone.new_page()
+    small = watched(phone.new_page())
     out["phone_widths"] = {}
     for path in ("/", "/regions/31", "/shelters", "/console"):
         small.goto(BASE + path, wait_until="networkidle")
