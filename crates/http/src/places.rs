@@ -19,6 +19,7 @@ use crate::openapi;
 use crate::problem::ApiError;
 use crate::regions::RegionView;
 use crate::rendered::Rendered;
+use crate::transport::compression::Precompressed;
 
 pub(crate) mod shelters;
 
@@ -131,7 +132,7 @@ pub struct BoundaryLayers {
     /// The renderings of each layer by the log position its states reflect: during an attack
     /// every map client asks at once, and states change only with events. Rendered once per
     /// position, off the async workers; concurrent requests share the one rendering.
-    rendered: Rendered<(Level, Detail, Seq), Bytes>,
+    rendered: Rendered<(Level, Detail, Seq), Precompressed>,
 }
 
 /// Six layers, each at the newest position and the one before (requests still finishing).
@@ -205,11 +206,12 @@ impl BoundaryLayers {
             .collect()
     }
 
-    /// The layer with the states of `book`, rendered once per log position.
-    async fn rendered(self: Arc<Self>, key: (Level, Detail), book: Arc<AlertBook>) -> Option<Bytes> {
+    /// The layer with the states of `book`, rendered and compressed once per log position.
+    async fn rendered(self: Arc<Self>, key: (Level, Detail), book: Arc<AlertBook>) -> Option<Arc<Precompressed>> {
         let layers = self.clone();
-        let rendering = self.rendered.get((key.0, key.1, book.last_seq()), move || layers.render(key, &book));
-        rendering.await.ok().map(|bytes| (*bytes).clone())
+        let rendering =
+            self.rendered.get((key.0, key.1, book.last_seq()), move || Precompressed::new(layers.render(key, &book)));
+        rendering.await.ok()
     }
 
     fn render(&self, key: (Level, Detail), book: &AlertBook) -> Bytes {
@@ -261,7 +263,7 @@ async fn boundaries(State(state): State<AppState>, headers: HeaderMap, Query(que
     if headers.get(header::IF_NONE_MATCH).is_some_and(|value| value == etag) {
         return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
     }
-    let Some(body) = state.boundaries.clone().rendered((query.level, query.detail), book).await else {
+    let Some(layer) = state.boundaries.clone().rendered((query.level, query.detail), book).await else {
         return ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "unavailable",
@@ -269,10 +271,20 @@ async fn boundaries(State(state): State<AppState>, headers: HeaderMap, Query(que
         )
         .into_response();
     };
-    let headers = [
-        (header::CONTENT_TYPE, HeaderValue::from_static("application/geo+json")),
-        (header::ETAG, etag),
-        (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
-    ];
-    (headers, body).into_response()
+    let (body, encoding) = layer.for_request(&headers);
+    let mut response = (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("application/geo+json")),
+            (header::ETAG, etag),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+            (header::VARY, HeaderValue::from_static("Accept-Encoding")),
+        ],
+        body,
+    )
+        .into_response();
+    if let Some(encoding) = encoding {
+        // Compressed once per log position; the compression layer leaves it alone.
+        response.headers_mut().insert(header::CONTENT_ENCODING, encoding);
+    }
+    response
 }

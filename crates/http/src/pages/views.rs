@@ -13,7 +13,7 @@ use tryvoha_web::Lang;
 use tryvoha_web::region_page::RegionRecord;
 use tryvoha_web::shelters_page::{NearShelter, Search, bearing};
 
-use super::cached::{self, Encoded, Page, PageKey, takes_gzip};
+use super::cached::{self, Page, PageKey};
 use super::language;
 use crate::AppState;
 use crate::body::Query;
@@ -23,6 +23,7 @@ use crate::places::coordinates;
 use crate::problem::ApiError;
 use crate::regions::find_region;
 use crate::rendered::RenderFailed;
+use crate::transport::compression::Precompressed;
 
 /// The region page lists this many shelters at most.
 const REGION_SHELTERS: usize = 5;
@@ -49,13 +50,13 @@ pub(crate) struct MapQuery {
 
 /// Answers the page in `lang` (gzipped when the client takes it), remembering a language the
 /// query chose.
-fn answer(page: &Encoded, lang: Lang, chosen: Option<Lang>, request: &HeaderMap) -> Response {
-    let gzipped = takes_gzip(request);
-    let mut response = Html(if gzipped { page.gzip.clone() } else { page.html.clone() }).into_response();
+fn answer(page: &Precompressed, lang: Lang, chosen: Option<Lang>, request: &HeaderMap) -> Response {
+    let (body, encoding) = page.for_request(request);
+    let mut response = Html(body).into_response();
     let headers = response.headers_mut();
-    if gzipped {
+    if let Some(encoding) = encoding {
         // Already encoded: the compression layer leaves an encoded answer alone.
-        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        headers.insert(header::CONTENT_ENCODING, encoding);
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding, Accept-Language, Cookie"));
