@@ -99,9 +99,8 @@ pub fn console_page(context: &Context<'_>, book: &AlertBook) -> String {
     );
     map_svg(&mut body, context, book, Level::Oblast, "console-map");
     put(&mut body, format_args!("</fieldset><label>{} <select id=\"kind\">", escape(word("kind"))));
-    for kind in ["air_raid", "artillery_shelling", "urban_fights", "chemical", "nuclear"] {
-        let name = tryvoha_core::AlertKind::parse(kind).map_or(kind, |k| lang.kind(k));
-        put(&mut body, format_args!("<option value=\"{kind}\">{}</option>", escape(name)));
+    for kind in tryvoha_core::AlertKind::ALL {
+        put(&mut body, format_args!("<option value=\"{kind}\">{}</option>", escape(lang.kind(*kind))));
     }
     put(
         &mut body,
@@ -114,8 +113,8 @@ pub fn console_page(context: &Context<'_>, book: &AlertBook) -> String {
             escape(word("threats")),
         ),
     );
-    for threat in ["drones", "ballistic_missiles", "cruise_missiles", "guided_aerial_bombs", "aviation", "artillery"] {
-        let name = tryvoha_core::Threat::parse(threat).map_or(threat, |t| lang.threat(t));
+    for threat in tryvoha_core::Threat::ALL {
+        let name = lang.threat(*threat);
         put(
             &mut body,
             format_args!(

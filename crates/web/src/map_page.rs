@@ -62,9 +62,7 @@ pub fn page_data(context: &Context<'_>, book: &AlertBook, extra: serde_json::Val
 }
 
 fn kinds(lang: Lang) -> serde_json::Value {
-    use tryvoha_core::AlertKind::*;
-    let kinds = [AirRaid, ArtilleryShelling, UrbanFights, Chemical, Nuclear];
-    kinds
+    tryvoha_core::AlertKind::ALL
         .iter()
         .map(|k| (k.as_str().to_owned(), serde_json::Value::from(lang.kind(*k))))
         .collect::<serde_json::Map<_, _>>()
@@ -72,9 +70,7 @@ fn kinds(lang: Lang) -> serde_json::Value {
 }
 
 fn threats(lang: Lang) -> serde_json::Value {
-    use tryvoha_core::Threat::*;
-    let threats = [Drones, BallisticMissiles, CruiseMissiles, GuidedAerialBombs, Aviation, Artillery];
-    threats
+    tryvoha_core::Threat::ALL
         .iter()
         .map(|t| (t.as_str().to_owned(), serde_json::Value::from(lang.threat(*t))))
         .collect::<serde_json::Map<_, _>>()
