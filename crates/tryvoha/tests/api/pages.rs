@@ -134,8 +134,12 @@ async fn the_shelter_finder_answers_a_point_without_a_script() {
     let first = &list[..list.find("</li>").unwrap()];
     assert!(first.contains("Khreschatyk"), "the station at the point comes first: {first}");
     assert!(first.contains("Walk:") && first.contains(" m "), "{first}");
-    let (bad, _, _) = page(&app, "/shelters?lat=95&lon=30", &[]).await;
+    let (bad, _, text) = page(&app, "/shelters?lat=95&lon=30", &[]).await;
     assert_eq!(bad, StatusCode::BAD_REQUEST);
+    assert!(text.contains("\"field\":\"lat\""), "{text}");
+    let (half, _, text) = page(&app, "/shelters?lat=50.45", &[]).await;
+    assert_eq!(half, StatusCode::BAD_REQUEST);
+    assert!(text.contains("\"field\":\"lon\""), "a point needs both: {text}");
 }
 
 #[tokio::test]
