@@ -1,9 +1,12 @@
 //! A frame: one event, serialized and signed once, shared by every subscriber.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use serde::Serialize;
 use time::OffsetDateTime;
 use tryvoha_core::{Alert, AlertBook, AlertEvent, RegionId, RegionState, Seq};
+use tryvoha_deliveries::{AlertDeliveries, Channel, Ledger};
 
 use crate::filter::Filter;
 use crate::signer::Signer;
@@ -21,6 +24,9 @@ pub struct Frame {
     pub sse: Bytes,
     /// When the event was decided: the start of the declare→delivered latency.
     pub decided_at: OffsetDateTime,
+    /// The counts of the alert this event is about, which every channel that delivers the
+    /// frame adds to; none for a snapshot or reset.
+    pub deliveries: Option<Arc<AlertDeliveries>>,
 }
 
 /// The current state for a subscriber that has nothing yet (`snapshot`) or whose resume point
@@ -50,6 +56,32 @@ impl Frame {
     pub fn event(event: &AlertEvent, signer: &Signer) -> Frame {
         let json = signer.sign_json(&event.published_by(signer.authority()));
         Frame::new(event.seq, event.kind.as_str(), json, event.at)
+    }
+
+    /// [`Frame::event`] counting its deliveries in `ledger` under the event's alert.
+    pub fn counted_event(event: &AlertEvent, signer: &Signer, ledger: &Ledger) -> Frame {
+        Frame { deliveries: Some(ledger.alert(event.alert.id)), ..Frame::event(event, signer) }
+    }
+
+    /// A channel begins delivering this frame (an event's frame counts for its alert).
+    pub fn attempted(&self, channel: Channel) {
+        if let Some(deliveries) = &self.deliveries {
+            deliveries.attempted(channel);
+        }
+    }
+
+    /// A channel delivered this frame: counted with its latency since the decision.
+    pub fn delivered(&self, channel: Channel) {
+        if let Some(deliveries) = &self.deliveries {
+            let latency = (OffsetDateTime::now_utc() - self.decided_at).try_into().unwrap_or_default();
+            deliveries.delivered(channel, latency);
+        }
+    }
+
+    pub fn failed(&self, channel: Channel) {
+        if let Some(deliveries) = &self.deliveries {
+            deliveries.failed(channel);
+        }
     }
 
     pub fn snapshot(book: &AlertBook, filter: &Filter, signer: &Signer, now: OffsetDateTime) -> Frame {
@@ -96,6 +128,6 @@ impl Frame {
         sse.extend_from_slice(format!("id: {seq}\nevent: {name}\ndata: ").as_bytes());
         sse.extend_from_slice(&json);
         sse.extend_from_slice(b"\n\n");
-        Frame { seq, name, json: Bytes::from(json), sse: Bytes::from(sse), decided_at }
+        Frame { seq, name, json: Bytes::from(json), sse: Bytes::from(sse), decided_at, deliveries: None }
     }
 }

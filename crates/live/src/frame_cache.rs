@@ -5,6 +5,7 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tryvoha_core::{AlertEvent, Seq};
+use tryvoha_deliveries::Ledger;
 
 use crate::frame::Frame;
 use crate::signer::Signer;
@@ -21,11 +22,18 @@ pub const FRAME_CACHE_EVENTS: usize = 1024;
 /// the server's one key): a frame is found by its sequence number alone.
 pub struct FrameCache {
     slots: Box<[Mutex<Option<Arc<Frame>>>]>,
+    /// Where the frames it makes count their deliveries.
+    ledger: Arc<Ledger>,
 }
 
 impl FrameCache {
     pub fn new(capacity: usize) -> FrameCache {
-        FrameCache { slots: (0..capacity.max(1)).map(|_| Mutex::new(None)).collect() }
+        FrameCache::counting(capacity, Arc::default())
+    }
+
+    /// A cache whose frames count their deliveries in `ledger`.
+    pub fn counting(capacity: usize, ledger: Arc<Ledger>) -> FrameCache {
+        FrameCache { slots: (0..capacity.max(1)).map(|_| Mutex::new(None)).collect(), ledger }
     }
 
     /// The event's frame: the one already made, or signed now and kept unless a newer event
@@ -34,8 +42,8 @@ impl FrameCache {
         let mut slot = self.slot(event.seq);
         match slot.as_ref() {
             Some(kept) if kept.seq == event.seq => kept.clone(),
-            Some(kept) if kept.seq > event.seq => Arc::new(Frame::event(event, signer)),
-            _ => slot.insert(Arc::new(Frame::event(event, signer))).clone(),
+            Some(kept) if kept.seq > event.seq => Arc::new(Frame::counted_event(event, signer, &self.ledger)),
+            _ => slot.insert(Arc::new(Frame::counted_event(event, signer, &self.ledger))).clone(),
         }
     }
 

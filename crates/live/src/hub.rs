@@ -74,11 +74,12 @@ impl Hub {
         // Which regions hear an event on which, worked out once for the whole registry.
         let audience = Arc::new(Audience::new(&registry));
         let state = HubState { next_id: 0, subscribers: HashMap::new(), audience: AudienceIndex::new(audience) };
+        let frames = FrameCache::counting(FRAME_CACHE_EVENTS, metrics.deliveries.clone());
         Arc::new(Hub {
             registry,
             metrics,
             queue_capacity,
-            frames: FrameCache::new(FRAME_CACHE_EVENTS),
+            frames,
             state: Mutex::new(state),
             fanning_out: AtomicBool::new(false),
             closed: AtomicBool::new(false),

@@ -1,6 +1,9 @@
 //! Delivery metrics in the Prometheus text format, kept in atomics: no lock on the hot path.
 
 use std::fmt::Write;
+use std::sync::Arc;
+
+use tryvoha_deliveries::Ledger;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 
 use time::OffsetDateTime;
@@ -16,6 +19,8 @@ const BUCKETS: [f64; 12] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1
 
 #[derive(Default)]
 pub struct Metrics {
+    /// Per alert and channel: what every channel delivered (the hub's frames count here).
+    pub deliveries: Arc<Ledger>,
     sse_subscribers: AtomicI64,
     ws_subscribers: AtomicI64,
     delivered: AtomicU64,
@@ -109,6 +114,7 @@ impl Metrics {
             self.latency_sum_micros.load(Relaxed) as f64 / 1e6
         );
         let _ = writeln!(out, "tryvoha_delivery_latency_seconds_count {total}");
+        out.push_str(&self.deliveries.render_metrics());
         out
     }
 }

@@ -4,7 +4,7 @@
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use tryvoha_core::Seq;
-use tryvoha_store::{CursorStore, StoreError, StoreResult};
+use tryvoha_store::{CursorMove, CursorStore, StoreError, StoreResult};
 
 use crate::{SqliteStore, last_seq, unavailable};
 
@@ -14,25 +14,40 @@ impl CursorStore for SqliteStore {
     }
 
     fn set_cursor(&self, consumer: &str, expected: Seq, to: Seq) -> StoreResult<()> {
+        self.set_cursors(&[CursorMove { consumer: consumer.to_owned(), expected, to }])
+    }
+
+    fn set_cursors(&self, moves: &[CursorMove]) -> StoreResult<()> {
+        if moves.is_empty() {
+            return Ok(());
+        }
         let mut connection = self.writer();
         let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(unavailable)?;
-        let actual = cursor(&transaction, consumer)?;
-        if actual != expected {
-            return Err(StoreError::CursorMoved { consumer: consumer.to_owned(), expected, actual });
-        }
         let head = last_seq(&transaction)?;
-        if to > head {
-            return Err(StoreError::CursorBeyondHead { consumer: consumer.to_owned(), to, head });
+        for CursorMove { consumer, expected, to } in moves {
+            let actual = cursor(&transaction, consumer)?;
+            if actual != *expected {
+                return Err(StoreError::CursorMoved { consumer: consumer.clone(), expected: *expected, actual });
+            }
+            if *to > head {
+                return Err(StoreError::CursorBeyondHead { consumer: consumer.clone(), to: *to, head });
+            }
+            transaction
+                .execute(
+                    "INSERT INTO cursors (consumer, seq) VALUES (?1, ?2) \
+                     ON CONFLICT (consumer) DO UPDATE SET seq = excluded.seq",
+                    params![consumer, to],
+                )
+                .map_err(unavailable)?;
         }
-        transaction
-            .execute(
-                "INSERT INTO cursors (consumer, seq) VALUES (?1, ?2) \
-                 ON CONFLICT (consumer) DO UPDATE SET seq = excluded.seq",
-                params![consumer, to],
-            )
-            .map_err(unavailable)?;
-        // An early return above drops the transaction, which rolls it back.
+        // An early return above drops the transaction, which rolls every move back.
         transaction.commit().map_err(unavailable)
+    }
+
+    fn remove_cursor(&self, consumer: &str) -> StoreResult<()> {
+        let connection = self.writer();
+        connection.execute("DELETE FROM cursors WHERE consumer = ?1", [consumer]).map_err(unavailable)?;
+        Ok(())
     }
 }
 

@@ -67,6 +67,7 @@ macro_rules! store_contract_tests {
             a_cursor_that_moved_meanwhile_is_not_overwritten,
             consumers_keep_cursors_of_their_own,
             a_cursor_never_passes_the_log_head,
+            cursors_move_together_or_not_at_all,
         );
     };
     (@each $make:expr; $($check:ident),+ $(,)?) => {

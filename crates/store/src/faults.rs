@@ -214,4 +214,12 @@ impl CursorStore for FaultyStore {
     fn set_cursor(&self, consumer: &str, expected: Seq, to: Seq) -> StoreResult<()> {
         self.inner.set_cursor(consumer, expected, to)
     }
+
+    fn set_cursors(&self, moves: &[crate::CursorMove]) -> StoreResult<()> {
+        self.inner.set_cursors(moves)
+    }
+
+    fn remove_cursor(&self, consumer: &str) -> StoreResult<()> {
+        self.inner.remove_cursor(consumer)
+    }
 }

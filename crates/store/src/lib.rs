@@ -163,6 +163,22 @@ pub trait CursorStore: Send + Sync {
     /// [`StoreError::CursorBeyondHead`] when `to` is past the log's last event; either way
     /// nothing changes. A `to` below `expected` rewinds: events are delivered again, none skipped.
     fn set_cursor(&self, consumer: &str, expected: Seq, to: Seq) -> StoreResult<()>;
+    /// Several moves in one durable write, all or none: the first that [`set_cursor`] would
+    /// refuse refuses them all. A channel with many consumers (one per webhook endpoint) keeps
+    /// its cursors with one fsync rather than one each.
+    ///
+    /// [`set_cursor`]: CursorStore::set_cursor
+    fn set_cursors(&self, moves: &[CursorMove]) -> StoreResult<()>;
+    /// Forgets `consumer` (a webhook endpoint removed): it stands at 0 again.
+    fn remove_cursor(&self, consumer: &str) -> StoreResult<()>;
+}
+
+/// One cursor move of [`CursorStore::set_cursors`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CursorMove {
+    pub consumer: String,
+    pub expected: Seq,
+    pub to: Seq,
 }
 
 pub trait Store: EventLog + TokenStore + ShelterStore + HistoryStore + CursorStore {}

@@ -20,6 +20,7 @@ use futures_util::SinkExt;
 use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 use tryvoha_core::{AlertKind, AlertStatus, RegionId, Seq};
+use tryvoha_deliveries::Channel;
 use tryvoha_live::{Feed, Filter, Frame, Resume, Transport};
 
 use crate::AppState;
@@ -208,9 +209,12 @@ pub(crate) fn websocket_frames(
             tokio::select! {
                 next = feed.next() => match next {
                     Ok(Some(frame)) => {
+                        frame.attempted(Channel::WebSocket);
                         if send_in_time(&mut socket, text(&frame)).await.is_err() {
+                            frame.failed(Channel::WebSocket);
                             return;
                         }
+                        frame.delivered(Channel::WebSocket);
                         connection.metrics.delivered(frame.decided_at);
                     }
                     Ok(None) => {

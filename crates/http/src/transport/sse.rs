@@ -24,6 +24,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
+use tryvoha_deliveries::Channel;
 use tryvoha_live::{Feed, Transport};
 
 use super::headers::{EVENT_STREAM, set_all, written_head, written_problem};
@@ -85,7 +86,13 @@ pub(crate) fn stream_frames(
             let written = tokio::select! {
                 next = feed.next() => match next {
                     Ok(Some(frame)) => {
+                        frame.attempted(Channel::Sse);
                         let written = write_all(&stream, &frame.sse).await;
+                        if written.is_ok() {
+                            frame.delivered(Channel::Sse);
+                        } else {
+                            frame.failed(Channel::Sse);
+                        }
                         connection.metrics.delivered(frame.decided_at);
                         written
                     }
@@ -178,6 +185,9 @@ pub async fn handler(
         tokio::select! {
             next = feed.next() => match next {
                 Ok(Some(frame)) => {
+                    // Handed to hyper, which writes it: counted as delivered here.
+                    frame.attempted(Channel::Sse);
+                    frame.delivered(Channel::Sse);
                     connection.metrics.delivered(frame.decided_at);
                     Some((Ok(frame.sse.clone()), Some((feed, connection, heartbeat, stopping))))
                 }

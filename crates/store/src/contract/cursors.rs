@@ -1,7 +1,7 @@
 //! The followers' cursors: compare-and-set, per consumer, durable, never past the log's head.
 
 use crate::contract::{commit, declared};
-use crate::{Store, StoreError};
+use crate::{CursorMove, Store, StoreError};
 
 /// Writes events 1..=`head` so that cursors have somewhere to go.
 fn log_up_to(store: &dyn Store, head: u64) {
@@ -70,4 +70,25 @@ pub fn cursors_survive_reopening(open: &mut dyn FnMut() -> Box<dyn Store>) {
     assert_eq!(reopened.cursor("webhooks").unwrap(), 1);
     reopened.set_cursor("webhooks", 1, 2).unwrap();
     assert!(reopened.set_cursor("mqtt", 0, 1).is_err(), "the stored value is what compare-and-set compares");
+}
+
+fn moved(consumer: &str, expected: u64, to: u64) -> CursorMove {
+    CursorMove { consumer: consumer.to_owned(), expected, to }
+}
+
+pub fn cursors_move_together_or_not_at_all(store: &dyn Store) {
+    log_up_to(store, 6);
+    store.set_cursors(&[moved("webhook:1", 0, 2), moved("webhook:2", 0, 5)]).unwrap();
+    assert_eq!((store.cursor("webhook:1").unwrap(), store.cursor("webhook:2").unwrap()), (2, 5));
+    let stale = store.set_cursors(&[moved("webhook:1", 2, 3), moved("webhook:2", 4, 6)]);
+    assert!(matches!(stale, Err(StoreError::CursorMoved { actual: 5, .. })), "{stale:?}");
+    assert_eq!(store.cursor("webhook:1").unwrap(), 2, "one refused move refuses the whole batch");
+    let beyond = store.set_cursors(&[moved("webhook:1", 2, 3), moved("webhook:2", 5, 7)]);
+    assert!(matches!(beyond, Err(StoreError::CursorBeyondHead { to: 7, head: 6, .. })), "{beyond:?}");
+    assert_eq!(store.cursor("webhook:1").unwrap(), 2, "a move past the head refuses the whole batch");
+    store.set_cursors(&[]).unwrap();
+    store.remove_cursor("webhook:2").unwrap();
+    assert_eq!(store.cursor("webhook:2").unwrap(), 0, "a removed consumer stands at 0 again");
+    assert_eq!(store.cursor("webhook:1").unwrap(), 2, "removing one consumer leaves the others");
+    store.remove_cursor("never-seen").unwrap();
 }
