@@ -15,10 +15,12 @@
 //! follower lagged behind the live events, or the log could not be read) it says so and ends,
 //! and the follower follows again from the last sequence number it finished. Never a silent skip.
 
+mod cursors;
 mod local;
 mod reader;
 mod source;
 
+pub use cursors::CursorKeeper;
 pub use local::LocalSource;
 pub use reader::{LogReader, ReadError, ReadFuture};
 pub use source::{EventSource, Follow, FollowError};
