@@ -48,6 +48,26 @@ impl CursorKeeper {
         Ok(position.acknowledged)
     }
 
+    /// Where `consumer` stands; a consumer never seen starts at `head` (it delivers what is
+    /// committed from now on, not the whole log), stored at once so that a restart before its
+    /// first acknowledgement still starts there.
+    pub async fn start(&self, consumer: &str, head: Seq) -> Result<Seq, StoreError> {
+        if let Some(position) = self.lock().get(consumer) {
+            return Ok(position.acknowledged);
+        }
+        let store = self.store.clone();
+        let name = consumer.to_owned();
+        let stored = tokio::task::spawn_blocking(move || match store.stored_cursor(&name)? {
+            Some(seq) => Ok(seq),
+            None => store.set_cursor(&name, 0, head).map(|()| head),
+        })
+        .await
+        .map_err(|panic| StoreError::Unavailable(panic.into()))??;
+        let mut positions = self.lock();
+        let position = positions.entry(consumer.to_owned()).or_insert(Position { stored, acknowledged: stored });
+        Ok(position.acknowledged)
+    }
+
     /// The far side has everything up to `seq`. Never moves a cursor back.
     pub fn acknowledge(&self, consumer: &str, seq: Seq) {
         let mut positions = self.lock();

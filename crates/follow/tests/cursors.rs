@@ -50,3 +50,15 @@ async fn a_cursor_moved_elsewhere_is_taken_as_the_store_has_it() {
     keeper.flush().await.expect("the next flush compares against what the store holds");
     assert_eq!(store.cursor("webhook:2").expect("reads"), 8);
 }
+
+#[tokio::test]
+async fn a_new_consumer_starts_at_the_head_and_keeps_that_place_across_a_restart() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = store_with_events(dir.path(), 5);
+    let keeper = CursorKeeper::new(store.clone());
+    assert_eq!(keeper.start("mqtt", 5).await.expect("starts"), 5, "a new channel does not replay the log");
+    assert_eq!(store.stored_cursor("mqtt").expect("reads"), Some(5), "stored before anything is acknowledged");
+    drop(keeper);
+    let restarted = CursorKeeper::new(store.clone());
+    assert_eq!(restarted.start("mqtt", 9).await.expect("starts"), 5, "a known consumer resumes where it stood");
+}

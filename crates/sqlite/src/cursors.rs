@@ -9,8 +9,8 @@ use tryvoha_store::{CursorMove, CursorStore, StoreError, StoreResult};
 use crate::{SqliteStore, last_seq, unavailable};
 
 impl CursorStore for SqliteStore {
-    fn cursor(&self, consumer: &str) -> StoreResult<Seq> {
-        cursor(&self.reader(), consumer)
+    fn stored_cursor(&self, consumer: &str) -> StoreResult<Option<Seq>> {
+        stored(&self.reader(), consumer)
     }
 
     fn set_cursor(&self, consumer: &str, expected: Seq, to: Seq) -> StoreResult<()> {
@@ -25,7 +25,7 @@ impl CursorStore for SqliteStore {
         let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(unavailable)?;
         let head = last_seq(&transaction)?;
         for CursorMove { consumer, expected, to } in moves {
-            let actual = cursor(&transaction, consumer)?;
+            let actual = stored(&transaction, consumer)?.unwrap_or(0);
             if actual != *expected {
                 return Err(StoreError::CursorMoved { consumer: consumer.clone(), expected: *expected, actual });
             }
@@ -51,10 +51,9 @@ impl CursorStore for SqliteStore {
     }
 }
 
-fn cursor(connection: &Connection, consumer: &str) -> StoreResult<Seq> {
-    let seq: Option<Seq> = connection
+fn stored(connection: &Connection, consumer: &str) -> StoreResult<Option<Seq>> {
+    connection
         .query_row("SELECT seq FROM cursors WHERE consumer = ?1", [consumer], |row| row.get(0))
         .optional()
-        .map_err(unavailable)?;
-    Ok(seq.unwrap_or(0))
+        .map_err(unavailable)
 }

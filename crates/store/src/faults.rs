@@ -208,6 +208,10 @@ impl HistoryStore for FaultyStore {
 }
 
 impl CursorStore for FaultyStore {
+    fn stored_cursor(&self, consumer: &str) -> StoreResult<Option<Seq>> {
+        self.inner.stored_cursor(consumer)
+    }
+
     fn cursor(&self, consumer: &str) -> StoreResult<Seq> {
         self.inner.cursor(consumer)
     }

@@ -157,7 +157,12 @@ pub trait HistoryStore: Send + Sync {
 /// Invariant: a cursor changes only by compare-and-set, durably, and never passes the log's head.
 pub trait CursorStore: Send + Sync {
     /// The last sequence number delivered to `consumer`; 0 (nothing yet) for one never seen.
-    fn cursor(&self, consumer: &str) -> StoreResult<Seq>;
+    fn cursor(&self, consumer: &str) -> StoreResult<Seq> {
+        Ok(self.stored_cursor(consumer)?.unwrap_or(0))
+    }
+    /// The cursor as stored; `None` for a consumer never seen (a new channel starts at the head
+    /// rather than replaying the whole log).
+    fn stored_cursor(&self, consumer: &str) -> StoreResult<Option<Seq>>;
     /// Moves `consumer`'s cursor from `expected` (0 for a consumer never seen) to `to`, and
     /// returns once that is durable. [`StoreError::CursorMoved`] when it stands elsewhere,
     /// [`StoreError::CursorBeyondHead`] when `to` is past the log's last event; either way

@@ -11,6 +11,9 @@ fn log_up_to(store: &dyn Store, head: u64) {
 pub fn a_cursor_starts_at_zero_and_moves_by_compare_and_set(store: &dyn Store) {
     log_up_to(store, 3);
     assert_eq!(store.cursor("mqtt").unwrap(), 0, "a consumer never seen has delivered nothing");
+    assert_eq!(store.stored_cursor("mqtt").unwrap(), None, "and has no stored cursor");
+    store.set_cursor("mqtt", 0, 0).unwrap();
+    assert_eq!(store.stored_cursor("mqtt").unwrap(), Some(0), "a cursor stored at 0 is told from none");
     store.set_cursor("mqtt", 0, 2).unwrap();
     assert_eq!(store.cursor("mqtt").unwrap(), 2);
     store.set_cursor("mqtt", 2, 3).unwrap();
@@ -88,7 +91,7 @@ pub fn cursors_move_together_or_not_at_all(store: &dyn Store) {
     assert_eq!(store.cursor("webhook:1").unwrap(), 2, "a move past the head refuses the whole batch");
     store.set_cursors(&[]).unwrap();
     store.remove_cursor("webhook:2").unwrap();
-    assert_eq!(store.cursor("webhook:2").unwrap(), 0, "a removed consumer stands at 0 again");
+    assert_eq!(store.stored_cursor("webhook:2").unwrap(), None, "a removed consumer is as if never seen");
     assert_eq!(store.cursor("webhook:1").unwrap(), 2, "removing one consumer leaves the others");
     store.remove_cursor("never-seen").unwrap();
 }

@@ -1,0 +1,420 @@
+//! The MQTT publisher: a follower of the durable log with a persisted cursor (`mqtt`).
+//!
+//! One connection at a time (a *session*). Each session first publishes every retained
+//! document (status `online`, discovery configs, every region's state, the per-kind sensor
+//! states, the oblast strings), then follows the log from the cursor: for each event, in
+//! sequence order, its signed frame on `events`, and every retained document the event
+//! changed. Everything is QoS 1; the cursor moves past an event only once the broker
+//! acknowledged (PUBACK) every publish that event caused. A session that fails (the broker
+//! went away) is dropped whole and a new one starts from the cursor: an event whose publishes
+//! were not all acknowledged is published again (at least once, in order, never skipped).
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use rumqttc::{AsyncClient, ConnectionError, Event, EventLoop, Incoming, Outgoing, QoS};
+use tokio::sync::mpsc;
+use tryvoha_compat::IotVersion;
+use tryvoha_compat::alerts_in_ua::by_oblast;
+use tryvoha_core::{AlertBook, AlertEvent, AlertKind, Audience, RegionId, Seq};
+use tryvoha_deliveries::Channel;
+use tryvoha_follow::{CursorKeeper, EventSource, LogReader};
+use tryvoha_live::{Frame, Hub, Signer};
+
+use crate::discovery;
+use crate::options::{MqttSettings, client_options};
+use crate::siren::Sirens;
+use crate::topics::{KindStateMessage, RegionStateMessage, Topics};
+
+/// The publisher's cursor in the store.
+pub const CONSUMER: &str = "mqtt";
+/// How many publishes may wait for their PUBACK before the publisher stops taking events.
+const MAX_UNACKNOWLEDGED: usize = 2048;
+/// How long to wait between failed connection attempts, doubling up to the maximum.
+const RETRY_FIRST: Duration = Duration::from_millis(250);
+const RETRY_MAX: Duration = Duration::from_secs(5);
+/// How long a new connection may take to be accepted (CONNACK).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What the publisher reports to `/readyz` and `/metrics`.
+#[derive(Default)]
+pub struct MqttStatus {
+    pub connected: AtomicBool,
+    pub sessions: AtomicU64,
+    /// The last sequence number every publish of which the broker acknowledged.
+    pub acknowledged: AtomicU64,
+    pub published: AtomicU64,
+}
+
+impl MqttStatus {
+    pub fn render_metrics(&self) -> String {
+        format!(
+            "# HELP tryvoha_mqtt_connected Whether the MQTT publisher is connected to its broker.\n\
+             # TYPE tryvoha_mqtt_connected gauge\ntryvoha_mqtt_connected {}\n\
+             # HELP tryvoha_mqtt_sessions_total Connections the MQTT publisher made.\n\
+             # TYPE tryvoha_mqtt_sessions_total counter\ntryvoha_mqtt_sessions_total {}\n\
+             # HELP tryvoha_mqtt_acknowledged_seq The last event every MQTT publish of which the broker acknowledged.\n\
+             # TYPE tryvoha_mqtt_acknowledged_seq gauge\ntryvoha_mqtt_acknowledged_seq {}\n\
+             # HELP tryvoha_mqtt_published_total Messages published (QoS 1) to the broker.\n\
+             # TYPE tryvoha_mqtt_published_total counter\ntryvoha_mqtt_published_total {}\n",
+            u8::from(self.connected.load(Relaxed)),
+            self.sessions.load(Relaxed),
+            self.acknowledged.load(Relaxed),
+            self.published.load(Relaxed),
+        )
+    }
+}
+
+pub struct Publisher {
+    pub settings: MqttSettings,
+    pub source: Arc<dyn EventSource>,
+    pub log: Arc<dyn LogReader>,
+    /// The hub's frames: an event published here is the same signed frame the streams send.
+    pub hub: Arc<Hub>,
+    pub signer: Arc<Signer>,
+    pub cursors: Arc<CursorKeeper>,
+    pub status: Arc<MqttStatus>,
+}
+
+/// Why a session ended.
+enum SessionEnd {
+    Stopped,
+    Failed(String),
+}
+
+impl Publisher {
+    /// Publishes until `stop` resolves, reconnecting as needed. The cursor keeper is flushed by
+    /// its owner; the acknowledged position is handed to it as acknowledgements arrive.
+    pub async fn run(self, stop: impl Future<Output = ()> + Send) {
+        let mut stop = std::pin::pin!(stop);
+        let audience = Audience::new(self.hub.registry());
+        let mut sirens = Sirens::new(self.settings.sirens.clone(), self.settings.siren_command_ttl);
+        let mut retry = RETRY_FIRST;
+        loop {
+            let after = match self.cursors.start(CONSUMER, self.source.head()).await {
+                Ok(after) => after,
+                Err(error) => {
+                    tracing::warn!(%error, "mqtt: cannot read the cursor; trying again");
+                    if wait_or_stop(&mut stop, RETRY_MAX).await {
+                        return;
+                    }
+                    continue;
+                }
+            };
+            let mut session = match Session::connect(&self, &audience, after).await {
+                Ok(session) => session,
+                Err(reason) => {
+                    tracing::warn!(%reason, url = %self.settings.url, "mqtt: cannot connect; trying again");
+                    if wait_or_stop(&mut stop, retry).await {
+                        return;
+                    }
+                    retry = (retry * 2).min(RETRY_MAX);
+                    continue;
+                }
+            };
+            retry = RETRY_FIRST;
+            self.status.connected.store(true, Relaxed);
+            self.status.sessions.fetch_add(1, Relaxed);
+            tracing::info!(after, url = %self.settings.url, "mqtt: connected; following the log");
+            let end = session.serve(&self, &mut sirens, &mut stop).await;
+            self.status.connected.store(false, Relaxed);
+            session.count_unacknowledged_as_failed();
+            match end {
+                SessionEnd::Stopped => {
+                    session.say_offline().await;
+                    return;
+                }
+                SessionEnd::Failed(reason) => {
+                    tracing::warn!(%reason, "mqtt: connection lost; reconnecting and publishing again from the cursor");
+                }
+            }
+        }
+    }
+}
+
+/// True when `stop` resolved before `delay` passed.
+async fn wait_or_stop(stop: &mut std::pin::Pin<&mut (impl Future<Output = ()> + Send)>, delay: Duration) -> bool {
+    tokio::select! {
+        () = stop.as_mut() => true,
+        () = tokio::time::sleep(delay) => false,
+    }
+}
+
+/// What a publish was for, so that its PUBACK can be counted.
+struct Tag {
+    /// The event that caused it; none for a session's opening documents.
+    seq: Option<Seq>,
+    /// The event's frame, when this is its publish on `events` (counted for its alert).
+    frame: Option<Arc<Frame>>,
+}
+
+struct Session<'a> {
+    client: AsyncClient,
+    events: mpsc::UnboundedReceiver<Result<Event, ConnectionError>>,
+    driver: tokio::task::JoinHandle<()>,
+    topics: Topics,
+    audience: &'a Audience,
+    /// Publishes sent to the client, in order, not yet given a packet id.
+    sent: VecDeque<Tag>,
+    /// Publishes given a packet id and waiting for their PUBACK.
+    inflight: HashMap<u16, Tag>,
+    /// Per event: how many of its publishes wait for a PUBACK.
+    unacknowledged: BTreeMap<Seq, usize>,
+    /// The last event all of whose publishes were handed to the client.
+    last_sent: Seq,
+    /// The retained documents as last published in this session, by topic.
+    retained: HashMap<String, Vec<u8>>,
+    region_states: HashMap<RegionId, RegionStateMessage>,
+}
+
+impl Drop for Session<'_> {
+    fn drop(&mut self) {
+        self.driver.abort();
+    }
+}
+
+impl<'a> Session<'a> {
+    async fn connect(publisher: &Publisher, audience: &'a Audience, after: Seq) -> Result<Session<'a>, String> {
+        let topics = publisher.settings.topics();
+        let options = client_options(&publisher.settings, &publisher.settings.client_id, Some(&topics))
+            .map_err(|error| error.to_string())?;
+        let (client, eventloop) = AsyncClient::new(options, 1024);
+        let (tx, mut events) = mpsc::unbounded_channel();
+        let driver = tokio::spawn(drive(eventloop, tx));
+        let connected = tokio::time::timeout(CONNECT_TIMEOUT, async {
+            while let Some(event) = events.recv().await {
+                match event {
+                    Ok(Event::Incoming(Incoming::ConnAck(_))) => return Ok(()),
+                    Ok(_) => {}
+                    Err(error) => return Err(error.to_string()),
+                }
+            }
+            Err("the connection closed".to_owned())
+        })
+        .await
+        .map_err(|_| "the broker did not answer in time".to_owned())??;
+        let () = connected;
+        let mut session = Session {
+            client,
+            events,
+            driver,
+            topics,
+            audience,
+            sent: VecDeque::new(),
+            inflight: HashMap::new(),
+            unacknowledged: BTreeMap::new(),
+            last_sent: after,
+            retained: HashMap::new(),
+            region_states: HashMap::new(),
+        };
+        session.open(publisher).await?;
+        Ok(session)
+    }
+
+    /// Every retained document, as the book has it now: a subscriber (or a broker that lost its
+    /// retained messages in a restart) has the whole state again.
+    async fn open(&mut self, publisher: &Publisher) -> Result<(), String> {
+        self.publish(self.topics.status(), b"online".to_vec(), true, Tag { seq: None, frame: None }).await?;
+        let book = publisher.log.book();
+        let registry = book.registry().clone();
+        for &region in &publisher.settings.ha_regions {
+            let Some(region) = registry.get(region) else { continue };
+            for &kind in AlertKind::ALL {
+                let (topic, config) =
+                    discovery::sensor(&publisher.settings.ha_discovery_prefix, &self.topics, region, kind);
+                let body = serde_json::to_vec(&config).map_err(|error| error.to_string())?;
+                self.publish(topic, body, true, Tag { seq: None, frame: None }).await?;
+            }
+        }
+        for region in registry.all() {
+            self.publish_region(&book, region.id, None, &publisher.settings.ha_regions, None).await?;
+        }
+        self.publish_oblast_strings(&book, None).await
+    }
+
+    async fn serve(
+        &mut self,
+        publisher: &Publisher,
+        sirens: &mut Sirens,
+        stop: &mut std::pin::Pin<&mut (impl Future<Output = ()> + Send)>,
+    ) -> SessionEnd {
+        let mut follow = publisher.source.follow(self.last_sent);
+        loop {
+            let room = self.sent.len() + self.inflight.len() < MAX_UNACKNOWLEDGED;
+            tokio::select! {
+                biased;
+                () = stop.as_mut() => return SessionEnd::Stopped,
+                event = self.events.recv() => match event {
+                    Some(Ok(event)) => self.on_client_event(event, publisher),
+                    Some(Err(error)) => return SessionEnd::Failed(error.to_string()),
+                    None => return SessionEnd::Failed("the client stopped".into()),
+                },
+                next = follow.next(), if room => match next {
+                    Some(Ok(event)) => {
+                        if let Err(reason) = self.publish_event(&event, publisher, sirens).await {
+                            return SessionEnd::Failed(reason);
+                        }
+                    }
+                    Some(Err(error)) => {
+                        tracing::warn!(%error, "mqtt: following the log again");
+                        follow = publisher.source.follow(self.last_sent);
+                    }
+                    None => return SessionEnd::Stopped,
+                },
+            }
+        }
+    }
+
+    async fn publish_event(
+        &mut self,
+        event: &Arc<AlertEvent>,
+        publisher: &Publisher,
+        sirens: &mut Sirens,
+    ) -> Result<(), String> {
+        let seq = event.seq;
+        let frame = publisher.hub.frames().frame(event, &publisher.signer);
+        frame.attempted(Channel::Mqtt);
+        self.publish(self.topics.events(), frame.json.to_vec(), false, Tag { seq: Some(seq), frame: Some(frame) })
+            .await?;
+        let book = publisher.log.book();
+        for &region in self.audience.regions_hearing(event.alert.region_id) {
+            self.publish_region(&book, region, Some(event.alert.kind), &publisher.settings.ha_regions, Some(seq))
+                .await?;
+        }
+        self.publish_oblast_strings(&book, Some(seq)).await?;
+        for command in sirens.commands(event, &book) {
+            let topic = self.topics.siren_command(command.region_id);
+            self.publish(topic, publisher.signer.sign_json(&command), true, Tag { seq: Some(seq), frame: None })
+                .await?;
+        }
+        self.last_sent = seq;
+        self.advance(publisher);
+        Ok(())
+    }
+
+    /// The region's state, and its per-kind sensors when it has any, where they changed. With
+    /// `kind`, only that kind's sensor can have changed.
+    async fn publish_region(
+        &mut self,
+        book: &AlertBook,
+        region: RegionId,
+        kind: Option<AlertKind>,
+        ha_regions: &[RegionId],
+        seq: Option<Seq>,
+    ) -> Result<(), String> {
+        let state = RegionStateMessage::of(book, region);
+        if !self.region_states.get(&region).is_some_and(|last| last.same_state_as(&state)) {
+            let body = serde_json::to_vec(&state).map_err(|error| error.to_string())?;
+            self.publish(self.topics.region_state(region), body, true, Tag { seq, frame: None }).await?;
+            self.region_states.insert(region, state);
+        }
+        if ha_regions.contains(&region) {
+            let kinds: Vec<AlertKind> = kind.map_or_else(|| AlertKind::ALL.to_vec(), |kind| vec![kind]);
+            for kind in kinds {
+                let body = serde_json::to_vec(&KindStateMessage::of(book, region, kind))
+                    .map_err(|error| error.to_string())?;
+                self.publish_if_changed(self.topics.region_kind(region, kind), body, seq).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn publish_oblast_strings(&mut self, book: &AlertBook, seq: Option<Seq>) -> Result<(), String> {
+        for (number, version) in [(1, IotVersion::V1), (2, IotVersion::V2)] {
+            let body = by_oblast(book, version).into_bytes();
+            self.publish_if_changed(self.topics.iot_oblasts(number), body, seq).await?;
+        }
+        Ok(())
+    }
+
+    async fn publish_if_changed(&mut self, topic: String, body: Vec<u8>, seq: Option<Seq>) -> Result<(), String> {
+        if self.retained.get(&topic) == Some(&body) {
+            return Ok(());
+        }
+        self.retained.insert(topic.clone(), body.clone());
+        self.publish(topic, body, true, Tag { seq, frame: None }).await
+    }
+
+    async fn publish(&mut self, topic: String, body: Vec<u8>, retain: bool, tag: Tag) -> Result<(), String> {
+        if let Some(seq) = tag.seq {
+            *self.unacknowledged.entry(seq).or_default() += 1;
+        }
+        self.sent.push_back(tag);
+        self.client.publish(topic, QoS::AtLeastOnce, retain, body).await.map_err(|error| error.to_string())
+    }
+
+    fn on_client_event(&mut self, event: Event, publisher: &Publisher) {
+        match event {
+            // The client numbers publishes in the order they were handed to it.
+            Event::Outgoing(Outgoing::Publish(pkid)) => {
+                if let Some(tag) = self.sent.pop_front() {
+                    self.inflight.insert(pkid, tag);
+                }
+                publisher.status.published.fetch_add(1, Relaxed);
+            }
+            Event::Incoming(Incoming::PubAck(ack)) => {
+                let Some(tag) = self.inflight.remove(&ack.pkid) else { return };
+                if let Some(frame) = &tag.frame {
+                    frame.delivered(Channel::Mqtt);
+                }
+                if let Some(seq) = tag.seq
+                    && let Some(waiting) = self.unacknowledged.get_mut(&seq)
+                {
+                    *waiting -= 1;
+                    if *waiting == 0 {
+                        self.unacknowledged.remove(&seq);
+                    }
+                }
+                self.advance(publisher);
+            }
+            _ => {}
+        }
+    }
+
+    /// Hands the keeper the last event all of whose publishes (and every earlier one's) the
+    /// broker acknowledged.
+    fn advance(&self, publisher: &Publisher) {
+        let acknowledged = self.unacknowledged.keys().next().map_or(self.last_sent, |&oldest| oldest - 1);
+        publisher.cursors.acknowledge(CONSUMER, acknowledged);
+        publisher.status.acknowledged.fetch_max(acknowledged, Relaxed);
+    }
+
+    fn count_unacknowledged_as_failed(&mut self) {
+        for tag in self.sent.drain(..).chain(self.inflight.drain().map(|(_, tag)| tag)) {
+            if let Some(frame) = tag.frame {
+                frame.failed(Channel::Mqtt);
+            }
+        }
+    }
+
+    /// A clean stop: the retained status says `offline` (the last will covers a crash).
+    async fn say_offline(&mut self) {
+        let _ = self.client.publish(self.topics.status(), QoS::AtLeastOnce, true, "offline").await;
+        let _ = self.client.disconnect().await;
+        // Give the client a moment to send both before the session is dropped.
+        let _ = tokio::time::timeout(Duration::from_secs(2), async {
+            while let Some(Ok(event)) = self.events.recv().await {
+                if matches!(event, Event::Outgoing(Outgoing::Disconnect)) {
+                    return;
+                }
+            }
+        })
+        .await;
+    }
+}
+
+/// Polls the client's event loop and hands every event to the session; the first error ends it
+/// (the session is then dropped and a new connection made from the cursor).
+async fn drive(mut eventloop: EventLoop, tx: mpsc::UnboundedSender<Result<Event, ConnectionError>>) {
+    loop {
+        let polled = eventloop.poll().await;
+        let failed = polled.is_err();
+        if tx.send(polled).is_err() || failed {
+            return;
+        }
+    }
+}
