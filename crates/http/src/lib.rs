@@ -87,7 +87,12 @@ pub struct AppState {
     pub web: Arc<tryvoha_web::Web>,
     /// The pages as rendered and compressed, shared per log position and minute.
     pub pages: Arc<PageCache>,
+    /// What the channels beside the streams (MQTT, webhooks) add to `/metrics`.
+    pub channel_metrics: ChannelMetrics,
 }
+
+/// Renders a part of `/metrics` that lives outside `http`.
+pub type ChannelMetrics = Arc<dyn Fn() -> String + Send + Sync>;
 
 impl AppState {
     /// A state for handler tests: the given engine, streams and places, no map layers, the
@@ -114,6 +119,7 @@ impl AppState {
             tasks: Tasks::default(),
             web,
             pages: Default::default(),
+            channel_metrics: Arc::new(String::new),
         }
     }
 }

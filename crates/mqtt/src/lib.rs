@@ -10,8 +10,9 @@
 //! Invariant: exercises and tests appear in `events` with their status and never change a
 //! retained state, an oblast string or a siren.
 
+pub mod controller;
 pub mod discovery;
-mod options;
+pub mod options;
 pub mod publisher;
 pub mod siren;
 pub mod topics;
@@ -19,7 +20,9 @@ pub mod topics;
 #[cfg(test)]
 mod fixture;
 
-pub use options::{MqttSettings, Tls};
+pub use options::MqttSettings;
+/// The MQTT client this channel uses, for tools and tests that subscribe the same way.
+pub use rumqttc;
 pub use publisher::{MqttStatus, Publisher};
 pub use siren::{Refusal, SirenAction, SirenCommand, SirenGuard, Sirens};
 pub use topics::{KindStateMessage, RegionStateMessage, Topics};

@@ -59,12 +59,6 @@ pub enum OptionsError {
     Tls(String),
 }
 
-/// Whether and how the connection is encrypted.
-pub enum Tls {
-    Plain,
-    Rustls(Arc<rustls::ClientConfig>),
-}
-
 /// The broker's host and port and whether it speaks TLS, from `mqtt[s]://host[:port][/]`.
 pub fn parse_url(url: &str) -> Result<(String, u16, bool), OptionsError> {
     let bad = || OptionsError::Url(url.to_owned());

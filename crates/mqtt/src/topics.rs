@@ -109,12 +109,10 @@ impl RegionStateMessage {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct KindStateMessage {
     pub state: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub level: Option<AlertLevel>,
     pub threats: Vec<Threat>,
     #[serde(with = "time::serde::rfc3339::option")]
     pub since: Option<OffsetDateTime>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub alert_id: Option<AlertId>,
 }
 

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{FlagSettings, Settings};
+use crate::config::{FlagSettings, RawMqtt, RawWebhooks, Settings};
 use crate::{client, server, shelters, watch};
 
 #[derive(Parser)]
@@ -41,6 +41,8 @@ enum Top {
     Watch(watch::WatchArgs),
     /// Check the signatures of a saved stream or event.
     Verify(watch::VerifyArgs),
+    /// Run a siren controller: act on this region's signed commands from MQTT.
+    Siren(crate::siren::SirenArgs),
 }
 
 #[derive(Args)]
@@ -117,6 +119,54 @@ struct ServeArgs {
     /// Seconds a stopping server waits for requests in flight and open connections [default: 10].
     #[arg(long, env = "TRYVOHA_DRAIN_SECS")]
     drain_secs: Option<u64>,
+    #[command(flatten)]
+    mqtt: MqttArgs,
+    #[command(flatten)]
+    webhooks: WebhookArgs,
+}
+
+/// The MQTT channel (docs/mqtt.md); off unless --mqtt-url is given.
+#[derive(Args)]
+struct MqttArgs {
+    /// Publish to this broker: mqtt://host:port or mqtts://host:port.
+    #[arg(long, env = "TRYVOHA_MQTT_URL")]
+    mqtt_url: Option<String>,
+    #[arg(long, env = "TRYVOHA_MQTT_USERNAME")]
+    mqtt_username: Option<String>,
+    /// A file holding the MQTT password (or set TRYVOHA_MQTT_PASSWORD).
+    #[arg(long, env = "TRYVOHA_MQTT_PASSWORD_FILE")]
+    mqtt_password_file: Option<PathBuf>,
+    #[arg(long, env = "TRYVOHA_MQTT_CLIENT_ID")]
+    mqtt_client_id: Option<String>,
+    /// The topic prefix [default: tryvoha].
+    #[arg(long, env = "TRYVOHA_MQTT_PREFIX")]
+    mqtt_prefix: Option<String>,
+    /// For mqtts://: trust this CA certificate (PEM) instead of the system's trust store.
+    #[arg(long, env = "TRYVOHA_MQTT_CA_FILE")]
+    mqtt_ca_file: Option<PathBuf>,
+    /// Home Assistant discovery for these regions (ids, comma-separated) or all-oblasts.
+    #[arg(long, env = "TRYVOHA_MQTT_HA_REGIONS", value_delimiter = ',')]
+    mqtt_ha_regions: Option<Vec<String>>,
+    /// Home Assistant's discovery prefix [default: homeassistant].
+    #[arg(long, env = "TRYVOHA_MQTT_HA_PREFIX")]
+    mqtt_ha_prefix: Option<String>,
+    /// Regions with sirens (ids, comma-separated): signed commands on real air-raid alerts.
+    #[arg(long, env = "TRYVOHA_MQTT_SIRENS", value_delimiter = ',')]
+    mqtt_sirens: Option<Vec<u32>>,
+    /// How long a siren command is good for after its decision [default: 120].
+    #[arg(long, env = "TRYVOHA_MQTT_SIREN_TTL_SECS")]
+    mqtt_siren_ttl_secs: Option<u64>,
+}
+
+/// Webhooks (docs/webhooks.md).
+#[derive(Args)]
+struct WebhookArgs {
+    /// Private address ranges webhooks may reach (CIDRs, comma-separated), e.g. 127.0.0.0/8.
+    #[arg(long, env = "TRYVOHA_WEBHOOK_ALLOW_PRIVATE", value_delimiter = ',')]
+    webhook_allow_private: Option<Vec<String>>,
+    /// Hours a failing endpoint is retried before it is paused [default: 24].
+    #[arg(long, env = "TRYVOHA_WEBHOOK_RETRY_HOURS")]
+    webhook_retry_hours: Option<u64>,
 }
 
 #[derive(Subcommand)]
@@ -155,6 +205,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 cors_write_origins: args.cors_write_origins,
                 authority: args.authority,
                 drain_secs: args.drain_secs,
+                mqtt: RawMqtt {
+                    url: args.mqtt.mqtt_url,
+                    username: args.mqtt.mqtt_username,
+                    password: std::env::var("TRYVOHA_MQTT_PASSWORD").ok().filter(|p| !p.is_empty()),
+                    password_file: args.mqtt.mqtt_password_file,
+                    client_id: args.mqtt.mqtt_client_id,
+                    prefix: args.mqtt.mqtt_prefix,
+                    ca_file: args.mqtt.mqtt_ca_file,
+                    ha_regions: args.mqtt.mqtt_ha_regions,
+                    ha_discovery_prefix: args.mqtt.mqtt_ha_prefix,
+                    sirens: args.mqtt.mqtt_sirens,
+                    siren_command_ttl_secs: args.mqtt.mqtt_siren_ttl_secs,
+                },
+                webhooks: RawWebhooks {
+                    allow_private: args.webhooks.webhook_allow_private,
+                    retry_hours: args.webhooks.webhook_retry_hours,
+                },
             };
             server::run_until_signal(Settings::load(flags)?).await
         }
@@ -167,5 +234,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Top::Shelters(command) => shelters::run(command).await,
         Top::Watch(args) => watch::watch(args).await,
         Top::Verify(args) => watch::verify(args).await,
+        Top::Siren(args) => crate::siren::run(args).await,
     }
 }

@@ -12,6 +12,10 @@ use serde::Deserialize;
 
 use crate::store_url::StoreUrl;
 
+mod channels;
+
+pub use channels::{HaRegions, MqttChannel, RawMqtt, RawWebhooks, WebhookSettings};
+
 pub const EXAMPLE: &str = include_str!("../../../config/example.toml");
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA: &str = "./tryvoha-data";
@@ -60,6 +64,10 @@ pub struct RawSettings {
     pub cors_write_origins: Option<Vec<String>>,
     pub authority: Option<String>,
     pub drain_secs: Option<u64>,
+    #[serde(default)]
+    pub mqtt: RawMqtt,
+    #[serde(default)]
+    pub webhooks: RawWebhooks,
 }
 
 /// What the flags and environment said.
@@ -96,6 +104,8 @@ impl RawSettings {
             cors_write_origins: self.cors_write_origins.or(lower.cors_write_origins),
             authority: self.authority.or(lower.authority),
             drain_secs: self.drain_secs.or(lower.drain_secs),
+            mqtt: self.mqtt.over(lower.mqtt),
+            webhooks: self.webhooks.over(lower.webhooks),
         }
     }
 }
@@ -134,6 +144,9 @@ pub struct Settings {
     pub cors: tryvoha_http::Cors,
     /// How long a stopping server waits for its requests in flight and its connections to end.
     pub drain_deadline: std::time::Duration,
+    /// The MQTT channel, when a broker is configured.
+    pub mqtt: Option<MqttChannel>,
+    pub webhooks: WebhookSettings,
 }
 
 /// `text` for people, `json` (one object per line) for log collectors.
@@ -228,6 +241,8 @@ impl Settings {
         if !(1..=3600).contains(&drain_secs) {
             bail!("drain_secs must be 1 to 3600, not {drain_secs}");
         }
+        let mqtt = channels::resolve_mqtt(said.mqtt)?;
+        let webhooks = channels::resolve_webhooks(said.webhooks)?;
         let data: PathBuf = said.data.unwrap_or_else(|| DEFAULT_DATA.into());
         let store = match said.store {
             Some(url) => StoreUrl::parse(&url)?,
@@ -252,6 +267,8 @@ impl Settings {
             cors,
             authority,
             drain_deadline: std::time::Duration::from_secs(drain_secs),
+            mqtt,
+            webhooks,
         })
     }
 }

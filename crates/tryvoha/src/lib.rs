@@ -2,6 +2,7 @@
 //! here so that integration tests can start the real server in-process.
 
 pub mod admin_reset;
+pub mod channels;
 pub mod cli;
 pub mod client;
 pub mod config;
@@ -12,6 +13,7 @@ pub mod region_names;
 pub mod rows;
 pub mod server;
 pub mod shelters;
+pub mod siren;
 pub mod store_url;
 pub mod supervision;
 pub mod tls;

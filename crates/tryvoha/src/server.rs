@@ -144,6 +144,7 @@ pub async fn run_with(
     let (engine, EngineTasks { writer, expiry }) =
         Engine::start_with_tasks(store.clone(), registry.clone(), clock, admin)
             .context("cannot load the active alerts")?;
+    let store_for_channels: Arc<dyn tryvoha_store::CursorStore> = store.clone();
     let (places, boundaries) = load_places(store, &registry, &settings)?;
     let web = Arc::new(tryvoha_web::Web::new(&registry, &boundaries.drawn()));
     if let Some(secret) = engine.ensure_admin().await.context("cannot create the first admin token")? {
@@ -170,6 +171,16 @@ pub async fn run_with(
         vital,
         stopped_serving.clone().cancelled_owned(),
     ));
+    let channels = Arc::new(crate::channels::Channels::start(
+        settings.mqtt.as_ref(),
+        crate::channels::Parts {
+            engine: &engine,
+            hub: &hub,
+            signer: &signer,
+            cursors: store_for_channels,
+            registry: &registry,
+        },
+    )?);
     let live = Live { hub, signer, heartbeat: settings.heartbeat };
     let shelters = places.shelters().len();
     let compat = Arc::new(CompatAccess::new(CompatSettings {
@@ -205,6 +216,10 @@ pub async fn run_with(
             tasks: tasks.clone(),
             web,
             pages: Default::default(),
+            channel_metrics: {
+                let channels = channels.clone();
+                Arc::new(move || channels.metrics())
+            },
         },
         shutdown,
     )
@@ -213,6 +228,8 @@ pub async fn run_with(
     // fan-out and the expiry, then the writer answers what is still queued and its thread is
     // joined (a panic there is reported too).
     tasks.stop();
+    // The channels stop before the writer, so that their last cursors are written.
+    channels.stop().await;
     stopped_serving.cancel();
     let failure = supervisor.await.unwrap_or_else(|error| Some(format!("the supervisor failed: {error}")));
     let writer_ended = writer.stop().await;

@@ -18,6 +18,7 @@ mod failstop;
 mod history;
 mod input_shapes;
 mod limits;
+mod mqtt;
 mod pages;
 mod places;
 mod privacy;

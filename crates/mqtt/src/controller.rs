@@ -1,0 +1,54 @@
+//! The reference siren controller's loop: subscribe to one siren's command topic, check every
+//! command ([`SirenGuard`]), and hand each outcome to the caller, which sounds, stops or logs.
+
+use std::time::Duration;
+
+use rumqttc::{AsyncClient, Event, Incoming, QoS};
+use time::OffsetDateTime;
+use tryvoha_core::RegionId;
+
+use crate::options::{MqttSettings, OptionsError, client_options};
+use crate::siren::{Refusal, SirenCommand, SirenGuard};
+
+/// What one received command came to.
+pub type Outcome = Result<SirenCommand, Refusal>;
+
+/// Follows `region`'s command topic until `on_command` returns false or the task is dropped,
+/// reconnecting after a lost connection. `guard` carries the last counter acted on, so a
+/// command replayed after a reconnect (a retained one, say) is refused.
+pub async fn run(
+    settings: &MqttSettings,
+    region: RegionId,
+    mut guard: SirenGuard,
+    mut on_command: impl FnMut(Outcome, &SirenGuard) -> bool,
+) -> Result<(), OptionsError> {
+    let topic = settings.topics().siren_command(region);
+    let client_id = format!("{}-siren-{}", settings.client_id, region.0);
+    let options = client_options(settings, &client_id, None)?;
+    let (client, mut eventloop) = AsyncClient::new(options, 16);
+    loop {
+        match eventloop.poll().await {
+            Ok(Event::Incoming(Incoming::ConnAck(_))) => {
+                // A fresh session each time: subscribe again (the retained command comes too).
+                let _ = client.subscribe(topic.clone(), QoS::AtLeastOnce).await;
+            }
+            Ok(Event::Incoming(Incoming::Publish(publish))) if publish.topic == topic => {
+                let outcome = match std::str::from_utf8(&publish.payload) {
+                    // A tool that re-publishes a saved command may add a newline; the signature
+                    // covers the JSON, not what follows it.
+                    Ok(text) => guard.check(text.trim_end(), OffsetDateTime::now_utc()),
+                    Err(_) => Err(Refusal::Malformed("not UTF-8".into())),
+                };
+                if !on_command(outcome, &guard) {
+                    let _ = client.disconnect().await;
+                    return Ok(());
+                }
+            }
+            Ok(_) => {}
+            Err(error) => {
+                tracing::warn!(%error, "siren: connection lost; reconnecting");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! The channels that follow the log beside the live streams (MQTT now; webhooks beside it):
+//! started with the server, each a task this owns, stopped before the writer so that their
+//! last cursors are written while the store is open.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tryvoha_core::RegionRegistry;
+use tryvoha_engine::Engine;
+use tryvoha_follow::{CursorKeeper, LogReader};
+use tryvoha_live::{Hub, Signer};
+use tryvoha_mqtt::{MqttStatus, Publisher};
+use tryvoha_store::CursorStore;
+
+use crate::config::MqttChannel;
+
+/// How often the channels' cursors are written: after a crash a channel repeats at most this
+/// much of what its far side had acknowledged.
+const CURSOR_FLUSH: Duration = Duration::from_millis(500);
+/// How long a stopping channel may take to finish (a clean MQTT disconnect, say).
+const STOP_DEADLINE: Duration = Duration::from_secs(5);
+
+pub struct Channels {
+    stop: CancellationToken,
+    /// Taken by [`Channels::stop`].
+    tasks: std::sync::Mutex<Vec<(&'static str, JoinHandle<()>)>>,
+    keeper: Arc<CursorKeeper>,
+    pub mqtt: Option<Arc<MqttStatus>>,
+}
+
+pub struct Parts<'a> {
+    pub engine: &'a Engine,
+    pub hub: &'a Arc<Hub>,
+    pub signer: &'a Arc<Signer>,
+    pub cursors: Arc<dyn CursorStore>,
+    pub registry: &'a RegionRegistry,
+}
+
+impl Channels {
+    pub fn start(mqtt: Option<&MqttChannel>, parts: Parts<'_>) -> anyhow::Result<Channels> {
+        let stop = CancellationToken::new();
+        let keeper = CursorKeeper::new(parts.cursors);
+        let mut tasks = Vec::new();
+        tasks.push(("cursors", tokio::spawn(keeper.clone().keep(CURSOR_FLUSH, stop.clone().cancelled_owned()))));
+        let mut status = None;
+        if let Some(channel) = mqtt {
+            let mut settings = channel.settings.clone();
+            settings.ha_regions = channel.ha_regions.resolve(parts.registry)?;
+            if let Some(unknown) = settings.sirens.iter().find(|id| parts.registry.get(**id).is_none()) {
+                anyhow::bail!("mqtt sirens names region {}, which is not in the registry", unknown.0);
+            }
+            let mqtt_status = Arc::new(MqttStatus::default());
+            let log: Arc<dyn LogReader> = Arc::new(parts.engine.clone());
+            let publisher = Publisher {
+                settings,
+                source: parts.engine.event_source(),
+                log,
+                hub: parts.hub.clone(),
+                signer: parts.signer.clone(),
+                cursors: keeper.clone(),
+                status: mqtt_status.clone(),
+            };
+            tasks.push(("mqtt", tokio::spawn(publisher.run(stop.clone().cancelled_owned()))));
+            status = Some(mqtt_status);
+        }
+        Ok(Channels { stop, tasks: std::sync::Mutex::new(tasks), keeper, mqtt: status })
+    }
+
+    /// What the channels add to `/metrics`.
+    pub fn metrics(&self) -> String {
+        self.mqtt.as_ref().map(|status| status.render_metrics()).unwrap_or_default()
+    }
+
+    /// Stops every channel, then writes the cursors one last time.
+    pub async fn stop(&self) {
+        self.stop.cancel();
+        let tasks = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        for (name, task) in tasks {
+            let abort = task.abort_handle();
+            if tokio::time::timeout(STOP_DEADLINE, task).await.is_err() {
+                tracing::warn!(channel = name, "a channel did not stop in time; stopped");
+                abort.abort();
+            }
+        }
+        if let Err(error) = self.keeper.flush().await {
+            tracing::warn!(%error, "cannot write the channel cursors; their last deliveries will repeat");
+        }
+    }
+}
