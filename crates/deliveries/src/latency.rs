@@ -9,7 +9,8 @@ use std::time::Duration;
 use serde::Serialize;
 
 /// Upper bounds in milliseconds; past the last, a delivery counts in the overflow bucket.
-const BOUNDS_MS: [u64; 17] = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 30_000, 60_000, 300_000, 3_600_000];
+const BOUNDS_MS: [u64; 17] =
+    [1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 30_000, 60_000, 300_000, 3_600_000];
 
 #[derive(Default)]
 pub struct Latency {

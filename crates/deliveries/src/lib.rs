@@ -188,11 +188,7 @@ impl Ledger {
         if let Some(found) = remembered.by_alert.get(&alert) {
             return found.clone();
         }
-        let made = Arc::new(AlertDeliveries {
-            alert,
-            channels: Default::default(),
-            totals: self.totals.clone(),
-        });
+        let made = Arc::new(AlertDeliveries { alert, channels: Default::default(), totals: self.totals.clone() });
         remembered.by_alert.insert(alert, made.clone());
         remembered.oldest_first.push_back(alert);
         while remembered.oldest_first.len() > self.capacity {
@@ -261,7 +257,11 @@ mod tests {
     fn the_same_alert_gets_the_same_counters_and_the_oldest_is_forgotten() {
         let ledger = Ledger::with_capacity(2);
         ledger.alert(AlertId(1)).attempted(Channel::Sse);
-        assert_eq!(ledger.alert(AlertId(1)).summary().channels[&Channel::Sse].attempted, 1, "one set of counters per alert");
+        assert_eq!(
+            ledger.alert(AlertId(1)).summary().channels[&Channel::Sse].attempted,
+            1,
+            "one set of counters per alert"
+        );
         ledger.alert(AlertId(2));
         ledger.alert(AlertId(3));
         assert!(ledger.get(AlertId(1)).is_none(), "past capacity the oldest alert is forgotten");

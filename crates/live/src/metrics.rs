@@ -3,8 +3,8 @@
 use std::fmt::Write;
 use std::sync::Arc;
 
-use tryvoha_deliveries::Ledger;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
+use tryvoha_deliveries::Ledger;
 
 use time::OffsetDateTime;
 

@@ -21,8 +21,8 @@ pub mod topics;
 mod fixture;
 
 pub use options::MqttSettings;
+pub use publisher::{MqttStatus, Publisher};
 /// The MQTT client this channel uses, for tools and tests that subscribe the same way.
 pub use rumqttc;
-pub use publisher::{MqttStatus, Publisher};
 pub use siren::{Refusal, SirenAction, SirenCommand, SirenGuard, Sirens};
 pub use topics::{KindStateMessage, RegionStateMessage, Topics};

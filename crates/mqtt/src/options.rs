@@ -124,8 +124,8 @@ fn tls_config(settings: &MqttSettings) -> Result<Arc<rustls::ClientConfig>, Opti
             let certificates = rustls_pki_types::CertificateDer::pem_file_iter(path)
                 .map_err(|error| OptionsError::CaFile { path: shown.clone(), reason: error.to_string() })?;
             for certificate in certificates {
-                let certificate =
-                    certificate.map_err(|error| OptionsError::CaFile { path: shown.clone(), reason: error.to_string() })?;
+                let certificate = certificate
+                    .map_err(|error| OptionsError::CaFile { path: shown.clone(), reason: error.to_string() })?;
                 roots
                     .add(certificate)
                     .map_err(|error| OptionsError::CaFile { path: shown.clone(), reason: error.to_string() })?;
@@ -134,7 +134,10 @@ fn tls_config(settings: &MqttSettings) -> Result<Arc<rustls::ClientConfig>, Opti
         }
         None => {
             use rustls_platform_verifier::BuilderVerifierExt;
-            builder.with_platform_verifier().map_err(|error| OptionsError::Tls(error.to_string()))?.with_no_client_auth()
+            builder
+                .with_platform_verifier()
+                .map_err(|error| OptionsError::Tls(error.to_string()))?
+                .with_no_client_auth()
         }
     };
     Ok(Arc::new(config))

@@ -185,7 +185,7 @@ impl<'a> Session<'a> {
         let (client, eventloop) = AsyncClient::new(options, 1024);
         let (tx, mut events) = mpsc::unbounded_channel();
         let driver = tokio::spawn(drive(eventloop, tx));
-        let connected = tokio::time::timeout(CONNECT_TIMEOUT, async {
+        tokio::time::timeout(CONNECT_TIMEOUT, async {
             while let Some(event) = events.recv().await {
                 match event {
                     Ok(Event::Incoming(Incoming::ConnAck(_))) => return Ok(()),
@@ -197,7 +197,6 @@ impl<'a> Session<'a> {
         })
         .await
         .map_err(|_| "the broker did not answer in time".to_owned())??;
-        let () = connected;
         let mut session = Session {
             client,
             events,
@@ -315,8 +314,8 @@ impl<'a> Session<'a> {
         if ha_regions.contains(&region) {
             let kinds: Vec<AlertKind> = kind.map_or_else(|| AlertKind::ALL.to_vec(), |kind| vec![kind]);
             for kind in kinds {
-                let body = serde_json::to_vec(&KindStateMessage::of(book, region, kind))
-                    .map_err(|error| error.to_string())?;
+                let body =
+                    serde_json::to_vec(&KindStateMessage::of(book, region, kind)).map_err(|error| error.to_string())?;
                 self.publish_if_changed(self.topics.region_kind(region, kind), body, seq).await?;
             }
         }

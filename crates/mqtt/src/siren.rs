@@ -80,7 +80,9 @@ impl Sirens {
                 continue;
             }
             let covered = book.active().any(|a| {
-                a.kind == AlertKind::AirRaid && a.status == AlertStatus::Actual && registry.is_within(siren, a.region_id)
+                a.kind == AlertKind::AirRaid
+                    && a.status == AlertStatus::Actual
+                    && registry.is_within(siren, a.region_id)
             });
             let action = if covered { SirenAction::Sound } else { SirenAction::Stop };
             if self.commanded.insert(siren, action) == Some(action) {

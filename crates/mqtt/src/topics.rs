@@ -11,9 +11,7 @@
 
 use serde::Serialize;
 use time::OffsetDateTime;
-use tryvoha_core::{
-    Alert, AlertBook, AlertId, AlertKind, AlertLevel, AlertStatus, RegionId, RegionState, Seq, Threat,
-};
+use tryvoha_core::{Alert, AlertBook, AlertId, AlertKind, AlertLevel, AlertStatus, RegionId, RegionState, Seq, Threat};
 
 #[derive(Clone, Debug)]
 pub struct Topics {

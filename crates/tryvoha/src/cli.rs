@@ -17,7 +17,7 @@ pub struct Cli {
 #[derive(Subcommand)]
 enum Top {
     /// Run the server (on the embedded store unless --store says otherwise).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Configuration helpers.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -178,6 +178,7 @@ enum ConfigCommand {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Top::Serve(args) => {
+            let args = *args;
             let flags = FlagSettings {
                 config: args.config,
                 listen: args.listen,

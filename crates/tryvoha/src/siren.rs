@@ -124,7 +124,8 @@ pub async fn run(args: SirenArgs) -> anyhow::Result<()> {
 
 async fn load_keys(source: &str) -> anyhow::Result<Vec<PublicKey>> {
     let text = if source.starts_with("http://") || source.starts_with("https://") {
-        let response = crate::tls::http_client()?.get(source).send().await.with_context(|| format!("fetching {source}"))?;
+        let response =
+            crate::tls::http_client()?.get(source).send().await.with_context(|| format!("fetching {source}"))?;
         if !response.status().is_success() {
             bail!("{source} answered {}", response.status());
         }

@@ -28,7 +28,10 @@ fn a_real_air_raid_over_a_siren_sounds_it_once_and_the_all_clear_stops_it() {
     let declared = apply(&mut book, 1, alert(1, 4, AlertKind::AirRaid, AlertStatus::Actual), false);
     let commands = sirens.commands(&declared, &book);
     assert_eq!(commands.len(), 1, "only the siren under the oblast: {commands:?}");
-    assert_eq!((commands[0].region_id, commands[0].command, commands[0].counter), (RegionId(400), SirenAction::Sound, 1));
+    assert_eq!(
+        (commands[0].region_id, commands[0].command, commands[0].counter),
+        (RegionId(400), SirenAction::Sound, 1)
+    );
     assert_eq!(commands[0].expires_at, AT + DEFAULT_COMMAND_TTL);
 
     let second = apply(&mut book, 2, alert(2, 40, AlertKind::AirRaid, AlertStatus::Actual), false);

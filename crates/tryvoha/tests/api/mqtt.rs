@@ -44,8 +44,8 @@ pub struct Received {
 }
 
 /// A subscriber recording everything it receives on its topic filters. With `session`, it
-/// keeps a broker-side session (clean session off) under that client id, so that QoS 1
-/// messages published while it is away are kept for it.
+/// keeps a broker-side session (clean session off) under that client id and subscribes at
+/// QoS 1, so that messages published while it is away are kept for it.
 pub struct Recorder {
     pub messages: Arc<Mutex<Vec<Received>>>,
     task: tokio::task::JoinHandle<()>,
@@ -68,13 +68,17 @@ impl Recorder {
         let (subscribed_tx, subscribed) = tokio::sync::oneshot::channel();
         let mut subscribed_tx = Some(subscribed_tx);
         let filters = filters.to_vec();
+        // QoS 1 where the broker keeps the session; QoS 0 otherwise, since a broker queues at
+        // most so many QoS 1 messages per client (Mosquitto: 1000), and all 1632 retained states
+        // arrive at once on subscribing.
+        let qos = if session.is_some() { QoS::AtLeastOnce } else { QoS::AtMostOnce };
         let recorded = messages.clone();
         let task = tokio::spawn(async move {
             loop {
                 match eventloop.poll().await {
                     Ok(Event::Incoming(Incoming::ConnAck(_))) => {
                         for filter in &filters {
-                            let _ = client.subscribe(filter.clone(), QoS::AtLeastOnce).await;
+                            let _ = client.subscribe(filter.clone(), qos).await;
                         }
                     }
                     Ok(Event::Incoming(Incoming::SubAck(_))) => {
@@ -94,7 +98,10 @@ impl Recorder {
                 }
             }
         });
-        tokio::time::timeout(Duration::from_secs(10), subscribed).await.expect("subscribed in time").expect("subscribed");
+        tokio::time::timeout(Duration::from_secs(10), subscribed)
+            .await
+            .expect("subscribed in time")
+            .expect("subscribed");
         Recorder { messages, task }
     }
 
@@ -157,12 +164,18 @@ async fn states_events_and_oblast_strings_follow_the_log_and_a_drill_changes_no_
     let recorder = Recorder::subscribe(&host, port, &[format!("{prefix}/#")], None).await;
     let events = format!("{prefix}/v1/events");
     let kyiv = format!("{prefix}/v1/regions/31/state");
-    recorder.wait_until("every region's retained state", |r| r.all().iter().filter(|m| m.topic.ends_with("/state")).count() >= 1632).await;
+    recorder
+        .wait_until("every region's retained state", |r| {
+            r.all().iter().filter(|m| m.topic.ends_with("/state")).count() >= 1632
+        })
+        .await;
     assert_eq!(recorder.last_json(&kyiv).expect("Kyiv's state")["state"], "clear");
 
-    let declared = app.post("/api/v1/alerts", ADMIN, json!({"region_id": 31, "kind": "air_raid", "threats": ["drones"]})).await;
+    let declared =
+        app.post("/api/v1/alerts", ADMIN, json!({"region_id": 31, "kind": "air_raid", "threats": ["drones"]})).await;
     assert_eq!(declared.status, 201);
-    let drill = app.post("/api/v1/alerts", ADMIN, json!({"region_id": 12, "kind": "air_raid", "status": "exercise"})).await;
+    let drill =
+        app.post("/api/v1/alerts", ADMIN, json!({"region_id": 12, "kind": "air_raid", "status": "exercise"})).await;
     assert_eq!(drill.status, 201);
     recorder.wait_until("both events", |r| r.on(&events).len() >= 2).await;
     recorder.wait_until("Kyiv under alert", |r| r.last_json(&kyiv).is_some_and(|s| s["state"] == "alert")).await;
@@ -177,8 +190,10 @@ async fn states_events_and_oblast_strings_follow_the_log_and_a_drill_changes_no_
         assert!(!message.retained, "events are not retained");
         verify_signed_json(&message.payload, &keys).expect("every event's frame verifies with /api/v1/keys");
     }
-    let statuses: Vec<Value> =
-        published.iter().map(|m| serde_json::from_str::<Value>(&m.payload).expect("JSON")["alert"]["status"].clone()).collect();
+    let statuses: Vec<Value> = published
+        .iter()
+        .map(|m| serde_json::from_str::<Value>(&m.payload).expect("JSON")["alert"]["status"].clone())
+        .collect();
     assert_eq!(statuses, vec![json!("actual"), json!("exercise")], "the drill is in events, with its status");
     let drilled = recorder.on(&format!("{prefix}/v1/regions/12/state"));
     assert!(drilled.iter().all(|m| !m.payload.contains("\"alert\"")), "a drill never changes a state: {drilled:?}");
@@ -186,7 +201,11 @@ async fn states_events_and_oblast_strings_follow_the_log_and_a_drill_changes_no_
     for version in [1, 2] {
         let topic = format!("{prefix}/v{version}/iot/oblasts");
         let over_http = app.get(&format!("/v{version}/iot/active_air_raid_alerts_by_oblast.json")).await.body;
-        recorder.wait_until("the oblast string", |r| r.on(&topic).last().is_some_and(|m| Value::String(m.payload.clone()) == over_http)).await;
+        recorder
+            .wait_until("the oblast string", |r| {
+                r.on(&topic).last().is_some_and(|m| Value::String(m.payload.clone()) == over_http)
+            })
+            .await;
     }
     // A subscriber that comes later gets the state as the broker retained it.
     let late = Recorder::subscribe(&host, port, &[kyiv.clone(), format!("{prefix}/v1/iot/oblasts")], None).await;
@@ -223,7 +242,11 @@ async fn home_assistant_discovery_describes_a_safety_sensor_per_region_and_kind(
     let app = TestApp::spawn_with(tempfile::tempdir().expect("temp dir"), flags).await;
     let recorder = Recorder::subscribe(&host, port, &[format!("{discovery}/#"), format!("{prefix}/#")], None).await;
     let kinds = 5;
-    recorder.wait_until("27 oblasts' sensors", |r| r.all().iter().filter(|m| m.topic.starts_with(&discovery)).count() >= 27 * kinds).await;
+    recorder
+        .wait_until("27 oblasts' sensors", |r| {
+            r.all().iter().filter(|m| m.topic.starts_with(&discovery)).count() >= 27 * kinds
+        })
+        .await;
     let node = prefix.replace(|c: char| !c.is_ascii_alphanumeric() && c != '_' && c != '-', "_");
     // A subscriber that comes later gets them as the broker retained them.
     let late = Recorder::subscribe(&host, port, &[format!("{discovery}/#")], None).await;
@@ -232,18 +255,37 @@ async fn home_assistant_discovery_describes_a_safety_sensor_per_region_and_kind(
     let mut unique_ids = std::collections::HashSet::new();
     for message in &configs {
         assert!(message.retained, "discovery configs are retained");
-        assert!(message.topic.starts_with(&format!("{discovery}/binary_sensor/{node}/")) && message.topic.ends_with("/config"), "{}", message.topic);
+        assert!(
+            message.topic.starts_with(&format!("{discovery}/binary_sensor/{node}/"))
+                && message.topic.ends_with("/config"),
+            "{}",
+            message.topic
+        );
         let config: Value = serde_json::from_str(&message.payload).expect("JSON");
         // The keys Home Assistant's MQTT binary sensor schema documents, with these values.
-        for key in ["name", "unique_id", "state_topic", "device", "availability_topic", "value_template", "json_attributes_topic"] {
+        for key in [
+            "name",
+            "unique_id",
+            "state_topic",
+            "device",
+            "availability_topic",
+            "value_template",
+            "json_attributes_topic",
+        ] {
             assert!(config.get(key).is_some(), "{key} missing in {config}");
         }
         assert_eq!(config["device_class"], "safety");
         assert_eq!((config["payload_on"].as_str(), config["payload_off"].as_str()), (Some("ON"), Some("OFF")));
         assert_eq!(config["availability_topic"], format!("{prefix}/status"));
-        assert_eq!((config["payload_available"].as_str(), config["payload_not_available"].as_str()), (Some("online"), Some("offline")));
+        assert_eq!(
+            (config["payload_available"].as_str(), config["payload_not_available"].as_str()),
+            (Some("online"), Some("offline"))
+        );
         assert!(config["device"]["identifiers"].as_array().is_some_and(|ids| !ids.is_empty()));
-        assert!(unique_ids.insert(config["unique_id"].as_str().expect("unique_id").to_owned()), "unique ids are unique");
+        assert!(
+            unique_ids.insert(config["unique_id"].as_str().expect("unique_id").to_owned()),
+            "unique ids are unique"
+        );
         let state_topic = config["state_topic"].as_str().expect("state topic").to_owned();
         recorder.wait_until("the sensor's state", |r| !r.on(&state_topic).is_empty()).await;
         let state = recorder.last_json(&state_topic).expect("state");
@@ -252,5 +294,9 @@ async fn home_assistant_discovery_describes_a_safety_sensor_per_region_and_kind(
     assert_eq!(unique_ids.len(), 27 * kinds);
     assert_eq!(recorder.on(&format!("{prefix}/status")).last().map(|m| m.payload.clone()).as_deref(), Some("online"));
     app.stop().await;
-    recorder.wait_until("offline at a clean stop", |r| r.on(&format!("{prefix}/status")).last().is_some_and(|m| m.payload == "offline")).await;
+    recorder
+        .wait_until("offline at a clean stop", |r| {
+            r.on(&format!("{prefix}/status")).last().is_some_and(|m| m.payload == "offline")
+        })
+        .await;
 }
