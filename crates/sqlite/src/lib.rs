@@ -21,6 +21,7 @@ mod history;
 mod pool;
 mod shelters;
 mod tokens;
+mod webhooks;
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
@@ -38,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/003_history.sql"),
     include_str!("migrations/004_history_covering_index.sql"),
     include_str!("migrations/005_cursors.sql"),
+    include_str!("migrations/006_webhooks.sql"),
 ];
 
 /// How many connections each reader pool holds. SQLite readers are cheap (a file handle and a

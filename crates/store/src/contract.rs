@@ -10,8 +10,10 @@
 #![allow(clippy::unwrap_used)]
 
 mod cursors;
+mod webhooks;
 
 pub use cursors::*;
+pub use webhooks::*;
 
 use time::OffsetDateTime;
 use time::macros::datetime;
@@ -68,6 +70,7 @@ macro_rules! store_contract_tests {
             consumers_keep_cursors_of_their_own,
             a_cursor_never_passes_the_log_head,
             cursors_move_together_or_not_at_all,
+            webhooks_start_at_the_head_and_leave_with_their_cursor,
         );
     };
     (@each $make:expr; $($check:ident),+ $(,)?) => {

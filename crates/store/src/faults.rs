@@ -227,3 +227,34 @@ impl CursorStore for FaultyStore {
         self.inner.remove_cursor(consumer)
     }
 }
+
+impl crate::WebhookStore for FaultyStore {
+    fn create_webhook(
+        &self,
+        spec: &crate::WebhookSpec,
+        secret: &str,
+        created_at: time::OffsetDateTime,
+    ) -> StoreResult<crate::WebhookRecord> {
+        self.inner.create_webhook(spec, secret, created_at)
+    }
+
+    fn webhooks(&self) -> StoreResult<Vec<crate::WebhookRecord>> {
+        self.inner.webhooks()
+    }
+
+    fn update_webhook(&self, id: crate::WebhookId, spec: &crate::WebhookSpec) -> StoreResult<crate::WebhookRecord> {
+        self.inner.update_webhook(id, spec)
+    }
+
+    fn set_webhook_paused(
+        &self,
+        id: crate::WebhookId,
+        paused: Option<&crate::Paused>,
+    ) -> StoreResult<crate::WebhookRecord> {
+        self.inner.set_webhook_paused(id, paused)
+    }
+
+    fn remove_webhook(&self, id: crate::WebhookId) -> StoreResult<()> {
+        self.inner.remove_webhook(id)
+    }
+}

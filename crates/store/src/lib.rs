@@ -11,11 +11,14 @@ pub mod contract;
 #[cfg(feature = "testing")]
 pub mod faults;
 mod record;
+mod webhooks;
 
 pub use record::{
     HistoryOrder, HistoryPosition, HistoryQuery, HistoryRecord, IMPORTED_ID_BASE, IdempotencyRecord, ImportedRecord,
     NewToken, PageEnd, TokenId, TokenRecord,
 };
+
+pub use webhooks::{Paused, WebhookFormat, WebhookId, WebhookRecord, WebhookSpec, WebhookStore, webhook_consumer};
 
 use tryvoha_core::{Alert, AlertEvent, AlertId, Seq, Shelter, ShelterId, ShelterInfo};
 
@@ -186,6 +189,6 @@ pub struct CursorMove {
     pub to: Seq,
 }
 
-pub trait Store: EventLog + TokenStore + ShelterStore + HistoryStore + CursorStore {}
+pub trait Store: EventLog + TokenStore + ShelterStore + HistoryStore + CursorStore + WebhookStore {}
 
-impl<T: EventLog + TokenStore + ShelterStore + HistoryStore + CursorStore> Store for T {}
+impl<T: EventLog + TokenStore + ShelterStore + HistoryStore + CursorStore + WebhookStore> Store for T {}
