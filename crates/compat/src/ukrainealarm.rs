@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 use time::OffsetDateTime;
-use tryvoha_core::{Alert, AlertBook, AlertKind, AlertLevel, AlertStatus, Level, Region, RegionId, RegionRegistry};
+use tryvoha_core::{Alert, AlertBook, AlertEvent, AlertKind, AlertLevel, AlertStatus, Level, Region, RegionId, RegionRegistry};
 use tryvoha_store::HistoryRecord;
 
 use crate::air_raid::is_real;
@@ -102,6 +102,37 @@ pub fn region_history(records: &[HistoryRecord], registry: &RegionRegistry, regi
         })
         .collect();
     json!([{ "regionId": region.id.to_string(), "regionName": region.name_uk, "alarms": alarms }])
+}
+
+/// The body of a ukrainealarm-style webhook for `event` (a real alert's; `None` for a drill or
+/// a test, which that API never shows). `status`, `alertLevel` and `reason` describe the change;
+/// `activeAlertLevels` is the region's full state for that alarm type after it, as upstream's
+/// documentation describes (docs/compat.md says what is inferred).
+pub fn webhook_body(event: &AlertEvent, book: &AlertBook) -> Option<Value> {
+    let alert = &event.alert;
+    if !is_real(alert) {
+        return None;
+    }
+    let status = if alert.finished_at.is_some() { "DEACTIVATE" } else { "ACTIVATE" };
+    let level = |level: AlertLevel| match level {
+        AlertLevel::Red => "Red",
+        AlertLevel::Yellow => "Yellow",
+    };
+    let reason = |alert: &Alert| alert.message.as_ref().and_then(|m| m.uk.clone()).unwrap_or_default();
+    let active: Vec<Value> = book
+        .active()
+        .filter(|a| is_real(a) && a.region_id == alert.region_id && a.kind == alert.kind)
+        .map(|a| json!({ "alertLevel": level(a.level), "reason": reason(a), "createdAt": whole_seconds(a.started_at) }))
+        .collect();
+    Some(json!({
+        "status": status,
+        "regionId": alert.region_id.0,
+        "alarmType": alert_type(alert.kind),
+        "createdAt": whole_seconds(event.at),
+        "alertLevel": level(alert.level),
+        "reason": reason(alert),
+        "activeAlertLevels": active,
+    }))
 }
 
 fn region_type(region: &Region) -> &'static str {

@@ -117,6 +117,13 @@ impl Signer {
         );
         json
     }
+
+    /// A signature over `bytes` as they are: the key id and the base64 Ed25519 signature, for a
+    /// header beside a body (the ukrainealarm-style webhook) rather than inside it.
+    pub fn sign_detached(&self, bytes: &[u8]) -> (String, String) {
+        self.signed.fetch_add(1, Ordering::Relaxed);
+        (self.key_id.clone(), STANDARD.encode(self.key.sign(bytes).to_bytes()))
+    }
 }
 
 /// Checks a signed frame's JSON against the known public keys.

@@ -1,0 +1,216 @@
+//! Where a webhook may be sent (SSRF): never to this machine, a private network, link-local
+//! (cloud metadata at 169.254.169.254 among them), multicast or unspecified addresses, unless the
+//! operator allows a range (`webhooks.allow_private`); `http://` only into an allowed range.
+//!
+//! The address checked is the one connected to: deliveries resolve names with
+//! [`CheckedResolver`], which drops every address the policy refuses, so a name that resolves to
+//! a public address when registered and to 127.0.0.1 later (DNS rebinding) reaches nothing.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+
+use reqwest::Url;
+
+/// An address range: `10.0.0.0/8`, `fd00::/8`, or one address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cidr {
+    network: IpAddr,
+    prefix: u8,
+}
+
+impl Cidr {
+    pub fn parse(text: &str) -> Result<Cidr, String> {
+        let (address, prefix) = match text.trim().split_once('/') {
+            Some((address, prefix)) => (address, Some(prefix)),
+            None => (text.trim(), None),
+        };
+        let network: IpAddr = address.parse().map_err(|_| format!("{text:?} is not an address range"))?;
+        let bits = if network.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(prefix) => prefix.parse::<u8>().ok().filter(|p| *p <= bits),
+            None => Some(bits),
+        }
+        .ok_or_else(|| format!("{text:?} has no valid prefix length (0 to {bits})"))?;
+        Ok(Cidr { network, prefix })
+    }
+
+    pub fn contains(&self, address: IpAddr) -> bool {
+        match (self.network, canonical(address)) {
+            (IpAddr::V4(network), IpAddr::V4(address)) => {
+                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                u32::from(network) & mask == u32::from(address) & mask
+            }
+            (IpAddr::V6(network), IpAddr::V6(address)) => {
+                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
+                u128::from(network) & mask == u128::from(address) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+/// An IPv4 address written as IPv6 (`::ffff:127.0.0.1`) is that IPv4 address.
+fn canonical(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(address, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+/// Why an address is not a public one, or `None` when it is.
+pub fn non_public(address: IpAddr) -> Option<&'static str> {
+    match canonical(address) {
+        IpAddr::V4(v4) => non_public_v4(v4),
+        IpAddr::V6(v6) => non_public_v6(v6),
+    }
+}
+
+fn non_public_v4(a: Ipv4Addr) -> Option<&'static str> {
+    let [first, second, ..] = a.octets();
+    if a.is_loopback() {
+        Some("loopback")
+    } else if a.is_private() || (first == 100 && (64..128).contains(&second)) {
+        Some("private")
+    } else if a.is_link_local() {
+        Some("link-local (cloud metadata lives here)")
+    } else if a.is_multicast() {
+        Some("multicast")
+    } else if a.is_unspecified() || first == 0 || a.is_broadcast() || first >= 240 {
+        Some("reserved")
+    } else {
+        None
+    }
+}
+
+fn non_public_v6(a: Ipv6Addr) -> Option<&'static str> {
+    let first = a.segments()[0];
+    if a.is_loopback() {
+        Some("loopback")
+    } else if a.is_unspecified() {
+        Some("reserved")
+    } else if first & 0xfe00 == 0xfc00 {
+        Some("private")
+    } else if first & 0xffc0 == 0xfe80 {
+        Some("link-local (cloud metadata lives here)")
+    } else if a.is_multicast() {
+        Some("multicast")
+    } else {
+        None
+    }
+}
+
+/// The operator's exceptions to the rule.
+#[derive(Clone, Debug, Default)]
+pub struct TargetPolicy {
+    allowed: Vec<Cidr>,
+}
+
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TargetRefusal {
+    #[error("{0}")]
+    BadUrl(String),
+    #[error("{host} resolves to {address}, a {why} address; webhooks reach only public addresses unless the operator allows the range (webhooks.allow_private)")]
+    NotPublic { host: String, address: IpAddr, why: &'static str },
+    #[error("http:// is refused for {address}: webhooks use https:// unless the operator allows the range (webhooks.allow_private)")]
+    PlainHttp { address: IpAddr },
+    #[error("{0} does not resolve")]
+    Unresolved(String),
+}
+
+impl TargetPolicy {
+    pub fn new(allow_private: &[String]) -> Result<TargetPolicy, String> {
+        Ok(TargetPolicy { allowed: allow_private.iter().map(|c| Cidr::parse(c)).collect::<Result<_, _>>()? })
+    }
+
+    fn allowed(&self, address: IpAddr) -> bool {
+        self.allowed.iter().any(|range| range.contains(address))
+    }
+
+    /// Whether a delivery may connect to `address`, for a URL of this scheme.
+    pub fn check_address(&self, host: &str, address: IpAddr, https: bool) -> Result<(), TargetRefusal> {
+        if self.allowed(address) {
+            return Ok(());
+        }
+        if let Some(why) = non_public(address) {
+            return Err(TargetRefusal::NotPublic { host: host.to_owned(), address, why });
+        }
+        if !https {
+            return Err(TargetRefusal::PlainHttp { address });
+        }
+        Ok(())
+    }
+
+    /// Parses `url` and checks every address its host resolves to now. Registration refuses
+    /// any refused address; deliveries check again at each connection ([`CheckedResolver`]).
+    pub async fn check_url(&self, url: &str) -> Result<Url, TargetRefusal> {
+        let parsed = parse_url(url)?;
+        let host = parsed.host_str().unwrap_or_default().trim_start_matches('[').trim_end_matches(']').to_owned();
+        let https = parsed.scheme() == "https";
+        let port = parsed.port_or_known_default().unwrap_or(443);
+        let addresses: Vec<IpAddr> = match host.parse::<IpAddr>() {
+            Ok(address) => vec![address],
+            Err(_) => tokio::net::lookup_host((host.as_str(), port))
+                .await
+                .map_err(|_| TargetRefusal::Unresolved(host.clone()))?
+                .map(|socket| socket.ip())
+                .collect(),
+        };
+        if addresses.is_empty() {
+            return Err(TargetRefusal::Unresolved(host));
+        }
+        for address in addresses {
+            self.check_address(&host, address, https)?;
+        }
+        Ok(parsed)
+    }
+}
+
+/// `http(s)://host[:port]/path`, no credentials, at most 2048 characters.
+pub fn parse_url(url: &str) -> Result<Url, TargetRefusal> {
+    if url.len() > 2048 {
+        return Err(TargetRefusal::BadUrl("the URL is longer than 2048 characters".into()));
+    }
+    let parsed = Url::parse(url).map_err(|error| TargetRefusal::BadUrl(format!("not a URL: {error}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(TargetRefusal::BadUrl(format!("the scheme must be https (or http), not {}", parsed.scheme())));
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(TargetRefusal::BadUrl("the URL has no host".into()));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(TargetRefusal::BadUrl("credentials in the URL would be shown in listings: put them in the path".into()));
+    }
+    Ok(parsed)
+}
+
+/// reqwest's resolver for deliveries: the system's resolution, minus every address the policy
+/// refuses. A name left with none fails to connect.
+pub struct CheckedResolver {
+    pub policy: Arc<TargetPolicy>,
+    /// Deliveries to plain `http://` are only made into allowed ranges; the resolver does not
+    /// know the scheme, so it keeps an address when either rule allows it and the delivery
+    /// checks `http://` targets' addresses itself.
+    pub allow_public: bool,
+}
+
+impl reqwest::dns::Resolve for CheckedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let policy = self.policy.clone();
+        let allow_public = self.allow_public;
+        Box::pin(async move {
+            let host = name.as_str().to_owned();
+            let resolved: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let kept: Vec<SocketAddr> = resolved
+                .into_iter()
+                .filter(|socket| policy.allowed(socket.ip()) || (allow_public && non_public(socket.ip()).is_none()))
+                .collect();
+            if kept.is_empty() {
+                return Err(format!("{host} resolves to no address a webhook may reach").into());
+            }
+            Ok(Box::new(kept.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,63 @@
+use super::*;
+
+fn refused(policy: &TargetPolicy, address: &str, https: bool) -> bool {
+    policy.check_address("host", address.parse().expect("address"), https).is_err()
+}
+
+#[test]
+fn every_non_public_class_is_refused_and_public_https_is_not() {
+    let policy = TargetPolicy::default();
+    for address in [
+        "127.0.0.1",
+        "127.8.9.10",
+        "::1",
+        "10.1.2.3",
+        "172.16.0.1",
+        "192.168.1.1",
+        "100.64.0.1",
+        "fd00::1",
+        "169.254.169.254",
+        "fe80::1",
+        "224.0.0.1",
+        "ff02::1",
+        "0.0.0.0",
+        "::",
+        "255.255.255.255",
+        "::ffff:127.0.0.1",
+        "::ffff:169.254.169.254",
+    ] {
+        assert!(refused(&policy, address, true), "{address} must be refused");
+    }
+    assert!(!refused(&policy, "93.184.216.34", true));
+    assert!(!refused(&policy, "2606:2800:220:1::1", true));
+    assert!(refused(&policy, "93.184.216.34", false), "plain http to a public address is refused");
+}
+
+#[test]
+fn an_allowed_range_opens_exactly_that_range_for_http_and_https() {
+    let policy = TargetPolicy::new(&["127.0.0.0/8".into(), "fd12::/16".into()]).expect("ranges");
+    assert!(!refused(&policy, "127.0.0.1", false));
+    assert!(!refused(&policy, "::ffff:127.0.0.5", true));
+    assert!(!refused(&policy, "fd12:1::1", true));
+    assert!(refused(&policy, "10.0.0.1", true));
+    assert!(refused(&policy, "169.254.169.254", false));
+    assert!(TargetPolicy::new(&["10.0.0.0/33".into()]).is_err());
+    assert!(TargetPolicy::new(&["localhost".into()]).is_err());
+}
+
+#[tokio::test]
+async fn a_name_is_checked_by_what_it_resolves_to() {
+    let policy = TargetPolicy::default();
+    let refusal = policy.check_url("https://localhost:9/hook").await;
+    assert!(matches!(refusal, Err(TargetRefusal::NotPublic { .. })), "{refusal:?}");
+    for (url, word) in [
+        ("ftp://example.org/", "scheme"),
+        ("https://user:pw@example.org/", "credentials"),
+        ("not a url", "not a URL"),
+    ] {
+        let Err(TargetRefusal::BadUrl(reason)) = policy.check_url(url).await else { panic!("{url} accepted") };
+        assert!(reason.contains(word), "{url}: {reason}");
+    }
+    let allowed = TargetPolicy::new(&["127.0.0.0/8".into(), "::1/128".into()]).expect("ranges");
+    assert!(allowed.check_url("http://localhost:9/hook").await.is_ok());
+}
