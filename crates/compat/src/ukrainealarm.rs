@@ -3,7 +3,9 @@
 
 use serde_json::{Value, json};
 use time::OffsetDateTime;
-use tryvoha_core::{Alert, AlertBook, AlertEvent, AlertKind, AlertLevel, AlertStatus, Level, Region, RegionId, RegionRegistry};
+use tryvoha_core::{
+    Alert, AlertBook, AlertEvent, AlertKind, AlertLevel, AlertStatus, Level, Region, RegionId, RegionRegistry,
+};
 use tryvoha_store::HistoryRecord;
 
 use crate::air_raid::is_real;

@@ -199,6 +199,11 @@ impl Ledger {
         made
     }
 
+    /// All zeros for `alert`: what an alert nothing was delivered about shows.
+    pub fn empty_summary(&self, alert: AlertId) -> AlertSummary {
+        AlertDeliveries { alert, channels: Default::default(), totals: self.totals.clone() }.summary()
+    }
+
     /// The counters of `alert` if anything was delivered about it since the server started.
     pub fn get(&self, alert: AlertId) -> Option<Arc<AlertDeliveries>> {
         self.alerts.lock().unwrap_or_else(PoisonError::into_inner).by_alert.get(&alert).cloned()

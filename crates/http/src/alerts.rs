@@ -19,6 +19,7 @@ use crate::body::{JsonBody, stored_id};
 use crate::openapi;
 use crate::problem::ApiError;
 
+pub(crate) mod deliveries;
 pub(crate) mod read;
 pub(crate) mod reinstate;
 mod several;
@@ -34,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .route("/alerts/{id}", get(read::one).patch(update))
         .route("/alerts/{id}/cancel", post(cancel))
         .route("/alerts/{id}/reinstate", post(reinstate::reinstate))
+        .route("/alerts/{id}/deliveries", get(deliveries::deliveries))
 }
 
 #[derive(Deserialize, Serialize, utoipa::ToSchema)]

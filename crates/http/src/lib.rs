@@ -28,6 +28,7 @@ mod rendered;
 mod stream;
 mod tokens;
 mod transport;
+mod webhooks;
 
 // Feature handlers name the transport's pieces by these short paths (`crate::problem::ApiError`).
 use transport::{auth, body, cors, limits, listener, problem};
@@ -87,6 +88,8 @@ pub struct AppState {
     pub web: Arc<tryvoha_web::Web>,
     /// The pages as rendered and compressed, shared per log position and minute.
     pub pages: Arc<PageCache>,
+    /// The webhook endpoints; `None` where the server runs without them (handler tests).
+    pub webhooks: Option<Arc<tryvoha_webhooks::Webhooks>>,
     /// What the channels beside the streams (MQTT, webhooks) add to `/metrics`.
     pub channel_metrics: ChannelMetrics,
 }
@@ -119,6 +122,7 @@ impl AppState {
             tasks: Tasks::default(),
             web,
             pages: Default::default(),
+            webhooks: None,
             channel_metrics: Arc::new(String::new),
         }
     }
@@ -153,7 +157,8 @@ pub fn router(state: AppState) -> Router {
                 .merge(history::router())
                 .merge(alerts::router())
                 .merge(events::router())
-                .merge(tokens::router()),
+                .merge(tokens::router())
+                .merge(webhooks::router()),
         );
     transport::around(features, stream::streams(), state)
 }

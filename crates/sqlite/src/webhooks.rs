@@ -13,7 +13,12 @@ use crate::{SqliteStore, decode, encode, last_seq, unavailable};
 const COLUMNS: &str = "id, spec, secret, created_at, paused";
 
 impl WebhookStore for SqliteStore {
-    fn create_webhook(&self, spec: &WebhookSpec, secret: &str, created_at: OffsetDateTime) -> StoreResult<WebhookRecord> {
+    fn create_webhook(
+        &self,
+        spec: &WebhookSpec,
+        secret: &str,
+        created_at: OffsetDateTime,
+    ) -> StoreResult<WebhookRecord> {
         let mut connection = self.writer();
         let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(unavailable)?;
         let created = created_at.format(&Rfc3339).map_err(unavailable)?;
@@ -46,8 +51,9 @@ impl WebhookStore for SqliteStore {
 
     fn update_webhook(&self, id: WebhookId, spec: &WebhookSpec) -> StoreResult<WebhookRecord> {
         let connection = self.writer();
-        let changed =
-            connection.execute("UPDATE webhooks SET spec = ?2 WHERE id = ?1", params![id, encode(spec)?]).map_err(unavailable)?;
+        let changed = connection
+            .execute("UPDATE webhooks SET spec = ?2 WHERE id = ?1", params![id, encode(spec)?])
+            .map_err(unavailable)?;
         if changed == 0 {
             return Err(StoreError::NotFound);
         }
@@ -57,8 +63,9 @@ impl WebhookStore for SqliteStore {
     fn set_webhook_paused(&self, id: WebhookId, paused: Option<&Paused>) -> StoreResult<WebhookRecord> {
         let connection = self.writer();
         let paused = paused.map(encode).transpose()?;
-        let changed =
-            connection.execute("UPDATE webhooks SET paused = ?2 WHERE id = ?1", params![id, paused]).map_err(unavailable)?;
+        let changed = connection
+            .execute("UPDATE webhooks SET paused = ?2 WHERE id = ?1", params![id, paused])
+            .map_err(unavailable)?;
         if changed == 0 {
             return Err(StoreError::NotFound);
         }
@@ -95,7 +102,13 @@ struct RawWebhook {
 }
 
 fn raw(row: &Row<'_>) -> rusqlite::Result<RawWebhook> {
-    Ok(RawWebhook { id: row.get(0)?, spec: row.get(1)?, secret: row.get(2)?, created_at: row.get(3)?, paused: row.get(4)? })
+    Ok(RawWebhook {
+        id: row.get(0)?,
+        spec: row.get(1)?,
+        secret: row.get(2)?,
+        created_at: row.get(3)?,
+        paused: row.get(4)?,
+    })
 }
 
 impl RawWebhook {

@@ -59,8 +59,12 @@ pub fn webhook_consumer(id: WebhookId) -> String {
 pub trait WebhookStore: Send + Sync {
     /// Stores a new endpoint and starts its cursor ([`webhook_consumer`]) at the log's head, in
     /// one transaction: it receives the events committed from then on.
-    fn create_webhook(&self, spec: &WebhookSpec, secret: &str, created_at: OffsetDateTime)
-    -> crate::StoreResult<WebhookRecord>;
+    fn create_webhook(
+        &self,
+        spec: &WebhookSpec,
+        secret: &str,
+        created_at: OffsetDateTime,
+    ) -> crate::StoreResult<WebhookRecord>;
     /// Every endpoint, by id.
     fn webhooks(&self) -> crate::StoreResult<Vec<WebhookRecord>>;
     /// Replaces the endpoint's spec; [`crate::StoreError::NotFound`] when there is none.

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use anyhow::Context as _;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tryvoha_core::RegionRegistry;
@@ -12,9 +13,10 @@ use tryvoha_engine::Engine;
 use tryvoha_follow::{CursorKeeper, LogReader};
 use tryvoha_live::{Hub, Signer};
 use tryvoha_mqtt::{MqttStatus, Publisher};
-use tryvoha_store::CursorStore;
+use tryvoha_store::{CursorStore, Store};
+use tryvoha_webhooks::Webhooks;
 
-use crate::config::MqttChannel;
+use crate::config::{MqttChannel, WebhookSettings};
 
 /// How often the channels' cursors are written: after a crash a channel repeats at most this
 /// much of what its far side had acknowledged.
@@ -28,20 +30,26 @@ pub struct Channels {
     tasks: std::sync::Mutex<Vec<(&'static str, JoinHandle<()>)>>,
     keeper: Arc<CursorKeeper>,
     pub mqtt: Option<Arc<MqttStatus>>,
+    pub webhooks: Arc<Webhooks>,
 }
 
 pub struct Parts<'a> {
     pub engine: &'a Engine,
     pub hub: &'a Arc<Hub>,
     pub signer: &'a Arc<Signer>,
-    pub cursors: Arc<dyn CursorStore>,
+    pub store: Arc<dyn Store>,
     pub registry: &'a RegionRegistry,
 }
 
 impl Channels {
-    pub fn start(mqtt: Option<&MqttChannel>, parts: Parts<'_>) -> anyhow::Result<Channels> {
+    pub async fn start(
+        mqtt: Option<&MqttChannel>,
+        webhook_settings: &WebhookSettings,
+        parts: Parts<'_>,
+    ) -> anyhow::Result<Channels> {
         let stop = CancellationToken::new();
-        let keeper = CursorKeeper::new(parts.cursors);
+        let cursors: Arc<dyn CursorStore> = parts.store.clone();
+        let keeper = CursorKeeper::new(cursors);
         let mut tasks = Vec::new();
         tasks.push(("cursors", tokio::spawn(keeper.clone().keep(CURSOR_FLUSH, stop.clone().cancelled_owned()))));
         let mut status = None;
@@ -65,16 +73,32 @@ impl Channels {
             tasks.push(("mqtt", tokio::spawn(publisher.run(stop.clone().cancelled_owned()))));
             status = Some(mqtt_status);
         }
-        Ok(Channels { stop, tasks: std::sync::Mutex::new(tasks), keeper, mqtt: status })
+        let webhooks = Webhooks::new(tryvoha_webhooks::Parts {
+            store: parts.store.clone(),
+            source: parts.engine.event_source(),
+            log: Arc::new(parts.engine.clone()),
+            hub: parts.hub.clone(),
+            signer: parts.signer.clone(),
+            cursors: keeper.clone(),
+            allow_private: webhook_settings.allow_private.clone(),
+            retry_for: webhook_settings.retry_for,
+        })
+        .map_err(anyhow::Error::msg)?;
+        let endpoints = webhooks.start().await.context("cannot load the webhook endpoints")?;
+        tracing::info!(endpoints, "webhooks started");
+        Ok(Channels { stop, tasks: std::sync::Mutex::new(tasks), keeper, mqtt: status, webhooks })
     }
 
     /// What the channels add to `/metrics`.
     pub fn metrics(&self) -> String {
-        self.mqtt.as_ref().map(|status| status.render_metrics()).unwrap_or_default()
+        let mut text = self.mqtt.as_ref().map(|status| status.render_metrics()).unwrap_or_default();
+        text.push_str(&self.webhooks.render_metrics());
+        text
     }
 
     /// Stops every channel, then writes the cursors one last time.
     pub async fn stop(&self) {
+        self.webhooks.stop(STOP_DEADLINE).await;
         self.stop.cancel();
         let tasks = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
         for (name, task) in tasks {

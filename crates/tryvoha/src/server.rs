@@ -144,7 +144,7 @@ pub async fn run_with(
     let (engine, EngineTasks { writer, expiry }) =
         Engine::start_with_tasks(store.clone(), registry.clone(), clock, admin)
             .context("cannot load the active alerts")?;
-    let store_for_channels: Arc<dyn tryvoha_store::CursorStore> = store.clone();
+    let store_for_channels = store.clone();
     let (places, boundaries) = load_places(store, &registry, &settings)?;
     let web = Arc::new(tryvoha_web::Web::new(&registry, &boundaries.drawn()));
     if let Some(secret) = engine.ensure_admin().await.context("cannot create the first admin token")? {
@@ -171,16 +171,20 @@ pub async fn run_with(
         vital,
         stopped_serving.clone().cancelled_owned(),
     ));
-    let channels = Arc::new(crate::channels::Channels::start(
-        settings.mqtt.as_ref(),
-        crate::channels::Parts {
-            engine: &engine,
-            hub: &hub,
-            signer: &signer,
-            cursors: store_for_channels,
-            registry: &registry,
-        },
-    )?);
+    let channels = Arc::new(
+        crate::channels::Channels::start(
+            settings.mqtt.as_ref(),
+            &settings.webhooks,
+            crate::channels::Parts {
+                engine: &engine,
+                hub: &hub,
+                signer: &signer,
+                store: store_for_channels,
+                registry: &registry,
+            },
+        )
+        .await?,
+    );
     let live = Live { hub, signer, heartbeat: settings.heartbeat };
     let shelters = places.shelters().len();
     let compat = Arc::new(CompatAccess::new(CompatSettings {
@@ -216,6 +220,7 @@ pub async fn run_with(
             tasks: tasks.clone(),
             web,
             pages: Default::default(),
+            webhooks: Some(channels.webhooks.clone()),
             channel_metrics: {
                 let channels = channels.clone();
                 Arc::new(move || channels.metrics())

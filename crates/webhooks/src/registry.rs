@@ -262,10 +262,16 @@ impl Webhooks {
         Ok(())
     }
 
-    async fn store_paused(self: &Arc<Webhooks>, id: WebhookId, paused: Option<Paused>) -> Result<WebhookRecord, WebhookError> {
+    async fn store_paused(
+        self: &Arc<Webhooks>,
+        id: WebhookId,
+        paused: Option<Paused>,
+    ) -> Result<WebhookRecord, WebhookError> {
         let _turn = self.writing.lock().await;
-        let record =
-            self.write(move |store| store.set_webhook_paused(id, paused.as_ref())).await.map_err(|e| not_found(e, id))?;
+        let record = self
+            .write(move |store| store.set_webhook_paused(id, paused.as_ref()))
+            .await
+            .map_err(|e| not_found(e, id))?;
         self.remember(record.clone());
         Ok(record)
     }

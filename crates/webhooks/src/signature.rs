@@ -9,7 +9,8 @@ pub const SIGNATURE_HEADER: &str = "Tryvoha-Signature";
 pub const EVENT_ID_HEADER: &str = "Tryvoha-Event-Id";
 
 pub fn signature(secret: &str, unix_seconds: i64, body: &[u8]) -> String {
-    let mut mac = <hmac::Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).expect("HMAC takes a key of any length");
+    let mut mac =
+        <hmac::Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).expect("HMAC takes a key of any length");
     mac.update(unix_seconds.to_string().as_bytes());
     mac.update(b".");
     mac.update(body);

@@ -109,9 +109,13 @@ pub struct TargetPolicy {
 pub enum TargetRefusal {
     #[error("{0}")]
     BadUrl(String),
-    #[error("{host} resolves to {address}, a {why} address; webhooks reach only public addresses unless the operator allows the range (webhooks.allow_private)")]
+    #[error(
+        "{host} resolves to {address}, a {why} address; webhooks reach only public addresses unless the operator allows the range (webhooks.allow_private)"
+    )]
     NotPublic { host: String, address: IpAddr, why: &'static str },
-    #[error("http:// is refused for {address}: webhooks use https:// unless the operator allows the range (webhooks.allow_private)")]
+    #[error(
+        "http:// is refused for {address}: webhooks use https:// unless the operator allows the range (webhooks.allow_private)"
+    )]
     PlainHttp { address: IpAddr },
     #[error("{0} does not resolve")]
     Unresolved(String),
@@ -178,7 +182,9 @@ pub fn parse_url(url: &str) -> Result<Url, TargetRefusal> {
         return Err(TargetRefusal::BadUrl("the URL has no host".into()));
     }
     if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err(TargetRefusal::BadUrl("credentials in the URL would be shown in listings: put them in the path".into()));
+        return Err(TargetRefusal::BadUrl(
+            "credentials in the URL would be shown in listings: put them in the path".into(),
+        ));
     }
     Ok(parsed)
 }

@@ -20,6 +20,7 @@ use super::*;
         (name = "regions", description = "The region registry with each region's live state."),
         (name = "events", description = "The raw event log (admin)."),
         (name = "tokens", description = "API tokens (admin)."),
+        (name = "webhooks", description = "Signed webhooks from the durable log (admin)."),
         (name = "service", description = "Health and this description."),
         (name = "streams", description = "Live delivery: SSE, WebSocket, signing keys."),
         (name = "places", description = "Location lookup, map layers and shelters."),
@@ -31,7 +32,9 @@ use super::*;
     paths(
         crate::health::health, crate::health::ready, super::document, crate::alerts::declare,
         crate::alerts::read::active, crate::alerts::read::one, crate::alerts::update, crate::alerts::cancel,
-        crate::alerts::reinstate::reinstate,
+        crate::alerts::reinstate::reinstate, crate::alerts::deliveries::deliveries,
+        crate::webhooks::create, crate::webhooks::list, crate::webhooks::one, crate::webhooks::change,
+        crate::webhooks::remove, crate::webhooks::test, crate::webhooks::deliveries,
         crate::regions::list, crate::regions::one, crate::events::page, crate::tokens::list,
         crate::tokens::create, crate::tokens::own, crate::tokens::revoke, crate::transport::sse::handler, crate::stream::websocket,
         crate::stream::keys, crate::stream::metrics, crate::places::locate, crate::places::boundaries,

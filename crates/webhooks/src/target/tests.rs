@@ -50,11 +50,9 @@ async fn a_name_is_checked_by_what_it_resolves_to() {
     let policy = TargetPolicy::default();
     let refusal = policy.check_url("https://localhost:9/hook").await;
     assert!(matches!(refusal, Err(TargetRefusal::NotPublic { .. })), "{refusal:?}");
-    for (url, word) in [
-        ("ftp://example.org/", "scheme"),
-        ("https://user:pw@example.org/", "credentials"),
-        ("not a url", "not a URL"),
-    ] {
+    for (url, word) in
+        [("ftp://example.org/", "scheme"), ("https://user:pw@example.org/", "credentials"), ("not a url", "not a URL")]
+    {
         let Err(TargetRefusal::BadUrl(reason)) = policy.check_url(url).await else { panic!("{url} accepted") };
         assert!(reason.contains(word), "{url}: {reason}");
     }
