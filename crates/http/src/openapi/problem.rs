@@ -31,6 +31,8 @@ pub const PROBLEM_CODES: &[&str] = &[
     "not-cancelled",
     "region-not-found",
     "token-not-found",
+    "webhook-not-found",
+    "webhook-target-refused",
     "unavailable",
     "shutting-down",
     "bad-request",
