@@ -164,9 +164,9 @@ struct WebhookArgs {
     /// Private address ranges webhooks may reach (CIDRs, comma-separated), e.g. 127.0.0.0/8.
     #[arg(long, env = "TRYVOHA_WEBHOOK_ALLOW_PRIVATE", value_delimiter = ',')]
     webhook_allow_private: Option<Vec<String>>,
-    /// Hours a failing endpoint is retried before it is paused [default: 24].
-    #[arg(long, env = "TRYVOHA_WEBHOOK_RETRY_HOURS")]
-    webhook_retry_hours: Option<u64>,
+    /// Seconds one event is retried before its endpoint is paused [default: 86400, a day].
+    #[arg(long, env = "TRYVOHA_WEBHOOK_RETRY_SECS")]
+    webhook_retry_secs: Option<u64>,
 }
 
 #[derive(Subcommand)]
@@ -221,7 +221,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 },
                 webhooks: RawWebhooks {
                     allow_private: args.webhooks.webhook_allow_private,
-                    retry_hours: args.webhooks.webhook_retry_hours,
+                    retry_secs: args.webhooks.webhook_retry_secs,
                 },
             };
             server::run_until_signal(Settings::load(flags)?).await

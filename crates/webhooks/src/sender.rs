@@ -130,7 +130,11 @@ pub(crate) async fn deliver(
             frame.attempted(Channel::Webhook);
         }
         let started = Instant::now();
-        let answer = send(context, record, seq, body).await;
+        // A request in flight is abandoned at a stop: it is made again after the restart.
+        let answer = tokio::select! {
+            answer = send(context, record, seq, body) => answer,
+            () = stop.cancelled() => return Settled::Stopped,
+        };
         context.attempts.record(
             record.id,
             Attempt {
@@ -157,8 +161,8 @@ pub(crate) async fn deliver(
         if since.elapsed() >= context.retry_for {
             let last = answer.error.unwrap_or_else(|| format!("answered {}", answer.status.unwrap_or_default()));
             return Settled::Paused(format!(
-                "event {seq} not accepted for {} h; last attempt: {last}",
-                context.retry_for.as_secs() / 3600
+                "event {seq} not accepted for {} s; last attempt: {last}",
+                context.retry_for.as_secs()
             ));
         }
         let wait = answer.retry_after.map_or_else(|| jittered(backoff), |asked| asked.min(MAX_RETRY_AFTER));

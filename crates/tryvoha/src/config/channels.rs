@@ -9,7 +9,7 @@ use tryvoha_core::{Level, RegionId, RegionRegistry};
 use tryvoha_mqtt::MqttSettings;
 
 pub const DEFAULT_MQTT_PREFIX: &str = "tryvoha";
-pub const DEFAULT_WEBHOOK_RETRY_HOURS: u64 = 24;
+pub const DEFAULT_WEBHOOK_RETRY_SECS: u64 = 24 * 3600;
 
 #[derive(Debug, Default, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -54,14 +54,15 @@ pub struct RawWebhooks {
     /// Address ranges webhooks may reach although private (`127.0.0.0/8`, `10.0.0.0/8`, …);
     /// `http://` targets are allowed only there.
     pub allow_private: Option<Vec<String>>,
-    pub retry_hours: Option<u64>,
+    /// How long one event is retried before the endpoint is paused.
+    pub retry_secs: Option<u64>,
 }
 
 impl RawWebhooks {
     pub fn over(self, lower: RawWebhooks) -> RawWebhooks {
         RawWebhooks {
             allow_private: self.allow_private.or(lower.allow_private),
-            retry_hours: self.retry_hours.or(lower.retry_hours),
+            retry_secs: self.retry_secs.or(lower.retry_secs),
         }
     }
 }
@@ -156,12 +157,15 @@ pub struct WebhookSettings {
 }
 
 pub fn resolve_webhooks(raw: RawWebhooks) -> anyhow::Result<WebhookSettings> {
-    let hours = raw.retry_hours.unwrap_or(DEFAULT_WEBHOOK_RETRY_HOURS);
-    if !(1..=24 * 7).contains(&hours) {
-        bail!("webhooks retry_hours must be 1 to 168, not {hours}");
+    let secs = raw.retry_secs.unwrap_or(DEFAULT_WEBHOOK_RETRY_SECS);
+    if !(1..=7 * 24 * 3600).contains(&secs) {
+        bail!("webhooks retry_secs must be 1 to 604800 (a week), not {secs}");
+    }
+    if let Err(reason) = tryvoha_webhooks::TargetPolicy::new(raw.allow_private.as_deref().unwrap_or_default()) {
+        bail!("webhooks allow_private: {reason}");
     }
     Ok(WebhookSettings {
         allow_private: raw.allow_private.unwrap_or_default(),
-        retry_for: std::time::Duration::from_secs(hours * 3600),
+        retry_for: std::time::Duration::from_secs(secs),
     })
 }

@@ -34,3 +34,5 @@ mod store;
 mod stream;
 mod support;
 mod tokens;
+mod webhooks;
+mod webhooks_refusals;
