@@ -124,3 +124,41 @@ fn the_log_format_is_text_or_json() {
     assert_eq!(default.log_format, LogFormat::Text);
     assert!(resolve("xml").unwrap_err().to_string().contains("xml"));
 }
+
+#[test]
+fn the_channels_are_off_unless_said_and_their_settings_are_checked() {
+    let defaults = Settings::resolve(FlagSettings::default(), FileSettings::default()).unwrap();
+    assert!(defaults.mqtt.is_none(), "MQTT is off unless a broker is configured");
+    assert_eq!(defaults.webhooks.retry_for, std::time::Duration::from_secs(24 * 3600));
+    let file: FileSettings = toml::from_str(
+        "[mqtt]\nurl = \"mqtt://broker:1883\"\nha_regions = [\"all-oblasts\"]\nsirens = [31]\n\
+         [webhooks]\nallow_private = [\"10.0.0.0/8\"]\nretry_secs = 600",
+    )
+    .unwrap();
+    let flags = FlagSettings { mqtt: RawMqtt { prefix: Some("city".into()), ..Default::default() }, ..Default::default() };
+    let settings = Settings::resolve(flags, file).unwrap();
+    let mqtt = settings.mqtt.expect("configured");
+    assert_eq!((mqtt.settings.url.as_str(), mqtt.settings.prefix.as_str()), ("mqtt://broker:1883", "city"));
+    assert_eq!(mqtt.ha_regions, HaRegions::AllOblasts);
+    assert_eq!(mqtt.settings.sirens, vec![tryvoha_core::RegionId(31)]);
+    assert_eq!(settings.webhooks.retry_for, std::time::Duration::from_secs(600));
+    for (bad, named) in [
+        ("[mqtt]\nurl = \"http://broker\"", "mqtt"),
+        ("[mqtt]\nurl = \"mqtt://b\"\nprefix = \"a/#\"", "prefix"),
+        ("[mqtt]\nurl = \"mqtt://b\"\nha_regions = [\"kyiv\"]", "ha_regions"),
+        ("[mqtt]\nurl = \"mqtt://b\"\nsiren_command_ttl_secs = 1", "siren_command_ttl_secs"),
+        ("[webhooks]\nallow_private = [\"10.0.0.0/40\"]", "allow_private"),
+        ("[webhooks]\nretry_secs = 0", "retry_secs"),
+        ("[mqtt]\nurll = \"x\"", "unknown field"),
+    ] {
+        let error = toml::from_str::<FileSettings>(bad)
+            .map_err(anyhow::Error::from)
+            .and_then(|file| Settings::resolve(FlagSettings::default(), file))
+            .err()
+            .unwrap_or_else(|| panic!("{bad} was accepted"));
+        assert!(format!("{error:#}").contains(named), "{bad}: {error:#}");
+    }
+    let password_alone =
+        FlagSettings { mqtt: RawMqtt { url: Some("mqtt://b".into()), password: Some("p".into()), ..Default::default() }, ..Default::default() };
+    assert!(Settings::resolve(password_alone, FileSettings::default()).is_err(), "a password needs a username");
+}
