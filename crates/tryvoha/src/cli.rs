@@ -31,6 +31,9 @@ enum Top {
     /// Create, list or revoke API tokens (admin).
     #[command(subcommand)]
     Token(client::TokenCommand),
+    /// Register, list or remove webhooks, and see their deliveries (admin).
+    #[command(subcommand)]
+    Webhook(client::WebhookCommand),
     /// Import data into the store the server uses.
     #[command(subcommand)]
     Import(crate::import::ImportCommand),
@@ -231,6 +234,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Top::Alerts(connection) => client::alerts(connection).await,
         Top::Regions(args) => client::regions(args).await,
         Top::Token(command) => client::token(command).await,
+        Top::Webhook(command) => client::webhook(command).await,
         Top::Import(command) => crate::import::run(command),
         Top::Shelters(command) => shelters::run(command).await,
         Top::Watch(args) => watch::watch(args).await,

@@ -5,6 +5,7 @@
 mod alerts;
 mod regions;
 mod tokens;
+mod webhooks;
 
 use anyhow::{Context, bail};
 use clap::Args;
@@ -16,6 +17,7 @@ use crate::say;
 pub use alerts::{AlertCommand, alert, alerts};
 pub use regions::{RegionsArgs, regions};
 pub use tokens::{TokenCommand, token};
+pub use webhooks::{WebhookCommand, webhook};
 
 #[derive(Args, Clone)]
 pub struct Connection {
@@ -70,7 +72,12 @@ pub async fn call(
     }
     let response = request.send().await.with_context(|| format!("cannot reach the server at {base}"))?;
     let status = response.status();
-    let value: Value = response.json().await.with_context(|| format!("the server's answer to {path} is not JSON"))?;
+    // 204 No Content (a removal) has no body to read.
+    let value: Value = if status == StatusCode::NO_CONTENT {
+        Value::Null
+    } else {
+        response.json().await.with_context(|| format!("the server's answer to {path} is not JSON"))?
+    };
     if !status.is_success() {
         let code = text(&value["code"]);
         let field = value["field"].as_str().map(|f| format!(" (field {f})")).unwrap_or_default();

@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::support::{ADMIN, BinaryServer, TestApp};
 
 /// Runs the binary with the server and token taken from the environment, as a user would.
-async fn tryvoha(app: &TestApp, token: &str, args: &[&str]) -> (bool, String, String) {
+pub async fn tryvoha(app: &TestApp, token: &str, args: &[&str]) -> (bool, String, String) {
     let (base, token) = (app.base.clone(), token.to_owned());
     let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
     tokio::task::spawn_blocking(move || {

@@ -238,3 +238,27 @@ async fn redirects_are_not_followed() {
     assert!(redirecting.accepted().is_empty(), "a 302 is not a delivery: it is retried");
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_adds_lists_inspects_and_removes_a_webhook_from_the_command_line() {
+    use crate::cli::tryvoha;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = TestApp::spawn_with(tempfile::tempdir().expect("temp dir"), loopback_allowed()).await;
+    let Some(receiver) = Receiver::start(dir.path(), free_port(), "x", &[]) else { return };
+    let url = receiver.url();
+    let (ok, out, err) = tryvoha(&app, ADMIN, &["webhook", "add", &url, "--region", "м. Київ", "--kind", "air_raid"]).await;
+    assert!(ok && out.starts_with(&format!("webhook 1 to {url} registered")) && out.contains("whsec_"), "{out}{err}");
+    declare(&app, 31, "air_raid").await;
+    receiver.wait_until("the event", |r| r.accepted() == [1]).await;
+    let (ok, out, _) = tryvoha(&app, ADMIN, &["webhook", "list"]).await;
+    assert!(ok && out.contains(&url) && out.contains("м. Київ"), "{out}");
+    let (ok, out, _) = tryvoha(&app, ADMIN, &["webhook", "deliveries", "1"]).await;
+    assert!(ok && out.contains("event      1") && out.contains("answered 200"), "{out}");
+    let (ok, out, err) = tryvoha(&app, ADMIN, &["webhook", "remove", "1"]).await;
+    assert!(ok && out.starts_with("webhook 1 removed"), "{out}{err}");
+    let (ok, _, err) = tryvoha(&app, ADMIN, &["webhook", "add", "https://169.254.169.254/"]).await;
+    assert!(!ok && err.contains("[webhook-target-refused]"), "{err}");
+    let (_, out, _) = tryvoha(&app, ADMIN, &["webhook", "list"]).await;
+    assert!(out.trim().is_empty(), "{out}");
+    app.stop().await;
+}
