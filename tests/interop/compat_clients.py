@@ -6,6 +6,8 @@ Scenarios (the caller declares the alerts first; see crates/tryvoha/tests/api/co
   alerts_in_ua  - the official alerts-in-ua 0.4.x client: active alerts, the If-Modified-Since
                   path, IoT strings v1 and v2, history.
   ukrainealarm  - ukrainealarm 0.0.1 with a key, and uasiren 0.0.1 without one (Home Assistant).
+  ua_alarm_subscribe URL, ua_alarm_unsubscribe URL
+                - ua-alarm 1.3.7.2's webhook calls (POST, PATCH; DELETE) with {"webHookUrl": URL}.
 Prints one JSON line with what the clients returned; exits non-zero on any exception."""
 import asyncio
 import json
@@ -60,9 +62,24 @@ async def ukrainealarm(base, token):
         }
 
 
+async def ua_alarm_webhook(base, token, action, url):
+    from ua_alarm import Client
+    client = Client.__new__(Client)  # __init__ makes a live request to the real upstream
+    client.base_url = base
+    client.headers = {"Authorization": token}
+    if action == "subscribe":
+        subscribed = await client.subscribe_to_webhook({"webHookUrl": url})
+        await client.update_webhook({"webHookUrl": url})  # returns None by its signature
+        return {"subscribed": subscribed.webHookUrl, "changed": True}
+    await client.unsubscribe_from_webhook({"webHookUrl": url})
+    return {"unsubscribed": url}
+
+
 if __name__ == "__main__":
     base, token, scenario = sys.argv[1:4]
-    if scenario == "alerts_in_ua":
+    if scenario.startswith("ua_alarm_"):
+        result = asyncio.run(ua_alarm_webhook(base, token, scenario[len("ua_alarm_"):], sys.argv[4]))
+    elif scenario == "alerts_in_ua":
         result = alerts_in_ua(base, token)
     else:
         result = asyncio.run(ukrainealarm(base, token))

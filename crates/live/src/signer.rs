@@ -126,6 +126,18 @@ impl Signer {
     }
 }
 
+/// Checks a detached signature ([`Signer::sign_detached`]): base64 `signature` over `bytes`
+/// by the key whose id is `kid`.
+pub fn verify_detached(kid: &str, signature: &str, bytes: &[u8], keys: &[PublicKey]) -> Result<(), SignatureError> {
+    let key = keys.iter().find(|k| k.kid == kid).ok_or_else(|| SignatureError::UnknownKey(kid.to_owned()))?;
+    let key_bytes: [u8; 32] =
+        STANDARD.decode(&key.public_key).ok().and_then(|b| b.try_into().ok()).ok_or(SignatureError::Malformed)?;
+    let key = VerifyingKey::from_bytes(&key_bytes).map_err(|_| SignatureError::Malformed)?;
+    let signature: [u8; 64] =
+        STANDARD.decode(signature).ok().and_then(|b| b.try_into().ok()).ok_or(SignatureError::Malformed)?;
+    key.verify_strict(bytes, &Signature::from_bytes(&signature)).map_err(|_| SignatureError::Mismatch)
+}
+
 /// Checks a signed frame's JSON against the known public keys.
 pub fn verify_signed_json(json: &str, keys: &[PublicKey]) -> Result<(), SignatureError> {
     let at = json.rfind(SIG_MEMBER).ok_or(SignatureError::Missing)?;
@@ -137,20 +149,7 @@ pub fn verify_signed_json(json: &str, keys: &[PublicKey]) -> Result<(), Signatur
         ed25519: String,
     }
     let sig: Sig = serde_json::from_str(sig_object).map_err(|_| SignatureError::Malformed)?;
-    let key = keys.iter().find(|k| k.kid == sig.kid).ok_or_else(|| SignatureError::UnknownKey(sig.kid.clone()))?;
-    let public = STANDARD
-        .decode(&key.public_key)
-        .ok()
-        .and_then(|b| <[u8; 32]>::try_from(b).ok())
-        .and_then(|b| VerifyingKey::from_bytes(&b).ok())
-        .ok_or(SignatureError::Malformed)?;
-    let signature = STANDARD
-        .decode(&sig.ed25519)
-        .ok()
-        .and_then(|b| <[u8; 64]>::try_from(b).ok())
-        .map(|b| Signature::from_bytes(&b))
-        .ok_or(SignatureError::Malformed)?;
-    public.verify_strict(payload.as_bytes(), &signature).map_err(|_| SignatureError::Mismatch)
+    verify_detached(&sig.kid, &sig.ed25519, payload.as_bytes(), keys)
 }
 
 /// The first 16 hex digits of the SHA-256 of the public key.

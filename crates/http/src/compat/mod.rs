@@ -9,6 +9,7 @@
 mod access;
 pub(crate) mod alerts_in_ua;
 pub(crate) mod ukrainealarm;
+pub(crate) mod ukrainealarm_webhook;
 
 use axum::Router;
 
@@ -21,5 +22,5 @@ const DESCRIPTION: &str =
     "Compatible API (docs/compat.md): the upstream wire format, not problem+json; only `actual` alerts.";
 
 pub fn router() -> Router<AppState> {
-    Router::new().merge(alerts_in_ua::router()).merge(ukrainealarm::router())
+    Router::new().merge(alerts_in_ua::router()).merge(ukrainealarm::router()).merge(ukrainealarm_webhook::router())
 }

@@ -49,6 +49,8 @@ use super::*;
         crate::compat::alerts_in_ua::iot::one_uid_v2, crate::compat::ukrainealarm::regions,
         crate::compat::ukrainealarm::all_alerts, crate::compat::ukrainealarm::status,
         crate::compat::ukrainealarm::region_history, crate::compat::ukrainealarm::region_alerts,
+        crate::compat::ukrainealarm_webhook::subscribe, crate::compat::ukrainealarm_webhook::change,
+        crate::compat::ukrainealarm_webhook::unsubscribe,
         crate::cap::ingest::receive, crate::cap::publish::feed, crate::problem_pages::page,
         crate::pages::views::map, crate::pages::views::region, crate::pages::views::shelters,
         crate::pages::views::console, crate::pages::assets::asset

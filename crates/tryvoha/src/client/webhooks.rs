@@ -70,7 +70,12 @@ pub async fn webhook(command: WebhookCommand) -> anyhow::Result<()> {
                     Value::Null => format!("at event {}", webhook["acknowledged_seq"]),
                     paused => format!("PAUSED since {}: {}", text(&paused["at"]), text(&paused["reason"])),
                 };
-                say!("{:>4}  {}  regions {}  {state}", webhook["id"].as_u64().unwrap_or_default(), text(&webhook["url"]), names.labels(&webhook["regions"]));
+                say!(
+                    "{:>4}  {}  regions {}  {state}",
+                    webhook["id"].as_u64().unwrap_or_default(),
+                    text(&webhook["url"]),
+                    names.labels(&webhook["regions"])
+                );
             }
             Ok(())
         }

@@ -135,7 +135,8 @@ fn the_channels_are_off_unless_said_and_their_settings_are_checked() {
          [webhooks]\nallow_private = [\"10.0.0.0/8\"]\nretry_secs = 600",
     )
     .unwrap();
-    let flags = FlagSettings { mqtt: RawMqtt { prefix: Some("city".into()), ..Default::default() }, ..Default::default() };
+    let flags =
+        FlagSettings { mqtt: RawMqtt { prefix: Some("city".into()), ..Default::default() }, ..Default::default() };
     let settings = Settings::resolve(flags, file).unwrap();
     let mqtt = settings.mqtt.expect("configured");
     assert_eq!((mqtt.settings.url.as_str(), mqtt.settings.prefix.as_str()), ("mqtt://broker:1883", "city"));
@@ -158,7 +159,9 @@ fn the_channels_are_off_unless_said_and_their_settings_are_checked() {
             .unwrap_or_else(|| panic!("{bad} was accepted"));
         assert!(format!("{error:#}").contains(named), "{bad}: {error:#}");
     }
-    let password_alone =
-        FlagSettings { mqtt: RawMqtt { url: Some("mqtt://b".into()), password: Some("p".into()), ..Default::default() }, ..Default::default() };
+    let password_alone = FlagSettings {
+        mqtt: RawMqtt { url: Some("mqtt://b".into()), password: Some("p".into()), ..Default::default() },
+        ..Default::default()
+    };
     assert!(Settings::resolve(password_alone, FileSettings::default()).is_err(), "a password needs a username");
 }

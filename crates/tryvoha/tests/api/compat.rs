@@ -18,10 +18,15 @@ async fn reader(app: &TestApp) -> String {
 }
 
 async fn run_clients(python: &str, app: &TestApp, token: &str, scenario: &str) -> Value {
+    run_clients_with(python, app, token, scenario, &[]).await
+}
+
+async fn run_clients_with(python: &str, app: &TestApp, token: &str, scenario: &str, extra: &[&str]) -> Value {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/interop/compat_clients.py");
     let (python, base, token, scenario) = (python.to_owned(), app.base.clone(), token.to_owned(), scenario.to_owned());
+    let extra: Vec<String> = extra.iter().map(|a| a.to_string()).collect();
     let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(python).arg(script).args([base, token, scenario]).output()
+        std::process::Command::new(python).arg(script).args([base, token, scenario]).args(extra).output()
     })
     .await
     .unwrap()
@@ -200,4 +205,56 @@ async fn the_rate_limit_answers_429_with_a_message() {
         }
     }
     assert_eq!(statuses, [200, 200, 200, 429, 429]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(compat_clients),
+    ignore = "needs TRYVOHA_COMPAT_PYTHON (a Python with the PyPI clients); .ci/run sets it up"
+)]
+async fn the_ua_alarm_client_registers_a_webhook_that_gets_ukrainealarms_body() {
+    use crate::webhooks::{Receiver, free_port, loopback_allowed};
+    let Some(python) = compat_python() else {
+        return not_checked("TRYVOHA_COMPAT_PYTHON (a Python with ua-alarm 1.3.7.2) is not set");
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn_with(tempfile::tempdir().unwrap(), loopback_allowed()).await;
+    let Some(receiver) = Receiver::start(dir.path(), free_port(), "unknown-to-the-client", &[]) else { return };
+    let token = reader(&app).await;
+    let url = receiver.url();
+    let seen = run_clients_with(&python, &app, &token, "ua_alarm_subscribe", &[&url]).await;
+    assert_eq!(seen, json!({"subscribed": url, "changed": true}), "the client reads upstream's WebHook model back");
+    let listed = app.call(reqwest::Method::GET, "/api/v1/webhooks", Some(ADMIN), None).await.body;
+    assert_eq!(listed["webhooks"].as_array().unwrap().len(), 1, "one endpoint per key, PATCH changed it: {listed}");
+    assert_eq!(listed["webhooks"][0]["format"], "ukrainealarm");
+
+    app.post("/api/v1/alerts", ADMIN, json!({"region_id": 31, "kind": "air_raid", "status": "exercise"})).await;
+    let declared = app.post("/api/v1/alerts", ADMIN, json!({"region_id": 14, "kind": "air_raid"})).await;
+    app.post(&format!("/api/v1/alerts/{}/cancel", declared.body["id"]), ADMIN, json!({})).await;
+    receiver.wait_until("the activation and the deactivation", |r| r.accepted().len() >= 2).await;
+    let received = receiver.received();
+    let bodies: Vec<Value> =
+        received.iter().map(|r| serde_json::from_str(r["body"].as_str().unwrap()).unwrap()).collect();
+    assert_eq!(received.len(), 2, "the drill is not sent: {bodies:?}");
+    assert_eq!(
+        (bodies[0]["status"].as_str(), bodies[0]["regionId"].as_u64(), bodies[0]["alarmType"].as_str()),
+        (Some("ACTIVATE"), Some(14), Some("AIR"))
+    );
+    assert_eq!(bodies[0]["activeAlertLevels"][0]["alertLevel"], "Red");
+    assert_eq!((bodies[1]["status"].as_str(), bodies[1]["activeAlertLevels"].clone()), (Some("DEACTIVATE"), json!([])));
+    let keys = crate::mqtt::server_keys(&app).await;
+    for request in &received {
+        let headers = &request["headers"];
+        let signed =
+            format!("{}.{}", headers["x-webhook-timestamp"].as_str().unwrap(), request["body"].as_str().unwrap());
+        let (kid, signature) =
+            (headers["x-webhook-key-id"].as_str().unwrap(), headers["x-webhook-signature"].as_str().unwrap());
+        assert_eq!(headers["x-webhook-signature-alg"], "ed25519");
+        tryvoha_live::verify_detached(kid, signature, signed.as_bytes(), &keys).expect("signed with the server's key");
+    }
+    let gone = run_clients_with(&python, &app, &token, "ua_alarm_unsubscribe", &[&url]).await;
+    assert_eq!(gone["unsubscribed"], url);
+    let listed = app.call(reqwest::Method::GET, "/api/v1/webhooks", Some(ADMIN), None).await.body;
+    assert_eq!(listed["webhooks"], json!([]));
+    app.stop().await;
 }

@@ -246,7 +246,8 @@ async fn an_admin_adds_lists_inspects_and_removes_a_webhook_from_the_command_lin
     let app = TestApp::spawn_with(tempfile::tempdir().expect("temp dir"), loopback_allowed()).await;
     let Some(receiver) = Receiver::start(dir.path(), free_port(), "x", &[]) else { return };
     let url = receiver.url();
-    let (ok, out, err) = tryvoha(&app, ADMIN, &["webhook", "add", &url, "--region", "м. Київ", "--kind", "air_raid"]).await;
+    let (ok, out, err) =
+        tryvoha(&app, ADMIN, &["webhook", "add", &url, "--region", "м. Київ", "--kind", "air_raid"]).await;
     assert!(ok && out.starts_with(&format!("webhook 1 to {url} registered")) && out.contains("whsec_"), "{out}{err}");
     declare(&app, 31, "air_raid").await;
     receiver.wait_until("the event", |r| r.accepted() == [1]).await;

@@ -37,6 +37,7 @@ class Receiver(http.server.BaseHTTPRequestHandler):
                 "event_id": self.headers.get("Tryvoha-Event-Id"),
                 "verified": verified(self.headers.get("Tryvoha-Signature", ""), body),
                 "answered": answer,
+                "headers": {k.lower(): v for k, v in self.headers.items() if k.lower().startswith("x-webhook-")},
                 "body": body.decode(errors="replace"),
             }) + "\n")
         self.send_response(answer)
