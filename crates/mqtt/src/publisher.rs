@@ -36,7 +36,7 @@ pub const CONSUMER: &str = "mqtt";
 const MAX_UNACKNOWLEDGED: usize = 2048;
 /// How long to wait between failed connection attempts, doubling up to the maximum.
 const RETRY_FIRST: Duration = Duration::from_millis(250);
-const RETRY_MAX: Duration = Duration::from_secs(5);
+const RETRY_MAX: Duration = Duration::from_secs(1);
 /// How long a new connection may take to be accepted (CONNACK).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
