@@ -28,12 +28,17 @@ impl Drop for OwnBroker {
 impl OwnBroker {
     /// `None` (with the reason said) when there is no `mosquitto` to run.
     pub fn start(dir: &Path) -> Option<OwnBroker> {
+        OwnBroker::start_with(dir, "")
+    }
+
+    /// With `extra` lines in its configuration (TLS, say).
+    pub fn start_with(dir: &Path, extra: &str) -> Option<OwnBroker> {
         let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("address").port();
         let config = dir.join("mosquitto.conf");
         std::fs::write(
             &config,
             format!(
-                "listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location {}/\n",
+                "listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location {}/\n{extra}",
                 dir.display()
             ),
         )
@@ -112,5 +117,41 @@ async fn events_made_while_the_broker_was_away_and_the_server_restarted_arrive_i
         let state = states.last_json(&format!("{prefix}/v1/regions/{region}/state")).expect("a state");
         assert_eq!(state["state"], "alert", "region {region}");
     }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_publisher_speaks_tls_to_a_broker_whose_ca_it_is_given() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).expect("certificate");
+    let (cert, key) = (dir.path().join("broker.pem"), dir.path().join("broker.key"));
+    std::fs::write(&cert, certified.cert.pem()).expect("cert");
+    std::fs::write(&key, certified.signing_key.serialize_pem()).expect("key");
+    let tls = format!("cafile {0}\ncertfile {0}\nkeyfile {1}\n", cert.display(), key.display());
+    let Some(broker) = OwnBroker::start_with(dir.path(), &tls) else { return };
+    let prefix = unique_prefix("tls");
+    let mqtt = tryvoha::config::RawMqtt {
+        url: Some(format!("mqtts://127.0.0.1:{}", broker.port)),
+        prefix: Some(prefix),
+        ca_file: Some(cert.clone()),
+        ..Default::default()
+    };
+    let app =
+        TestApp::spawn_with(tempfile::tempdir().expect("temp dir"), FlagSettings { mqtt, ..FlagSettings::default() })
+            .await;
+    assert_eq!(app.post("/api/v1/alerts", ADMIN, json!({"region_id": 31, "kind": "air_raid"})).await.status, 201);
+    // The broker acknowledged the event's publishes: the connection is TLS (the listener
+    // speaks nothing else) and the certificate was checked against the given CA.
+    let mut acknowledged = false;
+    for _ in 0..400 {
+        let metrics =
+            app.client.get(format!("{}/metrics", app.base)).send().await.expect("metrics").text().await.expect("text");
+        if metrics.contains("tryvoha_mqtt_acknowledged_seq 1") {
+            acknowledged = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(acknowledged, "the event was not acknowledged over TLS");
     app.stop().await;
 }

@@ -59,3 +59,19 @@ async fn a_name_is_checked_by_what_it_resolves_to() {
     let allowed = TargetPolicy::new(&["127.0.0.0/8".into(), "::1/128".into()]).expect("ranges");
     assert!(allowed.check_url("http://localhost:9/hook").await.is_ok());
 }
+
+#[tokio::test]
+async fn the_resolver_connects_only_to_what_the_policy_allows() {
+    use reqwest::dns::Resolve;
+    let name = |host: &str| host.parse::<reqwest::dns::Name>().expect("a name");
+    let refusing = CheckedResolver { policy: Arc::new(TargetPolicy::default()), allow_public: true };
+    // A name registered while it pointed elsewhere that resolves to loopback now (DNS
+    // rebinding) is left with no address to connect to.
+    assert!(refusing.resolve(name("localhost")).await.is_err(), "localhost is loopback: nothing to connect to");
+    let allowing = CheckedResolver {
+        policy: Arc::new(TargetPolicy::new(&["127.0.0.0/8".into(), "::1/128".into()]).expect("ranges")),
+        allow_public: false,
+    };
+    let addresses: Vec<SocketAddr> = allowing.resolve(name("localhost")).await.expect("allowed").collect();
+    assert!(!addresses.is_empty() && addresses.iter().all(|a| a.ip().is_loopback()), "{addresses:?}");
+}
