@@ -18,6 +18,7 @@ use tryvoha_webhooks::WebhookError;
 
 use super::DESCRIPTION;
 use crate::AppState;
+use crate::openapi;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/v3/webhook", post(subscribe).patch(change).delete(unsubscribe))
@@ -92,6 +93,7 @@ async fn parts_and_body(
         (status = 400, description = "The URL is refused (`{\"message\": …}`): not public, or http:// outside the allowed ranges."),
         (status = 401, description = "The key is not valid. Empty body."),
         (status = 403, description = "No key. Empty body."),
+        (status = 429, response = openapi::RateLimited),
     )
 )]
 async fn subscribe(State(state): State<AppState>, request: axum::extract::Request) -> Response {
@@ -117,6 +119,7 @@ async fn subscribe(State(state): State<AppState>, request: axum::extract::Reques
         (status = 401, description = "The key is not valid. Empty body."),
         (status = 403, description = "No key. Empty body."),
         (status = 404, description = "This key has no webhook (`{\"message\": …}`)."),
+        (status = 429, response = openapi::RateLimited),
     )
 )]
 async fn change(State(state): State<AppState>, request: axum::extract::Request) -> Response {
@@ -143,6 +146,7 @@ async fn change(State(state): State<AppState>, request: axum::extract::Request) 
         (status = 401, description = "The key is not valid. Empty body."),
         (status = 403, description = "No key. Empty body."),
         (status = 404, description = "This key has no webhook (`{\"message\": …}`)."),
+        (status = 429, response = openapi::RateLimited),
     )
 )]
 async fn unsubscribe(State(state): State<AppState>, request: axum::extract::Request) -> Response {
