@@ -89,8 +89,8 @@ async fn parts_and_body(
     description = DESCRIPTION,
     request_body(content = Body, content_type = "application/json"),
     responses(
-        (status = 200, description = "Subscribed (an earlier URL of this key is replaced): `{\"webHookUrl\": …}`."),
-        (status = 400, description = "The URL is refused (`{\"message\": …}`): not public, or http:// outside the allowed ranges."),
+        (status = 200, description = "Subscribed (an earlier URL of this key is replaced): `{\"webHookUrl\": …}`.", body = Object, content_type = "application/json"),
+        (status = 400, description = "The URL is refused (`{\"message\": …}`): not public, or http:// outside the allowed ranges.", body = Object, content_type = "application/json"),
         (status = 401, description = "The key is not valid. Empty body."),
         (status = 403, description = "No key. Empty body."),
         (status = 429, response = openapi::RateLimited),
@@ -114,11 +114,11 @@ async fn subscribe(State(state): State<AppState>, request: axum::extract::Reques
     description = DESCRIPTION,
     request_body(content = Body, content_type = "application/json"),
     responses(
-        (status = 200, description = "Changed: `{\"webHookUrl\": …}`."),
-        (status = 400, description = "The URL is refused (`{\"message\": …}`)."),
+        (status = 200, description = "Changed: `{\"webHookUrl\": …}`.", body = Object, content_type = "application/json"),
+        (status = 400, description = "The URL is refused (`{\"message\": …}`).", body = Object, content_type = "application/json"),
         (status = 401, description = "The key is not valid. Empty body."),
         (status = 403, description = "No key. Empty body."),
-        (status = 404, description = "This key has no webhook (`{\"message\": …}`)."),
+        (status = 404, description = "This key has no webhook (`{\"message\": …}`).", body = Object, content_type = "application/json"),
         (status = 429, response = openapi::RateLimited),
     )
 )]
@@ -142,10 +142,11 @@ async fn change(State(state): State<AppState>, request: axum::extract::Request) 
     description = DESCRIPTION,
     request_body(content = Body, content_type = "application/json"),
     responses(
-        (status = 200, description = "Unsubscribed: `{\"webHookUrl\": …}` (the URL removed)."),
+        (status = 200, description = "Unsubscribed: `{\"webHookUrl\": …}` (the URL removed).", body = Object, content_type = "application/json"),
+        (status = 400, description = "The body is not `{\"webHookUrl\": …}` (`{\"message\": …}`).", body = Object, content_type = "application/json"),
         (status = 401, description = "The key is not valid. Empty body."),
         (status = 403, description = "No key. Empty body."),
-        (status = 404, description = "This key has no webhook (`{\"message\": …}`)."),
+        (status = 404, description = "This key has no webhook (`{\"message\": …}`).", body = Object, content_type = "application/json"),
         (status = 429, response = openapi::RateLimited),
     )
 )]
