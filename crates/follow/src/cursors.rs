@@ -68,11 +68,13 @@ impl CursorKeeper {
         Ok(position.acknowledged)
     }
 
-    /// The far side has everything up to `seq`. Never moves a cursor back.
+    /// The far side has everything up to `seq`. Never moves a cursor back. A consumer not
+    /// loaded or started (or forgotten since: a removed endpoint whose sender finishes) is
+    /// ignored, so that nothing of it is written.
     pub fn acknowledge(&self, consumer: &str, seq: Seq) {
-        let mut positions = self.lock();
-        let position = positions.entry(consumer.to_owned()).or_insert(Position { stored: 0, acknowledged: 0 });
-        position.acknowledged = position.acknowledged.max(seq);
+        if let Some(position) = self.lock().get_mut(consumer) {
+            position.acknowledged = position.acknowledged.max(seq);
+        }
     }
 
     /// What `consumer` has acknowledged in this process, if anything was loaded or acknowledged.
@@ -111,13 +113,13 @@ impl CursorKeeper {
                 }
                 Ok(moves.len())
             }
-            Err(StoreError::CursorMoved { consumer, actual, .. }) => {
+            Err(StoreError::CursorMoved { consumer, expected, actual }) => {
                 // Someone else moved it (or it was removed): take the store's word for where it
                 // stands, and write the rest at the next flush.
                 if let Some(position) = positions.get_mut(&consumer) {
                     position.stored = actual;
                 }
-                Err(StoreError::CursorMoved { consumer, expected: 0, actual })
+                Err(StoreError::CursorMoved { consumer, expected, actual })
             }
             Err(error) => Err(error),
         }

@@ -23,11 +23,14 @@ async fn acknowledgements_reach_the_store_at_the_flush_and_only_then() {
     assert_eq!(keeper.load("webhook:1").await.expect("loads"), 0);
     keeper.acknowledge("webhook:1", 4);
     keeper.acknowledge("webhook:1", 3);
+    keeper.start("mqtt", 0).await.expect("starts");
     keeper.acknowledge("mqtt", 7);
+    keeper.acknowledge("never-loaded", 3);
     assert_eq!(store.cursor("webhook:1").expect("reads"), 0, "nothing is written before the flush");
     assert_eq!(keeper.load("webhook:1").await.expect("loads"), 4, "an acknowledgement never moves back");
     assert_eq!(keeper.flush().await.expect("flushes"), 2, "both moved cursors in one write");
     assert_eq!((store.cursor("webhook:1").expect("reads"), store.cursor("mqtt").expect("reads")), (4, 7));
+    assert_eq!(store.stored_cursor("never-loaded").expect("reads"), None, "a consumer never loaded writes nothing");
     assert_eq!(keeper.flush().await.expect("flushes"), 0, "nothing moved since");
 
     // A crash after acknowledging 9 but before the flush: a new keeper starts from 4 again.

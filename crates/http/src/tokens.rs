@@ -198,5 +198,14 @@ async fn revoke(
     let id = stored_id(&id).ok_or_else(|| {
         ApiError::new(StatusCode::NOT_FOUND, "token-not-found", format!("{id:?} is not a token id")).with_field("id")
     })?;
-    Ok(Json(state.engine.revoke_token(id).await?.into()))
+    let revoked = state.engine.revoke_token(id).await?;
+    // A revoked key's ukrainealarm webhook goes with it: nothing is sent on a revoked key's
+    // behalf.
+    if let Some(webhooks) = &state.webhooks
+        && let Some(owned) = webhooks.owned_by(id)
+        && let Err(error) = webhooks.remove(owned.id).await
+    {
+        tracing::warn!(%error, token = id, "cannot remove the revoked token's webhook");
+    }
+    Ok(Json(revoked.into()))
 }

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tryvoha_core::{AlertKind, AlertStatus, RegionId};
 use tryvoha_store::{WebhookFormat, WebhookId, WebhookRecord, WebhookSpec};
-use tryvoha_webhooks::{Attempt, WebhookError, Webhooks};
+use tryvoha_webhooks::{Attempt, Change, PauseState, WebhookError, Webhooks};
 
 use crate::AppState;
 use crate::auth::{Admins, Authorized};
@@ -153,6 +153,7 @@ impl From<WebhookError> for ApiError {
                     .with_field(format!("regions[{index}]"))
             }
             WebhookError::NotFound(id) => not_found(id),
+            WebhookError::NoneForKey => ApiError::new(StatusCode::NOT_FOUND, "webhook-not-found", detail),
             WebhookError::Unavailable(source) => ApiError::from(tryvoha_engine::EngineError::Unavailable(source)),
         }
     }
@@ -193,6 +194,7 @@ async fn create(
         statuses: body.statuses,
         format: WebhookFormat::Tryvoha,
         owner: None,
+        may_reach_private: true,
     };
     let record = webhooks.create(spec).await?;
     let secret = record.secret.clone();
@@ -267,16 +269,17 @@ async fn change(
     let webhooks = webhooks(&state)?;
     let id = webhook_id(&id)?;
     let record = webhooks.get(id).ok_or_else(|| not_found(id))?;
-    let mut spec = record.spec.clone();
     let changes_spec = body.url.is_some() || body.regions.is_some() || body.kinds.is_some() || body.statuses.is_some();
-    spec.url = body.url.unwrap_or(spec.url);
-    spec.regions = body.regions.unwrap_or(spec.regions);
-    spec.kinds = body.kinds.unwrap_or(spec.kinds);
-    spec.statuses = body.statuses.unwrap_or(spec.statuses);
-    let mut record = if changes_spec { webhooks.update(id, spec).await? } else { record };
-    if let Some(paused) = body.paused {
-        record = webhooks.set_paused(id, paused).await?;
-    }
+    let spec = changes_spec.then(|| WebhookSpec {
+        url: body.url.unwrap_or(record.spec.url.clone()),
+        regions: body.regions.unwrap_or(record.spec.regions.clone()),
+        kinds: body.kinds.unwrap_or(record.spec.kinds.clone()),
+        statuses: body.statuses.unwrap_or(record.spec.statuses.clone()),
+        ..record.spec.clone()
+    });
+    let paused = body.paused.map(|paused| if paused { PauseState::Paused } else { PauseState::Running });
+    // The spec and the pause in one write: a refused change changes neither.
+    let record = webhooks.change(id, Change { spec, paused }).await?;
     Ok(Json(view(record, webhooks)))
 }
 

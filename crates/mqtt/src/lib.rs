@@ -10,19 +10,22 @@
 //! Invariant: exercises and tests appear in `events` with their status and never change a
 //! retained state, an oblast string or a siren.
 
+mod acks;
 pub mod controller;
 pub mod discovery;
 pub mod options;
 pub mod publisher;
 pub mod siren;
+mod status;
 pub mod topics;
 
 #[cfg(test)]
 mod fixture;
 
 pub use options::MqttSettings;
-pub use publisher::{MqttStatus, Publisher};
+pub use publisher::Publisher;
 /// The MQTT client this channel uses, for tools and tests that subscribe the same way.
 pub use rumqttc;
 pub use siren::{Refusal, SirenAction, SirenCommand, SirenGuard, Sirens};
+pub use status::MqttStatus;
 pub use topics::{KindStateMessage, RegionStateMessage, Topics};

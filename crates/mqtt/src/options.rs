@@ -11,7 +11,7 @@ use tryvoha_core::RegionId;
 use crate::topics::Topics;
 
 /// What `--mqtt-*` configures. The channel is off unless a URL is given.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct MqttSettings {
     pub url: String,
     pub username: Option<String>,
@@ -26,6 +26,21 @@ pub struct MqttSettings {
     /// Regions with sirens: real air-raid alerts covering them publish signed commands.
     pub sirens: Vec<RegionId>,
     pub siren_command_ttl: time::Duration,
+}
+
+/// Never prints the password.
+impl std::fmt::Debug for MqttSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MqttSettings")
+            .field("url", &self.url)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("client_id", &self.client_id)
+            .field("prefix", &self.prefix)
+            .field("ha_regions", &self.ha_regions)
+            .field("sirens", &self.sirens)
+            .finish_non_exhaustive()
+    }
 }
 
 impl MqttSettings {

@@ -9,10 +9,10 @@
 //! went away) is dropped whole and a new one starts from the cursor: an event whose publishes
 //! were not all acknowledged is published again (at least once, in order, never skipped).
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -23,11 +23,13 @@ use tryvoha_compat::alerts_in_ua::by_oblast;
 use tryvoha_core::{AlertBook, AlertEvent, AlertKind, Audience, RegionId, Seq};
 use tryvoha_deliveries::Channel;
 use tryvoha_follow::{CursorKeeper, EventSource, LogReader};
-use tryvoha_live::{Frame, Hub, Signer};
+use tryvoha_live::{Hub, Signer};
 
+use crate::acks::{Acks, Tag};
 use crate::discovery;
 use crate::options::{MqttSettings, client_options};
 use crate::siren::Sirens;
+use crate::status::MqttStatus;
 use crate::topics::{KindStateMessage, RegionStateMessage, Topics};
 
 /// The publisher's cursor in the store.
@@ -39,34 +41,14 @@ const RETRY_FIRST: Duration = Duration::from_millis(250);
 const RETRY_MAX: Duration = Duration::from_secs(1);
 /// How long a new connection may take to be accepted (CONNACK).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long to wait before reading a log that could not be read.
+const LOG_RETRY: Duration = Duration::from_secs(1);
 
-/// What the publisher reports to `/readyz` and `/metrics`.
-#[derive(Default)]
-pub struct MqttStatus {
-    pub connected: AtomicBool,
-    pub sessions: AtomicU64,
-    /// The last sequence number every publish of which the broker acknowledged.
-    pub acknowledged: AtomicU64,
-    pub published: AtomicU64,
-}
-
-impl MqttStatus {
-    pub fn render_metrics(&self) -> String {
-        format!(
-            "# HELP tryvoha_mqtt_connected Whether the MQTT publisher is connected to its broker.\n\
-             # TYPE tryvoha_mqtt_connected gauge\ntryvoha_mqtt_connected {}\n\
-             # HELP tryvoha_mqtt_sessions_total Connections the MQTT publisher made.\n\
-             # TYPE tryvoha_mqtt_sessions_total counter\ntryvoha_mqtt_sessions_total {}\n\
-             # HELP tryvoha_mqtt_acknowledged_seq The last event every MQTT publish of which the broker acknowledged.\n\
-             # TYPE tryvoha_mqtt_acknowledged_seq gauge\ntryvoha_mqtt_acknowledged_seq {}\n\
-             # HELP tryvoha_mqtt_published_total Messages published (QoS 1) to the broker.\n\
-             # TYPE tryvoha_mqtt_published_total counter\ntryvoha_mqtt_published_total {}\n",
-            u8::from(self.connected.load(Relaxed)),
-            self.sessions.load(Relaxed),
-            self.acknowledged.load(Relaxed),
-            self.published.load(Relaxed),
-        )
-    }
+/// Whether the broker keeps a message for later subscribers.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Retain {
+    Yes,
+    No,
 }
 
 pub struct Publisher {
@@ -92,7 +74,6 @@ impl Publisher {
     pub async fn run(self, stop: impl Future<Output = ()> + Send) {
         let mut stop = std::pin::pin!(stop);
         let audience = Audience::new(self.hub.registry());
-        let mut sirens = Sirens::new(self.settings.sirens.clone(), self.settings.siren_command_ttl);
         let mut retry = RETRY_FIRST;
         loop {
             let after = match self.cursors.start(CONSUMER, self.source.head()).await {
@@ -120,7 +101,7 @@ impl Publisher {
             self.status.connected.store(true, Relaxed);
             self.status.sessions.fetch_add(1, Relaxed);
             tracing::info!(after, url = %self.settings.url, "mqtt: connected; following the log");
-            let end = session.serve(&self, &mut sirens, &mut stop).await;
+            let end = session.serve(&self, &mut stop).await;
             self.status.connected.store(false, Relaxed);
             session.count_unacknowledged_as_failed();
             match end {
@@ -144,28 +125,17 @@ async fn wait_or_stop(stop: &mut std::pin::Pin<&mut (impl Future<Output = ()> + 
     }
 }
 
-/// What a publish was for, so that its PUBACK can be counted.
-struct Tag {
-    /// The event that caused it; none for a session's opening documents.
-    seq: Option<Seq>,
-    /// The event's frame, when this is its publish on `events` (counted for its alert).
-    frame: Option<Arc<Frame>>,
-}
-
 struct Session<'a> {
     client: AsyncClient,
     events: mpsc::UnboundedReceiver<Result<Event, ConnectionError>>,
     driver: tokio::task::JoinHandle<()>,
     topics: Topics,
     audience: &'a Audience,
-    /// Publishes sent to the client, in order, not yet given a packet id.
-    sent: VecDeque<Tag>,
-    /// Publishes given a packet id and waiting for their PUBACK.
-    inflight: HashMap<u16, Tag>,
-    /// Per event: how many of its publishes wait for a PUBACK.
-    unacknowledged: BTreeMap<Seq, usize>,
-    /// The last event all of whose publishes were handed to the client.
-    last_sent: Seq,
+    acks: Acks,
+    /// What each siren was told in this session. A new session starts afresh: a command whose
+    /// PUBACK was lost with the old one is published again with its event (its counter, the
+    /// event's seq, lets a controller drop a duplicate).
+    sirens: Sirens,
     /// The retained documents as last published in this session, by topic.
     retained: HashMap<String, Vec<u8>>,
     region_states: HashMap<RegionId, RegionStateMessage>,
@@ -203,10 +173,8 @@ impl<'a> Session<'a> {
             driver,
             topics,
             audience,
-            sent: VecDeque::new(),
-            inflight: HashMap::new(),
-            unacknowledged: BTreeMap::new(),
-            last_sent: after,
+            acks: Acks::after(after),
+            sirens: Sirens::new(publisher.settings.sirens.clone(), publisher.settings.siren_command_ttl),
             retained: HashMap::new(),
             region_states: HashMap::new(),
         };
@@ -217,7 +185,7 @@ impl<'a> Session<'a> {
     /// Every retained document, as the book has it now: a subscriber (or a broker that lost its
     /// retained messages in a restart) has the whole state again.
     async fn open(&mut self, publisher: &Publisher) -> Result<(), String> {
-        self.publish(self.topics.status(), b"online".to_vec(), true, Tag { seq: None, frame: None }).await?;
+        self.publish(self.topics.status(), b"online".to_vec(), Retain::Yes, Tag::opening()).await?;
         let book = publisher.log.book();
         let registry = book.registry().clone();
         for &region in &publisher.settings.ha_regions {
@@ -226,7 +194,7 @@ impl<'a> Session<'a> {
                 let (topic, config) =
                     discovery::sensor(&publisher.settings.ha_discovery_prefix, &self.topics, region, kind);
                 let body = serde_json::to_vec(&config).map_err(|error| error.to_string())?;
-                self.publish(topic, body, true, Tag { seq: None, frame: None }).await?;
+                self.publish(topic, body, Retain::Yes, Tag::opening()).await?;
             }
         }
         for region in registry.all() {
@@ -238,12 +206,11 @@ impl<'a> Session<'a> {
     async fn serve(
         &mut self,
         publisher: &Publisher,
-        sirens: &mut Sirens,
         stop: &mut std::pin::Pin<&mut (impl Future<Output = ()> + Send)>,
     ) -> SessionEnd {
-        let mut follow = publisher.source.follow(self.last_sent);
+        let mut follow = publisher.source.follow(self.acks.last_sent());
         loop {
-            let room = self.sent.len() + self.inflight.len() < MAX_UNACKNOWLEDGED;
+            let room = self.acks.unacknowledged() < MAX_UNACKNOWLEDGED;
             tokio::select! {
                 biased;
                 () = stop.as_mut() => return SessionEnd::Stopped,
@@ -254,13 +221,20 @@ impl<'a> Session<'a> {
                 },
                 next = follow.next(), if room => match next {
                     Some(Ok(event)) => {
-                        if let Err(reason) = self.publish_event(&event, publisher, sirens).await {
+                        if let Err(reason) = self.publish_event(&event, publisher).await {
                             return SessionEnd::Failed(reason);
                         }
                     }
                     Some(Err(error)) => {
-                        tracing::warn!(%error, "mqtt: following the log again");
-                        follow = publisher.source.follow(self.last_sent);
+                        // A lag is caught up from the log at once; a log that cannot be read
+                        // is tried again after a pause, not in a tight loop.
+                        if matches!(error, tryvoha_follow::FollowError::Log { .. }) {
+                            tracing::warn!(%error, "mqtt: cannot read the log; following again shortly");
+                            if wait_or_stop(stop, LOG_RETRY).await {
+                                return SessionEnd::Stopped;
+                            }
+                        }
+                        follow = publisher.source.follow(self.acks.last_sent());
                     }
                     None => return SessionEnd::Stopped,
                 },
@@ -268,16 +242,11 @@ impl<'a> Session<'a> {
         }
     }
 
-    async fn publish_event(
-        &mut self,
-        event: &Arc<AlertEvent>,
-        publisher: &Publisher,
-        sirens: &mut Sirens,
-    ) -> Result<(), String> {
+    async fn publish_event(&mut self, event: &Arc<AlertEvent>, publisher: &Publisher) -> Result<(), String> {
         let seq = event.seq;
         let frame = publisher.hub.frames().frame(event, &publisher.signer);
         frame.attempted(Channel::Mqtt);
-        self.publish(self.topics.events(), frame.json.to_vec(), false, Tag { seq: Some(seq), frame: Some(frame) })
+        self.publish(self.topics.events(), frame.json.to_vec(), Retain::No, Tag { seq: Some(seq), frame: Some(frame) })
             .await?;
         let book = publisher.log.book();
         for &region in self.audience.regions_hearing(event.alert.region_id) {
@@ -285,12 +254,11 @@ impl<'a> Session<'a> {
                 .await?;
         }
         self.publish_oblast_strings(&book, Some(seq)).await?;
-        for command in sirens.commands(event, &book) {
+        for command in self.sirens.commands(event, &book) {
             let topic = self.topics.siren_command(command.region_id);
-            self.publish(topic, publisher.signer.sign_json(&command), true, Tag { seq: Some(seq), frame: None })
-                .await?;
+            self.publish(topic, publisher.signer.sign_json(&command), Retain::Yes, Tag::of(Some(seq))).await?;
         }
-        self.last_sent = seq;
+        self.acks.event_sent(seq);
         self.advance(publisher);
         Ok(())
     }
@@ -308,7 +276,7 @@ impl<'a> Session<'a> {
         let state = RegionStateMessage::of(book, region);
         if !self.region_states.get(&region).is_some_and(|last| last.same_state_as(&state)) {
             let body = serde_json::to_vec(&state).map_err(|error| error.to_string())?;
-            self.publish(self.topics.region_state(region), body, true, Tag { seq, frame: None }).await?;
+            self.publish(self.topics.region_state(region), body, Retain::Yes, Tag::of(seq)).await?;
             self.region_states.insert(region, state);
         }
         if ha_regions.contains(&region) {
@@ -335,14 +303,12 @@ impl<'a> Session<'a> {
             return Ok(());
         }
         self.retained.insert(topic.clone(), body.clone());
-        self.publish(topic, body, true, Tag { seq, frame: None }).await
+        self.publish(topic, body, Retain::Yes, Tag::of(seq)).await
     }
 
-    async fn publish(&mut self, topic: String, body: Vec<u8>, retain: bool, tag: Tag) -> Result<(), String> {
-        if let Some(seq) = tag.seq {
-            *self.unacknowledged.entry(seq).or_default() += 1;
-        }
-        self.sent.push_back(tag);
+    async fn publish(&mut self, topic: String, body: Vec<u8>, retain: Retain, tag: Tag) -> Result<(), String> {
+        self.acks.sending(tag);
+        let retain = retain == Retain::Yes;
         self.client.publish(topic, QoS::AtLeastOnce, retain, body).await.map_err(|error| error.to_string())
     }
 
@@ -350,23 +316,13 @@ impl<'a> Session<'a> {
         match event {
             // The client numbers publishes in the order they were handed to it.
             Event::Outgoing(Outgoing::Publish(pkid)) => {
-                if let Some(tag) = self.sent.pop_front() {
-                    self.inflight.insert(pkid, tag);
-                }
+                self.acks.numbered(pkid);
                 publisher.status.published.fetch_add(1, Relaxed);
             }
             Event::Incoming(Incoming::PubAck(ack)) => {
-                let Some(tag) = self.inflight.remove(&ack.pkid) else { return };
+                let Some(tag) = self.acks.acknowledged_packet(ack.pkid) else { return };
                 if let Some(frame) = &tag.frame {
                     frame.delivered(Channel::Mqtt);
-                }
-                if let Some(seq) = tag.seq
-                    && let Some(waiting) = self.unacknowledged.get_mut(&seq)
-                {
-                    *waiting -= 1;
-                    if *waiting == 0 {
-                        self.unacknowledged.remove(&seq);
-                    }
                 }
                 self.advance(publisher);
             }
@@ -377,13 +333,13 @@ impl<'a> Session<'a> {
     /// Hands the keeper the last event all of whose publishes (and every earlier one's) the
     /// broker acknowledged.
     fn advance(&self, publisher: &Publisher) {
-        let acknowledged = self.unacknowledged.keys().next().map_or(self.last_sent, |&oldest| oldest - 1);
+        let acknowledged = self.acks.acknowledged();
         publisher.cursors.acknowledge(CONSUMER, acknowledged);
         publisher.status.acknowledged.fetch_max(acknowledged, Relaxed);
     }
 
     fn count_unacknowledged_as_failed(&mut self) {
-        for tag in self.sent.drain(..).chain(self.inflight.drain().map(|(_, tag)| tag)) {
+        for tag in self.acks.abandon() {
             if let Some(frame) = tag.frame {
                 frame.failed(Channel::Mqtt);
             }

@@ -48,7 +48,8 @@ pub struct SirenCommand {
 
 pub const COMMAND_TYPE: &str = "siren_command";
 
-/// Which sirens an event sets sounding or stops. The book is the state after the event.
+/// Which sirens an event sets sounding or stops, against the book as it is when the event is
+/// published (its state after the event, or later while a publisher catches up).
 pub struct Sirens {
     regions: Vec<RegionId>,
     /// What each siren was last told, by region, in this process.

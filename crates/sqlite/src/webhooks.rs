@@ -49,22 +49,11 @@ impl WebhookStore for SqliteStore {
         rows.map(|row| row.map_err(unavailable).and_then(RawWebhook::into_record)).collect()
     }
 
-    fn update_webhook(&self, id: WebhookId, spec: &WebhookSpec) -> StoreResult<WebhookRecord> {
-        let connection = self.writer();
-        let changed = connection
-            .execute("UPDATE webhooks SET spec = ?2 WHERE id = ?1", params![id, encode(spec)?])
-            .map_err(unavailable)?;
-        if changed == 0 {
-            return Err(StoreError::NotFound);
-        }
-        one(&connection, id)
-    }
-
-    fn set_webhook_paused(&self, id: WebhookId, paused: Option<&Paused>) -> StoreResult<WebhookRecord> {
+    fn update_webhook(&self, id: WebhookId, spec: &WebhookSpec, paused: Option<&Paused>) -> StoreResult<WebhookRecord> {
         let connection = self.writer();
         let paused = paused.map(encode).transpose()?;
         let changed = connection
-            .execute("UPDATE webhooks SET paused = ?2 WHERE id = ?1", params![id, paused])
+            .execute("UPDATE webhooks SET spec = ?2, paused = ?3 WHERE id = ?1", params![id, encode(spec)?, paused])
             .map_err(unavailable)?;
         if changed == 0 {
             return Err(StoreError::NotFound);

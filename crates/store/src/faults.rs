@@ -242,16 +242,13 @@ impl crate::WebhookStore for FaultyStore {
         self.inner.webhooks()
     }
 
-    fn update_webhook(&self, id: crate::WebhookId, spec: &crate::WebhookSpec) -> StoreResult<crate::WebhookRecord> {
-        self.inner.update_webhook(id, spec)
-    }
-
-    fn set_webhook_paused(
+    fn update_webhook(
         &self,
         id: crate::WebhookId,
+        spec: &crate::WebhookSpec,
         paused: Option<&crate::Paused>,
     ) -> StoreResult<crate::WebhookRecord> {
-        self.inner.set_webhook_paused(id, paused)
+        self.inner.update_webhook(id, spec, paused)
     }
 
     fn remove_webhook(&self, id: crate::WebhookId) -> StoreResult<()> {

@@ -22,6 +22,14 @@ pub struct WebhookSpec {
     pub format: WebhookFormat,
     /// The token that registered it through the ukrainealarm-compatible API (one per token).
     pub owner: Option<TokenId>,
+    /// Whether it may reach the private ranges the operator allows (`webhooks.allow_private`):
+    /// an admin's endpoints may, an endpoint a reader's key registered may not.
+    #[serde(default = "admins_may")]
+    pub may_reach_private: bool,
+}
+
+fn admins_may() -> bool {
+    true
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,7 +42,7 @@ pub enum WebhookFormat {
     Ukrainealarm,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct WebhookRecord {
     pub id: WebhookId,
     pub spec: WebhookSpec,
@@ -42,6 +50,18 @@ pub struct WebhookRecord {
     pub created_at: OffsetDateTime,
     /// Set when deliveries stopped (retried for too long); cleared to resume.
     pub paused: Option<Paused>,
+}
+
+/// Never prints the secret.
+impl std::fmt::Debug for WebhookRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookRecord")
+            .field("id", &self.id)
+            .field("spec", &self.spec)
+            .field("created_at", &self.created_at)
+            .field("paused", &self.paused)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,9 +87,14 @@ pub trait WebhookStore: Send + Sync {
     ) -> crate::StoreResult<WebhookRecord>;
     /// Every endpoint, by id.
     fn webhooks(&self) -> crate::StoreResult<Vec<WebhookRecord>>;
-    /// Replaces the endpoint's spec; [`crate::StoreError::NotFound`] when there is none.
-    fn update_webhook(&self, id: WebhookId, spec: &WebhookSpec) -> crate::StoreResult<WebhookRecord>;
-    fn set_webhook_paused(&self, id: WebhookId, paused: Option<&Paused>) -> crate::StoreResult<WebhookRecord>;
+    /// Replaces the endpoint's spec and pause together, in one write (a change of both is never
+    /// half applied); [`crate::StoreError::NotFound`] when there is none.
+    fn update_webhook(
+        &self,
+        id: WebhookId,
+        spec: &WebhookSpec,
+        paused: Option<&Paused>,
+    ) -> crate::StoreResult<WebhookRecord>;
     /// Removes the endpoint and its cursor, in one transaction.
     fn remove_webhook(&self, id: WebhookId) -> crate::StoreResult<()>;
 }

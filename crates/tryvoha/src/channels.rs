@@ -5,7 +5,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context as _;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tryvoha_core::RegionRegistry;
@@ -47,18 +46,44 @@ impl Channels {
         webhook_settings: &WebhookSettings,
         parts: Parts<'_>,
     ) -> anyhow::Result<Channels> {
-        let stop = CancellationToken::new();
+        // Everything that can fail comes before any task is spawned, so that a failed start
+        // leaves nothing running.
+        let mqtt = match mqtt {
+            Some(channel) => {
+                let mut settings = channel.settings.clone();
+                settings.ha_regions = channel.ha_regions.resolve(parts.registry)?;
+                if let Some(unknown) = settings.sirens.iter().find(|id| parts.registry.get(**id).is_none()) {
+                    anyhow::bail!("mqtt sirens names region {}, which is not in the registry", unknown.0);
+                }
+                Some(settings)
+            }
+            None => None,
+        };
         let cursors: Arc<dyn CursorStore> = parts.store.clone();
         let keeper = CursorKeeper::new(cursors);
+        let webhooks = Webhooks::new(tryvoha_webhooks::Parts {
+            store: parts.store.clone(),
+            source: parts.engine.event_source(),
+            log: Arc::new(parts.engine.clone()),
+            hub: parts.hub.clone(),
+            signer: parts.signer.clone(),
+            cursors: keeper.clone(),
+            allow_private: webhook_settings.allow_private.clone(),
+            retry_for: webhook_settings.retry_for,
+        })
+        .map_err(anyhow::Error::msg)?;
+        match webhooks.start().await {
+            Ok(endpoints) => tracing::info!(endpoints, "webhooks started"),
+            Err(error) => {
+                webhooks.stop(STOP_DEADLINE).await;
+                return Err(anyhow::Error::new(error).context("cannot load the webhook endpoints"));
+            }
+        }
+        let stop = CancellationToken::new();
         let mut tasks = Vec::new();
         tasks.push(("cursors", tokio::spawn(keeper.clone().keep(CURSOR_FLUSH, stop.clone().cancelled_owned()))));
         let mut status = None;
-        if let Some(channel) = mqtt {
-            let mut settings = channel.settings.clone();
-            settings.ha_regions = channel.ha_regions.resolve(parts.registry)?;
-            if let Some(unknown) = settings.sirens.iter().find(|id| parts.registry.get(**id).is_none()) {
-                anyhow::bail!("mqtt sirens names region {}, which is not in the registry", unknown.0);
-            }
+        if let Some(settings) = mqtt {
             let mqtt_status = Arc::new(MqttStatus::default());
             let log: Arc<dyn LogReader> = Arc::new(parts.engine.clone());
             let publisher = Publisher {
@@ -73,19 +98,6 @@ impl Channels {
             tasks.push(("mqtt", tokio::spawn(publisher.run(stop.clone().cancelled_owned()))));
             status = Some(mqtt_status);
         }
-        let webhooks = Webhooks::new(tryvoha_webhooks::Parts {
-            store: parts.store.clone(),
-            source: parts.engine.event_source(),
-            log: Arc::new(parts.engine.clone()),
-            hub: parts.hub.clone(),
-            signer: parts.signer.clone(),
-            cursors: keeper.clone(),
-            allow_private: webhook_settings.allow_private.clone(),
-            retry_for: webhook_settings.retry_for,
-        })
-        .map_err(anyhow::Error::msg)?;
-        let endpoints = webhooks.start().await.context("cannot load the webhook endpoints")?;
-        tracing::info!(endpoints, "webhooks started");
         Ok(Channels { stop, tasks: std::sync::Mutex::new(tasks), keeper, mqtt: status, webhooks })
     }
 

@@ -11,13 +11,14 @@
 //! - [`attempts`]: the recent attempts per endpoint.
 
 pub mod attempts;
+mod reach;
 pub mod registry;
 mod sender;
 pub mod signature;
 pub mod target;
 
 pub use attempts::Attempt;
-pub use registry::{Parts, WebhookError, Webhooks};
+pub use registry::{Change, Parts, PauseState, WebhookError, Webhooks};
 pub use target::{TargetPolicy, TargetRefusal};
 
 /// reqwest is built without a TLS provider of its own: ring is installed for the process, once

@@ -1,11 +1,17 @@
 //! The endpoints: registered, changed, paused and removed through the store, each with a
 //! sender task of its own while it is active.
+//!
+//! One write at a time (`writing`), and each write replaces the endpoint's sender only after
+//! the old one has ended, so that no two senders ever serve one endpoint. A sender that settles
+//! an endpoint itself (a 410, the retry window spent) does so only while it is still the
+//! endpoint's sender: an admin's change made meanwhile wins.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use time::OffsetDateTime;
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tryvoha_core::RegionId;
@@ -14,11 +20,8 @@ use tryvoha_live::{Hub, Signer};
 use tryvoha_store::{Paused, Store, StoreError, TokenId, WebhookId, WebhookRecord, WebhookSpec, webhook_consumer};
 
 use crate::attempts::{Attempt, Attempts};
-use crate::target::{CheckedResolver, TargetPolicy, TargetRefusal};
-
-/// Connect within 5 s, answer within 10 s: a stuck endpoint costs its own sender that long.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+use crate::reach::Reach;
+use crate::target::TargetRefusal;
 
 /// What every sender shares.
 pub(crate) struct Context {
@@ -27,32 +30,37 @@ pub(crate) struct Context {
     pub hub: Arc<Hub>,
     pub signer: Arc<Signer>,
     pub cursors: Arc<CursorKeeper>,
-    pub policy: Arc<TargetPolicy>,
-    pub https_client: reqwest::Client,
-    /// For `http://` targets: connects only into the ranges the operator allowed.
-    pub http_client: reqwest::Client,
+    pub reach: Reach,
     pub retry_for: Duration,
     pub attempts: Attempts,
     registry: std::sync::Weak<Webhooks>,
 }
 
 impl Context {
-    pub(crate) async fn gone(&self, id: WebhookId) {
+    /// The endpoint answered 410 Gone: removed, unless its sender was replaced meanwhile.
+    pub(crate) async fn gone(&self, id: WebhookId, sender: &CancellationToken) {
         if let Some(webhooks) = self.registry.upgrade()
-            && let Err(error) = webhooks.remove_stored(id).await
+            && let Err(error) = webhooks.settle(id, sender, Settlement::Remove).await
         {
             tracing::warn!(%error, webhook = id, "cannot remove the endpoint that answered 410");
         }
     }
 
-    pub(crate) async fn pause(&self, id: WebhookId, reason: String) {
+    /// The retry window is spent: paused with `reason`, unless its sender was replaced meanwhile.
+    pub(crate) async fn pause(&self, id: WebhookId, reason: String, sender: &CancellationToken) {
         if let Some(webhooks) = self.registry.upgrade() {
             let paused = Paused { at: OffsetDateTime::now_utc(), reason };
-            if let Err(error) = webhooks.store_paused(id, Some(paused)).await {
+            if let Err(error) = webhooks.settle(id, sender, Settlement::Pause(paused)).await {
                 tracing::warn!(%error, webhook = id, "cannot record the pause");
             }
         }
     }
+}
+
+/// What a sender does to its own endpoint.
+enum Settlement {
+    Remove,
+    Pause(Paused),
 }
 
 /// What [`Webhooks::new`] needs.
@@ -75,8 +83,37 @@ pub enum WebhookError {
     UnknownRegion { index: usize, region: RegionId },
     #[error("no webhook has id {0}")]
     NotFound(WebhookId),
+    #[error("this key has no webhook")]
+    NoneForKey,
     #[error("the webhook store is unavailable")]
     Unavailable(#[source] StoreError),
+}
+
+/// A change to an endpoint: a new spec, a pause or a resumption, or both at once.
+#[derive(Default)]
+pub struct Change {
+    pub spec: Option<WebhookSpec>,
+    pub paused: Option<PauseState>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum PauseState {
+    Paused,
+    Running,
+}
+
+/// A running sender: its stop signal and its task, awaited before another takes its place.
+struct Running {
+    stop: CancellationToken,
+    task: JoinHandle<()>,
+}
+
+/// Who replaces a sender: an admin's change (the old sender is stopped and waited for) or the
+/// sender itself (it ends right after).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Replacing {
+    ByChange,
+    BySender,
 }
 
 /// The endpoints and their senders.
@@ -85,30 +122,16 @@ pub struct Webhooks {
     context: Arc<Context>,
     /// The endpoints as stored, by id.
     records: Mutex<HashMap<WebhookId, WebhookRecord>>,
-    /// The running senders' stop signals, by endpoint.
-    senders: Mutex<HashMap<WebhookId, CancellationToken>>,
+    senders: Mutex<HashMap<WebhookId, Running>>,
     tasks: TaskTracker,
     stopping: CancellationToken,
-    /// One write at a time, so that the store and `records` change in the same order.
+    /// One write at a time, so that the store, `records` and the senders change in one order.
     writing: tokio::sync::Mutex<()>,
 }
 
 impl Webhooks {
     pub fn new(parts: Parts) -> Result<Arc<Webhooks>, String> {
-        let policy = Arc::new(TargetPolicy::new(&parts.allow_private)?);
-        let client = |allow_public: bool| {
-            crate::ensure_crypto_provider();
-            reqwest::Client::builder()
-                .dns_resolver(Arc::new(CheckedResolver { policy: policy.clone(), allow_public }))
-                .no_proxy()
-                .redirect(reqwest::redirect::Policy::none())
-                .connect_timeout(CONNECT_TIMEOUT)
-                .timeout(REQUEST_TIMEOUT)
-                .pool_max_idle_per_host(2)
-                .build()
-                .map_err(|error| format!("cannot set up the webhook client: {error}"))
-        };
-        let (https_client, http_client) = (client(true)?, client(false)?);
+        let reach = Reach::new(&parts.allow_private)?;
         Ok(Arc::new_cyclic(|registry| Webhooks {
             store: parts.store,
             context: Arc::new(Context {
@@ -117,9 +140,7 @@ impl Webhooks {
                 hub: parts.hub,
                 signer: parts.signer,
                 cursors: parts.cursors,
-                policy,
-                https_client,
-                http_client,
+                reach,
                 retry_for: parts.retry_for,
                 attempts: Attempts::default(),
                 registry: registry.clone(),
@@ -132,12 +153,14 @@ impl Webhooks {
         }))
     }
 
-    /// Loads the endpoints and starts a sender for each one not paused.
+    /// Loads the endpoints (and where each stands) and starts a sender for each one not paused.
     pub async fn start(self: &Arc<Webhooks>) -> Result<usize, WebhookError> {
         let records = self.blocking(|store| store.webhooks()).await?;
         let count = records.len();
+        let _turn = self.writing.lock().await;
         for record in records {
-            self.remember(record);
+            self.context.cursors.load(&webhook_consumer(record.id)).await.map_err(WebhookError::Unavailable)?;
+            self.replace_sender(record, Replacing::ByChange).await;
         }
         Ok(count)
     }
@@ -164,34 +187,45 @@ impl Webhooks {
         let _turn = self.writing.lock().await;
         let secret = crate::signature::new_secret();
         let record = self.write(move |store| store.create_webhook(&spec, &secret, OffsetDateTime::now_utc())).await?;
-        self.remember(record.clone());
+        self.context.cursors.load(&webhook_consumer(record.id)).await.map_err(WebhookError::Unavailable)?;
+        self.replace_sender(record.clone(), Replacing::ByChange).await;
         Ok(record)
     }
 
-    /// Replaces the spec (checked as at creation); the sender starts again with it, from where
-    /// the endpoint's cursor stands.
-    pub async fn update(self: &Arc<Webhooks>, id: WebhookId, spec: WebhookSpec) -> Result<WebhookRecord, WebhookError> {
+    /// A new spec (checked as at creation) and/or a pause or resumption, in one write; the
+    /// sender starts again from where the endpoint's cursor stands. Nothing changes when a
+    /// check fails.
+    pub async fn change(self: &Arc<Webhooks>, id: WebhookId, change: Change) -> Result<WebhookRecord, WebhookError> {
         self.get(id).ok_or(WebhookError::NotFound(id))?;
-        self.check(&spec).await?;
-        let _turn = self.writing.lock().await;
-        let record = self.write(move |store| store.update_webhook(id, &spec)).await.map_err(|e| not_found(e, id))?;
-        self.remember(record.clone());
-        Ok(record)
-    }
-
-    /// Pauses the endpoint, or resumes it from its cursor.
-    pub async fn set_paused(self: &Arc<Webhooks>, id: WebhookId, paused: bool) -> Result<WebhookRecord, WebhookError> {
-        let record = self.get(id).ok_or(WebhookError::NotFound(id))?;
-        if record.paused.is_some() == paused {
-            return Ok(record);
+        if let Some(spec) = &change.spec {
+            self.check(spec).await?;
         }
-        let paused = paused.then(|| Paused { at: OffsetDateTime::now_utc(), reason: "paused by an admin".into() });
-        self.store_paused(id, paused).await
+        let _turn = self.writing.lock().await;
+        // As it is now that this change has the turn (a sender may have paused it meanwhile).
+        let current = self.get(id).ok_or(WebhookError::NotFound(id))?;
+        let spec = change.spec.unwrap_or_else(|| current.spec.clone());
+        let paused = match change.paused {
+            None => current.paused.clone(),
+            Some(PauseState::Running) => None,
+            Some(PauseState::Paused) => current
+                .paused
+                .clone()
+                .or_else(|| Some(Paused { at: OffsetDateTime::now_utc(), reason: "paused by an admin".into() })),
+        };
+        let record = self
+            .write(move |store| store.update_webhook(id, &spec, paused.as_ref()))
+            .await
+            .map_err(|e| not_found(e, id))?;
+        self.replace_sender(record.clone(), Replacing::ByChange).await;
+        Ok(record)
     }
 
     pub async fn remove(&self, id: WebhookId) -> Result<(), WebhookError> {
+        let _turn = self.writing.lock().await;
         self.get(id).ok_or(WebhookError::NotFound(id))?;
-        self.remove_stored(id).await
+        self.write(move |store| store.remove_webhook(id)).await.map_err(|e| not_found(e, id))?;
+        self.forget(id, Replacing::ByChange).await;
+        Ok(())
     }
 
     /// One test delivery now, outside the log: a signed `{"type": "test"}` document.
@@ -235,7 +269,8 @@ impl Webhooks {
         }
     }
 
-    /// `/metrics`: how many endpoints, how many paused and why.
+    /// `/metrics`: how many endpoints, and which are paused (why is for the admin API: `/metrics`
+    /// is public, and a reason names hosts).
     pub fn render_metrics(&self) -> String {
         use std::fmt::Write;
         let records = self.list();
@@ -243,12 +278,12 @@ impl Webhooks {
         let mut out = format!(
             "# HELP tryvoha_webhooks Registered webhook endpoints.\n# TYPE tryvoha_webhooks gauge\n\
              tryvoha_webhooks {}\n\
-             # HELP tryvoha_webhook_paused A paused endpoint (its reason in the label).\n# TYPE tryvoha_webhook_paused gauge\n",
+             # HELP tryvoha_webhook_paused A paused endpoint (its reason: GET /api/v1/webhooks/{{id}}).\n\
+             # TYPE tryvoha_webhook_paused gauge\n",
             records.len()
         );
         for record in paused {
-            let reason = record.paused.as_ref().map(|p| p.reason.replace(['"', '\\', '\n'], " ")).unwrap_or_default();
-            let _ = writeln!(out, "tryvoha_webhook_paused{{id=\"{}\",reason=\"{reason}\"}} 1", record.id);
+            let _ = writeln!(out, "tryvoha_webhook_paused{{id=\"{}\"}} 1", record.id);
         }
         out
     }
@@ -258,49 +293,77 @@ impl Webhooks {
         if let Some((index, region)) = spec.regions.iter().enumerate().find(|(_, id)| registry.get(**id).is_none()) {
             return Err(WebhookError::UnknownRegion { index, region: *region });
         }
-        self.context.policy.check_url(&spec.url).await?;
+        self.context.reach.policy(spec.may_reach_private).check_url(&spec.url).await?;
         Ok(())
     }
 
-    async fn store_paused(
-        self: &Arc<Webhooks>,
+    /// A sender settles its own endpoint, if it is still the endpoint's sender once it has the
+    /// turn to write (an admin's change or removal made meanwhile stopped it, and wins).
+    async fn settle(
+        &self,
         id: WebhookId,
-        paused: Option<Paused>,
-    ) -> Result<WebhookRecord, WebhookError> {
-        let _turn = self.writing.lock().await;
-        let record = self
-            .write(move |store| store.set_webhook_paused(id, paused.as_ref()))
-            .await
-            .map_err(|e| not_found(e, id))?;
-        self.remember(record.clone());
-        Ok(record)
-    }
-
-    async fn remove_stored(&self, id: WebhookId) -> Result<(), WebhookError> {
-        let _turn = self.writing.lock().await;
-        self.write(move |store| store.remove_webhook(id)).await.map_err(|e| not_found(e, id))?;
-        self.stop_sender(id);
-        self.lock_records().remove(&id);
-        self.context.cursors.forget(&webhook_consumer(id));
-        self.context.attempts.forget(id);
+        sender: &CancellationToken,
+        settlement: Settlement,
+    ) -> Result<(), WebhookError> {
+        let _turn = tokio::select! {
+            turn = self.writing.lock() => turn,
+            () = sender.cancelled() => return Ok(()),
+        };
+        if sender.is_cancelled() {
+            return Ok(());
+        }
+        match settlement {
+            Settlement::Remove => {
+                self.write_unconditionally(move |store| store.remove_webhook(id))
+                    .await
+                    .map_err(|e| not_found(e, id))?;
+                self.forget(id, Replacing::BySender).await;
+            }
+            Settlement::Pause(paused) => {
+                let spec = self.get(id).ok_or(WebhookError::NotFound(id))?.spec;
+                let record = self
+                    .write_unconditionally(move |store| store.update_webhook(id, &spec, Some(&paused)))
+                    .await
+                    .map_err(|e| not_found(e, id))?;
+                // Paused: no sender takes its place (and none is spawned from here, which would
+                // make the sender's future contain itself).
+                self.end_sender(id, Replacing::BySender).await;
+                self.lock_records().insert(id, record);
+            }
+        }
         Ok(())
     }
 
-    /// Keeps `record` and (re)starts its sender unless it is paused.
-    fn remember(self: &Arc<Webhooks>, record: WebhookRecord) {
-        self.stop_sender(record.id);
+    /// Keeps `record` and gives it a sender unless it is paused, once the old sender (if any)
+    /// has ended. Called with the turn to write held.
+    async fn replace_sender(&self, record: WebhookRecord, replacing: Replacing) {
+        self.end_sender(record.id, replacing).await;
         if record.paused.is_none() && !self.stopping.is_cancelled() {
             let stop = self.stopping.child_token();
-            self.senders.lock().unwrap_or_else(PoisonError::into_inner).insert(record.id, stop.clone());
-            self.tasks.spawn(crate::sender::run(self.context.clone(), record.clone(), stop));
+            let task = self.tasks.spawn(crate::sender::run(self.context.clone(), record.clone(), stop.clone()));
+            self.lock_senders().insert(record.id, Running { stop, task });
         }
         self.lock_records().insert(record.id, record);
     }
 
-    fn stop_sender(&self, id: WebhookId) {
-        if let Some(stop) = self.senders.lock().unwrap_or_else(PoisonError::into_inner).remove(&id) {
-            stop.cancel();
+    async fn forget(&self, id: WebhookId, replacing: Replacing) {
+        self.end_sender(id, replacing).await;
+        self.lock_records().remove(&id);
+        self.context.cursors.forget(&webhook_consumer(id));
+        self.context.attempts.forget(id);
+    }
+
+    /// Stops the endpoint's sender and, unless it is the caller, waits until it has ended.
+    async fn end_sender(&self, id: WebhookId, replacing: Replacing) {
+        let Some(running) = self.lock_senders().remove(&id) else { return };
+        running.stop.cancel();
+        if replacing == Replacing::ByChange {
+            let _ = running.task.await;
         }
+    }
+
+    fn lock_senders(&self) -> std::sync::MutexGuard<'_, HashMap<WebhookId, Running>> {
+        self.senders.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn lock_records(&self) -> std::sync::MutexGuard<'_, HashMap<WebhookId, WebhookRecord>> {
@@ -316,6 +379,14 @@ impl Webhooks {
         if !tryvoha_engine::Handoff::take_current() {
             return Err(WebhookError::Unavailable(StoreError::Unavailable("the caller gave up waiting".into())));
         }
+        self.blocking(change).await
+    }
+
+    /// A sender's own write: no request, no time limit to honour.
+    async fn write_unconditionally<T: Send + 'static>(
+        &self,
+        change: impl FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, WebhookError> {
         self.blocking(change).await
     }
 

@@ -16,6 +16,7 @@ use tryvoha_live::{Filter, Frame};
 use tryvoha_store::{WebhookFormat, WebhookRecord, webhook_consumer};
 
 use crate::attempts::Attempt;
+use crate::reach::Scheme;
 use crate::registry::Context;
 use crate::signature::{EVENT_ID_HEADER, SIGNATURE_HEADER, signature};
 
@@ -24,6 +25,8 @@ const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 /// A `Retry-After` longer than this is not waited for in full.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+/// How long to wait before reading a log that could not be read.
+const LOG_RETRY: Duration = Duration::from_secs(1);
 
 /// How one event's deliveries ended.
 pub(crate) enum Settled {
@@ -72,7 +75,15 @@ pub(crate) async fn run(context: Arc<Context>, record: WebhookRecord, stop: Canc
         let event = match next {
             Some(Ok(event)) => event,
             Some(Err(error)) => {
-                tracing::debug!(%error, webhook = record.id, "following the log again");
+                // A lag is caught up from the log at once; a log that cannot be read is tried
+                // again after a pause, not in a tight loop.
+                if matches!(error, tryvoha_follow::FollowError::Log { .. }) {
+                    tracing::warn!(%error, webhook = record.id, "cannot read the log; following again shortly");
+                    tokio::select! {
+                        () = stop.cancelled() => return,
+                        () = tokio::time::sleep(LOG_RETRY) => {}
+                    }
+                }
                 follow = context.source.follow(after);
                 continue;
             }
@@ -87,12 +98,12 @@ pub(crate) async fn run(context: Arc<Context>, record: WebhookRecord, stop: Canc
                 Settled::Stopped => return,
                 Settled::Gone => {
                     tracing::warn!(webhook = record.id, url = %record.spec.url, "the endpoint answered 410 Gone; removed");
-                    context.gone(record.id).await;
+                    context.gone(record.id, &stop).await;
                     return;
                 }
                 Settled::Paused(reason) => {
                     tracing::warn!(webhook = record.id, %reason, "the endpoint is paused");
-                    context.pause(record.id, reason).await;
+                    context.pause(record.id, reason, &stop).await;
                     return;
                 }
             }
@@ -165,7 +176,11 @@ pub(crate) async fn deliver(
                 context.retry_for.as_secs()
             ));
         }
-        let wait = answer.retry_after.map_or_else(|| jittered(backoff), |asked| asked.min(MAX_RETRY_AFTER));
+        // The endpoint's Retry-After may lengthen the wait, never shorten it below the back-off
+        // (`Retry-After: 0` is no licence to hammer it), and no wait runs past the retry window.
+        let asked = answer.retry_after.map_or(Duration::ZERO, |asked| asked.min(MAX_RETRY_AFTER));
+        let left = context.retry_for.saturating_sub(since.elapsed());
+        let wait = jittered(backoff).max(asked).min(left);
         backoff = (backoff * 2).min(MAX_BACKOFF);
         tokio::select! {
             () = stop.cancelled() => return Settled::Stopped,
@@ -189,14 +204,17 @@ pub(crate) async fn send(context: &Context, record: &WebhookRecord, seq: u64, bo
         Ok(url) => url,
         Err(refusal) => return failed(refusal.to_string()),
     };
-    let https = url.scheme() == "https";
+    let scheme = if url.scheme() == "https" { Scheme::Https } else { Scheme::Http };
+    let reach = record.spec.may_reach_private;
     let host = url.host_str().unwrap_or_default().trim_start_matches('[').trim_end_matches(']').to_owned();
     if let Ok(address) = host.parse()
-        && let Err(refusal) = context.policy.check_address(&host, address, https)
+        && let Err(refusal) = context.reach.policy(reach).check_address(&host, address, scheme == Scheme::Https)
     {
         return failed(refusal.to_string());
     }
-    let client = if https { &context.https_client } else { &context.http_client };
+    let Some(client) = context.reach.client(reach, scheme) else {
+        return failed("http:// is refused: this endpoint may reach only public addresses, over https://".into());
+    };
     let now = OffsetDateTime::now_utc().unix_timestamp();
     let request = client
         .post(url)

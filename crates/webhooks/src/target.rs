@@ -31,6 +31,13 @@ impl Cidr {
             None => Some(bits),
         }
         .ok_or_else(|| format!("{text:?} has no valid prefix length (0 to {bits})"))?;
+        // A range of IPv4 addresses written as IPv6 (`::ffff:10.0.0.0/104`) is that IPv4 range,
+        // as the addresses it is compared with are.
+        if let IpAddr::V6(v6) = network
+            && let (Some(v4), true) = (v6.to_ipv4_mapped(), prefix >= 96)
+        {
+            return Ok(Cidr { network: IpAddr::V4(v4), prefix: prefix - 96 });
+        }
         Ok(Cidr { network, prefix })
     }
 
@@ -49,11 +56,24 @@ impl Cidr {
     }
 }
 
-/// An IPv4 address written as IPv6 (`::ffff:127.0.0.1`) is that IPv4 address.
+/// An IPv6 address that carries an IPv4 one reaches that IPv4 address, and is judged as it:
+/// mapped (`::ffff:a.b.c.d`), compatible (`::a.b.c.d`), NAT64 (`64:ff9b::a.b.c.d`) and 6to4
+/// (`2002:AABB:CCDD::`).
 fn canonical(address: IpAddr) -> IpAddr {
-    match address {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(address, IpAddr::V4),
-        v4 => v4,
+    let IpAddr::V6(v6) = address else { return address };
+    let segments = v6.segments();
+    let octets = v6.octets();
+    let embedded = |at: usize| IpAddr::V4(Ipv4Addr::new(octets[at], octets[at + 1], octets[at + 2], octets[at + 3]));
+    if let Some(v4) = v6.to_ipv4_mapped() {
+        IpAddr::V4(v4)
+    } else if (segments[..6] == [0; 6] && !v6.is_loopback() && !v6.is_unspecified())
+        || segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0]
+    {
+        embedded(12)
+    } else if segments[0] == 0x2002 {
+        embedded(2)
+    } else {
+        address
     }
 }
 
@@ -77,6 +97,10 @@ fn non_public_v4(a: Ipv4Addr) -> Option<&'static str> {
         Some("multicast")
     } else if a.is_unspecified() || first == 0 || a.is_broadcast() || first >= 240 {
         Some("reserved")
+    } else if (first == 192 && second == 0 && a.octets()[2] == 0) || (first == 198 && (18..20).contains(&second)) {
+        Some("reserved (IETF protocol assignments, benchmarking)")
+    } else if matches!(a.octets()[..3], [192, 0, 2] | [198, 51, 100] | [203, 0, 113]) {
+        Some("reserved (documentation)")
     } else {
         None
     }
@@ -88,8 +112,14 @@ fn non_public_v6(a: Ipv6Addr) -> Option<&'static str> {
         Some("loopback")
     } else if a.is_unspecified() {
         Some("reserved")
-    } else if first & 0xfe00 == 0xfc00 {
+    } else if first & 0xfe00 == 0xfc00 || first & 0xffc0 == 0xfec0 {
         Some("private")
+    } else if a.segments()[..3] == [0x64, 0xff9b, 1] {
+        Some("private (local-use NAT64)")
+    } else if a.segments()[..2] == [0x2001, 0] {
+        Some("reserved (Teredo, an IPv4 address in disguise)")
+    } else if a.segments()[..2] == [0x2001, 0xdb8] || a.segments()[..4] == [0x100, 0, 0, 0] {
+        Some("reserved (documentation, discard)")
     } else if first & 0xffc0 == 0xfe80 {
         Some("link-local (cloud metadata lives here)")
     } else if a.is_multicast() {

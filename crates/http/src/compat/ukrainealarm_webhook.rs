@@ -12,9 +12,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde::Deserialize;
 use serde_json::json;
+use tryvoha_core::Role;
 use tryvoha_engine::AuthError;
 use tryvoha_store::{TokenId, WebhookFormat, WebhookSpec};
-use tryvoha_webhooks::WebhookError;
+use tryvoha_webhooks::{Change, WebhookError};
 
 use super::DESCRIPTION;
 use crate::AppState;
@@ -31,8 +32,10 @@ struct Body {
     web_hook_url: String,
 }
 
-/// The key's owner: its token id, or 0 for the admin secret of the configuration (no token).
-async fn owner(state: &AppState, parts: &Parts) -> Result<TokenId, Response> {
+/// Who registers: the key's token id (0 for the admin secret of the configuration, which is no
+/// token), and whether the endpoint may reach the operator's private ranges (an admin's may; a
+/// reader's or operator's key reaches only public addresses).
+async fn owner(state: &AppState, parts: &Parts) -> Result<(TokenId, bool), Response> {
     let key = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(|v| {
         let v = v.trim();
         v.split_once(' ').filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer")).map_or(v, |(_, key)| key)
@@ -41,7 +44,7 @@ async fn owner(state: &AppState, parts: &Parts) -> Result<TokenId, Response> {
     // where reading is anonymous: the endpoint belongs to it.
     let Some(key) = key.filter(|k| !k.is_empty()) else { return Err(StatusCode::FORBIDDEN.into_response()) };
     match state.engine.authenticate(key).await {
-        Ok(principal) => Ok(principal.actor.token_id.unwrap_or(0)),
+        Ok(principal) => Ok((principal.actor.token_id.unwrap_or(0), principal.grant.role == Role::Admin)),
         Err(AuthError::Invalid | AuthError::Revoked) => Err(StatusCode::UNAUTHORIZED.into_response()),
         Err(AuthError::Unavailable(_)) => Err(StatusCode::SERVICE_UNAVAILABLE.into_response()),
     }
@@ -50,13 +53,13 @@ async fn owner(state: &AppState, parts: &Parts) -> Result<TokenId, Response> {
 fn refused(error: WebhookError) -> Response {
     let status = match error {
         WebhookError::Target(_) | WebhookError::UnknownRegion { .. } => StatusCode::BAD_REQUEST,
-        WebhookError::NotFound(_) => StatusCode::NOT_FOUND,
+        WebhookError::NotFound(_) | WebhookError::NoneForKey => StatusCode::NOT_FOUND,
         WebhookError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
     };
     (status, Json(json!({ "message": error.to_string() }))).into_response()
 }
 
-fn spec(url: String, owner: TokenId) -> WebhookSpec {
+fn spec(url: String, (owner, may_reach_private): (TokenId, bool)) -> WebhookSpec {
     WebhookSpec {
         url,
         regions: Vec::new(),
@@ -64,13 +67,14 @@ fn spec(url: String, owner: TokenId) -> WebhookSpec {
         statuses: Vec::new(),
         format: WebhookFormat::Ukrainealarm,
         owner: Some(owner),
+        may_reach_private,
     }
 }
 
 async fn parts_and_body(
     state: &AppState,
     request: axum::extract::Request,
-) -> Result<(TokenId, Body, std::sync::Arc<tryvoha_webhooks::Webhooks>), Response> {
+) -> Result<((TokenId, bool), Body, std::sync::Arc<tryvoha_webhooks::Webhooks>), Response> {
     let (parts, body) = request.into_parts();
     let owner = owner(state, &parts).await?;
     let webhooks = crate::webhooks::webhooks(state).map_err(IntoResponse::into_response)?.clone();
@@ -101,8 +105,11 @@ async fn subscribe(State(state): State<AppState>, request: axum::extract::Reques
         Ok(parsed) => parsed,
         Err(response) => return response,
     };
-    let result = match webhooks.owned_by(owner) {
-        Some(existing) => webhooks.update(existing.id, spec(body.web_hook_url, owner)).await,
+    let result = match webhooks.owned_by(owner.0) {
+        Some(existing) => {
+            let change = Change { spec: Some(spec(body.web_hook_url, owner)), paused: None };
+            webhooks.change(existing.id, change).await
+        }
         None => webhooks.create(spec(body.web_hook_url, owner)).await,
     };
     result.map_or_else(refused, |record| answer(&record.spec.url))
@@ -127,13 +134,11 @@ async fn change(State(state): State<AppState>, request: axum::extract::Request) 
         Ok(parsed) => parsed,
         Err(response) => return response,
     };
-    let Some(existing) = webhooks.owned_by(owner) else {
-        return refused(WebhookError::NotFound(0));
+    let Some(existing) = webhooks.owned_by(owner.0) else {
+        return refused(WebhookError::NoneForKey);
     };
-    webhooks
-        .update(existing.id, spec(body.web_hook_url, owner))
-        .await
-        .map_or_else(refused, |record| answer(&record.spec.url))
+    let change = Change { spec: Some(spec(body.web_hook_url, owner)), paused: None };
+    webhooks.change(existing.id, change).await.map_or_else(refused, |record| answer(&record.spec.url))
 }
 
 #[utoipa::path(
@@ -155,8 +160,8 @@ async fn unsubscribe(State(state): State<AppState>, request: axum::extract::Requ
         Ok(parsed) => parsed,
         Err(response) => return response,
     };
-    let Some(existing) = webhooks.owned_by(owner) else {
-        return refused(WebhookError::NotFound(0));
+    let Some(existing) = webhooks.owned_by(owner.0) else {
+        return refused(WebhookError::NoneForKey);
     };
     webhooks.remove(existing.id).await.map_or_else(refused, |()| answer(&existing.spec.url))
 }

@@ -15,6 +15,7 @@ fn spec(url: &str) -> WebhookSpec {
         statuses: vec![AlertStatus::Actual],
         format: WebhookFormat::Tryvoha,
         owner: None,
+        may_reach_private: true,
     }
 }
 
@@ -29,16 +30,23 @@ pub fn webhooks_start_at_the_head_and_leave_with_their_cursor(store: &dyn Store)
     assert_eq!(listed, vec![first.clone(), second.clone()], "listed by id, as created");
     assert_eq!(listed[0].secret, "whsec_1", "the secret is kept: it signs each delivery");
 
-    let changed = store.update_webhook(first.id, &spec("https://c.example/hook")).unwrap();
-    assert_eq!(changed.spec.url, "https://c.example/hook");
     let paused = Paused { at, reason: "retried for 24 h".into() };
-    assert_eq!(store.set_webhook_paused(first.id, Some(&paused)).unwrap().paused, Some(paused));
-    assert_eq!(store.set_webhook_paused(first.id, None).unwrap().paused, None);
+    let changed = store.update_webhook(first.id, &spec("https://c.example/hook"), Some(&paused)).unwrap();
+    assert_eq!(
+        (changed.spec.url.as_str(), changed.paused.as_ref()),
+        ("https://c.example/hook", Some(&paused)),
+        "both at once"
+    );
+    assert_eq!(store.webhooks().unwrap()[0], changed, "as stored");
+    assert_eq!(store.update_webhook(first.id, &changed.spec, None).unwrap().paused, None);
 
     store.remove_webhook(first.id).unwrap();
     assert_eq!(store.stored_cursor(&webhook_consumer(first.id)).unwrap(), None, "its cursor goes with it");
     assert_eq!(store.webhooks().unwrap(), vec![second.clone()]);
     assert!(matches!(store.remove_webhook(first.id), Err(StoreError::NotFound)));
-    assert!(matches!(store.update_webhook(first.id, &spec("https://d.example")), Err(StoreError::NotFound)));
-    assert!(matches!(store.set_webhook_paused(first.id, None), Err(StoreError::NotFound)));
+    assert!(matches!(store.update_webhook(first.id, &spec("https://d.example"), None), Err(StoreError::NotFound)));
+    let third = store.create_webhook(&spec("https://e.example/hook"), "whsec_3", at).unwrap();
+    store.remove_webhook(third.id).unwrap();
+    let fourth = store.create_webhook(&spec("https://f.example/hook"), "whsec_4", at).unwrap();
+    assert!(fourth.id > third.id, "the newest endpoint's id is not given again once it is removed");
 }

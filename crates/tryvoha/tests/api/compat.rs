@@ -220,7 +220,8 @@ async fn the_ua_alarm_client_registers_a_webhook_that_gets_ukrainealarms_body() 
     let dir = tempfile::tempdir().unwrap();
     let app = TestApp::spawn_with(tempfile::tempdir().unwrap(), loopback_allowed()).await;
     let Some(receiver) = Receiver::start(dir.path(), free_port(), "unknown-to-the-client", &[]) else { return };
-    let token = reader(&app).await;
+    // An admin's key may reach the operator's allowed ranges (the loopback receiver here).
+    let token = ADMIN.to_owned();
     let url = receiver.url();
     let seen = run_clients_with(&python, &app, &token, "ua_alarm_subscribe", &[&url]).await;
     assert_eq!(seen, json!({"subscribed": url, "changed": true}), "the client reads upstream's WebHook model back");
@@ -256,5 +257,37 @@ async fn the_ua_alarm_client_registers_a_webhook_that_gets_ukrainealarms_body() 
     assert_eq!(gone["unsubscribed"], url);
     let listed = app.call(reqwest::Method::GET, "/api/v1/webhooks", Some(ADMIN), None).await.body;
     assert_eq!(listed["webhooks"], json!([]));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_readers_key_reaches_only_public_https_and_its_webhook_goes_when_it_is_revoked() {
+    use crate::webhooks::loopback_allowed;
+    let app = TestApp::spawn_with(tempfile::tempdir().unwrap(), loopback_allowed()).await;
+    let created = app.post("/api/v1/tokens", ADMIN, json!({ "name": "bot", "role": "reader" })).await;
+    let (token_id, key) = (created.body["id"].as_u64().unwrap(), created.body["token"].as_str().unwrap().to_owned());
+    let subscribe = |url: &str| {
+        app.client
+            .post(format!("{}/api/v3/webhook", app.base))
+            .header("Authorization", key.clone())
+            .json(&json!({"webHookUrl": url}))
+    };
+    for private in ["http://127.0.0.1:9/hook", "https://127.0.0.1:9/hook"] {
+        let refused = subscribe(private).send().await.unwrap();
+        assert_eq!(refused.status(), 400, "{private}: the operator's allowed ranges are not for a reader's key");
+    }
+    let listed = app.call(reqwest::Method::GET, "/api/v1/webhooks", Some(ADMIN), None).await.body;
+    assert_eq!(listed["webhooks"], json!([]), "nothing stored");
+    let public = subscribe("https://93.184.216.34/hook").send().await.unwrap();
+    assert_eq!(public.status(), 200);
+    assert_eq!(public.json::<Value>().await.unwrap(), json!({"webHookUrl": "https://93.184.216.34/hook"}));
+    let listed = app.call(reqwest::Method::GET, "/api/v1/webhooks", Some(ADMIN), None).await.body;
+    assert_eq!(listed["webhooks"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        app.call(reqwest::Method::DELETE, &format!("/api/v1/tokens/{token_id}"), Some(ADMIN), None).await.status,
+        200
+    );
+    let listed = app.call(reqwest::Method::GET, "/api/v1/webhooks", Some(ADMIN), None).await.body;
+    assert_eq!(listed["webhooks"], json!([]), "a revoked key's webhook is removed with it");
     app.stop().await;
 }

@@ -116,6 +116,11 @@ async fn a_stuck_endpoint_holds_up_neither_the_api_nor_a_healthy_endpoint() {
         let attempts = app.call(Method::GET, &format!("/api/v1/webhooks/{id}/deliveries"), Some(ADMIN), None).await;
         assert_eq!(attempts.body["deliveries"], json!([]), "stuck endpoint {id} is still on its first request");
     }
+    // ...and each stuck sender did connect (the kernel queued its connection): they were
+    // running, not idle.
+    stuck.set_nonblocking(true).expect("non-blocking");
+    let connected = std::iter::from_fn(|| stuck.accept().ok()).count();
+    assert!(connected >= 3, "{connected} of the 3 stuck senders connected");
     app.stop().await;
     drop(stuck);
 }

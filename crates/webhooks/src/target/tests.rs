@@ -25,11 +25,29 @@ fn every_non_public_class_is_refused_and_public_https_is_not() {
         "255.255.255.255",
         "::ffff:127.0.0.1",
         "::ffff:169.254.169.254",
+        "::127.0.0.1",
+        "::7f00:1",
+        "64:ff9b::10.0.0.1",
+        "64:ff9b::7f00:1",
+        "64:ff9b:1::1",
+        "2002:7f00:1::1",
+        "2002:a9fe:a9fe::",
+        "fec0::1",
+        "2001:0:4136:e378::1",
+        "2001:db8::1",
+        "100::1",
+        "192.0.0.8",
+        "198.18.0.1",
+        "192.0.2.1",
+        "198.51.100.7",
+        "203.0.113.9",
     ] {
         assert!(refused(&policy, address, true), "{address} must be refused");
     }
     assert!(!refused(&policy, "93.184.216.34", true));
     assert!(!refused(&policy, "2606:2800:220:1::1", true));
+    assert!(!refused(&policy, "64:ff9b::5db8:d822", true), "NAT64 of a public address is public");
+    assert!(!refused(&policy, "2002:5db8:d822::1", true), "6to4 of a public address is public");
     assert!(refused(&policy, "93.184.216.34", false), "plain http to a public address is refused");
 }
 
@@ -39,6 +57,8 @@ fn an_allowed_range_opens_exactly_that_range_for_http_and_https() {
     assert!(!refused(&policy, "127.0.0.1", false));
     assert!(!refused(&policy, "::ffff:127.0.0.5", true));
     assert!(!refused(&policy, "fd12:1::1", true));
+    let mapped = TargetPolicy::new(&["::ffff:10.0.0.0/104".into()]).expect("a mapped range");
+    assert!(!refused(&mapped, "10.9.8.7", false), "an IPv4 range written as IPv6 is that IPv4 range");
     assert!(refused(&policy, "10.0.0.1", true));
     assert!(refused(&policy, "169.254.169.254", false));
     assert!(TargetPolicy::new(&["10.0.0.0/33".into()]).is_err());
