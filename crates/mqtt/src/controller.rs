@@ -10,17 +10,21 @@ use tryvoha_core::RegionId;
 use crate::options::{MqttSettings, OptionsError, client_options};
 use crate::siren::{Refusal, SirenCommand, SirenGuard};
 
-/// What one received command came to.
-pub type Outcome = Result<SirenCommand, Refusal>;
+/// What one received command came to, or that the controller is listening (subscribed, after
+/// each connection).
+pub enum Heard {
+    Subscribed,
+    Command(Result<SirenCommand, Refusal>),
+}
 
-/// Follows `region`'s command topic until `on_command` returns false or the task is dropped,
+/// Follows `region`'s command topic until `on_heard` returns false or the task is dropped,
 /// reconnecting after a lost connection. `guard` carries the last counter acted on, so a
 /// command replayed after a reconnect (a retained one, say) is refused.
 pub async fn run(
     settings: &MqttSettings,
     region: RegionId,
     mut guard: SirenGuard,
-    mut on_command: impl FnMut(Outcome, &SirenGuard) -> bool,
+    mut on_heard: impl FnMut(Heard, &SirenGuard) -> bool,
 ) -> Result<(), OptionsError> {
     let topic = settings.topics().siren_command(region);
     let client_id = format!("{}-siren-{}", settings.client_id, region.0);
@@ -32,6 +36,12 @@ pub async fn run(
                 // A fresh session each time: subscribe again (the retained command comes too).
                 let _ = client.subscribe(topic.clone(), QoS::AtLeastOnce).await;
             }
+            Ok(Event::Incoming(Incoming::SubAck(_))) => {
+                if !on_heard(Heard::Subscribed, &guard) {
+                    let _ = client.disconnect().await;
+                    return Ok(());
+                }
+            }
             Ok(Event::Incoming(Incoming::Publish(publish))) if publish.topic == topic => {
                 let outcome = match std::str::from_utf8(&publish.payload) {
                     // A tool that re-publishes a saved command may add a newline; the signature
@@ -39,7 +49,7 @@ pub async fn run(
                     Ok(text) => guard.check(text.trim_end(), OffsetDateTime::now_utc()),
                     Err(_) => Err(Refusal::Malformed("not UTF-8".into())),
                 };
-                if !on_command(outcome, &guard) {
+                if !on_heard(Heard::Command(outcome), &guard) {
                     let _ = client.disconnect().await;
                     return Ok(());
                 }

@@ -10,7 +10,8 @@ use clap::Args;
 use serde::Deserialize;
 use tryvoha_core::RegionId;
 use tryvoha_live::PublicKey;
-use tryvoha_mqtt::{MqttSettings, SirenAction, SirenGuard, controller};
+use tryvoha_mqtt::controller::{self, Heard};
+use tryvoha_mqtt::{MqttSettings, SirenAction, SirenGuard};
 
 #[derive(Args)]
 pub struct SirenArgs {
@@ -82,9 +83,18 @@ pub async fn run(args: SirenArgs) -> anyhow::Result<()> {
     settings.ca_file = args.mqtt_ca_file.clone();
     let region = RegionId(args.region);
     let guard = SirenGuard::new(region, keys, last_counter);
-    println!("siren {}: listening on {}", region.0, settings.topics().siren_command(region));
+    let topic = settings.topics().siren_command(region);
     let mut received = 0;
-    controller::run(&settings, region, guard, |outcome, guard| {
+    controller::run(&settings, region, guard, |heard, guard| {
+        let outcome = match heard {
+            Heard::Subscribed => {
+                println!("siren {}: listening on {topic}", region.0);
+                use std::io::Write as _;
+                let _ = std::io::stdout().flush();
+                return true;
+            }
+            Heard::Command(outcome) => outcome,
+        };
         received += 1;
         match outcome {
             Ok(command) => {

@@ -69,9 +69,7 @@ async fn the_controller_acts_on_the_servers_commands_and_refuses_every_bad_one()
             .expect("reads")
             .expect("a line")
     };
-    assert!(next_line().await.starts_with("siren 31: listening"));
-    // Subscribed once the listening line is out; a moment for the SUBACK.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(next_line().await.starts_with("siren 31: listening"), "said once the broker confirmed the subscription");
 
     let declared = app.post("/api/v1/alerts", ADMIN, json!({"region_id": 31, "kind": "air_raid"})).await;
     assert_eq!(declared.status, 201);
