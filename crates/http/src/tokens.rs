@@ -202,8 +202,7 @@ async fn revoke(
     // A revoked key's ukrainealarm webhook goes with it: nothing is sent on a revoked key's
     // behalf.
     if let Some(webhooks) = &state.webhooks
-        && let Some(owned) = webhooks.owned_by(id)
-        && let Err(error) = webhooks.remove(owned.id).await
+        && let Err(error) = webhooks.remove_owned(id).await
     {
         tracing::warn!(%error, token = id, "cannot remove the revoked token's webhook");
     }

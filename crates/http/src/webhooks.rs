@@ -268,18 +268,10 @@ async fn change(
 ) -> Result<Json<WebhookView>, ApiError> {
     let webhooks = webhooks(&state)?;
     let id = webhook_id(&id)?;
-    let record = webhooks.get(id).ok_or_else(|| not_found(id))?;
-    let changes_spec = body.url.is_some() || body.regions.is_some() || body.kinds.is_some() || body.statuses.is_some();
-    let spec = changes_spec.then(|| WebhookSpec {
-        url: body.url.unwrap_or(record.spec.url.clone()),
-        regions: body.regions.unwrap_or(record.spec.regions.clone()),
-        kinds: body.kinds.unwrap_or(record.spec.kinds.clone()),
-        statuses: body.statuses.unwrap_or(record.spec.statuses.clone()),
-        ..record.spec.clone()
-    });
     let paused = body.paused.map(|paused| if paused { PauseState::Paused } else { PauseState::Running });
-    // The spec and the pause in one write: a refused change changes neither.
-    let record = webhooks.change(id, Change { spec, paused }).await?;
+    // The fields and the pause in one write: a refused change changes nothing.
+    let change = Change { url: body.url, regions: body.regions, kinds: body.kinds, statuses: body.statuses, paused };
+    let record = webhooks.change(id, change).await?;
     Ok(Json(view(record, webhooks)))
 }
 

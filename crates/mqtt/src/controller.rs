@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use rumqttc::{AsyncClient, Event, Incoming, QoS};
+use rumqttc::{AsyncClient, Event, Incoming, QoS, SubscribeReasonCode};
 use time::OffsetDateTime;
 use tryvoha_core::RegionId;
 
@@ -36,7 +36,14 @@ pub async fn run(
                 // A fresh session each time: subscribe again (the retained command comes too).
                 let _ = client.subscribe(topic.clone(), QoS::AtLeastOnce).await;
             }
-            Ok(Event::Incoming(Incoming::SubAck(_))) => {
+            Ok(Event::Incoming(Incoming::SubAck(ack))) => {
+                if ack.return_codes.iter().any(|code| matches!(code, SubscribeReasonCode::Failure)) {
+                    // The broker refused the subscription (its ACL, say): not listening.
+                    tracing::warn!(%topic, "siren: the broker refused the subscription; trying again");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    let _ = client.subscribe(topic.clone(), QoS::AtLeastOnce).await;
+                    continue;
+                }
                 if !on_heard(Heard::Subscribed, &guard) {
                     let _ = client.disconnect().await;
                     return Ok(());

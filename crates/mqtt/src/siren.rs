@@ -69,6 +69,11 @@ impl Sirens {
     /// The commands `event` calls for: a siren sounds while a real air-raid alert covers its
     /// region (on it or an ancestor) and stops when none does. Only a change is commanded;
     /// exercises and tests never command anything.
+    ///
+    /// The action is the book's, and so are the counter and the time: the book's last sequence
+    /// number and its last change. A publisher catching up on an old event (after a lost
+    /// session) commands the state as it is now, numbered above anything already sent, never
+    /// an old state under an old counter that a controller would refuse as a replay.
     pub fn commands(&mut self, event: &AlertEvent, book: &AlertBook) -> Vec<SirenCommand> {
         let alert = &event.alert;
         if alert.kind != AlertKind::AirRaid || alert.status != AlertStatus::Actual {
@@ -80,24 +85,28 @@ impl Sirens {
             if !registry.is_within(siren, alert.region_id) {
                 continue;
             }
-            let covered = book.active().any(|a| {
+            let covering = book.active().find(|a| {
                 a.kind == AlertKind::AirRaid
                     && a.status == AlertStatus::Actual
                     && registry.is_within(siren, a.region_id)
             });
-            let action = if covered { SirenAction::Sound } else { SirenAction::Stop };
+            let (action, alert_id) = match covering {
+                Some(covering) => (SirenAction::Sound, covering.id),
+                None => (SirenAction::Stop, alert.id),
+            };
             if self.commanded.insert(siren, action) == Some(action) {
                 continue;
             }
+            let issued_at = book.last_change_at().map_or(event.at, |changed| changed.max(event.at));
             commands.push(SirenCommand {
                 kind: COMMAND_TYPE.to_owned(),
                 region_id: siren,
                 command: action,
-                counter: event.seq,
+                counter: book.last_seq().max(event.seq),
                 status: AlertStatus::Actual,
-                alert_id: alert.id,
-                issued_at: event.at,
-                expires_at: event.at + self.ttl,
+                alert_id,
+                issued_at,
+                expires_at: issued_at + self.ttl,
             });
         }
         commands

@@ -73,3 +73,18 @@ fn client(policy: &Arc<TargetPolicy>, allow_public: bool) -> Result<reqwest::Cli
         .build()
         .map_err(|error| format!("cannot set up the webhook client: {error}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_endpoint_that_may_reach_only_public_addresses_gets_no_plain_http_and_no_allowed_range() {
+        let reach = Reach::new(&["127.0.0.0/8".into()]).expect("reach");
+        assert!(reach.client(false, Scheme::Http).is_none(), "no http:// without an allowed range");
+        assert!(reach.client(false, Scheme::Https).is_some());
+        let loopback = "127.0.0.1".parse().expect("address");
+        assert!(reach.policy(false).check_address("h", loopback, true).is_err(), "the allowed range is not its");
+        assert!(reach.policy(true).check_address("h", loopback, false).is_ok(), "an admin's endpoint may");
+    }
+}

@@ -19,6 +19,8 @@ use tryvoha_follow::{CursorKeeper, EventSource, LogReader};
 use tryvoha_live::{Hub, Signer};
 use tryvoha_store::{Paused, Store, StoreError, TokenId, WebhookId, WebhookRecord, WebhookSpec, webhook_consumer};
 
+mod changes;
+
 use crate::attempts::{Attempt, Attempts};
 use crate::reach::Reach;
 use crate::target::TargetRefusal;
@@ -39,26 +41,34 @@ pub(crate) struct Context {
 impl Context {
     /// The endpoint answered 410 Gone: removed, unless its sender was replaced meanwhile.
     pub(crate) async fn gone(&self, id: WebhookId, sender: &CancellationToken) {
-        if let Some(webhooks) = self.registry.upgrade()
-            && let Err(error) = webhooks.settle(id, sender, Settlement::Remove).await
-        {
-            tracing::warn!(%error, webhook = id, "cannot remove the endpoint that answered 410");
-        }
+        self.settle(id, sender, || Settlement::Remove).await;
     }
 
     /// The retry window is spent: paused with `reason`, unless its sender was replaced meanwhile.
     pub(crate) async fn pause(&self, id: WebhookId, reason: String, sender: &CancellationToken) {
-        if let Some(webhooks) = self.registry.upgrade() {
-            let paused = Paused { at: OffsetDateTime::now_utc(), reason };
-            if let Err(error) = webhooks.settle(id, sender, Settlement::Pause(paused)).await {
-                tracing::warn!(%error, webhook = id, "cannot record the pause");
+        let at = OffsetDateTime::now_utc();
+        self.settle(id, sender, || Settlement::Pause(Paused { at, reason: reason.clone() })).await;
+    }
+
+    /// Until it is written or the sender is stopped: a store that failed once is tried again, so
+    /// that the endpoint never looks active with no sender behind it.
+    async fn settle(&self, id: WebhookId, sender: &CancellationToken, settlement: impl Fn() -> Settlement) {
+        while let Some(webhooks) = self.registry.upgrade() {
+            match webhooks.settle(id, sender, settlement()).await {
+                Ok(()) => return,
+                Err(error) => tracing::warn!(%error, webhook = id, "cannot settle the endpoint; trying again"),
+            }
+            drop(webhooks);
+            tokio::select! {
+                () = sender.cancelled() => return,
+                () = tokio::time::sleep(Duration::from_secs(1)) => {}
             }
         }
     }
 }
 
 /// What a sender does to its own endpoint.
-enum Settlement {
+pub(crate) enum Settlement {
     Remove,
     Pause(Paused),
 }
@@ -89,10 +99,14 @@ pub enum WebhookError {
     Unavailable(#[source] StoreError),
 }
 
-/// A change to an endpoint: a new spec, a pause or a resumption, or both at once.
+/// A change to an endpoint: the fields given replace the endpoint's, and a pause or a
+/// resumption, in one write. Applied to the endpoint as it is when the change has its turn.
 #[derive(Default)]
 pub struct Change {
-    pub spec: Option<WebhookSpec>,
+    pub url: Option<String>,
+    pub regions: Option<Vec<RegionId>>,
+    pub kinds: Option<Vec<tryvoha_core::AlertKind>>,
+    pub statuses: Option<Vec<tryvoha_core::AlertStatus>>,
     pub paused: Option<PauseState>,
 }
 
@@ -111,7 +125,7 @@ struct Running {
 /// Who replaces a sender: an admin's change (the old sender is stopped and waited for) or the
 /// sender itself (it ends right after).
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Replacing {
+pub(crate) enum Replacing {
     ByChange,
     BySender,
 }
@@ -159,13 +173,17 @@ impl Webhooks {
         let count = records.len();
         let _turn = self.writing.lock().await;
         for record in records {
-            self.context.cursors.load(&webhook_consumer(record.id)).await.map_err(WebhookError::Unavailable)?;
+            // So that a paused endpoint says where it stands too; a sender loads it anyway.
+            if let Err(error) = self.context.cursors.load(&webhook_consumer(record.id)).await {
+                tracing::warn!(%error, webhook = record.id, "cannot read the endpoint's cursor yet");
+            }
             self.replace_sender(record, Replacing::ByChange).await;
         }
         Ok(count)
     }
 
     pub fn list(&self) -> Vec<WebhookRecord> {
+        // (Writes: `changes`.)
         let mut records: Vec<WebhookRecord> = self.lock_records().values().cloned().collect();
         records.sort_by_key(|r| r.id);
         records
@@ -178,54 +196,6 @@ impl Webhooks {
     /// The endpoint registered through the ukrainealarm-compatible API by `owner`.
     pub fn owned_by(&self, owner: TokenId) -> Option<WebhookRecord> {
         self.list().into_iter().find(|record| record.spec.owner == Some(owner))
-    }
-
-    /// Checks the target and the regions, then stores the endpoint (at the log's head) with a
-    /// new secret, and starts its sender. Nothing is stored when a check fails.
-    pub async fn create(self: &Arc<Webhooks>, spec: WebhookSpec) -> Result<WebhookRecord, WebhookError> {
-        self.check(&spec).await?;
-        let _turn = self.writing.lock().await;
-        let secret = crate::signature::new_secret();
-        let record = self.write(move |store| store.create_webhook(&spec, &secret, OffsetDateTime::now_utc())).await?;
-        self.context.cursors.load(&webhook_consumer(record.id)).await.map_err(WebhookError::Unavailable)?;
-        self.replace_sender(record.clone(), Replacing::ByChange).await;
-        Ok(record)
-    }
-
-    /// A new spec (checked as at creation) and/or a pause or resumption, in one write; the
-    /// sender starts again from where the endpoint's cursor stands. Nothing changes when a
-    /// check fails.
-    pub async fn change(self: &Arc<Webhooks>, id: WebhookId, change: Change) -> Result<WebhookRecord, WebhookError> {
-        self.get(id).ok_or(WebhookError::NotFound(id))?;
-        if let Some(spec) = &change.spec {
-            self.check(spec).await?;
-        }
-        let _turn = self.writing.lock().await;
-        // As it is now that this change has the turn (a sender may have paused it meanwhile).
-        let current = self.get(id).ok_or(WebhookError::NotFound(id))?;
-        let spec = change.spec.unwrap_or_else(|| current.spec.clone());
-        let paused = match change.paused {
-            None => current.paused.clone(),
-            Some(PauseState::Running) => None,
-            Some(PauseState::Paused) => current
-                .paused
-                .clone()
-                .or_else(|| Some(Paused { at: OffsetDateTime::now_utc(), reason: "paused by an admin".into() })),
-        };
-        let record = self
-            .write(move |store| store.update_webhook(id, &spec, paused.as_ref()))
-            .await
-            .map_err(|e| not_found(e, id))?;
-        self.replace_sender(record.clone(), Replacing::ByChange).await;
-        Ok(record)
-    }
-
-    pub async fn remove(&self, id: WebhookId) -> Result<(), WebhookError> {
-        let _turn = self.writing.lock().await;
-        self.get(id).ok_or(WebhookError::NotFound(id))?;
-        self.write(move |store| store.remove_webhook(id)).await.map_err(|e| not_found(e, id))?;
-        self.forget(id, Replacing::ByChange).await;
-        Ok(())
     }
 
     /// One test delivery now, outside the log: a signed `{"type": "test"}` document.
@@ -288,7 +258,7 @@ impl Webhooks {
         out
     }
 
-    async fn check(&self, spec: &WebhookSpec) -> Result<(), WebhookError> {
+    pub(crate) async fn check(&self, spec: &WebhookSpec) -> Result<(), WebhookError> {
         let registry = self.context.hub.registry();
         if let Some((index, region)) = spec.regions.iter().enumerate().find(|(_, id)| registry.get(**id).is_none()) {
             return Err(WebhookError::UnknownRegion { index, region: *region });
@@ -297,46 +267,9 @@ impl Webhooks {
         Ok(())
     }
 
-    /// A sender settles its own endpoint, if it is still the endpoint's sender once it has the
-    /// turn to write (an admin's change or removal made meanwhile stopped it, and wins).
-    async fn settle(
-        &self,
-        id: WebhookId,
-        sender: &CancellationToken,
-        settlement: Settlement,
-    ) -> Result<(), WebhookError> {
-        let _turn = tokio::select! {
-            turn = self.writing.lock() => turn,
-            () = sender.cancelled() => return Ok(()),
-        };
-        if sender.is_cancelled() {
-            return Ok(());
-        }
-        match settlement {
-            Settlement::Remove => {
-                self.write_unconditionally(move |store| store.remove_webhook(id))
-                    .await
-                    .map_err(|e| not_found(e, id))?;
-                self.forget(id, Replacing::BySender).await;
-            }
-            Settlement::Pause(paused) => {
-                let spec = self.get(id).ok_or(WebhookError::NotFound(id))?.spec;
-                let record = self
-                    .write_unconditionally(move |store| store.update_webhook(id, &spec, Some(&paused)))
-                    .await
-                    .map_err(|e| not_found(e, id))?;
-                // Paused: no sender takes its place (and none is spawned from here, which would
-                // make the sender's future contain itself).
-                self.end_sender(id, Replacing::BySender).await;
-                self.lock_records().insert(id, record);
-            }
-        }
-        Ok(())
-    }
-
     /// Keeps `record` and gives it a sender unless it is paused, once the old sender (if any)
     /// has ended. Called with the turn to write held.
-    async fn replace_sender(&self, record: WebhookRecord, replacing: Replacing) {
+    pub(crate) async fn replace_sender(&self, record: WebhookRecord, replacing: Replacing) {
         self.end_sender(record.id, replacing).await;
         if record.paused.is_none() && !self.stopping.is_cancelled() {
             let stop = self.stopping.child_token();
@@ -346,7 +279,7 @@ impl Webhooks {
         self.lock_records().insert(record.id, record);
     }
 
-    async fn forget(&self, id: WebhookId, replacing: Replacing) {
+    pub(crate) async fn forget(&self, id: WebhookId, replacing: Replacing) {
         self.end_sender(id, replacing).await;
         self.lock_records().remove(&id);
         self.context.cursors.forget(&webhook_consumer(id));
@@ -354,7 +287,7 @@ impl Webhooks {
     }
 
     /// Stops the endpoint's sender and, unless it is the caller, waits until it has ended.
-    async fn end_sender(&self, id: WebhookId, replacing: Replacing) {
+    pub(crate) async fn end_sender(&self, id: WebhookId, replacing: Replacing) {
         let Some(running) = self.lock_senders().remove(&id) else { return };
         running.stop.cancel();
         if replacing == Replacing::ByChange {
@@ -366,31 +299,11 @@ impl Webhooks {
         self.senders.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn lock_records(&self) -> std::sync::MutexGuard<'_, HashMap<WebhookId, WebhookRecord>> {
+    pub(crate) fn lock_records(&self) -> std::sync::MutexGuard<'_, HashMap<WebhookId, WebhookRecord>> {
         self.records.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// A write beside the engine's writer honours the request's time limit as a command does:
-    /// once taken it is applied and answered; a request already answered 408 writes nothing.
-    async fn write<T: Send + 'static>(
-        &self,
-        change: impl FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
-    ) -> Result<T, WebhookError> {
-        if !tryvoha_engine::Handoff::take_current() {
-            return Err(WebhookError::Unavailable(StoreError::Unavailable("the caller gave up waiting".into())));
-        }
-        self.blocking(change).await
-    }
-
-    /// A sender's own write: no request, no time limit to honour.
-    async fn write_unconditionally<T: Send + 'static>(
-        &self,
-        change: impl FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
-    ) -> Result<T, WebhookError> {
-        self.blocking(change).await
-    }
-
-    async fn blocking<T: Send + 'static>(
+    pub(crate) async fn blocking<T: Send + 'static>(
         &self,
         work: impl FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, WebhookError> {
@@ -399,12 +312,5 @@ impl Webhooks {
             .await
             .map_err(|panic| WebhookError::Unavailable(StoreError::Unavailable(Box::new(panic))))?
             .map_err(WebhookError::Unavailable)
-    }
-}
-
-fn not_found(error: WebhookError, id: WebhookId) -> WebhookError {
-    match error {
-        WebhookError::Unavailable(StoreError::NotFound) => WebhookError::NotFound(id),
-        other => other,
     }
 }

@@ -55,7 +55,11 @@ pub(crate) async fn run(context: Arc<Context>, record: WebhookRecord, stop: Canc
     let consumer = webhook_consumer(record.id);
     let filter = Filter::new(record.spec.regions.clone(), record.spec.kinds.clone(), record.spec.statuses.clone());
     let mut after = loop {
-        match context.cursors.load(&consumer).await {
+        let loaded = tokio::select! {
+            () = stop.cancelled() => return,
+            loaded = context.cursors.load(&consumer) => loaded,
+        };
+        match loaded {
             Ok(after) => break after,
             Err(error) => {
                 tracing::warn!(%error, webhook = record.id, "cannot read the endpoint's cursor; trying again");
@@ -180,6 +184,12 @@ pub(crate) async fn deliver(
         // (`Retry-After: 0` is no licence to hammer it), and no wait runs past the retry window.
         let asked = answer.retry_after.map_or(Duration::ZERO, |asked| asked.min(MAX_RETRY_AFTER));
         let left = context.retry_for.saturating_sub(since.elapsed());
+        if asked > left {
+            // It asks to be left alone past the window: paused now, not retried early.
+            return Settled::Paused(format!(
+                "event {seq} not accepted; the endpoint asked to wait past the retry window"
+            ));
+        }
         let wait = jittered(backoff).max(asked).min(left);
         backoff = (backoff * 2).min(MAX_BACKOFF);
         tokio::select! {

@@ -38,6 +38,11 @@ impl Cidr {
         {
             return Ok(Cidr { network: IpAddr::V4(v4), prefix: prefix - 96 });
         }
+        // Other IPv6 forms of IPv4 (NAT64, 6to4, compatible) are judged as the IPv4 address they
+        // carry, so a range written that way would never match: the IPv4 range is asked for.
+        if network.is_ipv6() && canonical(network).is_ipv4() {
+            return Err(format!("{text:?} is an IPv6 form of IPv4 addresses: write the IPv4 range (a.b.c.d/n)"));
+        }
         Ok(Cidr { network, prefix })
     }
 
@@ -66,6 +71,9 @@ fn canonical(address: IpAddr) -> IpAddr {
     let embedded = |at: usize| IpAddr::V4(Ipv4Addr::new(octets[at], octets[at + 1], octets[at + 2], octets[at + 3]));
     if let Some(v4) = v6.to_ipv4_mapped() {
         IpAddr::V4(v4)
+    } else if segments[..6] == [0, 0, 0, 0, 0xffff, 0] {
+        // SIIT's translated form, `::ffff:0:a.b.c.d`.
+        embedded(12)
     } else if (segments[..6] == [0; 6] && !v6.is_loopback() && !v6.is_unspecified())
         || segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0]
     {
@@ -118,8 +126,15 @@ fn non_public_v6(a: Ipv6Addr) -> Option<&'static str> {
         Some("private (local-use NAT64)")
     } else if a.segments()[..2] == [0x2001, 0] {
         Some("reserved (Teredo, an IPv4 address in disguise)")
-    } else if a.segments()[..2] == [0x2001, 0xdb8] || a.segments()[..4] == [0x100, 0, 0, 0] {
+    } else if a.segments()[..2] == [0x2001, 0xdb8]
+        || a.segments()[..4] == [0x100, 0, 0, 0]
+        || (first == 0x3fff && a.segments()[1] < 0x1000)
+    {
         Some("reserved (documentation, discard)")
+    } else if a.segments()[..3] == [0x2001, 2, 0] || (a.segments()[0] == 0x2001 && a.segments()[1] & 0xfff0 == 0x10) {
+        Some("reserved (benchmarking, ORCHID)")
+    } else if first == 0x5f00 {
+        Some("reserved (segment routing)")
     } else if first & 0xffc0 == 0xfe80 {
         Some("link-local (cloud metadata lives here)")
     } else if a.is_multicast() {

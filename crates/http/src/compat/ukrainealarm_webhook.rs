@@ -105,14 +105,11 @@ async fn subscribe(State(state): State<AppState>, request: axum::extract::Reques
         Ok(parsed) => parsed,
         Err(response) => return response,
     };
-    let result = match webhooks.owned_by(owner.0) {
-        Some(existing) => {
-            let change = Change { spec: Some(spec(body.web_hook_url, owner)), paused: None };
-            webhooks.change(existing.id, change).await
-        }
-        None => webhooks.create(spec(body.web_hook_url, owner)).await,
-    };
-    result.map_or_else(refused, |record| answer(&record.spec.url))
+    // One endpoint per key, decided with the turn to write held: two subscribes at once make one.
+    webhooks
+        .subscribe_owned(owner.0, spec(body.web_hook_url, owner))
+        .await
+        .map_or_else(refused, |record| answer(&record.spec.url))
 }
 
 #[utoipa::path(
@@ -137,7 +134,7 @@ async fn change(State(state): State<AppState>, request: axum::extract::Request) 
     let Some(existing) = webhooks.owned_by(owner.0) else {
         return refused(WebhookError::NoneForKey);
     };
-    let change = Change { spec: Some(spec(body.web_hook_url, owner)), paused: None };
+    let change = Change { url: Some(body.web_hook_url), ..Change::default() };
     webhooks.change(existing.id, change).await.map_or_else(refused, |record| answer(&record.spec.url))
 }
 

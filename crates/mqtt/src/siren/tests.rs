@@ -45,6 +45,26 @@ fn a_real_air_raid_over_a_siren_sounds_it_once_and_the_all_clear_stops_it() {
 }
 
 #[test]
+fn a_new_session_catching_up_commands_the_state_now_under_a_counter_above_what_was_sent() {
+    // Event 2 (the all-clear) was published as Stop #2, but its PUBACK was lost with the
+    // session; event 3 (a new alert) was committed meanwhile. The next session replays event 2
+    // against the book as it is now.
+    let mut book = book();
+    apply(&mut book, 1, alert(1, 4, AlertKind::AirRaid, AlertStatus::Actual), false);
+    let all_clear = apply(&mut book, 2, alert(1, 4, AlertKind::AirRaid, AlertStatus::Actual), true);
+    let again = apply(&mut book, 3, alert(2, 4, AlertKind::AirRaid, AlertStatus::Actual), false);
+    let mut next_session = Sirens::new(vec![RegionId(400)], DEFAULT_COMMAND_TTL);
+    let replayed = next_session.commands(&all_clear, &book);
+    assert_eq!(replayed.len(), 1);
+    assert_eq!((replayed[0].command, replayed[0].counter, replayed[0].alert_id), (SirenAction::Sound, 3, AlertId(2)));
+    let signer = Signer::from_seed([7; 32]);
+    let mut guard = SirenGuard::new(RegionId(400), vec![signer.public_key()], Some(2));
+    let acted = guard.check(&signed(&signer, &replayed[0]), AT).expect("above the Stop #2 the controller acted on");
+    assert_eq!(acted.command, SirenAction::Sound, "the siren sounds for the alert that is on now");
+    assert!(next_session.commands(&again, &book).is_empty(), "event 3 is already commanded");
+}
+
+#[test]
 fn drills_other_kinds_and_alerts_below_a_siren_command_nothing() {
     let mut book = book();
     let mut sirens = Sirens::new(vec![RegionId(40)], DEFAULT_COMMAND_TTL);

@@ -173,6 +173,13 @@ async fn across_restarts_what_was_delivered_is_not_sent_again_and_what_was_misse
     let Some(receiver) = Receiver::start(dir.path(), port, &secret, &[]) else { return };
     let mut made = vec![declare(&app, 31, "air_raid").await, declare(&app, 14, "air_raid").await];
     receiver.wait_until("the first two", |r| r.accepted().len() >= 2).await;
+    // The receiver notes a request before it answers: wait until the server has the answer.
+    for _ in 0..400 {
+        if app.call(Method::GET, &path, Some(ADMIN), None).await.body["acknowledged_seq"] == json!(made[1]) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     // The endpoint's place is the second event; a clean stop writes it.
     let data = app.stop().await;
     let app = TestApp::spawn_with(data, loopback_allowed()).await;

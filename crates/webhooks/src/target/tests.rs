@@ -36,6 +36,11 @@ fn every_non_public_class_is_refused_and_public_https_is_not() {
         "2001:0:4136:e378::1",
         "2001:db8::1",
         "100::1",
+        "::ffff:0:7f00:1",
+        "2001:2::1",
+        "2001:10::1",
+        "3fff::1",
+        "5f00::1",
         "192.0.0.8",
         "198.18.0.1",
         "192.0.2.1",
@@ -63,6 +68,9 @@ fn an_allowed_range_opens_exactly_that_range_for_http_and_https() {
     assert!(refused(&policy, "169.254.169.254", false));
     assert!(TargetPolicy::new(&["10.0.0.0/33".into()]).is_err());
     assert!(TargetPolicy::new(&["localhost".into()]).is_err());
+    for hidden_ipv4 in ["64:ff9b::/96", "2002::/16", "::10.0.0.0/104"] {
+        assert!(TargetPolicy::new(&[hidden_ipv4.into()]).is_err(), "{hidden_ipv4} would never match: refused");
+    }
 }
 
 #[tokio::test]
