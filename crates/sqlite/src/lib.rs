@@ -19,6 +19,7 @@
 mod cursors;
 mod history;
 mod pool;
+mod push;
 mod shelters;
 mod tokens;
 mod webhooks;
@@ -40,6 +41,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/004_history_covering_index.sql"),
     include_str!("migrations/005_cursors.sql"),
     include_str!("migrations/006_webhooks.sql"),
+    include_str!("migrations/007_push.sql"),
 ];
 
 /// How many connections each reader pool holds. SQLite readers are cheap (a file handle and a

@@ -10,9 +10,11 @@
 #![allow(clippy::unwrap_used)]
 
 mod cursors;
+mod push;
 mod webhooks;
 
 pub use cursors::*;
+pub use push::*;
 pub use webhooks::*;
 
 use time::OffsetDateTime;
@@ -71,6 +73,7 @@ macro_rules! store_contract_tests {
             a_cursor_never_passes_the_log_head,
             cursors_move_together_or_not_at_all,
             webhooks_start_at_the_head_and_leave_with_their_cursor,
+            push_subscriptions_are_one_per_endpoint_and_renewed_in_place,
         );
     };
     (@each $make:expr; $($check:ident),+ $(,)?) => {

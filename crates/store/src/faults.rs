@@ -255,3 +255,20 @@ impl crate::WebhookStore for FaultyStore {
         self.inner.remove_webhook(id)
     }
 }
+
+impl crate::PushStore for FaultyStore {
+    fn upsert_push_subscription(
+        &self,
+        subscription: &crate::NewPushSubscription,
+    ) -> StoreResult<(crate::PushSubscription, bool)> {
+        self.inner.upsert_push_subscription(subscription)
+    }
+
+    fn push_subscriptions(&self) -> StoreResult<Vec<crate::PushSubscription>> {
+        self.inner.push_subscriptions()
+    }
+
+    fn remove_push_subscription(&self, endpoint: &str) -> StoreResult<bool> {
+        self.inner.remove_push_subscription(endpoint)
+    }
+}

@@ -10,6 +10,7 @@
 pub mod contract;
 #[cfg(feature = "testing")]
 pub mod faults;
+mod push;
 mod record;
 mod webhooks;
 
@@ -18,6 +19,7 @@ pub use record::{
     NewToken, PageEnd, TokenId, TokenRecord,
 };
 
+pub use push::{NewPushSubscription, PushFilter, PushStore, PushSubscription, PushSubscriptionId};
 pub use webhooks::{Paused, WebhookFormat, WebhookId, WebhookRecord, WebhookSpec, WebhookStore, webhook_consumer};
 
 use tryvoha_core::{Alert, AlertEvent, AlertId, Seq, Shelter, ShelterId, ShelterInfo};
@@ -189,6 +191,6 @@ pub struct CursorMove {
     pub to: Seq,
 }
 
-pub trait Store: EventLog + TokenStore + ShelterStore + HistoryStore + CursorStore + WebhookStore {}
+pub trait Store: EventLog + TokenStore + ShelterStore + HistoryStore + CursorStore + WebhookStore + PushStore {}
 
-impl<T: EventLog + TokenStore + ShelterStore + HistoryStore + CursorStore + WebhookStore> Store for T {}
+impl<T: EventLog + TokenStore + ShelterStore + HistoryStore + CursorStore + WebhookStore + PushStore> Store for T {}

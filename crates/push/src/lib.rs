@@ -1,0 +1,13 @@
+//! Web Push (RFC 8030 delivery, RFC 8291 aes128gcm, RFC 8292 VAPID) and UnifiedPush, which
+//! takes the same requests.
+//!
+//! This crate holds the parts of issue #13 built so far: the server's VAPID key ([`vapid`]) and
+//! the checks a subscription must pass ([`subscription`]); subscriptions are kept by the store
+//! (`PushStore`). The sender that follows the log, the API and the web page's part come next;
+//! until they do, nothing is exposed to users.
+
+pub mod subscription;
+pub mod vapid;
+
+pub use subscription::{EndpointPolicy, Refused, SubscriptionRequest};
+pub use vapid::VapidKey;
