@@ -1,5 +1,5 @@
-//! The storage boundary: the durable event log, the alert index, the token registry and the
-//! followers' cursors, as traits that every adapter (SQLite now, PostgreSQL later) implements,
+//! The storage boundary: the durable event log, the alert index, the token registry, the
+//! followers' cursors, webhook endpoints and push subscriptions, as traits that every adapter (SQLite now, PostgreSQL later) implements,
 //! plus the contract suite (`contract`, feature `contract`) each adapter runs against itself.
 //!
 //! The traits are blocking on purpose: the engine calls them from its single writer thread or
