@@ -1,0 +1,134 @@
+//! One push message: what is encrypted (the event's signed frame, or a signed short frame when
+//! the frame would not fit), and the headers a push service acts on (RFC 8030): `TTL`,
+//! `Urgency`, `Topic`; then the request, encrypted (RFC 8291) and VAPID-signed (RFC 8292).
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Serialize;
+use time::OffsetDateTime;
+use tryvoha_core::{AlertEvent, AlertId, AlertKind, AlertLevel, AlertStatus, RegionId, Seq, Threat};
+use tryvoha_live::Signer;
+use tryvoha_store::PushSubscription;
+use web_push_native::jwt_simple::algorithms::ES256KeyPair;
+use web_push_native::{Auth, WebPushBuilder};
+
+/// The most a push service must accept, 4096 bytes, less the aes128gcm header (86), the tag
+/// (16) and the padding delimiter (1).
+pub const MAX_PLAINTEXT: usize = 3993;
+/// A stale alert misleads: an undelivered one is dropped after minutes; an all-clear may wait
+/// longer (a phone that wakes an hour later should still learn the alert is over).
+pub const ALERT_TTL: Duration = Duration::from_secs(10 * 60);
+pub const ALL_CLEAR_TTL: Duration = Duration::from_secs(60 * 60);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Urgency {
+    High,
+    Normal,
+}
+
+impl Urgency {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Urgency::High => "high",
+            Urgency::Normal => "normal",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Message {
+    pub body: Vec<u8>,
+    pub urgency: Urgency,
+    pub ttl: Duration,
+    /// One per region, so that a newer message replaces an undelivered older one.
+    pub topic: String,
+}
+
+/// The frame without the texts, for when the whole frame would not fit: enough to notify and to
+/// open the region page, signed like every frame.
+#[derive(Serialize)]
+struct ShortFrame {
+    seq: Seq,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    short: bool,
+    alert: ShortAlert,
+}
+
+#[derive(Serialize)]
+struct ShortAlert {
+    id: AlertId,
+    region_id: RegionId,
+    kind: AlertKind,
+    level: AlertLevel,
+    status: AlertStatus,
+    threats: Vec<Threat>,
+    #[serde(with = "time::serde::rfc3339")]
+    started_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    finished_at: Option<OffsetDateTime>,
+}
+
+impl Message {
+    /// The message for `event`, whose signed frame is `frame` (the SSE `data:` bytes).
+    pub fn for_event(event: &AlertEvent, frame: &[u8], signer: &Signer) -> Message {
+        let alert = &event.alert;
+        let ended = alert.finished_at.is_some();
+        let body = if frame.len() <= MAX_PLAINTEXT {
+            frame.to_vec()
+        } else {
+            signer.sign_json(&ShortFrame {
+                seq: event.seq,
+                kind: event.kind.as_str(),
+                short: true,
+                alert: ShortAlert {
+                    id: alert.id,
+                    region_id: alert.region_id,
+                    kind: alert.kind,
+                    level: alert.level,
+                    status: alert.status,
+                    threats: alert.threats.clone(),
+                    started_at: alert.started_at,
+                    finished_at: alert.finished_at,
+                },
+            })
+        };
+        Message {
+            body,
+            urgency: if ended { Urgency::Normal } else { Urgency::High },
+            ttl: if ended { ALL_CLEAR_TTL } else { ALERT_TTL },
+            topic: format!("region-{}", alert.region_id.0),
+        }
+    }
+
+    /// The request to `subscription`'s push service: encrypted to its keys, signed with the
+    /// VAPID key on behalf of `contact` (`mailto:` or `https:`).
+    pub fn request(
+        &self,
+        subscription: &PushSubscription,
+        vapid: &ES256KeyPair,
+        contact: &str,
+    ) -> Result<http::Request<Vec<u8>>, String> {
+        let endpoint: http::Uri = subscription.endpoint.parse().map_err(|_| "the endpoint is not a URI".to_owned())?;
+        let key = URL_SAFE_NO_PAD.decode(&subscription.p256dh).map_err(|_| "p256dh is not base64url".to_owned())?;
+        let key = web_push_native::p256::PublicKey::from_sec1_bytes(&key).map_err(|_| "p256dh is no P-256 key")?;
+        let auth = URL_SAFE_NO_PAD.decode(&subscription.auth).map_err(|_| "auth is not base64url".to_owned())?;
+        if auth.len() != 16 {
+            return Err("auth is not 16 bytes".into());
+        }
+        let mut request = WebPushBuilder::new(endpoint, key, Auth::clone_from_slice(&auth))
+            .with_valid_duration(self.ttl)
+            .with_vapid(vapid, contact)
+            .build(self.body.clone())
+            .map_err(|error| format!("cannot encrypt: {error}"))?;
+        let headers = request.headers_mut();
+        headers.insert("urgency", http::HeaderValue::from_static(self.urgency.as_str()));
+        headers.insert("topic", http::HeaderValue::try_from(&self.topic).map_err(|_| "a bad topic")?);
+        Ok(request)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,92 @@
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use time::macros::datetime;
+use tryvoha_core::{Actor, Alert, AlertEvent, AlertId, AlertKind, AlertLevel, AlertStatus, EventType, LocalizedText};
+use tryvoha_live::{Signer, verify_signed_json};
+use tryvoha_store::{PushFilter, PushSubscription};
+use web_push_native::jwt_simple::algorithms::ES256KeyPair;
+use web_push_native::p256::elliptic_curve::sec1::ToEncodedPoint as _;
+
+use super::*;
+
+fn event(message: &str, ended: bool) -> AlertEvent {
+    let at = datetime!(2026-11-20 01:10 UTC);
+    let alert = Alert {
+        id: AlertId(7),
+        region_id: RegionId(31),
+        kind: AlertKind::AirRaid,
+        level: AlertLevel::Red,
+        status: AlertStatus::Actual,
+        threats: vec![],
+        message: Some(LocalizedText { uk: Some(message.into()), en: None }),
+        instruction: None,
+        started_at: at,
+        updated_at: at,
+        expires_at: None,
+        finished_at: ended.then_some(at),
+        finish_reason: None,
+        declared_by: Actor::system(),
+        seq: 3,
+        reinstates: None,
+    };
+    let kind = if ended { EventType::Cancelled } else { EventType::Declared };
+    AlertEvent { seq: 3, kind, at, actor: Actor::system(), alert }
+}
+
+/// A browser: its key pair and auth secret, and the subscription it would hand the server.
+fn browser() -> (web_push_native::p256::SecretKey, [u8; 16], PushSubscription) {
+    let secret = web_push_native::p256::SecretKey::from_slice(&[9; 32]).expect("a scalar");
+    let auth = [5u8; 16];
+    let subscription = PushSubscription {
+        id: 1,
+        endpoint: "https://push.example/send/abc".into(),
+        p256dh: URL_SAFE_NO_PAD.encode(secret.public_key().to_encoded_point(false).as_bytes()),
+        auth: URL_SAFE_NO_PAD.encode(auth),
+        filter: PushFilter { regions: vec![RegionId(31)], kinds: vec![], statuses: vec![], lang: "uk".into() },
+        created_at: datetime!(2026-11-20 01:00 UTC),
+    };
+    (secret, auth, subscription)
+}
+
+#[test]
+fn the_browser_decrypts_the_events_signed_frame_and_the_service_gets_its_headers() {
+    let signer = Signer::from_seed([3; 32]);
+    let declared = event("Повітряна тривога", false);
+    let frame = signer.sign_json(&declared);
+    let message = Message::for_event(&declared, &frame, &signer);
+    assert_eq!((message.urgency, message.ttl, message.topic.as_str()), (Urgency::High, ALERT_TTL, "region-31"));
+    let vapid = ES256KeyPair::generate();
+    let (secret, auth, subscription) = browser();
+    let request = message.request(&subscription, &vapid, "mailto:ops@example.org").expect("built");
+    let headers = request.headers();
+    assert_eq!(headers["content-encoding"], "aes128gcm");
+    assert_eq!(headers["ttl"], "600");
+    assert_eq!(headers["urgency"], "high");
+    assert_eq!(headers["topic"], "region-31");
+    let authorization = headers["authorization"].to_str().expect("text");
+    assert!(authorization.starts_with("vapid t="), "{authorization}");
+    let plain =
+        web_push_native::decrypt(request.body().clone(), &secret, &Auth::clone_from_slice(&auth)).expect("decrypts");
+    assert_eq!(plain, frame, "the same bytes as the SSE data line");
+
+    let ended = event("Відбій", true);
+    let message = Message::for_event(&ended, &signer.sign_json(&ended), &signer);
+    assert_eq!((message.urgency, message.ttl, message.topic.as_str()), (Urgency::Normal, ALL_CLEAR_TTL, "region-31"));
+}
+
+#[test]
+fn a_frame_too_big_for_a_push_becomes_a_signed_short_frame() {
+    let signer = Signer::from_seed([3; 32]);
+    let long = event(&"Т".repeat(1900), false);
+    let frame = signer.sign_json(&long);
+    assert!(frame.len() > MAX_PLAINTEXT, "{} bytes", frame.len());
+    let message = Message::for_event(&long, &frame, &signer);
+    assert!(message.body.len() <= MAX_PLAINTEXT);
+    let text = String::from_utf8(message.body.clone()).expect("UTF-8");
+    verify_signed_json(&text, &[signer.public_key()]).expect("signed like every frame");
+    let short: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(
+        (short["short"].as_bool(), short["seq"].as_u64(), short["alert"]["region_id"].as_u64()),
+        (Some(true), Some(3), Some(31))
+    );
+}
