@@ -32,10 +32,12 @@ pub enum Channel {
     WebSocket,
     Mqtt,
     Webhook,
+    #[serde(rename = "webpush")]
+    WebPush,
 }
 
 impl Channel {
-    pub const ALL: [Channel; 4] = [Channel::Sse, Channel::WebSocket, Channel::Mqtt, Channel::Webhook];
+    pub const ALL: [Channel; 5] = [Channel::Sse, Channel::WebSocket, Channel::Mqtt, Channel::Webhook, Channel::WebPush];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -43,6 +45,7 @@ impl Channel {
             Channel::WebSocket => "websocket",
             Channel::Mqtt => "mqtt",
             Channel::Webhook => "webhook",
+            Channel::WebPush => "webpush",
         }
     }
 

@@ -23,9 +23,11 @@ pub(crate) mod openapi;
 mod pages;
 mod places;
 mod problem_pages;
+mod push;
 mod regions;
 mod rendered;
 mod stream;
+pub use push::PushState;
 mod tokens;
 mod transport;
 mod webhooks;
@@ -88,6 +90,8 @@ pub struct AppState {
     pub web: Arc<tryvoha_web::Web>,
     /// The pages as rendered and compressed, shared per log position and minute.
     pub pages: Arc<PageCache>,
+    /// Web Push subscriptions and the VAPID key; `None` where the server runs without them.
+    pub push: Option<push::PushState>,
     /// The webhook endpoints; `None` where the server runs without them (handler tests).
     pub webhooks: Option<Arc<tryvoha_webhooks::Webhooks>>,
     /// What the channels beside the streams (MQTT, webhooks) add to `/metrics`.
@@ -123,6 +127,7 @@ impl AppState {
             web,
             pages: Default::default(),
             webhooks: None,
+            push: None,
             channel_metrics: Arc::new(String::new),
         }
     }
@@ -158,7 +163,8 @@ pub fn router(state: AppState) -> Router {
                 .merge(alerts::router())
                 .merge(events::router())
                 .merge(tokens::router())
-                .merge(webhooks::router()),
+                .merge(webhooks::router())
+                .merge(push::router()),
         );
     transport::around(features, stream::streams(), state)
 }

@@ -1,15 +1,23 @@
 //! Web Push (RFC 8030 delivery, RFC 8291 aes128gcm, RFC 8292 VAPID) and UnifiedPush, which
 //! takes the same requests.
 //!
-//! This crate holds the parts of issue #13 built so far: the server's VAPID key ([`vapid`]), the
-//! checks a subscription must pass ([`subscription`]), and one message, encrypted, signed and
-//! with its headers ([`message`]); subscriptions are kept by the store (`PushStore`). The sender that follows the log, the API and the web page's part come next;
-//! until they do, nothing is exposed to users.
+//! - [`vapid`]: the server's VAPID key;
+//! - [`subscription`]: the checks a subscription must pass, each naming its field;
+//! - [`service`]: the subscriptions (the store's `PushStore`, indexed by region), subscribing
+//!   and unsubscribing;
+//! - [`message`]: one message, encrypted, VAPID-signed, with `TTL`, `Urgency` and `Topic`;
+//! - [`sender`]: the follower of the log (cursor `push`) that sends them.
 
 pub mod message;
+pub mod sender;
+pub mod service;
 pub mod subscription;
 pub mod vapid;
 
 pub use message::{Message, Urgency};
+pub use sender::{PushStatus, Sender};
+pub use service::{PushError, Subscriptions};
 pub use subscription::{EndpointPolicy, Refused, SubscriptionRequest};
 pub use vapid::VapidKey;
+/// The Web Push implementation used, for tests and tools that decrypt as a browser would.
+pub use web_push_native;

@@ -15,7 +15,7 @@ use tryvoha_mqtt::{MqttStatus, Publisher};
 use tryvoha_store::{CursorStore, Store};
 use tryvoha_webhooks::Webhooks;
 
-use crate::config::{MqttChannel, WebhookSettings};
+use crate::config::{MqttChannel, PushSettings, WebhookSettings};
 
 /// How often the channels' cursors are written: after a crash a channel repeats at most this
 /// much of what its far side had acknowledged.
@@ -30,6 +30,8 @@ pub struct Channels {
     keeper: Arc<CursorKeeper>,
     pub mqtt: Option<Arc<MqttStatus>>,
     pub webhooks: Arc<Webhooks>,
+    pub push: tryvoha_http::PushState,
+    push_status: Arc<tryvoha_push::PushStatus>,
 }
 
 pub struct Parts<'a> {
@@ -37,13 +39,16 @@ pub struct Parts<'a> {
     pub hub: &'a Arc<Hub>,
     pub signer: &'a Arc<Signer>,
     pub store: Arc<dyn Store>,
-    pub registry: &'a RegionRegistry,
+    pub registry: &'a Arc<RegionRegistry>,
+    /// Where the VAPID key is kept.
+    pub data: &'a std::path::Path,
 }
 
 impl Channels {
     pub async fn start(
         mqtt: Option<&MqttChannel>,
         webhook_settings: &WebhookSettings,
+        push_settings: &PushSettings,
         parts: Parts<'_>,
     ) -> anyhow::Result<Channels> {
         // Everything that can fail comes before any task is spawned, so that a failed start
@@ -59,6 +64,21 @@ impl Channels {
             }
             None => None,
         };
+        let vapid_path = parts.data.join("vapid-key");
+        let vapid = Arc::new(
+            tryvoha_push::VapidKey::load_or_create(&vapid_path)
+                .map_err(|error| anyhow::anyhow!("cannot load {}: {error}", vapid_path.display()))?,
+        );
+        let subscriptions = Arc::new(tryvoha_push::Subscriptions::new(
+            parts.store.clone(),
+            parts.registry.clone(),
+            tryvoha_push::EndpointPolicy { allowed_prefixes: push_settings.allow_endpoints.clone() },
+        ));
+        let subscribed = subscriptions
+            .load()
+            .await
+            .map_err(|error| anyhow::anyhow!("cannot load the push subscriptions: {error}"))?;
+        let (public_client, allowed_client) = tryvoha_push::sender::clients().map_err(anyhow::Error::msg)?;
         let cursors: Arc<dyn CursorStore> = parts.store.clone();
         let keeper = CursorKeeper::new(cursors);
         let webhooks = Webhooks::new(tryvoha_webhooks::Parts {
@@ -79,8 +99,23 @@ impl Channels {
                 return Err(anyhow::Error::new(error).context("cannot load the webhook endpoints"));
             }
         }
+        tracing::info!(subscribed, "web push started");
         let stop = CancellationToken::new();
         let mut tasks = Vec::new();
+        let push_status = Arc::new(tryvoha_push::PushStatus::default());
+        let sender = tryvoha_push::Sender {
+            subscriptions: subscriptions.clone(),
+            source: parts.engine.event_source(),
+            hub: parts.hub.clone(),
+            signer: parts.signer.clone(),
+            vapid: vapid.clone(),
+            contact: push_settings.contact.clone(),
+            cursors: keeper.clone(),
+            status: push_status.clone(),
+            public_client,
+            allowed_client,
+        };
+        tasks.push(("push", tokio::spawn(sender.run(stop.clone().cancelled_owned()))));
         tasks.push(("cursors", tokio::spawn(keeper.clone().keep(CURSOR_FLUSH, stop.clone().cancelled_owned()))));
         let mut status = None;
         if let Some(settings) = mqtt {
@@ -98,13 +133,15 @@ impl Channels {
             tasks.push(("mqtt", tokio::spawn(publisher.run(stop.clone().cancelled_owned()))));
             status = Some(mqtt_status);
         }
-        Ok(Channels { stop, tasks: std::sync::Mutex::new(tasks), keeper, mqtt: status, webhooks })
+        let push = tryvoha_http::PushState { subscriptions, vapid_public_key: vapid.public_key().into() };
+        Ok(Channels { stop, tasks: std::sync::Mutex::new(tasks), keeper, mqtt: status, webhooks, push, push_status })
     }
 
     /// What the channels add to `/metrics`.
     pub fn metrics(&self) -> String {
         let mut text = self.mqtt.as_ref().map(|status| status.render_metrics()).unwrap_or_default();
         text.push_str(&self.webhooks.render_metrics());
+        text.push_str(&self.push_status.render_metrics(self.push.subscriptions.len()));
         text
     }
 

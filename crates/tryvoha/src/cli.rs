@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{FlagSettings, RawMqtt, RawWebhooks, Settings};
+use crate::config::{FlagSettings, RawMqtt, RawPush, RawWebhooks, Settings};
 use crate::{client, server, shelters, watch};
 
 #[derive(Parser)]
@@ -126,6 +126,20 @@ struct ServeArgs {
     mqtt: MqttArgs,
     #[command(flatten)]
     webhooks: WebhookArgs,
+    #[command(flatten)]
+    push: PushArgs,
+}
+
+/// Web Push (docs/push.md).
+#[derive(Args)]
+struct PushArgs {
+    /// Endpoint prefixes taken although not https:// or not public (comma-separated), e.g. a
+    /// local test push service: http://localhost:8991/
+    #[arg(long, env = "TRYVOHA_PUSH_ALLOW_ENDPOINTS", value_delimiter = ',')]
+    push_allow_endpoints: Option<Vec<String>>,
+    /// Whom push services may contact about this server: mailto:… or https://…
+    #[arg(long, env = "TRYVOHA_PUSH_CONTACT")]
+    push_contact: Option<String>,
 }
 
 /// The MQTT channel (docs/mqtt.md); off unless --mqtt-url is given.
@@ -222,6 +236,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     sirens: args.mqtt.mqtt_sirens,
                     siren_command_ttl_secs: args.mqtt.mqtt_siren_ttl_secs,
                 },
+                push: RawPush { allow_endpoints: args.push.push_allow_endpoints, contact: args.push.push_contact },
                 webhooks: RawWebhooks {
                     allow_private: args.webhooks.webhook_allow_private,
                     retry_secs: args.webhooks.webhook_retry_secs,

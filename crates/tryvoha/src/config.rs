@@ -14,7 +14,7 @@ use crate::store_url::StoreUrl;
 
 mod channels;
 
-pub use channels::{HaRegions, MqttChannel, RawMqtt, RawWebhooks, WebhookSettings};
+pub use channels::{HaRegions, MqttChannel, PushSettings, RawMqtt, RawPush, RawWebhooks, WebhookSettings};
 
 pub const EXAMPLE: &str = include_str!("../../../config/example.toml");
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -68,6 +68,8 @@ pub struct RawSettings {
     pub mqtt: RawMqtt,
     #[serde(default)]
     pub webhooks: RawWebhooks,
+    #[serde(default)]
+    pub push: RawPush,
 }
 
 /// What the flags and environment said.
@@ -106,6 +108,7 @@ impl RawSettings {
             drain_secs: self.drain_secs.or(lower.drain_secs),
             mqtt: self.mqtt.over(lower.mqtt),
             webhooks: self.webhooks.over(lower.webhooks),
+            push: self.push.over(lower.push),
         }
     }
 }
@@ -147,6 +150,7 @@ pub struct Settings {
     /// The MQTT channel, when a broker is configured.
     pub mqtt: Option<MqttChannel>,
     pub webhooks: WebhookSettings,
+    pub push: PushSettings,
 }
 
 /// `text` for people, `json` (one object per line) for log collectors.
@@ -243,6 +247,7 @@ impl Settings {
         }
         let mqtt = channels::resolve_mqtt(said.mqtt)?;
         let webhooks = channels::resolve_webhooks(said.webhooks)?;
+        let push = channels::resolve_push(said.push)?;
         let data: PathBuf = said.data.unwrap_or_else(|| DEFAULT_DATA.into());
         let store = match said.store {
             Some(url) => StoreUrl::parse(&url)?,
@@ -269,6 +274,7 @@ impl Settings {
             drain_deadline: std::time::Duration::from_secs(drain_secs),
             mqtt,
             webhooks,
+            push,
         })
     }
 }

@@ -175,12 +175,14 @@ pub async fn run_with(
         crate::channels::Channels::start(
             settings.mqtt.as_ref(),
             &settings.webhooks,
+            &settings.push,
             crate::channels::Parts {
                 engine: &engine,
                 hub: &hub,
                 signer: &signer,
                 store: store_for_channels,
                 registry: &registry,
+                data: &settings.data,
             },
         )
         .await?,
@@ -221,6 +223,7 @@ pub async fn run_with(
             web,
             pages: Default::default(),
             webhooks: Some(channels.webhooks.clone()),
+            push: Some(channels.push.clone()),
             channel_metrics: {
                 let channels = channels.clone();
                 Arc::new(move || channels.metrics())

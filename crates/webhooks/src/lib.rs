@@ -23,7 +23,7 @@ pub use target::{TargetPolicy, TargetRefusal};
 
 /// reqwest is built without a TLS provider of its own: ring is installed for the process, once
 /// (the binary's CLI does the same; whichever is first serves both).
-pub(crate) fn ensure_crypto_provider() {
+pub fn ensure_crypto_provider() {
     static INSTALLED: std::sync::Once = std::sync::Once::new();
     INSTALLED.call_once(|| {
         let _ = rustls::crypto::ring::default_provider().install_default();

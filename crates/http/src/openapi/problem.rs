@@ -33,6 +33,7 @@ pub const PROBLEM_CODES: &[&str] = &[
     "token-not-found",
     "webhook-not-found",
     "webhook-target-refused",
+    "push-subscription-not-found",
     "unavailable",
     "shutting-down",
     "bad-request",

@@ -67,6 +67,47 @@ impl RawWebhooks {
     }
 }
 
+#[derive(Debug, Default, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RawPush {
+    /// Endpoint prefixes taken although not `https://` or not public (a local test push service:
+    /// `http://localhost:8991/`).
+    pub allow_endpoints: Option<Vec<String>>,
+    /// The VAPID `sub` claim: `mailto:` or `https:`, whom push services may contact.
+    pub contact: Option<String>,
+}
+
+impl RawPush {
+    pub fn over(self, lower: RawPush) -> RawPush {
+        RawPush {
+            allow_endpoints: self.allow_endpoints.or(lower.allow_endpoints),
+            contact: self.contact.or(lower.contact),
+        }
+    }
+}
+
+/// Web Push as configured.
+#[derive(Clone, Debug)]
+pub struct PushSettings {
+    pub allow_endpoints: Vec<String>,
+    pub contact: String,
+}
+
+pub fn resolve_push(raw: RawPush) -> anyhow::Result<PushSettings> {
+    let contact = raw.contact.unwrap_or_else(|| "mailto:operator@tryvoha.invalid".into());
+    if !(contact.starts_with("mailto:") || contact.starts_with("https://")) || contact.len() > 200 {
+        bail!("push contact {contact:?} must be mailto:… or https://… (at most 200 characters)");
+    }
+    let allow_endpoints: Vec<String> =
+        raw.allow_endpoints.unwrap_or_default().into_iter().filter(|p| !p.is_empty()).collect();
+    if let Some(bad) =
+        allow_endpoints.iter().find(|p| !(p.starts_with("http://") || p.starts_with("https://")) || !p.ends_with('/'))
+    {
+        bail!("push allow_endpoints {bad:?} must be an http(s):// prefix ending in /");
+    }
+    Ok(PushSettings { allow_endpoints, contact })
+}
+
 /// Which regions get Home Assistant sensors.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum HaRegions {

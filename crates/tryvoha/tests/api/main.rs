@@ -23,6 +23,7 @@ mod mqtt_restarts;
 mod pages;
 mod places;
 mod privacy;
+mod push;
 mod regions;
 mod reinstate;
 mod several_regions;

@@ -1,0 +1,145 @@
+//! The subscriptions (kept by the store, indexed by the regions they listen on) and what
+//! changes them: subscribing (a new endpoint, or new keys and filter for a known one) and
+//! unsubscribing (with the subscription's `auth` as proof).
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use time::OffsetDateTime;
+use tryvoha_core::{Audience, AudienceIndex, RegionRegistry};
+use tryvoha_store::{PushSubscription, PushSubscriptionId, Store, StoreError};
+use tryvoha_webhooks::TargetPolicy;
+
+use crate::subscription::{EndpointPolicy, Refused, SubscriptionRequest};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PushError {
+    #[error("{0}")]
+    Refused(Refused),
+    #[error("no subscription has this endpoint and auth")]
+    NotFound,
+    #[error("the push store is unavailable")]
+    Unavailable(#[source] StoreError),
+}
+
+/// The subscriptions in memory: by id, and by the regions they listen on.
+pub(crate) struct Index {
+    pub by_id: HashMap<PushSubscriptionId, Arc<PushSubscription>>,
+    pub by_region: AudienceIndex<PushSubscriptionId>,
+}
+
+impl Index {
+    fn new(registry: &RegionRegistry) -> Index {
+        Index { by_id: HashMap::new(), by_region: AudienceIndex::new(Arc::new(Audience::new(registry))) }
+    }
+
+    pub fn insert(&mut self, subscription: PushSubscription) {
+        self.remove(subscription.id);
+        self.by_region.insert(subscription.id, &subscription.filter.regions);
+        self.by_id.insert(subscription.id, Arc::new(subscription));
+    }
+
+    pub fn remove(&mut self, id: PushSubscriptionId) {
+        if let Some(old) = self.by_id.remove(&id) {
+            self.by_region.remove(id, &old.filter.regions);
+        }
+    }
+}
+
+pub struct Subscriptions {
+    store: Arc<dyn Store>,
+    registry: Arc<RegionRegistry>,
+    policy: EndpointPolicy,
+    pub(crate) index: RwLock<Index>,
+}
+
+impl Subscriptions {
+    pub fn new(store: Arc<dyn Store>, registry: Arc<RegionRegistry>, policy: EndpointPolicy) -> Subscriptions {
+        let index = RwLock::new(Index::new(&registry));
+        Subscriptions { store, registry, policy, index }
+    }
+
+    pub fn policy(&self) -> &EndpointPolicy {
+        &self.policy
+    }
+
+    /// Reads every subscription from the store.
+    pub async fn load(&self) -> Result<usize, PushError> {
+        let stored = self.blocking(|store| store.push_subscriptions()).await?;
+        let mut index = self.write_index();
+        let count = stored.len();
+        for subscription in stored {
+            index.insert(subscription);
+        }
+        Ok(count)
+    }
+
+    pub fn len(&self) -> usize {
+        self.index.read().unwrap_or_else(std::sync::PoisonError::into_inner).by_id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Checks the request (fields, then where the endpoint resolves to), then stores it: a new
+    /// endpoint, or new keys and filter for one already known. True when it is new.
+    pub async fn subscribe(&self, request: SubscriptionRequest) -> Result<(PushSubscription, bool), PushError> {
+        let new = request.check(&self.registry, &self.policy, OffsetDateTime::now_utc()).map_err(PushError::Refused)?;
+        if !self.policy.allowed_by_prefix(&new.endpoint) {
+            TargetPolicy::default().check_url(&new.endpoint).await.map_err(|refusal| {
+                PushError::Refused(Refused { field: "subscription.endpoint".into(), reason: refusal.to_string() })
+            })?;
+        }
+        if !tryvoha_engine::Handoff::take_current() {
+            return Err(PushError::Unavailable(StoreError::Unavailable("the caller gave up waiting".into())));
+        }
+        let (stored, created) = self.blocking(move |store| store.upsert_push_subscription(&new)).await?;
+        self.write_index().insert(stored.clone());
+        Ok((stored, created))
+    }
+
+    /// Removes the subscription of `endpoint` when `auth` is its secret (what only the browser
+    /// that subscribed knows); otherwise it is as if there were none.
+    pub async fn unsubscribe(&self, endpoint: &str, auth: &str) -> Result<(), PushError> {
+        let found =
+            self.find(endpoint).filter(|s| constant_time_eq(s.auth.as_bytes(), auth.trim_end_matches('=').as_bytes()));
+        let Some(found) = found else { return Err(PushError::NotFound) };
+        if !tryvoha_engine::Handoff::take_current() {
+            return Err(PushError::Unavailable(StoreError::Unavailable("the caller gave up waiting".into())));
+        }
+        self.prune(&found).await
+    }
+
+    /// The push service said the subscription is gone (404/410): removed.
+    pub(crate) async fn prune(&self, subscription: &PushSubscription) -> Result<(), PushError> {
+        let endpoint = subscription.endpoint.clone();
+        self.blocking(move |store| store.remove_push_subscription(&endpoint)).await?;
+        self.write_index().remove(subscription.id);
+        Ok(())
+    }
+
+    fn find(&self, endpoint: &str) -> Option<Arc<PushSubscription>> {
+        let index = self.index.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        index.by_id.values().find(|s| s.endpoint == endpoint).cloned()
+    }
+
+    fn write_index(&self) -> std::sync::RwLockWriteGuard<'_, Index> {
+        self.index.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, PushError> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || work(store.as_ref()))
+            .await
+            .map_err(|panic| PushError::Unavailable(StoreError::Unavailable(Box::new(panic))))?
+            .map_err(PushError::Unavailable)
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

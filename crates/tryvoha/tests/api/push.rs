@@ -1,0 +1,262 @@
+//! Web Push end to end against a push service of the test's own on loopback (allowed by
+//! `push.allow_endpoints`): browsers subscribe through the API, a declaration reaches each as
+//! the event's signed frame, encrypted to its keys (decrypted here as the browser would), with
+//! `Urgency`, `TTL` and `Topic`; a 410 prunes, a 429 is retried, the all-clear replaces the alert
+//! under the same topic, and bad subscriptions store nothing.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use reqwest::Method;
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tryvoha::config::{FlagSettings, RawPush};
+use tryvoha_live::verify_signed_json;
+use tryvoha_push::web_push_native::p256::SecretKey;
+use tryvoha_push::web_push_native::p256::elliptic_curve::sec1::ToEncodedPoint as _;
+use tryvoha_push::web_push_native::{Auth, decrypt};
+
+use crate::support::{ADMIN, TestApp};
+
+/// One push request as the service received it.
+#[derive(Clone, Debug)]
+struct Pushed {
+    path: String,
+    headers: HashMap<String, String>,
+    body: Vec<u8>,
+}
+
+/// A push service: `/push/ok/…` answers 201, `/push/gone/…` 410, `/push/busy/…` 429 once
+/// (with `Retry-After: 1`) and then 201.
+struct PushService {
+    port: u16,
+    received: Arc<Mutex<Vec<Pushed>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for PushService {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl PushService {
+    async fn start() -> PushService {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        let received: Arc<Mutex<Vec<Pushed>>> = Arc::default();
+        let busy_seen = Arc::new(Mutex::new(false));
+        let (log, busy) = (received.clone(), busy_seen.clone());
+        let task = tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                let (log, busy) = (log.clone(), busy.clone());
+                tokio::spawn(async move {
+                    let (read, mut write) = socket.into_split();
+                    let mut reader = BufReader::new(read);
+                    loop {
+                        let mut line = String::new();
+                        if reader.read_line(&mut line).await.unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let path = line.split_whitespace().nth(1).unwrap_or_default().to_owned();
+                        let mut headers = HashMap::new();
+                        loop {
+                            let mut header = String::new();
+                            reader.read_line(&mut header).await.expect("a header");
+                            let header = header.trim_end();
+                            if header.is_empty() {
+                                break;
+                            }
+                            if let Some((name, value)) = header.split_once(':') {
+                                headers.insert(name.trim().to_lowercase(), value.trim().to_owned());
+                            }
+                        }
+                        let length: usize = headers.get("content-length").and_then(|l| l.parse().ok()).unwrap_or(0);
+                        let mut body = vec![0; length];
+                        reader.read_exact(&mut body).await.expect("the body");
+                        let answer = if path.starts_with("/push/gone/") {
+                            "410 Gone\r\n"
+                        } else if path.starts_with("/push/busy/")
+                            && !std::mem::replace(&mut *busy.lock().expect("lock"), true)
+                        {
+                            "429 Too Many Requests\r\nRetry-After: 1\r\n"
+                        } else {
+                            "201 Created\r\n"
+                        };
+                        log.lock().expect("lock").push(Pushed { path, headers, body });
+                        let reply = format!("HTTP/1.1 {answer}Content-Length: 0\r\n\r\n");
+                        if write.write_all(reply.as_bytes()).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        PushService { port, received, task }
+    }
+
+    fn to(&self, path_prefix: &str) -> Vec<Pushed> {
+        self.received.lock().expect("lock").iter().filter(|p| p.path.starts_with(path_prefix)).cloned().collect()
+    }
+
+    async fn wait_until(&self, what: &str, done: impl Fn(&PushService) -> bool) {
+        for _ in 0..400 {
+            if done(self) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("waited in vain for {what}: {:?}", self.received.lock().expect("lock"));
+    }
+}
+
+/// A browser: its key pair and auth secret.
+struct Browser {
+    secret: SecretKey,
+    auth: [u8; 16],
+    endpoint: String,
+}
+
+impl Browser {
+    fn new(seed: u8, endpoint: String) -> Browser {
+        Browser { secret: SecretKey::from_slice(&[seed; 32]).expect("a scalar"), auth: [seed; 16], endpoint }
+    }
+
+    fn subscription(&self) -> Value {
+        json!({
+            "endpoint": self.endpoint,
+            "expirationTime": null,
+            "keys": {
+                "p256dh": URL_SAFE_NO_PAD.encode(self.secret.public_key().to_encoded_point(false).as_bytes()),
+                "auth": URL_SAFE_NO_PAD.encode(self.auth),
+            }
+        })
+    }
+
+    fn read(&self, pushed: &Pushed) -> String {
+        let plain = decrypt(pushed.body.clone(), &self.secret, &Auth::clone_from_slice(&self.auth)).expect("decrypts");
+        String::from_utf8(plain).expect("UTF-8")
+    }
+}
+
+async fn subscribed_count(app: &TestApp) -> String {
+    let metrics =
+        app.client.get(format!("{}/metrics", app.base)).send().await.expect("metrics").text().await.expect("text");
+    metrics.lines().find(|l| l.starts_with("tryvoha_push_subscriptions ")).unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn a_declaration_reaches_each_browser_encrypted_and_signed_and_the_push_service_is_obeyed() {
+    let service = PushService::start().await;
+    let base = format!("http://127.0.0.1:{}/", service.port);
+    let flags = FlagSettings {
+        push: RawPush { allow_endpoints: Some(vec![base.clone()]), ..RawPush::default() },
+        ..FlagSettings::default()
+    };
+    let app = TestApp::spawn_with(tempfile::tempdir().expect("temp dir"), flags).await;
+    let key = app.get("/api/v1/push/vapid-key").await.body;
+    assert_eq!(URL_SAFE_NO_PAD.decode(key["public_key"].as_str().expect("key")).expect("base64url").len(), 65);
+
+    let ok = Browser::new(1, format!("{base}push/ok/a"));
+    let gone = Browser::new(2, format!("{base}push/gone/b"));
+    let busy = Browser::new(3, format!("{base}push/busy/c"));
+    let subscribe = |body: Value| app.call(Method::POST, "/api/v1/push/subscriptions", None, Some(body));
+    let created = subscribe(json!({"subscription": ok.subscription(), "regions": [31], "lang": "en"})).await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    assert_eq!(subscribe(json!({"subscription": gone.subscription(), "regions": [31]})).await.status, 201);
+    // A place instead of regions: Khreshchatyk is in Kyiv city.
+    let by_place = subscribe(json!({"subscription": busy.subscription(), "lat": 50.4475, "lon": 30.5210})).await;
+    assert_eq!(by_place.status, 201, "{:?}", by_place.body);
+    let renewed = subscribe(json!({"subscription": ok.subscription(), "regions": [31], "lang": "en"})).await;
+    assert_eq!(renewed.status, 200, "the same endpoint again is a renewal");
+    assert_eq!(subscribed_count(&app).await, "tryvoha_push_subscriptions 3");
+
+    let declared = app.post("/api/v1/alerts", ADMIN, json!({"region_id": 31, "kind": "air_raid"})).await;
+    assert_eq!(declared.status, 201);
+    service
+        .wait_until("every browser's push", |s| {
+            !s.to("/push/ok/").is_empty() && !s.to("/push/gone/").is_empty() && s.to("/push/busy/").len() >= 2
+        })
+        .await;
+    let keys = crate::mqtt::server_keys(&app).await;
+    let first = &service.to("/push/ok/")[0];
+    let frame = ok.read(first);
+    verify_signed_json(&frame, &keys).expect("the pushed frame verifies with /api/v1/keys");
+    let frame: Value = serde_json::from_str(&frame).expect("JSON");
+    assert_eq!((frame["type"].as_str(), frame["alert"]["region_id"].as_u64()), (Some("declared"), Some(31)));
+    assert_eq!(first.headers["content-encoding"], "aes128gcm");
+    assert_eq!((first.headers["urgency"].as_str(), first.headers["ttl"].as_str()), ("high", "600"));
+    assert_eq!(first.headers["topic"], "region-31");
+    assert!(first.headers["authorization"].starts_with("vapid t="), "VAPID-signed");
+    let retried = service.to("/push/busy/");
+    assert_eq!(retried.len(), 2, "429 then 201: sent again once, no more");
+    assert_eq!(busy.read(&retried[1]), busy.read(&retried[0]), "the same message");
+    for _ in 0..100 {
+        if subscribed_count(&app).await == "tryvoha_push_subscriptions 2" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(subscribed_count(&app).await, "tryvoha_push_subscriptions 2", "the 410 pruned its subscription");
+
+    let id = declared.body["id"].as_u64().expect("id");
+    assert_eq!(app.post(&format!("/api/v1/alerts/{id}/cancel"), ADMIN, json!({})).await.status, 200);
+    service.wait_until("the all-clear", |s| s.to("/push/ok/").len() >= 2).await;
+    let all_clear = &service.to("/push/ok/")[1];
+    assert_eq!(all_clear.headers["topic"], "region-31", "the all-clear replaces the alert if undelivered");
+    assert_eq!((all_clear.headers["urgency"].as_str(), all_clear.headers["ttl"].as_str()), ("normal", "3600"));
+    let frame: Value = serde_json::from_str(&ok.read(all_clear)).expect("JSON");
+    assert_eq!(frame["type"], "cancelled");
+    assert_eq!(service.to("/push/gone/").len(), 1, "nothing more to a pruned subscription");
+
+    let unsubscribe = |endpoint: &str, auth: String| {
+        app.call(Method::DELETE, "/api/v1/push/subscriptions", None, Some(json!({"endpoint": endpoint, "auth": auth})))
+    };
+    let wrong = unsubscribe(&ok.endpoint, URL_SAFE_NO_PAD.encode([9u8; 16])).await;
+    assert_eq!((wrong.status.as_u16(), wrong.body["code"].as_str()), (404, Some("push-subscription-not-found")));
+    assert_eq!(unsubscribe(&ok.endpoint, URL_SAFE_NO_PAD.encode(ok.auth)).await.status, 204);
+    assert_eq!(subscribed_count(&app).await, "tryvoha_push_subscriptions 1");
+    let deliveries = app.call(Method::GET, &format!("/api/v1/alerts/{id}/deliveries"), Some(ADMIN), None).await.body;
+    let push = &deliveries["channels"]["webpush"];
+    assert!(push["delivered"].as_u64() >= Some(3), "accounted: {deliveries}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn bad_subscriptions_are_refused_by_field_and_store_nothing() {
+    let app = TestApp::spawn().await;
+    let browser = Browser::new(4, "https://push.example.org/send/x".into());
+    let good = browser.subscription();
+    let with = |path: &str, value: Value| {
+        let mut body = json!({"subscription": good.clone(), "regions": [31]});
+        let mut target = &mut body;
+        let parts: Vec<&str> = path.split('.').collect();
+        for part in &parts[..parts.len() - 1] {
+            target = &mut target[*part];
+        }
+        target[parts[parts.len() - 1]] = value;
+        body
+    };
+    for (body, field) in [
+        (with("subscription.endpoint", json!("http://push.example.org/send/x")), "subscription.endpoint"),
+        (with("subscription.endpoint", json!("https://127.0.0.1/send/x")), "subscription.endpoint"),
+        (with("subscription.keys.p256dh", json!("AAAA")), "subscription.keys.p256dh"),
+        (with("subscription.keys.auth", json!("AAAA")), "subscription.keys.auth"),
+        (with("regions", json!([31, 999999])), "regions[1]"),
+        (with("regions", json!((1..=65).collect::<Vec<u32>>())), "regions"),
+        (with("regions", json!([])), "regions"),
+        (with("lang", json!("de")), "lang"),
+        (with("colour", json!("red")), "colour"),
+    ] {
+        let refused = app.call(Method::POST, "/api/v1/push/subscriptions", None, Some(body.clone())).await;
+        assert_eq!(refused.status, 422, "{body}: {:?}", refused.body);
+        let named = refused.body["field"].as_str().unwrap_or_default();
+        assert!(named.starts_with(field), "{body} named {named:?}, not {field}");
+    }
+    assert_eq!(subscribed_count(&app).await, "tryvoha_push_subscriptions 0", "nothing stored");
+    assert_eq!(app.last_seq().await, 0, "nothing in the log");
+    app.stop().await;
+}
