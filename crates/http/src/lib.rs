@@ -27,7 +27,7 @@ mod push;
 mod regions;
 mod rendered;
 mod stream;
-pub use push::PushState;
+pub use push::{PushState, SUBSCRIPTIONS_PER_MINUTE};
 mod tokens;
 mod transport;
 mod webhooks;

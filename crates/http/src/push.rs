@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -15,14 +16,35 @@ use tryvoha_push::{PushError, SubscriptionRequest, Subscriptions};
 
 use crate::AppState;
 use crate::body::JsonBody;
+use crate::limits::{ClientAddress, ClientKey, ClientRateLimit, rate_limited};
 use crate::openapi;
 use crate::problem::ApiError;
 
-/// What the push routes need: the subscriptions and the VAPID public key.
+/// How many subscription changes one client may make per minute (a browser makes one when the
+/// user taps "notify me"): storage is not for anyone to fill.
+pub const SUBSCRIPTIONS_PER_MINUTE: u32 = 20;
+
+/// What the push routes need: the subscriptions, the VAPID public key, and the per-client rate
+/// of subscription changes.
 #[derive(Clone)]
 pub struct PushState {
     pub subscriptions: Arc<Subscriptions>,
     pub vapid_public_key: Arc<str>,
+    changes: Arc<ClientRateLimit>,
+}
+
+impl PushState {
+    pub fn new(subscriptions: Arc<Subscriptions>, vapid_public_key: impl Into<Arc<str>>) -> PushState {
+        let changes = Arc::new(ClientRateLimit::per_minute(SUBSCRIPTIONS_PER_MINUTE, SUBSCRIPTIONS_PER_MINUTE));
+        PushState { subscriptions, vapid_public_key: vapid_public_key.into(), changes }
+    }
+
+    fn admit(&self, client: Option<Extension<ClientAddress>>) -> Result<(), ApiError> {
+        match client {
+            Some(Extension(ClientAddress(client))) => self.changes.check(ClientKey::of(client)).map_err(rate_limited),
+            None => Ok(()),
+        }
+    }
 }
 
 pub fn router() -> Router<AppState> {
@@ -139,7 +161,7 @@ impl From<PushError> for ApiError {
 #[utoipa::path(
     post, path = "/api/v1/push/subscriptions", operation_id = "createPushSubscription", tag = "push",
     summary = "Subscribe a browser or app to Web Push",
-    description = "No token needed (rate-limited per client). The same endpoint again replaces its keys and filter. \
+    description = "No token needed; at most 20 subscription changes per client per minute (429 `rate-limited`). The same endpoint again replaces its keys and filter. \
         Each matching declaration, update and all-clear is then pushed: the event's signed frame, encrypted \
         (aes128gcm), VAPID-signed, `Urgency: high` for alerts, `Topic` per region. A refusal names the field and \
         stores nothing.",
@@ -161,9 +183,11 @@ impl From<PushError> for ApiError {
 )]
 async fn subscribe(
     State(state): State<AppState>,
+    client: Option<Extension<ClientAddress>>,
     JsonBody(body): JsonBody<SubscribeBody>,
 ) -> Result<Response, ApiError> {
     let push = push(&state)?;
+    push.admit(client)?;
     let regions = match (body.lat, body.lon) {
         (None, None) => body.regions,
         (Some(lat), Some(lon)) if body.regions.is_empty() => {
@@ -217,8 +241,11 @@ async fn subscribe(
 )]
 async fn unsubscribe(
     State(state): State<AppState>,
+    client: Option<Extension<ClientAddress>>,
     JsonBody(body): JsonBody<UnsubscribeBody>,
 ) -> Result<StatusCode, ApiError> {
-    push(&state)?.subscriptions.unsubscribe(&body.endpoint, &body.auth).await?;
+    let push = push(&state)?;
+    push.admit(client)?;
+    push.subscriptions.unsubscribe(&body.endpoint, &body.auth).await?;
     Ok(StatusCode::NO_CONTENT)
 }

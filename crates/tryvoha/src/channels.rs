@@ -133,7 +133,7 @@ impl Channels {
             tasks.push(("mqtt", tokio::spawn(publisher.run(stop.clone().cancelled_owned()))));
             status = Some(mqtt_status);
         }
-        let push = tryvoha_http::PushState { subscriptions, vapid_public_key: vapid.public_key().into() };
+        let push = tryvoha_http::PushState::new(subscriptions, vapid.public_key());
         Ok(Channels { stop, tasks: std::sync::Mutex::new(tasks), keeper, mqtt: status, webhooks, push, push_status })
     }
 

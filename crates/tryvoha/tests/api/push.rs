@@ -260,3 +260,18 @@ async fn bad_subscriptions_are_refused_by_field_and_store_nothing() {
     assert_eq!(app.last_seq().await, 0, "nothing in the log");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn one_client_may_change_only_so_many_subscriptions_a_minute() {
+    let app = TestApp::spawn().await;
+    let mut answers = Vec::new();
+    for n in 0..=tryvoha_http::SUBSCRIPTIONS_PER_MINUTE {
+        let browser = Browser::new(10, format!("https://203.0.114.{}/send/{n}", n % 250 + 1));
+        let body = json!({"subscription": browser.subscription(), "regions": [31]});
+        answers.push(app.call(Method::POST, "/api/v1/push/subscriptions", None, Some(body)).await.status.as_u16());
+    }
+    let last = answers.pop();
+    assert!(answers.iter().all(|&s| s == 201), "{answers:?}");
+    assert_eq!(last, Some(429), "the 21st change in a minute is refused");
+    app.stop().await;
+}
