@@ -16,7 +16,7 @@ use tryvoha_push::{PushError, SubscriptionRequest, Subscriptions};
 
 use crate::AppState;
 use crate::body::JsonBody;
-use crate::limits::{ClientAddress, ClientKey, ClientRateLimit, rate_limited};
+use crate::limits::{ClientAddress, ClientKey, ClientRateLimit, rate_limited, with_retry_after};
 use crate::openapi;
 use crate::problem::ApiError;
 
@@ -39,9 +39,10 @@ impl PushState {
         PushState { subscriptions, vapid_public_key: vapid_public_key.into(), changes }
     }
 
-    fn admit(&self, client: Option<Extension<ClientAddress>>) -> Result<(), ApiError> {
+    /// Counts a change against its client's rate: when it is over, the wait until the next.
+    fn admit(&self, client: Option<Extension<ClientAddress>>) -> Result<(), std::time::Duration> {
         match client {
-            Some(Extension(ClientAddress(client))) => self.changes.check(ClientKey::of(client)).map_err(rate_limited),
+            Some(Extension(ClientAddress(client))) => self.changes.check(ClientKey::of(client)),
             None => Ok(()),
         }
     }
@@ -187,7 +188,9 @@ async fn subscribe(
     JsonBody(body): JsonBody<SubscribeBody>,
 ) -> Result<Response, ApiError> {
     let push = push(&state)?;
-    push.admit(client)?;
+    if let Err(wait) = push.admit(client) {
+        return Ok(with_retry_after(rate_limited(wait).into_response(), wait));
+    }
     let regions = match (body.lat, body.lon) {
         (None, None) => body.regions,
         (Some(lat), Some(lon)) if body.regions.is_empty() => {
@@ -243,9 +246,11 @@ async fn unsubscribe(
     State(state): State<AppState>,
     client: Option<Extension<ClientAddress>>,
     JsonBody(body): JsonBody<UnsubscribeBody>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<Response, ApiError> {
     let push = push(&state)?;
-    push.admit(client)?;
+    if let Err(wait) = push.admit(client) {
+        return Ok(with_retry_after(rate_limited(wait).into_response(), wait));
+    }
     push.subscriptions.unsubscribe(&body.endpoint, &body.auth).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

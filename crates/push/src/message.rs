@@ -41,7 +41,9 @@ impl Urgency {
 pub struct Message {
     pub body: Vec<u8>,
     pub urgency: Urgency,
-    pub ttl: Duration,
+    /// When the message stops being worth delivering: the event's time plus its lifetime. A
+    /// message sent late (after an outage) carries only what is left of it as its `TTL`.
+    pub expires_at: OffsetDateTime,
     /// One per region, so that a newer message replaces an undelivered older one.
     pub topic: String,
 }
@@ -98,19 +100,27 @@ impl Message {
         Message {
             body,
             urgency: if ended { Urgency::Normal } else { Urgency::High },
-            ttl: if ended { ALL_CLEAR_TTL } else { ALERT_TTL },
+            expires_at: event.at + if ended { ALL_CLEAR_TTL } else { ALERT_TTL },
             topic: format!("region-{}", alert.region_id.0),
         }
     }
 
-    /// The request to `subscription`'s push service: encrypted to its keys, signed with the
-    /// VAPID key on behalf of `contact` (`mailto:` or `https:`).
+    /// What is left of the message's life at `now`; `None` once it expired (it is not sent).
+    pub fn ttl_at(&self, now: OffsetDateTime) -> Option<Duration> {
+        let left = self.expires_at - now;
+        (left >= time::Duration::SECOND).then(|| Duration::from_secs(left.whole_seconds() as u64))
+    }
+
+    /// The request to `subscription`'s push service at `now`: encrypted to its keys, signed
+    /// with the VAPID key on behalf of `contact` (`mailto:` or `https:`); `None` once expired.
     pub fn request(
         &self,
         subscription: &PushSubscription,
         vapid: &ES256KeyPair,
         contact: &str,
-    ) -> Result<http::Request<Vec<u8>>, String> {
+        now: OffsetDateTime,
+    ) -> Result<Option<http::Request<Vec<u8>>>, String> {
+        let Some(ttl) = self.ttl_at(now) else { return Ok(None) };
         let endpoint: http::Uri = subscription.endpoint.parse().map_err(|_| "the endpoint is not a URI".to_owned())?;
         let key = URL_SAFE_NO_PAD.decode(&subscription.p256dh).map_err(|_| "p256dh is not base64url".to_owned())?;
         let key = web_push_native::p256::PublicKey::from_sec1_bytes(&key).map_err(|_| "p256dh is no P-256 key")?;
@@ -118,17 +128,45 @@ impl Message {
         if auth.len() != 16 {
             return Err("auth is not 16 bytes".into());
         }
+        let authorization = vapid_authorization(&endpoint, vapid, contact, ttl)?;
         let mut request = WebPushBuilder::new(endpoint, key, Auth::clone_from_slice(&auth))
-            .with_valid_duration(self.ttl)
-            .with_vapid(vapid, contact)
+            .with_valid_duration(ttl)
             .build(self.body.clone())
             .map_err(|error| format!("cannot encrypt: {error}"))?;
         let headers = request.headers_mut();
+        headers.insert("authorization", authorization);
         headers.insert("urgency", http::HeaderValue::from_static(self.urgency.as_str()));
         headers.insert("topic", http::HeaderValue::try_from(&self.topic).map_err(|_| "a bad topic")?);
-        Ok(request)
+        Ok(Some(request))
     }
 }
+
+/// `vapid t=<JWT>, k=<public key>` (RFC 8292), the JWT's `aud` the endpoint's origin *with*
+/// its port (web-push-native's own drops it), `exp` the message's remaining life (at most a
+/// day), `sub` the contact.
+fn vapid_authorization(
+    endpoint: &http::Uri,
+    vapid: &ES256KeyPair,
+    contact: &str,
+    ttl: Duration,
+) -> Result<http::HeaderValue, String> {
+    use web_push_native::jwt_simple::algorithms::{ECDSAP256KeyPairLike, ECDSAP256PublicKeyLike};
+    use web_push_native::jwt_simple::claims::Claims;
+    let scheme = endpoint.scheme_str().ok_or("the endpoint has no scheme")?;
+    let authority = endpoint.authority().ok_or("the endpoint has no host")?;
+    let default_port = if scheme == "https" { 443 } else { 80 };
+    let origin = match authority.port_u16() {
+        Some(port) if port != default_port => format!("{scheme}://{}:{port}", authority.host()),
+        _ => format!("{scheme}://{}", authority.host()),
+    };
+    let life = ttl.clamp(Duration::from_secs(60), Duration::from_secs(24 * 3600));
+    let claims = Claims::create(life.into()).with_audience(origin).with_subject(contact);
+    let token = vapid.sign(claims).map_err(|error| format!("cannot sign the VAPID token: {error}"))?;
+    let key = URL_SAFE_NO_PAD.encode(vapid.public_key().public_key().to_bytes_uncompressed());
+    http::HeaderValue::try_from(format!("vapid t={token}, k={key}")).map_err(|_| "a bad VAPID header".to_owned())
+}
+
+impl Message {}
 
 #[cfg(test)]
 mod tests;

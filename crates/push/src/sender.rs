@@ -1,21 +1,26 @@
-//! The push sender: a follower of the log with a persisted cursor (`push`). For each event, in
-//! sequence order, one message to every subscription that hears about it (its regions, their
-//! ancestors and descendants, as streams match), many at once; the cursor passes the event once
-//! every push service accepted its message, said the subscription is gone (pruned), or could
-//! not take it within the message's lifetime.
+//! The push sender: a follower of the log with a persisted cursor (`push`). For each event, one
+//! message to every subscription that hears about it (its regions, their ancestors and
+//! descendants, as streams match), grouped by push service: each service gets its events in
+//! sequence order, many subscriptions at once, and services do not wait for one another. The
+//! cursor passes an event once every push service accepted its message, said the subscription
+//! is gone (pruned), or could not take it within the message's lifetime.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_util::StreamExt;
-use tokio::sync::Semaphore;
-use tryvoha_core::AlertEvent;
+use time::OffsetDateTime;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tryvoha_core::{AlertEvent, Seq};
 use tryvoha_deliveries::Channel;
 use tryvoha_follow::{CursorKeeper, EventSource, FollowError};
-use tryvoha_live::{Filter, Frame, Hub, Signer};
+use tryvoha_live::{Frame, Hub, Signer};
 use tryvoha_store::PushSubscription;
 use tryvoha_webhooks::TargetPolicy;
 use tryvoha_webhooks::target::CheckedResolver;
@@ -25,13 +30,10 @@ use crate::service::Subscriptions;
 use crate::vapid::VapidKey;
 
 pub const CONSUMER: &str = "push";
-/// Requests in flight at once, over all push services.
-const IN_FLIGHT: usize = 256;
-/// Requests in flight at once to one push service (one origin).
+/// Requests in flight at once to one push service (one origin); services run side by side.
 const PER_SERVICE: usize = 128;
 /// How many times one message is tried against a push service that answers 429 or 5xx.
 const ATTEMPTS: u32 = 4;
-const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
 /// Counts for `/metrics`.
 #[derive(Default)]
@@ -40,6 +42,8 @@ pub struct PushStatus {
     pub accepted: AtomicU64,
     pub failed: AtomicU64,
     pub pruned: AtomicU64,
+    /// Not sent: the message's life was over before it could be.
+    pub expired: AtomicU64,
 }
 
 impl PushStatus {
@@ -93,107 +97,175 @@ pub fn clients() -> Result<(reqwest::Client, reqwest::Client), String> {
 }
 
 impl Sender {
-    pub async fn run(self, stop: impl Future<Output = ()> + Send) {
-        let mut stop = std::pin::pin!(stop);
+    /// Sends until `stop` resolves. Each event's sends are grouped by push service: one batch
+    /// per service, and each service's batches run one after the other (its subscribers get
+    /// events in order), while services run side by side: a slow or failing service delays
+    /// only its own subscribers. The cursor passes an event once every batch of it, and of
+    /// every event before it, has settled.
+    pub async fn run(self, stop: impl Future<Output = ()> + Send + 'static) {
+        let stopping = CancellationToken::new();
+        let cancel_on_stop = {
+            let stopping = stopping.clone();
+            async move {
+                stop.await;
+                stopping.cancel();
+            }
+        };
+        tokio::pin!(cancel_on_stop);
+        let this = Arc::new(self);
         let mut after = loop {
             tokio::select! {
-                () = stop.as_mut() => return,
-                started = self.cursors.start(CONSUMER, self.source.head()) => match started {
+                () = &mut cancel_on_stop => return,
+                started = this.cursors.start(CONSUMER, this.source.head()) => match started {
                     Ok(after) => break after,
                     Err(error) => {
                         tracing::warn!(%error, "push: cannot read the cursor; trying again");
-                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        if sleep_or_stop(&stopping, Duration::from_secs(1)).await {
+                            return;
+                        }
                     }
                 },
             }
         };
-        let services: std::sync::Mutex<HashMap<String, Arc<Semaphore>>> = Default::default();
-        let mut follow = self.source.follow(after);
+        let tracker = TaskTracker::new();
+        let (settled_tx, mut settled) = mpsc::unbounded_channel::<Seq>();
+        // Per event: how many batches are still out; the cursor follows the contiguous settled.
+        let mut outstanding: BTreeMap<Seq, usize> = BTreeMap::new();
+        let mut last_batch: HashMap<String, JoinHandle<()>> = HashMap::new();
+        let mut follow = this.source.follow(after);
+        let mut followed = after;
         loop {
-            let next = tokio::select! {
-                () = stop.as_mut() => return,
-                next = follow.next() => next,
-            };
-            match next {
-                Some(Ok(event)) => {
-                    tokio::select! {
-                        () = stop.as_mut() => return,
-                        () = self.send_event(&event, &services) => {}
+            tokio::select! {
+                () = &mut cancel_on_stop => break,
+                Some(seq) = settled.recv() => {
+                    if let Some(count) = outstanding.get_mut(&seq) {
+                        *count -= 1;
+                        if *count == 0 {
+                            outstanding.remove(&seq);
+                        }
                     }
-                    after = event.seq;
-                    self.cursors.acknowledge(CONSUMER, after);
-                }
-                Some(Err(error)) => {
-                    if matches!(error, FollowError::Log { .. }) {
-                        tracing::warn!(%error, "push: cannot read the log; following again shortly");
-                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    let done = outstanding.keys().next().map_or(followed, |&oldest| oldest - 1);
+                    if done > after {
+                        after = done;
+                        this.cursors.acknowledge(CONSUMER, after);
                     }
-                    follow = self.source.follow(after);
                 }
-                None => return,
+                next = follow.next() => match next {
+                    Some(Ok(event)) => {
+                        let batches = this.batches(&event);
+                        followed = event.seq;
+                        if !batches.is_empty() {
+                            outstanding.insert(event.seq, batches.len());
+                        }
+                        for (service, subscriptions) in batches {
+                            let previous = last_batch.remove(&service);
+                            let (this, event, settled_tx, stopping) = (this.clone(), event.clone(), settled_tx.clone(), stopping.clone());
+                            let batch = tracker.spawn(async move {
+                                if let Some(previous) = previous {
+                                    let _ = previous.await;
+                                }
+                                tokio::select! {
+                                    () = stopping.cancelled() => {}
+                                    () = this.send_batch(&event, subscriptions, &stopping) => {
+                                        let _ = settled_tx.send(event.seq);
+                                    }
+                                }
+                            });
+                            last_batch.insert(service, batch);
+                        }
+                        last_batch.retain(|_, batch| !batch.is_finished());
+                        if outstanding.is_empty() && followed > after {
+                            after = followed;
+                            this.cursors.acknowledge(CONSUMER, after);
+                        }
+                    }
+                    Some(Err(error)) => {
+                        if matches!(error, FollowError::Log { .. }) {
+                            tracing::warn!(%error, "push: cannot read the log; following again shortly");
+                            if sleep_or_stop(&stopping, Duration::from_secs(1)).await {
+                                break;
+                            }
+                        }
+                        follow = this.source.follow(followed);
+                    }
+                    None => break,
+                },
             }
         }
+        stopping.cancel();
+        tracker.close();
+        tracker.wait().await;
     }
 
-    async fn send_event(&self, event: &Arc<AlertEvent>, services: &std::sync::Mutex<HashMap<String, Arc<Semaphore>>>) {
+    /// The subscriptions `event` concerns, by push service.
+    fn batches(&self, event: &AlertEvent) -> HashMap<String, Vec<Arc<PushSubscription>>> {
         let registry = self.hub.registry();
-        let matching: Vec<Arc<PushSubscription>> = {
-            let index = self.subscriptions.index.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-            index
-                .by_region
-                .matching(event.alert.region_id)
-                .into_iter()
-                .filter_map(|id| index.by_id.get(&id).cloned())
-                .filter(|s| {
-                    let filter =
-                        Filter::new(s.filter.regions.clone(), s.filter.kinds.clone(), s.filter.statuses.clone());
-                    filter.matches(&event.alert, registry)
-                })
-                .collect()
-        };
-        if matching.is_empty() {
-            return;
+        let index = self.subscriptions.index.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut batches: HashMap<String, Vec<Arc<PushSubscription>>> = HashMap::new();
+        for id in index.by_region.matching(event.alert.region_id) {
+            let Some(subscription) = index.by_id.get(&id) else { continue };
+            let filter = &subscription.filter;
+            let kind_ok = filter.kinds.is_empty() || filter.kinds.contains(&event.alert.kind);
+            let status_ok = filter.statuses.is_empty() || filter.statuses.contains(&event.alert.status);
+            if kind_ok
+                && status_ok
+                && filter.regions.iter().any(|&r| tryvoha_live::related(registry, r, event.alert.region_id))
+            {
+                batches.entry(origin(&subscription.endpoint)).or_default().push(subscription.clone());
+            }
         }
+        batches
+    }
+
+    async fn send_batch(
+        &self,
+        event: &AlertEvent,
+        subscriptions: Vec<Arc<PushSubscription>>,
+        stopping: &CancellationToken,
+    ) {
         let frame = self.hub.frames().frame(event, &self.signer);
         let message = Message::for_event(event, &frame.json, &self.signer);
-        let deadline = Instant::now() + message.ttl;
-        futures_util::stream::iter(matching)
+        futures_util::stream::iter(subscriptions)
             .map(|subscription| {
-                let service = origin(&subscription.endpoint);
-                let limit = services
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .entry(service)
-                    .or_insert_with(|| Arc::new(Semaphore::new(PER_SERVICE)))
-                    .clone();
                 let (message, frame) = (&message, &frame);
-                async move {
-                    let _turn = limit.acquire_owned().await;
-                    self.deliver(&subscription, message, frame, deadline).await;
-                }
+                async move { self.deliver(&subscription, message, frame, stopping).await }
             })
-            .buffer_unordered(IN_FLIGHT)
+            .buffer_unordered(PER_SERVICE)
             .collect::<Vec<()>>()
             .await;
     }
 
     /// One message to one subscription, retried on 429 and 5xx (after the service's
     /// `Retry-After`) while the message is still worth delivering.
-    async fn deliver(&self, subscription: &PushSubscription, message: &Message, frame: &Arc<Frame>, deadline: Instant) {
-        let client = if self.subscriptions.policy().allowed_by_prefix(&subscription.endpoint) {
-            &self.allowed_client
-        } else {
-            &self.public_client
-        };
+    async fn deliver(
+        &self,
+        subscription: &PushSubscription,
+        message: &Message,
+        frame: &Arc<Frame>,
+        stopping: &CancellationToken,
+    ) {
+        let allowed = self.subscriptions.policy().allowed(&subscription.endpoint);
+        if !allowed && let Err(refusal) = public_literal(&subscription.endpoint) {
+            tracing::debug!(%refusal, subscription = subscription.id, "push: not sent");
+            self.status.failed.fetch_add(1, Relaxed);
+            return;
+        }
+        let client = if allowed { &self.allowed_client } else { &self.public_client };
         for attempt in 1..=ATTEMPTS {
-            let request = match message.request(subscription, self.vapid.pair(), &self.contact) {
-                Ok(request) => request,
-                Err(error) => {
-                    tracing::warn!(%error, subscription = subscription.id, "push: cannot build the request");
-                    self.status.failed.fetch_add(1, Relaxed);
-                    return;
-                }
-            };
+            let request =
+                match message.request(subscription, self.vapid.pair(), &self.contact, OffsetDateTime::now_utc()) {
+                    Ok(Some(request)) => request,
+                    Ok(None) => {
+                        // Past its life: a late alert misleads more than a missing one.
+                        self.status.expired.fetch_add(1, Relaxed);
+                        return;
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, subscription = subscription.id, "push: cannot build the request");
+                        self.status.failed.fetch_add(1, Relaxed);
+                        return;
+                    }
+                };
             frame.attempted(Channel::WebPush);
             self.status.sent.fetch_add(1, Relaxed);
             let (parts, body) = request.into_parts();
@@ -213,17 +285,14 @@ impl Sender {
                     }
                     return;
                 }
-                Ok(answer) if answer.status().as_u16() == 429 || answer.status().is_server_error() => {
-                    let asked = answer
-                        .headers()
-                        .get(reqwest::header::RETRY_AFTER)
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| v.trim().parse::<u64>().ok())
-                        .map(Duration::from_secs);
-                    asked
-                        .unwrap_or(Duration::from_secs(1 << attempt))
-                        .clamp(Duration::from_millis(100), MAX_RETRY_AFTER)
-                }
+                Ok(answer) if answer.status().as_u16() == 429 || answer.status().is_server_error() => answer
+                    .headers()
+                    .get(reqwest::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .map(Duration::from_secs)
+                    .unwrap_or(Duration::from_secs(1 << attempt))
+                    .max(Duration::from_millis(100)),
                 Ok(answer) => {
                     tracing::debug!(status = %answer.status(), subscription = subscription.id, "push: refused");
                     frame.failed(Channel::WebPush);
@@ -236,12 +305,36 @@ impl Sender {
                 }
             };
             frame.failed(Channel::WebPush);
-            if attempt == ATTEMPTS || Instant::now() + wait >= deadline {
+            let due = OffsetDateTime::now_utc() + wait;
+            if attempt == ATTEMPTS || due >= message.expires_at {
                 self.status.failed.fetch_add(1, Relaxed);
                 return;
             }
-            tokio::time::sleep(wait).await;
+            if sleep_or_stop(stopping, wait).await {
+                return;
+            }
         }
+    }
+}
+
+/// True when `stopping` was cancelled before `delay` passed.
+async fn sleep_or_stop(stopping: &CancellationToken, delay: Duration) -> bool {
+    tokio::select! {
+        () = stopping.cancelled() => true,
+        () = tokio::time::sleep(delay) => false,
+    }
+}
+
+/// An endpoint whose host is an address written out must be a public one: reqwest connects to
+/// it without asking the resolver that checks names.
+fn public_literal(endpoint: &str) -> Result<(), String> {
+    let url = reqwest::Url::parse(endpoint).map_err(|error| error.to_string())?;
+    let host = url.host_str().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
+    match host.parse() {
+        Ok(address) => {
+            TargetPolicy::default().check_address(host, address, url.scheme() == "https").map_err(|e| e.to_string())
+        }
+        Err(_) => Ok(()),
     }
 }
 

@@ -51,12 +51,17 @@ pub struct Subscriptions {
     registry: Arc<RegionRegistry>,
     policy: EndpointPolicy,
     pub(crate) index: RwLock<Index>,
+    /// One change at a time, so that the store and the index change in the same order.
+    changing: tokio::sync::Mutex<()>,
 }
+
+/// How long the name in an endpoint may take to resolve when it is checked.
+const RESOLVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 
 impl Subscriptions {
     pub fn new(store: Arc<dyn Store>, registry: Arc<RegionRegistry>, policy: EndpointPolicy) -> Subscriptions {
         let index = RwLock::new(Index::new(&registry));
-        Subscriptions { store, registry, policy, index }
+        Subscriptions { store, registry, policy, index, changing: tokio::sync::Mutex::new(()) }
     }
 
     pub fn policy(&self) -> &EndpointPolicy {
@@ -86,10 +91,27 @@ impl Subscriptions {
     /// endpoint, or new keys and filter for one already known. True when it is new.
     pub async fn subscribe(&self, request: SubscriptionRequest) -> Result<(PushSubscription, bool), PushError> {
         let new = request.check(&self.registry, &self.policy, OffsetDateTime::now_utc()).map_err(PushError::Refused)?;
-        if !self.policy.allowed_by_prefix(&new.endpoint) {
-            TargetPolicy::default().check_url(&new.endpoint).await.map_err(|refusal| {
-                PushError::Refused(Refused { field: "subscription.endpoint".into(), reason: refusal.to_string() })
-            })?;
+        if !self.policy.allowed(&new.endpoint) {
+            // The reason stays in the log: an anonymous caller learns nothing of where names
+            // resolve inside the operator's network.
+            let public = tokio::time::timeout(RESOLVE_TIMEOUT, TargetPolicy::default().check_url(&new.endpoint)).await;
+            if let Err(reason) = public
+                .map_err(|_| "did not resolve in time".to_owned())
+                .and_then(|r| r.map(|_| ()).map_err(|e| e.to_string()))
+            {
+                tracing::info!(%reason, "push: an endpoint refused");
+                let reason = "must be a push service's https:// URL on a public address".to_owned();
+                return Err(PushError::Refused(Refused { field: "subscription.endpoint".into(), reason }));
+            }
+        }
+        let _turn = self.changing.lock().await;
+        // A known endpoint changes only with its own auth secret: nobody else can take over a
+        // browser's subscription by posting its endpoint with keys of their own.
+        if let Some(known) = self.find(&new.endpoint)
+            && !constant_time_eq(known.auth.as_bytes(), new.auth.as_bytes())
+        {
+            let reason = "this endpoint is subscribed with another auth secret: unsubscribe it first".to_owned();
+            return Err(PushError::Refused(Refused { field: "subscription.keys.auth".into(), reason }));
         }
         if !tryvoha_engine::Handoff::take_current() {
             return Err(PushError::Unavailable(StoreError::Unavailable("the caller gave up waiting".into())));
@@ -102,8 +124,9 @@ impl Subscriptions {
     /// Removes the subscription of `endpoint` when `auth` is its secret (what only the browser
     /// that subscribed knows); otherwise it is as if there were none.
     pub async fn unsubscribe(&self, endpoint: &str, auth: &str) -> Result<(), PushError> {
+        let endpoint = crate::subscription::normalized(endpoint).ok_or(PushError::NotFound)?;
         let found =
-            self.find(endpoint).filter(|s| constant_time_eq(s.auth.as_bytes(), auth.trim_end_matches('=').as_bytes()));
+            self.find(&endpoint).filter(|s| constant_time_eq(s.auth.as_bytes(), auth.trim_end_matches('=').as_bytes()));
         let Some(found) = found else { return Err(PushError::NotFound) };
         if !tryvoha_engine::Handoff::take_current() {
             return Err(PushError::Unavailable(StoreError::Unavailable("the caller gave up waiting".into())));
@@ -112,10 +135,14 @@ impl Subscriptions {
     }
 
     /// The push service said the subscription is gone (404/410): removed.
+    /// Only this subscription as it was (its endpoint with these keys): a renewal made since
+    /// is left alone.
     pub(crate) async fn prune(&self, subscription: &PushSubscription) -> Result<(), PushError> {
-        let endpoint = subscription.endpoint.clone();
-        self.blocking(move |store| store.remove_push_subscription(&endpoint)).await?;
-        self.write_index().remove(subscription.id);
+        let _turn = self.changing.lock().await;
+        let (endpoint, auth) = (subscription.endpoint.clone(), subscription.auth.clone());
+        if self.blocking(move |store| store.remove_push_subscription(&endpoint, &auth)).await? {
+            self.write_index().remove(subscription.id);
+        }
         Ok(())
     }
 

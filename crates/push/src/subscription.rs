@@ -48,9 +48,31 @@ pub struct EndpointPolicy {
 }
 
 impl EndpointPolicy {
-    pub fn allowed_by_prefix(&self, endpoint: &str) -> bool {
-        self.allowed_prefixes.iter().any(|prefix| !prefix.is_empty() && endpoint.starts_with(prefix.as_str()))
+    /// Whether `endpoint` lies under an allowed prefix: the same scheme, host and port, and a
+    /// path (with `.` and `..` resolved) that starts with the prefix's.
+    pub fn allowed(&self, endpoint: &str) -> bool {
+        let Ok(endpoint) = reqwest::Url::parse(endpoint) else { return false };
+        self.allowed_prefixes.iter().filter_map(|prefix| reqwest::Url::parse(prefix).ok()).any(|prefix| {
+            prefix.scheme() == endpoint.scheme()
+                && prefix.host_str().is_some()
+                && prefix.host_str() == endpoint.host_str()
+                && prefix.port_or_known_default() == endpoint.port_or_known_default()
+                && endpoint.username().is_empty()
+                && endpoint.password().is_none()
+                && endpoint.path().starts_with(prefix.path())
+        })
     }
+}
+
+/// The endpoint as stored: parsed and written out again (host in lower case, default port
+/// dropped, no fragment), so that one push resource is one subscription however it is spelled.
+pub fn normalized(endpoint: &str) -> Option<String> {
+    let mut url = reqwest::Url::parse(endpoint.trim()).ok()?;
+    if url.host_str().is_none() || !url.username().is_empty() || url.password().is_some() {
+        return None;
+    }
+    url.set_fragment(None);
+    Some(url.to_string())
 }
 
 impl SubscriptionRequest {
@@ -62,11 +84,12 @@ impl SubscriptionRequest {
         policy: &EndpointPolicy,
         now: OffsetDateTime,
     ) -> Result<NewPushSubscription, Refused> {
-        let endpoint = self.endpoint.trim().to_owned();
-        if endpoint.len() > MAX_ENDPOINT_BYTES {
+        if self.endpoint.len() > MAX_ENDPOINT_BYTES {
             return Err(refused("subscription.endpoint", format!("longer than {MAX_ENDPOINT_BYTES} bytes")));
         }
-        if !endpoint.starts_with("https://") && !policy.allowed_by_prefix(&endpoint) {
+        let endpoint = normalized(&self.endpoint)
+            .ok_or_else(|| refused("subscription.endpoint", "not a URL with a host (and no credentials)"))?;
+        if !endpoint.starts_with("https://") && !policy.allowed(&endpoint) {
             return Err(refused("subscription.endpoint", "must be https:// (a push service's URL)"));
         }
         let key = URL_SAFE_NO_PAD
@@ -97,6 +120,12 @@ impl SubscriptionRequest {
             if self.regions[..index].contains(region) {
                 return Err(refused(format!("regions[{index}]"), format!("region {} is named twice", region.0)));
             }
+        }
+        if let Some(index) = (1..self.kinds.len()).find(|&i| self.kinds[..i].contains(&self.kinds[i])) {
+            return Err(refused(format!("kinds[{index}]"), "named twice"));
+        }
+        if let Some(index) = (1..self.statuses.len()).find(|&i| self.statuses[..i].contains(&self.statuses[i])) {
+            return Err(refused(format!("statuses[{index}]"), "named twice"));
         }
         let lang = self.lang.unwrap_or_else(|| "uk".into());
         if !LANGUAGES.contains(&lang.as_str()) {

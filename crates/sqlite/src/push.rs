@@ -56,10 +56,10 @@ impl PushStore for SqliteStore {
         rows.map(|row| row.map_err(unavailable).and_then(RawSubscription::into_subscription)).collect()
     }
 
-    fn remove_push_subscription(&self, endpoint: &str) -> StoreResult<bool> {
+    fn remove_push_subscription(&self, endpoint: &str, auth: &str) -> StoreResult<bool> {
         let connection = self.writer();
         let removed = connection
-            .execute("DELETE FROM push_subscriptions WHERE endpoint = ?1", [endpoint])
+            .execute("DELETE FROM push_subscriptions WHERE endpoint = ?1 AND auth = ?2", params![endpoint, auth])
             .map_err(unavailable)?;
         Ok(removed > 0)
     }

@@ -268,7 +268,7 @@ impl crate::PushStore for FaultyStore {
         self.inner.push_subscriptions()
     }
 
-    fn remove_push_subscription(&self, endpoint: &str) -> StoreResult<bool> {
-        self.inner.remove_push_subscription(endpoint)
+    fn remove_push_subscription(&self, endpoint: &str, auth: &str) -> StoreResult<bool> {
+        self.inner.remove_push_subscription(endpoint, auth)
     }
 }

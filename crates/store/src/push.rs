@@ -64,6 +64,7 @@ pub trait PushStore: Send + Sync {
     ) -> crate::StoreResult<(PushSubscription, bool)>;
     /// Every subscription, by id.
     fn push_subscriptions(&self) -> crate::StoreResult<Vec<PushSubscription>>;
-    /// Removes the subscription with this endpoint; false when there was none.
-    fn remove_push_subscription(&self, endpoint: &str) -> crate::StoreResult<bool>;
+    /// Removes the subscription with this endpoint *and* this auth secret; false when there was
+    /// none (a renewal with other keys since is left alone).
+    fn remove_push_subscription(&self, endpoint: &str, auth: &str) -> crate::StoreResult<bool>;
 }

@@ -54,24 +54,63 @@ fn the_browser_decrypts_the_events_signed_frame_and_the_service_gets_its_headers
     let declared = event("Повітряна тривога", false);
     let frame = signer.sign_json(&declared);
     let message = Message::for_event(&declared, &frame, &signer);
-    assert_eq!((message.urgency, message.ttl, message.topic.as_str()), (Urgency::High, ALERT_TTL, "region-31"));
+    assert_eq!((message.urgency, message.topic.as_str()), (Urgency::High, "region-31"));
     let vapid = ES256KeyPair::generate();
     let (secret, auth, subscription) = browser();
-    let request = message.request(&subscription, &vapid, "mailto:ops@example.org").expect("built");
+    let request =
+        message.request(&subscription, &vapid, "mailto:ops@example.org", declared.at).expect("built").expect("in time");
     let headers = request.headers();
     assert_eq!(headers["content-encoding"], "aes128gcm");
     assert_eq!(headers["ttl"], "600");
     assert_eq!(headers["urgency"], "high");
     assert_eq!(headers["topic"], "region-31");
     let authorization = headers["authorization"].to_str().expect("text");
-    assert!(authorization.starts_with("vapid t="), "{authorization}");
+    let claims = vapid_claims(authorization, &vapid);
+    assert_eq!(claims["aud"], "https://push.example", "the endpoint's origin");
+    assert_eq!(claims["sub"], "mailto:ops@example.org");
     let plain =
         web_push_native::decrypt(request.body().clone(), &secret, &Auth::clone_from_slice(&auth)).expect("decrypts");
     assert_eq!(plain, frame, "the same bytes as the SSE data line");
 
     let ended = event("Відбій", true);
     let message = Message::for_event(&ended, &signer.sign_json(&ended), &signer);
-    assert_eq!((message.urgency, message.ttl, message.topic.as_str()), (Urgency::Normal, ALL_CLEAR_TTL, "region-31"));
+    assert_eq!((message.urgency, message.topic.as_str()), (Urgency::Normal, "region-31"));
+    assert_eq!(message.ttl_at(ended.at), Some(ALL_CLEAR_TTL));
+}
+
+/// The VAPID header's JWT claims, once its signature verified with the key in the header,
+/// which must be the server's.
+fn vapid_claims(header: &str, vapid: &ES256KeyPair) -> serde_json::Value {
+    use web_push_native::jwt_simple::algorithms::{ECDSAP256PublicKeyLike, ES256PublicKey};
+    let (token, key) =
+        header.strip_prefix("vapid t=").and_then(|rest| rest.split_once(", k=")).expect("vapid t=…, k=…");
+    let public = ES256PublicKey::from_bytes(&URL_SAFE_NO_PAD.decode(key).expect("base64url")).expect("a key");
+    assert_eq!(public.public_key().to_bytes_uncompressed(), vapid.public_key().public_key().to_bytes_uncompressed());
+    public
+        .verify_token::<web_push_native::jwt_simple::claims::NoCustomClaims>(token, None)
+        .expect("signed by the VAPID key");
+    let payload = token.split('.').nth(1).expect("a JWT");
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("base64url")).expect("JSON")
+}
+
+#[test]
+fn the_vapid_audience_keeps_a_non_default_port_and_a_message_past_its_life_is_not_sent() {
+    let signer = Signer::from_seed([3; 32]);
+    let declared = event("Тривога", false);
+    let message = Message::for_event(&declared, &signer.sign_json(&declared), &signer);
+    let vapid = ES256KeyPair::generate();
+    let (_, _, mut subscription) = browser();
+    subscription.endpoint = "http://localhost:8991/notify/abc".into();
+    let request =
+        message.request(&subscription, &vapid, "mailto:ops@example.org", declared.at).expect("built").expect("in time");
+    let claims = vapid_claims(request.headers()["authorization"].to_str().expect("text"), &vapid);
+    assert_eq!(claims["aud"], "http://localhost:8991");
+    let later = declared.at + time::Duration::minutes(7);
+    let late =
+        message.request(&subscription, &vapid, "mailto:ops@example.org", later).expect("built").expect("in time");
+    assert_eq!(late.headers()["ttl"], "180", "only what is left of its ten minutes");
+    let expired = message.request(&subscription, &vapid, "mailto:ops@example.org", declared.at + ALERT_TTL);
+    assert!(expired.expect("no error").is_none(), "an alert ten minutes old is not pushed");
 }
 
 #[test]

@@ -48,6 +48,11 @@ fn a_browsers_subscription_is_accepted_and_every_bad_field_is_named() {
         (SubscriptionRequest { regions: vec![RegionId(31), RegionId(31)], ..request() }, "regions[1]"),
         (SubscriptionRequest { regions: vec![RegionId(31); MAX_REGIONS + 1], ..request() }, "regions"),
         (SubscriptionRequest { lang: Some("de".into()), ..request() }, "lang"),
+        (SubscriptionRequest { kinds: vec![AlertKind::AirRaid, AlertKind::AirRaid], ..request() }, "kinds[1]"),
+        (
+            SubscriptionRequest { endpoint: "https://user:pw@push.example/x".into(), ..request() },
+            "subscription.endpoint",
+        ),
     ];
     for (bad, field) in cases {
         assert_eq!(field_of(bad, &policy), field);
@@ -61,4 +66,24 @@ fn an_allowed_prefix_admits_a_local_test_push_service() {
     assert!(local.check(&registry(), &policy, OffsetDateTime::UNIX_EPOCH).is_ok());
     let elsewhere = SubscriptionRequest { endpoint: "http://localhost:9000/notify/abc".into(), ..request() };
     assert_eq!(field_of(elsewhere, &policy), "subscription.endpoint");
+    for tricked in
+        ["http://localhost:8991@evil.example/", "http://localhost:89910/x", "http://localhost.evil.example:8991/x"]
+    {
+        assert!(!policy.allowed(tricked), "{tricked} is not under the prefix");
+    }
+    let within = EndpointPolicy { allowed_prefixes: vec!["http://10.0.0.5/up/".into()] };
+    assert!(within.allowed("http://10.0.0.5/up/x"));
+    assert!(!within.allowed("http://10.0.0.5/up/../admin"), "dot segments do not climb out of the prefix");
+}
+
+#[test]
+fn one_push_resource_is_one_subscription_however_it_is_spelled() {
+    let policy = EndpointPolicy::default();
+    let spelled = |endpoint: &str| {
+        SubscriptionRequest { endpoint: endpoint.into(), ..request() }
+            .check(&registry(), &policy, OffsetDateTime::UNIX_EPOCH)
+            .expect("accepted")
+            .endpoint
+    };
+    assert_eq!(spelled("https://PUSH.example:443/sub/abc#x"), spelled("https://push.example/sub/abc"));
 }

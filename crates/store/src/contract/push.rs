@@ -33,7 +33,11 @@ pub fn push_subscriptions_are_one_per_endpoint_and_renewed_in_place(store: &dyn 
         "new keys and filter"
     );
     assert_eq!(store.push_subscriptions().unwrap(), vec![renewed.clone(), second.clone()]);
-    assert!(store.remove_push_subscription("https://push.example/a").unwrap());
-    assert!(!store.remove_push_subscription("https://push.example/a").unwrap(), "gone already");
+    assert!(
+        !store.remove_push_subscription("https://push.example/a", "auth-1").unwrap(),
+        "the old keys' removal leaves the renewal"
+    );
+    assert!(store.remove_push_subscription("https://push.example/a", "auth-3").unwrap());
+    assert!(!store.remove_push_subscription("https://push.example/a", "auth-3").unwrap(), "gone already");
     assert_eq!(store.push_subscriptions().unwrap(), vec![second]);
 }

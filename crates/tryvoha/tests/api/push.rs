@@ -172,6 +172,13 @@ async fn a_declaration_reaches_each_browser_encrypted_and_signed_and_the_push_se
     assert_eq!(by_place.status, 201, "{:?}", by_place.body);
     let renewed = subscribe(json!({"subscription": ok.subscription(), "regions": [31], "lang": "en"})).await;
     assert_eq!(renewed.status, 200, "the same endpoint again is a renewal");
+    let thief = Browser { endpoint: ok.endpoint.clone(), ..Browser::new(7, String::new()) };
+    let taken = subscribe(json!({"subscription": thief.subscription(), "regions": [12]})).await;
+    assert_eq!(
+        (taken.status.as_u16(), taken.body["field"].as_str()),
+        (422, Some("subscription.keys.auth")),
+        "no takeover with other keys"
+    );
     assert_eq!(subscribed_count(&app).await, "tryvoha_push_subscriptions 3");
 
     let declared = app.post("/api/v1/alerts", ADMIN, json!({"region_id": 31, "kind": "air_raid"})).await;
@@ -188,7 +195,9 @@ async fn a_declaration_reaches_each_browser_encrypted_and_signed_and_the_push_se
     let frame: Value = serde_json::from_str(&frame).expect("JSON");
     assert_eq!((frame["type"].as_str(), frame["alert"]["region_id"].as_u64()), (Some("declared"), Some(31)));
     assert_eq!(first.headers["content-encoding"], "aes128gcm");
-    assert_eq!((first.headers["urgency"].as_str(), first.headers["ttl"].as_str()), ("high", "600"));
+    assert_eq!(first.headers["urgency"], "high");
+    let ttl: u64 = first.headers["ttl"].parse().expect("seconds");
+    assert!((590..=600).contains(&ttl), "what is left of the alert's ten minutes: {ttl}");
     assert_eq!(first.headers["topic"], "region-31");
     assert!(first.headers["authorization"].starts_with("vapid t="), "VAPID-signed");
     let retried = service.to("/push/busy/");
@@ -207,7 +216,9 @@ async fn a_declaration_reaches_each_browser_encrypted_and_signed_and_the_push_se
     service.wait_until("the all-clear", |s| s.to("/push/ok/").len() >= 2).await;
     let all_clear = &service.to("/push/ok/")[1];
     assert_eq!(all_clear.headers["topic"], "region-31", "the all-clear replaces the alert if undelivered");
-    assert_eq!((all_clear.headers["urgency"].as_str(), all_clear.headers["ttl"].as_str()), ("normal", "3600"));
+    assert_eq!(all_clear.headers["urgency"], "normal");
+    let ttl: u64 = all_clear.headers["ttl"].parse().expect("seconds");
+    assert!((3590..=3600).contains(&ttl), "an hour for an all-clear: {ttl}");
     let frame: Value = serde_json::from_str(&ok.read(all_clear)).expect("JSON");
     assert_eq!(frame["type"], "cancelled");
     assert_eq!(service.to("/push/gone/").len(), 1, "nothing more to a pruned subscription");
@@ -273,5 +284,56 @@ async fn one_client_may_change_only_so_many_subscriptions_a_minute() {
     let last = answers.pop();
     assert!(answers.iter().all(|&s| s == 201), "{answers:?}");
     assert_eq!(last, Some(429), "the 21st change in a minute is refused");
+    let browser = Browser::new(11, "https://203.0.114.7/send/more".into());
+    let refused = app
+        .client
+        .post(format!("{}/api/v1/push/subscriptions", app.base))
+        .json(&json!({"subscription": browser.subscription(), "regions": [31]}))
+        .send()
+        .await
+        .expect("answered");
+    let retry: u64 = refused.headers()["retry-after"].to_str().expect("text").parse().expect("seconds");
+    assert!(retry >= 2, "Retry-After says when the next change is allowed (one per 3 s): {retry}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_push_service_that_never_answers_holds_up_no_other() {
+    let healthy = PushService::start().await;
+    // Takes connections (the kernel's backlog) and never answers.
+    let stuck = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let stuck_base = format!("http://127.0.0.1:{}/", stuck.local_addr().expect("address").port());
+    let healthy_base = format!("http://127.0.0.1:{}/", healthy.port);
+    let flags = FlagSettings {
+        push: RawPush { allow_endpoints: Some(vec![healthy_base.clone(), stuck_base.clone()]), ..RawPush::default() },
+        ..FlagSettings::default()
+    };
+    let app = TestApp::spawn_with(tempfile::tempdir().expect("temp dir"), flags).await;
+    let subscribe = |browser: &Browser| {
+        let body = json!({"subscription": browser.subscription(), "regions": [31]});
+        app.call(Method::POST, "/api/v1/push/subscriptions", None, Some(body))
+    };
+    assert_eq!(subscribe(&Browser::new(20, format!("{stuck_base}push/ok/stuck"))).await.status, 201);
+    let reader = Browser::new(21, format!("{healthy_base}push/ok/fine"));
+    assert_eq!(subscribe(&reader).await.status, 201);
+    for kind in ["air_raid", "chemical"] {
+        assert_eq!(app.post("/api/v1/alerts", ADMIN, json!({"region_id": 31, "kind": kind})).await.status, 201);
+    }
+    healthy.wait_until("both events at the healthy service", |s| s.to("/push/ok/").len() >= 2).await;
+    let kinds: Vec<String> = healthy
+        .to("/push/ok/")
+        .iter()
+        .map(|p| {
+            serde_json::from_str::<Value>(&reader.read(p)).expect("JSON")["alert"]["kind"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(kinds, ["air_raid", "chemical"], "in order");
+    // The stuck service was asked (its connection waits in the backlog) and has not answered:
+    // the second event went out to the healthy one regardless.
+    stuck.set_nonblocking(true).expect("non-blocking");
+    assert!(stuck.accept().is_ok(), "the stuck service was sent to");
     app.stop().await;
 }
