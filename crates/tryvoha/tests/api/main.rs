@@ -24,6 +24,7 @@ mod pages;
 mod places;
 mod privacy;
 mod push;
+mod push_service;
 mod regions;
 mod reinstate;
 mod several_regions;
