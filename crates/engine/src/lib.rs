@@ -27,7 +27,7 @@ use tryvoha_core::{Actor, Alert, AlertBook, AlertEvent, AlertField, AlertId, Com
 use tryvoha_store::{HistoryQuery, HistoryRecord, PageEnd, Store, StoreError};
 
 pub use clock::{Clock, SystemClock};
-pub use credentials::{AdminCredential, NewTokenRequest, Principal, fingerprint, reset_admin};
+pub use credentials::{AdminCredential, NewTokenRequest, Principal, constant_time_eq, fingerprint, reset_admin};
 pub use error::{AuthError, EngineError, TokenError};
 pub use handoff::Handoff;
 pub use tasks::{EngineTasks, WriterThread};

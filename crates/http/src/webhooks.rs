@@ -225,8 +225,7 @@ async fn list(State(state): State<AppState>, _: Authorized<Admins>) -> Result<Js
     responses(
         openapi::TokenAdminRefusals,
         (status = 200, description = "The endpoint.", body = WebhookView, content_type = "application/json"),
-        (status = 404, description = "No such webhook. Problem code: `webhook-not-found`.",
-            body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, response = openapi::WebhookNotFound),
     )
 )]
 async fn one(
@@ -252,8 +251,7 @@ async fn one(
         openapi::TokenAdminRefusals,
         (status = 200, description = "The endpoint as changed.", body = WebhookView, content_type = "application/json"),
         (status = 400, response = openapi::BodyUnreadable),
-        (status = 404, description = "No such webhook. Problem code: `webhook-not-found`.",
-            body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, response = openapi::WebhookNotFound),
         (status = 413, response = openapi::BodyTooLarge),
         (status = 415, response = openapi::UnsupportedMediaType),
         (status = 422, description = "As at registration: `invalid-field`, `webhook-target-refused`, `unknown-region`.",
@@ -284,8 +282,7 @@ async fn change(
     responses(
         openapi::TokenAdminRefusals,
         (status = 204, description = "Removed."),
-        (status = 404, description = "No such webhook. Problem code: `webhook-not-found`.",
-            body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, response = openapi::WebhookNotFound),
     )
 )]
 async fn remove(
@@ -309,8 +306,7 @@ async fn remove(
         openapi::TokenAdminRefusals,
         (status = 200, description = "The attempt: the endpoint's status code (null when it did not answer), latency, error.",
             body = Object, content_type = "application/json"),
-        (status = 404, description = "No such webhook. Problem code: `webhook-not-found`.",
-            body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, response = openapi::WebhookNotFound),
     )
 )]
 async fn test(
@@ -332,8 +328,7 @@ async fn test(
     responses(
         openapi::TokenAdminRefusals,
         (status = 200, description = "The attempts.", body = DeliveryList, content_type = "application/json"),
-        (status = 404, description = "No such webhook. Problem code: `webhook-not-found`.",
-            body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, response = openapi::WebhookNotFound),
     )
 )]
 async fn deliveries(

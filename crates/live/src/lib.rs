@@ -29,4 +29,6 @@ pub use frame::Frame;
 pub use frame_cache::{FRAME_CACHE_EVENTS, FrameCache};
 pub use hub::Hub;
 pub use metrics::{Metrics, Transport};
-pub use signer::{DEFAULT_AUTHORITY, PublicKey, SignatureError, Signer, verify_detached, verify_signed_json};
+pub use signer::{
+    DEFAULT_AUTHORITY, PublicKey, SignatureError, Signer, verify_detached, verify_signed_json, write_private_key_file,
+};

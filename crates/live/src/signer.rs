@@ -67,7 +67,7 @@ impl Signer {
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                 let mut seed = [0u8; 32];
                 rand::rng().fill_bytes(&mut seed);
-                write_private(path, &STANDARD.encode(seed))?;
+                write_private_key_file(path, &STANDARD.encode(seed))?;
                 Ok(Signer::from_seed(seed))
             }
             Err(error) => Err(error),
@@ -157,7 +157,9 @@ fn key_id(key: &VerifyingKey) -> String {
     Sha256::digest(key.as_bytes()).iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+/// Writes a new key file readable by its owner only, and syncs it (the server's keys: the
+/// signing key here, the VAPID key of Web Push). Refuses to overwrite one.
+pub fn write_private_key_file(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);

@@ -7,6 +7,7 @@ use std::sync::{Arc, RwLock};
 
 use time::OffsetDateTime;
 use tryvoha_core::{Audience, AudienceIndex, RegionRegistry};
+use tryvoha_engine::constant_time_eq;
 use tryvoha_store::{PushSubscription, PushSubscriptionId, Store, StoreError};
 use tryvoha_webhooks::TargetPolicy;
 
@@ -165,8 +166,4 @@ impl Subscriptions {
             .map_err(|panic| PushError::Unavailable(StoreError::Unavailable(Box::new(panic))))?
             .map_err(PushError::Unavailable)
     }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -25,7 +25,7 @@ impl VapidKey {
             }
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                 let pair = ES256KeyPair::generate();
-                write_private(path, &URL_SAFE_NO_PAD.encode(pair.to_bytes()))?;
+                tryvoha_live::write_private_key_file(path, &URL_SAFE_NO_PAD.encode(pair.to_bytes()))?;
                 Ok(VapidKey { pair })
             }
             Err(error) => Err(error),
@@ -40,20 +40,6 @@ impl VapidKey {
     pub fn public_key(&self) -> String {
         URL_SAFE_NO_PAD.encode(self.pair.public_key().public_key().to_bytes_uncompressed())
     }
-}
-
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    file.write_all(text.as_bytes())?;
-    file.sync_all()
 }
 
 #[cfg(test)]

@@ -64,7 +64,7 @@ use super::*;
             BodyTooLarge, BodyUnreadable, CompatAnswer, CompatKeyMissing, CompatNotModified,
             CompatRateLimited, CompatTokenRefused, CompatUnavailable, CompatUnknownLocation,
             HistoryQueryInvalid, NotAdmin, OutOfScope, OutsideRegions, PlaceQueryInvalid,
-            ShelterBodyUnreadable, ShelterNotFound, StatsQueryInvalid, StorageUnavailable,
+            ShelterBodyUnreadable, ShelterNotFound, WebhookNotFound, StatsQueryInvalid, StorageUnavailable,
             StreamQueryInvalid, StreamRateLimited, TokenRefused, TokenRequired, TokenStoreUnavailable,
             UnsupportedMediaType, RegionNotFound, ShelterFieldInvalid, PageQueryInvalid
         ),

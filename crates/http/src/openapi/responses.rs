@@ -159,6 +159,13 @@ pub struct ShelterNotFound(Problem);
 
 #[derive(ToResponse)]
 #[response(
+    description = "No such webhook. Problem code: `webhook-not-found`.",
+    content_type = "application/problem+json"
+)]
+pub struct WebhookNotFound(Problem);
+
+#[derive(ToResponse)]
+#[response(
     description = "A parameter has a value the page does not take (e.g. `level`). Problem code: `invalid-query`, `field` \
         names it.",
     content_type = "application/problem+json"
