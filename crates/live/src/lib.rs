@@ -24,7 +24,7 @@ mod signer;
 pub mod sse;
 
 pub use feed::{Feed, FeedError, Resume};
-pub use filter::{Filter, related};
+pub use filter::Filter;
 pub use frame::Frame;
 pub use frame_cache::{FRAME_CACHE_EVENTS, FrameCache};
 pub use hub::Hub;

@@ -197,9 +197,9 @@ impl Sender {
         tracker.wait().await;
     }
 
-    /// The subscriptions `event` concerns, by push service.
+    /// The subscriptions `event` concerns, by push service. The index already answers only
+    /// those whose regions hear the event's region; kind and status remain.
     fn batches(&self, event: &AlertEvent) -> HashMap<String, Vec<Arc<PushSubscription>>> {
-        let registry = self.hub.registry();
         let index = self.subscriptions.index.read().unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut batches: HashMap<String, Vec<Arc<PushSubscription>>> = HashMap::new();
         for id in index.by_region.matching(event.alert.region_id) {
@@ -207,10 +207,7 @@ impl Sender {
             let filter = &subscription.filter;
             let kind_ok = filter.kinds.is_empty() || filter.kinds.contains(&event.alert.kind);
             let status_ok = filter.statuses.is_empty() || filter.statuses.contains(&event.alert.status);
-            if kind_ok
-                && status_ok
-                && filter.regions.iter().any(|&r| tryvoha_live::related(registry, r, event.alert.region_id))
-            {
+            if kind_ok && status_ok {
                 batches.entry(origin(&subscription.endpoint)).or_default().push(subscription.clone());
             }
         }

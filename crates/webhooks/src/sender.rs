@@ -93,22 +93,23 @@ pub(crate) async fn run(context: Arc<Context>, record: WebhookRecord, stop: Canc
             }
             None => return,
         };
-        if filter.matches(&event.alert, context.hub.registry())
-            && let Some(body) = body_of(&context, &record, &event)
-        {
+        if filter.matches(&event.alert, context.hub.registry()) {
+            // One frame (from the hub's cache) for the body and for the alert's counts.
             let frame = context.hub.frames().frame(&event, &context.signer);
-            match deliver(&context, &record, event.seq, &body, Some(&frame), &stop).await {
-                Settled::Delivered => {}
-                Settled::Stopped => return,
-                Settled::Gone => {
-                    tracing::warn!(webhook = record.id, url = %record.spec.url, "the endpoint answered 410 Gone; removed");
-                    context.gone(record.id, &stop).await;
-                    return;
-                }
-                Settled::Paused(reason) => {
-                    tracing::warn!(webhook = record.id, %reason, "the endpoint is paused");
-                    context.pause(record.id, reason, &stop).await;
-                    return;
+            if let Some(body) = body_of(&context, &record, &event, &frame) {
+                match deliver(&context, &record, event.seq, &body, Some(&frame), &stop).await {
+                    Settled::Delivered => {}
+                    Settled::Stopped => return,
+                    Settled::Gone => {
+                        tracing::warn!(webhook = record.id, url = %record.spec.url, "the endpoint answered 410 Gone; removed");
+                        context.gone(record.id, &stop).await;
+                        return;
+                    }
+                    Settled::Paused(reason) => {
+                        tracing::warn!(webhook = record.id, %reason, "the endpoint is paused");
+                        context.pause(record.id, reason, &stop).await;
+                        return;
+                    }
                 }
             }
         }
@@ -119,9 +120,9 @@ pub(crate) async fn run(context: Arc<Context>, record: WebhookRecord, stop: Canc
 
 /// What the endpoint receives for `event`, in its format; `None` when the format has nothing
 /// to say about it (ukrainealarm shows only real alerts).
-fn body_of(context: &Context, record: &WebhookRecord, event: &Arc<AlertEvent>) -> Option<Vec<u8>> {
+fn body_of(context: &Context, record: &WebhookRecord, event: &AlertEvent, frame: &Frame) -> Option<Vec<u8>> {
     match record.spec.format {
-        WebhookFormat::Tryvoha => Some(context.hub.frames().frame(event, &context.signer).json.to_vec()),
+        WebhookFormat::Tryvoha => Some(frame.json.to_vec()),
         WebhookFormat::Ukrainealarm => {
             let book = context.log.book();
             tryvoha_compat::ukrainealarm::webhook_body(event, &book).map(|body| body.to_string().into_bytes())

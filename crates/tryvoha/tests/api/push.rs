@@ -222,6 +222,14 @@ async fn a_declaration_reaches_each_browser_encrypted_and_signed_and_the_push_se
     let frame: Value = serde_json::from_str(&ok.read(all_clear)).expect("JSON");
     assert_eq!(frame["type"], "cancelled");
     assert_eq!(service.to("/push/gone/").len(), 1, "nothing more to a pruned subscription");
+    // Kyiv oblast (14) is neither Kyiv city nor above or below it: not pushed. The next event on
+    // 31 comes after it on the same service, so its arrival shows the one on 14 was not sent.
+    assert_eq!(app.post("/api/v1/alerts", ADMIN, json!({"region_id": 14, "kind": "air_raid"})).await.status, 201);
+    assert_eq!(app.post("/api/v1/alerts", ADMIN, json!({"region_id": 31, "kind": "chemical"})).await.status, 201);
+    service.wait_until("the next event on 31", |s| s.to("/push/ok/").len() >= 3).await;
+    let third: Value = serde_json::from_str(&ok.read(&service.to("/push/ok/")[2])).expect("JSON");
+    assert_eq!((third["alert"]["region_id"].as_u64(), third["alert"]["kind"].as_str()), (Some(31), Some("chemical")));
+    assert_eq!(service.to("/push/ok/").len(), 3, "nothing for region 14");
 
     let unsubscribe = |endpoint: &str, auth: String| {
         app.call(Method::DELETE, "/api/v1/push/subscriptions", None, Some(json!({"endpoint": endpoint, "auth": auth})))
