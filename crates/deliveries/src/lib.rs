@@ -60,6 +60,7 @@ pub struct Tally {
     attempted: AtomicU64,
     delivered: AtomicU64,
     failed: AtomicU64,
+    pruned: AtomicU64,
     latency: Latency,
 }
 
@@ -77,11 +78,16 @@ impl Tally {
         self.failed.fetch_add(1, Relaxed);
     }
 
+    fn pruned(&self) {
+        self.pruned.fetch_add(1, Relaxed);
+    }
+
     pub fn summary(&self) -> TallySummary {
         TallySummary {
             attempted: self.attempted.load(Relaxed),
             delivered: self.delivered.load(Relaxed),
             failed: self.failed.load(Relaxed),
+            pruned: self.pruned.load(Relaxed),
             latency_ms: self.latency.summary(),
         }
     }
@@ -97,6 +103,9 @@ pub struct TallySummary {
     pub delivered: u64,
     /// Attempts that did not arrive then (a retry may deliver them later).
     pub failed: u64,
+    /// Attempts answered "this recipient is gone" (a push service's 404/410, a webhook's 410):
+    /// the subscription or webhook was removed, and nothing will be retried.
+    pub pruned: u64,
     /// From the decision on the event to the delivery, over the delivered ones.
     pub latency_ms: LatencySummary,
 }
@@ -144,6 +153,11 @@ impl AlertDeliveries {
     pub fn failed(&self, channel: Channel) {
         self.channels[channel.index()].failed();
         self.totals.channels[channel.index()].failed();
+    }
+
+    pub fn pruned(&self, channel: Channel) {
+        self.channels[channel.index()].pruned();
+        self.totals.channels[channel.index()].pruned();
     }
 
     pub fn summary(&self) -> AlertSummary {
@@ -220,14 +234,17 @@ impl Ledger {
     pub fn render_metrics(&self) -> String {
         use std::fmt::Write;
         let mut out = String::from(
-            "# HELP tryvoha_channel_deliveries_total Deliveries per channel and outcome (attempted, delivered, failed).\n\
+            "# HELP tryvoha_channel_deliveries_total Deliveries per channel and outcome (attempted, delivered, failed, pruned).\n\
              # TYPE tryvoha_channel_deliveries_total counter\n",
         );
         for channel in Channel::ALL {
             let summary = self.totals.channel(channel).summary();
-            for (outcome, count) in
-                [("attempted", summary.attempted), ("delivered", summary.delivered), ("failed", summary.failed)]
-            {
+            for (outcome, count) in [
+                ("attempted", summary.attempted),
+                ("delivered", summary.delivered),
+                ("failed", summary.failed),
+                ("pruned", summary.pruned),
+            ] {
                 let _ = writeln!(
                     out,
                     "tryvoha_channel_deliveries_total{{channel=\"{}\",outcome=\"{outcome}\"}} {count}",
@@ -251,12 +268,16 @@ mod tests {
         alert.delivered(Channel::Mqtt, Duration::from_millis(3));
         alert.attempted(Channel::Webhook);
         alert.failed(Channel::Webhook);
+        alert.attempted(Channel::WebPush);
+        alert.pruned(Channel::WebPush);
         ledger.alert(AlertId(8)).attempted(Channel::Mqtt);
         let summary = ledger.get(AlertId(7)).expect("remembered").summary();
         let mqtt = &summary.channels[&Channel::Mqtt];
         assert_eq!((mqtt.attempted, mqtt.delivered, mqtt.failed), (1, 1, 0));
         let webhook = &summary.channels[&Channel::Webhook];
         assert_eq!((webhook.attempted, webhook.delivered, webhook.failed), (1, 0, 1));
+        let push = &summary.channels[&Channel::WebPush];
+        assert_eq!((push.attempted, push.failed, push.pruned), (1, 0, 1), "a pruned recipient is not a failure");
         assert_eq!(ledger.totals().channel(Channel::Mqtt).summary().attempted, 2, "both alerts count in the totals");
         assert!(ledger.render_metrics().contains("channel=\"mqtt\",outcome=\"attempted\"} 2"));
     }

@@ -84,6 +84,13 @@ impl Frame {
         }
     }
 
+    /// The recipient is gone (404/410) and was removed.
+    pub fn pruned(&self, channel: Channel) {
+        if let Some(deliveries) = &self.deliveries {
+            deliveries.pruned(channel);
+        }
+    }
+
     pub fn snapshot(book: &AlertBook, filter: &Filter, signer: &Signer, now: OffsetDateTime) -> Frame {
         Frame::state("snapshot", book, filter, None, signer, now)
     }

@@ -6,9 +6,11 @@
 //! - [`service`]: the subscriptions (the store's `PushStore`, indexed by region), subscribing
 //!   and unsubscribing;
 //! - [`message`]: one message, encrypted, VAPID-signed, with `TTL`, `Urgency` and `Topic`;
+//! - `progress`: what each subscription's push service accepted, so a restart sends nothing twice;
 //! - [`sender`]: the follower of the log (cursor `push`) that sends them.
 
 pub mod message;
+mod progress;
 pub mod sender;
 pub mod service;
 pub mod subscription;

@@ -32,6 +32,10 @@ use crate::vapid::VapidKey;
 pub const CONSUMER: &str = "push";
 /// Requests in flight at once to one push service (one origin); services run side by side.
 const PER_SERVICE: usize = 128;
+/// How often what push services accepted is written to the store (see `progress`).
+const SAVE_EVERY: Duration = Duration::from_millis(500);
+/// How long a request in flight when the sender stops may take to be answered (and recorded).
+const STOP_GRACE: Duration = Duration::from_secs(2);
 /// How many times one message is tried against a push service that answers 429 or 5xx.
 const ATTEMPTS: u32 = 4;
 
@@ -53,9 +57,13 @@ impl PushStatus {
              tryvoha_push_subscriptions {subscriptions}\n\
              # HELP tryvoha_push_requests_total Web Push requests by outcome.\n# TYPE tryvoha_push_requests_total counter\n"
         );
-        for (outcome, count) in
-            [("sent", &self.sent), ("accepted", &self.accepted), ("failed", &self.failed), ("pruned", &self.pruned)]
-        {
+        for (outcome, count) in [
+            ("sent", &self.sent),
+            ("accepted", &self.accepted),
+            ("failed", &self.failed),
+            ("pruned", &self.pruned),
+            ("expired", &self.expired),
+        ] {
             out.push_str(&format!("tryvoha_push_requests_total{{outcome=\"{outcome}\"}} {}\n", count.load(Relaxed)));
         }
         out
@@ -128,6 +136,16 @@ impl Sender {
             }
         };
         let tracker = TaskTracker::new();
+        tracker.spawn({
+            let (this, stopping) = (this.clone(), stopping.clone());
+            async move {
+                while !sleep_or_stop(&stopping, SAVE_EVERY).await {
+                    if let Err(error) = this.subscriptions.save_progress().await {
+                        tracing::warn!(%error, "push: cannot record what was delivered; trying again");
+                    }
+                }
+            }
+        });
         let (settled_tx, mut settled) = mpsc::unbounded_channel::<Seq>();
         // Per event: how many batches are still out; the cursor follows the contiguous settled.
         let mut outstanding: BTreeMap<Seq, usize> = BTreeMap::new();
@@ -164,11 +182,11 @@ impl Sender {
                                 if let Some(previous) = previous {
                                     let _ = previous.await;
                                 }
-                                tokio::select! {
-                                    () = stopping.cancelled() => {}
-                                    () = this.send_batch(&event, subscriptions, &stopping) => {
-                                        let _ = settled_tx.send(event.seq);
-                                    }
+                                this.send_batch(&event, subscriptions, &stopping).await;
+                                // A batch cut short by the stop has not settled: the cursor
+                                // stays, and the progress spares what was accepted.
+                                if !stopping.is_cancelled() {
+                                    let _ = settled_tx.send(event.seq);
                                 }
                             });
                             last_batch.insert(service, batch);
@@ -195,6 +213,9 @@ impl Sender {
         stopping.cancel();
         tracker.close();
         tracker.wait().await;
+        if let Err(error) = this.subscriptions.save_progress().await {
+            tracing::warn!(%error, "push: cannot record what was delivered; it may be sent again after the restart");
+        }
     }
 
     /// The subscriptions `event` concerns, by push service. The index already answers only
@@ -207,7 +228,7 @@ impl Sender {
             let filter = &subscription.filter;
             let kind_ok = filter.kinds.is_empty() || filter.kinds.contains(&event.alert.kind);
             let status_ok = filter.statuses.is_empty() || filter.statuses.contains(&event.alert.status);
-            if kind_ok && status_ok {
+            if kind_ok && status_ok && !self.subscriptions.progress.has(id, event.seq) {
                 batches.entry(origin(&subscription.endpoint)).or_default().push(subscription.clone());
             }
         }
@@ -222,10 +243,12 @@ impl Sender {
     ) {
         let frame = self.hub.frames().frame(event, &self.signer);
         let message = Message::for_event(event, &frame.json, &self.signer);
+        // Once stopping, no new request starts; those in flight get `STOP_GRACE` to be answered.
         futures_util::stream::iter(subscriptions)
+            .take_while(|_| std::future::ready(!stopping.is_cancelled()))
             .map(|subscription| {
                 let (message, frame) = (&message, &frame);
-                async move { self.deliver(&subscription, message, frame, stopping).await }
+                async move { self.deliver(event, &subscription, message, frame, stopping).await }
             })
             .buffer_unordered(PER_SERVICE)
             .collect::<Vec<()>>()
@@ -236,6 +259,7 @@ impl Sender {
     /// `Retry-After`) while the message is still worth delivering.
     async fn deliver(
         &self,
+        event: &AlertEvent,
         subscription: &PushSubscription,
         message: &Message,
         frame: &Arc<Frame>,
@@ -266,16 +290,23 @@ impl Sender {
             frame.attempted(Channel::WebPush);
             self.status.sent.fetch_add(1, Relaxed);
             let (parts, body) = request.into_parts();
-            let sent =
-                client.request(parts.method, parts.uri.to_string()).headers(parts.headers).body(body).send().await;
+            let sending = client.request(parts.method, parts.uri.to_string()).headers(parts.headers).body(body).send();
+            let sent = tokio::select! {
+                sent = sending => sent,
+                () = async {
+                    stopping.cancelled().await;
+                    tokio::time::sleep(STOP_GRACE).await;
+                } => return,
+            };
             let wait = match sent {
                 Ok(answer) if answer.status().is_success() => {
+                    self.subscriptions.progress.accepted(subscription.id, event.seq);
                     frame.delivered(Channel::WebPush);
                     self.status.accepted.fetch_add(1, Relaxed);
                     return;
                 }
                 Ok(answer) if matches!(answer.status().as_u16(), 404 | 410) => {
-                    frame.failed(Channel::WebPush);
+                    frame.pruned(Channel::WebPush);
                     self.status.pruned.fetch_add(1, Relaxed);
                     if let Err(error) = self.subscriptions.prune(subscription).await {
                         tracing::warn!(%error, subscription = subscription.id, "push: cannot prune");

@@ -11,6 +11,7 @@ use tryvoha_engine::constant_time_eq;
 use tryvoha_store::{PushSubscription, PushSubscriptionId, Store, StoreError};
 use tryvoha_webhooks::TargetPolicy;
 
+use crate::progress::Progress;
 use crate::subscription::{EndpointPolicy, Refused, SubscriptionRequest};
 
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +53,7 @@ pub struct Subscriptions {
     registry: Arc<RegionRegistry>,
     policy: EndpointPolicy,
     pub(crate) index: RwLock<Index>,
+    pub(crate) progress: Progress,
     /// One change at a time, so that the store and the index change in the same order.
     changing: tokio::sync::Mutex<()>,
 }
@@ -62,7 +64,14 @@ const RESOLVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 impl Subscriptions {
     pub fn new(store: Arc<dyn Store>, registry: Arc<RegionRegistry>, policy: EndpointPolicy) -> Subscriptions {
         let index = RwLock::new(Index::new(&registry));
-        Subscriptions { store, registry, policy, index, changing: tokio::sync::Mutex::new(()) }
+        Subscriptions {
+            store,
+            registry,
+            policy,
+            index,
+            progress: Progress::default(),
+            changing: tokio::sync::Mutex::new(()),
+        }
     }
 
     pub fn policy(&self) -> &EndpointPolicy {
@@ -72,6 +81,7 @@ impl Subscriptions {
     /// Reads every subscription from the store.
     pub async fn load(&self) -> Result<usize, PushError> {
         let stored = self.blocking(|store| store.push_subscriptions()).await?;
+        self.progress.load(&stored);
         let mut index = self.write_index();
         let count = stored.len();
         for subscription in stored {
@@ -143,8 +153,23 @@ impl Subscriptions {
         let (endpoint, auth) = (subscription.endpoint.clone(), subscription.auth.clone());
         if self.blocking(move |store| store.remove_push_subscription(&endpoint, &auth)).await? {
             self.write_index().remove(subscription.id);
+            self.progress.forget(subscription.id);
         }
         Ok(())
+    }
+
+    /// Writes what push services accepted since the last time (see [`Progress`]).
+    pub(crate) async fn save_progress(&self) -> Result<(), PushError> {
+        let unsaved = self.progress.take_unsaved();
+        if unsaved.is_empty() {
+            return Ok(());
+        }
+        let carried = unsaved.clone();
+        let saved = self.blocking(move |store| store.set_push_delivered(&carried)).await;
+        if saved.is_err() {
+            self.progress.restore_unsaved(unsaved);
+        }
+        saved
     }
 
     fn find(&self, endpoint: &str) -> Option<Arc<PushSubscription>> {

@@ -42,6 +42,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/005_cursors.sql"),
     include_str!("migrations/006_webhooks.sql"),
     include_str!("migrations/007_push.sql"),
+    include_str!("migrations/008_push_delivered.sql"),
 ];
 
 /// How many connections each reader pool holds. SQLite readers are cheap (a file handle and a

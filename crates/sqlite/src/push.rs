@@ -3,11 +3,15 @@
 use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use tryvoha_core::Seq;
 use tryvoha_store::{NewPushSubscription, PushStore, PushSubscription, PushSubscriptionId, StoreResult};
 
 use crate::{SqliteStore, decode, encode, unavailable};
 
-const COLUMNS: &str = "id, endpoint, p256dh, auth, filter, created_at";
+const COLUMNS: &str = "id, endpoint, p256dh, auth, filter, created_at, delivered_seq";
+/// Rows per transaction when recording deliveries, so that the writer (the log's appends too)
+/// is never held for long by a large fan-out.
+const DELIVERED_PER_TRANSACTION: usize = 1_000;
 
 impl PushStore for SqliteStore {
     fn upsert_push_subscription(&self, new: &NewPushSubscription) -> StoreResult<(PushSubscription, bool)> {
@@ -63,6 +67,26 @@ impl PushStore for SqliteStore {
             .map_err(unavailable)?;
         Ok(removed > 0)
     }
+
+    fn set_push_delivered(&self, delivered: &[(PushSubscriptionId, Seq)]) -> StoreResult<()> {
+        for chunk in delivered.chunks(DELIVERED_PER_TRANSACTION) {
+            let mut connection = self.writer();
+            let transaction =
+                connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(unavailable)?;
+            {
+                let mut update = transaction
+                    .prepare_cached(
+                        "UPDATE push_subscriptions SET delivered_seq = ?2 WHERE id = ?1 AND delivered_seq < ?2",
+                    )
+                    .map_err(unavailable)?;
+                for (id, seq) in chunk {
+                    update.execute(params![id, seq]).map_err(unavailable)?;
+                }
+            }
+            transaction.commit().map_err(unavailable)?;
+        }
+        Ok(())
+    }
 }
 
 struct RawSubscription {
@@ -72,6 +96,7 @@ struct RawSubscription {
     auth: String,
     filter: String,
     created_at: String,
+    delivered: Seq,
 }
 
 fn raw(row: &Row<'_>) -> rusqlite::Result<RawSubscription> {
@@ -82,6 +107,7 @@ fn raw(row: &Row<'_>) -> rusqlite::Result<RawSubscription> {
         auth: row.get(3)?,
         filter: row.get(4)?,
         created_at: row.get(5)?,
+        delivered: row.get(6)?,
     })
 }
 
@@ -94,6 +120,7 @@ impl RawSubscription {
             auth: self.auth,
             filter: decode(&self.filter)?,
             created_at: OffsetDateTime::parse(&self.created_at, &Rfc3339).map_err(unavailable)?,
+            delivered: self.delivered,
         })
     }
 }

@@ -271,4 +271,8 @@ impl crate::PushStore for FaultyStore {
     fn remove_push_subscription(&self, endpoint: &str, auth: &str) -> StoreResult<bool> {
         self.inner.remove_push_subscription(endpoint, auth)
     }
+
+    fn set_push_delivered(&self, delivered: &[(crate::PushSubscriptionId, tryvoha_core::Seq)]) -> StoreResult<()> {
+        self.inner.set_push_delivered(delivered)
+    }
 }

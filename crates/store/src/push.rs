@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use tryvoha_core::{AlertKind, AlertStatus, RegionId};
+use tryvoha_core::{AlertKind, AlertStatus, RegionId, Seq};
 
 pub type PushSubscriptionId = u64;
 
@@ -32,6 +32,9 @@ pub struct PushSubscription {
     pub auth: String,
     pub filter: PushFilter,
     pub created_at: OffsetDateTime,
+    /// The newest event its push service accepted a message about (0: none yet), so that a
+    /// sender that restarts mid-event does not send it again.
+    pub delivered: Seq,
 }
 
 /// Never prints the keys.
@@ -57,7 +60,8 @@ pub struct NewPushSubscription {
 
 pub trait PushStore: Send + Sync {
     /// Stores the subscription, or replaces the keys and filter of the one with its endpoint
-    /// (a browser renewing, a user changing what they follow). Returns it and whether it is new.
+    /// (a browser renewing, a user changing what they follow; what it was delivered stays).
+    /// Returns it and whether it is new.
     fn upsert_push_subscription(
         &self,
         subscription: &NewPushSubscription,
@@ -67,4 +71,7 @@ pub trait PushStore: Send + Sync {
     /// Removes the subscription with this endpoint *and* this auth secret; false when there was
     /// none (a renewal with other keys since is left alone).
     fn remove_push_subscription(&self, endpoint: &str, auth: &str) -> crate::StoreResult<bool>;
+    /// Records, per subscription, the newest event its push service accepted. A subscription
+    /// gone meanwhile is skipped; a record never moves back.
+    fn set_push_delivered(&self, delivered: &[(PushSubscriptionId, Seq)]) -> crate::StoreResult<()>;
 }

@@ -167,11 +167,14 @@ pub(crate) async fn deliver(
             }
             return Settled::Delivered;
         }
+        if answer.status == Some(410) {
+            if let Some(frame) = frame {
+                frame.pruned(Channel::Webhook);
+            }
+            return Settled::Gone;
+        }
         if let Some(frame) = frame {
             frame.failed(Channel::Webhook);
-        }
-        if answer.status == Some(410) {
-            return Settled::Gone;
         }
         let since = *failing_since.get_or_insert(started);
         if since.elapsed() >= context.retry_for {

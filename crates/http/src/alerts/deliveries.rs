@@ -16,7 +16,7 @@ use crate::problem::ApiError;
     get, path = "/api/v1/alerts/{id}/deliveries", operation_id = "alertDeliveries", tag = "alerts",
     summary = "How an alert went out",
     description = "Role: admin, or an operator whose scope holds the alert's region.\n\nPer channel (`sse`, `websocket`, \
-        `mqtt`, `webhook`, `webpush`): deliveries attempted, delivered and failed for every event of the alert, and the latency \
+        `mqtt`, `webhook`, `webpush`): deliveries attempted, delivered, failed and pruned (the recipient is gone and was removed) for every event of the alert, and the latency \
         from the decision to delivery (`p50`, `p90`, `p99` as bucket bounds in ms, `max` exact), since the server started. \
         A channel with nothing to deliver shows zeros.",
     params(("id" = tryvoha_core::AlertId, Path, description = "The alert id.")),

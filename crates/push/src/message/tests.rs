@@ -44,6 +44,7 @@ fn browser() -> (web_push_native::p256::SecretKey, [u8; 16], PushSubscription) {
         auth: URL_SAFE_NO_PAD.encode(auth),
         filter: PushFilter { regions: vec![RegionId(31)], kinds: vec![], statuses: vec![], lang: "uk".into() },
         created_at: datetime!(2026-11-20 01:00 UTC),
+        delivered: 0,
     };
     (secret, auth, subscription)
 }

@@ -37,6 +37,14 @@ pub fn push_subscriptions_are_one_per_endpoint_and_renewed_in_place(store: &dyn 
         !store.remove_push_subscription("https://push.example/a", "auth-1").unwrap(),
         "the old keys' removal leaves the renewal"
     );
+    assert_eq!(renewed.delivered, 0, "nothing delivered yet");
+    store.set_push_delivered(&[(first.id, 5), (second.id, 3)]).unwrap();
+    store.set_push_delivered(&[(second.id, 2), (9_999, 7)]).unwrap();
+    let delivered: Vec<_> = store.push_subscriptions().unwrap().iter().map(|s| (s.id, s.delivered)).collect();
+    assert_eq!(delivered, [(first.id, 5), (second.id, 3)], "recorded, never moved back; an unknown id is skipped");
+    let (renewed, _) = store.upsert_push_subscription(&subscription("https://push.example/a", "auth-3", 12)).unwrap();
+    assert_eq!(renewed.delivered, 5, "a renewal keeps what was delivered");
+    let second = store.push_subscriptions().unwrap().pop().unwrap();
     assert!(store.remove_push_subscription("https://push.example/a", "auth-3").unwrap());
     assert!(!store.remove_push_subscription("https://push.example/a", "auth-3").unwrap(), "gone already");
     assert_eq!(store.push_subscriptions().unwrap(), vec![second]);
