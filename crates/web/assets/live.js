@@ -107,6 +107,7 @@
 
   function tick() {
     const now = Date.now();
+    if (freshness && freshness.dataset.freshness === "stale") setFreshness("stale");
     for (const span of document.querySelectorAll(".duration[data-since]")) {
       span.textContent = TV.lasted((now - Date.parse(span.dataset.since)) / 1000);
     }
@@ -152,19 +153,29 @@
     tick();
   }
 
-  // The freshness line: live, reconnecting…, or stale since the last moment it was live.
+  // The freshness line: live, reconnecting…, or stale since the last moment it was live, with
+  // its age. A page that was never live here (a copy the service worker kept, opened offline)
+  // says how old the state it shows is: it was drawn at `rendered_at`.
   const freshness = document.getElementById("freshness");
+  const renderedAt = Date.parse(data.rendered_at) || Date.now();
   let liveAt = null, staleTimer = null;
   function setFreshness(state) {
     if (!freshness) return;
     freshness.dataset.freshness = state;
     if (state === "live") freshness.textContent = words.live;
     else if (state === "reconnecting") freshness.textContent = words.reconnecting;
-    else freshness.textContent = words.stale_since + " " + (liveAt ? TV.kyiv(new Date(liveAt).toISOString()) : "—");
+    else {
+      const since = liveAt || renderedAt;
+      const age = " (" + TV.lasted((Date.now() - since) / 1000) + " " + words.ago + ")";
+      freshness.textContent = (liveAt ? words.stale_since : words.saved_copy) + " " + TV.kyiv(new Date(since).toISOString()) + age;
+      freshness.dataset.savedCopy = String(!liveAt);
+    }
   }
   function live() { liveAt = Date.now(); clearTimeout(staleTimer); staleTimer = null; setFreshness("live"); }
   function lost() {
     if (freshness && freshness.dataset.freshness === "stale") return;
+    const kept = data.saved_copy || navigator.onLine === false || Date.now() - renderedAt > 90000;
+    if (liveAt == null && kept) return setFreshness("stale");
     setFreshness("reconnecting");
     // Counted from the moment the page stopped being live, not from each failed attempt.
     if (staleTimer == null) staleTimer = setTimeout(() => setFreshness("stale"), 20000);

@@ -6,7 +6,13 @@
   const TV = window.TV;
   const WATCH = "tryvoha.watch", NOTIFY = "tryvoha.notify";
   const read = () => { try { return JSON.parse(localStorage.getItem(WATCH) || "[]").map(Number); } catch (e) { return []; } };
-  const write = (ids) => localStorage.setItem(WATCH, JSON.stringify([...new Set(ids)]));
+  // Push (push.js) follows the same list: it hears of every change.
+  const write = (ids) => {
+    localStorage.setItem(WATCH, JSON.stringify([...new Set(ids)]));
+    window.dispatchEvent(new Event("tryvoha:watch"));
+  };
+  TV.watched = read;
+  TV.watch = (ids) => { write(ids); render(); };
   let audio = null;
 
   function beep() {

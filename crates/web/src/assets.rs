@@ -15,6 +15,17 @@ pub struct Asset {
     pub etag: String,
 }
 
+impl Asset {
+    /// A file served under a fixed name (`/sw.js`), with its hash as the ETag to revalidate by.
+    pub fn fixed(path: &str, content_type: &'static str, bytes: Vec<u8>) -> Asset {
+        Asset { path: path.to_owned(), content_type, etag: format!("\"{}\"", short_hash(&bytes)), bytes }
+    }
+}
+
+fn short_hash(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().take(5).map(|b| format!("{b:02x}")).collect()
+}
+
 /// Every asset by the name it is served under, and the served name of each logical name.
 pub struct Assets {
     by_path: HashMap<String, Asset>,
@@ -22,13 +33,17 @@ pub struct Assets {
 }
 
 /// The files in the repository, by logical name.
-const FILES: [(&str, &str, &[u8]); 6] = [
+const FILES: [(&str, &str, &[u8]); 9] = [
     ("app.css", "text/css; charset=utf-8", include_bytes!("../assets/app.css")),
     ("live.js", "text/javascript; charset=utf-8", include_bytes!("../assets/live.js")),
     ("map.js", "text/javascript; charset=utf-8", include_bytes!("../assets/map.js")),
     ("shelters.js", "text/javascript; charset=utf-8", include_bytes!("../assets/shelters.js")),
     ("console.js", "text/javascript; charset=utf-8", include_bytes!("../assets/console.js")),
+    ("push.js", "text/javascript; charset=utf-8", include_bytes!("../assets/push.js")),
     ("icon.svg", "image/svg+xml", include_bytes!("../assets/icon.svg")),
+    // Drawn by tools/build_app_icons.py, for the home screen (manifest.webmanifest).
+    ("icon-192.png", "image/png", include_bytes!("../assets/icon-192.png")),
+    ("icon-512.png", "image/png", include_bytes!("../assets/icon-512.png")),
 ];
 
 impl Assets {
@@ -44,8 +59,7 @@ impl Assets {
     }
 
     fn add(&mut self, name: &'static str, content_type: &'static str, bytes: Vec<u8>) {
-        let digest = Sha256::digest(&bytes);
-        let hash: String = digest.iter().take(5).map(|b| format!("{b:02x}")).collect();
+        let hash = short_hash(&bytes);
         let (stem, extension) = name.rsplit_once('.').unwrap_or((name, ""));
         let path = format!("{stem}.{hash}.{extension}");
         self.served.insert(name, format!("/assets/{path}"));
@@ -56,6 +70,18 @@ impl Assets {
     /// The URL a page uses for a logical name (`map.js` → `/assets/map.3f9c2a1b.js`).
     pub fn url(&self, name: &str) -> &str {
         self.served.get(name).map(String::as_str).unwrap_or("/assets/missing")
+    }
+
+    /// Every asset's served URL, sorted.
+    pub fn urls(&self) -> Vec<&str> {
+        let mut urls: Vec<&str> = self.served.values().map(String::as_str).collect();
+        urls.sort_unstable();
+        urls
+    }
+
+    /// A name for this set of assets: it changes when any of them does.
+    pub fn build(&self) -> String {
+        short_hash(self.urls().join("\n").as_bytes())
     }
 
     /// The asset served under `path` (the part after `/assets/`).

@@ -59,6 +59,7 @@ pub fn page(context: &Context<'_>, frame: &Frame<'_>, body: &str) -> String {
             icon = context.assets.url("icon.svg"),
         ),
     );
+    crate::pwa::head_links(&mut out, context.assets);
     for script in frame.scripts {
         put(&mut out, format_args!("<script src=\"{}\" defer></script>", context.assets.url(script)));
     }

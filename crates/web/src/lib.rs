@@ -19,6 +19,7 @@ pub mod kyiv;
 pub mod lang;
 pub mod layout;
 pub mod map_page;
+pub mod pwa;
 pub mod region_page;
 pub mod shelters_page;
 pub mod svg;
@@ -39,12 +40,19 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
 pub struct Web {
     pub geometry: MapGeometry,
     pub assets: Assets,
+    /// `/manifest.webmanifest` and `/sw.js`, made from this build's assets.
+    pub manifest: Asset,
+    pub service_worker: Asset,
 }
 
 impl Web {
     /// From the registry and each level's simplified boundaries (GeoJSON geometry text by region).
     pub fn new(registry: &RegionRegistry, layers: &[(Level, Vec<(RegionId, String)>)]) -> Web {
-        Web { geometry: MapGeometry::new(layers), assets: Assets::new(region_table(registry)) }
+        let assets = Assets::new(region_table(registry));
+        let manifest = Asset::fixed("manifest.webmanifest", "application/manifest+json", pwa::manifest(&assets).into());
+        let service_worker =
+            Asset::fixed("sw.js", "text/javascript; charset=utf-8", pwa::service_worker(&assets).into());
+        Web { geometry: MapGeometry::new(layers), assets, manifest, service_worker }
     }
 }
 

@@ -31,8 +31,13 @@ pub fn map_page(context: &Context<'_>, book: &AlertBook, level: Level) -> String
     notify_controls(&mut body, lang);
     body.push_str("</section></main>");
     let data = page_data(context, book, serde_json::json!({ "level": level.as_str() }));
-    let frame =
-        Frame { title: words.map, nav: Nav::Map, scripts: &["live.js", "map.js"], data, body_class: "page-map" };
+    let frame = Frame {
+        title: words.map,
+        nav: Nav::Map,
+        scripts: &["live.js", "map.js", "push.js"],
+        data,
+        body_class: "page-map",
+    };
     page(context, &frame, &body)
 }
 
@@ -45,6 +50,10 @@ pub fn page_data(context: &Context<'_>, book: &AlertBook, extra: serde_json::Val
         "lang": lang.code(),
         "seq": book.last_seq(),
         "regions_url": context.assets.url("regions.json"),
+        // The state drawn is as of this moment (to the minute): a copy kept for offline use
+        // says how old it is.
+        "rendered_at": context.now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+        "push_words": crate::pwa::push_words(lang),
         "words": {
             "live": words.live, "reconnecting": words.reconnecting, "stale_since": words.stale_since,
             "since": words.since, "level": words.level, "threats": words.threats, "instruction": words.instruction,
@@ -53,6 +62,8 @@ pub fn page_data(context: &Context<'_>, book: &AlertBook, extra: serde_json::Val
             "kinds": kinds(lang), "levels": { "red": lang.level(tryvoha_core::AlertLevel::Red), "yellow": lang.level(tryvoha_core::AlertLevel::Yellow) },
             "threat_names": threats(lang),
             "h": if lang == Lang::Uk { "год" } else { "h" }, "min": if lang == Lang::Uk { "хв" } else { "min" },
+            "saved_copy": if lang == Lang::Uk { "Збережений стан на" } else { "Saved state as of" },
+            "ago": if lang == Lang::Uk { "тому" } else { "ago" },
         },
     });
     if let (Some(data), Some(extra)) = (data.as_object_mut(), extra.as_object()) {
@@ -61,7 +72,7 @@ pub fn page_data(context: &Context<'_>, book: &AlertBook, extra: serde_json::Val
     data
 }
 
-fn kinds(lang: Lang) -> serde_json::Value {
+pub(crate) fn kinds(lang: Lang) -> serde_json::Value {
     tryvoha_core::AlertKind::ALL
         .iter()
         .map(|k| (k.as_str().to_owned(), serde_json::Value::from(lang.kind(*k))))
@@ -69,7 +80,7 @@ fn kinds(lang: Lang) -> serde_json::Value {
         .into()
 }
 
-fn threats(lang: Lang) -> serde_json::Value {
+pub(crate) fn threats(lang: Lang) -> serde_json::Value {
     tryvoha_core::Threat::ALL
         .iter()
         .map(|t| (t.as_str().to_owned(), serde_json::Value::from(lang.threat(*t))))
@@ -202,7 +213,7 @@ fn notify_controls(out: &mut String, lang: Lang) {
             "<details class=\"notify\" id=\"notify\"><summary>{watching}</summary><p class=\"note\">{help}</p>\
              <label for=\"watch-select\">{region}</label> <select id=\"watch-select\"></select> \
              <button type=\"button\" id=\"watch-add\">+</button><ul id=\"watch-list\"></ul>\
-             <button type=\"button\" id=\"notify-enable\">{notify}</button></details>",
+             <button type=\"button\" id=\"notify-enable\">{notify}</button>",
             watching = escape(words.watching),
             help = escape(words.notify_help),
             region = escape(words.region),
@@ -213,4 +224,6 @@ fn notify_controls(out: &mut String, lang: Lang) {
             }),
         ),
     );
+    crate::pwa::push_controls(out, lang);
+    out.push_str("</details>");
 }

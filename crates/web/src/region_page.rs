@@ -62,6 +62,7 @@ pub fn region_page(context: &Context<'_>, book: &AlertBook, region: &Region, rec
             escape(words.notify)
         ),
     );
+    crate::pwa::push_controls(&mut body, lang);
     put(&mut body, format_args!("<h2>{}</h2>", escape(words.nearest_shelters)));
     if record.shelters.is_empty() {
         put(&mut body, format_args!("<p class=\"note\">{}</p>", escape(words.no_shelters)));
@@ -71,8 +72,13 @@ pub fn region_page(context: &Context<'_>, book: &AlertBook, region: &Region, rec
     history(&mut body, context, registry, region, record.intervals);
     body.push_str("</main>");
     let data = page_data(context, book, serde_json::json!({ "region": region.id }));
-    let frame =
-        Frame { title: name, nav: Nav::Region, scripts: &["live.js", "map.js"], data, body_class: "page-region" };
+    let frame = Frame {
+        title: name,
+        nav: Nav::Region,
+        scripts: &["live.js", "map.js", "push.js"],
+        data,
+        body_class: "page-region",
+    };
     page(context, &frame, &body)
 }
 

@@ -55,7 +55,8 @@ use super::*;
         crate::compat::ukrainealarm_webhook::unsubscribe,
         crate::cap::ingest::receive, crate::cap::publish::feed, crate::problem_pages::page,
         crate::pages::views::map, crate::pages::views::region, crate::pages::views::shelters,
-        crate::pages::views::console, crate::pages::assets::asset
+        crate::pages::views::console, crate::pages::assets::asset, crate::pages::app::manifest,
+        crate::pages::app::service_worker
     ),
     components(
         schemas(StreamState, StreamEvent, crate::places::Detail, HistoryPage),

@@ -6,6 +6,8 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use tryvoha_web::Asset;
+
 use crate::AppState;
 use crate::openapi;
 use crate::problem::ApiError;
@@ -26,15 +28,20 @@ pub(crate) async fn asset(State(state): State<AppState>, Path(name): Path<String
     let Some(asset) = state.web.assets.get(&name) else {
         return ApiError::new(StatusCode::NOT_FOUND, "asset-not-found", format!("no asset {name:?}")).into_response();
     };
-    let etag = HeaderValue::from_str(&asset.etag).unwrap_or(HeaderValue::from_static("\"\""));
-    let cache = (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
+    answer(&headers, asset, "public, max-age=31536000, immutable")
+}
+
+/// `file` with its ETag and `cache_control`, or 304 when the client holds it already.
+pub(crate) fn answer(headers: &HeaderMap, file: &Asset, cache_control: &'static str) -> Response {
+    let etag = HeaderValue::from_str(&file.etag).unwrap_or(HeaderValue::from_static("\"\""));
+    let cache = (header::CACHE_CONTROL, HeaderValue::from_static(cache_control));
     let matches = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|tag| tag.trim() == asset.etag || tag.trim() == "*"));
+        .is_some_and(|v| v.split(',').any(|tag| tag.trim() == file.etag || tag.trim() == "*"));
     if matches {
         return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag), cache]).into_response();
     }
-    let content_type = HeaderValue::from_static(asset.content_type);
-    ([(header::CONTENT_TYPE, content_type), (header::ETAG, etag), cache], asset.bytes.clone()).into_response()
+    let content_type = HeaderValue::from_static(file.content_type);
+    ([(header::CONTENT_TYPE, content_type), (header::ETAG, etag), cache], file.bytes.clone()).into_response()
 }

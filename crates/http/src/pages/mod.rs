@@ -6,6 +6,7 @@
 //! The language comes from `?lang=` (remembered in a `lang` cookie, which is no credential:
 //! tokens travel only as bearer headers), else the cookie, else `Accept-Language`.
 
+pub(crate) mod app;
 pub(crate) mod assets;
 mod cached;
 pub(crate) mod views;
@@ -27,6 +28,8 @@ pub fn router() -> Router<AppState> {
         .route("/shelters", get(views::shelters))
         .route("/console", get(views::console))
         .route("/assets/{name}", get(assets::asset))
+        .route("/manifest.webmanifest", get(app::manifest))
+        .route("/sw.js", get(app::service_worker))
         .layer(axum::middleware::map_response(security_headers))
 }
 

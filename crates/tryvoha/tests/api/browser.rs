@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use crate::support::{ADMIN, BinaryServer, not_checked};
 
 /// A Python with Playwright (`TRYVOHA_BROWSER_PYTHON`, set up by .ci/run) and Chromium.
-fn browser() -> Option<(String, String)> {
+pub(crate) fn browser() -> Option<(String, String)> {
     let python = std::env::var("TRYVOHA_BROWSER_PYTHON").ok().filter(|p| std::path::Path::new(p).exists())?;
     let chromium = std::env::var("TRYVOHA_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     std::path::Path::new(&chromium).exists().then_some((python, chromium))

@@ -7,6 +7,7 @@
 mod alerts;
 mod bad_input;
 mod browser;
+mod browser_push;
 mod cap;
 mod cap_in;
 mod cli;

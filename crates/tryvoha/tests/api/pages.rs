@@ -175,3 +175,27 @@ async fn a_token_can_read_what_it_may_do() {
     let anonymous = app.get("/api/v1/tokens/self").await;
     assert_eq!((anonymous.status, anonymous.body["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("token-missing")));
 }
+
+#[tokio::test]
+async fn the_app_manifest_and_service_worker_are_served_at_the_root_and_revalidated() {
+    let app = TestApp::spawn().await;
+    let (_, _, html) = page(&app, "/", &[]).await;
+    assert!(html.contains("<link rel=\"manifest\" href=\"/manifest.webmanifest\">"), "every page names the manifest");
+    for (path, content_type, holds) in [
+        ("/manifest.webmanifest", "application/manifest+json", "\"display\":\"standalone\""),
+        ("/sw.js", "text/javascript", "showNotification"),
+    ] {
+        let (status, headers, body) = page(&app, path, &[]).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert_secured(&headers, path);
+        assert!(headers["content-type"].to_str().unwrap().starts_with(content_type), "{path}");
+        assert_eq!(headers["cache-control"], "no-cache", "{path}: a fixed name is revalidated on every use");
+        assert!(body.contains(holds), "{path}");
+        let etag = headers["etag"].to_str().unwrap().to_owned();
+        assert_eq!(page(&app, path, &[("if-none-match", &etag)]).await.0, StatusCode::NOT_MODIFIED, "{path}");
+    }
+    // The worker keeps this build's assets by the names the pages use.
+    let (_, _, worker) = page(&app, "/sw.js", &[]).await;
+    let at = html.find("/assets/live.").unwrap();
+    assert!(worker.contains(&html[at..at + html[at..].find('"').unwrap()]), "the worker names the page's scripts");
+}

@@ -12,9 +12,11 @@ use tryvoha_live::verify_signed_json;
 use crate::support::{ADMIN, TestApp, not_checked};
 
 /// The service on a free port, stopped when dropped.
-struct WebPushTesting {
+pub(crate) struct WebPushTesting {
     child: std::process::Child,
-    base: String,
+    pub base: String,
+    /// Where it keeps its state (`.node-persist/`, in its working directory).
+    _state: tempfile::TempDir,
 }
 
 impl Drop for WebPushTesting {
@@ -27,21 +29,23 @@ impl Drop for WebPushTesting {
 impl WebPushTesting {
     /// `None` (with the reason said) without the package (.ci/run installs it and sets
     /// `TRYVOHA_PUSH_TESTING` to its command).
-    fn start() -> Option<WebPushTesting> {
+    pub(crate) fn start() -> Option<WebPushTesting> {
         let Some(command) = std::env::var("TRYVOHA_PUSH_TESTING").ok().filter(|c| std::path::Path::new(c).exists())
         else {
             not_checked("TRYVOHA_PUSH_TESTING (the npm package web-push-testing 1.2.2) is not set");
             return None;
         };
         let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("address").port();
+        let state = tempfile::tempdir().expect("a directory for its state");
         let child = std::process::Command::new(command)
             .args(["--port", &port.to_string(), "start"])
+            .current_dir(state.path())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("web-push-testing starts");
         // Its endpoints name localhost. Held from here, so that a failure below stops it.
-        let service = WebPushTesting { child, base: format!("http://localhost:{port}") };
+        let service = WebPushTesting { child, base: format!("http://localhost:{port}"), _state: state };
         for _ in 0..200 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
                 return Some(service);
