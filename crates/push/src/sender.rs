@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use time::OffsetDateTime;
-use tokio::sync::mpsc;
+use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -68,6 +68,15 @@ impl PushStatus {
         }
         out
     }
+}
+
+/// What every request of one event to one push service shares.
+struct Job {
+    seq: Seq,
+    message: Message,
+    frame: Arc<Frame>,
+    /// The VAPID header: one signature per service and event.
+    authorization: http::HeaderValue,
 }
 
 pub struct Sender {
@@ -236,35 +245,54 @@ impl Sender {
     }
 
     async fn send_batch(
-        &self,
+        self: &Arc<Self>,
         event: &AlertEvent,
         subscriptions: Vec<Arc<PushSubscription>>,
         stopping: &CancellationToken,
     ) {
         let frame = self.hub.frames().frame(event, &self.signer);
         let message = Message::for_event(event, &frame.json, &self.signer);
-        // Once stopping, no new request starts; those in flight get `STOP_GRACE` to be answered.
-        futures_util::stream::iter(subscriptions)
-            .take_while(|_| std::future::ready(!stopping.is_cancelled()))
-            .map(|subscription| {
-                let (message, frame) = (&message, &frame);
-                async move { self.deliver(event, &subscription, message, frame, stopping).await }
-            })
-            .buffer_unordered(PER_SERVICE)
-            .collect::<Vec<()>>()
-            .await;
+        let Some(first) = subscriptions.first() else { return };
+        let count = subscriptions.len() as u64;
+        let authorization =
+            match message.authorization(&first.endpoint, self.vapid.pair(), &self.contact, OffsetDateTime::now_utc()) {
+                Ok(Some(authorization)) => authorization,
+                Ok(None) => {
+                    self.status.expired.fetch_add(count, Relaxed);
+                    return;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, endpoint = %origin(&first.endpoint), "push: cannot sign for this service");
+                    self.status.failed.fetch_add(count, Relaxed);
+                    return;
+                }
+            };
+        let job = Arc::new(Job { seq: event.seq, message, frame, authorization });
+        // A task per request, so that encrypting (most of a request's CPU) runs on every core;
+        // at most PER_SERVICE at once. Once stopping, no new request starts; those in flight
+        // get `STOP_GRACE` to be answered.
+        let permits = Arc::new(Semaphore::new(PER_SERVICE));
+        let requests = TaskTracker::new();
+        for subscription in subscriptions {
+            let permit = tokio::select! {
+                permit = permits.clone().acquire_owned() => permit,
+                () = stopping.cancelled() => break,
+            };
+            let Ok(permit) = permit else { break };
+            let (this, job, stopping) = (self.clone(), job.clone(), stopping.clone());
+            requests.spawn(async move {
+                this.deliver(&job, &subscription, &stopping).await;
+                drop(permit);
+            });
+        }
+        requests.close();
+        requests.wait().await;
     }
 
     /// One message to one subscription, retried on 429 and 5xx (after the service's
     /// `Retry-After`) while the message is still worth delivering.
-    async fn deliver(
-        &self,
-        event: &AlertEvent,
-        subscription: &PushSubscription,
-        message: &Message,
-        frame: &Arc<Frame>,
-        stopping: &CancellationToken,
-    ) {
+    async fn deliver(&self, job: &Job, subscription: &PushSubscription, stopping: &CancellationToken) {
+        let (message, frame) = (&job.message, &job.frame);
         let allowed = self.subscriptions.policy().allowed(&subscription.endpoint);
         if !allowed && let Err(refusal) = public_literal(&subscription.endpoint) {
             tracing::debug!(%refusal, subscription = subscription.id, "push: not sent");
@@ -273,20 +301,19 @@ impl Sender {
         }
         let client = if allowed { &self.allowed_client } else { &self.public_client };
         for attempt in 1..=ATTEMPTS {
-            let request =
-                match message.request(subscription, self.vapid.pair(), &self.contact, OffsetDateTime::now_utc()) {
-                    Ok(Some(request)) => request,
-                    Ok(None) => {
-                        // Past its life: a late alert misleads more than a missing one.
-                        self.status.expired.fetch_add(1, Relaxed);
-                        return;
-                    }
-                    Err(error) => {
-                        tracing::warn!(%error, subscription = subscription.id, "push: cannot build the request");
-                        self.status.failed.fetch_add(1, Relaxed);
-                        return;
-                    }
-                };
+            let request = match message.request_with(subscription, &job.authorization, OffsetDateTime::now_utc()) {
+                Ok(Some(request)) => request,
+                Ok(None) => {
+                    // Past its life: a late alert misleads more than a missing one.
+                    self.status.expired.fetch_add(1, Relaxed);
+                    return;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, subscription = subscription.id, "push: cannot build the request");
+                    self.status.failed.fetch_add(1, Relaxed);
+                    return;
+                }
+            };
             frame.attempted(Channel::WebPush);
             self.status.sent.fetch_add(1, Relaxed);
             let (parts, body) = request.into_parts();
@@ -300,7 +327,7 @@ impl Sender {
             };
             let wait = match sent {
                 Ok(answer) if answer.status().is_success() => {
-                    self.subscriptions.progress.accepted(subscription.id, event.seq);
+                    self.subscriptions.progress.accepted(subscription.id, job.seq);
                     frame.delivered(Channel::WebPush);
                     self.status.accepted.fetch_add(1, Relaxed);
                     return;
