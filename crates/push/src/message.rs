@@ -127,8 +127,8 @@ impl Message {
     }
 
     /// The VAPID `Authorization` for the push service of `endpoint`, valid for the rest of the
-    /// message's life: one per service and message, shared by all its requests (signing is a
-    /// third of a request's CPU).
+    /// message's life: one per service and message, shared by all its requests rather than an
+    /// ES256 signature per request.
     pub fn authorization(
         &self,
         endpoint: &str,
