@@ -154,6 +154,11 @@ impl From<PushError> for ApiError {
                 "no subscription has this endpoint and auth",
             )
             .with_field("endpoint"),
+            PushError::Full { .. } => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "push-subscriptions-full",
+                format!("{error}: try again later"),
+            ),
             PushError::Unavailable(source) => ApiError::from(tryvoha_engine::EngineError::Unavailable(source)),
         }
     }
@@ -179,7 +184,9 @@ impl From<PushError> for ApiError {
             `subscription.endpoint`, `subscription.keys.p256dh`, `subscription.keys.auth`, `regions`, `regions[i]`, \
             `lat`, `lon`, `lang`).", body = openapi::Problem, content_type = "application/problem+json"),
         (status = 429, response = openapi::RateLimited),
-        (status = 503, response = openapi::StorageUnavailable),
+        (status = 503, description = "The storage is unavailable (`unavailable`), or the server holds as many \
+            subscriptions as it may (`push-subscriptions-full`, `push.max_subscriptions`); nothing is stored.",
+            body = openapi::Problem, content_type = "application/problem+json"),
     )
 )]
 async fn subscribe(

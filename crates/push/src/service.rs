@@ -20,6 +20,8 @@ pub enum PushError {
     Refused(Refused),
     #[error("no subscription has this endpoint and auth")]
     NotFound,
+    #[error("this server holds as many push subscriptions as it may ({max})")]
+    Full { max: usize },
     #[error("the push store is unavailable")]
     Unavailable(#[source] StoreError),
 }
@@ -52,11 +54,17 @@ pub struct Subscriptions {
     store: Arc<dyn Store>,
     registry: Arc<RegionRegistry>,
     policy: EndpointPolicy,
+    /// At most this many subscriptions (`push.max_subscriptions`): memory is not for anyone to
+    /// fill, even from many addresses, each within its rate.
+    max: usize,
     pub(crate) index: RwLock<Index>,
     pub(crate) progress: Progress,
     /// One change at a time, so that the store and the index change in the same order.
     changing: tokio::sync::Mutex<()>,
 }
+
+/// The default of `push.max_subscriptions`: a city of a million phones, ~1 KB of memory each.
+pub const DEFAULT_MAX: usize = 1_000_000;
 
 /// How long the name in an endpoint may take to resolve when it is checked.
 const RESOLVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
@@ -68,10 +76,16 @@ impl Subscriptions {
             store,
             registry,
             policy,
+            max: DEFAULT_MAX,
             index,
             progress: Progress::default(),
             changing: tokio::sync::Mutex::new(()),
         }
+    }
+
+    /// At most `max` subscriptions; new endpoints beyond are refused (renewals are not).
+    pub fn with_max(self, max: usize) -> Subscriptions {
+        Subscriptions { max, ..self }
     }
 
     pub fn policy(&self) -> &EndpointPolicy {
@@ -123,6 +137,9 @@ impl Subscriptions {
         {
             let reason = "this endpoint is subscribed with another auth secret: unsubscribe it first".to_owned();
             return Err(PushError::Refused(Refused { field: "subscription.keys.auth".into(), reason }));
+        }
+        if self.find(&new.endpoint).is_none() && self.len() >= self.max {
+            return Err(PushError::Full { max: self.max });
         }
         if !tryvoha_engine::Handoff::take_current() {
             return Err(PushError::Unavailable(StoreError::Unavailable("the caller gave up waiting".into())));

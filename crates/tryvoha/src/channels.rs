@@ -69,11 +69,14 @@ impl Channels {
             tryvoha_push::VapidKey::load_or_create(&vapid_path)
                 .map_err(|error| anyhow::anyhow!("cannot load {}: {error}", vapid_path.display()))?,
         );
-        let subscriptions = Arc::new(tryvoha_push::Subscriptions::new(
-            parts.store.clone(),
-            parts.registry.clone(),
-            tryvoha_push::EndpointPolicy { allowed_prefixes: push_settings.allow_endpoints.clone() },
-        ));
+        let subscriptions = Arc::new(
+            tryvoha_push::Subscriptions::new(
+                parts.store.clone(),
+                parts.registry.clone(),
+                tryvoha_push::EndpointPolicy { allowed_prefixes: push_settings.allow_endpoints.clone() },
+            )
+            .with_max(push_settings.max_subscriptions),
+        );
         let subscribed = subscriptions
             .load()
             .await

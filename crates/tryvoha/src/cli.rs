@@ -140,6 +140,9 @@ struct PushArgs {
     /// Whom push services may contact about this server: mailto:… or https://…
     #[arg(long, env = "TRYVOHA_PUSH_CONTACT")]
     push_contact: Option<String>,
+    /// At most this many push subscriptions; new ones beyond are refused (default 1000000).
+    #[arg(long, env = "TRYVOHA_PUSH_MAX_SUBSCRIPTIONS")]
+    push_max_subscriptions: Option<usize>,
 }
 
 /// The MQTT channel (docs/mqtt.md); off unless --mqtt-url is given.
@@ -236,7 +239,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     sirens: args.mqtt.mqtt_sirens,
                     siren_command_ttl_secs: args.mqtt.mqtt_siren_ttl_secs,
                 },
-                push: RawPush { allow_endpoints: args.push.push_allow_endpoints, contact: args.push.push_contact },
+                push: RawPush {
+                    allow_endpoints: args.push.push_allow_endpoints,
+                    contact: args.push.push_contact,
+                    max_subscriptions: args.push.push_max_subscriptions,
+                },
                 webhooks: RawWebhooks {
                     allow_private: args.webhooks.webhook_allow_private,
                     retry_secs: args.webhooks.webhook_retry_secs,

@@ -75,6 +75,8 @@ pub struct RawPush {
     pub allow_endpoints: Option<Vec<String>>,
     /// The VAPID `sub` claim: `mailto:` or `https:`, whom push services may contact.
     pub contact: Option<String>,
+    /// At most this many subscriptions (new endpoints beyond are refused).
+    pub max_subscriptions: Option<usize>,
 }
 
 impl RawPush {
@@ -82,6 +84,7 @@ impl RawPush {
         RawPush {
             allow_endpoints: self.allow_endpoints.or(lower.allow_endpoints),
             contact: self.contact.or(lower.contact),
+            max_subscriptions: self.max_subscriptions.or(lower.max_subscriptions),
         }
     }
 }
@@ -91,6 +94,7 @@ impl RawPush {
 pub struct PushSettings {
     pub allow_endpoints: Vec<String>,
     pub contact: String,
+    pub max_subscriptions: usize,
 }
 
 pub fn resolve_push(raw: RawPush) -> anyhow::Result<PushSettings> {
@@ -105,7 +109,11 @@ pub fn resolve_push(raw: RawPush) -> anyhow::Result<PushSettings> {
     {
         bail!("push allow_endpoints {bad:?} must be an http(s):// prefix ending in /");
     }
-    Ok(PushSettings { allow_endpoints, contact })
+    let max_subscriptions = raw.max_subscriptions.unwrap_or(tryvoha_push::service::DEFAULT_MAX);
+    if max_subscriptions == 0 {
+        bail!("push max_subscriptions must be at least 1");
+    }
+    Ok(PushSettings { allow_endpoints, contact, max_subscriptions })
 }
 
 /// Which regions get Home Assistant sensors.

@@ -176,6 +176,31 @@ async fn one_client_may_change_only_so_many_subscriptions_a_minute() {
 }
 
 #[tokio::test]
+async fn past_the_servers_limit_new_subscriptions_are_refused_and_renewals_are_not() {
+    let flags =
+        FlagSettings { push: RawPush { max_subscriptions: Some(2), ..RawPush::default() }, ..FlagSettings::default() };
+    let app = TestApp::spawn_with(tempfile::tempdir().expect("temp dir"), flags).await;
+    let subscribe = |browser: &Browser| {
+        let body = json!({"subscription": browser.subscription(), "regions": [31]});
+        app.call(Method::POST, "/api/v1/push/subscriptions", None, Some(body))
+    };
+    let browsers: Vec<Browser> =
+        (0..3).map(|n| Browser::new(40 + n, format!("https://203.0.114.{}/send/{n}", n + 1))).collect();
+    assert_eq!(subscribe(&browsers[0]).await.status, 201);
+    assert_eq!(subscribe(&browsers[1]).await.status, 201);
+    let full = subscribe(&browsers[2]).await;
+    assert_eq!(
+        (full.status.as_u16(), full.body["code"].as_str()),
+        (503, Some("push-subscriptions-full")),
+        "{:?}",
+        full.body
+    );
+    assert_eq!(subscribed_count(&app).await, "tryvoha_push_subscriptions 2", "nothing stored");
+    assert_eq!(subscribe(&browsers[0]).await.status, 200, "a renewal is not a new subscription");
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn a_push_service_that_never_answers_holds_up_no_other() {
     let healthy = PushService::start().await;
     // Takes connections (the kernel's backlog) and never answers.
