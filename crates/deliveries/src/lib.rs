@@ -61,6 +61,7 @@ pub struct Tally {
     delivered: AtomicU64,
     failed: AtomicU64,
     pruned: AtomicU64,
+    expired: AtomicU64,
     latency: Latency,
 }
 
@@ -82,12 +83,17 @@ impl Tally {
         self.pruned.fetch_add(1, Relaxed);
     }
 
+    fn expired(&self) {
+        self.expired.fetch_add(1, Relaxed);
+    }
+
     pub fn summary(&self) -> TallySummary {
         TallySummary {
             attempted: self.attempted.load(Relaxed),
             delivered: self.delivered.load(Relaxed),
             failed: self.failed.load(Relaxed),
             pruned: self.pruned.load(Relaxed),
+            expired: self.expired.load(Relaxed),
             latency_ms: self.latency.summary(),
         }
     }
@@ -106,6 +112,9 @@ pub struct TallySummary {
     /// Attempts answered "this recipient is gone" (a push service's 404/410, a webhook's 410):
     /// the subscription or webhook was removed, and nothing will be retried.
     pub pruned: u64,
+    /// Not attempted: the message's life was over before it could be sent (a Web Push message
+    /// after an outage; a late alert misleads more than a missing one).
+    pub expired: u64,
     /// From the decision on the event to the delivery, over the delivered ones.
     pub latency_ms: LatencySummary,
 }
@@ -158,6 +167,11 @@ impl AlertDeliveries {
     pub fn pruned(&self, channel: Channel) {
         self.channels[channel.index()].pruned();
         self.totals.channels[channel.index()].pruned();
+    }
+
+    pub fn expired(&self, channel: Channel) {
+        self.channels[channel.index()].expired();
+        self.totals.channels[channel.index()].expired();
     }
 
     pub fn summary(&self) -> AlertSummary {
@@ -234,7 +248,7 @@ impl Ledger {
     pub fn render_metrics(&self) -> String {
         use std::fmt::Write;
         let mut out = String::from(
-            "# HELP tryvoha_channel_deliveries_total Deliveries per channel and outcome (attempted, delivered, failed, pruned).\n\
+            "# HELP tryvoha_channel_deliveries_total Deliveries per channel and outcome (attempted, delivered, failed, pruned, expired).\n\
              # TYPE tryvoha_channel_deliveries_total counter\n",
         );
         for channel in Channel::ALL {
@@ -244,6 +258,7 @@ impl Ledger {
                 ("delivered", summary.delivered),
                 ("failed", summary.failed),
                 ("pruned", summary.pruned),
+                ("expired", summary.expired),
             ] {
                 let _ = writeln!(
                     out,

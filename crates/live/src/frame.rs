@@ -84,6 +84,13 @@ impl Frame {
         }
     }
 
+    /// Not sent: the message's life was over first.
+    pub fn expired(&self, channel: Channel) {
+        if let Some(deliveries) = &self.deliveries {
+            deliveries.expired(channel);
+        }
+    }
+
     /// The recipient is gone (404/410) and was removed.
     pub fn pruned(&self, channel: Channel) {
         if let Some(deliveries) = &self.deliveries {

@@ -44,8 +44,22 @@ pub struct Message {
     /// When the message stops being worth delivering: the event's time plus its lifetime. A
     /// message sent late (after an outage) carries only what is left of it as its `TTL`.
     pub expires_at: OffsetDateTime,
-    /// One per region, so that a newer message replaces an undelivered older one.
+    /// One per region and kind (and drill status): a newer message replaces an undelivered
+    /// older one about the same thing (the all-clear its alert), and never one about another
+    /// alert on the region, nor a real alert by a drill.
     pub topic: String,
+}
+
+/// `<region>-<kind>`, with `-exercise` or `-test` for a drill: at most 32 characters of the
+/// URL-safe base64 alphabet, as RFC 8030 asks.
+fn topic(alert: &tryvoha_core::Alert) -> String {
+    let drill = match alert.status {
+        AlertStatus::Actual => "",
+        AlertStatus::Exercise => "-exercise",
+        AlertStatus::Test => "-test",
+    };
+    let topic = format!("{}-{}{drill}", alert.region_id.0, alert.kind.as_str());
+    topic.chars().take(32).collect()
 }
 
 /// The frame without the texts, for when the whole frame would not fit: enough to notify and to
@@ -101,7 +115,7 @@ impl Message {
             body,
             urgency: if ended { Urgency::Normal } else { Urgency::High },
             expires_at: event.at + if ended { ALL_CLEAR_TTL } else { ALERT_TTL },
-            topic: format!("region-{}", alert.region_id.0),
+            topic: topic(alert),
         }
     }
 

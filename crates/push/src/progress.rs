@@ -32,9 +32,9 @@ impl Progress {
         }
     }
 
-    /// True when the subscription's push service already accepted `seq` (or a later event).
-    pub fn has(&self, id: PushSubscriptionId, seq: Seq) -> bool {
-        self.lock().delivered.get(&id).is_some_and(|&delivered| delivered >= seq)
+    /// The progress held still, for one pass over many subscriptions (one lock, not one each).
+    pub fn view(&self) -> ProgressView<'_> {
+        ProgressView(self.lock())
     }
 
     pub fn accepted(&self, id: PushSubscriptionId, seq: Seq) {
@@ -76,6 +76,15 @@ impl Progress {
     }
 }
 
+pub(crate) struct ProgressView<'a>(MutexGuard<'a, Inner>);
+
+impl ProgressView<'_> {
+    /// True when the subscription's push service already accepted `seq` (or a later event).
+    pub fn has(&self, id: PushSubscriptionId, seq: Seq) -> bool {
+        self.0.delivered.get(&id).is_some_and(|&delivered| delivered >= seq)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,16 +92,18 @@ mod tests {
     #[test]
     fn progress_only_moves_forward_and_is_written_once() {
         let progress = Progress::default();
-        assert!(!progress.has(1, 1));
+        assert!(!progress.view().has(1, 1));
         progress.accepted(1, 5);
         progress.accepted(1, 3);
         progress.accepted(2, 4);
-        assert!(progress.has(1, 5) && progress.has(1, 4) && !progress.has(1, 6), "the newest counts");
+        let view = progress.view();
+        assert!(view.has(1, 5) && view.has(1, 4) && !view.has(1, 6), "the newest counts");
+        drop(view);
         assert_eq!(progress.take_unsaved(), [(1, 5), (2, 4)]);
         assert_eq!(progress.take_unsaved(), [], "handed over once");
         progress.restore_unsaved(vec![(1, 5), (2, 4)]);
         progress.forget(2);
         assert_eq!(progress.take_unsaved(), [(1, 5)], "a failed write comes back; a removed one does not");
-        assert!(!progress.has(2, 4));
+        assert!(!progress.view().has(2, 4));
     }
 }

@@ -191,6 +191,11 @@ impl Sender {
                                 if let Some(previous) = previous {
                                     let _ = previous.await;
                                 }
+                                // A later event must not start for a service whose earlier one
+                                // was cut short: its progress would pass what was not sent.
+                                if stopping.is_cancelled() {
+                                    return;
+                                }
                                 this.send_batch(&event, subscriptions, &stopping).await;
                                 // A batch cut short by the stop has not settled: the cursor
                                 // stays, and the progress spares what was accepted.
@@ -231,13 +236,14 @@ impl Sender {
     /// those whose regions hear the event's region; kind and status remain.
     fn batches(&self, event: &AlertEvent) -> HashMap<String, Vec<Arc<PushSubscription>>> {
         let index = self.subscriptions.index.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let progress = self.subscriptions.progress.view();
         let mut batches: HashMap<String, Vec<Arc<PushSubscription>>> = HashMap::new();
         for id in index.by_region.matching(event.alert.region_id) {
             let Some(subscription) = index.by_id.get(&id) else { continue };
             let filter = &subscription.filter;
             let kind_ok = filter.kinds.is_empty() || filter.kinds.contains(&event.alert.kind);
             let status_ok = filter.statuses.is_empty() || filter.statuses.contains(&event.alert.status);
-            if kind_ok && status_ok && !self.subscriptions.progress.has(id, event.seq) {
+            if kind_ok && status_ok && !progress.has(id, event.seq) {
                 batches.entry(origin(&subscription.endpoint)).or_default().push(subscription.clone());
             }
         }
@@ -259,11 +265,13 @@ impl Sender {
                 Ok(Some(authorization)) => authorization,
                 Ok(None) => {
                     self.status.expired.fetch_add(count, Relaxed);
+                    (0..count).for_each(|_| frame.expired(Channel::WebPush));
                     return;
                 }
                 Err(error) => {
                     tracing::warn!(%error, endpoint = %origin(&first.endpoint), "push: cannot sign for this service");
                     self.status.failed.fetch_add(count, Relaxed);
+                    (0..count).for_each(|_| frame.failed(Channel::WebPush));
                     return;
                 }
             };
@@ -275,8 +283,9 @@ impl Sender {
         let requests = TaskTracker::new();
         for subscription in subscriptions {
             let permit = tokio::select! {
-                permit = permits.clone().acquire_owned() => permit,
+                biased;
                 () = stopping.cancelled() => break,
+                permit = permits.clone().acquire_owned() => permit,
             };
             let Ok(permit) = permit else { break };
             let (this, job, stopping) = (self.clone(), job.clone(), stopping.clone());
@@ -293,10 +302,14 @@ impl Sender {
     /// `Retry-After`) while the message is still worth delivering.
     async fn deliver(&self, job: &Job, subscription: &PushSubscription, stopping: &CancellationToken) {
         let (message, frame) = (&job.message, &job.frame);
+        if stopping.is_cancelled() {
+            return;
+        }
         let allowed = self.subscriptions.policy().allowed(&subscription.endpoint);
         if !allowed && let Err(refusal) = public_literal(&subscription.endpoint) {
             tracing::debug!(%refusal, subscription = subscription.id, "push: not sent");
             self.status.failed.fetch_add(1, Relaxed);
+            frame.failed(Channel::WebPush);
             return;
         }
         let client = if allowed { &self.allowed_client } else { &self.public_client };

@@ -30,22 +30,29 @@ pub enum PushError {
 pub(crate) struct Index {
     pub by_id: HashMap<PushSubscriptionId, Arc<PushSubscription>>,
     pub by_region: AudienceIndex<PushSubscriptionId>,
+    by_endpoint: HashMap<String, PushSubscriptionId>,
 }
 
 impl Index {
     fn new(registry: &RegionRegistry) -> Index {
-        Index { by_id: HashMap::new(), by_region: AudienceIndex::new(Arc::new(Audience::new(registry))) }
+        Index {
+            by_id: HashMap::new(),
+            by_region: AudienceIndex::new(Arc::new(Audience::new(registry))),
+            by_endpoint: HashMap::new(),
+        }
     }
 
     pub fn insert(&mut self, subscription: PushSubscription) {
         self.remove(subscription.id);
         self.by_region.insert(subscription.id, &subscription.filter.regions);
+        self.by_endpoint.insert(subscription.endpoint.clone(), subscription.id);
         self.by_id.insert(subscription.id, Arc::new(subscription));
     }
 
     pub fn remove(&mut self, id: PushSubscriptionId) {
         if let Some(old) = self.by_id.remove(&id) {
             self.by_region.remove(id, &old.filter.regions);
+            self.by_endpoint.remove(&old.endpoint);
         }
     }
 }
@@ -191,7 +198,7 @@ impl Subscriptions {
 
     fn find(&self, endpoint: &str) -> Option<Arc<PushSubscription>> {
         let index = self.index.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-        index.by_id.values().find(|s| s.endpoint == endpoint).cloned()
+        index.by_endpoint.get(endpoint).and_then(|id| index.by_id.get(id)).cloned()
     }
 
     fn write_index(&self) -> std::sync::RwLockWriteGuard<'_, Index> {

@@ -1,22 +1,40 @@
 // tryvoha's service worker (served at /sw.js, for the whole site). Two jobs:
 // 1. Web Push: each message is an event's signed frame (docs/push.md); it is shown as a
-//    notification in the language the page subscribed in, one per region (a newer one replaces
-//    the older), an exercise or test saying so first in its title; a click opens the region page.
-//    A frame already shown (a repeat after a server crash) is shown again silently, not twice.
-// 2. Offline: the pages are kept as last fetched and the hashed assets for good, so the app
-//    opens without a network and shows the last known state with its age (live.js says how old).
+//    notification in the language the page subscribed in, one per region and kind (a newer one
+//    replaces the older: the all-clear its alert; a drill never replaces a real alert), an
+//    exercise or test saying so first in its title; a click opens the region page. A frame
+//    already shown (a repeat after a server crash) is shown again silently, never as new.
+// 2. Offline: the pages are kept as last fetched, and the assets they name, so the app opens
+//    without a network and shows the last known state with its age (live.js says how old).
 "use strict";
 const CONFIG = /*CONFIG*/ {};
-const PAGES = "tryvoha-pages", ASSETS = "tryvoha-assets-" + CONFIG.build, SETTINGS = "tryvoha-settings";
+const PAGES = "tryvoha-pages", ASSETS = "tryvoha-assets", SETTINGS = "tryvoha-settings";
+// Pages kept: the map levels and the regions a user opens. The oldest kept goes first.
+const PAGES_KEPT = 30;
+// Pages that are not kept: the API and the console (an operator's page is for the network).
+const NOT_KEPT = ["/api/", "/console", "/metrics", "/healthz", "/readyz"];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(ASSETS).then((cache) => cache.addAll(CONFIG.assets)).then(() => self.skipWaiting()));
 });
 self.addEventListener("activate", (event) => {
-  event.waitUntil(caches.keys().then((names) => Promise.all(names
-    .filter((name) => name.startsWith("tryvoha-assets-") && name !== ASSETS)
-    .map((name) => caches.delete(name)))).then(() => self.clients.claim()));
+  event.waitUntil(pruneAssets().then(() => self.clients.claim()));
 });
+
+// An asset stays while this build or a kept page names it: a page kept before a deploy still
+// opens offline with its own styles and scripts.
+async function pruneAssets() {
+  const keep = new Set(CONFIG.assets);
+  const pages = await caches.open(PAGES);
+  for (const request of await pages.keys()) {
+    const html = await pages.match(request).then((r) => (r ? r.text() : ""));
+    for (const found of html.matchAll(/\/assets\/[\w.-]+/g)) keep.add(found[0]);
+  }
+  const assets = await caches.open(ASSETS);
+  for (const request of await assets.keys()) {
+    if (!keep.has(new URL(request.url).pathname)) await assets.delete(request);
+  }
+}
 
 self.addEventListener("fetch", (event) => {
   const request = event.request;
@@ -28,22 +46,31 @@ self.addEventListener("fetch", (event) => {
       if (response.ok) { const copy = response.clone(); caches.open(ASSETS).then((c) => c.put(request, copy)); }
       return response;
     })));
-  } else if (request.mode === "navigate") {
+  } else if (request.mode === "navigate" && !NOT_KEPT.some((prefix) => url.pathname.startsWith(prefix))) {
     event.respondWith(page(request));
   }
 });
 
-// A page from the network whenever it answers, so the state is current; the kept copy when
-// it fails, or when it is slow to answer (a congested network on an attack night), while the
-// page's own stream then brings it up to date.
+// A page from the network whenever it answers well, so the state is current; the kept copy
+// when it fails, answers with an error (an overloaded server), or is slow to answer (a
+// congested network on an attack night), while the page's own stream brings it up to date.
 const SLOW_MS = 4000;
 async function page(request) {
   const cache = await caches.open(PAGES);
-  const network = fetch(request).then((response) => {
-    if (response.ok) cache.put(request, response.clone());
-    return response;
+  const kept = () => cache.match(request, { ignoreVary: true })
+    .then((hit) => hit || cache.match("/", { ignoreVary: true }));
+  const network = fetch(request).then(async (response) => {
+    const html = (response.headers.get("Content-Type") || "").startsWith("text/html");
+    if (response.ok && html) {
+      await cache.delete(request, { ignoreVary: true });
+      await cache.put(request, response.clone());
+      const names = await cache.keys();
+      for (const old of names.slice(0, Math.max(0, names.length - PAGES_KEPT))) await cache.delete(old);
+      return response;
+    }
+    const hit = response.ok ? null : await kept();
+    return hit ? savedCopy(hit) : response;
   });
-  const kept = () => cache.match(request).then((hit) => hit || cache.match("/"));
   const slow = new Promise((resolve) => setTimeout(resolve, SLOW_MS)).then(kept).then((hit) => (hit ? savedCopy(hit) : network));
   try {
     return await Promise.race([network, slow]);
@@ -54,16 +81,20 @@ async function page(request) {
 }
 
 // A kept page, marked as such in the data its scripts read, so that it says at once that it
-// shows the state as of when it was kept (the browser may think it is online meanwhile).
+// shows the state as of when it was kept (the browser may think it is online meanwhile). Its
+// headers are kept, its security policy included.
 async function savedCopy(response) {
   const html = (await response.text()).replace('id="page-data">{', 'id="page-data">{"saved_copy":true,');
-  return new Response(html, { status: 200, headers: { "Content-Type": "text/html; charset=utf-8" } });
+  const headers = new Headers(response.headers);
+  headers.delete("Content-Length");
+  headers.delete("Content-Encoding");
+  return new Response(html, { status: 200, headers });
 }
 
-async function settings() {
+async function readSettings() {
   const hit = await caches.open(SETTINGS).then((c) => c.match("/settings"));
   const saved = hit ? await hit.json().catch(() => ({})) : {};
-  return { lang: CONFIG.words[saved.lang] ? saved.lang : "uk" };
+  return Object.assign({ lang: "uk", regions: [] }, saved, { lang: CONFIG.words[saved.lang] ? saved.lang : "uk" });
 }
 
 async function regionTable() {
@@ -78,7 +109,8 @@ function notification(frame, words, table, lang) {
   const name = row ? (lang === "en" ? row[3] : row[2]) : String(alert.region_id);
   const ended = frame.type === "cancelled" || frame.type === "expired" || alert.finished_at != null;
   const drill = alert.status === "exercise" ? words.exercise : alert.status === "test" ? words.test : null;
-  let title = (ended ? words.all_clear : words.kinds[alert.kind] || alert.kind) + " — " + name;
+  const kind = words.kinds[alert.kind] || alert.kind;
+  let title = (ended ? words.all_clear + ": " + kind : kind) + " — " + name;
   if (frame.type === "updated" && !ended) title += " (" + words.updated + ")";
   if (drill) title = drill + ": " + title;
   const lines = [];
@@ -93,11 +125,13 @@ function notification(frame, words, table, lang) {
   if (text(alert.instruction)) lines.push(words.instruction + ": " + text(alert.instruction));
   else if (text(alert.message)) lines.push(text(alert.message));
   if (drill) lines.push(words.not_real);
+  // The same scheme as the push Topic: one per region and kind, drills apart.
+  const tag = alert.region_id + "-" + alert.kind + (alert.status === "actual" ? "" : "-" + alert.status);
   return {
     title,
     options: {
       body: lines.join("\n"),
-      tag: "region-" + alert.region_id,
+      tag,
       renotify: !ended,
       requireInteraction: !ended && !drill,
       icon: CONFIG.icon,
@@ -109,18 +143,32 @@ function notification(frame, words, table, lang) {
   };
 }
 
+// The newest frame shown per tag, so that a repeat is recognised even after its notification
+// was dismissed. A short list: the newest 200 tags.
+async function seenBefore(tag, seq) {
+  const cache = await caches.open(SETTINGS);
+  const hit = await cache.match("/seen");
+  const seen = hit ? await hit.json().catch(() => []) : [];
+  const before = seen.find((entry) => entry[0] === tag);
+  if (before && before[1] >= seq) return true;
+  const kept = seen.filter((entry) => entry[0] !== tag).slice(-199).concat([[tag, seq]]);
+  await cache.put("/seen", new Response(JSON.stringify(kept)));
+  return false;
+}
+
 async function show(frame) {
-  const { lang } = await settings();
+  const { lang } = await readSettings();
   const words = CONFIG.words[lang];
   if (!frame || !frame.alert) {
     return self.registration.showNotification(words.update, { tag: "tryvoha", icon: CONFIG.icon });
   }
   const { title, options } = notification(frame, words, await regionTable(), lang);
-  const shown = await self.registration.getNotifications({ tag: options.tag });
-  const seen = shown.find((n) => n.data && n.data.seq >= frame.seq);
-  if (seen) {
-    // Already on screen (or newer is): shown again as it is, without a sound.
-    return self.registration.showNotification(seen.title, { body: seen.body, tag: seen.tag, icon: seen.icon, data: seen.data, renotify: false, silent: true });
+  if (await seenBefore(options.tag, frame.seq)) {
+    // A notification must be shown for every push; a repeat is shown as it is, quietly.
+    const [shown] = await self.registration.getNotifications({ tag: options.tag });
+    const quiet = { ...options, renotify: false, silent: true, requireInteraction: false };
+    return shown ? self.registration.showNotification(shown.title, { ...quiet, body: shown.body, data: shown.data })
+      : self.registration.showNotification(title, quiet);
   }
   return self.registration.showNotification(title, options);
 }
@@ -129,6 +177,21 @@ self.addEventListener("push", (event) => {
   let frame = null;
   try { frame = event.data ? event.data.json() : null; } catch (e) { frame = null; }
   event.waitUntil(show(frame));
+});
+
+// The push service replaced the subscription (it expired, or its keys changed): subscribed
+// again with the same server key, for the regions the page last gave.
+self.addEventListener("pushsubscriptionchange", (event) => {
+  event.waitUntil((async () => {
+    const { lang, regions } = await readSettings();
+    if (!regions.length) return;
+    const options = (event.oldSubscription && event.oldSubscription.options) || { userVisibleOnly: true };
+    const subscription = event.newSubscription || (await self.registration.pushManager.subscribe(options));
+    await fetch("/api/v1/push/subscriptions", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ subscription: subscription.toJSON(), regions, lang }),
+    });
+  })());
 });
 
 self.addEventListener("notificationclick", (event) => {

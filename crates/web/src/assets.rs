@@ -79,11 +79,6 @@ impl Assets {
         urls
     }
 
-    /// A name for this set of assets: it changes when any of them does.
-    pub fn build(&self) -> String {
-        short_hash(self.urls().join("\n").as_bytes())
-    }
-
     /// The asset served under `path` (the part after `/assets/`).
     pub fn get(&self, path: &str) -> Option<&Asset> {
         self.by_path.get(path)

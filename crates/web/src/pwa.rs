@@ -39,7 +39,6 @@ pub fn service_worker(assets: &Assets) -> String {
     let words: serde_json::Map<String, serde_json::Value> =
         [Lang::Uk, Lang::En].iter().map(|&lang| (lang.code().to_owned(), notification_words(lang))).collect();
     let config = serde_json::json!({
-        "build": assets.build(),
         "assets": assets.urls(),
         "regions_url": assets.url("regions.json"),
         "icon": assets.url("icon-192.png"),

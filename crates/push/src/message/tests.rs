@@ -55,7 +55,7 @@ fn the_browser_decrypts_the_events_signed_frame_and_the_service_gets_its_headers
     let declared = event("Повітряна тривога", false);
     let frame = signer.sign_json(&declared);
     let message = Message::for_event(&declared, &frame, &signer);
-    assert_eq!((message.urgency, message.topic.as_str()), (Urgency::High, "region-31"));
+    assert_eq!((message.urgency, message.topic.as_str()), (Urgency::High, "31-air_raid"));
     let vapid = ES256KeyPair::generate();
     let (secret, auth, subscription) = browser();
     let request =
@@ -64,7 +64,7 @@ fn the_browser_decrypts_the_events_signed_frame_and_the_service_gets_its_headers
     assert_eq!(headers["content-encoding"], "aes128gcm");
     assert_eq!(headers["ttl"], "600");
     assert_eq!(headers["urgency"], "high");
-    assert_eq!(headers["topic"], "region-31");
+    assert_eq!(headers["topic"], "31-air_raid");
     let authorization = headers["authorization"].to_str().expect("text");
     let claims = vapid_claims(authorization, &vapid);
     assert_eq!(claims["aud"], "https://push.example", "the endpoint's origin");
@@ -75,7 +75,7 @@ fn the_browser_decrypts_the_events_signed_frame_and_the_service_gets_its_headers
 
     let ended = event("Відбій", true);
     let message = Message::for_event(&ended, &signer.sign_json(&ended), &signer);
-    assert_eq!((message.urgency, message.topic.as_str()), (Urgency::Normal, "region-31"));
+    assert_eq!((message.urgency, message.topic.as_str()), (Urgency::Normal, "31-air_raid"), "replaces its alert");
     assert_eq!(message.ttl_at(ended.at), Some(ALL_CLEAR_TTL));
 }
 

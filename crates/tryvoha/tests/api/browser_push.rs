@@ -76,13 +76,26 @@ async fn the_page_subscribes_and_its_service_worker_notifies_and_works_offline()
     let body = seen["alert_notification"][0]["body"].as_str().unwrap_or_default();
     assert!(body.contains("Level: ") && body.contains("ballistic missiles"), "level and threats: {body}");
     assert_eq!(seen["after_repeat"], seen["alert_notification"], "a repeat is not shown twice");
-    let exercise = titles("exercise_notification");
-    assert!(exercise.len() == 1 && exercise[0].starts_with("EXERCISE: "), "an exercise says so: {seen}");
-    assert!(
-        seen["exercise_notification"][0]["body"].as_str().unwrap_or_default().contains("not a real alert"),
-        "{seen}"
+    let mut exercise = titles("exercise_notification");
+    exercise.sort();
+    assert_eq!(
+        exercise,
+        ["Air-raid alert — Kyiv City", "EXERCISE: Chemical threat — Kyiv City"],
+        "an exercise says so, and never takes a real alert's place: {seen}"
     );
-    assert_eq!(titles("all_clear_notification"), ["All clear — Kyiv City"], "in the region's place: {seen}");
+    let drill = seen["exercise_notification"]
+        .as_array()
+        .and_then(|all| all.iter().find(|n| n["tag"] == "31-chemical-exercise"));
+    assert!(drill.is_some_and(|n| n["body"].as_str().unwrap_or_default().contains("not a real alert")), "{seen}");
+    let mut after = titles("all_clear_notification");
+    after.sort();
+    assert_eq!(
+        after,
+        ["All clear: Air-raid alert — Kyiv City", "EXERCISE: Chemical threat — Kyiv City"],
+        "the all-clear takes its alert's place, and names it: {seen}"
+    );
+    let status = seen["status_after_quick_changes"].as_str().unwrap_or_default();
+    assert!(status.contains("Kyiv City") && !status.contains("Dnipro"), "the last of quick changes holds: {status}");
 
     let offline = &seen["offline"];
     assert_eq!(offline["title"], "Kyiv City", "the page from the worker's copy: {seen}");

@@ -66,7 +66,7 @@ async fn a_declaration_reaches_each_browser_encrypted_and_signed_and_the_push_se
     assert_eq!(first.headers["urgency"], "high");
     let ttl: u64 = first.headers["ttl"].parse().expect("seconds");
     assert!((590..=600).contains(&ttl), "what is left of the alert's ten minutes: {ttl}");
-    assert_eq!(first.headers["topic"], "region-31");
+    assert_eq!(first.headers["topic"], "31-air_raid");
     assert!(first.headers["authorization"].starts_with("vapid t="), "VAPID-signed");
     let retried = service.to("/push/busy/");
     assert_eq!(retried.len(), 2, "429 then 201: sent again once, no more");
@@ -83,7 +83,7 @@ async fn a_declaration_reaches_each_browser_encrypted_and_signed_and_the_push_se
     assert_eq!(app.post(&format!("/api/v1/alerts/{id}/cancel"), ADMIN, json!({})).await.status, 200);
     service.wait_until("the all-clear", |s| s.to("/push/ok/").len() >= 2).await;
     let all_clear = &service.to("/push/ok/")[1];
-    assert_eq!(all_clear.headers["topic"], "region-31", "the all-clear replaces the alert if undelivered");
+    assert_eq!(all_clear.headers["topic"], "31-air_raid", "the all-clear replaces its alert if undelivered");
     assert_eq!(all_clear.headers["urgency"], "normal");
     let ttl: u64 = all_clear.headers["ttl"].parse().expect("seconds");
     assert!((3590..=3600).contains(&ttl), "an hour for an all-clear: {ttl}");
@@ -98,6 +98,8 @@ async fn a_declaration_reaches_each_browser_encrypted_and_signed_and_the_push_se
     let third: Value = serde_json::from_str(&ok.read(&service.to("/push/ok/")[2])).expect("JSON");
     assert_eq!((third["alert"]["region_id"].as_u64(), third["alert"]["kind"].as_str()), (Some(31), Some("chemical")));
     assert_eq!(service.to("/push/ok/").len(), 3, "nothing for region 14");
+    let topic = service.to("/push/ok/")[2].headers["topic"].clone();
+    assert_eq!(topic, "31-chemical", "another alert on the region replaces nothing of the first");
 
     let unsubscribe = |endpoint: &str, auth: String| {
         app.call(Method::DELETE, "/api/v1/push/subscriptions", None, Some(json!({"endpoint": endpoint, "auth": auth})))

@@ -140,7 +140,7 @@ with sync_playwright() as p:
     got = messages(client_hash, 0)
     out["pushed"] = len(got)
     deliver(got[-1])
-    shown = wait_notification(page, lambda n: n["tag"] == "region-31")
+    shown = wait_notification(page, lambda n: n["tag"] == "31-air_raid")
     out["alert_notification"] = shown
 
     # The same message again (a repeat after a crash): still one notification, unchanged.
@@ -159,6 +159,11 @@ with sync_playwright() as p:
     got = messages(client_hash, len(got))
     deliver(got[-1])
     out["all_clear_notification"] = wait_notification(page, lambda n: n["title"].startswith("All clear"))
+    # A quick series of changes to the list ends as the last of them at the server.
+    page.evaluate("() => { const ids = TV.watched(); TV.watch([...ids, 8]); TV.watch([...ids, 8, 9]); TV.watch(ids); }")
+    page.wait_for_timeout(1500)
+    page.wait_for_selector("#push-status[data-state=on]", timeout=10000)
+    out["status_after_quick_changes"] = page.text_content("#push-status")
     page.screenshot(path=f"{SHOTS}/push-region.png")
 
     # Offline: the page comes from the worker's copy and says how old its state is.
