@@ -2,11 +2,14 @@
 //! load, on loopback, and reports declare→receive latency, time until every subscriber has a
 //! message, delivery correctness, and the server's CPU and memory per subscriber.
 //!
-//! One binary, three modes, all with `key=value` arguments:
+//! One binary, five modes, all with `key=value` arguments:
 //! - `tryvoha-bench target=tryvoha|nchan n=10000 m=20 server_pid=PID [out=FILE] …` runs one
 //!   benchmark (the coordinator) and starts its client processes itself;
 //! - `tryvoha-bench client …` is such a client (started by the coordinator, not by people);
-//! - `tryvoha-bench summary dir=DIR` tabulates the reports saved with `out=`.
+//! - `tryvoha-bench summary dir=DIR` tabulates the reports saved with `out=`;
+//! - `tryvoha-bench push-sink keys=FILE [port=0]` is the push service of the Web Push benchmark
+//!   (bench/push.sh; see `push_sink`), and `tryvoha-bench push-keys out=FILE [count=8]` writes
+//!   the browsers' keys it decrypts with.
 //!
 //! It does not start or stop the servers: `bench/fanout.sh` does, and runs both side by side.
 //! It measures one hot region (every subscriber on it), not reconnects or slow consumers.
@@ -23,6 +26,7 @@ mod coordinator;
 mod fleet;
 mod http;
 mod process;
+mod push_sink;
 mod report;
 mod stream;
 mod summary;
@@ -34,11 +38,11 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let mut words: Vec<String> = std::env::args().skip(1).collect();
     let mode = match words.first().map(String::as_str) {
-        Some("client") | Some("summary") => words.remove(0),
+        Some("client" | "summary" | "push-sink" | "push-keys") => words.remove(0),
         _ => "coordinator".to_string(),
     };
-    // One thread per process: the clients are sharded into processes instead, and the
-    // coordinator has little to do.
+    // One thread per process: the clients are sharded into processes instead, the coordinator
+    // has little to do, and the push sink must leave the other core to the sender it measures.
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -51,6 +55,8 @@ fn main() -> ExitCode {
         match mode.as_str() {
             "client" => client::run(&args).await,
             "summary" => summary::run(&args),
+            "push-sink" => push_sink::run(&args).await,
+            "push-keys" => push_sink::keys::write(&args),
             _ => coordinator::run(&args).await,
         }
     });
