@@ -184,7 +184,7 @@ def run_reference(node_script, work, n, sink, keys, payload, vapid):
     with open(job, "w") as out:
         json.dump({"subscriptions": [{"endpoint": f"{sink.origin}/push/{i}", "keys": {
             "p256dh": keys[i % len(keys)]["p256dh"], "auth": keys[i % len(keys)]["auth"]}} for i in range(n)],
-            "payload": payload, "vapid": vapid, "ttl": 600, "urgency": "high", "topic": f"region-{REGION}",
+            "payload": payload, "vapid": vapid, "ttl": 600, "urgency": "high", "topic": f"{REGION}-air_raid",
             "in_flight": IN_FLIGHT, "workers": REFERENCE_WORKERS}, out)
     quiet = wait_quiet()
     sink.reset()

@@ -106,7 +106,7 @@ def problems(stats, n, vapid_key, payload):
         found.append(f"decrypted {stats['decrypted']}, sample not a frame on region 31: {body[:80]!r}")
     if payload is not None and body != payload:
         found.append("the decrypted sample is not the payload sent")
-    if sample.get("urgency") != "high" or sample.get("topic") != "region-31" or not sample.get("ttl"):
+    if sample.get("urgency") != "high" or sample.get("topic") != "31-air_raid" or not sample.get("ttl"):
         found.append(f"headers: {sample}")
     return found
 

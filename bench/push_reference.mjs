@@ -6,7 +6,7 @@
 //
 // JOB: {"subscriptions": [{"endpoint", "keys": {"p256dh", "auth"}}], "payload": "<text>",
 //       "vapid": {"subject", "publicKey", "privateKey"}, "ttl": 600, "urgency": "high",
-//       "topic": "region-31", "in_flight": 128, "workers": 0 (0: one per CPU)}
+//       "topic": "31-air_raid", "in_flight": 128, "workers": 0 (0: one per CPU)}
 //
 // web-push's sendNotification speaks https only (it calls https.request and takes only an
 // https.Agent), and the sink is plain http on loopback. So each message is made by its
