@@ -70,7 +70,8 @@ pub struct Subscriptions {
     changing: tokio::sync::Mutex<()>,
 }
 
-/// The default of `push.max_subscriptions`: a city of a million phones, ~1 KB of memory each.
+/// The default of `push.max_subscriptions`: a city of a million phones, ~0.7 KiB of memory each
+/// (docs/BENCHMARKS.md).
 pub const DEFAULT_MAX: usize = 1_000_000;
 
 /// How long the name in an endpoint may take to resolve when it is checked.
