@@ -34,6 +34,7 @@ pub const PROBLEM_CODES: &[&str] = &[
     "webhook-not-found",
     "webhook-target-refused",
     "push-subscription-not-found",
+    "push-subscriptions-full",
     "unavailable",
     "shutting-down",
     "bad-request",
