@@ -26,15 +26,7 @@ impl TokenStore for SqliteStore {
             )
             .map_err(unavailable)?;
         let id = connection.last_insert_rowid() as TokenId;
-        Ok(TokenRecord {
-            id,
-            name: token.name.clone(),
-            role: token.role,
-            regions: token.regions.clone(),
-            secret_hash: token.secret_hash.clone(),
-            created_at: token.created_at,
-            revoked_at: None,
-        })
+        Ok(token.stored_as(id))
     }
 
     fn tokens(&self) -> StoreResult<Vec<TokenRecord>> {

@@ -2,7 +2,9 @@
 //! [`store_contract_tests!`](crate::store_contract_tests), which makes one `#[test]` per check.
 //!
 //! The checks panic with a sentence saying what broke; they need a fresh, empty store each, and
-//! `cursors_survive_reopening` an opener that opens the same storage again.
+//! `cursors_survive_reopening` an opener that opens the same storage again. An adapter whose
+//! stores live on a shared server (PostgreSQL) makes each in a storage of its own and removes it
+//! after the check (the macro's `run:` form).
 //!
 //! Compiled only with the `contract` feature, which adapters enable in their `[dev-dependencies]`.
 
@@ -42,18 +44,25 @@ fn shelter(name: &str, lat: f64) -> ShelterInfo {
 
 const T0: OffsetDateTime = datetime!(2026-11-27 01:00 UTC);
 
-/// Expands to one `#[test]` per contract check; `$make` is an expression giving a fresh store,
-/// `$reopen` one giving a `FnMut() -> Box<dyn Store>` that opens one fresh storage, the same
-/// each time it is called.
+/// Expands to one `#[test]` per contract check, in one of two forms:
+///
+/// - `store_contract_tests!(MAKE, reopen: REOPEN)`: `MAKE` is an expression giving a fresh store
+///   (dropped when its check ends), `REOPEN` one giving a `FnMut() -> Box<dyn Store>` that opens
+///   one fresh storage, the same each time it is called.
+/// - `store_contract_tests!(#[ATTRIBUTE]… run: RUN, reopen: REOPEN)`, for an adapter whose fresh
+///   stores need cleaning up (a schema on a shared server): `RUN` is called with each check as a
+///   `fn(&dyn Store)` and runs it on a fresh store, then cleans up (also when the check panics).
+///   The attributes, e.g. `#[cfg_attr(not(some_cfg), ignore = "why")]`, go on every test.
 #[macro_export]
 macro_rules! store_contract_tests {
-    ($make:expr, reopen: $reopen:expr) => {
+    ($(#[$attribute:meta])* run: $run:expr, reopen: $reopen:expr $(,)?) => {
         #[test]
+        $(#[$attribute])*
         fn cursors_survive_reopening() {
             let mut open = $reopen;
             $crate::contract::cursors_survive_reopening(&mut open);
         }
-        $crate::store_contract_tests!(@each $make;
+        $crate::store_contract_tests!(@each [$(#[$attribute])*] $run;
             an_empty_log_has_nothing_after_zero,
             appended_events_read_back_in_order_and_page,
             a_commit_out_of_sequence_is_refused_and_writes_nothing,
@@ -76,14 +85,23 @@ macro_rules! store_contract_tests {
             push_subscriptions_are_one_per_endpoint_and_renewed_in_place,
         );
     };
-    (@each $make:expr; $($check:ident),+ $(,)?) => {
-        $(
-            #[test]
-            fn $check() {
-                let store = $make;
-                $crate::contract::$check(&store);
-            }
-        )+
+    // The attributes travel as one token tree: a macro cannot repeat them, a sequence of their
+    // own, inside the repetition over the checks.
+    (@each $attributes:tt $run:expr; $($check:ident),+ $(,)?) => {
+        $( $crate::store_contract_tests!(@one $attributes $run; $check); )+
+    };
+    (@one [$(#[$attribute:meta])*] $run:expr; $check:ident) => {
+        #[test]
+        $(#[$attribute])*
+        fn $check() {
+            ($run)($crate::contract::$check);
+        }
+    };
+    ($make:expr, reopen: $reopen:expr $(,)?) => {
+        $crate::store_contract_tests!(
+            run: |check: fn(&dyn $crate::Store)| check(&$make),
+            reopen: $reopen
+        );
     };
 }
 

@@ -1,6 +1,7 @@
 //! The storage boundary: the durable event log, the alert index, the token registry, the
-//! followers' cursors, webhook endpoints and push subscriptions, as traits that every adapter (SQLite now, PostgreSQL later) implements,
-//! plus the contract suite (`contract`, feature `contract`) each adapter runs against itself.
+//! followers' cursors, webhook endpoints and push subscriptions, as traits that every adapter
+//! (tryvoha-sqlite, tryvoha-postgres) implements, plus the contract suite (`contract`, feature
+//! `contract`) each adapter runs against itself.
 //!
 //! The traits are blocking on purpose: the engine calls them from its single writer thread or
 //! from `spawn_blocking`, and an embedded database has no async I/O to offer anyway.

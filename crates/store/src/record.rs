@@ -26,6 +26,21 @@ pub struct NewToken {
     pub created_at: OffsetDateTime,
 }
 
+impl NewToken {
+    /// The record of this token once stored under `id`: not revoked.
+    pub fn stored_as(&self, id: TokenId) -> TokenRecord {
+        TokenRecord {
+            id,
+            name: self.name.clone(),
+            role: self.role,
+            regions: self.regions.clone(),
+            secret_hash: self.secret_hash.clone(),
+            created_at: self.created_at,
+            revoked_at: None,
+        }
+    }
+}
+
 /// The answer given to a request that carried an `Idempotency-Key`, kept so that a retry gets
 /// the same answer instead of a second alert.
 #[derive(Clone, Debug, PartialEq, Eq)]

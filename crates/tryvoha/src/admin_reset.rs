@@ -6,25 +6,17 @@
 use anyhow::Context;
 use clap::Args;
 
-use crate::config::{FlagSettings, Settings};
+use crate::cli::StoreArgs;
 use crate::store_url::{IfMissing, lock_store, open_store};
 
 #[derive(Args)]
 pub struct ResetAdminArgs {
-    /// Data directory [default: ./tryvoha-data], as for `serve`.
-    #[arg(long, env = "TRYVOHA_DATA")]
-    data: Option<std::path::PathBuf>,
-    /// Store URL [default: sqlite:DATA], as for `serve`.
-    #[arg(long, env = "TRYVOHA_STORE")]
-    store: Option<String>,
-    /// TOML configuration file, as for `serve`.
-    #[arg(long, env = "TRYVOHA_CONFIG")]
-    config: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    store: StoreArgs,
 }
 
 pub fn run(args: ResetAdminArgs) -> anyhow::Result<()> {
-    let flags = FlagSettings { data: args.data, store: args.store, config: args.config, ..FlagSettings::default() };
-    let settings = Settings::load(flags)?;
+    let settings = args.store.load()?;
     if !settings.data.is_dir() {
         anyhow::bail!("{} is no tryvoha data directory; is --data right?", settings.data.display());
     }

@@ -59,9 +59,12 @@ struct ServeArgs {
     /// Data directory: the lock file, the signing key and the default store [default: ./tryvoha-data].
     #[arg(long, env = "TRYVOHA_DATA")]
     data: Option<PathBuf>,
-    /// Store URL: sqlite:DIR, or postgres://… (cluster mode, not in this build yet) [default: sqlite:DATA].
+    /// Store URL: sqlite:DIR, or postgres://USER@HOST/DATABASE [default: sqlite:DATA].
     #[arg(long, env = "TRYVOHA_STORE")]
     store: Option<String>,
+    /// This cluster's name: its schema in PostgreSQL, so that clusters can share a database [default: tryvoha].
+    #[arg(long, env = "TRYVOHA_CLUSTER_NAME")]
+    cluster_name: Option<String>,
     /// File holding the admin token; TRYVOHA_ADMIN_TOKEN gives the token itself.
     #[arg(long, env = "TRYVOHA_ADMIN_TOKEN_FILE")]
     admin_token_file: Option<PathBuf>,
@@ -189,6 +192,36 @@ struct WebhookArgs {
     webhook_retry_secs: Option<u64>,
 }
 
+/// Where an offline command (`token reset-admin`, `import history`) finds the store: the
+/// settings `serve` reads for it, from the same flags, variables and file.
+#[derive(Args)]
+pub struct StoreArgs {
+    /// Data directory [default: ./tryvoha-data], as for `serve`.
+    #[arg(long, env = "TRYVOHA_DATA")]
+    data: Option<PathBuf>,
+    /// Store URL [default: sqlite:DATA], as for `serve`.
+    #[arg(long, env = "TRYVOHA_STORE")]
+    store: Option<String>,
+    /// The cluster's name (its PostgreSQL schema) [default: tryvoha], as for `serve`.
+    #[arg(long, env = "TRYVOHA_CLUSTER_NAME")]
+    cluster_name: Option<String>,
+    /// TOML configuration file, as for `serve`.
+    #[arg(long, env = "TRYVOHA_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+impl StoreArgs {
+    pub fn load(self) -> anyhow::Result<Settings> {
+        Settings::load(FlagSettings {
+            data: self.data,
+            store: self.store,
+            cluster_name: self.cluster_name,
+            config: self.config,
+            ..FlagSettings::default()
+        })
+    }
+}
+
 #[derive(Subcommand)]
 enum ConfigCommand {
     /// Print the example configuration, every option with its default.
@@ -204,6 +237,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 listen: args.listen,
                 data: args.data,
                 store: args.store,
+                cluster_name: args.cluster_name,
                 // Read from the environment only: a secret on the command line leaks into `ps`.
                 admin_token: std::env::var("TRYVOHA_ADMIN_TOKEN").ok().filter(|t| !t.is_empty()),
                 admin_token_file: args.admin_token_file,

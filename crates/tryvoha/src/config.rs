@@ -11,6 +11,7 @@ use anyhow::{Context, bail};
 use serde::Deserialize;
 
 use crate::store_url::StoreUrl;
+use tryvoha_postgres::SchemaName;
 
 mod channels;
 
@@ -41,6 +42,8 @@ pub struct RawSettings {
     pub data: Option<PathBuf>,
     /// A store URL (`crate::store_url`); `sqlite:` and `data` unless said.
     pub store: Option<String>,
+    /// The cluster's name: its PostgreSQL schema (and, in cluster mode, its JetStream stream).
+    pub cluster_name: Option<String>,
     /// The secret itself: from the environment only, never from a file or a flag (they leak).
     #[serde(skip)]
     pub admin_token: Option<String>,
@@ -85,6 +88,7 @@ impl RawSettings {
             listen: self.listen.or(lower.listen),
             data: self.data.or(lower.data),
             store: self.store.or(lower.store),
+            cluster_name: self.cluster_name.or(lower.cluster_name),
             admin_token: self.admin_token.or(lower.admin_token),
             admin_token_file: self.admin_token_file.or(lower.admin_token_file),
             regions: self.regions.or(lower.regions),
@@ -118,8 +122,12 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// The server's own directory: its lock file and signing key, and by default its database.
     pub data: PathBuf,
-    /// Where the log and everything beside it are kept.
+    /// Where the log and everything beside it are kept (for PostgreSQL, in the schema named
+    /// by `cluster_name`).
     pub store: StoreUrl,
+    /// Names this cluster where several share servers: its PostgreSQL schema (and, in cluster
+    /// mode, its JetStream stream).
+    pub cluster_name: SchemaName,
     pub admin_token: Option<Secret>,
     pub regions: Option<PathBuf>,
     pub heartbeat: std::time::Duration,
@@ -249,14 +257,19 @@ impl Settings {
         let webhooks = channels::resolve_webhooks(said.webhooks)?;
         let push = channels::resolve_push(said.push)?;
         let data: PathBuf = said.data.unwrap_or_else(|| DEFAULT_DATA.into());
+        let cluster_name = match said.cluster_name {
+            Some(name) => SchemaName::parse(&name).context("the setting cluster_name (--cluster-name)")?,
+            None => SchemaName::default(),
+        };
         let store = match said.store {
-            Some(url) => StoreUrl::parse(&url)?,
+            Some(url) => StoreUrl::parse(&url)?.in_cluster(&cluster_name),
             None => StoreUrl::in_data_directory(&data),
         };
         Ok(Settings {
             listen,
             data,
             store,
+            cluster_name,
             admin_token: admin_token.map(Secret),
             regions: said.regions,
             heartbeat: std::time::Duration::from_secs(heartbeat_secs),

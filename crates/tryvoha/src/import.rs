@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use crate::config::{FlagSettings, Settings};
+use crate::cli::StoreArgs;
 use crate::rows::good_rows;
 use crate::store_url::{IfMissing, open_store};
 use anyhow::Context;
@@ -24,15 +24,8 @@ pub enum ImportCommand {
 #[derive(Args)]
 pub struct HistoryArgs {
     file: PathBuf,
-    /// Data directory [default: ./tryvoha-data], as for `serve`.
-    #[arg(long, env = "TRYVOHA_DATA")]
-    data: Option<PathBuf>,
-    /// Store URL [default: sqlite:DATA], as for `serve`.
-    #[arg(long, env = "TRYVOHA_STORE")]
-    store: Option<String>,
-    /// TOML configuration file, as for `serve`.
-    #[arg(long, env = "TRYVOHA_CONFIG")]
-    config: Option<PathBuf>,
+    #[command(flatten)]
+    store: StoreArgs,
     /// Import the valid rows and report the others, instead of importing nothing.
     #[arg(long)]
     skip_invalid: bool,
@@ -40,8 +33,7 @@ pub struct HistoryArgs {
 
 pub fn run(command: ImportCommand) -> anyhow::Result<()> {
     let ImportCommand::History(args) = command;
-    let flags = FlagSettings { data: args.data, store: args.store, config: args.config, ..FlagSettings::default() };
-    let settings = Settings::load(flags)?;
+    let settings = args.store.load()?;
     let text = std::fs::read_to_string(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
     let names = HistoryNames::from_csv(HISTORY_NAMES).context("the bundled history names are broken")?;
     let rows = read_dataset(&text, &names).map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;

@@ -4,8 +4,9 @@
 //! - `sqlite:DIR` (or `sqlite://DIR`): the embedded database, the file `tryvoha.db` in `DIR`.
 //!   The default is `sqlite:` and the data directory (`--data`, `./tryvoha-data`), so a server
 //!   started with `--data` alone keeps its database where it always was.
-//! - `postgres://…` (or `postgresql://…`): PostgreSQL, for cluster mode. It parses, so that a
-//!   configuration can name it, but this build has no PostgreSQL adapter yet and says so.
+//! - `postgres://…` (or `postgresql://…`): a PostgreSQL database (tryvoha-postgres), the store
+//!   in the schema named by the cluster name (`--cluster-name`, default `tryvoha`), so that
+//!   several clusters can share one database.
 //!
 //! The data directory stays the server's own place whatever the store: its lock file and its
 //! signing key live there. [`open_store`] is the one factory that `serve`, `token reset-admin` and
@@ -15,8 +16,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
+use tryvoha_postgres::{PostgresStore, SchemaName, ServerLock};
 use tryvoha_sqlite::SqliteStore;
-use tryvoha_store::Store;
+use tryvoha_store::{Store, StoreError};
 
 use crate::data_lock::DataDirLock;
 
@@ -32,8 +34,9 @@ const SUPPORTED: &str = "the setting `store` (--store, TRYVOHA_STORE) takes sqli
 pub enum StoreUrl {
     /// The embedded database in this directory ([`SQLITE_FILE`] in it).
     Sqlite { directory: PathBuf },
-    /// A PostgreSQL server (cluster mode), as given; shown without its password.
-    Postgres { url: String },
+    /// A PostgreSQL database, as given (shown without its password), and the schema the store
+    /// is kept in there: the cluster's name.
+    Postgres { url: String, schema: SchemaName },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -75,7 +78,7 @@ impl StoreUrl {
                 if host.is_empty() {
                     return Err(StoreUrlError::PostgresWithoutHost);
                 }
-                Ok(StoreUrl::Postgres { url: text.to_owned() })
+                Ok(StoreUrl::Postgres { url: text.to_owned(), schema: SchemaName::default() })
             }
             // A one-letter "scheme" is a Windows drive: a bare path, not an unknown store.
             _ if scheme.len() <= 1 => Err(StoreUrlError::NoScheme { given: text.to_owned() }),
@@ -87,13 +90,22 @@ impl StoreUrl {
     pub fn in_data_directory(data: &Path) -> StoreUrl {
         StoreUrl::Sqlite { directory: data.to_owned() }
     }
+
+    /// The same store for the cluster `name`: a PostgreSQL store is kept in the schema of that
+    /// name; an embedded database, the server's alone, has no use for it.
+    pub fn in_cluster(self, name: &SchemaName) -> StoreUrl {
+        match self {
+            StoreUrl::Postgres { url, .. } => StoreUrl::Postgres { url, schema: name.clone() },
+            sqlite @ StoreUrl::Sqlite { .. } => sqlite,
+        }
+    }
 }
 
 impl std::fmt::Display for StoreUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             StoreUrl::Sqlite { directory } => write!(f, "sqlite:{}", directory.display()),
-            StoreUrl::Postgres { url } => f.write_str(&without_password(url)),
+            StoreUrl::Postgres { url, .. } => f.write_str(&without_password(url)),
         }
     }
 }
@@ -144,10 +156,18 @@ pub fn open_store(url: &StoreUrl, if_missing: IfMissing) -> anyhow::Result<Arc<d
             let store = SqliteStore::open(&database).with_context(|| format!("cannot open {}", database.display()))?;
             Ok(Arc::new(store))
         }
-        StoreUrl::Postgres { .. } => {
-            bail!(
-                "the store {url} is PostgreSQL, which is not available in this build yet (cluster mode); use sqlite:DIR"
-            )
+        StoreUrl::Postgres { url: given, schema } => {
+            let opened = match if_missing {
+                IfMissing::Create => PostgresStore::open(given, schema),
+                IfMissing::Refuse => PostgresStore::open_existing(given, schema),
+            };
+            match opened {
+                Ok(store) => Ok(Arc::new(store)),
+                Err(StoreError::NotFound) => {
+                    bail!("{url} holds no tryvoha store in the schema {schema}; are --store and --cluster-name right?")
+                }
+                Err(error) => Err(error).with_context(|| format!("cannot open the store {url} (schema {schema})")),
+            }
         }
     }
 }
@@ -156,12 +176,14 @@ pub fn open_store(url: &StoreUrl, if_missing: IfMissing) -> anyhow::Result<Arc<d
 #[derive(Debug)]
 pub struct StoreLocks {
     _held: Vec<DataDirLock>,
+    _cluster: Option<ServerLock>,
 }
 
 /// Locks the data directory (which must exist) and, for an embedded database in another
 /// directory, that directory too: two servers never share one database, whatever their `--data`.
 /// With [`IfMissing::Create`] the database's directory is made first; with `Refuse` a missing
-/// one is left for [`open_store`] to refuse.
+/// one is left for [`open_store`] to refuse. On PostgreSQL, the cluster's server lock: one
+/// server per cluster name (docs/postgres.md).
 pub fn lock_store(data: &Path, url: &StoreUrl, if_missing: IfMissing) -> anyhow::Result<StoreLocks> {
     let mut held = vec![DataDirLock::acquire(data)?];
     if let StoreUrl::Sqlite { directory } = url {
@@ -173,7 +195,14 @@ pub fn lock_store(data: &Path, url: &StoreUrl, if_missing: IfMissing) -> anyhow:
             held.push(DataDirLock::acquire(directory).with_context(|| format!("the store {url} is taken"))?);
         }
     }
-    Ok(StoreLocks { _held: held })
+    let cluster = match url {
+        StoreUrl::Postgres { url: given, schema } => Some(ServerLock::acquire(given, schema).map_err(|error| {
+            let what = if matches!(error, StoreError::Conflict(_)) { "it is taken" } else { "it is unavailable" };
+            anyhow::anyhow!("cannot open the store {url}: {what} (cluster {schema}): {error}")
+        })?),
+        StoreUrl::Sqlite { .. } => None,
+    };
+    Ok(StoreLocks { _held: held, _cluster: cluster })
 }
 
 fn same_directory(a: &Path, b: &Path) -> anyhow::Result<bool> {
@@ -235,10 +264,24 @@ mod tests {
     }
 
     #[test]
-    fn postgres_is_refused_cleanly_in_this_build() {
-        let url = StoreUrl::parse("postgres://tryvoha:s3cret@db/alerts").unwrap();
-        let error = open_store(&url, IfMissing::Create).err().unwrap().to_string();
-        assert!(error.contains("not available in this build yet (cluster mode)"), "{error}");
+    fn a_postgres_store_is_kept_in_the_schema_of_its_cluster() {
+        let url = StoreUrl::parse("postgres://tryvoha@db/alerts").unwrap();
+        let StoreUrl::Postgres { schema, .. } = &url else { panic!("{url:?}") };
+        assert_eq!(schema.as_str(), "tryvoha", "the default cluster name");
+        let east = SchemaName::parse("east").unwrap();
+        let StoreUrl::Postgres { schema, .. } = url.in_cluster(&east) else { panic!() };
+        assert_eq!(schema, east);
+        let sqlite = StoreUrl::in_data_directory(Path::new("data"));
+        assert_eq!(sqlite.clone().in_cluster(&east), sqlite, "an embedded database is the server's alone");
+    }
+
+    #[test]
+    fn a_postgres_store_that_cannot_be_opened_is_named_without_its_password() {
+        // Nothing listens on port 1: refused at once, no server needed.
+        let url = StoreUrl::parse("postgres://tryvoha:s3cret@127.0.0.1:1/alerts?connect_timeout=2").unwrap();
+        let error = format!("{:#}", open_store(&url, IfMissing::Create).err().unwrap());
+        assert!(error.contains("cannot open the store postgres://tryvoha:***@127.0.0.1:1/alerts"), "{error}");
+        assert!(error.contains("(schema tryvoha)"), "{error}");
         assert!(!error.contains("s3cret"), "{error}");
     }
 

@@ -43,6 +43,25 @@ fn the_store_is_the_database_in_the_data_directory_unless_said() {
 }
 
 #[test]
+fn the_cluster_name_names_the_postgres_schema() {
+    let default = Settings::resolve(FlagSettings::default(), FileSettings::default()).unwrap();
+    assert_eq!(default.cluster_name.as_str(), "tryvoha");
+    let file: FileSettings = toml::from_str("cluster_name = \"east\"\nstore = \"postgres://t@db/alerts\"").unwrap();
+    let settings = Settings::resolve(FlagSettings::default(), file.clone()).unwrap();
+    assert!(
+        matches!(&settings.store, StoreUrl::Postgres { schema, .. } if schema.as_str() == "east"),
+        "{:?}",
+        settings.store
+    );
+    let flags = FlagSettings { cluster_name: Some("west".into()), ..Default::default() };
+    let settings = Settings::resolve(flags, file).unwrap();
+    assert!(matches!(&settings.store, StoreUrl::Postgres { schema, .. } if schema.as_str() == "west"), "flag wins");
+    let bad = FlagSettings { cluster_name: Some("East-1".into()), ..Default::default() };
+    let error = format!("{:#}", Settings::resolve(bad, FileSettings::default()).err().unwrap());
+    assert!(error.contains("cluster_name (--cluster-name)") && error.contains("\"East-1\""), "{error}");
+}
+
+#[test]
 fn the_compiled_in_example_parses_and_unknown_keys_are_refused() {
     let example: FileSettings = toml::from_str(EXAMPLE).unwrap();
     assert_eq!(example, FileSettings::default(), "the example shows every option commented out");
