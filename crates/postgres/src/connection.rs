@@ -93,7 +93,7 @@ impl Connection {
     /// returns an error (nothing it wrote stays). A failed commit is reported as unavailable:
     /// it may have landed, which the engine's writer finds out by reading the log's head.
     pub(crate) async fn transaction<T>(&self, body: impl Future<Output = StoreResult<T>>) -> StoreResult<T> {
-        self.batch("BEGIN").await?;
+        self.batch("BEGIN ISOLATION LEVEL READ COMMITTED").await?;
         let result = body.await;
         let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
         if let Err(error) = self.batch(end).await {

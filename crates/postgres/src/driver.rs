@@ -68,7 +68,9 @@ pub(crate) fn connect(config: Config) -> StoreResult<Client> {
         });
         Ok::<_, tokio_postgres::Error>(client)
     });
-    wait(connecting).map_err(unavailable)?.map_err(unavailable)
+    // Unconstrained: on an async worker whose cooperative budget is spent, polling the handle
+    // would defer its wake-up to after a yield that this parked thread never makes.
+    wait(tokio::task::unconstrained(connecting)).map_err(unavailable)?.map_err(unavailable)
 }
 
 /// The runtime that runs every connection's socket task. One thread is plenty: it only moves

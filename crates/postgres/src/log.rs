@@ -21,7 +21,7 @@ impl EventLog for PostgresStore {
         let events = EventRows::of(&commit.events)?;
         let alerts = AlertRows::latest_of(&commit.events)?;
         let idempotency = IdempotencyRows::of(&commit.idempotency)?;
-        self.writer.run(async |connection| {
+        let appended = self.writer.run(async |connection| {
             connection
                 .transaction(async {
                     Lock::Append.take(connection, &self.schema).await?;
@@ -41,7 +41,11 @@ impl EventLog for PostgresStore {
                     idempotency.insert(connection).await
                 })
                 .await
-        })
+        });
+        match appended {
+            Err(StoreError::Unavailable(cause)) => self.settle(commit, cause),
+            other => other,
+        }
     }
 
     fn events_after(&self, after: Seq, limit: usize) -> StoreResult<Vec<AlertEvent>> {
@@ -96,6 +100,36 @@ impl EventLog for PostgresStore {
                 .await
         })?;
         rows.iter().map(|row| idempotency_row(owner, row)).collect()
+    }
+}
+
+impl PostgresStore {
+    /// An append that failed with the connection (the COMMIT's answer lost) may have landed:
+    /// `Unavailable` promises that nothing was written, so the outcome is settled before it is
+    /// reported. On another connection, under the append lock (which waits until the failed
+    /// transaction has ended one way or the other), the log is read: the commit's last event
+    /// there, as it was sent, means it landed, and the append succeeded. When even that read
+    /// fails, the error stands, and it may be wrong (the engine's writer then reads the head
+    /// before deciding again).
+    fn settle(&self, commit: &Commit, cause: Box<dyn std::error::Error + Send + Sync>) -> StoreResult<()> {
+        let Some(last) = commit.events.last() else { return Err(StoreError::Unavailable(cause)) };
+        let seq = bigint(last.seq)?;
+        let stored = self.lookups.run(async |connection| {
+            connection
+                .transaction(async {
+                    Lock::Append.take(connection, &self.schema).await?;
+                    let row = connection.query_opt("SELECT body FROM events WHERE seq = $1", &[&seq]).await?;
+                    row.map(|row| decode::<AlertEvent>(get(&row, 0)?)).transpose()
+                })
+                .await
+        });
+        match stored {
+            Ok(Some(stored)) if &stored == last => {
+                tracing::warn!(seq = last.seq, "an append's COMMIT lost its answer, and it had landed");
+                Ok(())
+            }
+            _ => Err(StoreError::Unavailable(cause)),
+        }
     }
 }
 

@@ -102,10 +102,17 @@ impl Lock {
 
 /// Every connection's session, set in its startup packet (no round trip): its tables found in
 /// the schema; commits acknowledged only once flushed to disk; a node that stops in the middle of
-/// a transaction (holding the append lock) cut off by the server rather than blocking the others.
+/// a transaction (holding the append lock) cut off by the server rather than blocking the others;
+/// transactions at READ COMMITTED whatever the server's default, so that the head an append
+/// reads under its lock is the latest.
+/// Both ends probe a silent peer: the server drops a vanished node within about a minute, and a
+/// PostgreSQL that stops answering fails this node's calls within about a minute instead of the
+/// kernel's hours, so the writer reports the store unavailable rather than hanging.
 pub(crate) fn session(mut config: Config, schema: &SchemaName) -> Config {
     let ours = format!(
         "-c search_path={schema} -c synchronous_commit=on -c idle_in_transaction_session_timeout=60s \
+         -c default_transaction_isolation=read\\ committed \
+         -c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=3 \
          -c client_min_messages=warning"
     );
     let options = match config.get_options() {
@@ -120,6 +127,12 @@ pub(crate) fn session(mut config: Config, schema: &SchemaName) -> Config {
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(std::time::Duration::from_secs(10));
     }
+    config
+        .keepalives(true)
+        .keepalives_idle(std::time::Duration::from_secs(30))
+        .keepalives_interval(std::time::Duration::from_secs(10))
+        .keepalives_retries(3)
+        .tcp_user_timeout(std::time::Duration::from_secs(60));
     config
 }
 

@@ -198,7 +198,7 @@ pub fn lock_store(data: &Path, url: &StoreUrl, if_missing: IfMissing) -> anyhow:
     let cluster = match url {
         StoreUrl::Postgres { url: given, schema } => Some(ServerLock::acquire(given, schema).map_err(|error| {
             let what = if matches!(error, StoreError::Conflict(_)) { "it is taken" } else { "it is unavailable" };
-            anyhow::anyhow!("cannot open the store {url}: {what} (cluster {schema}): {error}")
+            anyhow::Error::new(error).context(format!("cannot open the store {url}: {what} (cluster {schema})"))
         })?),
         StoreUrl::Sqlite { .. } => None,
     };
