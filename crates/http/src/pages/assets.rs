@@ -18,7 +18,10 @@ use crate::problem::ApiError;
     description = "Names carry a hash of the content (`map.3f9c2a1b07.js`): cached for a year, ETag = the hash.",
     params(("name" = String, Path), ("If-None-Match" = Option<String>, Header, nullable = false)),
     responses(
-        (status = 200, description = "The file.", body = String, content_type = "text/javascript"),
+        (status = 200, description = "The file: a script, a style sheet, the region table, or an icon.", content(
+            (String = "text/javascript"), (String = "text/css"), (Object = "application/json"),
+            (String = "image/svg+xml"), (String = "image/png"),
+        )),
         (status = 304, description = "Not modified."),
         (status = 404, description = "No such asset. Problem code: `asset-not-found`.", body = openapi::Problem, content_type = "application/problem+json"),
         (status = 429, response = openapi::RateLimited),
