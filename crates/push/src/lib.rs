@@ -7,12 +7,15 @@
 //!   and unsubscribing;
 //! - [`message`]: one message, encrypted, VAPID-signed, with `TTL`, `Urgency` and `Topic`;
 //! - `progress`: what each subscription's push service accepted, so a restart sends nothing twice;
-//! - [`sender`]: the follower of the log (cursor `push`) that sends them.
+//! - [`sender`]: the follower of the log (cursor `push`) that sends them; `reach`: its HTTP
+//!   clients and the address check; `status`: its counts for `/metrics`.
 
 pub mod message;
 mod progress;
+mod reach;
 pub mod sender;
 pub mod service;
+mod status;
 pub mod subscription;
 pub mod vapid;
 

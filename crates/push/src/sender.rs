@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -22,53 +22,23 @@ use tryvoha_deliveries::Channel;
 use tryvoha_follow::{CursorKeeper, EventSource, FollowError};
 use tryvoha_live::{Frame, Hub, Signer};
 use tryvoha_store::PushSubscription;
-use tryvoha_webhooks::TargetPolicy;
-use tryvoha_webhooks::target::CheckedResolver;
 
 use crate::message::Message;
+pub use crate::reach::clients;
+use crate::reach::public_literal;
 use crate::service::Subscriptions;
+pub use crate::status::PushStatus;
 use crate::vapid::VapidKey;
 
 pub const CONSUMER: &str = "push";
 /// Requests in flight at once to one push service (one origin); services run side by side.
-const PER_SERVICE: usize = 128;
+pub(crate) const PER_SERVICE: usize = 128;
 /// How often what push services accepted is written to the store (see `progress`).
 const SAVE_EVERY: Duration = Duration::from_millis(500);
 /// How long a request in flight when the sender stops may take to be answered (and recorded).
 const STOP_GRACE: Duration = Duration::from_secs(2);
 /// How many times one message is tried against a push service that answers 429 or 5xx.
 const ATTEMPTS: u32 = 4;
-
-/// Counts for `/metrics`.
-#[derive(Default)]
-pub struct PushStatus {
-    pub sent: AtomicU64,
-    pub accepted: AtomicU64,
-    pub failed: AtomicU64,
-    pub pruned: AtomicU64,
-    /// Not sent: the message's life was over before it could be.
-    pub expired: AtomicU64,
-}
-
-impl PushStatus {
-    pub fn render_metrics(&self, subscriptions: usize) -> String {
-        let mut out = format!(
-            "# HELP tryvoha_push_subscriptions Web Push subscriptions.\n# TYPE tryvoha_push_subscriptions gauge\n\
-             tryvoha_push_subscriptions {subscriptions}\n\
-             # HELP tryvoha_push_requests_total Web Push requests by outcome.\n# TYPE tryvoha_push_requests_total counter\n"
-        );
-        for (outcome, count) in [
-            ("sent", &self.sent),
-            ("accepted", &self.accepted),
-            ("failed", &self.failed),
-            ("pruned", &self.pruned),
-            ("expired", &self.expired),
-        ] {
-            out.push_str(&format!("tryvoha_push_requests_total{{outcome=\"{outcome}\"}} {}\n", count.load(Relaxed)));
-        }
-        out
-    }
-}
 
 /// What every request of one event to one push service shares.
 struct Job {
@@ -93,24 +63,6 @@ pub struct Sender {
     pub public_client: reqwest::Client,
     /// For endpoints under a prefix the operator allows (a local test push service).
     pub allowed_client: reqwest::Client,
-}
-
-/// The two clients: no redirects, no proxy, bounded times.
-pub fn clients() -> Result<(reqwest::Client, reqwest::Client), String> {
-    tryvoha_webhooks::ensure_crypto_provider();
-    let builder = || {
-        reqwest::Client::builder()
-            .no_proxy()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(10))
-            .pool_max_idle_per_host(PER_SERVICE)
-    };
-    let public = builder()
-        .dns_resolver(Arc::new(CheckedResolver { policy: Arc::new(TargetPolicy::default()), allow_public: true }))
-        .build()
-        .map_err(|error| error.to_string())?;
-    Ok((public, builder().build().map_err(|error| error.to_string())?))
 }
 
 impl Sender {
@@ -390,19 +342,6 @@ async fn sleep_or_stop(stopping: &CancellationToken, delay: Duration) -> bool {
     tokio::select! {
         () = stopping.cancelled() => true,
         () = tokio::time::sleep(delay) => false,
-    }
-}
-
-/// An endpoint whose host is an address written out must be a public one: reqwest connects to
-/// it without asking the resolver that checks names.
-fn public_literal(endpoint: &str) -> Result<(), String> {
-    let url = reqwest::Url::parse(endpoint).map_err(|error| error.to_string())?;
-    let host = url.host_str().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
-    match host.parse() {
-        Ok(address) => {
-            TargetPolicy::default().check_address(host, address, url.scheme() == "https").map_err(|e| e.to_string())
-        }
-        Err(_) => Ok(()),
     }
 }
 
