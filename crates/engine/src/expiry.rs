@@ -1,4 +1,5 @@
-//! Ends alerts whose `expires_at` has passed, as the server's own actor.
+//! Ends alerts whose `expires_at` has passed, as the server's own actor; and, on the same tick,
+//! asks the writer to read what other nodes appended to a shared log.
 
 use std::sync::Weak;
 use std::time::Duration;
@@ -21,6 +22,10 @@ pub(crate) fn spawn(inner: Weak<Inner>) -> JoinHandle<()> {
         loop {
             ticks.tick().await;
             let Some(inner) = inner.upgrade() else { return };
+            // On a log other nodes append to, what they appended reaches this node's book and
+            // streams at the latest by the next tick (without a bus, this is how nodes follow).
+            // A full queue has work that will catch up on its own conflict.
+            let _ = inner.jobs.try_send(crate::writer::Message::CatchUp);
             let engine = Engine { inner };
             let due = engine.book().due_to_expire(engine.now());
             for id in due {

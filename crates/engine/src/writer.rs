@@ -13,9 +13,11 @@ use tryvoha_store::{Commit, IdempotencyRecord, StoreError};
 use crate::handoff::Handoff;
 use crate::{EngineError, Inner, Outcome, Request, audit};
 
-/// What the writer's queue carries: requests, or the word to stop after the ones before it.
+/// What the writer's queue carries: requests; the word to read what other nodes appended to a
+/// shared log; or the word to stop after the ones before it.
 pub(crate) enum Message {
     Job(Job),
+    CatchUp,
     Stop,
 }
 
@@ -23,7 +25,7 @@ impl Message {
     fn into_job(self) -> Option<Job> {
         match self {
             Message::Job(job) => Some(job),
-            Message::Stop => None,
+            Message::CatchUp | Message::Stop => None,
         }
     }
 }
@@ -73,6 +75,9 @@ pub(crate) fn spawn(
                     // Whatever came after the stop is dropped: its callers hear "shutting down".
                     batch.truncate(stop.unwrap_or(batch.len()));
                     let Some(inner) = inner.upgrade() else { return "the engine was dropped" };
+                    if batch.iter().any(|message| matches!(message, Message::CatchUp)) {
+                        next_seq = catch_up(&inner, next_seq);
+                    }
                     next_seq = write_batch(&inner, batch.drain(..).filter_map(Message::into_job), next_seq);
                     if stop.is_some() {
                         return "the writer was stopped";
@@ -104,50 +109,112 @@ pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
-/// Decides and commits one batch; returns the next free sequence number.
-fn write_batch(inner: &Inner, jobs: impl Iterator<Item = Job>, first_seq: Seq) -> Seq {
-    let mut working = (*inner.current_book()).clone();
-    let now = inner.clock.now();
-    let mut commit = Commit::default();
-    let mut waiting = Vec::new();
-    let mut keys_in_batch: HashMap<(String, String), IdempotencyRecord> = HashMap::new();
+/// How many times a batch is decided again when another node appended first (each time
+/// against the log's new head) before its callers are told the store is unavailable.
+const REDECISIONS: usize = 8;
+
+/// A job the writer took: its requests kept, so that it can be decided again.
+struct Taken {
+    requests: Vec<Request>,
+    reply: oneshot::Sender<Result<Vec<Outcome>, EngineError>>,
+    entries: Vec<audit::Entry>,
+}
+
+/// Decides and commits one batch; returns the next free sequence number. On a log that other
+/// nodes append to, the head may have moved since this node's book: the append is then refused
+/// (`Conflict`, nothing written), the writer reads what they appended, and decides the batch
+/// again against that, so that two nodes deciding at once never both declare, and an
+/// idempotency key used on another node is answered as there.
+fn write_batch(inner: &Inner, jobs: impl Iterator<Item = Job>, mut first_seq: Seq) -> Seq {
+    let mut taken = Vec::new();
     for job in jobs {
         if !job.caller_still_waiting() {
             job.requests.iter().for_each(audit::dropped);
             continue;
         }
         let Job { requests, reply, .. } = job;
-        let entries: Vec<_> = requests.iter().map(audit::Entry::of).collect();
-        let answer = decide_all(inner, &mut working, &mut commit, &mut keys_in_batch, requests, now, first_seq);
-        match answer {
-            // Successes wait for the commit; refusals can be told at once.
-            Ok(outcomes) => waiting.push((reply, outcomes, entries)),
-            Err(error) => {
-                entries.iter().for_each(|entry| entry.refused(&error));
-                drop(reply.send(Err(error)))
-            }
-        }
+        let entries = requests.iter().map(audit::Entry::of).collect();
+        taken.push(Taken { requests, reply, entries });
     }
-    if commit.events.is_empty() && commit.idempotency.is_empty() {
-        answer_applied(waiting);
+    if taken.is_empty() {
         return first_seq;
     }
-    let written = commit.events.len() as Seq;
-    let error = match inner.store.append(&commit) {
-        Ok(()) => {
-            publish(inner, working, commit.events, waiting);
-            return first_seq + written;
+    for _ in 0..REDECISIONS {
+        let (working, commit, decided) = decide_batch(inner, &taken, first_seq);
+        if commit.events.is_empty() && commit.idempotency.is_empty() {
+            answer(taken, decided);
+            return first_seq;
         }
-        Err(error) => error,
-    };
-    tracing::error!(error = %error, source = ?std::error::Error::source(&error), "commit failed; checking what the log holds");
-    // The commit may have landed though it reported failure (a lost connection, an fsync error
-    // after the write): trust the log, not the error, or every later append would conflict.
+        let written = commit.events.len() as Seq;
+        let error = match inner.store.append(&commit) {
+            Ok(()) => {
+                inner.replace_book(working);
+                for event in commit.events {
+                    // No subscriber is not an error: the log keeps the event for them.
+                    let _ = inner.committed.send(Arc::new(event));
+                }
+                answer(taken, decided);
+                return first_seq + written;
+            }
+            Err(error) => error,
+        };
+        if matches!(error, StoreError::Conflict(_)) {
+            let caught_up = catch_up(inner, first_seq);
+            if caught_up > first_seq {
+                tracing::info!(first_seq, next_seq = caught_up, "another node appended first; deciding again");
+                first_seq = caught_up;
+                continue;
+            }
+        }
+        return failed(inner, taken, decided, commit, working, first_seq, &error);
+    }
+    let error = StoreError::Unavailable("other nodes kept appending first".into());
+    answer_unavailable(taken, &error);
+    first_seq
+}
+
+/// The batch decided against the current book: the book after it, the commit, and each job's
+/// outcome (its refusal stays its own: the other jobs are decided as if it had not come).
+fn decide_batch(
+    inner: &Inner,
+    taken: &[Taken],
+    first_seq: Seq,
+) -> (tryvoha_core::AlertBook, Commit, Vec<Result<Vec<Outcome>, EngineError>>) {
+    let mut working = (*inner.current_book()).clone();
+    let now = inner.clock.now();
+    let mut commit = Commit::default();
+    let mut keys_in_batch: HashMap<(String, String), IdempotencyRecord> = HashMap::new();
+    let decided = taken
+        .iter()
+        .map(|job| {
+            decide_all(inner, &mut working, &mut commit, &mut keys_in_batch, job.requests.clone(), now, first_seq)
+        })
+        .collect();
+    (working, commit, decided)
+}
+
+/// An append that failed for another reason than another node's: it may have landed though it
+/// reported failure (a lost connection, an fsync error after the write), so the log is trusted,
+/// not the error, or every later append would conflict.
+fn failed(
+    inner: &Inner,
+    taken: Vec<Taken>,
+    decided: Vec<Result<Vec<Outcome>, EngineError>>,
+    commit: Commit,
+    working: tryvoha_core::AlertBook,
+    first_seq: Seq,
+    error: &StoreError,
+) -> Seq {
+    tracing::error!(error = %error, source = ?std::error::Error::source(error), "commit failed; checking what the log holds");
     match reconcile(inner, first_seq) {
         Ok(Head::Unchanged) => {}
         Ok(Head::Moved { landed, next_seq }) if landed == commit.events => {
             tracing::warn!(first_seq, next_seq, "the failed commit had landed after all; answering it as written");
-            publish(inner, working, commit.events, waiting);
+            inner.replace_book(working);
+            for event in commit.events {
+                let _ = inner.committed.send(Arc::new(event));
+            }
+            answer(taken, decided);
             return next_seq;
         }
         Ok(Head::Moved { landed, next_seq }) => {
@@ -155,43 +222,90 @@ fn write_batch(inner: &Inner, jobs: impl Iterator<Item = Job>, first_seq: Seq) -
             for event in landed {
                 let _ = inner.committed.send(Arc::new(event));
             }
-            answer_unavailable(waiting, &error);
+            answer_failed(taken, decided, error);
             return next_seq;
         }
         // The next failed append (a conflict, if the head did move) reconciles again.
         Err(reread) => tracing::error!(error = %reread, "cannot re-read the log's head; will retry at the next write"),
     }
-    answer_unavailable(waiting, &error);
+    answer_failed(taken, decided, error);
     first_seq
 }
 
-type Waiting = Vec<(oneshot::Sender<Result<Vec<Outcome>, EngineError>>, Vec<Outcome>, Vec<audit::Entry>)>;
+/// After a failed append: a refusal is still its job's answer (it wrote nothing either way);
+/// every decision that was to be written is answered unavailable.
+fn answer_failed(taken: Vec<Taken>, decided: Vec<Result<Vec<Outcome>, EngineError>>, error: &StoreError) {
+    let (refused, unwritten): (Vec<_>, Vec<_>) =
+        taken.into_iter().zip(decided).partition(|(_, outcome)| outcome.is_err());
+    let (refused_jobs, refusals): (Vec<_>, Vec<_>) = refused.into_iter().unzip();
+    answer(refused_jobs, refusals);
+    answer_unavailable(unwritten.into_iter().map(|(job, _)| job).collect(), error);
+}
 
-/// After a durable commit: the new book, the events out, then the answers.
-fn publish(inner: &Inner, working: tryvoha_core::AlertBook, events: Vec<AlertEvent>, waiting: Waiting) {
-    inner.replace_book(working);
-    for event in events {
-        // No subscriber is not an error: the log keeps the event for them.
+/// What other nodes appended to the log since this node's head (`next_seq - 1`): read, applied
+/// to the book and sent out in order, as this node's own events are, so that every node's book
+/// and streams follow the one log. Returns the next free sequence number. A failed read leaves
+/// the rest for the next time.
+pub(crate) fn catch_up(inner: &Inner, next_seq: Seq) -> Seq {
+    let head = match inner.store.last_seq() {
+        Ok(head) => head,
+        Err(error) => {
+            tracing::warn!(%error, "cannot read the log's head to follow other nodes");
+            return next_seq;
+        }
+    };
+    if head < next_seq {
+        return next_seq;
+    }
+    let mut book = (*inner.current_book()).clone();
+    let mut landed = Vec::new();
+    let mut after = next_seq - 1;
+    while after < head {
+        let page = match inner.store.events_after(after, 1024) {
+            Ok(page) => page,
+            Err(error) => {
+                tracing::warn!(%error, after, "cannot read what other nodes appended; later");
+                break;
+            }
+        };
+        // The log is gap-free: anything else is read again next time rather than applied.
+        let contiguous = page.iter().zip(after + 1..).take_while(|(event, seq)| event.seq == *seq).count();
+        if contiguous == 0 {
+            break;
+        }
+        for event in page.into_iter().take(contiguous) {
+            book.apply(&event);
+            after = event.seq;
+            landed.push(event);
+        }
+    }
+    if landed.is_empty() {
+        return next_seq;
+    }
+    inner.replace_book(book);
+    for event in landed {
         let _ = inner.committed.send(Arc::new(event));
     }
-    answer_applied(waiting);
+    after + 1
 }
 
-fn answer_applied(waiting: Waiting) {
-    for (reply, outcomes, entries) in waiting {
-        for (entry, outcome) in entries.iter().zip(&outcomes) {
-            entry.applied(outcome);
+/// Each job's answer, once what it decided is durable (or was refused).
+fn answer(taken: Vec<Taken>, decided: Vec<Result<Vec<Outcome>, EngineError>>) {
+    for (job, outcome) in taken.into_iter().zip(decided) {
+        match &outcome {
+            Ok(outcomes) => job.entries.iter().zip(outcomes).for_each(|(entry, outcome)| entry.applied(outcome)),
+            Err(error) => job.entries.iter().for_each(|entry| entry.refused(error)),
         }
-        let _ = reply.send(Ok(outcomes));
+        let _ = job.reply.send(outcome);
     }
 }
 
-fn answer_unavailable(waiting: Waiting, error: &StoreError) {
+fn answer_unavailable(taken: Vec<Taken>, error: &StoreError) {
     let message = error.to_string();
-    for (reply, _, entries) in waiting {
+    for job in taken {
         let error = EngineError::Unavailable(StoreError::Unavailable(message.clone().into()));
-        entries.iter().for_each(|entry| entry.refused(&error));
-        let _ = reply.send(Err(error));
+        job.entries.iter().for_each(|entry| entry.refused(&error));
+        let _ = job.reply.send(Err(error));
     }
 }
 
