@@ -81,9 +81,13 @@ async fn ready(State(state): State<AppState>) -> Response {
     // A cheap read of the log's head: the store answers.
     let last_seq = state.engine.last_seq().await.ok();
     let ready = writer && fan_out && last_seq.is_some();
+    // On a log other nodes append to, how far this node's book is behind it (it catches up
+    // within about half a second); 0 on an embedded store.
+    let lag = last_seq.map(|head| head.saturating_sub(state.engine.book().last_seq()));
     let check = |ok: bool| if ok { Check::Ok } else { Check::Failed };
     let body = Readiness {
         checks: Checks { fan_out: check(fan_out), store: check(last_seq.is_some()), writer: check(writer) },
+        lag,
         last_seq,
         status: if ready { ReadinessStatus::Ready } else { ReadinessStatus::NotReady },
     };
@@ -94,6 +98,11 @@ async fn ready(State(state): State<AppState>) -> Response {
 #[derive(Serialize, utoipa::ToSchema)]
 struct Readiness {
     checks: Checks,
+    /// How many events of the log this server has not applied yet (other nodes' events on a
+    /// shared PostgreSQL store, caught up within about half a second); null when the log could
+    /// not be read.
+    #[schema(value_type = Option<u64>, required = true)]
+    lag: Option<u64>,
     /// The log's head as read for the `store` check; null when that read failed.
     #[schema(value_type = Option<u64>, required = true)]
     last_seq: Option<Seq>,

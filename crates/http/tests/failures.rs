@@ -104,6 +104,7 @@ async fn a_healthy_server_is_ready_and_says_which_checks_passed() {
     assert_eq!(body["status"], "ready");
     assert_eq!(body["checks"], serde_json::json!({ "writer": "ok", "fan_out": "ok", "store": "ok" }));
     assert_eq!(body["last_seq"], 0);
+    assert_eq!(body["lag"], 0, "an embedded store has nobody else appending");
 }
 
 #[tokio::test]

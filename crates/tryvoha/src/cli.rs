@@ -65,6 +65,9 @@ struct ServeArgs {
     /// This cluster's name: its schema in PostgreSQL, so that clusters can share a database [default: tryvoha].
     #[arg(long, env = "TRYVOHA_CLUSTER_NAME")]
     cluster_name: Option<String>,
+    /// The Ed25519 signing key's file, made if missing; give every node of a cluster the same [default: DATA/signing-key].
+    #[arg(long, env = "TRYVOHA_SIGNING_KEY_FILE")]
+    signing_key_file: Option<PathBuf>,
     /// File holding the admin token; TRYVOHA_ADMIN_TOKEN gives the token itself.
     #[arg(long, env = "TRYVOHA_ADMIN_TOKEN_FILE")]
     admin_token_file: Option<PathBuf>,
@@ -238,6 +241,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 data: args.data,
                 store: args.store,
                 cluster_name: args.cluster_name,
+                signing_key_file: args.signing_key_file,
                 // Read from the environment only: a secret on the command line leaks into `ps`.
                 admin_token: std::env::var("TRYVOHA_ADMIN_TOKEN").ok().filter(|t| !t.is_empty()),
                 admin_token_file: args.admin_token_file,

@@ -44,6 +44,8 @@ pub struct RawSettings {
     pub store: Option<String>,
     /// The cluster's name: its PostgreSQL schema (and, in cluster mode, its JetStream stream).
     pub cluster_name: Option<String>,
+    /// The Ed25519 signing key's file; `signing-key` in the data directory unless said.
+    pub signing_key_file: Option<PathBuf>,
     /// The secret itself: from the environment only, never from a file or a flag (they leak).
     #[serde(skip)]
     pub admin_token: Option<String>,
@@ -89,6 +91,7 @@ impl RawSettings {
             data: self.data.or(lower.data),
             store: self.store.or(lower.store),
             cluster_name: self.cluster_name.or(lower.cluster_name),
+            signing_key_file: self.signing_key_file.or(lower.signing_key_file),
             admin_token: self.admin_token.or(lower.admin_token),
             admin_token_file: self.admin_token_file.or(lower.admin_token_file),
             regions: self.regions.or(lower.regions),
@@ -128,6 +131,9 @@ pub struct Settings {
     /// Names this cluster where several share servers: its PostgreSQL schema (and, in cluster
     /// mode, its JetStream stream).
     pub cluster_name: SchemaName,
+    /// The key every frame is signed with. The nodes of a cluster are given the same file, so
+    /// that a frame verifies whichever node served it.
+    pub signing_key_file: PathBuf,
     pub admin_token: Option<Secret>,
     pub regions: Option<PathBuf>,
     pub heartbeat: std::time::Duration,
@@ -265,11 +271,13 @@ impl Settings {
             Some(url) => StoreUrl::parse(&url)?.in_cluster(&cluster_name),
             None => StoreUrl::in_data_directory(&data),
         };
+        let signing_key_file = said.signing_key_file.unwrap_or_else(|| data.join("signing-key"));
         Ok(Settings {
             listen,
             data,
             store,
             cluster_name,
+            signing_key_file,
             admin_token: admin_token.map(Secret),
             regions: said.regions,
             heartbeat: std::time::Duration::from_secs(heartbeat_secs),

@@ -151,8 +151,8 @@ pub async fn run_with(
         println!("Created the admin token; it is shown only this once, keep it safe:\n\n    {secret}\n");
         println!("(Set TRYVOHA_ADMIN_TOKEN or --admin-token-file to choose your own.)");
     }
-    let key_path = settings.data.join("signing-key");
-    let signer = Signer::load_or_create(&key_path).with_context(|| format!("cannot load {}", key_path.display()))?;
+    let key_path = &settings.signing_key_file;
+    let signer = Signer::load_or_create(key_path).with_context(|| format!("cannot load {}", key_path.display()))?;
     let signer = Arc::new(signer.with_authority(settings.authority.clone()));
     let hub = Hub::new(registry.clone(), Arc::new(Metrics::default()), settings.subscriber_queue);
     // The fan-out task follows the engine's events until the server stops it; until then the

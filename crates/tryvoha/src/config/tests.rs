@@ -56,6 +56,10 @@ fn the_cluster_name_names_the_postgres_schema() {
     let flags = FlagSettings { cluster_name: Some("west".into()), ..Default::default() };
     let settings = Settings::resolve(flags, file).unwrap();
     assert!(matches!(&settings.store, StoreUrl::Postgres { schema, .. } if schema.as_str() == "west"), "flag wins");
+    assert_eq!(default.signing_key_file, std::path::Path::new("./tryvoha-data/signing-key"), "in the data directory");
+    let file: FileSettings = toml::from_str("signing_key_file = \"/etc/tryvoha/cluster-key\"").unwrap();
+    let shared = Settings::resolve(FlagSettings::default(), file).unwrap();
+    assert_eq!(shared.signing_key_file, std::path::Path::new("/etc/tryvoha/cluster-key"), "one file for every node");
     let bad = FlagSettings { cluster_name: Some("East-1".into()), ..Default::default() };
     let error = format!("{:#}", Settings::resolve(bad, FileSettings::default()).err().unwrap());
     assert!(error.contains("cluster_name (--cluster-name)") && error.contains("\"East-1\""), "{error}");

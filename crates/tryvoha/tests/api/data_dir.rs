@@ -1,5 +1,6 @@
 //! One server per data directory: a second `serve` on it fails at once, naming the directory
 //! and the holder, and the first goes on. `token reset-admin` works only while no server runs.
+//! The signing key may live in a file of its own, shared by the nodes of a cluster.
 
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -76,4 +77,32 @@ async fn reset_admin_refuses_while_a_server_runs_and_makes_a_working_admin_token
         .await
         .unwrap();
     assert_eq!(tokens.status(), StatusCode::OK, "the new token is an admin token");
+}
+
+/// Two servers given one key file (as the nodes of a cluster are) sign alike, each from its
+/// own data directory; without it each makes its own key there.
+#[tokio::test]
+async fn servers_given_one_key_file_publish_one_key() {
+    let shared = tempfile::tempdir().expect("temp dir");
+    let key_file = shared.path().join("cluster-key");
+    let with_key = || tryvoha::config::FlagSettings {
+        signing_key_file: Some(key_file.clone()),
+        ..tryvoha::config::FlagSettings::default()
+    };
+    let east = crate::support::TestApp::spawn_with(tempfile::tempdir().expect("temp dir"), with_key()).await;
+    let west = crate::support::TestApp::spawn_with(tempfile::tempdir().expect("temp dir"), with_key()).await;
+    let own = crate::support::TestApp::spawn().await;
+    let keys = |app: &crate::support::TestApp| {
+        let url = format!("{}/api/v1/keys", app.base);
+        let client = app.client.clone();
+        async move { client.get(url).send().await.expect("answered").text().await.expect("text") }
+    };
+    let (east_keys, west_keys, own_keys) = (keys(&east).await, keys(&west).await, keys(&own).await);
+    assert!(east_keys.contains("Ed25519"), "{east_keys}");
+    assert_eq!(east_keys, west_keys, "one key file, one published key");
+    assert_ne!(east_keys, own_keys, "a server without it has a key of its own");
+    assert!(key_file.exists(), "made at the first start");
+    for app in [east, west, own] {
+        app.stop().await;
+    }
 }
