@@ -109,8 +109,8 @@ pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
-/// How many times a batch is decided again when another node appended first (each time
-/// against the log's new head) before its callers are told the store is unavailable.
+/// The most decisions of one batch: the first, and one more each time another node wrote first
+/// (each against the log's new head); then its callers are told the store is unavailable.
 const REDECISIONS: usize = 8;
 
 /// A job the writer took: its requests kept, so that it can be decided again.
@@ -139,11 +139,23 @@ fn write_batch(inner: &Inner, jobs: impl Iterator<Item = Job>, mut first_seq: Se
     if taken.is_empty() {
         return first_seq;
     }
-    for _ in 0..REDECISIONS {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
         let (working, commit, decided) = decide_batch(inner, &taken, first_seq);
-        if commit.events.is_empty() && commit.idempotency.is_empty() {
-            answer(taken, decided);
-            return first_seq;
+        if commit.events.is_empty() {
+            // Nothing to append that the store checks against its head (refusals, unchanged
+            // alerts, at most keys): these answers come from this node's book, so they are
+            // given only if no other node appended since it; otherwise decided again.
+            let caught_up = catch_up(inner, first_seq);
+            if caught_up > first_seq && attempt < REDECISIONS {
+                first_seq = caught_up;
+                continue;
+            }
+            if commit.idempotency.is_empty() {
+                answer(taken, decided);
+                return caught_up;
+            }
         }
         let written = commit.events.len() as Seq;
         let error = match inner.store.append(&commit) {
@@ -159,18 +171,20 @@ fn write_batch(inner: &Inner, jobs: impl Iterator<Item = Job>, mut first_seq: Se
             Err(error) => error,
         };
         if matches!(error, StoreError::Conflict(_)) {
+            // Another node appended first (or recorded the same key): decided again against
+            // what it wrote.
             let caught_up = catch_up(inner, first_seq);
-            if caught_up > first_seq {
-                tracing::info!(first_seq, next_seq = caught_up, "another node appended first; deciding again");
+            if attempt < REDECISIONS {
+                tracing::info!(first_seq, next_seq = caught_up, "another node wrote first; deciding again");
                 first_seq = caught_up;
                 continue;
             }
+            let error = StoreError::Unavailable("other nodes kept writing first".into());
+            answer_failed(taken, decided, &error);
+            return caught_up;
         }
         return failed(inner, taken, decided, commit, working, first_seq, &error);
     }
-    let error = StoreError::Unavailable("other nodes kept appending first".into());
-    answer_unavailable(taken, &error);
-    first_seq
 }
 
 /// The batch decided against the current book: the book after it, the commit, and each job's
@@ -208,10 +222,14 @@ fn failed(
     tracing::error!(error = %error, source = ?std::error::Error::source(error), "commit failed; checking what the log holds");
     match reconcile(inner, first_seq) {
         Ok(Head::Unchanged) => {}
-        Ok(Head::Moved { landed, next_seq }) if landed == commit.events => {
+        Ok(Head::Moved { landed, next_seq }) if !commit.events.is_empty() && landed.starts_with(&commit.events) => {
             tracing::warn!(first_seq, next_seq, "the failed commit had landed after all; answering it as written");
-            inner.replace_book(working);
-            for event in commit.events {
+            // Only this commit: the working book is exact. With other nodes' events after it,
+            // the book rebuilt from the store holds both.
+            if landed.len() == commit.events.len() {
+                inner.replace_book(working);
+            }
+            for event in landed {
                 let _ = inner.committed.send(Arc::new(event));
             }
             answer(taken, decided);
@@ -258,8 +276,9 @@ pub(crate) fn catch_up(inner: &Inner, next_seq: Seq) -> Seq {
         return next_seq;
     }
     let mut book = (*inner.current_book()).clone();
-    let mut landed = Vec::new();
     let mut after = next_seq - 1;
+    // Page by page, each published before the next is read: a node far behind neither holds
+    // the whole backlog nor floods `committed` past what its followers can take at once.
     while after < head {
         let page = match inner.store.events_after(after, 1024) {
             Ok(page) => page,
@@ -273,18 +292,15 @@ pub(crate) fn catch_up(inner: &Inner, next_seq: Seq) -> Seq {
         if contiguous == 0 {
             break;
         }
-        for event in page.into_iter().take(contiguous) {
-            book.apply(&event);
+        let landed: Vec<AlertEvent> = page.into_iter().take(contiguous).collect();
+        for event in &landed {
+            book.apply(event);
             after = event.seq;
-            landed.push(event);
         }
-    }
-    if landed.is_empty() {
-        return next_seq;
-    }
-    inner.replace_book(book);
-    for event in landed {
-        let _ = inner.committed.send(Arc::new(event));
+        inner.replace_book(book.clone());
+        for event in landed {
+            let _ = inner.committed.send(Arc::new(event));
+        }
     }
     after + 1
 }

@@ -11,7 +11,7 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tryvoha_core::{AlertEvent, RegionId};
+use tryvoha_core::{AlertEvent, Command, RegionId};
 use tryvoha_engine::{Engine, SystemClock};
 use tryvoha_sqlite::SqliteStore;
 use tryvoha_store::Store;
@@ -68,4 +68,25 @@ async fn an_idempotency_key_used_on_one_node_is_answered_on_the_other() {
     assert_eq!(again.alert.id, first.alert.id, "the same answer");
     assert!(again.event.is_none(), "and nothing written again");
     assert_eq!(store.last_seq().unwrap(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_has_not_heard_of_an_all_clear_yet_does_not_answer_from_its_old_book() {
+    for round in 0..5u32 {
+        let dir = tempfile::tempdir().unwrap();
+        let ((east, store), (west, _)) = (node(&dir), node(&dir));
+        let region = 2 + round;
+        let first = east.execute(declare(region)).await.unwrap();
+        let mut west_events = west.committed();
+        // West hears of the alert, then east gives the all-clear and west is asked at once,
+        // before its next catch-up: its book still holds the alert.
+        while west.book().active().count() == 0 {
+            next_event(&mut west_events).await;
+        }
+        let cancel = tryvoha_engine::Request { command: Command::Cancel { id: first.alert.id }, ..declare(region) };
+        east.execute(cancel).await.unwrap();
+        let again = west.execute(declare(region)).await.unwrap();
+        assert!(again.created && again.alert.id != first.alert.id, "round {round}: a new alert, not the ended one");
+        assert_eq!(store.last_seq().unwrap(), 3, "round {round}: declared, cancelled, declared again");
+    }
 }
