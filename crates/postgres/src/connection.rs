@@ -111,6 +111,10 @@ impl Connection {
             let statement_error = error.as_db_error().is_some_and(|db| db.parsed_severity() == Some(Severity::Error));
             if !statement_error {
                 self.broken.set(true);
+            } else {
+                // A prepared statement can go stale (another node migrated the schema: "cached
+                // plan must not change result type"): prepared again at the next use.
+                self.statements.borrow_mut().clear();
             }
         }
         result

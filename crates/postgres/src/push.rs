@@ -29,20 +29,21 @@ impl PushStore for PostgresStore {
             if let Some(row) = renewed {
                 return Ok((row, false));
             }
-            // Another caller may have created it since: then this renews theirs (and both are
-            // told it is new).
+            // Another caller may have created it since: then this renews theirs, and says so
+            // (`xmax` is 0 only on a row this statement inserted).
             let row = connection
                 .query_one(
                     &format!(
                         "INSERT INTO push_subscriptions (endpoint, p256dh, auth, filter, created_at) \
                          VALUES ($1, $2, $3, $4, $5) ON CONFLICT (endpoint) DO UPDATE \
                          SET p256dh = excluded.p256dh, auth = excluded.auth, filter = excluded.filter \
-                         RETURNING {COLUMNS}"
+                         RETURNING {COLUMNS}, (xmax = 0) AS inserted"
                     ),
                     &[&new.endpoint, &new.p256dh, &new.auth, &filter, &created],
                 )
                 .await?;
-            Ok((row, true))
+            let inserted: bool = get(&row, 7)?;
+            Ok((row, inserted))
         })?;
         Ok((subscription(&row)?, created_now))
     }

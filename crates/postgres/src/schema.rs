@@ -143,10 +143,18 @@ pub(crate) async fn migrate(connection: &Connection, schema: &SchemaName) -> Sto
         .transaction(async {
             Lock::Migrate.take(connection, schema).await?;
             let quoted = schema.quoted();
+            // Created only when missing: `CREATE SCHEMA IF NOT EXISTS` asks for the database's
+            // CREATE right even when the schema exists, which a server's role need not have
+            // once its schema is made.
+            let exists = connection
+                .query_one("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)", &[&schema.as_str()])
+                .await?;
+            if !get::<bool>(&exists, 0)? {
+                connection.batch(&format!("CREATE SCHEMA {quoted}")).await?;
+            }
             connection
                 .batch(&format!(
-                    "CREATE SCHEMA IF NOT EXISTS {quoted}; \
-                     CREATE TABLE IF NOT EXISTS {quoted}.schema_migrations (\
+                    "CREATE TABLE IF NOT EXISTS {quoted}.schema_migrations (\
                          version    INTEGER PRIMARY KEY, \
                          name       TEXT NOT NULL, \
                          applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"

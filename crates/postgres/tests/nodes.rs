@@ -10,7 +10,7 @@ use support::TestSchema;
 use tryvoha_core::AlertId;
 use tryvoha_postgres::{PostgresStore, ServerLock};
 use tryvoha_store::contract::declared;
-use tryvoha_store::{Commit, CursorStore, EventLog, NewToken, StoreError, TokenStore, WebhookStore};
+use tryvoha_store::{Commit, CursorStore, EventLog, NewToken, PushStore, StoreError, TokenStore, WebhookStore};
 
 fn commit(events: Vec<tryvoha_core::AlertEvent>) -> Commit {
     Commit { events, idempotency: vec![] }
@@ -148,4 +148,30 @@ fn one_server_per_cluster_name_holds_its_lock_until_it_ends() {
     drop(held);
     let again = ServerLock::acquire(&east.url, &east.name).expect("free once the first server ended");
     drop((again, other));
+}
+
+#[test]
+#[cfg_attr(not(postgres_tests), ignore = "needs PostgreSQL: set TRYVOHA_TEST_POSTGRES_URL")]
+fn of_two_nodes_subscribing_one_endpoint_at_once_one_is_told_it_is_new() {
+    let schema = TestSchema::new();
+    let nodes = two_nodes(&schema);
+    for round in 0..20 {
+        let answers = on_both_nodes(&nodes, move |_, store| {
+            let subscription = tryvoha_store::NewPushSubscription {
+                endpoint: format!("https://push.example/{round}"),
+                p256dh: "BKey".into(),
+                auth: "auth".into(),
+                filter: tryvoha_store::PushFilter {
+                    regions: vec![tryvoha_core::RegionId(31)],
+                    kinds: vec![],
+                    statuses: vec![],
+                    lang: "uk".into(),
+                },
+                created_at: time::OffsetDateTime::UNIX_EPOCH,
+            };
+            store.upsert_push_subscription(&subscription).unwrap()
+        });
+        assert_eq!(answers[0].0.id, answers[1].0.id, "round {round}: one subscription");
+        assert_eq!(u8::from(answers[0].1) + u8::from(answers[1].1), 1, "round {round}: one of them made it");
+    }
 }
