@@ -7,9 +7,13 @@ use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Weak};
 
 use tokio::sync::{mpsc, oneshot, watch};
-use tryvoha_core::{Alert, AlertEvent, AlertId, Command, Decision, EventType, Seq, changed_fields};
+use tryvoha_core::{Alert, AlertId, Command, Decision, EventType, Seq, changed_fields};
 use tryvoha_store::{Commit, IdempotencyRecord, StoreError};
 
+mod reread;
+
+pub(crate) use self::reread::catch_up;
+use self::reread::{answer, answer_failed, failed};
 use crate::handoff::Handoff;
 use crate::{EngineError, Inner, Outcome, Request, audit};
 
@@ -114,10 +118,10 @@ pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
 const REDECISIONS: usize = 8;
 
 /// A job the writer took: its requests kept, so that it can be decided again.
-struct Taken {
-    requests: Vec<Request>,
-    reply: oneshot::Sender<Result<Vec<Outcome>, EngineError>>,
-    entries: Vec<audit::Entry>,
+pub(super) struct Taken {
+    pub(super) requests: Vec<Request>,
+    pub(super) reply: oneshot::Sender<Result<Vec<Outcome>, EngineError>>,
+    pub(super) entries: Vec<audit::Entry>,
 }
 
 /// Decides and commits one batch; returns the next free sequence number. On a log that other
@@ -205,152 +209,6 @@ fn decide_batch(
         })
         .collect();
     (working, commit, decided)
-}
-
-/// An append that failed for another reason than another node's: it may have landed though it
-/// reported failure (a lost connection, an fsync error after the write), so the log is trusted,
-/// not the error, or every later append would conflict.
-fn failed(
-    inner: &Inner,
-    taken: Vec<Taken>,
-    decided: Vec<Result<Vec<Outcome>, EngineError>>,
-    commit: Commit,
-    working: tryvoha_core::AlertBook,
-    first_seq: Seq,
-    error: &StoreError,
-) -> Seq {
-    tracing::error!(error = %error, source = ?std::error::Error::source(error), "commit failed; checking what the log holds");
-    match reconcile(inner, first_seq) {
-        Ok(Head::Unchanged) => {}
-        Ok(Head::Moved { landed, next_seq }) if !commit.events.is_empty() && landed.starts_with(&commit.events) => {
-            tracing::warn!(first_seq, next_seq, "the failed commit had landed after all; answering it as written");
-            // Only this commit: the working book is exact. With other nodes' events after it,
-            // the book rebuilt from the store holds both.
-            if landed.len() == commit.events.len() {
-                inner.replace_book(working);
-            }
-            for event in landed {
-                let _ = inner.committed.send(Arc::new(event));
-            }
-            answer(taken, decided);
-            return next_seq;
-        }
-        Ok(Head::Moved { landed, next_seq }) => {
-            tracing::warn!(first_seq, next_seq, "the log moved on unexpectedly; rebuilt the book from the store");
-            for event in landed {
-                let _ = inner.committed.send(Arc::new(event));
-            }
-            answer_failed(taken, decided, error);
-            return next_seq;
-        }
-        // The next failed append (a conflict, if the head did move) reconciles again.
-        Err(reread) => tracing::error!(error = %reread, "cannot re-read the log's head; will retry at the next write"),
-    }
-    answer_failed(taken, decided, error);
-    first_seq
-}
-
-/// After a failed append: a refusal is still its job's answer (it wrote nothing either way);
-/// every decision that was to be written is answered unavailable.
-fn answer_failed(taken: Vec<Taken>, decided: Vec<Result<Vec<Outcome>, EngineError>>, error: &StoreError) {
-    let (refused, unwritten): (Vec<_>, Vec<_>) =
-        taken.into_iter().zip(decided).partition(|(_, outcome)| outcome.is_err());
-    let (refused_jobs, refusals): (Vec<_>, Vec<_>) = refused.into_iter().unzip();
-    answer(refused_jobs, refusals);
-    answer_unavailable(unwritten.into_iter().map(|(job, _)| job).collect(), error);
-}
-
-/// What other nodes appended to the log since this node's head (`next_seq - 1`): read, applied
-/// to the book and sent out in order, as this node's own events are, so that every node's book
-/// and streams follow the one log. Returns the next free sequence number. A failed read leaves
-/// the rest for the next time.
-pub(crate) fn catch_up(inner: &Inner, next_seq: Seq) -> Seq {
-    let head = match inner.store.last_seq() {
-        Ok(head) => head,
-        Err(error) => {
-            tracing::warn!(%error, "cannot read the log's head to follow other nodes");
-            return next_seq;
-        }
-    };
-    if head < next_seq {
-        return next_seq;
-    }
-    let mut book = (*inner.current_book()).clone();
-    let mut after = next_seq - 1;
-    // Page by page, each published before the next is read: a node far behind neither holds
-    // the whole backlog nor floods `committed` past what its followers can take at once.
-    while after < head {
-        let page = match inner.store.events_after(after, 1024) {
-            Ok(page) => page,
-            Err(error) => {
-                tracing::warn!(%error, after, "cannot read what other nodes appended; later");
-                break;
-            }
-        };
-        // The log is gap-free: anything else is read again next time rather than applied.
-        let contiguous = page.iter().zip(after + 1..).take_while(|(event, seq)| event.seq == *seq).count();
-        if contiguous == 0 {
-            break;
-        }
-        let landed: Vec<AlertEvent> = page.into_iter().take(contiguous).collect();
-        for event in &landed {
-            book.apply(event);
-            after = event.seq;
-        }
-        inner.replace_book(book.clone());
-        for event in landed {
-            let _ = inner.committed.send(Arc::new(event));
-        }
-    }
-    after + 1
-}
-
-/// Each job's answer, once what it decided is durable (or was refused).
-fn answer(taken: Vec<Taken>, decided: Vec<Result<Vec<Outcome>, EngineError>>) {
-    for (job, outcome) in taken.into_iter().zip(decided) {
-        match &outcome {
-            Ok(outcomes) => job.entries.iter().zip(outcomes).for_each(|(entry, outcome)| entry.applied(outcome)),
-            Err(error) => job.entries.iter().for_each(|entry| entry.refused(error)),
-        }
-        let _ = job.reply.send(outcome);
-    }
-}
-
-fn answer_unavailable(taken: Vec<Taken>, error: &StoreError) {
-    let message = error.to_string();
-    for job in taken {
-        let error = EngineError::Unavailable(StoreError::Unavailable(message.clone().into()));
-        job.entries.iter().for_each(|entry| entry.refused(&error));
-        let _ = job.reply.send(Err(error));
-    }
-}
-
-/// The log's head after a failed commit, against the book's (`first_seq - 1`).
-enum Head {
-    Unchanged,
-    /// Events after the book's head are in the log: `landed`, read back. The shared book has
-    /// been rebuilt from the store (it is replaced again if `landed` is the batch's own commit).
-    Moved {
-        landed: Vec<AlertEvent>,
-        next_seq: Seq,
-    },
-}
-
-fn reconcile(inner: &Inner, first_seq: Seq) -> Result<Head, StoreError> {
-    let head = inner.store.last_seq()?;
-    if head + 1 == first_seq {
-        return Ok(Head::Unchanged);
-    }
-    let mut landed = Vec::new();
-    let mut after = first_seq - 1;
-    while after < head {
-        let page = inner.store.events_after(after, 1024)?;
-        let Some(last) = page.last() else { break };
-        after = last.seq;
-        landed.extend(page);
-    }
-    inner.replace_book(crate::restore_book(inner.store.as_ref(), &inner.registry)?);
-    Ok(Head::Moved { landed, next_seq: head + 1 })
 }
 
 /// Decides a job's requests in order against the working book. If one is refused, the book,
