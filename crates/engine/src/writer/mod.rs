@@ -187,7 +187,7 @@ fn write_batch(inner: &Inner, jobs: impl Iterator<Item = Job>, mut first_seq: Se
             answer_failed(taken, decided, &error);
             return caught_up;
         }
-        return failed(inner, taken, decided, commit, working, first_seq, &error);
+        return failed(inner, taken, decided, commit, first_seq, &error);
     }
 }
 

@@ -1,10 +1,10 @@
 //! Reading the log back, beside the writer: what other nodes appended to a shared log
 //! (`catch_up`, applied and sent out as this node's own events), and what a failed commit left
-//! in the log (`reconcile`), with the answers each outcome calls for.
+//! in the log (`failed`), with the answers each outcome calls for.
 
 use std::sync::Arc;
 
-use tryvoha_core::{AlertBook, AlertEvent, Seq};
+use tryvoha_core::{AlertEvent, Seq};
 use tryvoha_store::{Commit, StoreError};
 
 use super::Taken;
@@ -12,45 +12,39 @@ use crate::{EngineError, Inner, Outcome};
 
 /// An append that failed for another reason than another node's: it may have landed though it
 /// reported failure (a lost connection, an fsync error after the write), so the log is trusted,
-/// not the error, or every later append would conflict.
+/// not the error, or every later append would conflict. Whatever is in the log past this
+/// node's head, this commit's events or others', reaches the book and the streams by
+/// [`catch_up`], as another node's events do; the commit is answered as written when its own
+/// events are there where they were to go.
 pub(super) fn failed(
     inner: &Inner,
     taken: Vec<Taken>,
     decided: Vec<Result<Vec<Outcome>, EngineError>>,
     commit: Commit,
-    working: AlertBook,
     first_seq: Seq,
     error: &StoreError,
 ) -> Seq {
     tracing::error!(error = %error, source = ?std::error::Error::source(error), "commit failed; checking what the log holds");
-    match reconcile(inner, first_seq) {
-        Ok(Head::Unchanged) => {}
-        Ok(Head::Moved { landed, next_seq }) if !commit.events.is_empty() && landed.starts_with(&commit.events) => {
-            tracing::warn!(first_seq, next_seq, "the failed commit had landed after all; answering it as written");
-            // Only this commit: the working book is exact. With other nodes' events after it,
-            // the book rebuilt from the store holds both.
-            if landed.len() == commit.events.len() {
-                inner.replace_book(working);
-            }
-            for event in landed {
-                let _ = inner.committed.send(Arc::new(event));
-            }
-            answer(taken, decided);
-            return next_seq;
-        }
-        Ok(Head::Moved { landed, next_seq }) => {
-            tracing::warn!(first_seq, next_seq, "the log moved on unexpectedly; rebuilt the book from the store");
-            for event in landed {
-                let _ = inner.committed.send(Arc::new(event));
-            }
+    let landed = match inner.store.events_after(first_seq - 1, commit.events.len()) {
+        Ok(stored) => !commit.events.is_empty() && stored == commit.events,
+        Err(reread) => {
+            // The next append (a conflict, if the head did move) looks again.
+            tracing::error!(error = %reread, "cannot re-read the log; will look again at the next write");
             answer_failed(taken, decided, error);
-            return next_seq;
+            return first_seq;
         }
-        // The next failed append (a conflict, if the head did move) reconciles again.
-        Err(reread) => tracing::error!(error = %reread, "cannot re-read the log's head; will retry at the next write"),
+    };
+    let next_seq = catch_up(inner, first_seq);
+    if landed {
+        tracing::warn!(first_seq, next_seq, "the failed commit had landed after all; answering it as written");
+        answer(taken, decided);
+    } else {
+        if next_seq > first_seq {
+            tracing::warn!(first_seq, next_seq, "the log moved on unexpectedly; read what it holds");
+        }
+        answer_failed(taken, decided, error);
     }
-    answer_failed(taken, decided, error);
-    first_seq
+    next_seq
 }
 
 /// After a failed append: a refusal is still its job's answer (it wrote nothing either way);
@@ -126,32 +120,4 @@ fn answer_unavailable(taken: Vec<Taken>, error: &StoreError) {
         job.entries.iter().for_each(|entry| entry.refused(&error));
         let _ = job.reply.send(Err(error));
     }
-}
-
-/// The log's head after a failed commit, against the book's (`first_seq - 1`).
-enum Head {
-    Unchanged,
-    /// Events after the book's head are in the log: `landed`, read back. The shared book has
-    /// been rebuilt from the store (it is replaced again if `landed` is the batch's own commit).
-    Moved {
-        landed: Vec<AlertEvent>,
-        next_seq: Seq,
-    },
-}
-
-fn reconcile(inner: &Inner, first_seq: Seq) -> Result<Head, StoreError> {
-    let head = inner.store.last_seq()?;
-    if head + 1 == first_seq {
-        return Ok(Head::Unchanged);
-    }
-    let mut landed = Vec::new();
-    let mut after = first_seq - 1;
-    while after < head {
-        let page = inner.store.events_after(after, 1024)?;
-        let Some(last) = page.last() else { break };
-        after = last.seq;
-        landed.extend(page);
-    }
-    inner.replace_book(crate::restore_book(inner.store.as_ref(), &inner.registry)?);
-    Ok(Head::Moved { landed, next_seq: head + 1 })
 }
