@@ -140,14 +140,14 @@ impl Subscriptions {
         let _turn = self.changing.lock().await;
         // A known endpoint changes only with its own auth secret: nobody else can take over a
         // browser's subscription by posting its endpoint with keys of their own.
-        if let Some(known) = self.find(&new.endpoint)
-            && !constant_time_eq(known.auth.as_bytes(), new.auth.as_bytes())
-        {
-            let reason = "this endpoint is subscribed with another auth secret: unsubscribe it first".to_owned();
-            return Err(PushError::Refused(Refused { field: "subscription.keys.auth".into(), reason }));
-        }
-        if self.find(&new.endpoint).is_none() && self.len() >= self.max {
-            return Err(PushError::Full { max: self.max });
+        match self.find(&new.endpoint) {
+            Some(known) if !constant_time_eq(known.auth.as_bytes(), new.auth.as_bytes()) => {
+                let reason = "this endpoint is subscribed with another auth secret: unsubscribe it first".to_owned();
+                return Err(PushError::Refused(Refused { field: "subscription.keys.auth".into(), reason }));
+            }
+            // A renewal is never refused for the limit; a new endpoint is, past it.
+            None if self.len() >= self.max => return Err(PushError::Full { max: self.max }),
+            _ => {}
         }
         if !tryvoha_engine::Handoff::take_current() {
             return Err(PushError::Unavailable(StoreError::Unavailable("the caller gave up waiting".into())));

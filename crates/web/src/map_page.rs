@@ -30,7 +30,11 @@ pub fn map_page(context: &Context<'_>, book: &AlertBook, level: Level) -> String
     alert_list(&mut body, &ordered(book.active()), book.registry(), lang, context.now);
     notify_controls(&mut body, lang);
     body.push_str("</section></main>");
-    let data = page_data(context, book, serde_json::json!({ "level": level.as_str() }));
+    let data = page_data(
+        context,
+        book,
+        serde_json::json!({ "level": level.as_str(), "push_words": crate::pwa::push_words(lang) }),
+    );
     let frame = Frame {
         title: words.map,
         nav: Nav::Map,
@@ -53,7 +57,6 @@ pub fn page_data(context: &Context<'_>, book: &AlertBook, extra: serde_json::Val
         // The state drawn is as of this moment (to the minute): a copy kept for offline use
         // says how old it is.
         "rendered_at": context.now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
-        "push_words": crate::pwa::push_words(lang),
         "words": {
             "live": words.live, "reconnecting": words.reconnecting, "stale_since": words.stale_since,
             "since": words.since, "level": words.level, "threats": words.threats, "instruction": words.instruction,

@@ -71,7 +71,11 @@ pub fn region_page(context: &Context<'_>, book: &AlertBook, region: &Region, rec
     }
     history(&mut body, context, registry, region, record.intervals);
     body.push_str("</main>");
-    let data = page_data(context, book, serde_json::json!({ "region": region.id }));
+    let data = page_data(
+        context,
+        book,
+        serde_json::json!({ "region": region.id, "push_words": crate::pwa::push_words(lang) }),
+    );
     let frame = Frame {
         title: name,
         nav: Nav::Region,
