@@ -17,6 +17,7 @@
 //! What it does not do: TLS (the seam is `driver::connect`), leases or anything else of cluster
 //! mode beyond one log that several nodes can append to safely.
 
+mod cluster;
 mod columns;
 mod connection;
 mod cursors;

@@ -9,7 +9,10 @@ use crate::connection::Connection;
 
 /// Every schema change, in order, by name; a schema whose `schema_migrations` holds versions
 /// 1..=N has run the first N. Only this crate knows the tables.
-const MIGRATIONS: &[(&str, &str)] = &[("001_initial", include_str!("migrations/001_initial.sql"))];
+const MIGRATIONS: &[(&str, &str)] = &[
+    ("001_initial", include_str!("migrations/001_initial.sql")),
+    ("002_cluster", include_str!("migrations/002_cluster.sql")),
+];
 
 /// A PostgreSQL schema name that needs no quoting anywhere: `[a-z_][a-z0-9_]{0,62}`, and not
 /// `pg_…` (PostgreSQL reserves those). It is the cluster's name, so several clusters share a

@@ -16,6 +16,7 @@
 //! Only this crate knows the schema (`migrations/`, applied in order; `PRAGMA user_version`
 //! records how many ran).
 
+mod cluster;
 mod cursors;
 mod history;
 mod pool;
@@ -43,6 +44,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/006_webhooks.sql"),
     include_str!("migrations/007_push.sql"),
     include_str!("migrations/008_push_delivered.sql"),
+    include_str!("migrations/009_cluster.sql"),
 ];
 
 /// How many connections each reader pool holds. SQLite readers are cheap (a file handle and a

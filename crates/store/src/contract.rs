@@ -11,10 +11,12 @@
 // This module is test support: a failed unwrap is a failed check, which is what it should be.
 #![allow(clippy::unwrap_used)]
 
+mod cluster;
 mod cursors;
 mod push;
 mod webhooks;
 
+pub use cluster::*;
 pub use cursors::*;
 pub use push::*;
 pub use webhooks::*;
@@ -83,6 +85,8 @@ macro_rules! store_contract_tests {
             cursors_move_together_or_not_at_all,
             webhooks_start_at_the_head_and_leave_with_their_cursor,
             push_subscriptions_are_one_per_endpoint_and_renewed_in_place,
+            a_lease_has_one_holder_until_it_runs_out_or_is_released,
+            the_first_cluster_key_offered_is_the_one_kept,
         );
     };
     // The attributes travel as one token tree: a macro cannot repeat them, a sequence of their

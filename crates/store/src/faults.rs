@@ -276,3 +276,23 @@ impl crate::PushStore for FaultyStore {
         self.inner.set_push_delivered(delivered)
     }
 }
+
+impl crate::LeaseStore for FaultyStore {
+    fn take_lease(&self, name: &str, holder: &str, ttl: std::time::Duration) -> StoreResult<bool> {
+        self.inner.take_lease(name, holder, ttl)
+    }
+
+    fn release_lease(&self, name: &str, holder: &str) -> StoreResult<()> {
+        self.inner.release_lease(name, holder)
+    }
+}
+
+impl crate::KeyStore for FaultyStore {
+    fn cluster_key(&self, name: &str) -> StoreResult<Option<Vec<u8>>> {
+        self.inner.cluster_key(name)
+    }
+
+    fn offer_cluster_key(&self, name: &str, key: &[u8]) -> StoreResult<Vec<u8>> {
+        self.inner.offer_cluster_key(name, key)
+    }
+}

@@ -8,6 +8,7 @@
 //! This crate knows no SQL and no driver types: adapters map driver errors into [`StoreError`].
 
 #[cfg(feature = "contract")]
+mod cluster;
 pub mod contract;
 #[cfg(feature = "testing")]
 pub mod faults;
@@ -20,6 +21,7 @@ pub use record::{
     NewToken, PageEnd, TokenId, TokenRecord,
 };
 
+pub use cluster::{KeyStore, LeaseStore};
 pub use push::{NewPushSubscription, PushFilter, PushStore, PushSubscription, PushSubscriptionId};
 pub use webhooks::{Paused, WebhookFormat, WebhookId, WebhookRecord, WebhookSpec, WebhookStore, webhook_consumer};
 
@@ -192,6 +194,21 @@ pub struct CursorMove {
     pub to: Seq,
 }
 
-pub trait Store: EventLog + TokenStore + ShelterStore + HistoryStore + CursorStore + WebhookStore + PushStore {}
+pub trait Store:
+    EventLog + TokenStore + ShelterStore + HistoryStore + CursorStore + WebhookStore + PushStore + LeaseStore + KeyStore
+{
+}
 
-impl<T: EventLog + TokenStore + ShelterStore + HistoryStore + CursorStore + WebhookStore + PushStore> Store for T {}
+impl<
+    T: EventLog
+        + TokenStore
+        + ShelterStore
+        + HistoryStore
+        + CursorStore
+        + WebhookStore
+        + PushStore
+        + LeaseStore
+        + KeyStore,
+> Store for T
+{
+}
