@@ -7,8 +7,8 @@
 //! from `spawn_blocking`, and an embedded database has no async I/O to offer anyway.
 //! This crate knows no SQL and no driver types: adapters map driver errors into [`StoreError`].
 
-#[cfg(feature = "contract")]
 mod cluster;
+#[cfg(feature = "contract")]
 pub mod contract;
 #[cfg(feature = "testing")]
 pub mod faults;
