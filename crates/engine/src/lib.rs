@@ -181,6 +181,13 @@ impl Engine {
         self.inner.clock.now()
     }
 
+    /// An event another node committed to the shared log, as the cluster bus brought it: applied
+    /// if it is the next one, otherwise the log is read up to it. Never waits: a full queue
+    /// holds work whose own commit reads the log first.
+    pub fn offer(&self, event: AlertEvent) {
+        let _ = self.inner.jobs.try_send(writer::Message::Offered(event));
+    }
+
     /// Events as they are committed, in sequence order.
     pub fn committed(&self) -> broadcast::Receiver<Arc<AlertEvent>> {
         self.inner.committed.subscribe()

@@ -90,3 +90,30 @@ async fn a_node_that_has_not_heard_of_an_all_clear_yet_does_not_answer_from_its_
         assert_eq!(store.last_seq().unwrap(), 3, "round {round}: declared, cancelled, declared again");
     }
 }
+
+/// The bus's path: an event offered by the bus is applied when it is the next one, as it is,
+/// and otherwise only what the log itself holds is applied. Here the second node's log is a
+/// database of its own that never hears of the first's events, so only the bus can bring them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offered_event_is_applied_only_when_it_is_the_next() {
+    let (east_dir, west_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let ((east, _), (west, _)) = (node(&east_dir), node(&west_dir));
+    let mut west_events = west.committed();
+    let first = east.execute(declare(2)).await.unwrap().event.unwrap();
+    let second = east.execute(declare(3)).await.unwrap().event.unwrap();
+    let third = east.execute(declare(4)).await.unwrap().event.unwrap();
+
+    // Behind a gap an offer waits for the log, which (here) never has it: it is not applied,
+    // however the offers are batched; the bus's own redelivery brings it again.
+    west.offer(third.clone());
+    west.offer(first.clone());
+    assert_eq!(next_event(&mut west_events).await.as_ref(), &first, "the next event is applied as offered");
+    west.offer(second.clone());
+    assert_eq!(next_event(&mut west_events).await.as_ref(), &second);
+    assert_eq!(west.book().last_seq(), 2, "the event offered behind a gap was not applied");
+    west.offer(first.clone());
+    west.offer(third.clone());
+    assert_eq!(next_event(&mut west_events).await.as_ref(), &third);
+    assert_eq!(west.book().active().count(), 3, "the book holds what the bus brought, in order");
+    assert!(west_events.try_recv().is_err(), "an event offered twice is sent out once");
+}

@@ -7,21 +7,23 @@ use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Weak};
 
 use tokio::sync::{mpsc, oneshot, watch};
-use tryvoha_core::{Alert, AlertId, Command, Decision, EventType, Seq, changed_fields};
+use tryvoha_core::{Alert, AlertEvent, AlertId, Command, Decision, EventType, Seq, changed_fields};
 use tryvoha_store::{Commit, IdempotencyRecord, StoreError};
 
 mod reread;
 
 pub(crate) use self::reread::catch_up;
-use self::reread::{answer, answer_failed, failed};
+use self::reread::{answer, answer_failed, failed, take_offered};
 use crate::handoff::Handoff;
 use crate::{EngineError, Inner, Outcome, Request, audit};
 
 /// What the writer's queue carries: requests; the word to read what other nodes appended to a
-/// shared log; or the word to stop after the ones before it.
+/// shared log; an event another node committed, as the cluster bus brought it; or the word to
+/// stop after the ones before it.
 pub(crate) enum Message {
     Job(Job),
     CatchUp,
+    Offered(AlertEvent),
     Stop,
 }
 
@@ -29,7 +31,7 @@ impl Message {
     fn into_job(self) -> Option<Job> {
         match self {
             Message::Job(job) => Some(job),
-            Message::CatchUp | Message::Stop => None,
+            Message::CatchUp | Message::Offered(_) | Message::Stop => None,
         }
     }
 }
@@ -79,6 +81,17 @@ pub(crate) fn spawn(
                     // Whatever came after the stop is dropped: its callers hear "shutting down".
                     batch.truncate(stop.unwrap_or(batch.len()));
                     let Some(inner) = inner.upgrade() else { return "the engine was dropped" };
+                    let mut offered: Vec<AlertEvent> = batch
+                        .iter_mut()
+                        .filter_map(|message| match message {
+                            Message::Offered(event) => Some(event.clone()),
+                            _ => None,
+                        })
+                        .collect();
+                    if !offered.is_empty() {
+                        offered.sort_by_key(|event| event.seq);
+                        next_seq = take_offered(&inner, offered, next_seq);
+                    }
                     if batch.iter().any(|message| matches!(message, Message::CatchUp)) {
                         next_seq = catch_up(&inner, next_seq);
                     }

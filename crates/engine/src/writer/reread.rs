@@ -72,7 +72,6 @@ pub(crate) fn catch_up(inner: &Inner, next_seq: Seq) -> Seq {
     if head < next_seq {
         return next_seq;
     }
-    let mut book = (*inner.current_book()).clone();
     let mut after = next_seq - 1;
     // Page by page, each published before the next is read: a node far behind neither holds
     // the whole backlog nor floods `committed` past what its followers can take at once.
@@ -89,17 +88,42 @@ pub(crate) fn catch_up(inner: &Inner, next_seq: Seq) -> Seq {
         if contiguous == 0 {
             break;
         }
-        let landed: Vec<AlertEvent> = page.into_iter().take(contiguous).collect();
-        for event in &landed {
-            book.apply(event);
-            after = event.seq;
-        }
-        inner.replace_book(book.clone());
-        for event in landed {
-            let _ = inner.committed.send(Arc::new(event));
-        }
+        after = apply_landed(inner, page.into_iter().take(contiguous).collect());
     }
     after + 1
+}
+
+/// Events other nodes committed, as the cluster bus brought them (sorted by seq): the ones
+/// that follow this node's head without a gap are applied as they are; anything else (a gap,
+/// one the bus lost) is read from the log, which has the last word. Returns the next free
+/// sequence number.
+pub(super) fn take_offered(inner: &Inner, offered: Vec<AlertEvent>, next_seq: Seq) -> Seq {
+    let newest = offered.last().map_or(0, |event| event.seq);
+    let following: Vec<AlertEvent> = offered
+        .into_iter()
+        .skip_while(|event| event.seq < next_seq)
+        .zip(next_seq..)
+        .take_while(|(event, seq)| event.seq == *seq)
+        .map(|(event, _)| event)
+        .collect();
+    let next_seq = if following.is_empty() { next_seq } else { apply_landed(inner, following) + 1 };
+    if newest >= next_seq { catch_up(inner, next_seq) } else { next_seq }
+}
+
+/// Applies events that follow the book's head, in order, to the book, then sends them out as
+/// this node's own are; returns the seq of the last.
+fn apply_landed(inner: &Inner, landed: Vec<AlertEvent>) -> Seq {
+    let mut book = (*inner.current_book()).clone();
+    let mut last = book.last_seq();
+    for event in &landed {
+        book.apply(event);
+        last = event.seq;
+    }
+    inner.replace_book(book);
+    for event in landed {
+        let _ = inner.committed.send(Arc::new(event));
+    }
+    last
 }
 
 /// Each job's answer, once what it decided is durable (or was refused).
