@@ -185,7 +185,7 @@ impl Engine {
     /// if it is the next one, otherwise the log is read up to it. Never waits: a full queue
     /// holds work whose own commit reads the log first.
     pub fn offer(&self, event: AlertEvent) {
-        let _ = self.inner.jobs.try_send(writer::Message::Offered(event));
+        let _ = self.inner.jobs.try_send(writer::Message::Offered(Box::new(event)));
     }
 
     /// Events as they are committed, in sequence order.

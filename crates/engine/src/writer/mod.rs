@@ -23,7 +23,7 @@ use crate::{EngineError, Inner, Outcome, Request, audit};
 pub(crate) enum Message {
     Job(Job),
     CatchUp,
-    Offered(AlertEvent),
+    Offered(Box<AlertEvent>),
     Stop,
 }
 
@@ -84,7 +84,7 @@ pub(crate) fn spawn(
                     let mut offered: Vec<AlertEvent> = batch
                         .iter_mut()
                         .filter_map(|message| match message {
-                            Message::Offered(event) => Some(event.clone()),
+                            Message::Offered(event) => Some((**event).clone()),
                             _ => None,
                         })
                         .collect();
