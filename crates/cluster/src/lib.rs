@@ -11,7 +11,7 @@ pub mod bus;
 pub mod lease;
 
 pub use bus::{Bus, BusStatus};
-pub use lease::{LeaseStatus, Singleton};
+pub use lease::{LEASE_TTL, LeaseStatus, Singleton};
 
 /// A name for this node among the holders of leases: host, process and start time, so that a
 /// node restarted on the same host is another holder (its predecessor's lease runs out).

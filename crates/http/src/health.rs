@@ -66,7 +66,9 @@ enum HealthStatus {
     summary = "Check whether the server should get traffic",
     description = "Each check by name: `writer` (the single writer runs, so writes can be made), `fan_out` (committed events \
         reach the live streams), `store` (a cheap read of the event log answers). 200 when every check passes, 503 \
-        with the same body when one fails. No token needed.",
+        with the same body when one fails. `lag` is how far this node is behind the log's head, `links` whether its \
+        store and (in cluster mode) its bus are reachable; a bus that is down is reported but does not make the node \
+        unready, since it then follows the store directly. No token needed.",
     responses(
         (status = 200, description = "Every check passed.",
             body = Readiness, content_type = "application/json"),
@@ -85,9 +87,11 @@ async fn ready(State(state): State<AppState>) -> Response {
     // within about half a second); 0 on an embedded store.
     let lag = last_seq.map(|head| head.saturating_sub(state.engine.book().last_seq()));
     let check = |ok: bool| if ok { Check::Ok } else { Check::Failed };
+    let link = |up: bool| if up { Link::Up } else { Link::Down };
     let body = Readiness {
         checks: Checks { fan_out: check(fan_out), store: check(last_seq.is_some()), writer: check(writer) },
         lag,
+        links: Links { bus: state.bus_up.as_ref().map(|up| link(up())), store: link(last_seq.is_some()) },
         last_seq,
         status: if ready { ReadinessStatus::Ready } else { ReadinessStatus::NotReady },
     };
@@ -103,6 +107,7 @@ struct Readiness {
     /// not be read.
     #[schema(value_type = Option<u64>, required = true)]
     lag: Option<u64>,
+    links: Links,
     /// The log's head as read for the `store` check; null when that read failed.
     #[schema(value_type = Option<u64>, required = true)]
     last_seq: Option<Seq>,
@@ -114,6 +119,44 @@ struct Readiness {
 enum ReadinessStatus {
     Ready,
     NotReady,
+}
+
+/// The links to the services this node depends on.
+#[derive(Serialize, utoipa::ToSchema)]
+struct Links {
+    /// The cluster bus (NATS JetStream); null without one.
+    #[schema(required = true)]
+    bus: Option<Link>,
+    /// The store (the embedded database, or PostgreSQL): its log answered a read just now.
+    store: Link,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+enum Link {
+    Up,
+    Down,
+}
+
+/// `/metrics`: the links and this node's lag behind the log's head.
+pub(crate) async fn render_link_metrics(state: &AppState) -> String {
+    let head = state.engine.last_seq().await.ok();
+    let mut text = format!(
+        "# HELP tryvoha_link_up 1 while the link to a service this node depends on is up.\n\
+         # TYPE tryvoha_link_up gauge\ntryvoha_link_up{{link=\"store\"}} {}\n",
+        u8::from(head.is_some())
+    );
+    if let Some(up) = &state.bus_up {
+        text.push_str(&format!("tryvoha_link_up{{link=\"bus\"}} {}\n", u8::from(up())));
+    }
+    if let Some(head) = head {
+        text.push_str(&format!(
+            "# HELP tryvoha_log_lag Events of the log this node has not applied yet.\n\
+             # TYPE tryvoha_log_lag gauge\ntryvoha_log_lag {}\n",
+            head.saturating_sub(state.engine.book().last_seq())
+        ));
+    }
+    text
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

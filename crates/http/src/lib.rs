@@ -96,10 +96,15 @@ pub struct AppState {
     pub webhooks: Option<Arc<tryvoha_webhooks::Webhooks>>,
     /// What the channels beside the streams (MQTT, webhooks) add to `/metrics`.
     pub channel_metrics: ChannelMetrics,
+    /// In cluster mode, whether the link to the cluster bus (NATS) is up; `None` without a bus.
+    pub bus_up: Option<LinkCheck>,
 }
 
 /// Renders a part of `/metrics` that lives outside `http`.
 pub type ChannelMetrics = Arc<dyn Fn() -> String + Send + Sync>;
+
+/// Whether a link to another service is up now.
+pub type LinkCheck = Arc<dyn Fn() -> bool + Send + Sync>;
 
 impl AppState {
     /// A state for handler tests: the given engine, streams and places, no map layers, the
@@ -129,6 +134,7 @@ impl AppState {
             webhooks: None,
             push: None,
             channel_metrics: Arc::new(String::new),
+            bus_up: None,
         }
     }
 }

@@ -40,6 +40,8 @@ pub struct Feed {
     pending: VecDeque<Arc<Frame>>,
     /// While catching up from the log: the sequence number to read after.
     catching_up: Option<Seq>,
+    /// A resume point beyond this node's book, to be checked against the log's head first.
+    beyond_book: Option<Seq>,
     last_sent: Seq,
 }
 
@@ -64,6 +66,7 @@ impl Feed {
             subscription,
             pending: VecDeque::new(),
             catching_up: None,
+            beyond_book: None,
             last_sent: 0,
         };
         // The latency of a state frame counts from now, on the clock the delivery is timed by.
@@ -73,11 +76,11 @@ impl Feed {
                 feed.pending.push_back(Arc::new(Frame::snapshot(&book, &feed.filter, signer, now)));
                 feed.last_sent = book.last_seq();
             }
-            // A resume point the log never reached (another server's, or a log that was reset)
-            // cannot be served: say so with the current state rather than leave a silent gap.
+            // Beyond this node's book: another node of the cluster gave it, and this node has
+            // not applied the log that far yet (the log's head decides, in `next`).
             Resume::After(after) if after > book.last_seq() => {
-                feed.pending.push_back(Arc::new(Frame::reset(&book, &feed.filter, after, signer, now)));
-                feed.last_sent = book.last_seq();
+                feed.beyond_book = Some(after);
+                feed.last_sent = after;
             }
             Resume::After(after) => {
                 feed.catching_up = Some(after);
@@ -90,6 +93,9 @@ impl Feed {
     /// The next frame, or `None` when the hub cut this subscriber off (it fell behind): the
     /// transport then closes the connection and the client resumes by its last id.
     pub async fn next(&mut self) -> Result<Option<Arc<Frame>>, FeedError> {
+        if let Some(after) = self.beyond_book.take() {
+            self.resume_beyond_book(after).await?;
+        }
         loop {
             if let Some(frame) = self.pending.pop_front() {
                 self.last_sent = self.last_sent.max(frame.seq);
@@ -108,6 +114,23 @@ impl Feed {
                 None => return Ok(None),
             }
         }
+    }
+
+    /// A resume point in the log (another node wrote it; this node's book follows within a
+    /// moment) is caught up from the log like any other: the live frames of the events in
+    /// between come later and are skipped. One the log never reached (another server's, or a
+    /// log that was reset) cannot be served: a `reset` says so with the current state rather
+    /// than leave a silent gap.
+    async fn resume_beyond_book(&mut self, after: Seq) -> Result<(), FeedError> {
+        if after <= self.log.head().await? {
+            self.catching_up = Some(after);
+            return Ok(());
+        }
+        let book = self.log.book();
+        let now = OffsetDateTime::now_utc();
+        self.pending.push_back(Arc::new(Frame::reset(&book, &self.filter, after, &self.signer, now)));
+        self.last_sent = book.last_seq();
+        Ok(())
     }
 
     /// The sequence number of the last frame handed out.

@@ -57,13 +57,8 @@ impl Signer {
     /// Loads the key kept in `path`, creating it (readable by the owner only) on first start.
     pub fn load_or_create(path: &Path) -> std::io::Result<Signer> {
         match std::fs::read_to_string(path) {
-            Ok(text) => {
-                let bytes =
-                    STANDARD.decode(text.trim()).ok().and_then(|b| <[u8; 32]>::try_from(b).ok()).ok_or_else(|| {
-                        std::io::Error::other(format!("{} is not a base64 Ed25519 seed", path.display()))
-                    })?;
-                Ok(Signer::from_seed(bytes))
-            }
+            Ok(text) => Signer::from_text(&text)
+                .ok_or_else(|| std::io::Error::other(format!("{} is not a base64 Ed25519 seed", path.display()))),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                 let mut seed = [0u8; 32];
                 rand::rng().fill_bytes(&mut seed);
@@ -72,6 +67,12 @@ impl Signer {
             }
             Err(error) => Err(error),
         }
+    }
+
+    /// The key as its file holds it: the seed, base64; `None` if it is not one.
+    pub fn from_text(text: &str) -> Option<Signer> {
+        let seed = STANDARD.decode(text.trim()).ok().and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())?;
+        Some(Signer::from_seed(seed))
     }
 
     pub fn from_seed(seed: [u8; 32]) -> Signer {

@@ -100,6 +100,20 @@ impl Places {
         self.write(move |store| store.remove_shelter(id)).await.map_err(|e| not_found(e, id))
     }
 
+    /// Reads the shelters from the store again: in a cluster, what other nodes added, changed
+    /// or removed reaches this node's index.
+    pub async fn reload(&self) -> Result<usize, StoreError> {
+        let _turn = self.writing.lock().await;
+        let store = self.store.clone();
+        let shelters = tokio::task::spawn_blocking(move || store.shelters())
+            .await
+            .map_err(|panic| StoreError::Unavailable(Box::new(panic)))??;
+        let count = shelters.len();
+        let index = Arc::new(ShelterIndex::new(shelters));
+        *self.index.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = index;
+        Ok(count)
+    }
+
     async fn write<T: Send + 'static>(
         &self,
         change: impl FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,

@@ -14,8 +14,8 @@
 //! reads and the other writes, `scans` serve history. The traits are blocking; the driver is
 //! asynchronous and runs on a runtime of this crate's own (`driver`).
 //!
-//! What it does not do: TLS (the seam is `driver::connect`), leases or anything else of cluster
-//! mode beyond one log that several nodes can append to safely.
+//! Beside the log: leases on singleton work and the cluster's keys (`cluster`), for the nodes
+//! of cluster mode (tryvoha-cluster). What it does not do: TLS (the seam is `driver::connect`).
 
 mod cluster;
 mod columns;
@@ -27,13 +27,11 @@ mod log;
 mod pool;
 mod push;
 mod schema;
-mod server_lock;
 mod shelters;
 mod tokens;
 mod webhooks;
 
 pub use schema::{InvalidSchemaName, SchemaName};
-pub use server_lock::ServerLock;
 
 use pool::Pool;
 use tokio_postgres::Config;

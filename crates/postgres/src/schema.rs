@@ -74,8 +74,6 @@ pub(crate) enum Lock {
     Migrate,
     /// Held by a history import while it numbers its records.
     HistoryImport,
-    /// Held by the one server on the schema, for its whole run (`ServerLock`).
-    Server,
 }
 
 impl Lock {
@@ -86,7 +84,6 @@ impl Lock {
             Lock::Append => "append",
             Lock::Migrate => "migrate",
             Lock::HistoryImport => "history-import",
-            Lock::Server => "server",
         };
         let text = format!("tryvoha:{purpose}:{schema}");
         let hash = text

@@ -8,7 +8,7 @@ use std::sync::{Arc, Barrier};
 
 use support::TestSchema;
 use tryvoha_core::AlertId;
-use tryvoha_postgres::{PostgresStore, ServerLock};
+use tryvoha_postgres::PostgresStore;
 use tryvoha_store::contract::declared;
 use tryvoha_store::{Commit, CursorStore, EventLog, NewToken, PushStore, StoreError, TokenStore, WebhookStore};
 
@@ -135,19 +135,6 @@ fn two_cluster_names_on_one_database_are_independent_stores() {
     east.0.set_cursor("mqtt", 0, 2).unwrap();
     assert_eq!(west.0.stored_cursor("mqtt").unwrap(), None);
     assert!(west.0.webhooks().unwrap().is_empty());
-}
-
-#[test]
-#[cfg_attr(not(postgres_tests), ignore = "needs PostgreSQL: set TRYVOHA_TEST_POSTGRES_URL")]
-fn one_server_per_cluster_name_holds_its_lock_until_it_ends() {
-    let (east, west) = (TestSchema::new(), TestSchema::new());
-    let held = ServerLock::acquire(&east.url, &east.name).expect("the first server takes it");
-    let refused = ServerLock::acquire(&east.url, &east.name);
-    assert!(matches!(refused, Err(StoreError::Conflict(_))), "a second server on the cluster is refused: {refused:?}");
-    let other = ServerLock::acquire(&west.url, &west.name).expect("another cluster name is another lock");
-    drop(held);
-    let again = ServerLock::acquire(&east.url, &east.name).expect("free once the first server ended");
-    drop((again, other));
 }
 
 #[test]

@@ -24,11 +24,13 @@ struct Inner {
 }
 
 impl Progress {
-    /// What the store says was delivered.
+    /// What the store says was delivered (never moving back what this node knows of: the
+    /// store may not have its last answers yet).
     pub fn load(&self, stored: &[PushSubscription]) {
         let mut inner = self.lock();
         for subscription in stored.iter().filter(|s| s.delivered > 0) {
-            inner.delivered.insert(subscription.id, subscription.delivered);
+            let newest = inner.delivered.entry(subscription.id).or_default();
+            *newest = (*newest).max(subscription.delivered);
         }
     }
 

@@ -49,6 +49,7 @@ struct Job {
     authorization: http::HeaderValue,
 }
 
+#[derive(Clone)]
 pub struct Sender {
     pub subscriptions: Arc<Subscriptions>,
     pub source: Arc<dyn EventSource>,

@@ -100,16 +100,33 @@ impl Subscriptions {
         &self.policy
     }
 
-    /// Reads every subscription from the store.
+    /// Reads every subscription from the store: the index becomes what the store holds (in a
+    /// cluster, the sending node reads again what the other nodes took, `reload_every`).
     pub async fn load(&self) -> Result<usize, PushError> {
+        let _turn = self.changing.lock().await;
         let stored = self.blocking(|store| store.push_subscriptions()).await?;
         self.progress.load(&stored);
-        let mut index = self.write_index();
+        let mut fresh = Index::new(&self.registry);
         let count = stored.len();
         for subscription in stored {
-            index.insert(subscription);
+            fresh.insert(subscription);
         }
+        *self.write_index() = fresh;
         Ok(count)
+    }
+
+    /// Reads the store again every `period` until `stop`: in a cluster, subscriptions taken by
+    /// other nodes reach the sending node within a period.
+    pub async fn reload_every(&self, period: std::time::Duration, stop: tokio_util::sync::CancellationToken) {
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = tokio::time::sleep(period) => {}
+            }
+            if let Err(error) = self.load().await {
+                tracing::warn!(%error, "push: cannot read the subscriptions again; later");
+            }
+        }
     }
 
     pub fn len(&self) -> usize {

@@ -18,11 +18,7 @@ impl VapidKey {
         let bad =
             |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{}: {what}", path.display()));
         match std::fs::read_to_string(path) {
-            Ok(text) => {
-                let bytes = URL_SAFE_NO_PAD.decode(text.trim()).map_err(|_| bad("not base64url"))?;
-                let pair = ES256KeyPair::from_bytes(&bytes).map_err(|_| bad("not a P-256 private key"))?;
-                Ok(VapidKey { pair })
-            }
+            Ok(text) => VapidKey::from_text(&text).map_err(bad),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                 let pair = ES256KeyPair::generate();
                 tryvoha_live::write_private_key_file(path, &URL_SAFE_NO_PAD.encode(pair.to_bytes()))?;
@@ -30,6 +26,13 @@ impl VapidKey {
             }
             Err(error) => Err(error),
         }
+    }
+
+    /// The key as its file holds it: the private scalar, base64url.
+    pub fn from_text(text: &str) -> Result<VapidKey, &'static str> {
+        let bytes = URL_SAFE_NO_PAD.decode(text.trim()).map_err(|_| "not base64url")?;
+        let pair = ES256KeyPair::from_bytes(&bytes).map_err(|_| "not a P-256 private key")?;
+        Ok(VapidKey { pair })
     }
 
     pub fn pair(&self) -> &ES256KeyPair {

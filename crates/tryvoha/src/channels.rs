@@ -1,18 +1,24 @@
-//! The channels that follow the log beside the live streams (MQTT now; webhooks beside it):
+//! The channels that follow the log beside the live streams (MQTT, webhooks, Web Push):
 //! started with the server, each a task this owns, stopped before the writer so that their
 //! last cursors are written while the store is open.
+//!
+//! Each channel sends from one node at a time: it runs under a lease of its own
+//! (`tryvoha_cluster::Singleton`), which a server alone on its store takes at once. On a store
+//! shared by a cluster the other nodes take subscriptions and endpoints into the store, and the
+//! sending node reads them again every few seconds (`RELOAD`).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use tryvoha_cluster::{LEASE_TTL, LeaseStatus, Singleton};
 use tryvoha_core::RegionRegistry;
 use tryvoha_engine::Engine;
 use tryvoha_follow::{CursorKeeper, LogReader};
 use tryvoha_live::{Hub, Signer};
 use tryvoha_mqtt::{MqttStatus, Publisher};
-use tryvoha_store::{CursorStore, Store};
+use tryvoha_store::{CursorStore, LeaseStore, Store};
 use tryvoha_webhooks::Webhooks;
 
 use crate::config::{MqttChannel, PushSettings, WebhookSettings};
@@ -22,6 +28,9 @@ use crate::config::{MqttChannel, PushSettings, WebhookSettings};
 const CURSOR_FLUSH: Duration = Duration::from_millis(500);
 /// How long a stopping channel may take to finish (a clean MQTT disconnect, say).
 const STOP_DEADLINE: Duration = Duration::from_secs(5);
+/// In a cluster, how often the sending node reads the endpoints and subscriptions the other
+/// nodes took.
+const RELOAD: Duration = Duration::from_secs(2);
 
 pub struct Channels {
     stop: CancellationToken,
@@ -32,6 +41,8 @@ pub struct Channels {
     pub webhooks: Arc<Webhooks>,
     pub push: tryvoha_http::PushState,
     push_status: Arc<tryvoha_push::PushStatus>,
+    /// Each channel's lease: whether this node sends it.
+    leases: Vec<(&'static str, Arc<LeaseStatus>)>,
 }
 
 pub struct Parts<'a> {
@@ -40,8 +51,11 @@ pub struct Parts<'a> {
     pub signer: &'a Arc<Signer>,
     pub store: Arc<dyn Store>,
     pub registry: &'a Arc<RegionRegistry>,
-    /// Where the VAPID key is kept.
-    pub data: &'a std::path::Path,
+    /// The VAPID key (the cluster's, on a shared store).
+    pub vapid: Arc<tryvoha_push::VapidKey>,
+    /// Whether other nodes share the store (a cluster): then the sending node reads again what
+    /// they took, and leases are held in this node's name rather than the server's.
+    pub shared: bool,
 }
 
 impl Channels {
@@ -64,11 +78,7 @@ impl Channels {
             }
             None => None,
         };
-        let vapid_path = parts.data.join("vapid-key");
-        let vapid = Arc::new(
-            tryvoha_push::VapidKey::load_or_create(&vapid_path)
-                .map_err(|error| anyhow::anyhow!("cannot load {}: {error}", vapid_path.display()))?,
-        );
+        let vapid = parts.vapid.clone();
         let subscriptions = Arc::new(
             tryvoha_push::Subscriptions::new(
                 parts.store.clone(),
@@ -96,17 +106,27 @@ impl Channels {
         })
         .map_err(anyhow::Error::msg)?;
         match webhooks.start().await {
-            Ok(endpoints) => tracing::info!(endpoints, "webhooks started"),
+            Ok(endpoints) => tracing::info!(endpoints, "webhook endpoints loaded"),
             Err(error) => {
                 webhooks.stop(STOP_DEADLINE).await;
                 return Err(anyhow::Error::new(error).context("cannot load the webhook endpoints"));
             }
         }
-        tracing::info!(subscribed, "web push started");
+        tracing::info!(subscribed, "push subscriptions loaded");
         let stop = CancellationToken::new();
         let mut tasks = Vec::new();
+        let mut leases = Vec::new();
+        let lease_store: Arc<dyn LeaseStore> = parts.store.clone();
+        // A server alone on its store holds the leases in the server's name, so that it takes
+        // them back at once after a crash; a node of a cluster in its own.
+        let holder = if parts.shared { tryvoha_cluster::node_name() } else { "server".to_owned() };
+        let mut singleton = |name: &'static str| {
+            let status = Arc::new(LeaseStatus::default());
+            leases.push((name, status.clone()));
+            Singleton { store: lease_store.clone(), name, holder: holder.clone(), ttl: LEASE_TTL, status }
+        };
         let push_status = Arc::new(tryvoha_push::PushStatus::default());
-        let sender = tryvoha_push::Sender {
+        let sender = Arc::new(tryvoha_push::Sender {
             subscriptions: subscriptions.clone(),
             source: parts.engine.event_source(),
             hub: parts.hub.clone(),
@@ -117,27 +137,73 @@ impl Channels {
             status: push_status.clone(),
             public_client,
             allowed_client,
+        });
+        let (shared, push_keeper) = (parts.shared, keeper.clone());
+        let push = move |working: CancellationToken| {
+            let (sender, keeper) = (sender.clone(), push_keeper.clone());
+            async move {
+                if shared {
+                    if let Err(error) = sender.subscriptions.load().await {
+                        tracing::warn!(%error, "push: cannot read the subscriptions; sending to those known");
+                    }
+                    let subscriptions = sender.subscriptions.clone();
+                    let reloading = working.clone();
+                    tokio::spawn(async move { subscriptions.reload_every(RELOAD, reloading).await });
+                }
+                lead(&keeper, "push", (*sender).clone().run(working.cancelled_owned())).await;
+            }
         };
-        tasks.push(("push", tokio::spawn(sender.run(stop.clone().cancelled_owned()))));
+        tasks.push(("push", tokio::spawn(singleton("push").run(push, stop.child_token()))));
+        let hooks = webhooks.clone();
+        let leading = move |working: CancellationToken| {
+            let hooks = hooks.clone();
+            async move {
+                if let Err(error) = hooks.lead().await {
+                    tracing::warn!(%error, "cannot read the webhook endpoints; sending to those known");
+                }
+                working.cancelled().await;
+                hooks.follow().await;
+            }
+        };
+        tasks.push(("webhooks", tokio::spawn(singleton("webhooks").run(leading, stop.child_token()))));
+        if parts.shared {
+            let (hooks, stopped) = (webhooks.clone(), stop.child_token());
+            tasks.push(("webhook reload", tokio::spawn(async move { reload_webhooks(hooks, stopped).await })));
+        }
         tasks.push(("cursors", tokio::spawn(keeper.clone().keep(CURSOR_FLUSH, stop.clone().cancelled_owned()))));
         let mut status = None;
         if let Some(settings) = mqtt {
             let mqtt_status = Arc::new(MqttStatus::default());
             let log: Arc<dyn LogReader> = Arc::new(parts.engine.clone());
-            let publisher = Publisher {
-                settings,
-                source: parts.engine.event_source(),
-                log,
-                hub: parts.hub.clone(),
-                signer: parts.signer.clone(),
-                cursors: keeper.clone(),
-                status: mqtt_status.clone(),
+            let (source, hub, signer) = (parts.engine.event_source(), parts.hub.clone(), parts.signer.clone());
+            let (mqtt_keeper, published) = (keeper.clone(), mqtt_status.clone());
+            let publish = move |working: CancellationToken| {
+                let publisher = Publisher {
+                    settings: settings.clone(),
+                    source: source.clone(),
+                    log: log.clone(),
+                    hub: hub.clone(),
+                    signer: signer.clone(),
+                    cursors: mqtt_keeper.clone(),
+                    status: published.clone(),
+                };
+                let keeper = mqtt_keeper.clone();
+                async move { lead(&keeper, "mqtt", publisher.run(working.cancelled_owned())).await }
             };
-            tasks.push(("mqtt", tokio::spawn(publisher.run(stop.clone().cancelled_owned()))));
+            tasks.push(("mqtt", tokio::spawn(singleton("mqtt").run(publish, stop.child_token()))));
             status = Some(mqtt_status);
         }
         let push = tryvoha_http::PushState::new(subscriptions, vapid.public_key());
-        Ok(Channels { stop, tasks: std::sync::Mutex::new(tasks), keeper, mqtt: status, webhooks, push, push_status })
+        Ok(Channels {
+            stop,
+            tasks: std::sync::Mutex::new(tasks),
+            keeper,
+            mqtt: status,
+            webhooks,
+            push,
+            push_status,
+            leases,
+        })
     }
 
     /// What the channels add to `/metrics`.
@@ -145,13 +211,20 @@ impl Channels {
         let mut text = self.mqtt.as_ref().map(|status| status.render_metrics()).unwrap_or_default();
         text.push_str(&self.webhooks.render_metrics());
         text.push_str(&self.push_status.render_metrics(self.push.subscriptions.len()));
+        text.push_str(
+            "# HELP tryvoha_channel_lease_held 1 while this node sends the channel (it holds its lease).\n\
+             # TYPE tryvoha_channel_lease_held gauge\n",
+        );
+        for (name, status) in &self.leases {
+            text.push_str(&format!("tryvoha_channel_lease_held{{channel=\"{name}\"}} {}\n", u8::from(status.held())));
+        }
         text
     }
 
-    /// Stops every channel, then writes the cursors one last time.
+    /// Stops every channel (each gives its lease up), then writes the cursors one last time.
     pub async fn stop(&self) {
-        self.webhooks.stop(STOP_DEADLINE).await;
         self.stop.cancel();
+        self.webhooks.stop(STOP_DEADLINE).await;
         let tasks = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
         for (name, task) in tasks {
             let abort = task.abort_handle();
@@ -162,6 +235,30 @@ impl Channels {
         }
         if let Err(error) = self.keeper.flush().await {
             tracing::warn!(%error, "cannot write the channel cursors; their last deliveries will repeat");
+        }
+    }
+}
+
+/// Runs a channel's work while this node holds its lease: its cursor is read anew first (another
+/// node may have sent since), and written when it ends, then left for the next sending node.
+async fn lead(keeper: &CursorKeeper, consumer: &str, work: impl std::future::Future<Output = ()>) {
+    keeper.forget(consumer);
+    work.await;
+    if let Err(error) = keeper.flush().await {
+        tracing::warn!(%error, consumer, "cannot write the channel's cursor; its last deliveries will repeat");
+    }
+    keeper.forget(consumer);
+}
+
+/// In a cluster: the endpoints other nodes registered, changed or removed, read every `RELOAD`.
+async fn reload_webhooks(webhooks: Arc<Webhooks>, stop: CancellationToken) {
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(RELOAD) => {}
+        }
+        if let Err(error) = webhooks.reload().await {
+            tracing::warn!(%error, "cannot read the webhook endpoints again; later");
         }
     }
 }

@@ -68,6 +68,9 @@ struct ServeArgs {
     /// The Ed25519 signing key's file, made if missing; give every node of a cluster the same [default: DATA/signing-key].
     #[arg(long, env = "TRYVOHA_SIGNING_KEY_FILE")]
     signing_key_file: Option<PathBuf>,
+    /// Cluster mode: the NATS JetStream server that carries events between nodes, nats://HOST:PORT (needs a PostgreSQL store).
+    #[arg(long, env = "TRYVOHA_BUS")]
+    bus: Option<String>,
     /// File holding the admin token; TRYVOHA_ADMIN_TOKEN gives the token itself.
     #[arg(long, env = "TRYVOHA_ADMIN_TOKEN_FILE")]
     admin_token_file: Option<PathBuf>,
@@ -242,6 +245,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 store: args.store,
                 cluster_name: args.cluster_name,
                 signing_key_file: args.signing_key_file,
+                bus: args.bus,
                 // Read from the environment only: a secret on the command line leaks into `ps`.
                 admin_token: std::env::var("TRYVOHA_ADMIN_TOKEN").ok().filter(|t| !t.is_empty()),
                 admin_token_file: args.admin_token_file,

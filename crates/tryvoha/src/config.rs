@@ -46,6 +46,8 @@ pub struct RawSettings {
     pub cluster_name: Option<String>,
     /// The Ed25519 signing key's file; `signing-key` in the data directory unless said.
     pub signing_key_file: Option<PathBuf>,
+    /// The cluster bus, `nats://HOST:PORT`: cluster mode, with a PostgreSQL store.
+    pub bus: Option<String>,
     /// The secret itself: from the environment only, never from a file or a flag (they leak).
     #[serde(skip)]
     pub admin_token: Option<String>,
@@ -92,6 +94,7 @@ impl RawSettings {
             store: self.store.or(lower.store),
             cluster_name: self.cluster_name.or(lower.cluster_name),
             signing_key_file: self.signing_key_file.or(lower.signing_key_file),
+            bus: self.bus.or(lower.bus),
             admin_token: self.admin_token.or(lower.admin_token),
             admin_token_file: self.admin_token_file.or(lower.admin_token_file),
             regions: self.regions.or(lower.regions),
@@ -134,6 +137,9 @@ pub struct Settings {
     /// The key every frame is signed with. The nodes of a cluster are given the same file, so
     /// that a frame verifies whichever node served it.
     pub signing_key_file: PathBuf,
+    /// The NATS JetStream server that carries events between the nodes (cluster mode); none:
+    /// the nodes of a PostgreSQL store follow it by reading the log every half second.
+    pub bus: Option<String>,
     pub admin_token: Option<Secret>,
     pub regions: Option<PathBuf>,
     pub heartbeat: std::time::Duration,
@@ -272,12 +278,25 @@ impl Settings {
             None => StoreUrl::in_data_directory(&data),
         };
         let signing_key_file = said.signing_key_file.unwrap_or_else(|| data.join("signing-key"));
+        let bus = said.bus.map(|url| url.trim().to_owned()).filter(|url| !url.is_empty());
+        if let Some(url) = &bus {
+            if !url.starts_with("nats://") && !url.starts_with("tls://") {
+                bail!("bus {url:?} must be a NATS URL, nats://HOST:PORT (--bus, TRYVOHA_BUS)");
+            }
+            if !matches!(store, StoreUrl::Postgres { .. }) {
+                bail!(
+                    "bus (--bus) joins nodes that share a PostgreSQL store; the store is {store}, which one server \
+                     keeps to itself (set --store postgres://…)"
+                );
+            }
+        }
         Ok(Settings {
             listen,
             data,
             store,
             cluster_name,
             signing_key_file,
+            bus,
             admin_token: admin_token.map(Secret),
             regions: said.regions,
             heartbeat: std::time::Duration::from_secs(heartbeat_secs),

@@ -13,12 +13,12 @@ use tryvoha_core::{Level, RegionRegistry};
 use tryvoha_engine::{AdminCredential, Clock, Engine, EngineTasks, SystemClock};
 use tryvoha_geo::{Locator, geometry_texts, parse_boundaries, read_shelter_file};
 use tryvoha_http::{AppState, BoundaryLayers, CompatAccess, CompatSettings, Detail, Limits, Live, Tasks};
-use tryvoha_live::{Hub, Metrics, Signer};
+use tryvoha_live::{Hub, Metrics};
 use tryvoha_places::Places;
 use tryvoha_store::Store;
 
 use crate::config::{LogFormat, Settings};
-use crate::store_url::{IfMissing, lock_store, open_store};
+use crate::store_url::{IfMissing, StoreUrl, lock_store, open_store};
 use crate::supervision;
 
 /// The registry of Ukraine (oblasts, raions, hromadas), built by tools/build_ukraine_regions.py.
@@ -151,9 +151,11 @@ pub async fn run_with(
         println!("Created the admin token; it is shown only this once, keep it safe:\n\n    {secret}\n");
         println!("(Set TRYVOHA_ADMIN_TOKEN or --admin-token-file to choose your own.)");
     }
-    let key_path = &settings.signing_key_file;
-    let signer = Signer::load_or_create(key_path).with_context(|| format!("cannot load {}", key_path.display()))?;
+    // A store other nodes share: a cluster's, whose nodes sign with one key and follow one log.
+    let shared = matches!(settings.store, StoreUrl::Postgres { .. });
+    let signer = crate::keys::signer(store_for_channels.as_ref(), shared, &settings.signing_key_file)?;
     let signer = Arc::new(signer.with_authority(settings.authority.clone()));
+    let vapid = Arc::new(crate::keys::vapid(store_for_channels.as_ref(), shared, &settings.data.join("vapid-key"))?);
     let hub = Hub::new(registry.clone(), Arc::new(Metrics::default()), settings.subscriber_queue);
     // The fan-out task follows the engine's events until the server stops it; until then the
     // supervisor watches it (and the writer, and the expiry), and it stopping is a failure.
@@ -182,11 +184,13 @@ pub async fn run_with(
                 signer: &signer,
                 store: store_for_channels,
                 registry: &registry,
-                data: &settings.data,
+                vapid,
+                shared,
             },
         )
         .await?,
     );
+    let cluster = crate::cluster::Cluster::start(&settings, &engine, &places, shared).await?;
     let live = Live { hub, signer, heartbeat: settings.heartbeat };
     let shelters = places.shelters().len();
     let compat = Arc::new(CompatAccess::new(CompatSettings {
@@ -225,9 +229,14 @@ pub async fn run_with(
             webhooks: Some(channels.webhooks.clone()),
             push: Some(channels.push.clone()),
             channel_metrics: {
-                let channels = channels.clone();
-                Arc::new(move || channels.metrics())
+                let (channels, bus) = (channels.clone(), cluster.bus_status());
+                Arc::new(move || {
+                    let mut text = channels.metrics();
+                    text.push_str(&bus.as_ref().map(|bus| bus.render_metrics()).unwrap_or_default());
+                    text
+                })
             },
+            bus_up: cluster.bus_status().map(|bus| Arc::new(move || bus.up()) as tryvoha_http::LinkCheck),
         },
         shutdown,
     )
@@ -238,6 +247,7 @@ pub async fn run_with(
     tasks.stop();
     // The channels stop before the writer, so that their last cursors are written.
     channels.stop().await;
+    cluster.stop().await;
     stopped_serving.cancel();
     let failure = supervisor.await.unwrap_or_else(|error| Some(format!("the supervisor failed: {error}")));
     let writer_ended = writer.stop().await;

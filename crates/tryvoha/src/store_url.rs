@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use tryvoha_postgres::{PostgresStore, SchemaName, ServerLock};
+use tryvoha_postgres::{PostgresStore, SchemaName};
 use tryvoha_sqlite::SqliteStore;
 use tryvoha_store::{Store, StoreError};
 
@@ -176,7 +176,6 @@ pub fn open_store(url: &StoreUrl, if_missing: IfMissing) -> anyhow::Result<Arc<d
 #[derive(Debug)]
 pub struct StoreLocks {
     _held: Vec<DataDirLock>,
-    _cluster: Option<ServerLock>,
 }
 
 /// Locks the data directory (which must exist) and, for an embedded database in another
@@ -195,14 +194,7 @@ pub fn lock_store(data: &Path, url: &StoreUrl, if_missing: IfMissing) -> anyhow:
             held.push(DataDirLock::acquire(directory).with_context(|| format!("the store {url} is taken"))?);
         }
     }
-    let cluster = match url {
-        StoreUrl::Postgres { url: given, schema } => Some(ServerLock::acquire(given, schema).map_err(|error| {
-            let what = if matches!(error, StoreError::Conflict(_)) { "it is taken" } else { "it is unavailable" };
-            anyhow::Error::new(error).context(format!("cannot open the store {url}: {what} (cluster {schema})"))
-        })?),
-        StoreUrl::Sqlite { .. } => None,
-    };
-    Ok(StoreLocks { _held: held, _cluster: cluster })
+    Ok(StoreLocks { _held: held })
 }
 
 fn same_directory(a: &Path, b: &Path) -> anyhow::Result<bool> {

@@ -139,6 +139,9 @@ pub struct Webhooks {
     senders: Mutex<HashMap<WebhookId, Running>>,
     tasks: TaskTracker,
     stopping: CancellationToken,
+    /// Whether this node sends (it holds the webhooks' lease, `lead`); a node that does not
+    /// keeps the endpoints and changes them, and the sending node reads them again (`reload`).
+    sending: std::sync::atomic::AtomicBool,
     /// One write at a time, so that the store, `records` and the senders change in one order.
     writing: tokio::sync::Mutex<()>,
 }
@@ -163,19 +166,74 @@ impl Webhooks {
             senders: Mutex::default(),
             tasks: TaskTracker::new(),
             stopping: CancellationToken::new(),
+            sending: std::sync::atomic::AtomicBool::new(false),
             writing: tokio::sync::Mutex::new(()),
         }))
     }
 
-    /// Loads the endpoints (and where each stands) and starts a sender for each one not paused.
+    /// Loads the endpoints (and where each stands); senders start when this node leads.
     pub async fn start(self: &Arc<Webhooks>) -> Result<usize, WebhookError> {
+        self.reload_with(false).await
+    }
+
+    /// This node sends from now on (it took the webhooks' lease): the endpoints are read again
+    /// and each one not paused gets a sender, from its cursor in the store.
+    pub async fn lead(self: &Arc<Webhooks>) -> Result<usize, WebhookError> {
+        self.sending.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.reload_with(true).await
+    }
+
+    /// This node stops sending (it lost or gave up the lease): every sender ends, and their
+    /// cursors stay where the far sides acknowledged.
+    pub async fn follow(&self) {
+        let _turn = self.writing.lock().await;
+        self.sending.store(false, std::sync::atomic::Ordering::SeqCst);
+        let ids: Vec<WebhookId> = self.lock_senders().keys().copied().collect();
+        for id in ids {
+            self.end_sender(id, Replacing::ByChange).await;
+        }
+        // What the far sides acknowledged is written; then the cursors are the next sending
+        // node's, read again from the store when this node leads again.
+        if let Err(error) = self.context.cursors.flush().await {
+            tracing::warn!(%error, "cannot write the webhook cursors; their last deliveries will repeat");
+        }
+        let ids: Vec<WebhookId> = self.lock_records().keys().copied().collect();
+        for id in ids {
+            self.context.cursors.forget(&webhook_consumer(id));
+        }
+    }
+
+    /// Reads the endpoints again: what other nodes of a cluster registered, changed, paused or
+    /// removed reaches this node (and its senders, if it sends).
+    pub async fn reload(self: &Arc<Webhooks>) -> Result<usize, WebhookError> {
+        self.reload_with(false).await
+    }
+
+    /// `restart`: give every endpoint a sender anew (this node just took the lease), not only
+    /// those that changed.
+    async fn reload_with(self: &Arc<Webhooks>, restart: bool) -> Result<usize, WebhookError> {
         let records = self.blocking(|store| store.webhooks()).await?;
         let count = records.len();
         let _turn = self.writing.lock().await;
+        let kept: std::collections::HashSet<WebhookId> = records.iter().map(|record| record.id).collect();
+        let gone: Vec<WebhookId> = self.lock_records().keys().filter(|id| !kept.contains(id)).copied().collect();
+        for id in gone {
+            self.forget(id, Replacing::ByChange).await;
+        }
         for record in records {
-            // So that a paused endpoint says where it stands too; a sender loads it anyway.
-            if let Err(error) = self.context.cursors.load(&webhook_consumer(record.id)).await {
-                tracing::warn!(%error, webhook = record.id, "cannot read the endpoint's cursor yet");
+            let known = self.lock_records().get(&record.id) == Some(&record);
+            if known && !restart {
+                continue;
+            }
+            if self.sending.load(std::sync::atomic::Ordering::SeqCst) {
+                if restart {
+                    // Another node may have sent since this one last did: its cursor is read anew.
+                    self.context.cursors.forget(&webhook_consumer(record.id));
+                }
+                // So that a paused endpoint says where it stands too; a sender loads it anyway.
+                if let Err(error) = self.context.cursors.load(&webhook_consumer(record.id)).await {
+                    tracing::warn!(%error, webhook = record.id, "cannot read the endpoint's cursor yet");
+                }
             }
             self.replace_sender(record, Replacing::ByChange).await;
         }
@@ -271,7 +329,8 @@ impl Webhooks {
     /// has ended. Called with the turn to write held.
     pub(crate) async fn replace_sender(&self, record: WebhookRecord, replacing: Replacing) {
         self.end_sender(record.id, replacing).await;
-        if record.paused.is_none() && !self.stopping.is_cancelled() {
+        let sending = self.sending.load(std::sync::atomic::Ordering::SeqCst);
+        if sending && record.paused.is_none() && !self.stopping.is_cancelled() {
             let stop = self.stopping.child_token();
             let task = self.tasks.spawn(crate::sender::run(self.context.clone(), record.clone(), stop.clone()));
             self.lock_senders().insert(record.id, Running { stop, task });

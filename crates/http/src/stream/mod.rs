@@ -326,6 +326,7 @@ async fn keys(State(state): State<AppState>) -> Json<serde_json::Value> {
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let mut text = state.live.hub.metrics().render();
     text.push_str(&state.limits.render_metrics());
+    text.push_str(&crate::health::render_link_metrics(&state).await);
     text.push_str(&(state.channel_metrics)());
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
 }

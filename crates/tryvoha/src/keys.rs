@@ -1,0 +1,47 @@
+//! The server's keys: the Ed25519 key every frame is signed with, and the VAPID key of Web Push.
+//! Each is kept in a file (made on the first start). On a store shared by a cluster the store
+//! keeps the cluster's key: the first node to start offers its file's, and every node uses the
+//! key kept, so that a frame verifies, and a browser's subscription works, whichever node served
+//! it (docs/DEPLOYMENT.md).
+
+use std::path::Path;
+
+use anyhow::Context;
+use tryvoha_live::Signer;
+use tryvoha_push::VapidKey;
+use tryvoha_store::Store;
+
+/// The signing key: the file's, or on a shared store the cluster's.
+pub fn signer(store: &dyn Store, shared: bool, path: &Path) -> anyhow::Result<Signer> {
+    let signer = Signer::load_or_create(path).with_context(|| format!("cannot load {}", path.display()))?;
+    if !shared {
+        return Ok(signer);
+    }
+    let kept = cluster_text(store, "signing", path)?;
+    Signer::from_text(&kept).context("the cluster's signing key in the store is not an Ed25519 seed")
+}
+
+/// The VAPID key: the file's, or on a shared store the cluster's.
+pub fn vapid(store: &dyn Store, shared: bool, path: &Path) -> anyhow::Result<VapidKey> {
+    let vapid =
+        VapidKey::load_or_create(path).map_err(|error| anyhow::anyhow!("cannot load {}: {error}", path.display()))?;
+    if !shared {
+        return Ok(vapid);
+    }
+    let kept = cluster_text(store, "vapid", path)?;
+    VapidKey::from_text(&kept).map_err(|error| anyhow::anyhow!("the cluster's VAPID key in the store: {error}"))
+}
+
+/// The file's key offered to the store; the key the store keeps, as text.
+fn cluster_text(store: &dyn Store, name: &str, path: &Path) -> anyhow::Result<String> {
+    let own = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let own = own.trim();
+    let kept = store
+        .offer_cluster_key(name, own.as_bytes())
+        .with_context(|| format!("cannot read the cluster's {name} key"))?;
+    let kept = String::from_utf8(kept).with_context(|| format!("the cluster's {name} key in the store is not text"))?;
+    if kept != own {
+        tracing::info!(key = name, file = %path.display(), "the cluster keeps another key than this node's file; using the cluster's");
+    }
+    Ok(kept)
+}
