@@ -240,6 +240,11 @@ impl Drop for BinaryServer {
 impl BinaryServer {
     /// Starts `tryvoha serve` on `data`, on `port` or a free one, and waits until it is healthy.
     pub async fn start(data: &std::path::Path, port: Option<u16>) -> BinaryServer {
+        BinaryServer::start_with(data, port, &[]).await
+    }
+
+    /// The same, with more arguments to `serve` (a store, a bus, a cluster name).
+    pub async fn start_with(data: &std::path::Path, port: Option<u16>, extra: &[String]) -> BinaryServer {
         tryvoha::tls::install_crypto_provider();
         let port = port.unwrap_or_else(|| {
             std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("address").port()
@@ -247,6 +252,7 @@ impl BinaryServer {
         let child = std::process::Command::new(env!("CARGO_BIN_EXE_tryvoha"))
             .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"])
             .arg(data)
+            .args(extra)
             .env("TRYVOHA_ADMIN_TOKEN", ADMIN)
             .env("TRYVOHA_LOG", "warn")
             .stdout(std::process::Stdio::null())
