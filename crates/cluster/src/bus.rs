@@ -123,14 +123,16 @@ impl Bus {
     /// log or the bus: a repeat within JetStream's duplicate window is dropped by its id, and
     /// after NATS was down it makes sure the others hear of what they missed) until `stop`.
     pub async fn publish(self, mut committed: broadcast::Receiver<Arc<AlertEvent>>, stop: CancellationToken) {
+        // The waits for acknowledgements, each at most `PUBLISH_WAIT`, ended before this returns.
+        let acknowledgements = tokio_util::task::TaskTracker::new();
         loop {
             let event = tokio::select! {
-                () = stop.cancelled() => return,
+                () = stop.cancelled() => break,
                 received = committed.recv() => match received {
                     Ok(event) => event,
                     // The others read what this node skipped from the log.
                     Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(broadcast::error::RecvError::Closed) => return,
+                    Err(broadcast::error::RecvError::Closed) => break,
                 },
             };
             if !self.status.connected.load(Ordering::Relaxed) {
@@ -146,7 +148,7 @@ impl Bus {
                 Ok(Ok(acknowledgement)) => {
                     // Waited for apart, so that publishes follow each other without a round trip.
                     let status = self.status.clone();
-                    tokio::spawn(async move {
+                    acknowledgements.spawn(async move {
                         match tokio::time::timeout(PUBLISH_WAIT, acknowledgement).await {
                             Ok(Ok(_)) => status.published.fetch_add(1, Ordering::Relaxed),
                             _ => status.publish_failures.fetch_add(1, Ordering::Relaxed),
@@ -158,6 +160,8 @@ impl Bus {
                 }
             }
         }
+        acknowledgements.close();
+        acknowledgements.wait().await;
     }
 
     /// Follows the cluster's stream from now on, handing each event to `offer`, until `stop`.

@@ -53,7 +53,7 @@ impl Singleton {
         W: FnMut(CancellationToken) -> F,
         F: Future<Output = ()> + Send + 'static,
     {
-        // Four tries per life, each given a twelfth of it: a holder that missed one renewal
+        // Four tries per life, each given a sixth of it: a holder that missed one renewal
         // tries again before it must stop.
         let every = self.ttl / 4;
         while !stop.is_cancelled() {
@@ -85,7 +85,7 @@ impl Singleton {
                 let asked = Instant::now();
                 if self.take().await {
                     valid_until = asked + self.ttl;
-                } else if Instant::now() + every + self.ttl / 12 >= valid_until {
+                } else if Instant::now() + every + self.ttl / 6 >= valid_until {
                     // Not renewed, and the next try could end after the lease has run out.
                     break true;
                 }
@@ -102,12 +102,25 @@ impl Singleton {
         }
     }
 
+    /// For a server alone on its store (which its data directory's lock keeps to itself): the
+    /// work runs here until `stop`, with no lease to take, renew, or lose under load.
+    pub async fn run_alone<W, F>(self, work: W, stop: CancellationToken)
+    where
+        W: FnOnce(CancellationToken) -> F,
+        F: Future<Output = ()> + Send + 'static,
+    {
+        self.status.held.store(true, Ordering::Relaxed);
+        self.status.acquired.fetch_add(1, Ordering::Relaxed);
+        work(stop).await;
+        self.status.held.store(false, Ordering::Relaxed);
+    }
+
     /// Takes or renews the lease; false when another holds it or the store did not answer in
     /// time.
     async fn take(&self) -> bool {
         let (store, name, holder, ttl) = (self.store.clone(), self.name, self.holder.clone(), self.ttl);
         let asked = tokio::task::spawn_blocking(move || store.take_lease(name, &holder, ttl));
-        match tokio::time::timeout(self.ttl / 12, asked).await {
+        match tokio::time::timeout(self.ttl / 6, asked).await {
             Ok(Ok(Ok(taken))) => taken,
             Ok(Ok(Err(error))) => {
                 tracing::warn!(work = self.name, %error, "cannot take or renew the lease");

@@ -1,5 +1,5 @@
 //! Leases and the cluster's keys. A lease is taken or renewed in one statement that compares
-//! with the database's clock (`now()`), so the nodes' own clocks never decide who holds it.
+//! with the database's clock (`clock_timestamp()`), so the nodes' own clocks never decide who holds it.
 
 use std::time::Duration;
 

@@ -1,6 +1,5 @@
 //! Several nodes on one database: two stores on one schema append at once and the log stays
-//! gap-free, the loser refused; two cluster names on one database are two stores; one server
-//! per cluster name holds its lock.
+//! gap-free, the loser refused; two cluster names on one database are two stores.
 
 mod support;
 

@@ -1,7 +1,8 @@
 //! `tryvoha token reset-admin --data DIR`: a new admin token, made offline, for when the last
-//! one is lost. It works on the store directly, so the server must be stopped: it takes the
-//! locks a server takes (`store_url::lock_store`), and refuses (naming the server) while one
-//! holds them.
+//! one is lost. It works on the store directly. On the embedded store the server must be
+//! stopped: it takes the locks a server takes (`store_url::lock_store`), and refuses (naming
+//! the server) while one holds them. A PostgreSQL store's nodes look tokens up in the store on
+//! every request, so a token made there works on every node at once.
 
 use anyhow::Context;
 use clap::Args;

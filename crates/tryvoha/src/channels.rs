@@ -2,8 +2,8 @@
 //! started with the server, each a task this owns, stopped before the writer so that their
 //! last cursors are written while the store is open.
 //!
-//! Each channel sends from one node at a time: it runs under a lease of its own
-//! (`tryvoha_cluster::Singleton`), which a server alone on its store takes at once. On a store
+//! Each channel sends from one node at a time: on a store shared by a cluster it runs under a
+//! lease of its own (`tryvoha_cluster::Singleton`); a server alone on its store just runs it. On a store
 //! shared by a cluster the other nodes take subscriptions and endpoints into the store, and the
 //! sending node reads them again every few seconds (`RELOAD`).
 
@@ -117,9 +117,9 @@ impl Channels {
         let mut tasks = Vec::new();
         let mut leases = Vec::new();
         let lease_store: Arc<dyn LeaseStore> = parts.store.clone();
-        // A server alone on its store holds the leases in the server's name, so that it takes
-        // them back at once after a crash; a node of a cluster in its own.
-        let holder = if parts.shared { tryvoha_cluster::node_name() } else { "server".to_owned() };
+        // A server alone on its store (its data directory's lock keeps it so) needs no lease:
+        // each channel runs for as long as it does. A node of a cluster holds them in its name.
+        let holder = tryvoha_cluster::node_name();
         let mut singleton = |name: &'static str| {
             let status = Arc::new(LeaseStatus::default());
             leases.push((name, status.clone()));
@@ -142,18 +142,20 @@ impl Channels {
         let push = move |working: CancellationToken| {
             let (sender, keeper) = (sender.clone(), push_keeper.clone());
             async move {
-                if shared {
-                    if let Err(error) = sender.subscriptions.load().await {
-                        tracing::warn!(%error, "push: cannot read the subscriptions; sending to those known");
-                    }
-                    let subscriptions = sender.subscriptions.clone();
-                    let reloading = working.clone();
-                    tokio::spawn(async move { subscriptions.reload_every(RELOAD, reloading).await });
+                if shared && let Err(error) = sender.subscriptions.load().await {
+                    tracing::warn!(%error, "push: cannot read the subscriptions; sending to those known");
                 }
-                lead(&keeper, "push", (*sender).clone().run(working.cancelled_owned())).await;
+                // Both end when the lease is lost or the server stops.
+                let reloading = async {
+                    if shared {
+                        sender.subscriptions.reload_every(RELOAD, working.clone()).await;
+                    }
+                };
+                let sending = lead(&keeper, "push", (*sender).clone().run(working.clone().cancelled_owned()));
+                tokio::join!(reloading, sending);
             }
         };
-        tasks.push(("push", tokio::spawn(singleton("push").run(push, stop.child_token()))));
+        tasks.push(("push", tokio::spawn(under_lease(parts.shared, singleton("push"), push, stop.child_token()))));
         let hooks = webhooks.clone();
         let leading = move |working: CancellationToken| {
             let hooks = hooks.clone();
@@ -165,7 +167,10 @@ impl Channels {
                 hooks.follow().await;
             }
         };
-        tasks.push(("webhooks", tokio::spawn(singleton("webhooks").run(leading, stop.child_token()))));
+        tasks.push((
+            "webhooks",
+            tokio::spawn(under_lease(parts.shared, singleton("webhooks"), leading, stop.child_token())),
+        ));
         if parts.shared {
             let (hooks, stopped) = (webhooks.clone(), stop.child_token());
             tasks.push(("webhook reload", tokio::spawn(async move { reload_webhooks(hooks, stopped).await })));
@@ -190,7 +195,7 @@ impl Channels {
                 let keeper = mqtt_keeper.clone();
                 async move { lead(&keeper, "mqtt", publisher.run(working.cancelled_owned())).await }
             };
-            tasks.push(("mqtt", tokio::spawn(singleton("mqtt").run(publish, stop.child_token()))));
+            tasks.push(("mqtt", tokio::spawn(under_lease(shared, singleton("mqtt"), publish, stop.child_token()))));
             status = Some(mqtt_status);
         }
         let push = tryvoha_http::PushState::new(subscriptions, vapid.public_key());
@@ -237,6 +242,16 @@ impl Channels {
             tracing::warn!(%error, "cannot write the channel cursors; their last deliveries will repeat");
         }
     }
+}
+
+/// A channel's work: on a shared store while this node holds its lease, on a store alone for
+/// as long as the server runs.
+async fn under_lease<W, F>(shared: bool, singleton: Singleton, work: W, stop: CancellationToken)
+where
+    W: FnMut(CancellationToken) -> F,
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    if shared { singleton.run(work, stop).await } else { singleton.run_alone(work, stop).await }
 }
 
 /// Runs a channel's work while this node holds its lease: its cursor is read anew first (another

@@ -181,8 +181,8 @@ pub struct StoreLocks {
 /// Locks the data directory (which must exist) and, for an embedded database in another
 /// directory, that directory too: two servers never share one database, whatever their `--data`.
 /// With [`IfMissing::Create`] the database's directory is made first; with `Refuse` a missing
-/// one is left for [`open_store`] to refuse. On PostgreSQL, the cluster's server lock: one
-/// server per cluster name (docs/postgres.md).
+/// one is left for [`open_store`] to refuse. A PostgreSQL store is shared by the nodes of a
+/// cluster: what must run once there runs under a lease (tryvoha-cluster).
 pub fn lock_store(data: &Path, url: &StoreUrl, if_missing: IfMissing) -> anyhow::Result<StoreLocks> {
     let mut held = vec![DataDirLock::acquire(data)?];
     if let StoreUrl::Sqlite { directory } = url {
