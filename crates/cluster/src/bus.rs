@@ -79,13 +79,20 @@ pub struct Bus {
     jetstream: jetstream::Context,
     subject: String,
     stream: String,
+    /// The cluster's id, kept in its store: every message carries it, and one that carries
+    /// another (a second cluster of the same name on this NATS, a stray publisher) is dropped,
+    /// never applied.
+    cluster_id: String,
     pub status: Arc<BusStatus>,
 }
+
+/// The header that says which cluster's store a message's event is from.
+const CLUSTER_ID_HEADER: &str = "Tryvoha-Cluster-Id";
 
 impl Bus {
     /// Connects in the background: a node starts (and serves, following the log) while NATS is
     /// down, and the client reconnects for as long as the node runs.
-    pub async fn connect(url: &str, cluster: &str) -> Result<Bus, BusError> {
+    pub async fn connect(url: &str, cluster: &str, cluster_id: &str) -> Result<Bus, BusError> {
         if !url.starts_with("nats://") && !url.starts_with("tls://") {
             return Err(BusError::BadUrl(url.to_owned()));
         }
@@ -115,6 +122,7 @@ impl Bus {
             jetstream,
             subject: format!("tryvoha.{cluster}.events"),
             stream: format!("TRYVOHA_{cluster}"),
+            cluster_id: cluster_id.to_owned(),
             status,
         })
     }
@@ -140,8 +148,10 @@ impl Bus {
                 continue;
             }
             let Ok(payload) = serde_json::to_vec(event.as_ref()) else { continue };
-            let message =
-                jetstream::message::PublishMessage::build().payload(payload.into()).message_id(event.seq.to_string());
+            let message = jetstream::message::PublishMessage::build()
+                .payload(payload.into())
+                .message_id(event.seq.to_string())
+                .header(CLUSTER_ID_HEADER, self.cluster_id.as_str());
             let sent =
                 tokio::time::timeout(PUBLISH_WAIT, self.jetstream.send_publish(self.subject.clone(), message)).await;
             match sent {
@@ -212,6 +222,11 @@ impl Bus {
             let Some(message) = message else { return Err("the consumer ended".into()) };
             let message = message?;
             self.status.received.fetch_add(1, Ordering::Relaxed);
+            let from = message.headers.as_ref().and_then(|headers| headers.get(CLUSTER_ID_HEADER));
+            if from.map(|id| id.as_str()) != Some(self.cluster_id.as_str()) {
+                tracing::warn!(subject = %self.subject, "a message on the cluster bus is from another cluster's store; ignored");
+                continue;
+            }
             match serde_json::from_slice::<AlertEvent>(&message.payload) {
                 Ok(event) => offer(event),
                 Err(error) => tracing::warn!(%error, "a message on the cluster bus is not an event; ignored"),

@@ -78,6 +78,7 @@ impl Singleton {
                     ended = &mut task => {
                         // The work ended on its own (a bug): let another node try.
                         tracing::error!(work = self.name, ?ended, "the work ended by itself; giving its lease up");
+                        tokio::time::sleep(every).await;
                         break true;
                     }
                     () = tokio::time::sleep(every) => {}

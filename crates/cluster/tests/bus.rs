@@ -88,8 +88,8 @@ async fn events_cross_the_bus_in_order_once_and_after_nats_restarts() {
     }
     let nats = Nats::start(free_port(), tempfile::tempdir().unwrap());
     let stop = CancellationToken::new();
-    let east = Bus::connect(&nats.url(), "bus_test").await.unwrap();
-    let west = Bus::connect(&nats.url(), "bus_test").await.unwrap();
+    let east = Bus::connect(&nats.url(), "bus_test", "one").await.unwrap();
+    let west = Bus::connect(&nats.url(), "bus_test", "one").await.unwrap();
     let (sent, _) = broadcast::channel::<Arc<AlertEvent>>(64);
     tokio::spawn(east.clone().publish(sent.subscribe(), stop.clone()));
     let (offered, mut received) = mpsc::unbounded_channel();
@@ -101,11 +101,18 @@ async fn events_cross_the_bus_in_order_once_and_after_nats_restarts() {
         sent.send(Arc::new(declared(seq, seq, 14))).unwrap();
     }
     assert_eq!([next(&mut received).await, next(&mut received).await, next(&mut received).await], [1, 2, 3]);
+    // Another cluster's store on the same NATS and name: its events are never applied here.
+    let stray = Bus::connect(&nats.url(), "bus_test", "another").await.unwrap();
+    let (stray_sent, _) = broadcast::channel::<Arc<AlertEvent>>(4);
+    tokio::spawn(stray.clone().publish(stray_sent.subscribe(), stop.clone()));
+    until("the stray publisher is connected", || stray.status.connected()).await;
+    stray_sent.send(Arc::new(declared(50, 50, 14))).unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
     // A repeat (the same seq published again, as every node republishes what it applied) is
     // dropped by its message id.
     sent.send(Arc::new(declared(2, 2, 14))).unwrap();
     sent.send(Arc::new(declared(4, 4, 14))).unwrap();
-    assert_eq!(next(&mut received).await, 4, "a repeated seq is not delivered again");
+    assert_eq!(next(&mut received).await, 4, "neither a repeated seq nor another cluster's event is delivered");
 
     let (port, store) = nats.kill();
     until("the bus says it is down", || !west.status.up()).await;

@@ -116,8 +116,10 @@ impl CursorKeeper {
             Err(StoreError::CursorMoved { consumer, expected, actual }) => {
                 // Someone else moved it (or it was removed): take the store's word for where it
                 // stands, and write the rest at the next flush.
+                // Never back: what this process acknowledged stays acknowledged.
                 if let Some(position) = positions.get_mut(&consumer) {
                     position.stored = actual;
+                    position.acknowledged = position.acknowledged.max(actual);
                 }
                 Err(StoreError::CursorMoved { consumer, expected, actual })
             }

@@ -93,8 +93,11 @@ impl Feed {
     /// The next frame, or `None` when the hub cut this subscriber off (it fell behind): the
     /// transport then closes the connection and the client resumes by its last id.
     pub async fn next(&mut self) -> Result<Option<Arc<Frame>>, FeedError> {
-        if let Some(after) = self.beyond_book.take() {
+        // Cleared only once decided: a `next` dropped while the head is read (a heartbeat won
+        // the select) decides it again at the next call.
+        if let Some(after) = self.beyond_book {
             self.resume_beyond_book(after).await?;
+            self.beyond_book = None;
         }
         loop {
             if let Some(frame) = self.pending.pop_front() {

@@ -11,7 +11,7 @@ use crate::columns::get;
 impl LeaseStore for PostgresStore {
     fn take_lease(&self, name: &str, holder: &str, ttl: Duration) -> StoreResult<bool> {
         let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
-        self.lookups.run(async |connection| {
+        self.leases.run(async |connection| {
             let taken = connection
                 .execute(
                     "INSERT INTO leases (name, holder, expires_at) \
@@ -26,7 +26,7 @@ impl LeaseStore for PostgresStore {
     }
 
     fn release_lease(&self, name: &str, holder: &str) -> StoreResult<()> {
-        self.lookups.run(async |connection| {
+        self.leases.run(async |connection| {
             connection.execute("DELETE FROM leases WHERE name = $1 AND holder = $2", &[&name, &holder]).await?;
             Ok(())
         })

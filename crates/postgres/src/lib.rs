@@ -49,6 +49,9 @@ pub struct PostgresStore {
     writer: Pool,
     lookups: Pool,
     scans: Pool,
+    /// The leases' own connection: a renewal never waits behind reads (a reconnect storm's
+    /// catch-up, a full read of the subscriptions), or a busy node would lose its leases.
+    leases: Pool,
 }
 
 impl PostgresStore {
@@ -84,6 +87,7 @@ impl PostgresStore {
             schema: schema.clone(),
             writer: Pool::new(config.clone(), 1),
             lookups: Pool::new(config.clone(), CONNECTIONS_PER_POOL),
+            leases: Pool::new(config.clone(), 1),
             scans: Pool::new(config, CONNECTIONS_PER_POOL),
         };
         // Connects now, so that a wrong URL or a server that is not durable is an error at

@@ -68,6 +68,8 @@ pub struct Subscriptions {
     pub(crate) progress: Progress,
     /// One change at a time, so that the store and the index change in the same order.
     changing: tokio::sync::Mutex<()>,
+    /// Counts this node's changes, so that a read of the store that one overlapped is redone.
+    changes: std::sync::atomic::AtomicU64,
 }
 
 /// The default of `push.max_subscriptions`: a city of a million phones, ~0.7 KiB of memory each
@@ -88,6 +90,7 @@ impl Subscriptions {
             index,
             progress: Progress::default(),
             changing: tokio::sync::Mutex::new(()),
+            changes: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -102,9 +105,15 @@ impl Subscriptions {
 
     /// Reads every subscription from the store: the index becomes what the store holds (in a
     /// cluster, the sending node reads again what the other nodes took, `reload_every`).
+    /// The store is read without holding up changes (a full read of many subscriptions takes
+    /// a while); if this node changed one meanwhile, it is read again with changes held.
     pub async fn load(&self) -> Result<usize, PushError> {
+        let before = self.changes.load(std::sync::atomic::Ordering::SeqCst);
+        let mut stored = self.blocking(|store| store.push_subscriptions()).await?;
         let _turn = self.changing.lock().await;
-        let stored = self.blocking(|store| store.push_subscriptions()).await?;
+        if self.changes.load(std::sync::atomic::Ordering::SeqCst) != before {
+            stored = self.blocking(|store| store.push_subscriptions()).await?;
+        }
         self.progress.load(&stored);
         let mut fresh = Index::new(&self.registry);
         let count = stored.len();
@@ -115,15 +124,20 @@ impl Subscriptions {
         Ok(count)
     }
 
-    /// Reads the store again every `period` until `stop`: in a cluster, subscriptions taken by
-    /// other nodes reach the sending node within a period.
+    /// Reads the store again every `period` until `stop`: in a cluster, subscriptions taken or
+    /// removed through other nodes (or pruned by the sending node) reach this node's index
+    /// within a period, on every node.
     pub async fn reload_every(&self, period: std::time::Duration, stop: tokio_util::sync::CancellationToken) {
         loop {
             tokio::select! {
                 () = stop.cancelled() => return,
                 () = tokio::time::sleep(period) => {}
             }
-            if let Err(error) = self.load().await {
+            let loaded = tokio::select! {
+                () = stop.cancelled() => return,
+                loaded = self.load() => loaded,
+            };
+            if let Err(error) = loaded {
                 tracing::warn!(%error, "push: cannot read the subscriptions again; later");
             }
         }
@@ -169,6 +183,7 @@ impl Subscriptions {
         if !tryvoha_engine::Handoff::take_current() {
             return Err(PushError::Unavailable(StoreError::Unavailable("the caller gave up waiting".into())));
         }
+        self.changes.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let (stored, created) = self.blocking(move |store| store.upsert_push_subscription(&new)).await?;
         self.write_index().insert(stored.clone());
         Ok((stored, created))
@@ -193,6 +208,7 @@ impl Subscriptions {
     pub(crate) async fn prune(&self, subscription: &PushSubscription) -> Result<(), PushError> {
         let _turn = self.changing.lock().await;
         let (endpoint, auth) = (subscription.endpoint.clone(), subscription.auth.clone());
+        self.changes.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         if self.blocking(move |store| store.remove_push_subscription(&endpoint, &auth)).await? {
             self.write_index().remove(subscription.id);
             self.progress.forget(subscription.id);

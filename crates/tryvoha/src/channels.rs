@@ -31,6 +31,9 @@ const STOP_DEADLINE: Duration = Duration::from_secs(5);
 /// In a cluster, how often the sending node reads the endpoints and subscriptions the other
 /// nodes took.
 const RELOAD: Duration = Duration::from_secs(2);
+/// In a cluster, how often every node reads the push subscriptions again (a full read of the
+/// table: docs/DEPLOYMENT.md says what it costs).
+const PUSH_RELOAD: Duration = Duration::from_secs(5);
 
 pub struct Channels {
     stop: CancellationToken,
@@ -145,14 +148,7 @@ impl Channels {
                 if shared && let Err(error) = sender.subscriptions.load().await {
                     tracing::warn!(%error, "push: cannot read the subscriptions; sending to those known");
                 }
-                // Both end when the lease is lost or the server stops.
-                let reloading = async {
-                    if shared {
-                        sender.subscriptions.reload_every(RELOAD, working.clone()).await;
-                    }
-                };
-                let sending = lead(&keeper, "push", (*sender).clone().run(working.clone().cancelled_owned()));
-                tokio::join!(reloading, sending);
+                lead(&keeper, "push", (*sender).clone().run(working.cancelled_owned())).await;
             }
         };
         tasks.push(("push", tokio::spawn(under_lease(parts.shared, singleton("push"), push, stop.child_token()))));
@@ -160,8 +156,13 @@ impl Channels {
         let leading = move |working: CancellationToken| {
             let hooks = hooks.clone();
             async move {
-                if let Err(error) = hooks.lead().await {
-                    tracing::warn!(%error, "cannot read the webhook endpoints; sending to those known");
+                // Until the endpoints could be read: a sending node with no senders sends nothing.
+                while let Err(error) = hooks.lead().await {
+                    tracing::warn!(%error, "cannot read the webhook endpoints to send to them; trying again");
+                    tokio::select! {
+                        () = working.cancelled() => break,
+                        () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    }
                 }
                 working.cancelled().await;
                 hooks.follow().await;
@@ -174,6 +175,13 @@ impl Channels {
         if parts.shared {
             let (hooks, stopped) = (webhooks.clone(), stop.child_token());
             tasks.push(("webhook reload", tokio::spawn(async move { reload_webhooks(hooks, stopped).await })));
+            // On every node: the sender sends to what others took, and every node knows which
+            // endpoint is whose when a browser renews or unsubscribes through it.
+            let (subscribed, stopped) = (subscriptions.clone(), stop.child_token());
+            tasks.push((
+                "push reload",
+                tokio::spawn(async move { subscribed.reload_every(PUSH_RELOAD, stopped).await }),
+            ));
         }
         tasks.push(("cursors", tokio::spawn(keeper.clone().keep(CURSOR_FLUSH, stop.clone().cancelled_owned()))));
         let mut status = None;

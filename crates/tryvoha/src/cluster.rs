@@ -13,10 +13,14 @@ use tryvoha_cluster::{Bus, BusStatus};
 use tryvoha_engine::Engine;
 use tryvoha_places::Places;
 
+use tryvoha_store::Store;
+
 use crate::config::Settings;
 
 /// How often a node reads again the shelters other nodes changed.
 const SHELTER_RELOAD: Duration = Duration::from_secs(5);
+/// How long a stopping cluster task may take.
+const STOP_DEADLINE: Duration = Duration::from_secs(5);
 
 pub struct Cluster {
     stop: CancellationToken,
@@ -29,13 +33,14 @@ impl Cluster {
         settings: &Settings,
         engine: &Engine,
         places: &Arc<Places>,
+        store: &dyn Store,
         shared: bool,
     ) -> anyhow::Result<Cluster> {
         let stop = CancellationToken::new();
         let mut tasks = Vec::new();
         let mut status = None;
         if let Some(url) = &settings.bus {
-            let bus = Bus::connect(url, settings.cluster_name.as_str())
+            let bus = Bus::connect(url, settings.cluster_name.as_str(), &cluster_id(store)?)
                 .await
                 .with_context(|| format!("cannot use the bus {url}"))?;
             status = Some(bus.status.clone());
@@ -65,10 +70,28 @@ impl Cluster {
         self.bus.clone()
     }
 
+    /// Stops the bus and the rereading; a task still waiting on NATS (a stream being set up
+    /// while it is down) after `STOP_DEADLINE` is stopped where it stands.
     pub async fn stop(self) {
         self.stop.cancel();
         for task in self.tasks {
-            let _ = task.await;
+            let abort = task.abort_handle();
+            if tokio::time::timeout(STOP_DEADLINE, task).await.is_err() {
+                tracing::warn!("a cluster task did not stop in time; stopped");
+                abort.abort();
+            }
         }
     }
+}
+
+/// The cluster's id, made by the first node and kept in the store: what tells this cluster's
+/// bus messages from another's that shares the NATS server and the name.
+fn cluster_id(store: &dyn Store) -> anyhow::Result<String> {
+    let made = format!(
+        "{:x}-{}",
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |since| since.as_nanos()),
+        std::process::id()
+    );
+    let kept = store.offer_cluster_key("bus-id", made.as_bytes()).context("cannot read the cluster's id")?;
+    String::from_utf8(kept).context("the cluster's id in the store is not text")
 }

@@ -145,6 +145,7 @@ pub async fn run_with(
         Engine::start_with_tasks(store.clone(), registry.clone(), clock, admin)
             .context("cannot load the active alerts")?;
     let store_for_channels = store.clone();
+    let store_for_cluster = store.clone();
     let (places, boundaries) = load_places(store, &registry, &settings)?;
     let web = Arc::new(tryvoha_web::Web::new(&registry, &boundaries.drawn()));
     if let Some(secret) = engine.ensure_admin().await.context("cannot create the first admin token")? {
@@ -190,7 +191,8 @@ pub async fn run_with(
         )
         .await?,
     );
-    let cluster = crate::cluster::Cluster::start(&settings, &engine, &places, shared).await?;
+    let cluster =
+        crate::cluster::Cluster::start(&settings, &engine, &places, store_for_cluster.as_ref(), shared).await?;
     let live = Live { hub, signer, heartbeat: settings.heartbeat };
     let shelters = places.shelters().len();
     let compat = Arc::new(CompatAccess::new(CompatSettings {

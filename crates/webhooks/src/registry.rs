@@ -173,14 +173,13 @@ impl Webhooks {
 
     /// Loads the endpoints (and where each stands); senders start when this node leads.
     pub async fn start(self: &Arc<Webhooks>) -> Result<usize, WebhookError> {
-        self.reload_with(false).await
+        self.reload_with(None).await
     }
 
     /// This node sends from now on (it took the webhooks' lease): the endpoints are read again
     /// and each one not paused gets a sender, from its cursor in the store.
     pub async fn lead(self: &Arc<Webhooks>) -> Result<usize, WebhookError> {
-        self.sending.store(true, std::sync::atomic::Ordering::SeqCst);
-        self.reload_with(true).await
+        self.reload_with(Some(true)).await
     }
 
     /// This node stops sending (it lost or gave up the lease): every sender ends, and their
@@ -206,15 +205,20 @@ impl Webhooks {
     /// Reads the endpoints again: what other nodes of a cluster registered, changed, paused or
     /// removed reaches this node (and its senders, if it sends).
     pub async fn reload(self: &Arc<Webhooks>) -> Result<usize, WebhookError> {
-        self.reload_with(false).await
+        self.reload_with(None).await
     }
 
-    /// `restart`: give every endpoint a sender anew (this node just took the lease), not only
-    /// those that changed.
-    async fn reload_with(self: &Arc<Webhooks>, restart: bool) -> Result<usize, WebhookError> {
+    /// With `lead`, this node starts sending: every endpoint gets a sender anew, not only those
+    /// that changed. The store is read with the turn to write held, so that a change made
+    /// meanwhile (a removal, a pause) is never undone by an older read.
+    async fn reload_with(self: &Arc<Webhooks>, lead: Option<bool>) -> Result<usize, WebhookError> {
+        let _turn = self.writing.lock().await;
         let records = self.blocking(|store| store.webhooks()).await?;
         let count = records.len();
-        let _turn = self.writing.lock().await;
+        let restart = lead.is_some();
+        if restart {
+            self.sending.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
         let kept: std::collections::HashSet<WebhookId> = records.iter().map(|record| record.id).collect();
         let gone: Vec<WebhookId> = self.lock_records().keys().filter(|id| !kept.contains(id)).copied().collect();
         for id in gone {
