@@ -5,10 +5,13 @@
 // A failed unwrap is a failed test.
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
+use support::until;
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 use tryvoha_cluster::Bus;
@@ -63,16 +66,6 @@ fn free_port() -> u16 {
 
 fn nats_missing() -> bool {
     Command::new("nats-server").arg("--version").output().is_err()
-}
-
-async fn until(what: &str, check: impl Fn() -> bool) {
-    for _ in 0..200 {
-        if check() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{what}: not within 10 s");
 }
 
 async fn next(received: &mut mpsc::UnboundedReceiver<AlertEvent>) -> u64 {

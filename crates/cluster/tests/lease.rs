@@ -5,10 +5,13 @@
 // A failed unwrap is a failed test.
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use support::until;
 use tokio_util::sync::CancellationToken;
 use tryvoha_cluster::{LeaseStatus, Singleton};
 use tryvoha_sqlite::SqliteStore;
@@ -43,16 +46,6 @@ fn node(path: &std::path::Path, name: &str, overlap: Arc<AtomicUsize>) -> Node {
     };
     let task = tokio::spawn(singleton.run(work, stop.clone()));
     Node { status, running, stop, task }
-}
-
-async fn until(what: &str, check: impl Fn() -> bool) {
-    for _ in 0..200 {
-        if check() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{what}: not within 10 s");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

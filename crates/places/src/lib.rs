@@ -109,9 +109,14 @@ impl Places {
             .await
             .map_err(|panic| StoreError::Unavailable(Box::new(panic)))??;
         let count = shelters.len();
+        self.replace_index(shelters);
+        Ok(count)
+    }
+
+    /// The index rebuilt from the shelters as stored, and swapped whole.
+    fn replace_index(&self, shelters: Vec<Shelter>) {
         let index = Arc::new(ShelterIndex::new(shelters));
         *self.index.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = index;
-        Ok(count)
     }
 
     async fn write<T: Send + 'static>(
@@ -131,8 +136,7 @@ impl Places {
         .await
         .map_err(|e| ShelterUpdateError::Unavailable(StoreError::Unavailable(Box::new(e))))?
         .map_err(ShelterUpdateError::Unavailable)?;
-        let index = Arc::new(ShelterIndex::new(shelters));
-        *self.index.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = index;
+        self.replace_index(shelters);
         Ok(result)
     }
 }

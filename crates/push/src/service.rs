@@ -104,7 +104,7 @@ impl Subscriptions {
     }
 
     /// Reads every subscription from the store: the index becomes what the store holds (in a
-    /// cluster, the sending node reads again what the other nodes took, `reload_every`).
+    /// cluster, every node reads again what the other nodes took, every few seconds).
     /// The store is read without holding up changes (a full read of many subscriptions takes
     /// a while); if this node changed one meanwhile, it is read again with changes held.
     pub async fn load(&self) -> Result<usize, PushError> {
@@ -122,25 +122,6 @@ impl Subscriptions {
         }
         *self.write_index() = fresh;
         Ok(count)
-    }
-
-    /// Reads the store again every `period` until `stop`: in a cluster, subscriptions taken or
-    /// removed through other nodes (or pruned by the sending node) reach this node's index
-    /// within a period, on every node.
-    pub async fn reload_every(&self, period: std::time::Duration, stop: tokio_util::sync::CancellationToken) {
-        loop {
-            tokio::select! {
-                () = stop.cancelled() => return,
-                () = tokio::time::sleep(period) => {}
-            }
-            let loaded = tokio::select! {
-                () = stop.cancelled() => return,
-                loaded = self.load() => loaded,
-            };
-            if let Err(error) = loaded {
-                tracing::warn!(%error, "push: cannot read the subscriptions again; later");
-            }
-        }
     }
 
     pub fn len(&self) -> usize {

@@ -3,16 +3,16 @@
 //! last cursors are written while the store is open.
 //!
 //! Each channel sends from one node at a time: on a store shared by a cluster it runs under a
-//! lease of its own (`tryvoha_cluster::Singleton`); a server alone on its store just runs it. On a store
-//! shared by a cluster the other nodes take subscriptions and endpoints into the store, and the
-//! sending node reads them again every few seconds (`RELOAD`).
+//! lease of its own (`tryvoha_cluster::Singleton`); a server alone on its store just runs it.
+//! On a shared store every node takes subscriptions and endpoints into the store, and every
+//! node reads them again every few seconds (`RELOAD`, `PUSH_RELOAD`).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-use tryvoha_cluster::{LEASE_TTL, LeaseStatus, Singleton};
+use tryvoha_cluster::{LEASE_TTL, LeaseStatus, Singleton, reread_every};
 use tryvoha_core::RegionRegistry;
 use tryvoha_engine::Engine;
 use tryvoha_follow::{CursorKeeper, LogReader};
@@ -28,8 +28,7 @@ use crate::config::{MqttChannel, PushSettings, WebhookSettings};
 const CURSOR_FLUSH: Duration = Duration::from_millis(500);
 /// How long a stopping channel may take to finish (a clean MQTT disconnect, say).
 const STOP_DEADLINE: Duration = Duration::from_secs(5);
-/// In a cluster, how often the sending node reads the endpoints and subscriptions the other
-/// nodes took.
+/// In a cluster, how often every node reads the webhook endpoints the other nodes changed.
 const RELOAD: Duration = Duration::from_secs(2);
 /// In a cluster, how often every node reads the push subscriptions again (a full read of the
 /// table: docs/DEPLOYMENT.md says what it costs).
@@ -56,8 +55,8 @@ pub struct Parts<'a> {
     pub registry: &'a Arc<RegionRegistry>,
     /// The VAPID key (the cluster's, on a shared store).
     pub vapid: Arc<tryvoha_push::VapidKey>,
-    /// Whether other nodes share the store (a cluster): then the sending node reads again what
-    /// they took, and leases are held in this node's name rather than the server's.
+    /// Whether other nodes share the store (a cluster): then the channels run under leases, and
+    /// every node reads again what the others took.
     pub shared: bool,
 }
 
@@ -174,14 +173,19 @@ impl Channels {
         ));
         if parts.shared {
             let (hooks, stopped) = (webhooks.clone(), stop.child_token());
-            tasks.push(("webhook reload", tokio::spawn(async move { reload_webhooks(hooks, stopped).await })));
+            let reread = reread_every("webhook endpoints", RELOAD, stopped, move || {
+                let hooks = hooks.clone();
+                async move { hooks.reload().await }
+            });
+            tasks.push(("webhook reload", tokio::spawn(reread)));
             // On every node: the sender sends to what others took, and every node knows which
             // endpoint is whose when a browser renews or unsubscribes through it.
             let (subscribed, stopped) = (subscriptions.clone(), stop.child_token());
-            tasks.push((
-                "push reload",
-                tokio::spawn(async move { subscribed.reload_every(PUSH_RELOAD, stopped).await }),
-            ));
+            let reread = reread_every("push subscriptions", PUSH_RELOAD, stopped, move || {
+                let subscribed = subscribed.clone();
+                async move { subscribed.load().await }
+            });
+            tasks.push(("push reload", tokio::spawn(reread)));
         }
         tasks.push(("cursors", tokio::spawn(keeper.clone().keep(CURSOR_FLUSH, stop.clone().cancelled_owned()))));
         let mut status = None;
@@ -271,17 +275,4 @@ async fn lead(keeper: &CursorKeeper, consumer: &str, work: impl std::future::Fut
         tracing::warn!(%error, consumer, "cannot write the channel's cursor; its last deliveries will repeat");
     }
     keeper.forget(consumer);
-}
-
-/// In a cluster: the endpoints other nodes registered, changed or removed, read every `RELOAD`.
-async fn reload_webhooks(webhooks: Arc<Webhooks>, stop: CancellationToken) {
-    loop {
-        tokio::select! {
-            () = stop.cancelled() => return,
-            () = tokio::time::sleep(RELOAD) => {}
-        }
-        if let Err(error) = webhooks.reload().await {
-            tracing::warn!(%error, "cannot read the webhook endpoints again; later");
-        }
-    }
 }

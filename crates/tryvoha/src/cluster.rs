@@ -9,10 +9,9 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-use tryvoha_cluster::{Bus, BusStatus};
+use tryvoha_cluster::{Bus, BusStatus, reread_every};
 use tryvoha_engine::Engine;
 use tryvoha_places::Places;
-
 use tryvoha_store::Store;
 
 use crate::config::Settings;
@@ -50,18 +49,11 @@ impl Cluster {
             tracing::info!(bus = %url, cluster = %settings.cluster_name, "following the cluster bus");
         }
         if shared {
-            let (places, stopped) = (places.clone(), stop.child_token());
-            tasks.push(tokio::spawn(async move {
-                loop {
-                    tokio::select! {
-                        () = stopped.cancelled() => return,
-                        () = tokio::time::sleep(SHELTER_RELOAD) => {}
-                    }
-                    if let Err(error) = places.reload().await {
-                        tracing::warn!(%error, "cannot read the shelters again; later");
-                    }
-                }
-            }));
+            let places = places.clone();
+            tasks.push(tokio::spawn(reread_every("shelters", SHELTER_RELOAD, stop.child_token(), move || {
+                let places = places.clone();
+                async move { places.reload().await }
+            })));
         }
         Ok(Cluster { stop, tasks, bus: status })
     }
@@ -87,11 +79,9 @@ impl Cluster {
 /// The cluster's id, made by the first node and kept in the store: what tells this cluster's
 /// bus messages from another's that shares the NATS server and the name.
 fn cluster_id(store: &dyn Store) -> anyhow::Result<String> {
-    let made = format!(
-        "{:x}-{}",
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |since| since.as_nanos()),
-        std::process::id()
-    );
+    // The first node's name (host, process, start time) is as good an id as any: no other
+    // cluster's first node had it.
+    let made = tryvoha_cluster::node_name();
     let kept = store.offer_cluster_key("bus-id", made.as_bytes()).context("cannot read the cluster's id")?;
     String::from_utf8(kept).context("the cluster's id in the store is not text")
 }

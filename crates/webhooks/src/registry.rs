@@ -140,7 +140,7 @@ pub struct Webhooks {
     tasks: TaskTracker,
     stopping: CancellationToken,
     /// Whether this node sends (it holds the webhooks' lease, `lead`); a node that does not
-    /// keeps the endpoints and changes them, and the sending node reads them again (`reload`).
+    /// keeps the endpoints and changes them, and every node reads them again (`reload`).
     sending: std::sync::atomic::AtomicBool,
     /// One write at a time, so that the store, `records` and the senders change in one order.
     writing: tokio::sync::Mutex<()>,
@@ -173,13 +173,13 @@ impl Webhooks {
 
     /// Loads the endpoints (and where each stands); senders start when this node leads.
     pub async fn start(self: &Arc<Webhooks>) -> Result<usize, WebhookError> {
-        self.reload_with(None).await
+        self.reload_with(false).await
     }
 
     /// This node sends from now on (it took the webhooks' lease): the endpoints are read again
     /// and each one not paused gets a sender, from its cursor in the store.
     pub async fn lead(self: &Arc<Webhooks>) -> Result<usize, WebhookError> {
-        self.reload_with(Some(true)).await
+        self.reload_with(true).await
     }
 
     /// This node stops sending (it lost or gave up the lease): every sender ends, and their
@@ -205,18 +205,17 @@ impl Webhooks {
     /// Reads the endpoints again: what other nodes of a cluster registered, changed, paused or
     /// removed reaches this node (and its senders, if it sends).
     pub async fn reload(self: &Arc<Webhooks>) -> Result<usize, WebhookError> {
-        self.reload_with(None).await
+        self.reload_with(false).await
     }
 
     /// With `lead`, this node starts sending: every endpoint gets a sender anew, not only those
     /// that changed. The store is read with the turn to write held, so that a change made
     /// meanwhile (a removal, a pause) is never undone by an older read.
-    async fn reload_with(self: &Arc<Webhooks>, lead: Option<bool>) -> Result<usize, WebhookError> {
+    async fn reload_with(self: &Arc<Webhooks>, lead: bool) -> Result<usize, WebhookError> {
         let _turn = self.writing.lock().await;
         let records = self.blocking(|store| store.webhooks()).await?;
         let count = records.len();
-        let restart = lead.is_some();
-        if restart {
+        if lead {
             self.sending.store(true, std::sync::atomic::Ordering::SeqCst);
         }
         let kept: std::collections::HashSet<WebhookId> = records.iter().map(|record| record.id).collect();
@@ -226,11 +225,11 @@ impl Webhooks {
         }
         for record in records {
             let known = self.lock_records().get(&record.id) == Some(&record);
-            if known && !restart {
+            if known && !lead {
                 continue;
             }
             if self.sending.load(std::sync::atomic::Ordering::SeqCst) {
-                if restart {
+                if lead {
                     // Another node may have sent since this one last did: its cursor is read anew.
                     self.context.cursors.forget(&webhook_consumer(record.id));
                 }

@@ -82,9 +82,9 @@ pub(crate) fn spawn(
                     batch.truncate(stop.unwrap_or(batch.len()));
                     let Some(inner) = inner.upgrade() else { return "the engine was dropped" };
                     let mut offered: Vec<AlertEvent> = batch
-                        .iter_mut()
+                        .extract_if(.., |message| matches!(message, Message::Offered(_)))
                         .filter_map(|message| match message {
-                            Message::Offered(event) => Some((**event).clone()),
+                            Message::Offered(event) => Some(*event),
                             _ => None,
                         })
                         .collect();
