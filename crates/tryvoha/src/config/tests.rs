@@ -66,6 +66,27 @@ fn the_cluster_name_names_the_postgres_schema() {
 }
 
 #[test]
+fn the_bus_is_a_nats_url_beside_a_postgres_store() {
+    let default = Settings::resolve(FlagSettings::default(), FileSettings::default()).unwrap();
+    assert_eq!(default.bus, None, "no bus unless one is set");
+    let file: FileSettings =
+        toml::from_str("store = \"postgres://tryvoha@db/alerts\"\nbus = \"nats://127.0.0.1:4222\"").unwrap();
+    let cluster = Settings::resolve(FlagSettings::default(), file).unwrap();
+    assert_eq!(cluster.bus.as_deref(), Some("nats://127.0.0.1:4222"));
+
+    let not_nats = FlagSettings {
+        store: Some("postgres://tryvoha@db/alerts".into()),
+        bus: Some("http://127.0.0.1:4222".into()),
+        ..Default::default()
+    };
+    let error = format!("{:#}", Settings::resolve(not_nats, FileSettings::default()).err().unwrap());
+    assert!(error.contains("\"http://127.0.0.1:4222\"") && error.contains("--bus"), "{error}");
+    let alone = FlagSettings { bus: Some("nats://127.0.0.1:4222".into()), ..Default::default() };
+    let error = format!("{:#}", Settings::resolve(alone, FileSettings::default()).err().unwrap());
+    assert!(error.contains("bus (--bus)") && error.contains("PostgreSQL"), "{error}");
+}
+
+#[test]
 fn the_compiled_in_example_parses_and_unknown_keys_are_refused() {
     let example: FileSettings = toml::from_str(EXAMPLE).unwrap();
     assert_eq!(example, FileSettings::default(), "the example shows every option commented out");
