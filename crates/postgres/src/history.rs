@@ -16,7 +16,7 @@ use crate::connection::Connection;
 use crate::log::latest_per_alert;
 use crate::schema::Lock;
 
-const COLUMNS: &str = "id, region_id, kind, level, status, started_at, finished_at, source";
+pub(crate) const COLUMNS: &str = "id, region_id, kind, level, status, started_at, finished_at, source";
 /// Records per statement of an import: one bind message stays around a megabyte.
 const IMPORTED_PER_STATEMENT: usize = 10_000;
 
@@ -58,12 +58,12 @@ pub(crate) async fn insert_finished(connection: &Connection, events: &[AlertEven
 }
 
 /// The parameters of [`Columns::params`], in [`COLUMNS`] order.
-const ARRAYS: &str =
+pub(crate) const ARRAYS: &str =
     "$1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::text[]";
 
 /// History rows as arrays, one per column.
 #[derive(Default)]
-struct Columns {
+pub(crate) struct Columns {
     id: Vec<i64>,
     region_id: Vec<i64>,
     kind: Vec<&'static str>,
@@ -76,7 +76,7 @@ struct Columns {
 
 impl Columns {
     /// `record` as the row `id`.
-    fn push(&mut self, id: u64, record: &HistoryRecord) -> StoreResult<()> {
+    pub(crate) fn push(&mut self, id: u64, record: &HistoryRecord) -> StoreResult<()> {
         self.id.push(bigint(id)?);
         self.region_id.push(i64::from(record.region_id.0));
         self.kind.push(record.kind.as_str());
@@ -88,7 +88,7 @@ impl Columns {
         Ok(())
     }
 
-    fn params(&self) -> Vec<&(dyn ToSql + Sync)> {
+    pub(crate) fn params(&self) -> Vec<&(dyn ToSql + Sync)> {
         vec![
             &self.id,
             &self.region_id,
@@ -254,7 +254,7 @@ impl Filter {
     }
 }
 
-fn record(row: &Row) -> StoreResult<HistoryRecord> {
+pub(crate) fn record(row: &Row) -> StoreResult<HistoryRecord> {
     let text = |index: usize| -> StoreResult<&str> { get(row, index) };
     let unknown = |what: &str, value: &str| corrupt(format!("unknown {what} {value:?} in history"));
     let (kind, level, status) = (text(2)?, text(3)?, text(4)?);

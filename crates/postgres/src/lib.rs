@@ -29,6 +29,7 @@ mod push;
 mod schema;
 mod shelters;
 mod tokens;
+mod transfer;
 mod webhooks;
 
 pub use schema::{InvalidSchemaName, SchemaName};

@@ -8,7 +8,7 @@ use crate::PostgresStore;
 use crate::columns::{bigint, bigints, decode, encode, get, get_u64};
 use crate::connection::Connection;
 
-const SEEDED: &str = "shelters_seeded";
+pub(crate) const SEEDED: &str = "shelters_seeded";
 
 impl ShelterStore for PostgresStore {
     fn shelters(&self) -> StoreResult<Vec<Shelter>> {

@@ -11,7 +11,7 @@ use tryvoha_store::{
 
 use crate::{SqliteStore, unavailable};
 
-const COLUMNS: &str = "id, region_id, kind, level, status, started_at, finished_at, source";
+pub(crate) const COLUMNS: &str = "id, region_id, kind, level, status, started_at, finished_at, source";
 
 pub(crate) fn insert_finished(transaction: &Transaction<'_>, alert: &Alert) -> StoreResult<()> {
     let finished =
@@ -173,7 +173,7 @@ fn from_millis(value: i64) -> StoreResult<OffsetDateTime> {
 
 /// A row straight into a record: the enum columns are read as borrowed text (no allocation per
 /// row; statistics read tens of thousands of rows).
-fn raw_record(row: &Row<'_>) -> rusqlite::Result<StoreResult<HistoryRecord>> {
+pub(crate) fn raw_record(row: &Row<'_>) -> rusqlite::Result<StoreResult<HistoryRecord>> {
     let text = |index: usize| -> rusqlite::Result<String> { Ok(row.get_ref(index)?.as_str()?.to_owned()) };
     let kind = row.get_ref(2)?.as_str()?;
     let level = row.get_ref(3)?.as_str()?;

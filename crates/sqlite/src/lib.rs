@@ -23,6 +23,7 @@ mod pool;
 mod push;
 mod shelters;
 mod tokens;
+mod transfer;
 mod webhooks;
 
 use std::path::Path;

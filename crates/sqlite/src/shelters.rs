@@ -6,7 +6,7 @@ use tryvoha_store::{ShelterStore, StoreError, StoreResult};
 
 use crate::{SqliteStore, decode, encode, unavailable};
 
-const SEEDED: &str = "shelters_seeded";
+pub(crate) const SEEDED: &str = "shelters_seeded";
 
 impl ShelterStore for SqliteStore {
     fn shelters(&self) -> StoreResult<Vec<Shelter>> {

@@ -14,11 +14,13 @@
 mod cluster;
 mod cursors;
 mod push;
+mod transfer;
 mod webhooks;
 
 pub use cluster::*;
 pub use cursors::*;
 pub use push::*;
+pub use transfer::*;
 pub use webhooks::*;
 
 use time::OffsetDateTime;
@@ -30,7 +32,7 @@ use crate::{
     PageEnd, Store, StoreError,
 };
 
-fn shelter(name: &str, lat: f64) -> ShelterInfo {
+pub(crate) fn shelter(name: &str, lat: f64) -> ShelterInfo {
     ShelterInfo {
         lat,
         lon: 30.5,
@@ -44,7 +46,7 @@ fn shelter(name: &str, lat: f64) -> ShelterInfo {
     }
 }
 
-const T0: OffsetDateTime = datetime!(2026-11-27 01:00 UTC);
+pub(crate) const T0: OffsetDateTime = datetime!(2026-11-27 01:00 UTC);
 
 /// Expands to one `#[test]` per contract check, in one of two forms:
 ///

@@ -14,6 +14,7 @@ pub mod contract;
 pub mod faults;
 mod push;
 mod record;
+mod transfer;
 mod webhooks;
 
 pub use record::{
@@ -23,6 +24,7 @@ pub use record::{
 
 pub use cluster::{KeyStore, LeaseStore};
 pub use push::{NewPushSubscription, PushFilter, PushStore, PushSubscription, PushSubscriptionId};
+pub use transfer::{Copied, Export, HistoryRow, Restore, TransferError, transfer, verify};
 pub use webhooks::{Paused, WebhookFormat, WebhookId, WebhookRecord, WebhookSpec, WebhookStore, webhook_consumer};
 
 use tryvoha_core::{Alert, AlertEvent, AlertId, Seq, Shelter, ShelterId, ShelterInfo};

@@ -37,6 +37,8 @@ enum Top {
     /// Import data into the store the server uses.
     #[command(subcommand)]
     Import(crate::import::ImportCommand),
+    /// Move an embedded deployment into a PostgreSQL store for cluster mode, every id kept.
+    Migrate(crate::migrate::MigrateArgs),
     /// Manage shelters.
     #[command(subcommand)]
     Shelters(shelters::ShelterCommand),
@@ -300,6 +302,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Top::Token(command) => client::token(command).await,
         Top::Webhook(command) => client::webhook(command).await,
         Top::Import(command) => crate::import::run(command),
+        Top::Migrate(args) => crate::migrate::run(args),
         Top::Shelters(command) => shelters::run(command).await,
         Top::Watch(args) => watch::watch(args).await,
         Top::Verify(args) => watch::verify(args).await,

@@ -277,7 +277,7 @@ impl Settings {
             Some(url) => StoreUrl::parse(&url)?.in_cluster(&cluster_name),
             None => StoreUrl::in_data_directory(&data),
         };
-        let signing_key_file = said.signing_key_file.unwrap_or_else(|| data.join("signing-key"));
+        let signing_key_file = said.signing_key_file.unwrap_or_else(|| data.join(crate::keys::SIGNING_FILE));
         let bus = said.bus.map(|url| url.trim().to_owned()).filter(|url| !url.is_empty());
         if let Some(url) = &bus {
             if !url.starts_with("nats://") && !url.starts_with("tls://") {

@@ -9,7 +9,14 @@ use std::path::Path;
 use anyhow::Context;
 use tryvoha_live::Signer;
 use tryvoha_push::VapidKey;
-use tryvoha_store::Store;
+use tryvoha_store::{KeyStore, Store};
+
+/// The names the cluster keeps its keys under.
+pub const SIGNING: &str = "signing";
+pub const VAPID: &str = "vapid";
+/// The keys' files in the data directory (the signing key's may be put elsewhere).
+pub const SIGNING_FILE: &str = "signing-key";
+pub const VAPID_FILE: &str = "vapid-key";
 
 /// The signing key: the file's, or on a shared store the cluster's.
 pub fn signer(store: &dyn Store, shared: bool, path: &Path) -> anyhow::Result<Signer> {
@@ -17,7 +24,7 @@ pub fn signer(store: &dyn Store, shared: bool, path: &Path) -> anyhow::Result<Si
     if !shared {
         return Ok(signer);
     }
-    let kept = cluster_text(store, "signing", path)?;
+    let kept = cluster_text(store, SIGNING, path)?;
     Signer::from_text(&kept).context("the cluster's signing key in the store is not an Ed25519 seed")
 }
 
@@ -28,7 +35,7 @@ pub fn vapid(store: &dyn Store, shared: bool, path: &Path) -> anyhow::Result<Vap
     if !shared {
         return Ok(vapid);
     }
-    let kept = cluster_text(store, "vapid", path)?;
+    let kept = cluster_text(store, VAPID, path)?;
     VapidKey::from_text(&kept).map_err(|error| anyhow::anyhow!("the cluster's VAPID key in the store: {error}"))
 }
 
@@ -44,4 +51,42 @@ fn cluster_text(store: &dyn Store, name: &str, path: &Path) -> anyhow::Result<St
         tracing::info!(key = name, file = %path.display(), "the cluster keeps another key than this node's file; using the cluster's");
     }
     Ok(kept)
+}
+
+/// A deployment's key files as the cluster would keep them, for `tryvoha migrate`: by name, the
+/// file and its key. A file that is missing (a server that never sent a push has no VAPID key)
+/// is left out.
+pub fn files_to_carry(files: [(&'static str, &Path); 2]) -> anyhow::Result<Vec<(&'static str, String)>> {
+    let mut keys = Vec::new();
+    for (name, path) in files {
+        match std::fs::read_to_string(path) {
+            Ok(text) => keys.push((name, text.trim().to_owned())),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => return Err(error).with_context(|| format!("cannot read {}", path.display())),
+        }
+    }
+    Ok(keys)
+}
+
+/// Refuses when the store already keeps another key under one of these names: its nodes signed
+/// with it, and a frame signed with the files' key would no longer verify (or the reverse).
+pub fn check_carry(store: &dyn KeyStore, keys: &[(&'static str, String)]) -> anyhow::Result<()> {
+    for (name, key) in keys {
+        let kept = store.cluster_key(name).with_context(|| format!("cannot read the cluster's {name} key"))?;
+        if kept.is_some_and(|kept| kept != key.as_bytes()) {
+            anyhow::bail!(
+                "the target already keeps another {name} key (a node was started on it before the migration?); \
+                 nothing was migrated. Migrate into a new --cluster-name, or drop the target's schema first"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Stores the keys as the cluster's (after [`check_carry`]).
+pub fn carry(store: &dyn KeyStore, keys: &[(&'static str, String)]) -> anyhow::Result<()> {
+    for (name, key) in keys {
+        store.offer_cluster_key(name, key.as_bytes()).with_context(|| format!("cannot store the {name} key"))?;
+    }
+    Ok(())
 }

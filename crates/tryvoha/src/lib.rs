@@ -10,6 +10,7 @@ pub mod config;
 pub mod data_lock;
 pub mod import;
 pub mod keys;
+pub mod migrate;
 pub mod output;
 pub mod region_names;
 pub mod rows;

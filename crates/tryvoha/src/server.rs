@@ -156,7 +156,11 @@ pub async fn run_with(
     let shared = matches!(settings.store, StoreUrl::Postgres { .. });
     let signer = crate::keys::signer(store_for_channels.as_ref(), shared, &settings.signing_key_file)?;
     let signer = Arc::new(signer.with_authority(settings.authority.clone()));
-    let vapid = Arc::new(crate::keys::vapid(store_for_channels.as_ref(), shared, &settings.data.join("vapid-key"))?);
+    let vapid = Arc::new(crate::keys::vapid(
+        store_for_channels.as_ref(),
+        shared,
+        &settings.data.join(crate::keys::VAPID_FILE),
+    )?);
     let hub = Hub::new(registry.clone(), Arc::new(Metrics::default()), settings.subscriber_queue);
     // The fan-out task follows the engine's events until the server stops it; until then the
     // supervisor watches it (and the writer, and the expiry), and it stopping is a failure.

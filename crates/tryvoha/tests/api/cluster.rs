@@ -15,7 +15,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::{ADMIN, BinaryServer, all_events, get_json, not_checked};
+use crate::support::{ADMIN, BinaryServer, PostgresSchema, all_events, get_json, not_checked};
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
@@ -40,21 +40,6 @@ impl Drop for Nats {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
-    }
-}
-
-/// The run's schema, dropped at the end whatever happened.
-struct Schema {
-    url: String,
-    name: String,
-}
-
-impl Drop for Schema {
-    fn drop(&mut self) {
-        let _ = Command::new("psql")
-            .arg(&self.url)
-            .args(["-q", "-c", &format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name)])
-            .output();
     }
 }
 
@@ -114,7 +99,7 @@ async fn three_nodes_lose_nothing_through_a_kill_a_stall_and_nats_restarting() {
     if Command::new("nats-server").arg("--version").output().is_err() {
         return not_checked("nats-server is missing: the cluster test needs NATS JetStream");
     }
-    let schema = Schema { url: postgres.clone(), name: format!("cluster_test_{}", std::process::id()) };
+    let schema = PostgresSchema::new(&postgres, "cluster_test");
     let nats_store = tempfile::tempdir().unwrap();
     let nats_port = free_port();
     let mut nats = Some(Nats::start(nats_port, nats_store.path()));

@@ -20,6 +20,7 @@ mod failstop;
 mod history;
 mod input_shapes;
 mod limits;
+mod migrate;
 mod mqtt;
 mod mqtt_restarts;
 mod pages;

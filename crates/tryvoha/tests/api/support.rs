@@ -270,3 +270,30 @@ impl BinaryServer {
         panic!("the server did not start");
     }
 }
+
+/// A PostgreSQL schema of one test run's own, dropped at the end whatever happened.
+pub struct PostgresSchema {
+    pub url: String,
+    pub name: String,
+}
+
+impl PostgresSchema {
+    pub fn new(url: &str, purpose: &str) -> PostgresSchema {
+        PostgresSchema { url: url.to_owned(), name: format!("{purpose}_{}", std::process::id()) }
+    }
+
+    /// The first column of the first row `sql` answers, as psql prints it.
+    pub fn query(&self, sql: &str) -> String {
+        let output = std::process::Command::new("psql").arg(&self.url).args(["-XAtq", "-c", sql]).output().unwrap();
+        String::from_utf8(output.stdout).unwrap().trim().to_owned()
+    }
+}
+
+impl Drop for PostgresSchema {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("psql")
+            .arg(&self.url)
+            .args(["-q", "-c", &format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name)])
+            .output();
+    }
+}
