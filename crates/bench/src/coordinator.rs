@@ -18,6 +18,9 @@ const MAX_PER_CLIENT: usize = 9_500;
 struct Settings {
     target: Target,
     server: String,
+    /// Where the subscribers connect: `server` unless `subscribe_to=` names several (the nodes
+    /// of a cluster; the clients are spread over them in turn).
+    subscribe_to: Vec<String>,
     server_pid: Option<u32>,
     subscribers: usize,
     measured: usize,
@@ -47,9 +50,20 @@ impl Settings {
         );
         let sources = args.number("sources", 4usize)?;
         anyhow::ensure!((1..=250).contains(&sources), "sources= must be 1..=250");
+        let server = args.text("server").unwrap_or(target.default_address()).to_string();
+        let subscribe_to = match args.text("subscribe_to") {
+            Some(list) => list.split(',').filter(|a| !a.is_empty()).map(str::to_string).collect(),
+            None => vec![server.clone()],
+        };
+        anyhow::ensure!(
+            clients % subscribe_to.len() == 0,
+            "{clients} clients do not spread evenly over {} servers: set clients=",
+            subscribe_to.len()
+        );
         let settings = Settings {
             target,
-            server: args.text("server").unwrap_or(target.default_address()).to_string(),
+            server,
+            subscribe_to,
             server_pid: args.text("server_pid").map(str::parse).transpose().context("server_pid= is not a pid")?,
             subscribers,
             measured: args.number("m", 20)?,
@@ -98,7 +112,6 @@ pub async fn run(args: &Args) -> anyhow::Result<()> {
     let program = std::env::current_exe().context("cannot find this program to start clients")?;
     let shares = fleet::shares(settings.subscribers, settings.clients);
     let common = [
-        ("server", settings.server.clone()),
         ("path", subscribe_path(settings.target, settings.oblast, &channel)),
         ("sources", settings.sources.to_string()),
         ("run", run.clone()),
@@ -108,7 +121,7 @@ pub async fn run(args: &Args) -> anyhow::Result<()> {
     ];
     let overflows_before = process::listen_overflows();
     let connect_started = monotonic_ns();
-    let mut fleet = Fleet::spawn(&program, &shares, &common, settings.measured + 1)?;
+    let mut fleet = Fleet::spawn(&program, &shares, &settings.subscribe_to, &common, settings.measured + 1)?;
     let ready = fleet.wait_ready(settings.connect_timeout).await?;
     let connect_s = (monotonic_ns() - connect_started) as f64 / 1e9;
     let listen_overflows = process::listen_overflows().zip(overflows_before).map(|(after, before)| after - before);

@@ -59,13 +59,16 @@ pub fn shares(total: usize, clients: usize) -> Vec<Share> {
 }
 
 impl Fleet {
-    /// Starts one client per share; `common` are the arguments every client gets.
+    /// Starts one client per share; `common` are the arguments every client gets, and client
+    /// `k` subscribes to `servers[k % servers.len()]` (the nodes of a cluster, or one server).
     pub fn spawn(
         program: &Path,
         shares: &[Share],
+        servers: &[String],
         common: &[(&str, String)],
         messages: usize,
     ) -> anyhow::Result<Fleet> {
+        anyhow::ensure!(!servers.is_empty(), "no server to subscribe to");
         let (sender, events) = mpsc::unbounded_channel();
         let mut children = Vec::new();
         let mut stdins = Vec::new();
@@ -75,6 +78,7 @@ impl Fleet {
             words.extend(to_words(&[
                 ("conns", share.connections.to_string()),
                 ("first", share.first_index.to_string()),
+                ("server", servers[index % servers.len()].clone()),
             ]));
             let mut child = Command::new(program)
                 .args(&words)

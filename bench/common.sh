@@ -1,0 +1,48 @@
+# Shell functions the side-by-side benchmarks share (sourced by bench/fanout.sh and
+# bench/cluster.sh). Each script sets BENCH_NAME (the prefix of its messages) and QUIET_WAIT.
+
+stop_pid() { # pid, signal: signal it, wait up to 10 s, then SIGKILL
+    local pid=$1 signal=$2 i
+    kill -s "$signal" "$pid" 2>/dev/null || return 0
+    for i in $(seq 1 100); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    echo "$BENCH_NAME: $pid did not stop on $signal; killing it" >&2
+    kill -KILL "$pid" 2>/dev/null || true
+}
+
+wait_for_url() { # url: up to 20 s
+    local i
+    for i in $(seq 1 200); do
+        curl -sf -o /dev/null --max-time 1 "$1" && return 0
+        sleep 0.1
+    done
+    echo "$BENCH_NAME: $1 did not answer within 20 s" >&2
+    return 1
+}
+
+busy_cpus() { # CPUs' worth of busy time over the last second, e.g. 0.12
+    local a b
+    a=($(head -1 /proc/stat)); sleep 1; b=($(head -1 /proc/stat))
+    local busy=$(( (b[1]+b[2]+b[3]+b[6]+b[7]+b[8]) - (a[1]+a[2]+a[3]+a[6]+a[7]+a[8]) ))
+    local all=$(( busy + (b[4]+b[5]) - (a[4]+a[5]) ))
+    awk -v busy="$busy" -v all="$all" -v cpus="$(nproc)" 'BEGIN { printf "%.2f", all ? busy / all * cpus : 0 }'
+}
+
+wait_for_quiet() { # the machine is shared: wait up to QUIET_WAIT seconds for it to be idle
+    local i load
+    for i in $(seq 1 "$QUIET_WAIT"); do
+        load=$(busy_cpus)
+        awk -v l="$load" 'BEGIN { exit !(l < 0.25) }' && return 0
+    done
+    echo "$BENCH_NAME: the machine is still busy ($load CPUs); measuring anyway, see 'other CPU' in the report" >&2
+}
+
+machine_lines() { # the date, the build and the machine, for the results' machine.txt
+    echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "workspace commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (working tree has changes)')"
+    echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), nproc $(nproc)"
+    echo "memory: $(free -h | awk '/^Mem:/ {print $2 " total, " $7 " available"}')"
+    echo "kernel: $(uname -r)"
+}
