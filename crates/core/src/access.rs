@@ -9,15 +9,19 @@ use crate::region::{RegionId, RegionRegistry};
 #[cfg_attr(
     feature = "openapi",
     schema(
-        description = "`admin`: everything, including tokens and the event log. `operator`: declares, updates and cancels alerts inside its region subtrees. `reader`: reads the APIs that require a token."
+        description = "`admin`: everything, including tokens and the event log. `operator`: declares, updates and cancels alerts inside its region subtrees, and reports incidents and shelter status there. `responder`: reports incidents and shelter status inside its region subtrees (emergency services), and sees non-public incidents. `reader`: reads the APIs that require a token."
     )
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Everything, including tokens and the raw event log.
     Admin,
-    /// Declares, updates and cancels alerts inside its region subtrees.
+    /// Declares, updates and cancels alerts inside its region subtrees; reports incidents and
+    /// shelter status there too.
     Operator,
+    /// Emergency services: reports and updates incidents and shelter status inside its region
+    /// subtrees; declares no alert.
+    Responder,
     /// Reads the APIs that require a token (the compatible APIs).
     Reader,
 }
@@ -27,6 +31,7 @@ impl Role {
         match text {
             "admin" => Some(Role::Admin),
             "operator" => Some(Role::Operator),
+            "responder" => Some(Role::Responder),
             "reader" => Some(Role::Reader),
             _ => None,
         }
@@ -36,6 +41,7 @@ impl Role {
         match self {
             Role::Admin => "admin",
             Role::Operator => "operator",
+            Role::Responder => "responder",
             Role::Reader => "reader",
         }
     }
@@ -57,9 +63,27 @@ impl Grant {
     pub fn may_alert(&self, region: RegionId, registry: &RegionRegistry) -> bool {
         match self.role {
             Role::Admin => true,
-            Role::Operator => self.regions.iter().any(|&root| registry.is_within(region, root)),
+            Role::Operator => self.within(region, registry),
+            Role::Responder | Role::Reader => false,
+        }
+    }
+
+    /// May this grant report or change an incident, or a shelter's status, in `region`?
+    pub fn may_respond(&self, region: RegionId, registry: &RegionRegistry) -> bool {
+        match self.role {
+            Role::Admin => true,
+            Role::Operator | Role::Responder => self.within(region, registry),
             Role::Reader => false,
         }
+    }
+
+    /// May this grant see incidents that are not public (and their private fields)?
+    pub fn sees_private_incidents(&self) -> bool {
+        self.role != Role::Reader
+    }
+
+    fn within(&self, region: RegionId, registry: &RegionRegistry) -> bool {
+        self.regions.iter().any(|&root| registry.is_within(region, root))
     }
 }
 
@@ -109,6 +133,18 @@ mod tests {
         assert!(operator.may_alert(RegionId(3), &registry));
         assert!(!operator.may_alert(RegionId(1), &registry), "not the parent");
         assert!(!operator.may_alert(RegionId(4), &registry), "not another oblast");
+    }
+
+    #[test]
+    fn responders_report_inside_their_subtrees_and_never_alert() {
+        let registry = registry();
+        let responder = Grant { role: Role::Responder, regions: vec![RegionId(1)] };
+        assert!(responder.may_respond(RegionId(3), &registry));
+        assert!(!responder.may_respond(RegionId(4), &registry), "not another oblast");
+        assert!(!responder.may_alert(RegionId(3), &registry), "a responder declares no alert");
+        let reader = Grant { role: Role::Reader, regions: vec![RegionId(1)] };
+        assert!(!reader.may_respond(RegionId(3), &registry) && !reader.sees_private_incidents());
+        assert!(responder.sees_private_incidents());
     }
 
     #[test]

@@ -9,10 +9,12 @@
 //! [`AlertBook::decide`] turning a [`Command`] into an event), and [`Grant`] (what a token may do).
 
 pub mod access;
+#[macro_use]
 pub mod alert;
 pub mod audience;
 pub mod book;
 pub mod event;
+pub mod incident;
 pub mod lines;
 pub mod location;
 pub mod publication;
@@ -23,5 +25,9 @@ pub use alert::{Alert, AlertId, AlertKind, AlertLevel, AlertStatus, FinishReason
 pub use audience::{Audience, AudienceIndex};
 pub use book::{AlertBook, AlertChanges, AlertError, AlertField, Command, Decision, Declaration, changed_fields};
 pub use event::{AlertEvent, EventDraft, EventType, Seq};
+pub use incident::{
+    Incident, IncidentChanges, IncidentDraft, IncidentError, IncidentEventType, IncidentField, IncidentId,
+    IncidentKind, IncidentReport, IncidentStatus, Severity,
+};
 pub use location::{CoordinateError, Coordinates, Shelter, ShelterError, ShelterId, ShelterInfo, ShelterKind};
 pub use region::{Level, Region, RegionId, RegionRegistry, RegionState, RegistryError};

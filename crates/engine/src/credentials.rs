@@ -79,7 +79,7 @@ impl Engine {
             return Err(TokenError::BadName);
         }
         match (request.role, request.regions.is_empty()) {
-            (Role::Operator, true) => return Err(TokenError::RegionsRequired),
+            (Role::Operator | Role::Responder, true) => return Err(TokenError::RegionsRequired),
             (Role::Admin | Role::Reader, false) => return Err(TokenError::RegionsNotAllowed),
             _ => {}
         }

@@ -31,9 +31,9 @@ pub enum AuthError {
 pub enum TokenError {
     #[error("the name must be 1 to 100 characters")]
     BadName,
-    #[error("an operator token needs at least one region")]
+    #[error("an operator or responder token needs at least one region")]
     RegionsRequired,
-    #[error("only operator tokens are scoped to regions")]
+    #[error("only operator and responder tokens are scoped to regions")]
     RegionsNotAllowed,
     #[error("region {id} is not in the registry")]
     UnknownRegion { id: RegionId },

@@ -81,7 +81,7 @@ impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut OpenApi) {
         let scheme = HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some(
             "`Authorization: Bearer <token>`: a token created with POST /api/v1/tokens (`tv_…`) or the admin token \
-             given in the server's configuration. Roles: admin, operator, reader.",
+             given in the server's configuration. Roles: admin, operator, responder, reader.",
         ));
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme("bearerAuth", SecurityScheme::Http(scheme.build()));

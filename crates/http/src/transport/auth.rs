@@ -35,7 +35,7 @@ impl Roles for Writers {
 pub struct AnyRole;
 
 impl Roles for AnyRole {
-    const ALLOWED: &'static [Role] = &[Role::Admin, Role::Operator, Role::Reader];
+    const ALLOWED: &'static [Role] = &[Role::Admin, Role::Operator, Role::Responder, Role::Reader];
 }
 
 /// A caller whose token is valid, not revoked, and has one of `R`'s roles.

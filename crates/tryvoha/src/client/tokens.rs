@@ -16,10 +16,10 @@ pub enum TokenCommand {
         connection: Connection,
         #[arg(long)]
         name: String,
-        /// admin, operator or reader.
+        /// admin, operator, responder or reader.
         #[arg(long)]
         role: String,
-        /// A region an operator may act in (with its subtree): id, KATOTTG code or name; repeat
+        /// A region an operator or responder may act in (with its subtree): id, KATOTTG code or name; repeat
         /// for several.
         #[arg(long = "region")]
         regions: Vec<String>,

@@ -54,10 +54,25 @@ async fn roles_limit_what_a_token_may_do() {
 }
 
 #[tokio::test]
+async fn a_responder_token_is_scoped_and_declares_no_alert() {
+    let app = TestApp::spawn().await;
+    let created =
+        app.post("/api/v1/tokens", ADMIN, json!({ "name": "rescue", "role": "responder", "regions": [31] })).await;
+    assert_eq!((created.status, created.body["role"].as_str()), (StatusCode::CREATED, Some("responder")));
+    let secret = created.body["token"].as_str().unwrap().to_owned();
+    let own = app.call(Method::GET, "/api/v1/tokens/self", Some(&secret), None).await;
+    assert_eq!(own.body["regions"], json!([31]), "{}", own.body);
+    let declare = app.post("/api/v1/alerts", &secret, json!({ "region_id": 31, "kind": "air_raid" })).await;
+    assert_eq!(declare.status, StatusCode::FORBIDDEN, "a responder declares no alert");
+    assert_eq!(app.last_seq().await, 0);
+}
+
+#[tokio::test]
 async fn bad_token_requests_name_the_field() {
     let app = TestApp::spawn().await;
     let cases = [
         (json!({ "name": "x", "role": "operator" }), "regions"),
+        (json!({ "name": "x", "role": "responder", "regions": [] }), "regions"),
         (json!({ "name": "x", "role": "operator", "regions": [424242] }), "regions"),
         (json!({ "name": "", "role": "reader" }), "name"),
         (json!({ "name": "x", "role": "reader", "regions": [14] }), "regions"),
