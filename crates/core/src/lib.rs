@@ -19,6 +19,7 @@ pub mod lines;
 pub mod location;
 pub mod publication;
 pub mod region;
+pub mod shelter_time;
 
 pub use access::{Actor, Grant, Role};
 pub use alert::{Alert, AlertId, AlertKind, AlertLevel, AlertStatus, FinishReason, LocalizedText, Threat, is_xml_char};
@@ -31,3 +32,4 @@ pub use incident::{
 };
 pub use location::{CoordinateError, Coordinates, Shelter, ShelterError, ShelterId, ShelterInfo, ShelterKind};
 pub use region::{Level, Region, RegionId, RegionRegistry, RegionState, RegistryError};
+pub use shelter_time::{MAX_SHELTER_WITHIN_S, ShelterTimeError, ShelterTimes};

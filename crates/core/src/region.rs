@@ -66,6 +66,10 @@ pub struct Region {
     pub code: Option<String>,
     pub name_uk: String,
     pub name_en: String,
+    /// Seconds people have to reach a shelter once an alert starts, as the registry file says
+    /// for this region itself (`shelter_within_s`); descendants inherit it (`ShelterTimes`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shelter_within_s: Option<u32>,
 }
 
 /// The alert state of a region, derived from the active real (status `actual`) alerts.
@@ -121,11 +125,14 @@ struct RegistryRow {
     code: Option<String>,
     name_uk: String,
     name_en: String,
+    #[serde(default)]
+    shelter_within_s: Option<u32>,
 }
 
 impl RegionRegistry {
     /// Parses the registry format documented in docs/regions.md: CSV with the header
-    /// `id,parent_id,level,katottg,name_uk,name_en` (`code` is accepted for `katottg`).
+    /// `id,parent_id,level,katottg,name_uk,name_en` (`code` is accepted for `katottg`), and
+    /// optionally `shelter_within_s`.
     pub fn from_csv(text: &str) -> Result<RegionRegistry, RegistryError> {
         let mut reader = csv::Reader::from_reader(text.as_bytes());
         let mut regions = Vec::new();
@@ -137,6 +144,12 @@ impl RegionRegistry {
             if row.name_uk.trim().is_empty() || row.name_en.trim().is_empty() {
                 return Err(bad("a name is empty".into()));
             }
+            if let Some(seconds) = row.shelter_within_s.filter(|&s| s > crate::shelter_time::MAX_SHELTER_WITHIN_S) {
+                return Err(bad(format!(
+                    "shelter_within_s {seconds} is over {}",
+                    crate::shelter_time::MAX_SHELTER_WITHIN_S
+                )));
+            }
             regions.push(Region {
                 id: RegionId(row.id),
                 parent_id: row.parent_id.map(RegionId),
@@ -144,6 +157,7 @@ impl RegionRegistry {
                 code: row.code.filter(|c| !c.is_empty()),
                 name_uk: row.name_uk,
                 name_en: row.name_en,
+                shelter_within_s: row.shelter_within_s,
             });
         }
         RegionRegistry::new(regions)

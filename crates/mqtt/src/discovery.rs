@@ -111,6 +111,7 @@ mod tests {
             code: None,
             name_uk: "м. Київ".into(),
             name_en: "Kyiv".into(),
+            shelter_within_s: None,
         };
         let topics = Topics::new("tryvoha.test");
         let (topic, config) = sensor("homeassistant", &topics, &region, AlertKind::AirRaid);

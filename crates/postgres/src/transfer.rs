@@ -1,12 +1,14 @@
 //! A transfer into and out of PostgreSQL (`tryvoha migrate`). Each restore is one transaction of
 //! array-bound statements (a few round trips for tens of thousands of rows) that adds the rows
-//! whose id it lacks, then moves the table's id sequence past the highest id, so that an id the
-//! store makes later is never one restored.
+//! whose id it lacks and writes over those that differ (`ON CONFLICT … DO UPDATE … WHERE …
+//! IS DISTINCT FROM`, so a row already the same is not written or counted), then moves the
+//! table's id sequence past the highest id, so that an id the store makes later is never one
+//! restored.
 
 use tokio_postgres::types::ToSql;
 use tryvoha_core::{Seq, Shelter};
 use tryvoha_store::{
-    Export, HistoryRow, IdempotencyRecord, PushSubscription, Restore, StoreResult, TokenRecord, WebhookRecord,
+    Export, HistoryRow, IdMarks, IdempotencyRecord, PushSubscription, Restore, StoreResult, TokenRecord, WebhookRecord,
 };
 
 use crate::PostgresStore;
@@ -54,6 +56,20 @@ impl Export for PostgresStore {
         rows.iter().map(|row| Ok(HistoryRow { record: record(row)?, import_key: get(row, 8)? })).collect()
     }
 
+    fn id_marks(&self) -> StoreResult<IdMarks> {
+        let sql = "SELECT COALESCE(pg_sequence_last_value(pg_get_serial_sequence($1, 'id')::regclass), 0)";
+        let mark = |table: &'static str| -> StoreResult<u64> {
+            let row = self.lookups.run(async |connection| connection.query_one(sql, &[&table]).await)?;
+            get_u64(&row, 0)
+        };
+        Ok(IdMarks {
+            tokens: mark("tokens")?,
+            shelters: mark("shelters")?,
+            webhooks: mark("webhooks")?,
+            push_subscriptions: mark("push_subscriptions")?,
+        })
+    }
+
     fn shelters_seeded(&self) -> StoreResult<bool> {
         let sql = "SELECT EXISTS (SELECT 1 FROM meta WHERE key = $1)";
         let row = self.lookups.run(async |connection| connection.query_one(sql, &[&SEEDED]).await)?;
@@ -62,6 +78,22 @@ impl Export for PostgresStore {
 }
 
 impl Restore for PostgresStore {
+    fn restore_id_marks(&self, marks: &IdMarks) -> StoreResult<()> {
+        let tables = [
+            ("tokens", marks.tokens),
+            ("shelters", marks.shelters),
+            ("webhooks", marks.webhooks),
+            ("push_subscriptions", marks.push_subscriptions),
+        ];
+        let sql = "SELECT setval(s, GREATEST($2, COALESCE(pg_sequence_last_value(s), 0))) \
+                   FROM (SELECT pg_get_serial_sequence($1, 'id')::regclass AS s) AS t";
+        for (table, mark) in tables.into_iter().filter(|&(_, mark)| mark > 0) {
+            let mark = bigint(mark)?;
+            self.lookups.run(async |connection| connection.query(sql, &[&table, &mark]).await)?;
+        }
+        Ok(())
+    }
+
     fn restore_tokens(&self, tokens: &[TokenRecord]) -> StoreResult<usize> {
         let mut columns = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for token in tokens {
@@ -75,7 +107,13 @@ impl Restore for PostgresStore {
         }
         let sql = "INSERT INTO tokens (id, name, role, regions, secret_hash, created_at, revoked_at) \
                    OVERRIDING SYSTEM VALUE SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], \
-                   $5::text[], $6::text[], $7::text[]) ON CONFLICT DO NOTHING";
+                   $5::text[], $6::text[], $7::text[]) \
+                   ON CONFLICT (id) DO UPDATE SET name = excluded.name, role = excluded.role, \
+                   regions = excluded.regions, secret_hash = excluded.secret_hash, created_at = excluded.created_at, \
+                   revoked_at = excluded.revoked_at \
+                   WHERE (tokens.name, tokens.role, tokens.regions, tokens.secret_hash, tokens.created_at, \
+                   tokens.revoked_at) IS DISTINCT FROM (excluded.name, excluded.role, excluded.regions, \
+                   excluded.secret_hash, excluded.created_at, excluded.revoked_at)";
         let params: [&(dyn ToSql + Sync); 7] =
             [&columns.0, &columns.1, &columns.2, &columns.3, &columns.4, &columns.5, &columns.6];
         self.restore("tokens", sql, &params)
@@ -85,13 +123,12 @@ impl Restore for PostgresStore {
         let ids = bigints(shelters.iter().map(|shelter| shelter.id.0))?;
         let bodies = shelters.iter().map(|shelter| encode(&shelter.info)).collect::<StoreResult<Vec<_>>>()?;
         let sql = "INSERT INTO shelters (id, body) OVERRIDING SYSTEM VALUE \
-                   SELECT * FROM unnest($1::bigint[], $2::text[]) ON CONFLICT DO NOTHING";
-        let added = self.restore("shelters", sql, &[&ids, &bodies])?;
-        if seeded {
-            let mark = "INSERT INTO meta (key, value) VALUES ($1, 'yes') ON CONFLICT (key) DO NOTHING";
-            self.lookups.run(async |connection| connection.execute(mark, &[&SEEDED]).await)?;
-        }
-        Ok(added)
+                   SELECT * FROM unnest($1::bigint[], $2::text[]) \
+                   ON CONFLICT (id) DO UPDATE SET body = excluded.body WHERE shelters.body IS DISTINCT FROM excluded.body";
+        // The seeded mark goes with the shelters: a node started between the two would seed
+        // the bundled ones over the copied.
+        let mark = format!("INSERT INTO meta (key, value) VALUES ('{SEEDED}', 'yes') ON CONFLICT (key) DO NOTHING");
+        self.restore_with("shelters", sql, &[&ids, &bodies], seeded.then_some(mark.as_str()))
     }
 
     fn restore_webhooks(&self, webhooks: &[WebhookRecord]) -> StoreResult<usize> {
@@ -105,7 +142,10 @@ impl Restore for PostgresStore {
         }
         let sql = "INSERT INTO webhooks (id, spec, secret, created_at, paused) OVERRIDING SYSTEM VALUE \
                    SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) \
-                   ON CONFLICT DO NOTHING";
+                   ON CONFLICT (id) DO UPDATE SET spec = excluded.spec, secret = excluded.secret, \
+                   created_at = excluded.created_at, paused = excluded.paused \
+                   WHERE (webhooks.spec, webhooks.secret, webhooks.created_at, webhooks.paused) \
+                   IS DISTINCT FROM (excluded.spec, excluded.secret, excluded.created_at, excluded.paused)";
         self.restore("webhooks", sql, &[&columns.0, &columns.1, &columns.2, &columns.3, &columns.4])
     }
 
@@ -122,9 +162,15 @@ impl Restore for PostgresStore {
                 columns.5.push(rfc3339(subscription.created_at)?);
                 columns.6.push(bigint(subscription.delivered)?);
             }
-            let sql = "INSERT INTO push_subscriptions (id, endpoint, p256dh, auth, filter, created_at, delivered_seq) \
+            let sql = "INSERT INTO push_subscriptions AS s (id, endpoint, p256dh, auth, filter, created_at, delivered_seq) \
                        OVERRIDING SYSTEM VALUE SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], \
-                       $4::text[], $5::text[], $6::text[], $7::bigint[]) ON CONFLICT DO NOTHING";
+                       $4::text[], $5::text[], $6::text[], $7::bigint[]) \
+                       ON CONFLICT (id) DO UPDATE SET endpoint = excluded.endpoint, p256dh = excluded.p256dh, \
+                       auth = excluded.auth, filter = excluded.filter, created_at = excluded.created_at, \
+                       delivered_seq = excluded.delivered_seq \
+                       WHERE (s.endpoint, s.p256dh, s.auth, s.filter, s.created_at, s.delivered_seq) IS DISTINCT FROM \
+                       (excluded.endpoint, excluded.p256dh, excluded.auth, excluded.filter, excluded.created_at, \
+                       excluded.delivered_seq)";
             let params: [&(dyn ToSql + Sync); 7] =
                 [&columns.0, &columns.1, &columns.2, &columns.3, &columns.4, &columns.5, &columns.6];
             added += self.restore("push_subscriptions", sql, &params)?;
@@ -136,7 +182,7 @@ impl Restore for PostgresStore {
         let consumers: Vec<&str> = cursors.iter().map(|(consumer, _)| consumer.as_str()).collect();
         let seqs = bigints(cursors.iter().map(|&(_, seq)| seq))?;
         let sql = "INSERT INTO cursors (consumer, seq) SELECT * FROM unnest($1::text[], $2::bigint[]) \
-                   ON CONFLICT (consumer) DO NOTHING";
+                   ON CONFLICT (consumer) DO UPDATE SET seq = excluded.seq WHERE cursors.seq <> excluded.seq";
         self.restore_rows(sql, &[&consumers, &seqs])
     }
 
@@ -153,7 +199,10 @@ impl Restore for PostgresStore {
             }
             let sql = "INSERT INTO idempotency (owner, key, fingerprint, alert_id, created) \
                        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::boolean[]) \
-                       ON CONFLICT (owner, key) DO NOTHING";
+                       ON CONFLICT (owner, key) DO UPDATE SET fingerprint = excluded.fingerprint, \
+                       alert_id = excluded.alert_id, created = excluded.created \
+                       WHERE (idempotency.fingerprint, idempotency.alert_id, idempotency.created) \
+                       IS DISTINCT FROM (excluded.fingerprint, excluded.alert_id, excluded.created)";
             added += self.restore_rows(sql, &[&columns.0, &columns.1, &columns.2, &columns.3, &columns.4])?;
         }
         Ok(added)
@@ -185,8 +234,20 @@ impl Restore for PostgresStore {
 
 impl PostgresStore {
     /// Runs the insert `sql` into `table` and moves the table's id sequence past its highest id
-    /// (never back), in one transaction; returns how many rows it added.
+    /// (never back), in one transaction; returns how many rows it wrote.
     fn restore(&self, table: &str, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<usize> {
+        self.restore_with(table, sql, params, None)
+    }
+
+    /// [`restore`](PostgresStore::restore), and `also` (a statement without parameters) in the
+    /// same transaction.
+    fn restore_with(
+        &self,
+        table: &str,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+        also: Option<&str>,
+    ) -> StoreResult<usize> {
         let follow = format!(
             "SELECT setval(s, GREATEST(m, COALESCE(pg_sequence_last_value(s), 1))) \
              FROM (SELECT pg_get_serial_sequence('{table}', 'id')::regclass AS s, MAX(id) AS m FROM {table}) AS t \
@@ -195,9 +256,12 @@ impl PostgresStore {
         self.lookups.run(async |connection| {
             connection
                 .transaction(async {
-                    let added = connection.execute(sql, params).await?;
+                    let written = connection.execute(sql, params).await?;
                     connection.query(&follow, &[]).await?;
-                    Ok(count(added))
+                    if let Some(also) = also {
+                        connection.execute(also, &[]).await?;
+                    }
+                    Ok(count(written))
                 })
                 .await
         })

@@ -17,8 +17,8 @@ fn with_stores(check: fn(&dyn tryvoha_store::Export, &dyn tryvoha_store::Restore
 
 #[test]
 #[cfg_attr(not(postgres_tests), ignore = "needs PostgreSQL: set TRYVOHA_TEST_POSTGRES_URL")]
-fn a_transfer_keeps_every_id_and_adds_nothing_the_second_time() {
-    with_stores(tryvoha_store::contract::a_transfer_keeps_every_id_and_adds_nothing_the_second_time);
+fn a_transfer_keeps_every_id_and_writes_nothing_the_second_time() {
+    with_stores(tryvoha_store::contract::a_transfer_keeps_every_id_and_writes_nothing_the_second_time);
 }
 
 #[test]

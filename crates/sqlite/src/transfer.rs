@@ -2,7 +2,7 @@
 //! Each read is one statement on a reader, so it sees one state of the database.
 
 use tryvoha_core::{AlertId, Seq};
-use tryvoha_store::{Export, HistoryRow, IdempotencyRecord, StoreResult};
+use tryvoha_store::{Export, HistoryRow, IdMarks, IdempotencyRecord, StoreResult};
 
 use crate::history::{COLUMNS, raw_record};
 use crate::shelters::SEEDED;
@@ -50,6 +50,27 @@ impl Export for SqliteStore {
             })
             .map_err(unavailable)?;
         rows.map(|row| row.map_err(unavailable)?).collect()
+    }
+
+    fn id_marks(&self) -> StoreResult<IdMarks> {
+        // AUTOINCREMENT keeps each table's highest id ever given in `sqlite_sequence`.
+        let connection = self.reader();
+        let mut statement = connection.prepare("SELECT name, seq FROM sqlite_sequence").map_err(unavailable)?;
+        let rows = statement
+            .query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, u64>(1)?)))
+            .map_err(unavailable)?;
+        let mut marks = IdMarks::default();
+        for row in rows {
+            let (table, seq) = row.map_err(unavailable)?;
+            match table.as_str() {
+                "tokens" => marks.tokens = seq,
+                "shelters" => marks.shelters = seq,
+                "webhooks" => marks.webhooks = seq,
+                "push_subscriptions" => marks.push_subscriptions = seq,
+                _ => {}
+            }
+        }
+        Ok(marks)
     }
 
     fn shelters_seeded(&self) -> StoreResult<bool> {

@@ -24,7 +24,7 @@ pub use record::{
 
 pub use cluster::{KeyStore, LeaseStore};
 pub use push::{NewPushSubscription, PushFilter, PushStore, PushSubscription, PushSubscriptionId};
-pub use transfer::{Copied, Export, HistoryRow, Restore, TransferError, transfer, verify};
+pub use transfer::{Copied, Export, HistoryRow, IdMarks, Restore, TransferError, transfer, verify};
 pub use webhooks::{Paused, WebhookFormat, WebhookId, WebhookRecord, WebhookSpec, WebhookStore, webhook_consumer};
 
 use tryvoha_core::{Alert, AlertEvent, AlertId, Seq, Shelter, ShelterId, ShelterInfo};

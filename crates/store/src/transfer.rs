@@ -25,25 +25,38 @@ pub trait Export: Store {
     fn history_rows(&self, after: u64, limit: usize) -> crate::StoreResult<Vec<HistoryRow>>;
     /// Whether the bundled shelters were ever seeded ([`crate::ShelterStore::seed_shelters_once`]).
     fn shelters_seeded(&self) -> crate::StoreResult<bool>;
+    /// The highest id each table has ever given, removed rows included.
+    fn id_marks(&self) -> crate::StoreResult<IdMarks>;
 }
 
-/// Writes that keep the ids they are given, for a store being filled from another. Each adds
-/// the rows whose id (or key) it does not hold yet, all in one transaction, leaves those it
-/// holds as they are, and returns how many it added. Later ids the store makes itself follow
-/// the highest restored.
+/// The highest id each table with store-made ids has ever given (0: none yet). A removed row's
+/// id is never given again, so a target takes over these marks, not only its rows' highest ids.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IdMarks {
+    pub tokens: u64,
+    pub shelters: u64,
+    pub webhooks: u64,
+    pub push_subscriptions: u64,
+}
+
+/// Writes that keep the ids they are given, for a store being filled from another. Each writes
+/// the rows whose id (or key) it does not hold yet and those it holds otherwise (the source
+/// changed since an earlier run: a token revoked, a cursor moved on), all in one transaction,
+/// leaves those it holds the same, and returns how many it wrote. Later ids the store makes
+/// itself follow the highest restored.
 pub trait Restore: Export {
+    /// Makes every table's next id follow `marks` (never moving one back).
+    fn restore_id_marks(&self, marks: &IdMarks) -> crate::StoreResult<()>;
     fn restore_tokens(&self, tokens: &[TokenRecord]) -> crate::StoreResult<usize>;
     /// The shelters, and the mark that the bundled ones were seeded when `seeded`.
     fn restore_shelters(&self, shelters: &[Shelter], seeded: bool) -> crate::StoreResult<usize>;
     fn restore_webhooks(&self, webhooks: &[WebhookRecord]) -> crate::StoreResult<usize>;
     fn restore_push_subscriptions(&self, subscriptions: &[PushSubscription]) -> crate::StoreResult<usize>;
-    /// Cursors of consumers the store has none for (a cursor it has is newer, or the same).
     fn restore_cursors(&self, cursors: &[(String, Seq)]) -> crate::StoreResult<usize>;
     fn restore_idempotency(&self, records: &[IdempotencyRecord]) -> crate::StoreResult<usize>;
-    /// History records with their ids and keys. Unlike the others this one also overwrites a
-    /// record of the same id that differs: the log's events make the live records again as
-    /// they are appended, but the source's are the record (an older database kept some to the
-    /// second only). Returns how many it added or overwrote.
+    /// History records with their ids and keys. The log's events make the live records again
+    /// as they are appended, but the source's are the record (an older database kept some to
+    /// the second only), so they are written over those.
     fn restore_history(&self, rows: &[HistoryRow]) -> crate::StoreResult<usize>;
 }
 
@@ -55,12 +68,13 @@ pub struct HistoryRow {
     pub import_key: Option<String>,
 }
 
-/// How many rows of one kind the source holds and how many a transfer added to the target.
+/// How many rows of one kind the source holds and how many a transfer wrote to the target
+/// (added, or changed to the source's).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Copied {
     pub table: &'static str,
     pub source: usize,
-    pub added: usize,
+    pub written: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -74,8 +88,12 @@ pub enum TransferError {
          writes of its own"
     )]
     TargetAhead { source_head: Seq, target_head: Seq },
-    /// After the copy the target does not hold what the source does.
-    #[error("{table} differ after the copy ({in_source} in the source, {in_target} in the target){detail}")]
+    /// After the copy the target does not hold what the source does: it holds rows the source
+    /// has not (removed there since an earlier run, or another deployment's).
+    #[error(
+        "{table} differ after the copy ({in_source} in the source, {in_target} in the target){detail}; the target \
+         holds rows the source has not: drop its schema (or choose another cluster name) and run it again"
+    )]
     Differs { table: &'static str, in_source: usize, in_target: usize, detail: String },
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -89,7 +107,7 @@ const BATCH: usize = 1000;
 /// webhooks, push subscriptions and cursors.
 pub fn transfer(source: &dyn Export, target: &dyn Restore) -> Result<Vec<Copied>, TransferError> {
     let mut copied = vec![copy_log(source, target)?];
-    let count = |table, source: usize, added| Copied { table, source, added };
+    let count = |table, source: usize, written| Copied { table, source, written };
 
     let records = sorted_idempotency(source)?;
     copied.push(count("idempotency records", records.len(), target.restore_idempotency(&records)?));
@@ -113,6 +131,7 @@ pub fn transfer(source: &dyn Export, target: &dyn Restore) -> Result<Vec<Copied>
     // Last: a cursor may not pass the log's head, and an endpoint's cursor needs its endpoint.
     let cursors = source.cursors()?;
     copied.push(count("cursors", cursors.len(), target.restore_cursors(&cursors)?));
+    target.restore_id_marks(&source.id_marks()?)?;
 
     verify(source, target)?;
     Ok(copied)
@@ -133,15 +152,15 @@ fn copy_log(source: &dyn Export, target: &dyn Restore) -> Result<Copied, Transfe
         }
         after = theirs.last().map_or(target_head, |event| event.seq);
     }
-    let mut added = 0;
+    let mut written = 0;
     loop {
         let events = source.events_after(after, BATCH)?;
         let Some(last) = events.last() else { break };
         after = last.seq;
-        added += events.len();
+        written += events.len();
         target.append(&Commit { events, idempotency: Vec::new() })?;
     }
-    Ok(Copied { table: "events", source: usize::try_from(source_head).unwrap_or(usize::MAX), added })
+    Ok(Copied { table: "events", source: usize::try_from(source_head).unwrap_or(usize::MAX), written })
 }
 
 /// The seq of the first event of `theirs` that `ours` does not have the same.
@@ -171,7 +190,8 @@ pub fn verify(source: &dyn Export, target: &dyn Export) -> Result<(), TransferEr
     same("webhooks", source.webhooks()?, target.webhooks()?)?;
     same("push subscriptions", source.push_subscriptions()?, target.push_subscriptions()?)?;
     same("cursors", sorted(source.cursors()?), sorted(target.cursors()?))?;
-    same("the shelters' seeded mark", vec![source.shelters_seeded()?], vec![target.shelters_seeded()?])
+    same("the shelters' seeded mark", vec![source.shelters_seeded()?], vec![target.shelters_seeded()?])?;
+    same("the highest ids given", vec![source.id_marks()?], vec![target.id_marks()?])
 }
 
 fn same<T: PartialEq>(table: &'static str, ours: Vec<T>, theirs: Vec<T>) -> Result<(), TransferError> {

@@ -53,17 +53,29 @@ fn cluster_text(store: &dyn Store, name: &str, path: &Path) -> anyhow::Result<St
     Ok(kept)
 }
 
-/// A deployment's key files as the cluster would keep them, for `tryvoha migrate`: by name, the
-/// file and its key. A file that is missing (a server that never sent a push has no VAPID key)
-/// is left out.
-pub fn files_to_carry(files: [(&'static str, &Path); 2]) -> anyhow::Result<Vec<(&'static str, String)>> {
-    let mut keys = Vec::new();
-    for (name, path) in files {
-        match std::fs::read_to_string(path) {
-            Ok(text) => keys.push((name, text.trim().to_owned())),
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-            Err(error) => return Err(error).with_context(|| format!("cannot read {}", path.display())),
+/// A deployment's keys as the cluster would keep them, for `tryvoha migrate`: by name, the key
+/// of each file. The signing key must be there and be one (every server that ever started made
+/// it: without it the cluster would sign with another, and every frame signed before would stop
+/// verifying); a VAPID key file that is missing is left out.
+pub fn files_to_carry(signing: &Path, vapid: &Path) -> anyhow::Result<Vec<(&'static str, String)>> {
+    let signing_key = std::fs::read_to_string(signing).with_context(|| {
+        format!(
+            "cannot read the signing key {}: give the file `serve` used (--signing-key-file, TRYVOHA_SIGNING_KEY_FILE or \
+             signing_key_file in --config)",
+            signing.display()
+        )
+    })?;
+    let signing_key = signing_key.trim().to_owned();
+    Signer::from_text(&signing_key).with_context(|| format!("{} holds no Ed25519 signing key", signing.display()))?;
+    let mut keys = vec![(SIGNING, signing_key)];
+    match std::fs::read_to_string(vapid) {
+        Ok(text) => {
+            let text = text.trim().to_owned();
+            VapidKey::from_text(&text).map_err(|error| anyhow::anyhow!("{}: {error}", vapid.display()))?;
+            keys.push((VAPID, text));
         }
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+        Err(error) => return Err(error).with_context(|| format!("cannot read {}", vapid.display())),
     }
     Ok(keys)
 }
@@ -83,10 +95,15 @@ pub fn check_carry(store: &dyn KeyStore, keys: &[(&'static str, String)]) -> any
     Ok(())
 }
 
-/// Stores the keys as the cluster's (after [`check_carry`]).
+/// Stores the keys as the cluster's (after [`check_carry`]); fails if another was stored
+/// meanwhile (a node started during the migration).
 pub fn carry(store: &dyn KeyStore, keys: &[(&'static str, String)]) -> anyhow::Result<()> {
     for (name, key) in keys {
-        store.offer_cluster_key(name, key.as_bytes()).with_context(|| format!("cannot store the {name} key"))?;
+        let kept =
+            store.offer_cluster_key(name, key.as_bytes()).with_context(|| format!("cannot store the {name} key"))?;
+        if kept != key.as_bytes() {
+            anyhow::bail!("a node stored another {name} key during the migration; stop the nodes and start again");
+        }
     }
     Ok(())
 }

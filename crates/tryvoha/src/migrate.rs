@@ -13,6 +13,7 @@ use tryvoha_postgres::{PostgresStore, SchemaName};
 use tryvoha_sqlite::SqliteStore;
 use tryvoha_store::TransferError;
 
+use crate::config::{FlagSettings, Settings};
 use crate::data_lock::DataDirLock;
 use crate::keys;
 use crate::store_url::{SQLITE_FILE, StoreUrl};
@@ -29,8 +30,11 @@ pub struct MigrateArgs {
     #[arg(long, env = "TRYVOHA_CLUSTER_NAME")]
     cluster_name: Option<String>,
     /// The deployment's signing key file, if `serve` was given one [default: FROM/signing-key].
-    #[arg(long)]
+    #[arg(long, env = "TRYVOHA_SIGNING_KEY_FILE")]
     signing_key_file: Option<PathBuf>,
+    /// The configuration file `serve` used, for its `signing_key_file`.
+    #[arg(long, env = "TRYVOHA_CONFIG")]
+    config: Option<PathBuf>,
 }
 
 pub fn run(args: MigrateArgs) -> anyhow::Result<()> {
@@ -52,15 +56,18 @@ pub fn run(args: MigrateArgs) -> anyhow::Result<()> {
     }
     // Held to the end: the server must not write while its store is copied.
     let _lock = DataDirLock::acquire(&args.from)?;
+    // The signing key where `serve` found it: the flag, the environment, the config file, or
+    // the data directory.
+    let settings = Settings::load(FlagSettings {
+        config: args.config.clone(),
+        data: Some(args.from.clone()),
+        signing_key_file: args.signing_key_file.clone(),
+        ..FlagSettings::default()
+    })?;
+    let key_files = keys::files_to_carry(&settings.signing_key_file, &args.from.join(keys::VAPID_FILE))?;
     let source = SqliteStore::open(&database).with_context(|| format!("cannot open {}", database.display()))?;
     let target = PostgresStore::open(url, &schema)
         .with_context(|| format!("cannot open the store {shown} (schema {schema})"))?;
-
-    let signing_file = args.signing_key_file.clone().unwrap_or_else(|| args.from.join(keys::SIGNING_FILE));
-    let key_files = keys::files_to_carry([
-        (keys::SIGNING, signing_file.as_path()),
-        (keys::VAPID, args.from.join(keys::VAPID_FILE).as_path()),
-    ])?;
     keys::check_carry(&target, &key_files)?;
 
     let copied = tryvoha_store::transfer(&source, &target).map_err(|error| match error {
@@ -69,13 +76,14 @@ pub fn run(args: MigrateArgs) -> anyhow::Result<()> {
                 "{error}; nothing was migrated. Migrate into a new --cluster-name, or drop its schema first"
             )
         }
+        differs @ TransferError::Differs { .. } => anyhow::Error::new(differs),
         other => anyhow::Error::new(other).context("the migration did not finish; run it again to finish it"),
     })?;
     keys::carry(&target, &key_files)?;
 
     crate::say!("migrated {} into {shown} (schema {schema}):", args.from.display());
     for table in &copied {
-        crate::say!("  {:<26} {:>8} in the source, {:>8} added", table.table, table.source, table.added);
+        crate::say!("  {:<26} {:>8} in the source, {:>8} written", table.table, table.source, table.written);
     }
     let names: Vec<&str> = key_files.iter().map(|(name, _)| *name).collect();
     crate::say!("  keys carried over: {}", if names.is_empty() { "none".into() } else { names.join(", ") });

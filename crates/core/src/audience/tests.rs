@@ -79,6 +79,7 @@ fn registry() -> impl Strategy<Value = RegionRegistry> {
                     code: None,
                     name_uk: name.clone(),
                     name_en: name,
+                    shelter_within_s: None,
                 });
                 id
             };

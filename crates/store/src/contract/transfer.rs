@@ -9,7 +9,7 @@ use tryvoha_core::{AlertId, AlertKind, AlertLevel, AlertStatus, RegionId, Role, 
 use crate::contract::{T0, cancelled, commit, declared, shelter};
 use crate::{
     Commit, CursorMove, Export, HistoryRecord, IdempotencyRecord, ImportedRecord, NewPushSubscription, NewToken,
-    Paused, PushFilter, Restore, TransferError, WebhookFormat, WebhookSpec, transfer, webhook_consumer,
+    Paused, PushFilter, Restore, TransferError, WebhookFormat, WebhookSpec, transfer, verify, webhook_consumer,
 };
 
 fn token(name: &str) -> NewToken {
@@ -60,6 +60,9 @@ fn fill(source: &dyn Export) {
     source.seed_shelters_once(&[shelter("Хрещатик", 50.45), shelter("Майдан", 50.46)]).unwrap();
     source.add_shelters(&[shelter("Арсенальна", 50.44)]).unwrap();
     source.remove_shelter(ShelterId(2)).unwrap();
+    // The highest id removed too: the target must not give it again.
+    let last = source.add_shelters(&[shelter("Дніпро", 50.44)]).unwrap()[0].id;
+    source.remove_shelter(last).unwrap();
     let imported = |key: &str, hour: i64| ImportedRecord {
         key: key.into(),
         record: HistoryRecord {
@@ -78,12 +81,19 @@ fn fill(source: &dyn Export) {
     let gone = source.create_webhook(&endpoint("https://a.example/hook"), "secret-a", T0).unwrap();
     let kept = source.create_webhook(&endpoint("https://b.example/hook"), "secret-b", T0).unwrap();
     source.remove_webhook(gone.id).unwrap();
+    let last = source.create_webhook(&endpoint("https://c.example/hook"), "secret-c", T0).unwrap();
+    source.remove_webhook(last.id).unwrap();
     let paused = Paused { at: T0, reason: "retried for too long".into() };
     source.update_webhook(kept.id, &kept.spec, Some(&paused)).unwrap();
     source.set_cursor(&webhook_consumer(kept.id), 3, 2).unwrap();
     source.set_cursors(&[CursorMove { consumer: "mqtt".into(), expected: 0, to: 3 }]).unwrap();
 
-    for (endpoint, auth) in [("https://push.example/1", "auth-1"), ("https://push.example/2", "auth-2")] {
+    let pushes = [
+        ("https://push.example/1", "auth-1"),
+        ("https://push.example/2", "auth-2"),
+        ("https://push.example/3", "auth-3"),
+    ];
+    for (endpoint, auth) in pushes {
         source
             .upsert_push_subscription(&NewPushSubscription {
                 endpoint: endpoint.into(),
@@ -95,14 +105,15 @@ fn fill(source: &dyn Export) {
             .unwrap();
     }
     source.remove_push_subscription("https://push.example/1", "auth-1").unwrap();
+    source.remove_push_subscription("https://push.example/3", "auth-3").unwrap();
     let kept = source.push_subscriptions().unwrap()[0].id;
     source.set_push_delivered(&[(kept, 3)]).unwrap();
 }
 
-pub fn a_transfer_keeps_every_id_and_adds_nothing_the_second_time(source: &dyn Export, target: &dyn Restore) {
+pub fn a_transfer_keeps_every_id_and_writes_nothing_the_second_time(source: &dyn Export, target: &dyn Restore) {
     fill(source);
     let copied = transfer(source, target).expect("the first transfer");
-    let added = |table: &str| copied.iter().find(|c| c.table == table).map(|c| (c.source, c.added));
+    let added = |table: &str| copied.iter().find(|c| c.table == table).map(|c| (c.source, c.written));
     assert_eq!(added("events"), Some((3, 3)));
     assert_eq!(added("tokens"), Some((3, 3)));
     assert_eq!(added("shelters"), Some((2, 2)), "the removed one is not copied");
@@ -114,7 +125,7 @@ pub fn a_transfer_keeps_every_id_and_adds_nothing_the_second_time(source: &dyn E
 
     // The same ids, not renumbered (transfer verified equality; these say what it means).
     let shelters: Vec<u64> = target.shelters().unwrap().iter().map(|s| s.id.0).collect();
-    assert_eq!(shelters, [1, 3]);
+    assert_eq!(shelters, [1, 3], "the same ids, with the gaps removals left");
     assert_eq!(target.webhooks().unwrap()[0].id, 2);
     assert_eq!(target.cursor(&webhook_consumer(2)).unwrap(), 2);
     assert!(target.tokens().unwrap()[1].revoked_at.is_some());
@@ -124,12 +135,27 @@ pub fn a_transfer_keeps_every_id_and_adds_nothing_the_second_time(source: &dyn E
     assert_eq!(target.idempotency_record("token:1", "declare-14").unwrap().unwrap().alert_id, AlertId(1));
 
     let again = transfer(source, target).expect("the second transfer");
-    assert!(again.iter().all(|c| c.added == 0), "a second transfer adds nothing: {again:?}");
+    assert!(again.iter().all(|c| c.written == 0), "a second transfer writes nothing: {again:?}");
 
-    // Ids the target makes now follow the restored ones.
+    // The verification compares rows, not counts: a token revoked in the target alone differs.
+    target.revoke_token(1, T0).unwrap();
+    match verify(source, target) {
+        Err(TransferError::Differs { table: "tokens", .. }) => {}
+        other => panic!("a target whose token differs must fail the verification, got {other:?}"),
+    }
+    // A run after the source changed (a token revoked, a cursor moved on) writes the changes,
+    // and the target's own change back to the source's.
+    source.revoke_token(3, T0).unwrap();
+    source.set_cursor("mqtt", 3, 1).unwrap();
+    let changed = transfer(source, target).expect("a transfer after the source changed");
+    let written = |table: &str| changed.iter().find(|c| c.table == table).map(|c| c.written);
+    assert_eq!((written("tokens"), written("cursors"), written("shelters")), (Some(2), Some(1), Some(0)));
+    assert!(target.tokens().unwrap()[0].revoked_at.is_none(), "the target's stray revocation is undone");
+
+    // Ids the target makes now follow the highest the source ever gave, removed rows included.
     assert_eq!(target.create_token(&token("fourth")).unwrap().id, 4);
-    assert_eq!(target.add_shelters(&[shelter("Либідська", 50.41)]).unwrap()[0].id, ShelterId(4));
-    assert_eq!(target.create_webhook(&endpoint("https://c.example/hook"), "c", T0).unwrap().id, 3);
+    assert_eq!(target.add_shelters(&[shelter("Либідська", 50.41)]).unwrap()[0].id, ShelterId(5));
+    assert_eq!(target.create_webhook(&endpoint("https://d.example/hook"), "d", T0).unwrap().id, 4);
     assert!(!target.seed_shelters_once(&[shelter("Хрещатик", 50.45)]).unwrap(), "seeded once, in the source");
     target.append(&commit(vec![declared(4, 3, 14)])).expect("the log goes on after the copy");
     // The alert the source cancelled is history in the target too: live, by its alert id.

@@ -114,8 +114,11 @@ async fn an_embedded_deployment_moves_to_postgres_with_every_id_and_key() {
     assert!(text.contains("signing, vapid"), "the keys are carried over: {text}");
     let (ok, again) = migrate(embedded_dir.path(), &postgres, &schema.name);
     assert!(ok, "{again}");
-    let added: Vec<&str> = again.lines().filter(|line| line.trim_end().ends_with("added")).collect();
-    assert!(!added.is_empty() && added.iter().all(|line| line.trim_end().ends_with(" 0 added")), "{again}");
+    let written: Vec<&str> = again.lines().filter(|line| line.trim_end().ends_with("written")).collect();
+    assert!(
+        written.len() >= 8 && written.iter().all(|line| line.trim_end().ends_with(" 0 written")),
+        "a second run writes nothing: {again}"
+    );
 
     let node_dir = tempfile::tempdir().unwrap();
     let store = ["--store", &postgres, "--cluster-name", &schema.name].map(str::to_owned);
@@ -137,6 +140,12 @@ async fn an_embedded_deployment_moves_to_postgres_with_every_id_and_key() {
     assert_eq!(next["seq"].as_u64(), Some(head + 1));
     assert_eq!(next["id"].as_u64(), Some(other["id"].as_u64().unwrap() + 1));
     drop(node);
+
+    // A directory whose signing key is gone (kept elsewhere and not named) is refused.
+    let keyless = tempfile::tempdir().unwrap();
+    std::fs::copy(embedded_dir.path().join("tryvoha.db"), keyless.path().join("tryvoha.db")).unwrap();
+    let (ok, text) = migrate(keyless.path(), &postgres, &schema.name);
+    assert!(!ok && text.contains("signing key"), "{text}");
 
     // Another deployment (its own log and key) into this cluster: refused, nothing written.
     let stranger_dir = tempfile::tempdir().unwrap();
