@@ -184,10 +184,10 @@ fn info(
         sender_name: Some("tryvoha".to_owned()),
         headline: Some(headline(alert, event, place.as_deref(), language, cancelled)),
         description: description(alert, language),
-        instruction: language.pick(&alert.instruction),
+        instruction: instruction(alert, language, cancelled),
         web: None,
         contact: None,
-        parameters: threats_parameter(&alert.threats),
+        parameters: [threats_parameter(&alert.threats), shelter_parameter(alert)].concat(),
         resources: Vec::new(),
         areas: vec![area],
     }
@@ -254,6 +254,21 @@ fn threat_name(threat: Threat, language: Language) -> &'static str {
     }
 }
 
+/// The time to shelter first (the one thing to do at once), then the alert's own instruction.
+fn instruction(alert: &Alert, language: Language, cancelled: bool) -> Option<String> {
+    let shelter = alert.shelter_within_s.filter(|_| !cancelled).map(|seconds| match language {
+        Language::Ukrainian => format!("Дістаньтеся укриття протягом {seconds} с."),
+        Language::English => format!("Reach a shelter within {seconds} seconds."),
+    });
+    let lines: Vec<String> = [shelter, language.pick(&alert.instruction)].into_iter().flatten().collect();
+    (!lines.is_empty()).then(|| lines.join("\n"))
+}
+
+/// The time to shelter for machines: `tryvoha:shelterWithinSeconds` (Israel's `migun_time`).
+fn shelter_parameter(alert: &Alert) -> Vec<NamedValue> {
+    alert.shelter_within_s.map(|s| NamedValue::new("tryvoha:shelterWithinSeconds", s.to_string())).into_iter().collect()
+}
+
 /// The threats for machines: `tryvoha:threats`, their wire names separated by commas.
 fn threats_parameter(threats: &[Threat]) -> Vec<NamedValue> {
     if threats.is_empty() {
@@ -294,6 +309,7 @@ mod tests {
             declared_by: Actor::system(),
             seq: 3,
             reinstates: None,
+            shelter_within_s: None,
         }
     }
 
@@ -324,6 +340,25 @@ mod tests {
         assert_eq!(drill.infos[0].parameters[0].value, "drones");
     }
 
+    #[test]
+    fn the_time_to_shelter_leads_the_instruction_and_is_a_parameter_until_the_all_clear() {
+        let registry = RegionRegistry::from_csv(REGIONS).unwrap();
+        let mut timed = alert(AlertStatus::Actual);
+        timed.shelter_within_s = Some(90);
+        timed.instruction =
+            Some(LocalizedText { uk: Some("Не користуйтеся ліфтом.".into()), en: None });
+        let declared = message(&timed, None, &registry, &[], "us");
+        let (uk, en) = (&declared.infos[0], &declared.infos[1]);
+        assert_eq!(uk.instruction.as_deref(), Some("Дістаньтеся укриття протягом 90 с.\nНе користуйтеся ліфтом."));
+        assert_eq!(en.instruction.as_deref(), Some("Reach a shelter within 90 seconds."));
+        let parameter = en.parameters.iter().find(|p| p.value_name == "tryvoha:shelterWithinSeconds");
+        assert_eq!(parameter.map(|p| p.value.as_str()), Some("90"));
+        timed.finished_at = Some(timed.started_at + time::Duration::HOUR);
+        let cancel = message(&timed, None, &registry, &[], "us");
+        assert_eq!(cancel.infos[1].instruction, None, "an all-clear asks no one to run");
+        assert!(message(&alert(AlertStatus::Actual), None, &registry, &[], "us").infos[1].parameters.len() == 1);
+    }
+
     /// Alert 7 cancelled at its seq 3, and alert 8 reinstating it, of `status`.
     fn cancelled_and_reinstated(status: AlertStatus) -> (Alert, Alert) {
         let mut cancelled = alert(status);
@@ -339,6 +374,7 @@ mod tests {
             finish_reason: None,
             seq: 4,
             reinstates: Some(cancelled.id),
+            shelter_within_s: None,
             ..cancelled.clone()
         };
         (cancelled, again)

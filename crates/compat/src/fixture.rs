@@ -39,6 +39,7 @@ pub fn alert(id: u64, region: u32, level: AlertLevel, status: AlertStatus) -> Al
         declared_by: Actor::system(),
         seq: id,
         reinstates: None,
+        shelter_within_s: None,
     }
 }
 

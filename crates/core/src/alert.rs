@@ -235,6 +235,11 @@ pub struct Alert {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub reinstates: Option<AlertId>,
+    /// Seconds people in the region have to reach a shelter from `started_at` (the region's
+    /// time to shelter when the alert was declared); omitted where none is configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false, maximum = 3600))]
+    pub shelter_within_s: Option<u32>,
 }
 
 impl Alert {

@@ -19,6 +19,7 @@ use crate::access::Actor;
 use crate::alert::{Alert, AlertId, AlertKind, AlertLevel, AlertStatus, FinishReason, LocalizedText, Threat};
 use crate::event::{AlertEvent, EventDraft, EventType, Seq};
 use crate::region::{RegionId, RegionRegistry, RegionState};
+use crate::shelter_time::ShelterTimes;
 use checks::{check_expiry, check_texts};
 
 pub use change::{AlertField, changed_fields};
@@ -139,6 +140,8 @@ pub struct AlertBook {
     last_seq: Seq,
     /// When the latest event folded in happened: what "last modified" means for readers.
     last_change_at: Option<OffsetDateTime>,
+    /// Each region's time to shelter, which a declaration carries.
+    shelter_times: ShelterTimes,
 }
 
 impl AlertBook {
@@ -152,6 +155,7 @@ impl AlertBook {
             next_id: 1,
             last_seq: 0,
             last_change_at: None,
+            shelter_times: ShelterTimes::default(),
         }
     }
 
@@ -176,6 +180,15 @@ impl AlertBook {
 
     pub fn registry(&self) -> &Arc<RegionRegistry> {
         &self.registry
+    }
+
+    /// The times to shelter that declarations carry from now on.
+    pub fn set_shelter_times(&mut self, times: ShelterTimes) {
+        self.shelter_times = times;
+    }
+
+    pub fn shelter_times(&self) -> &ShelterTimes {
+        &self.shelter_times
     }
 
     pub fn active(&self) -> impl Iterator<Item = &Alert> {
@@ -311,6 +324,7 @@ impl AlertBook {
             declared_by: actor.clone(),
             seq: 0,
             reinstates: None,
+            shelter_within_s: self.shelter_times.within(declaration.region_id, &self.registry),
         };
         Ok(Decision::Record(EventDraft { kind: EventType::Declared, at: now, actor: actor.clone(), alert }))
     }

@@ -43,6 +43,7 @@ pub fn alert(id: u64, region: u32, kind: AlertKind, status: AlertStatus) -> Aler
         declared_by: Actor::system(),
         seq: 0,
         reinstates: None,
+        shelter_within_s: None,
     }
 }
 

@@ -129,6 +129,7 @@ pub fn declared(seq: Seq, id: u64, region: u32) -> AlertEvent {
         declared_by: Actor { token_id: Some(1), name: "op".into() },
         seq,
         reinstates: None,
+        shelter_within_s: None,
     };
     AlertEvent { seq, kind: EventType::Declared, at: T0, actor: alert.declared_by.clone(), alert }
 }

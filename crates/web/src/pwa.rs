@@ -54,12 +54,18 @@ fn notification_words(lang: Lang) -> serde_json::Value {
         Lang::Uk => ("Відбій тривоги", "оновлено", "Це навчання, не справжня тривога.", "Тривога: оновлення"),
         Lang::En => ("All clear", "updated", "This is an exercise, not a real alert.", "Tryvoha: an update"),
     };
+    // `{s}` is the alert's time to shelter in seconds.
+    let shelter_within = match lang {
+        Lang::Uk => "Дістаньтеся укриття протягом {s} с",
+        Lang::En => "Reach a shelter within {s} s",
+    };
     serde_json::json!({
         "kinds": kinds(lang), "threat_names": threats(lang),
         "levels": { "red": lang.level(tryvoha_core::AlertLevel::Red), "yellow": lang.level(tryvoha_core::AlertLevel::Yellow) },
         "level": words.level, "threats": words.threats, "instruction": words.instruction,
         "exercise": words.exercise, "test": words.test,
         "all_clear": all_clear, "updated": updated, "not_real": not_real, "update": update,
+        "shelter_within": shelter_within,
     })
 }
 

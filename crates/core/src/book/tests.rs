@@ -360,3 +360,20 @@ fn reinstating_where_the_same_alert_is_active_again_escalates_it_as_a_declaratio
     let again = book.decide_reinstate(cancelled.id, Some(&cancelled), &operator(), at).unwrap();
     assert!(matches!(again, Decision::Unchanged(alert) if alert.id == active.id), "nothing more to add");
 }
+
+#[test]
+fn a_declaration_carries_the_time_to_shelter_its_region_has_then() {
+    let mut book = AlertBook::new(registry());
+    let mut seq = 0;
+    let none = run(&mut book, Command::Declare(declaration(3, AlertKind::AirRaid)), T0, &mut seq).unwrap();
+    assert_eq!(none.shelter_within_s, None, "none configured");
+    let mut times = ShelterTimes::default();
+    times.set(RegionId(1), Some(120));
+    book.set_shelter_times(times);
+    let inherited = run(&mut book, Command::Declare(declaration(4, AlertKind::AirRaid)), T0, &mut seq).unwrap();
+    assert_eq!(inherited.shelter_within_s, Some(120), "the hromada inherits the oblast's");
+    let other = run(&mut book, Command::Declare(declaration(5, AlertKind::AirRaid)), T0, &mut seq).unwrap();
+    assert_eq!(other.shelter_within_s, None, "another oblast has none");
+    let kept = run(&mut book, Command::Declare(declaration(3, AlertKind::AirRaid)), T0, &mut seq).unwrap();
+    assert_eq!(kept.shelter_within_s, None, "an active alert keeps what it was declared with");
+}

@@ -28,6 +28,7 @@ fn event(message: &str, ended: bool) -> AlertEvent {
         declared_by: Actor::system(),
         seq: 3,
         reinstates: None,
+        shelter_within_s: None,
     };
     let kind = if ended { EventType::Cancelled } else { EventType::Declared };
     AlertEvent { seq: 3, kind, at, actor: Actor::system(), alert }

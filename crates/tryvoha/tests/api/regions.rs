@@ -68,3 +68,22 @@ async fn another_countrys_registry_loads_from_a_file() {
     assert_eq!(declared.status, StatusCode::CREATED);
     assert_eq!(app.get("/api/v1/regions/1").await.body["state"], "partial");
 }
+
+#[tokio::test]
+async fn a_registry_files_time_to_shelter_is_carried_by_alerts_below_it() {
+    let data = tempfile::tempdir().unwrap();
+    let file = data.path().join("regions.csv");
+    std::fs::write(
+        &file,
+        "id,parent_id,level,code,name_uk,name_en,shelter_within_s\n1,,oblast,,Північ,North,90\n\
+         10,1,raion,,Район,District,\n2,,oblast,,Південь,South,\n",
+    )
+    .unwrap();
+    let app = TestApp::spawn_with(data, FlagSettings { regions: Some(file), ..Default::default() }).await;
+    let below = app.post("/api/v1/alerts", ADMIN, json!({ "region_id": 10, "kind": "air_raid" })).await;
+    assert_eq!(below.body["shelter_within_s"], 90, "{}", below.body);
+    let stream = app.get("/api/v1/alerts/active").await;
+    assert!(stream.body.to_string().contains("\"shelter_within_s\":90"), "{}", stream.body);
+    let none = app.post("/api/v1/alerts", ADMIN, json!({ "region_id": 2, "kind": "air_raid" })).await;
+    assert!(none.body.get("shelter_within_s").is_none(), "omitted where none is configured: {}", none.body);
+}
