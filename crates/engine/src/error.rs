@@ -1,6 +1,6 @@
 //! The engine's errors, one enum per concern.
 
-use tryvoha_core::{AlertError, RegionId};
+use tryvoha_core::{AlertError, RegionId, ShelterTimeError};
 use tryvoha_store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -15,6 +15,8 @@ pub enum EngineError {
     Unavailable(#[source] StoreError),
     #[error("the server is shutting down")]
     ShuttingDown,
+    #[error(transparent)]
+    ShelterTime(#[from] ShelterTimeError),
 }
 
 #[derive(Debug, thiserror::Error)]

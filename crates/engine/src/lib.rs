@@ -16,6 +16,7 @@ mod error;
 mod expiry;
 mod follow;
 mod handoff;
+mod shelter_times;
 mod tasks;
 mod writer;
 
@@ -243,13 +244,15 @@ impl Engine {
 pub(crate) fn restore_book(store: &dyn Store, registry: &Arc<RegionRegistry>) -> Result<AlertBook, StoreError> {
     let last_seq = store.last_seq()?;
     let last_change_at = store.events_after(last_seq.saturating_sub(1), 1)?.first().map(|e| e.at);
-    Ok(AlertBook::restore(
+    let mut book = AlertBook::restore(
         registry.clone(),
         store.active_alerts()?,
         store.highest_alert_id()?,
         last_seq,
         last_change_at,
-    ))
+    );
+    book.set_shelter_times(shelter_times::times_of(store.shelter_times()?));
+    Ok(book)
 }
 
 impl Inner {

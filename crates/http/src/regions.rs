@@ -12,8 +12,10 @@ use crate::body::Query;
 use crate::openapi;
 use crate::problem::ApiError;
 
+pub(crate) mod shelter_time;
+
 pub fn router() -> Router<AppState> {
-    Router::new().route("/regions", get(list)).route("/regions/{id}", get(one))
+    Router::new().route("/regions", get(list)).route("/regions/{id}", get(one).patch(shelter_time::change))
 }
 
 /// A region with its current state.
@@ -31,6 +33,11 @@ pub struct RegionView<'a> {
     pub name_uk: &'a str,
     pub name_en: &'a str,
     pub state: RegionState,
+    /// The seconds people here have to reach a shelter once an alert starts: set on the region
+    /// or inherited from its nearest ancestor; omitted where none is configured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, maximum = 3600)]
+    pub shelter_within_s: Option<u32>,
 }
 
 impl<'a> RegionView<'a> {
@@ -43,6 +50,7 @@ impl<'a> RegionView<'a> {
             name_uk: &region.name_uk,
             name_en: &region.name_en,
             state: book.region_state(region.id),
+            shelter_within_s: book.shelter_times().within(region.id, book.registry()),
         }
     }
 }

@@ -27,6 +27,7 @@ mod log;
 mod pool;
 mod push;
 mod schema;
+mod shelter_times;
 mod shelters;
 mod tokens;
 mod transfer;

@@ -21,6 +21,7 @@ mod cursors;
 mod history;
 mod pool;
 mod push;
+mod shelter_times;
 mod shelters;
 mod tokens;
 mod transfer;
@@ -46,6 +47,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/007_push.sql"),
     include_str!("migrations/008_push_delivered.sql"),
     include_str!("migrations/009_cluster.sql"),
+    include_str!("migrations/010_shelter_times.sql"),
 ];
 
 /// How many connections each reader pool holds. SQLite readers are cheap (a file handle and a

@@ -80,6 +80,7 @@ macro_rules! store_contract_tests {
             history_pages_continue_after_their_last_position,
             the_writer_reads_what_was_committed,
             importing_the_same_shelters_twice_adds_them_once,
+            shelter_times_are_set_replaced_and_cleared,
             a_cursor_starts_at_zero_and_moves_by_compare_and_set,
             a_cursor_that_moved_meanwhile_is_not_overwritten,
             consumers_keep_cursors_of_their_own,
@@ -400,4 +401,15 @@ pub fn importing_the_same_shelters_twice_adds_them_once(store: &dyn Store) {
     assert_eq!(store.shelters().unwrap().len(), 3);
     let twice_in_one = store.import_shelters(&[shelter("Либідська", 50.41), shelter("Либідська", 50.41)]).unwrap();
     assert_eq!((twice_in_one.added.len(), twice_in_one.unchanged), (1, 1), "a row repeated in one file counts once");
+}
+
+pub fn shelter_times_are_set_replaced_and_cleared(store: &dyn Store) {
+    assert!(store.shelter_times().unwrap().is_empty(), "a new store has none");
+    store.set_shelter_time(RegionId(31), Some(90)).unwrap();
+    store.set_shelter_time(RegionId(14), Some(0)).unwrap();
+    store.set_shelter_time(RegionId(31), Some(120)).unwrap();
+    assert_eq!(store.shelter_times().unwrap(), [(RegionId(14), 0), (RegionId(31), 120)], "by region, the latest");
+    store.set_shelter_time(RegionId(14), None).unwrap();
+    store.set_shelter_time(RegionId(27), None).unwrap();
+    assert_eq!(store.shelter_times().unwrap(), [(RegionId(31), 120)], "cleared; clearing none is no error");
 }

@@ -287,6 +287,16 @@ impl crate::LeaseStore for FaultyStore {
     }
 }
 
+impl crate::ShelterTimeStore for FaultyStore {
+    fn shelter_times(&self) -> StoreResult<Vec<(tryvoha_core::RegionId, u32)>> {
+        self.inner.shelter_times()
+    }
+
+    fn set_shelter_time(&self, region: tryvoha_core::RegionId, seconds: Option<u32>) -> StoreResult<()> {
+        self.inner.set_shelter_time(region, seconds)
+    }
+}
+
 impl crate::KeyStore for FaultyStore {
     fn cluster_key(&self, name: &str) -> StoreResult<Option<Vec<u8>>> {
         self.inner.cluster_key(name)

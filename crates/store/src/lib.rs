@@ -14,6 +14,7 @@ pub mod contract;
 pub mod faults;
 mod push;
 mod record;
+mod shelter_times;
 mod transfer;
 mod webhooks;
 
@@ -24,6 +25,7 @@ pub use record::{
 
 pub use cluster::{KeyStore, LeaseStore};
 pub use push::{NewPushSubscription, PushFilter, PushStore, PushSubscription, PushSubscriptionId};
+pub use shelter_times::ShelterTimeStore;
 pub use transfer::{Copied, Export, HistoryRow, IdMarks, Restore, TransferError, transfer, verify};
 pub use webhooks::{Paused, WebhookFormat, WebhookId, WebhookRecord, WebhookSpec, WebhookStore, webhook_consumer};
 
@@ -197,7 +199,16 @@ pub struct CursorMove {
 }
 
 pub trait Store:
-    EventLog + TokenStore + ShelterStore + HistoryStore + CursorStore + WebhookStore + PushStore + LeaseStore + KeyStore
+    EventLog
+    + TokenStore
+    + ShelterStore
+    + ShelterTimeStore
+    + HistoryStore
+    + CursorStore
+    + WebhookStore
+    + PushStore
+    + LeaseStore
+    + KeyStore
 {
 }
 
@@ -205,6 +216,7 @@ impl<
     T: EventLog
         + TokenStore
         + ShelterStore
+        + ShelterTimeStore
         + HistoryStore
         + CursorStore
         + WebhookStore

@@ -103,8 +103,8 @@ pub enum TransferError {
 const BATCH: usize = 1000;
 
 /// Copies everything `source` holds into `target`, then reads both back and fails unless they
-/// hold the same: events, active alerts, idempotency records, tokens, shelters, history,
-/// webhooks, push subscriptions and cursors.
+/// hold the same: events, active alerts, idempotency records, tokens, shelters, times to
+/// shelter, history, webhooks, push subscriptions and cursors.
 pub fn transfer(source: &dyn Export, target: &dyn Restore) -> Result<Vec<Copied>, TransferError> {
     let mut copied = vec![copy_log(source, target)?];
     let count = |table, source: usize, written| Copied { table, source, written };
@@ -115,6 +115,14 @@ pub fn transfer(source: &dyn Export, target: &dyn Restore) -> Result<Vec<Copied>
     copied.push(count("tokens", tokens.len(), target.restore_tokens(&tokens)?));
     let shelters = source.shelters()?;
     copied.push(count("shelters", shelters.len(), target.restore_shelters(&shelters, source.shelters_seeded()?)?));
+    let times = source.shelter_times()?;
+    let kept = target.shelter_times()?;
+    let mut written = 0;
+    for &(region, seconds) in times.iter().filter(|time| !kept.contains(time)) {
+        target.set_shelter_time(region, Some(seconds))?;
+        written += 1;
+    }
+    copied.push(count("times to shelter", times.len(), written));
     let (mut history, mut added, mut after) = (0, 0, 0);
     loop {
         let page = source.history_rows(after, BATCH)?;
@@ -186,6 +194,7 @@ pub fn verify(source: &dyn Export, target: &dyn Export) -> Result<(), TransferEr
     same("idempotency records", sorted_idempotency(source)?, sorted_idempotency(target)?)?;
     same("tokens", source.tokens()?, target.tokens()?)?;
     same("shelters", source.shelters()?, target.shelters()?)?;
+    same("times to shelter", source.shelter_times()?, target.shelter_times()?)?;
     same("history records", all_history(source)?, all_history(target)?)?;
     same("webhooks", source.webhooks()?, target.webhooks()?)?;
     same("push subscriptions", source.push_subscriptions()?, target.push_subscriptions()?)?;

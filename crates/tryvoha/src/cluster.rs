@@ -1,6 +1,7 @@
 //! What a node of a cluster runs beside the server (docs/DEPLOYMENT.md): the bus, which
 //! publishes this node's events and hands the others' to its engine, and, on a shared store,
-//! the reading again of what other nodes changed beside the log (the shelters). Started after
+//! the reading again of what other nodes changed beside the log (the shelters, the times to
+//! shelter). Started after
 //! the engine and stopped before its writer, as the channels are.
 
 use std::sync::Arc;
@@ -16,7 +17,7 @@ use tryvoha_store::Store;
 
 use crate::config::Settings;
 
-/// How often a node reads again the shelters other nodes changed.
+/// How often a node reads again the shelters and the times to shelter other nodes changed.
 const SHELTER_RELOAD: Duration = Duration::from_secs(5);
 /// How long a stopping cluster task may take.
 const STOP_DEADLINE: Duration = Duration::from_secs(5);
@@ -53,6 +54,11 @@ impl Cluster {
             tasks.push(tokio::spawn(reread_every("shelters", SHELTER_RELOAD, stop.child_token(), move || {
                 let places = places.clone();
                 async move { places.reload().await }
+            })));
+            let times = engine.clone();
+            tasks.push(tokio::spawn(reread_every("times to shelter", SHELTER_RELOAD, stop.child_token(), move || {
+                let times = times.clone();
+                async move { times.reload_shelter_times().await }
             })));
         }
         Ok(Cluster { stop, tasks, bus: status })

@@ -7,7 +7,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Weak};
 
 use tokio::sync::{mpsc, oneshot, watch};
-use tryvoha_core::{Alert, AlertEvent, AlertId, Command, Decision, EventType, Seq, changed_fields};
+use tryvoha_core::{Alert, AlertEvent, AlertId, Command, Decision, EventType, Seq, ShelterTimes, changed_fields};
 use tryvoha_store::{Commit, IdempotencyRecord, StoreError};
 
 mod reread;
@@ -24,6 +24,8 @@ pub(crate) enum Message {
     Job(Job),
     CatchUp,
     Offered(Box<AlertEvent>),
+    /// The times to shelter declarations carry from now on.
+    ShelterTimes(Box<ShelterTimes>),
     Stop,
 }
 
@@ -31,7 +33,7 @@ impl Message {
     fn into_job(self) -> Option<Job> {
         match self {
             Message::Job(job) => Some(job),
-            Message::CatchUp | Message::Offered(_) | Message::Stop => None,
+            Message::CatchUp | Message::Offered(_) | Message::ShelterTimes(_) | Message::Stop => None,
         }
     }
 }
@@ -91,6 +93,18 @@ pub(crate) fn spawn(
                     if !offered.is_empty() {
                         offered.sort_by_key(|event| event.seq);
                         next_seq = take_offered(&inner, offered, next_seq);
+                    }
+                    let times = batch
+                        .extract_if(.., |message| matches!(message, Message::ShelterTimes(_)))
+                        .filter_map(|message| match message {
+                            Message::ShelterTimes(times) => Some(times),
+                            _ => None,
+                        })
+                        .last();
+                    if let Some(times) = times {
+                        let mut book = (*inner.current_book()).clone();
+                        book.set_shelter_times(*times);
+                        inner.replace_book(book);
                     }
                     if batch.iter().any(|message| matches!(message, Message::CatchUp)) {
                         next_seq = catch_up(&inner, next_seq);

@@ -133,6 +133,12 @@ impl From<EngineError> for ApiError {
             EngineError::ShuttingDown => {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "shutting-down", error.to_string())
             }
+            EngineError::ShelterTime(tryvoha_core::ShelterTimeError::UnknownRegion(_)) => {
+                ApiError::new(StatusCode::NOT_FOUND, "region-not-found", error.to_string())
+            }
+            EngineError::ShelterTime(tryvoha_core::ShelterTimeError::OutOfRange(_)) => {
+                ApiError::invalid_field("shelter_within_s", error.to_string())
+            }
         }
     }
 }

@@ -63,6 +63,7 @@ fn fill(source: &dyn Export) {
     // The highest id removed too: the target must not give it again.
     let last = source.add_shelters(&[shelter("Дніпро", 50.44)]).unwrap()[0].id;
     source.remove_shelter(last).unwrap();
+    source.set_shelter_time(RegionId(14), Some(120)).unwrap();
     let imported = |key: &str, hour: i64| ImportedRecord {
         key: key.into(),
         record: HistoryRecord {
@@ -117,6 +118,7 @@ pub fn a_transfer_keeps_every_id_and_writes_nothing_the_second_time(source: &dyn
     assert_eq!(added("events"), Some((3, 3)));
     assert_eq!(added("tokens"), Some((3, 3)));
     assert_eq!(added("shelters"), Some((2, 2)), "the removed one is not copied");
+    assert_eq!(added("times to shelter"), Some((1, 1)));
     // One live (made again by the log's events, so not written), two imported.
     assert_eq!(added("history records"), Some((3, 2)));
     assert_eq!(added("webhooks"), Some((1, 1)));

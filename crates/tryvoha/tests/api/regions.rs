@@ -1,4 +1,4 @@
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::support::{ADMIN, TestApp};
@@ -86,4 +86,59 @@ async fn a_registry_files_time_to_shelter_is_carried_by_alerts_below_it() {
     assert!(stream.body.to_string().contains("\"shelter_within_s\":90"), "{}", stream.body);
     let none = app.post("/api/v1/alerts", ADMIN, json!({ "region_id": 2, "kind": "air_raid" })).await;
     assert!(none.body.get("shelter_within_s").is_none(), "omitted where none is configured: {}", none.body);
+}
+
+#[tokio::test]
+async fn an_admin_sets_a_time_to_shelter_that_descendants_inherit_and_it_survives_a_restart() {
+    let app = TestApp::spawn().await;
+    let patch = async |id: &str, token: &str, body: serde_json::Value| {
+        app.call(Method::PATCH, &format!("/api/v1/regions/{id}"), Some(token), Some(body)).await
+    };
+    let operator = app.operator(&[14]).await;
+    let refusals = [
+        (patch("14", &operator, json!({ "shelter_within_s": 90 })).await, StatusCode::FORBIDDEN, None),
+        (
+            patch("14", ADMIN, json!({ "shelter_within_s": 3601 })).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("shelter_within_s"),
+        ),
+        (
+            patch("14", ADMIN, json!({ "shelter_within_s": -1 })).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("shelter_within_s"),
+        ),
+        (patch("14", ADMIN, json!({})).await, StatusCode::UNPROCESSABLE_ENTITY, Some("shelter_within_s")),
+        (
+            patch("14", ADMIN, json!({ "shelter_within_s": 60, "name_en": "x" })).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("name_en"),
+        ),
+        (patch("424242", ADMIN, json!({ "shelter_within_s": 60 })).await, StatusCode::NOT_FOUND, None),
+    ];
+    for (answer, status, field) in refusals {
+        assert_eq!((answer.status, answer.body["field"].as_str()), (status, field), "{}", answer.body);
+    }
+    assert!(app.get("/api/v1/regions/14").await.body.get("shelter_within_s").is_none(), "nothing was set");
+
+    let set = patch("14", ADMIN, json!({ "shelter_within_s": 120 })).await;
+    assert_eq!((set.status, set.body["shelter_within_s"].as_u64()), (StatusCode::OK, Some(120)), "{}", set.body);
+    assert_eq!(
+        app.get("/api/v1/regions/711").await.body["shelter_within_s"],
+        120,
+        "a hromada of the oblast inherits it"
+    );
+    let alert = app.post("/api/v1/alerts", ADMIN, json!({ "region_id": 711, "kind": "air_raid" })).await;
+    assert_eq!(alert.body["shelter_within_s"], 120, "{}", alert.body);
+    let elsewhere = app.post("/api/v1/alerts", ADMIN, json!({ "region_id": 31, "kind": "air_raid" })).await;
+    assert!(elsewhere.body.get("shelter_within_s").is_none(), "Kyiv city is not in the oblast: {}", elsewhere.body);
+
+    let data = app.stop().await;
+    let app = TestApp::spawn_in(data).await;
+    assert_eq!(app.get("/api/v1/regions/711").await.body["shelter_within_s"], 120, "kept in the store");
+    let cleared =
+        app.call(Method::PATCH, "/api/v1/regions/14", Some(ADMIN), Some(json!({ "shelter_within_s": null }))).await;
+    assert_eq!(cleared.status, StatusCode::OK);
+    assert!(cleared.body.get("shelter_within_s").is_none(), "{}", cleared.body);
+    let later = app.post("/api/v1/alerts", ADMIN, json!({ "region_id": 712, "kind": "air_raid" })).await;
+    assert!(later.body.get("shelter_within_s").is_none(), "{}", later.body);
 }
