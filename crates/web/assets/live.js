@@ -92,6 +92,14 @@
     lasted.dataset.since = alert.started_at;
     meta.append(" · " + words.since + " ", time, " (", lasted, ")");
     li.append(meta);
+    if (alert.shelter_within_s != null && alert.finished_at == null) {
+      const until = new Date(Date.parse(alert.started_at) + alert.shelter_within_s * 1000).toISOString();
+      const p = el("p", "shelter-time");
+      const countdown = el("span", "countdown", countdownText(until, Date.now()));
+      countdown.dataset.until = until;
+      p.append(el("strong", null, words.time_to_shelter + ":"), " ", countdown);
+      li.append(p);
+    }
     const text = (t) => t && (t[data.lang] || t[data.lang === "en" ? "uk" : "en"]);
     if (text(alert.message)) li.append(el("p", "message", text(alert.message)));
     if (text(alert.instruction)) {
@@ -105,11 +113,25 @@
     return alerts.sort((a, b) => (a.status !== "actual") - (b.status !== "actual") || (b.started_at > a.started_at ? 1 : b.started_at < a.started_at ? -1 : a.id - b.id));
   };
 
+  // The time left to reach a shelter, m:ss, or that it is up (web::alerts::shelter_countdown).
+  function countdownText(until, now) {
+    const left = Math.floor((Date.parse(until) - now) / 1000);
+    return left > 0 ? Math.floor(left / 60) + ":" + String(left % 60).padStart(2, "0") : words.in_shelter_now;
+  }
+
   function tick() {
     const now = Date.now();
     if (freshness && freshness.dataset.freshness === "stale") setFreshness("stale");
     for (const span of document.querySelectorAll(".duration[data-since]")) {
       span.textContent = TV.lasted((now - Date.parse(span.dataset.since)) / 1000);
+    }
+  }
+
+  // Every second, for the seconds people have to reach a shelter.
+  function tickCountdowns() {
+    const now = Date.now();
+    for (const span of document.querySelectorAll(".countdown[data-until]")) {
+      span.textContent = countdownText(span.dataset.until, now);
     }
   }
 
@@ -261,4 +283,5 @@
   TV.whenReady = function (f) { if (TV.table) f(); else (TV.ready = TV.ready || []).push(f); };
   if (!data.no_stream) connect();
   setInterval(tick, 15000);
+  setInterval(tickCountdowns, 1000);
 })();

@@ -58,6 +58,9 @@ pub fn alert_item(out: &mut String, alert: &Alert, registry: &RegionRegistry, la
             lasted = duration_text(lang, (now - started).whole_seconds()),
         ),
     );
+    if let Some(seconds) = alert.shelter_within_s.filter(|_| alert.is_active()) {
+        shelter_countdown(out, alert.started_at + time::Duration::seconds(i64::from(seconds)), lang, now);
+    }
     if let Some(message) = alert.message.as_ref().and_then(|m| lang.text(m)) {
         put(out, format_args!("<p class=\"message\">{}</p>", escape(message)));
     }
@@ -72,6 +75,22 @@ pub fn alert_item(out: &mut String, alert: &Alert, registry: &RegionRegistry, la
         );
     }
     out.push_str("</li>");
+}
+
+/// The time left to reach a shelter (`live.js` ticks it), or that it is up.
+fn shelter_countdown(out: &mut String, until: OffsetDateTime, lang: Lang, now: OffsetDateTime) {
+    let words = lang.words();
+    let left = (until - now).whole_seconds();
+    let text = if left > 0 { format!("{}:{:02}", left / 60, left % 60) } else { words.in_shelter_now.to_owned() };
+    put(
+        out,
+        format_args!(
+            "<p class=\"shelter-time\"><strong>{label}:</strong> <span class=\"countdown\" data-until=\"{iso}\">{text}</span></p>",
+            label = escape(words.time_to_shelter),
+            iso = until.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+            text = escape(&text),
+        ),
+    );
 }
 
 /// The list of active alerts under its heading (`#alert-list`, which `live.js` keeps), and the
@@ -102,4 +121,58 @@ pub fn ordered<'a>(alerts: impl Iterator<Item = &'a Alert>) -> Vec<&'a Alert> {
             .then(a.id.0.cmp(&b.id.0))
     });
     alerts
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use time::macros::datetime;
+    use tryvoha_core::{Actor, AlertId, AlertKind, AlertLevel, RegionId};
+
+    use super::*;
+
+    fn timed(started_at: OffsetDateTime, shelter_within_s: Option<u32>) -> Alert {
+        Alert {
+            id: AlertId(1),
+            region_id: RegionId(1),
+            kind: AlertKind::AirRaid,
+            level: AlertLevel::Red,
+            status: AlertStatus::Actual,
+            threats: Vec::new(),
+            message: None,
+            instruction: None,
+            started_at,
+            updated_at: started_at,
+            expires_at: None,
+            finished_at: None,
+            finish_reason: None,
+            declared_by: Actor::system(),
+            seq: 1,
+            reinstates: None,
+            shelter_within_s,
+        }
+    }
+
+    fn rendered(alert: &Alert, now: OffsetDateTime) -> String {
+        let registry =
+            RegionRegistry::from_csv("id,parent_id,level,katottg,name_uk,name_en\n1,,oblast,,O,O\n").unwrap();
+        let mut out = String::new();
+        alert_item(&mut out, alert, &registry, Lang::En, now);
+        out
+    }
+
+    #[test]
+    fn an_alert_with_a_time_to_shelter_counts_down_from_its_start_until_it_is_up() {
+        let start = datetime!(2026-12-02 01:00:00 UTC);
+        let alert = timed(start, Some(90));
+        let early = rendered(&alert, start + time::Duration::seconds(30));
+        assert!(early.contains("Time to reach a shelter:</strong> <span class=\"countdown\" data-until=\"2026-12-02T01:01:30Z\">1:00</span>"), "{early}");
+        let late = rendered(&alert, start + time::Duration::seconds(95));
+        assert!(late.contains(">time is up, be in a shelter</span>"), "{late}");
+        let mut ended = alert.clone();
+        ended.finished_at = Some(start + time::Duration::minutes(30));
+        assert!(!rendered(&ended, start).contains("countdown"), "an ended alert has no countdown");
+        assert!(!rendered(&timed(start, None), start).contains("countdown"), "none where none is configured");
+    }
 }

@@ -128,6 +128,10 @@ pub struct Words {
     pub minutes: &'static str,
     pub your_area_under_alert: &'static str,
     pub go_to_shelter: &'static str,
+    /// Before the countdown of an alert's time to shelter.
+    pub time_to_shelter: &'static str,
+    /// Where the countdown ends.
+    pub in_shelter_now: &'static str,
     pub pick_on_map: &'static str,
     pub attribution: &'static str,
 }
@@ -180,6 +184,8 @@ pub static UK: Words = Words {
     minutes: "хв",
     your_area_under_alert: "Ваш район під тривогою.",
     go_to_shelter: "Прямуйте до найближчого укриття.",
+    time_to_shelter: "Час дійти до укриття",
+    in_shelter_now: "час вийшов, будьте в укритті",
     pick_on_map: "або клацніть на карті",
     attribution: "Межі: S. Matuszak, ukrainian_geodata (CC BY 4.0)",
 };
@@ -232,6 +238,8 @@ pub static EN: Words = Words {
     minutes: "min",
     your_area_under_alert: "Your area is under alert.",
     go_to_shelter: "Go to the nearest shelter.",
+    time_to_shelter: "Time to reach a shelter",
+    in_shelter_now: "time is up, be in a shelter",
     pick_on_map: "or click on the map",
     attribution: "Boundaries: S. Matuszak, ukrainian_geodata (CC BY 4.0)",
 };

@@ -61,6 +61,7 @@ pub fn page_data(context: &Context<'_>, book: &AlertBook, extra: serde_json::Val
             "live": words.live, "reconnecting": words.reconnecting, "stale_since": words.stale_since,
             "since": words.since, "level": words.level, "threats": words.threats, "instruction": words.instruction,
             "exercise": words.exercise, "test": words.test, "nobody_under_alert": words.nobody_under_alert,
+            "time_to_shelter": words.time_to_shelter, "in_shelter_now": words.in_shelter_now,
             "states": { "alert": lang.state(RegionState::Alert), "partial": lang.state(RegionState::Partial), "clear": lang.state(RegionState::Clear) },
             "kinds": kinds(lang), "levels": { "red": lang.level(tryvoha_core::AlertLevel::Red), "yellow": lang.level(tryvoha_core::AlertLevel::Yellow) },
             "threat_names": threats(lang),

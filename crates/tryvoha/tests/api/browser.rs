@@ -87,6 +87,14 @@ async fn the_pages_work_in_a_real_browser() {
     let shown = |key: &str| seen[key].clone();
     assert_eq!(shown("shapes"), 27, "every oblast is drawn: {seen}");
     assert_eq!((shown("live_alert"), shown("live_clear")), (json!(true), json!(true)), "{seen}");
+    let countdown: Vec<&str> = seen["countdown"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    let seconds =
+        |text: &str| text.split_once(':').map(|(m, s)| m.parse::<u32>().unwrap() * 60 + s.parse::<u32>().unwrap());
+    let (first, later) = (seconds(countdown[0]), seconds(countdown[1]));
+    assert!(
+        first.is_some_and(|f| (80..=90).contains(&f)) && later.is_some_and(|l| l < first.unwrap()),
+        "the countdown starts from 1:30 and ticks (2 s later it is less): {countdown:?}"
+    );
     assert_eq!(shown("resumed_alert"), true, "the page resumed after the restart and missed nothing: {seen}");
     assert_eq!(shown("frames_after_restart"), json!(["declared"]), "by its last id, not from a new snapshot: {seen}");
     assert_eq!(shown("live_again"), true, "{seen}");

@@ -59,6 +59,18 @@ with sync_playwright() as p:
     api("POST", f"/api/v1/alerts/{alert['id']}/cancel", {})
     out["live_clear"] = wait_state(page, 8, "clear")
 
+    # A time to shelter: an alert declared there arrives with a countdown that ticks each second.
+    api("PATCH", "/api/v1/regions/8", {"shelter_within_s": 90})
+    timed = api("POST", "/api/v1/alerts", {"region_id": 8, "kind": "air_raid"})
+    wait_state(page, 8, "alert")
+    countdown = page.locator(f'#alert-list li[data-alert-id="{timed["id"]}"] .countdown')
+    first = countdown.inner_text()
+    page.wait_for_timeout(2100)
+    out["countdown"] = [first, countdown.inner_text()]
+    api("POST", f"/api/v1/alerts/{timed['id']}/cancel", {})
+    api("PATCH", "/api/v1/regions/8", {"shelter_within_s": None})
+    wait_state(page, 8, "clear")
+
     # A dropped stream: the server is killed and started again, and a declaration lands before
     # the page has reconnected; the page resumes by its last id and shows it.
     page.evaluate("""() => { const f = document.getElementById('freshness'); window.__fresh = [];
