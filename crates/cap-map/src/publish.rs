@@ -187,7 +187,7 @@ fn info(
         instruction: instruction(alert, language, cancelled),
         web: None,
         contact: None,
-        parameters: [threats_parameter(&alert.threats), shelter_parameter(alert)].concat(),
+        parameters: [threats_parameter(&alert.threats), shelter_parameter(alert, cancelled)].concat(),
         resources: Vec::new(),
         areas: vec![area],
     }
@@ -256,17 +256,21 @@ fn threat_name(threat: Threat, language: Language) -> &'static str {
 
 /// The time to shelter first (the one thing to do at once), then the alert's own instruction.
 fn instruction(alert: &Alert, language: Language, cancelled: bool) -> Option<String> {
-    let shelter = alert.shelter_within_s.filter(|_| !cancelled).map(|seconds| match language {
-        Language::Ukrainian => format!("Дістаньтеся укриття протягом {seconds} с."),
-        Language::English => format!("Reach a shelter within {seconds} seconds."),
+    let shelter = alert.shelter_within_s.filter(|_| !cancelled).map(|seconds| match (language, seconds) {
+        (Language::Ukrainian, 0) => "Негайно в укриття.".to_owned(),
+        (Language::English, 0) => "Go to a shelter at once.".to_owned(),
+        (Language::Ukrainian, _) => format!("Дістаньтеся укриття протягом {seconds} с."),
+        (Language::English, _) => format!("Reach a shelter within {seconds} seconds."),
     });
     let lines: Vec<String> = [shelter, language.pick(&alert.instruction)].into_iter().flatten().collect();
     (!lines.is_empty()).then(|| lines.join("\n"))
 }
 
-/// The time to shelter for machines: `tryvoha:shelterWithinSeconds` (Israel's `migun_time`).
-fn shelter_parameter(alert: &Alert) -> Vec<NamedValue> {
-    alert.shelter_within_s.map(|s| NamedValue::new("tryvoha:shelterWithinSeconds", s.to_string())).into_iter().collect()
+/// The time to shelter for machines, until the all-clear: `tryvoha:shelterWithinSeconds`
+/// (Israel's `migun_time`).
+fn shelter_parameter(alert: &Alert, cancelled: bool) -> Vec<NamedValue> {
+    let seconds = alert.shelter_within_s.filter(|_| !cancelled);
+    seconds.map(|s| NamedValue::new("tryvoha:shelterWithinSeconds", s.to_string())).into_iter().collect()
 }
 
 /// The threats for machines: `tryvoha:threats`, their wire names separated by commas.
@@ -356,6 +360,12 @@ mod tests {
         timed.finished_at = Some(timed.started_at + time::Duration::HOUR);
         let cancel = message(&timed, None, &registry, &[], "us");
         assert_eq!(cancel.infos[1].instruction, None, "an all-clear asks no one to run");
+        assert!(
+            cancel
+                .infos
+                .iter()
+                .all(|info| info.parameters.iter().all(|p| p.value_name != "tryvoha:shelterWithinSeconds"))
+        );
         assert!(message(&alert(AlertStatus::Actual), None, &registry, &[], "us").infos[1].parameters.len() == 1);
     }
 

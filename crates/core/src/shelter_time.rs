@@ -9,8 +9,8 @@ use crate::region::{RegionId, RegionRegistry};
 /// The most a time to shelter may be: an hour. (Zero is allowed: "at once", as on a front line.)
 pub const MAX_SHELTER_WITHIN_S: u32 = 3600;
 
-/// The times admins set, by region, over those of the registry file. Built by folding what the
-/// log records, so that every node holds the same.
+/// The times admins set, by region, over those of the registry file. Kept in the store; every
+/// node of a cluster reads them again within seconds (they are not in the log).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ShelterTimes {
     set: BTreeMap<RegionId, u32>,

@@ -85,6 +85,8 @@ struct ShortAlert {
     started_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339::option")]
     finished_at: Option<OffsetDateTime>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shelter_within_s: Option<u32>,
 }
 
 impl Message {
@@ -108,6 +110,7 @@ impl Message {
                     threats: alert.threats.clone(),
                     started_at: alert.started_at,
                     finished_at: alert.finished_at,
+                    shelter_within_s: alert.shelter_within_s,
                 },
             })
         };

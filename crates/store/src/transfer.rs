@@ -122,6 +122,11 @@ pub fn transfer(source: &dyn Export, target: &dyn Restore) -> Result<Vec<Copied>
         target.set_shelter_time(region, Some(seconds))?;
         written += 1;
     }
+    // A time cleared in the source since an earlier run is cleared here too.
+    for &(region, _) in kept.iter().filter(|(region, _)| !times.iter().any(|(r, _)| r == region)) {
+        target.set_shelter_time(region, None)?;
+        written += 1;
+    }
     copied.push(count("times to shelter", times.len(), written));
     let (mut history, mut added, mut after) = (0, 0, 0);
     loop {

@@ -120,7 +120,8 @@ function notification(frame, words, table, lang) {
       line += " · " + words.threats + ": " + alert.threats.map((t) => words.threat_names[t] || t).join(", ");
     }
     lines.push(line);
-    if (alert.shelter_within_s != null) lines.push(words.shelter_within.replace("{s}", alert.shelter_within_s));
+    if (alert.shelter_within_s === 0) lines.push(words.shelter_now);
+    else if (alert.shelter_within_s != null) lines.push(words.shelter_within.replace("{s}", alert.shelter_within_s));
   }
   const text = (t) => t && (t[lang] || t[lang === "en" ? "uk" : "en"]);
   if (text(alert.instruction)) lines.push(words.instruction + ": " + text(alert.instruction));

@@ -54,10 +54,10 @@ fn notification_words(lang: Lang) -> serde_json::Value {
         Lang::Uk => ("Відбій тривоги", "оновлено", "Це навчання, не справжня тривога.", "Тривога: оновлення"),
         Lang::En => ("All clear", "updated", "This is an exercise, not a real alert.", "Tryvoha: an update"),
     };
-    // `{s}` is the alert's time to shelter in seconds.
-    let shelter_within = match lang {
-        Lang::Uk => "Дістаньтеся укриття протягом {s} с",
-        Lang::En => "Reach a shelter within {s} s",
+    // `{s}` is the alert's time to shelter in seconds; at once when it is 0.
+    let (shelter_within, shelter_now) = match lang {
+        Lang::Uk => ("Дістаньтеся укриття протягом {s} с", "Негайно в укриття"),
+        Lang::En => ("Reach a shelter within {s} s", "Go to a shelter at once"),
     };
     serde_json::json!({
         "kinds": kinds(lang), "threat_names": threats(lang),
@@ -65,7 +65,7 @@ fn notification_words(lang: Lang) -> serde_json::Value {
         "level": words.level, "threats": words.threats, "instruction": words.instruction,
         "exercise": words.exercise, "test": words.test,
         "all_clear": all_clear, "updated": updated, "not_real": not_real, "update": update,
-        "shelter_within": shelter_within,
+        "shelter_within": shelter_within, "shelter_now": shelter_now,
     })
 }
 

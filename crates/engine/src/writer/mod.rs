@@ -7,7 +7,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Weak};
 
 use tokio::sync::{mpsc, oneshot, watch};
-use tryvoha_core::{Alert, AlertEvent, AlertId, Command, Decision, EventType, Seq, ShelterTimes, changed_fields};
+use tryvoha_core::{Alert, AlertEvent, AlertId, Command, Decision, EventType, Seq, changed_fields};
 use tryvoha_store::{Commit, IdempotencyRecord, StoreError};
 
 mod reread;
@@ -24,8 +24,8 @@ pub(crate) enum Message {
     Job(Job),
     CatchUp,
     Offered(Box<AlertEvent>),
-    /// The times to shelter declarations carry from now on.
-    ShelterTimes(Box<ShelterTimes>),
+    /// A change of the times to shelter, or a reread of them (`shelter_times`).
+    ShelterTimes(Box<crate::shelter_times::TimesJob>),
     Stop,
 }
 
@@ -94,17 +94,24 @@ pub(crate) fn spawn(
                         offered.sort_by_key(|event| event.seq);
                         next_seq = take_offered(&inner, offered, next_seq);
                     }
-                    let times = batch
+                    // In their order, before the batch's requests: a declaration queued after a
+                    // change's answer carries the change.
+                    let times_jobs: Vec<_> = batch
                         .extract_if(.., |message| matches!(message, Message::ShelterTimes(_)))
                         .filter_map(|message| match message {
-                            Message::ShelterTimes(times) => Some(times),
+                            Message::ShelterTimes(job) => Some(*job),
                             _ => None,
                         })
-                        .last();
-                    if let Some(times) = times {
-                        let mut book = (*inner.current_book()).clone();
-                        book.set_shelter_times(*times);
-                        inner.replace_book(book);
+                        .collect();
+                    for job in times_jobs {
+                        let book = inner.current_book();
+                        if let Some(times) = crate::shelter_times::run(inner.store.as_ref(), book.shelter_times(), job)
+                            && &times != book.shelter_times()
+                        {
+                            let mut book = (*book).clone();
+                            book.set_shelter_times(times);
+                            inner.replace_book(book);
+                        }
                     }
                     if batch.iter().any(|message| matches!(message, Message::CatchUp)) {
                         next_seq = catch_up(&inner, next_seq);

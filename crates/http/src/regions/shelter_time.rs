@@ -55,7 +55,7 @@ fn given<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<u32
 )]
 pub(crate) async fn change(
     State(state): State<AppState>,
-    _: Authorized<Admins>,
+    Authorized(caller, _): Authorized<Admins>,
     Path(id): Path<String>,
     JsonBody(change): JsonBody<RegionChange>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
@@ -64,9 +64,9 @@ pub(crate) async fn change(
     let Some(seconds) = change.shelter_within_s else {
         return Err(ApiError::invalid_field("shelter_within_s", "shelter_within_s is required (null clears it)"));
     };
-    let times = state.engine.set_shelter_time(region.id, seconds).await?;
+    let times = state.engine.set_shelter_time(region.id, seconds, caller.actor).await?;
+    // The book read above predates the change: the answer says what holds now.
     let mut view = RegionView::new(region, &book);
-    // The book handed out above may predate the change: the answer says what holds now.
     view.shelter_within_s = times.within(region.id, book.registry());
     Ok(Json(serde_json::to_value(view).unwrap_or_default()))
 }

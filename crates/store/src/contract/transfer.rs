@@ -149,9 +149,12 @@ pub fn a_transfer_keeps_every_id_and_writes_nothing_the_second_time(source: &dyn
     // and the target's own change back to the source's.
     source.revoke_token(3, T0).unwrap();
     source.set_cursor("mqtt", 3, 1).unwrap();
+    source.set_shelter_time(RegionId(14), None).unwrap();
     let changed = transfer(source, target).expect("a transfer after the source changed");
     let written = |table: &str| changed.iter().find(|c| c.table == table).map(|c| c.written);
     assert_eq!((written("tokens"), written("cursors"), written("shelters")), (Some(2), Some(1), Some(0)));
+    assert_eq!(written("times to shelter"), Some(1), "a time cleared in the source is cleared in the target");
+    assert!(target.shelter_times().unwrap().is_empty());
     assert!(target.tokens().unwrap()[0].revoked_at.is_none(), "the target's stray revocation is undone");
 
     // Ids the target makes now follow the highest the source ever gave, removed rows included.

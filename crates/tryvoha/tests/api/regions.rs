@@ -129,6 +129,12 @@ async fn an_admin_sets_a_time_to_shelter_that_descendants_inherit_and_it_survive
     );
     let alert = app.post("/api/v1/alerts", ADMIN, json!({ "region_id": 711, "kind": "air_raid" })).await;
     assert_eq!(alert.body["shelter_within_s"], 120, "{}", alert.body);
+    // Changes one after another: the last holds for the next declaration, at once.
+    patch("14", ADMIN, json!({ "shelter_within_s": null })).await;
+    patch("14", ADMIN, json!({ "shelter_within_s": 60 })).await;
+    let next = app.post("/api/v1/alerts", ADMIN, json!({ "region_id": 714, "kind": "air_raid" })).await;
+    assert_eq!(next.body["shelter_within_s"], 60, "{}", next.body);
+    patch("14", ADMIN, json!({ "shelter_within_s": 120 })).await;
     let elsewhere = app.post("/api/v1/alerts", ADMIN, json!({ "region_id": 31, "kind": "air_raid" })).await;
     assert!(elsewhere.body.get("shelter_within_s").is_none(), "Kyiv city is not in the oblast: {}", elsewhere.body);
 
