@@ -118,7 +118,8 @@ fn the_vapid_audience_keeps_a_non_default_port_and_a_message_past_its_life_is_no
 #[test]
 fn a_frame_too_big_for_a_push_becomes_a_signed_short_frame() {
     let signer = Signer::from_seed([3; 32]);
-    let long = event(&"Т".repeat(1900), false);
+    let mut long = event(&"Т".repeat(1900), false);
+    long.alert.shelter_within_s = Some(90);
     let frame = signer.sign_json(&long);
     assert!(frame.len() > MAX_PLAINTEXT, "{} bytes", frame.len());
     let message = Message::for_event(&long, &frame, &signer);
@@ -130,4 +131,5 @@ fn a_frame_too_big_for_a_push_becomes_a_signed_short_frame() {
         (short["short"].as_bool(), short["seq"].as_u64(), short["alert"]["region_id"].as_u64()),
         (Some(true), Some(3), Some(31))
     );
+    assert_eq!(short["alert"]["shelter_within_s"], 90, "the time to shelter is kept: the notification says it");
 }
