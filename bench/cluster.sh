@@ -49,21 +49,8 @@ if ! [ -w /proc/sys/net/core/somaxconn ]; then
 fi
 psql "$POSTGRES" -XAtqc 'SELECT 1' >/dev/null || { echo "cluster: cannot reach $POSTGRES" >&2; exit 1; }
 
-if [ -n "${TRYVOHA_BIN:-}" ]; then
-    cargo build --release -p tryvoha-bench
-    tryvoha_bin=$TRYVOHA_BIN
-else
-    cargo build --release -p tryvoha -p tryvoha-bench
-    tryvoha_bin=$repo/target/release/tryvoha
-fi
+prepare_binaries "$repo"
 mkdir -p "$RESULTS"
-work=$(mktemp -d /tmp/tryvoha-cluster.XXXXXX)
-# Run copies: a build started meanwhile must not swap binaries mid-run.
-cp "$tryvoha_bin" "$work/tryvoha"
-cp "$repo/target/release/tryvoha-bench" "$work/tryvoha-bench"
-tryvoha_source=$tryvoha_bin
-tryvoha_bin=$work/tryvoha
-bench_bin=$work/tryvoha-bench
 old_somaxconn=$(cat /proc/sys/net/core/somaxconn)
 schemas=()
 group_pid=""

@@ -46,3 +46,22 @@ machine_lines() { # the date, the build and the machine, for the results' machin
     echo "memory: $(free -h | awk '/^Mem:/ {print $2 " total, " $7 " available"}')"
     echo "kernel: $(uname -r)"
 }
+
+# Builds tryvoha and tryvoha-bench (or only the bench when TRYVOHA_BIN names a tryvoha), and
+# copies both into a new work directory: a build started meanwhile must not swap binaries
+# mid-run. Sets work, tryvoha_bin, bench_bin and tryvoha_source (what was copied).
+prepare_binaries() { # repo
+    local repo=$1
+    if [ -n "${TRYVOHA_BIN:-}" ]; then
+        cargo build --release -p tryvoha-bench
+        tryvoha_source=$TRYVOHA_BIN
+    else
+        cargo build --release -p tryvoha -p tryvoha-bench
+        tryvoha_source=$repo/target/release/tryvoha
+    fi
+    work=$(mktemp -d "/tmp/tryvoha-$BENCH_NAME.XXXXXX")
+    cp "$tryvoha_source" "$work/tryvoha"
+    cp "$repo/target/release/tryvoha-bench" "$work/tryvoha-bench"
+    tryvoha_bin=$work/tryvoha
+    bench_bin=$work/tryvoha-bench
+}

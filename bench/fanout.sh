@@ -56,23 +56,8 @@ for port in $TRYVOHA_PORT $NCHAN_PORT; do
     fi
 done
 
-if [ -n "${TRYVOHA_BIN:-}" ]; then
-    cargo build --release -p tryvoha-bench
-    tryvoha_bin=$TRYVOHA_BIN
-else
-    cargo build --release -p tryvoha -p tryvoha-bench
-    tryvoha_bin=$repo/target/release/tryvoha
-fi
-bench_bin=$repo/target/release/tryvoha-bench
-
+prepare_binaries "$repo"
 mkdir -p "$RESULTS"
-work=$(mktemp -d /tmp/tryvoha-fanout.XXXXXX)
-# Run copies: a build started meanwhile in this workspace must not swap binaries mid-run.
-cp "$tryvoha_bin" "$work/tryvoha"
-cp "$bench_bin" "$work/tryvoha-bench"
-tryvoha_source=$tryvoha_bin
-tryvoha_bin=$work/tryvoha
-bench_bin=$work/tryvoha-bench
 old_somaxconn=$(cat /proc/sys/net/core/somaxconn)
 server_pid=""
 nginx_prefix=""

@@ -40,11 +40,6 @@ impl Engine {
         self.times_job(None).await
     }
 
-    /// The times to shelter in force.
-    pub fn shelter_times(&self) -> ShelterTimes {
-        self.book().shelter_times().clone()
-    }
-
     async fn times_job(&self, change: Option<(RegionId, Option<u32>, Actor)>) -> Result<ShelterTimes, EngineError> {
         let (reply, answer) = oneshot::channel();
         let job = writer::Message::ShelterTimes(Box::new(TimesJob { change, reply }));
