@@ -16,7 +16,7 @@ use async_nats::jetstream::{self, consumer::DeliverPolicy, stream::StorageType};
 use futures_util::StreamExt;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
-use tryvoha_core::AlertEvent;
+use tryvoha_core::Event;
 
 /// How long a publish may wait for NATS before the event is left to the log.
 const PUBLISH_WAIT: Duration = Duration::from_secs(1);
@@ -130,7 +130,7 @@ impl Bus {
     /// Publishes every event this node sends out (its own commits, and what it applied from the
     /// log or the bus: a repeat within JetStream's duplicate window is dropped by its id, and
     /// after NATS was down it makes sure the others hear of what they missed) until `stop`.
-    pub async fn publish(self, mut committed: broadcast::Receiver<Arc<AlertEvent>>, stop: CancellationToken) {
+    pub async fn publish(self, mut committed: broadcast::Receiver<Arc<Event>>, stop: CancellationToken) {
         // The waits for acknowledgements, each at most `PUBLISH_WAIT`, ended before this returns.
         let acknowledgements = tokio_util::task::TaskTracker::new();
         loop {
@@ -150,7 +150,7 @@ impl Bus {
             let Ok(payload) = serde_json::to_vec(event.as_ref()) else { continue };
             let message = jetstream::message::PublishMessage::build()
                 .payload(payload.into())
-                .message_id(event.seq.to_string())
+                .message_id(event.seq().to_string())
                 .header(CLUSTER_ID_HEADER, self.cluster_id.as_str());
             let sent =
                 tokio::time::timeout(PUBLISH_WAIT, self.jetstream.send_publish(self.subject.clone(), message)).await;
@@ -176,7 +176,7 @@ impl Bus {
 
     /// Follows the cluster's stream from now on, handing each event to `offer`, until `stop`.
     /// A broken consumer (NATS restarted, the stream gone) is set up again.
-    pub async fn follow(self, offer: impl Fn(AlertEvent) + Send + Sync + 'static, stop: CancellationToken) {
+    pub async fn follow(self, offer: impl Fn(Event) + Send + Sync + 'static, stop: CancellationToken) {
         while !stop.is_cancelled() {
             if let Err(error) = self.follow_once(&offer, &stop).await {
                 tracing::warn!(%error, "the cluster bus is down; following the log until it is back");
@@ -191,7 +191,7 @@ impl Bus {
 
     async fn follow_once(
         &self,
-        offer: &(impl Fn(AlertEvent) + Send + Sync),
+        offer: &(impl Fn(Event) + Send + Sync),
         stop: &CancellationToken,
     ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         let stream = self
@@ -227,7 +227,7 @@ impl Bus {
                 tracing::warn!(subject = %self.subject, "a message on the cluster bus is from another cluster's store; ignored");
                 continue;
             }
-            match serde_json::from_slice::<AlertEvent>(&message.payload) {
+            match serde_json::from_slice::<Event>(&message.payload) {
                 Ok(event) => offer(event),
                 Err(error) => tracing::warn!(%error, "a message on the cluster bus is not an event; ignored"),
             }

@@ -15,7 +15,7 @@ use support::until;
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 use tryvoha_cluster::Bus;
-use tryvoha_core::AlertEvent;
+use tryvoha_core::Event;
 use tryvoha_store::contract::declared;
 
 struct Nats {
@@ -68,8 +68,8 @@ fn nats_missing() -> bool {
     Command::new("nats-server").arg("--version").output().is_err()
 }
 
-async fn next(received: &mut mpsc::UnboundedReceiver<AlertEvent>) -> u64 {
-    tokio::time::timeout(Duration::from_secs(10), received.recv()).await.expect("in time").unwrap().seq
+async fn next(received: &mut mpsc::UnboundedReceiver<Event>) -> u64 {
+    tokio::time::timeout(Duration::from_secs(10), received.recv()).await.expect("in time").unwrap().seq()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -83,7 +83,7 @@ async fn events_cross_the_bus_in_order_once_and_after_nats_restarts() {
     let stop = CancellationToken::new();
     let east = Bus::connect(&nats.url(), "bus_test", "one").await.unwrap();
     let west = Bus::connect(&nats.url(), "bus_test", "one").await.unwrap();
-    let (sent, _) = broadcast::channel::<Arc<AlertEvent>>(64);
+    let (sent, _) = broadcast::channel::<Arc<Event>>(64);
     tokio::spawn(east.clone().publish(sent.subscribe(), stop.clone()));
     let (offered, mut received) = mpsc::unbounded_channel();
     tokio::spawn(west.clone().follow(move |event| drop(offered.send(event)), stop.clone()));
@@ -91,20 +91,20 @@ async fn events_cross_the_bus_in_order_once_and_after_nats_restarts() {
     until("the follower follows", || west.status.up()).await;
 
     for seq in 1..=3 {
-        sent.send(Arc::new(declared(seq, seq, 14))).unwrap();
+        sent.send(Arc::new(declared(seq, seq, 14).into())).unwrap();
     }
     assert_eq!([next(&mut received).await, next(&mut received).await, next(&mut received).await], [1, 2, 3]);
     // Another cluster's store on the same NATS and name: its events are never applied here.
     let stray = Bus::connect(&nats.url(), "bus_test", "another").await.unwrap();
-    let (stray_sent, _) = broadcast::channel::<Arc<AlertEvent>>(4);
+    let (stray_sent, _) = broadcast::channel::<Arc<Event>>(4);
     tokio::spawn(stray.clone().publish(stray_sent.subscribe(), stop.clone()));
     until("the stray publisher is connected", || stray.status.connected()).await;
-    stray_sent.send(Arc::new(declared(50, 50, 14))).unwrap();
+    stray_sent.send(Arc::new(declared(50, 50, 14).into())).unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     // A repeat (the same seq published again, as every node republishes what it applied) is
     // dropped by its message id.
-    sent.send(Arc::new(declared(2, 2, 14))).unwrap();
-    sent.send(Arc::new(declared(4, 4, 14))).unwrap();
+    sent.send(Arc::new(declared(2, 2, 14).into())).unwrap();
+    sent.send(Arc::new(declared(4, 4, 14).into())).unwrap();
     assert_eq!(next(&mut received).await, 4, "neither a repeated seq nor another cluster's event is delivered");
 
     let (port, store) = nats.kill();
@@ -114,9 +114,9 @@ async fn events_cross_the_bus_in_order_once_and_after_nats_restarts() {
     // The publisher's client may reconnect a moment after the follower's: published until heard.
     let mut seq = 5;
     let heard = loop {
-        sent.send(Arc::new(declared(seq, seq, 14))).unwrap();
+        sent.send(Arc::new(declared(seq, seq, 14).into())).unwrap();
         if let Ok(Some(event)) = tokio::time::timeout(Duration::from_millis(500), received.recv()).await {
-            break event.seq;
+            break event.seq();
         }
         seq += 1;
         assert!(seq < 40, "nothing crossed the bus after NATS came back");

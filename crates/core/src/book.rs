@@ -17,7 +17,7 @@ use time::OffsetDateTime;
 
 use crate::access::Actor;
 use crate::alert::{Alert, AlertId, AlertKind, AlertLevel, AlertStatus, FinishReason, LocalizedText, Threat};
-use crate::event::{AlertEvent, EventDraft, EventType, Seq};
+use crate::event::{AlertEvent, Event, EventDraft, EventType, Seq};
 use crate::region::{RegionId, RegionRegistry, RegionState};
 use crate::shelter_time::ShelterTimes;
 use checks::{check_expiry, check_texts};
@@ -234,6 +234,15 @@ impl AlertBook {
     }
 
     /// Folds a written event into the state.
+    /// Folds in any event of the log: an alert's changes the book; an incident's or a shelter's
+    /// only moves the book's head, which every event does.
+    pub fn apply_event(&mut self, event: &Event) {
+        match event {
+            Event::Alert(event) => self.apply(event),
+            other => self.last_seq = self.last_seq.max(other.seq()),
+        }
+    }
+
     pub fn apply(&mut self, event: &AlertEvent) {
         let alert = &event.alert;
         self.next_id = self.next_id.max(alert.id.0 + 1);

@@ -235,6 +235,12 @@ pub enum IncidentEventType {
     IncidentClosed,
 }
 
+wire_names!(IncidentEventType {
+    IncidentReported => "incident_reported",
+    IncidentUpdated => "incident_updated",
+    IncidentClosed => "incident_closed",
+});
+
 /// A decided incident event, not yet written.
 #[derive(Clone, Debug, PartialEq)]
 pub struct IncidentDraft {

@@ -19,17 +19,21 @@ pub mod lines;
 pub mod location;
 pub mod publication;
 pub mod region;
+pub mod shelter_status;
 pub mod shelter_time;
 
 pub use access::{Actor, Grant, Role};
 pub use alert::{Alert, AlertId, AlertKind, AlertLevel, AlertStatus, FinishReason, LocalizedText, Threat, is_xml_char};
 pub use audience::{Audience, AudienceIndex};
 pub use book::{AlertBook, AlertChanges, AlertError, AlertField, Command, Decision, Declaration, changed_fields};
-pub use event::{AlertEvent, EventDraft, EventType, Seq};
+pub use event::{AlertEvent, Event, EventDraft, EventFamily, EventType, IncidentEvent, Seq, ShelterEvent};
 pub use incident::{
     Incident, IncidentChanges, IncidentDraft, IncidentError, IncidentEventType, IncidentField, IncidentId,
     IncidentKind, IncidentReport, IncidentStatus, Severity,
 };
 pub use location::{CoordinateError, Coordinates, Shelter, ShelterError, ShelterId, ShelterInfo, ShelterKind};
 pub use region::{Level, Region, RegionId, RegionRegistry, RegionState, RegistryError};
+pub use shelter_status::{
+    ShelterDraft, ShelterEventType, ShelterState, ShelterStatus, ShelterStatusError, StatusReport, decide_status,
+};
 pub use shelter_time::{MAX_SHELTER_WITHIN_S, ShelterTimeError, ShelterTimes};

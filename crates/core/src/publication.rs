@@ -7,7 +7,8 @@
 
 use crate::access::Actor;
 use crate::alert::Alert;
-use crate::event::AlertEvent;
+use crate::event::{AlertEvent, Event, IncidentEvent, ShelterEvent};
+use crate::incident::Incident;
 
 impl Actor {
     /// The issuing authority as the public sees it: a name, and no token.
@@ -33,6 +34,30 @@ impl AlertEvent {
             at: self.at,
             actor: Actor::authority(authority),
             alert: self.alert.published_by(authority),
+        }
+    }
+}
+
+impl Incident {
+    /// This incident as published: `reported_by` is the authority.
+    pub fn published_by(&self, authority: &str) -> Incident {
+        Incident { reported_by: Actor::authority(authority), ..self.clone() }
+    }
+}
+
+impl Event {
+    /// This event as published: whoever acted, the public sees the authority.
+    pub fn published_by(&self, authority: &str) -> Event {
+        match self {
+            Event::Alert(event) => Event::Alert(event.published_by(authority)),
+            Event::Incident(event) => Event::Incident(IncidentEvent {
+                actor: Actor::authority(authority),
+                incident: event.incident.published_by(authority),
+                ..event.clone()
+            }),
+            Event::Shelter(event) => {
+                Event::Shelter(ShelterEvent { actor: Actor::authority(authority), ..event.clone() })
+            }
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The engine's errors, one enum per concern.
 
-use tryvoha_core::{AlertError, RegionId, ShelterTimeError};
+use tryvoha_core::{AlertError, AlertId, IncidentError, IncidentId, RegionId, ShelterStatusError, ShelterTimeError};
 use tryvoha_store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -17,6 +17,14 @@ pub enum EngineError {
     ShuttingDown,
     #[error(transparent)]
     ShelterTime(#[from] ShelterTimeError),
+    #[error(transparent)]
+    Incident(#[from] IncidentError),
+    #[error("incident {id} does not exist")]
+    IncidentNotFound { id: IncidentId },
+    #[error("alert {id} does not exist")]
+    AlertNotFound { id: AlertId },
+    #[error(transparent)]
+    ShelterStatus(#[from] ShelterStatusError),
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, Weak};
 
-use tryvoha_core::{AlertBook, AlertEvent, Seq};
+use tryvoha_core::{AlertBook, Event, Seq};
 use tryvoha_follow::{EventSource, LocalSource, LogReader, ReadError, ReadFuture};
 use tryvoha_store::{Store, StoreError};
 
@@ -19,7 +19,7 @@ impl Engine {
 }
 
 impl LogReader for Engine {
-    fn events_after(&self, after: Seq, limit: usize) -> ReadFuture<'_, Vec<AlertEvent>> {
+    fn events_after(&self, after: Seq, limit: usize) -> ReadFuture<'_, Vec<Event>> {
         self.inner.events_after(after, limit)
     }
 
@@ -33,7 +33,7 @@ impl LogReader for Engine {
 }
 
 impl LogReader for Inner {
-    fn events_after(&self, after: Seq, limit: usize) -> ReadFuture<'_, Vec<AlertEvent>> {
+    fn events_after(&self, after: Seq, limit: usize) -> ReadFuture<'_, Vec<Event>> {
         Box::pin(read(self.store.clone(), move |store| store.events_after(after, limit)))
     }
 

@@ -16,6 +16,7 @@ mod error;
 mod expiry;
 mod follow;
 mod handoff;
+mod incidents;
 mod shelter_times;
 mod tasks;
 mod writer;
@@ -24,7 +25,9 @@ use std::sync::{Arc, RwLock};
 
 use time::OffsetDateTime;
 use tokio::sync::{broadcast, mpsc, oneshot};
-use tryvoha_core::{Actor, Alert, AlertBook, AlertEvent, AlertField, AlertId, Command, Grant, RegionRegistry, Seq};
+use tryvoha_core::{
+    Actor, Alert, AlertBook, AlertEvent, AlertField, AlertId, Command, Event, Grant, RegionRegistry, Seq,
+};
 use tryvoha_store::{HistoryQuery, HistoryRecord, PageEnd, Store, StoreError};
 
 pub use clock::{Clock, SystemClock};
@@ -75,7 +78,7 @@ struct Inner {
     registry: Arc<RegionRegistry>,
     book: RwLock<Arc<AlertBook>>,
     jobs: mpsc::Sender<writer::Message>,
-    committed: broadcast::Sender<Arc<AlertEvent>>,
+    committed: broadcast::Sender<Arc<Event>>,
     clock: Arc<dyn Clock>,
     admin: Option<AdminCredential>,
     /// Serializes token revocations (a tokio mutex: held across the store calls' awaits).
@@ -185,12 +188,12 @@ impl Engine {
     /// An event another node committed to the shared log, as the cluster bus brought it: applied
     /// if it is the next one, otherwise the log is read up to it. Never waits: a full queue
     /// holds work whose own commit reads the log first.
-    pub fn offer(&self, event: AlertEvent) {
+    pub fn offer(&self, event: Event) {
         let _ = self.inner.jobs.try_send(writer::Message::Offered(Box::new(event)));
     }
 
     /// Events as they are committed, in sequence order.
-    pub fn committed(&self) -> broadcast::Receiver<Arc<AlertEvent>> {
+    pub fn committed(&self) -> broadcast::Receiver<Arc<Event>> {
         self.inner.committed.subscribe()
     }
 
@@ -202,7 +205,7 @@ impl Engine {
         self.blocking(move |store| store.alert(id)).await
     }
 
-    pub async fn events_after(&self, after: Seq, limit: usize) -> Result<Vec<AlertEvent>, EngineError> {
+    pub async fn events_after(&self, after: Seq, limit: usize) -> Result<Vec<Event>, EngineError> {
         self.blocking(move |store| store.events_after(after, limit)).await
     }
 
@@ -243,7 +246,7 @@ impl Engine {
 /// The book as the store holds it: the active alerts, the highest alert id, the log's head.
 pub(crate) fn restore_book(store: &dyn Store, registry: &Arc<RegionRegistry>) -> Result<AlertBook, StoreError> {
     let last_seq = store.last_seq()?;
-    let last_change_at = store.events_after(last_seq.saturating_sub(1), 1)?.first().map(|e| e.at);
+    let last_change_at = store.events_after(last_seq.saturating_sub(1), 1)?.first().map(|e| e.at());
     let mut book = AlertBook::restore(
         registry.clone(),
         store.active_alerts()?,

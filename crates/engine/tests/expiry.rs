@@ -51,6 +51,7 @@ async fn an_alert_that_expired_while_the_server_was_down_ends_at_its_expiry_not_
     let engine = Engine::start(store.clone(), registry(), Arc::new(ManualClock(Mutex::new(restart))), None).unwrap();
     let mut committed = engine.committed();
     let event = tokio::time::timeout(Duration::from_secs(10), committed.recv()).await.unwrap().unwrap();
+    let event = event.as_alert().expect("an alert event");
     assert_eq!((event.kind, event.alert.id), (EventType::Expired, declared.id));
     assert_eq!(event.at, expires_at, "the event is dated at the expiry");
     assert_eq!(event.alert.finished_at, Some(expires_at));

@@ -11,7 +11,7 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tryvoha_core::{AlertEvent, Command, RegionId};
+use tryvoha_core::{AlertEvent, Command, Event, RegionId};
 use tryvoha_engine::{Engine, SystemClock};
 use tryvoha_sqlite::SqliteStore;
 use tryvoha_store::Store;
@@ -23,8 +23,9 @@ fn node(dir: &tempfile::TempDir) -> (Engine, Arc<dyn Store>) {
     (Engine::start(store.clone(), registry(), Arc::new(SystemClock), None).unwrap(), store)
 }
 
-async fn next_event(events: &mut tokio::sync::broadcast::Receiver<Arc<AlertEvent>>) -> Arc<AlertEvent> {
-    tokio::time::timeout(Duration::from_secs(5), events.recv()).await.expect("in time").expect("an event")
+async fn next_event(events: &mut tokio::sync::broadcast::Receiver<Arc<Event>>) -> Arc<AlertEvent> {
+    let event = tokio::time::timeout(Duration::from_secs(5), events.recv()).await.expect("in time").expect("an event");
+    Arc::new(event.as_alert().expect("an alert's event").clone())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -55,7 +56,7 @@ async fn two_nodes_declaring_at_once_make_one_alert() {
         assert_eq!(u32::from(a.created) + u32::from(b.created), 1, "round {round}: created once");
         let log = store.events_after(0, 100).unwrap();
         assert_eq!(log.len(), 1, "round {round}: one declaration in the log: {log:?}");
-        assert_eq!(log[0].alert.region_id, RegionId(region));
+        assert_eq!(log[0].as_alert().unwrap().alert.region_id, RegionId(region));
     }
 }
 
@@ -105,14 +106,14 @@ async fn an_offered_event_is_applied_only_when_it_is_the_next() {
 
     // Behind a gap an offer waits for the log, which (here) never has it: it is not applied,
     // however the offers are batched; the bus's own redelivery brings it again.
-    west.offer(third.clone());
-    west.offer(first.clone());
+    west.offer(third.clone().into());
+    west.offer(first.clone().into());
     assert_eq!(next_event(&mut west_events).await.as_ref(), &first, "the next event is applied as offered");
-    west.offer(second.clone());
+    west.offer(second.clone().into());
     assert_eq!(next_event(&mut west_events).await.as_ref(), &second);
     assert_eq!(west.book().last_seq(), 2, "the event offered behind a gap was not applied");
-    west.offer(first.clone());
-    west.offer(third.clone());
+    west.offer(first.clone().into());
+    west.offer(third.clone().into());
     assert_eq!(next_event(&mut west_events).await.as_ref(), &third);
     assert_eq!(west.book().active().count(), 3, "the book holds what the bus brought, in order");
     assert!(west_events.try_recv().is_err(), "an event offered twice is sent out once");

@@ -30,9 +30,9 @@ async fn concurrent_declarations_get_gap_free_sequence_numbers_in_commit_order()
     }
     seqs.sort();
     assert_eq!(seqs, (1..=300).collect::<Vec<_>>());
-    let logged: Vec<Seq> = store.events_after(0, 1000).unwrap().iter().map(|e| e.seq).collect();
+    let logged: Vec<Seq> = store.events_after(0, 1000).unwrap().iter().map(|e| e.seq()).collect();
     assert_eq!(logged, seqs);
-    let published: Vec<Seq> = (0..300).map(|_| committed.try_recv().unwrap().seq).collect();
+    let published: Vec<Seq> = (0..300).map(|_| committed.try_recv().unwrap().seq()).collect();
     assert_eq!(published, seqs, "events are published in sequence order");
     assert_eq!(engine.book().active().count(), 300);
 }
@@ -88,9 +88,9 @@ async fn a_commit_that_landed_though_it_reported_failure_is_answered_as_written_
     assert_eq!(first.event.as_ref().unwrap().seq, 1, "the landed commit is answered with its event");
     let second = engine.execute(declare(3)).await.expect("the writer did not wedge on a stale head");
     assert_eq!(second.event.unwrap().seq, 2);
-    let logged: Vec<Seq> = store.events_after(0, 10).unwrap().iter().map(|e| e.seq).collect();
+    let logged: Vec<Seq> = store.events_after(0, 10).unwrap().iter().map(|e| e.seq()).collect();
     assert_eq!(logged, [1, 2], "the log has no gap and no duplicate");
-    let published: Vec<Seq> = (0..2).map(|_| committed.try_recv().unwrap().seq).collect();
+    let published: Vec<Seq> = (0..2).map(|_| committed.try_recv().unwrap().seq()).collect();
     assert_eq!(published, [1, 2], "subscribers hear the landed event too");
     assert_eq!(engine.book().active().count(), 2);
 }

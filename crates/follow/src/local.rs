@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Weak};
 
 use tokio::sync::broadcast;
-use tryvoha_core::{AlertEvent, Seq};
+use tryvoha_core::{Event, Seq};
 
 use crate::reader::{LogReader, ReadError};
 use crate::source::{EventSource, Follow, FollowError};
@@ -17,13 +17,13 @@ const CATCH_UP_PAGE: usize = 500;
 /// closes), which is how the tasks that follow it end.
 pub struct LocalSource {
     log: Weak<dyn LogReader>,
-    committed: broadcast::WeakSender<Arc<AlertEvent>>,
+    committed: broadcast::WeakSender<Arc<Event>>,
 }
 
 impl LocalSource {
     /// `committed` must carry every event of `log`, in sequence order, each sent only after it
     /// is durable (and so readable from `log`).
-    pub fn new(log: Weak<dyn LogReader>, committed: broadcast::WeakSender<Arc<AlertEvent>>) -> LocalSource {
+    pub fn new(log: Weak<dyn LogReader>, committed: broadcast::WeakSender<Arc<Event>>) -> LocalSource {
         LocalSource { log, committed }
     }
 }
@@ -56,12 +56,12 @@ impl EventSource for LocalSource {
 
 struct Following {
     log: Weak<dyn LogReader>,
-    live: broadcast::Receiver<Arc<AlertEvent>>,
+    live: broadcast::Receiver<Arc<Event>>,
     /// The last sequence number yielded (or the resume point).
     last: Seq,
     /// True while the log may hold events after `last` that the live queue does not.
     catching_up: bool,
-    page: VecDeque<AlertEvent>,
+    page: VecDeque<Event>,
     /// Set when the live queue dropped events for this follower, until the next one shows
     /// whether any of them was still due.
     lagged: Option<u64>,
@@ -69,11 +69,11 @@ struct Following {
 }
 
 impl Following {
-    async fn next(&mut self) -> Option<Result<Arc<AlertEvent>, FollowError>> {
+    async fn next(&mut self) -> Option<Result<Arc<Event>, FollowError>> {
         while !self.ended {
             if let Some(event) = self.page.pop_front() {
-                if event.seq > self.last {
-                    self.last = event.seq;
+                if event.seq() > self.last {
+                    self.last = event.seq();
                     return Some(Ok(Arc::new(event)));
                 }
                 continue;
@@ -89,17 +89,17 @@ impl Following {
                     // After a lag the queue resumes at its oldest event: if that is past the
                     // next one due, events were dropped that the log was not read for.
                     if let Some(missed) = self.lagged.take()
-                        && event.seq > self.last + 1
+                        && event.seq() > self.last + 1
                     {
                         return self.end(FollowError::Lagged { after: self.last, missed });
                     }
-                    if event.seq == self.last + 1 {
-                        self.last = event.seq;
+                    if event.seq() == self.last + 1 {
+                        self.last = event.seq();
                         return Some(Ok(event));
                     }
                     // A gap with no lag (a source that lost an event): the log has the missing
                     // ones, and this one again. An older event was already read from the log.
-                    self.catching_up = event.seq > self.last;
+                    self.catching_up = event.seq() > self.last;
                 }
                 // The dropped events may all be ones already read from the log (a catch-up
                 // that ran while they queued): the next event received tells.
@@ -125,7 +125,7 @@ impl Following {
     }
 
     /// A log that closed means the engine stopped: the stream just ends, as the broadcast does.
-    fn end(&mut self, error: FollowError) -> Option<Result<Arc<AlertEvent>, FollowError>> {
+    fn end(&mut self, error: FollowError) -> Option<Result<Arc<Event>, FollowError>> {
         self.ended = true;
         match error {
             FollowError::Log { source: ReadError::Closed, .. } => None,

@@ -4,7 +4,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use tryvoha_core::{AlertBook, AlertEvent, Seq};
+use tryvoha_core::{AlertBook, Event, Seq};
 
 /// A read of the log in flight. Boxed so that `dyn LogReader` can be shared.
 pub type ReadFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, ReadError>> + Send + 'a>>;
@@ -14,7 +14,7 @@ pub type ReadFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, ReadError>> +
 pub trait LogReader: Send + Sync {
     /// Up to `limit` committed events after `after`, in sequence order. A page shorter than
     /// `limit` is the end of the log as of this read.
-    fn events_after(&self, after: Seq, limit: usize) -> ReadFuture<'_, Vec<AlertEvent>>;
+    fn events_after(&self, after: Seq, limit: usize) -> ReadFuture<'_, Vec<Event>>;
 
     /// The sequence number of the newest durable event (0 while the log is empty).
     fn head(&self) -> ReadFuture<'_, Seq>;

@@ -4,13 +4,13 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use futures_util::Stream;
-use tryvoha_core::{AlertEvent, Seq};
+use tryvoha_core::{Event, Seq};
 
 use crate::reader::ReadError;
 
-/// The events after a resume point, one by one: `Some(Ok(event))` with `event.seq` one more than
+/// The events after a resume point, one by one: `Some(Ok(event))` with `event.seq()` one more than
 /// the last, `Some(Err(_))` once and then the end, or the end when the source stopped.
-pub type Follow = Pin<Box<dyn Stream<Item = Result<Arc<AlertEvent>, FollowError>> + Send>>;
+pub type Follow = Pin<Box<dyn Stream<Item = Result<Arc<Event>, FollowError>> + Send>>;
 
 /// Where committed events come from.
 pub trait EventSource: Send + Sync {

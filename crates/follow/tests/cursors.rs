@@ -10,7 +10,7 @@ use tryvoha_store::{Commit, CursorStore, EventLog};
 
 fn store_with_events(dir: &std::path::Path, head: u64) -> Arc<SqliteStore> {
     let store = Arc::new(SqliteStore::open(&dir.join("tryvoha.db")).expect("opens"));
-    let events = (1..=head).map(|n| declared(n, n, 14)).collect();
+    let events = (1..=head).map(|n| declared(n, n, 14).into()).collect();
     store.append(&Commit { events, idempotency: vec![] }).expect("appends");
     store
 }

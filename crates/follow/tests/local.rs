@@ -11,9 +11,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use time::OffsetDateTime;
 use tokio::sync::broadcast;
-use tryvoha_core::{
-    Actor, AlertBook, AlertEvent, AlertKind, Command, Decision, Declaration, RegionId, RegionRegistry, Seq,
-};
+use tryvoha_core::{Actor, AlertBook, AlertKind, Command, Decision, Declaration, Event, RegionId, RegionRegistry, Seq};
 use tryvoha_follow::{EventSource, Follow, FollowError, LocalSource, LogReader, ReadFuture};
 
 const REGIONS: &str = "id,parent_id,level,katottg,name_uk,name_en\n1,,oblast,,O,O\n";
@@ -22,8 +20,8 @@ const REGIONS: &str = "id,parent_id,level,katottg,name_uk,name_en\n1,,oblast,,O,
 /// commit more events first (`commits_per_read`), as a busy writer would during a catch-up.
 struct MemoryLog {
     book: Arc<AlertBook>,
-    events: Mutex<Vec<AlertEvent>>,
-    committed: broadcast::Sender<Arc<AlertEvent>>,
+    events: Mutex<Vec<Event>>,
+    committed: broadcast::Sender<Arc<Event>>,
     commits_per_read: usize,
     reads: Mutex<usize>,
 }
@@ -44,11 +42,11 @@ impl MemoryLog {
     fn commit(&self) -> Seq {
         let event = self.append();
         let _ = self.committed.send(Arc::new(event.clone()));
-        event.seq
+        event.seq()
     }
 
     /// Appends without broadcasting: a source that lost the event on its way.
-    fn append(&self) -> AlertEvent {
+    fn append(&self) -> Event {
         let mut events = self.events.lock().unwrap();
         let declaration = Declaration::new(RegionId(1), AlertKind::AirRaid);
         let Decision::Record(draft) =
@@ -56,7 +54,7 @@ impl MemoryLog {
         else {
             panic!("a declaration on an empty book records an event")
         };
-        let event = draft.into_event(events.len() as Seq + 1);
+        let event = Event::from(draft.into_event(events.len() as Seq + 1));
         events.push(event.clone());
         event
     }
@@ -72,13 +70,13 @@ impl MemoryLog {
 }
 
 impl LogReader for MemoryLog {
-    fn events_after(&self, after: Seq, limit: usize) -> ReadFuture<'_, Vec<AlertEvent>> {
+    fn events_after(&self, after: Seq, limit: usize) -> ReadFuture<'_, Vec<Event>> {
         *self.reads.lock().unwrap() += 1;
         for _ in 0..self.commits_per_read {
             self.commit();
         }
-        let page: Vec<AlertEvent> =
-            self.events.lock().unwrap().iter().filter(|e| e.seq > after).take(limit).cloned().collect();
+        let page: Vec<Event> =
+            self.events.lock().unwrap().iter().filter(|e| e.seq() > after).take(limit).cloned().collect();
         for _ in 0..self.commits_per_read {
             self.commit();
         }
@@ -97,7 +95,7 @@ impl LogReader for MemoryLog {
 
 async fn next(follow: &mut Follow) -> Option<Result<Seq, FollowError>> {
     let item = tokio::time::timeout(Duration::from_secs(5), follow.next()).await.expect("an item within 5 s");
-    item.map(|result| result.map(|event| event.seq))
+    item.map(|result| result.map(|event| event.seq()))
 }
 
 async fn take(follow: &mut Follow, count: usize) -> Vec<Seq> {

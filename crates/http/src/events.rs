@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use tryvoha_core::{AlertEvent, Seq};
+use tryvoha_core::{Event, Seq};
 
 use crate::AppState;
 use crate::auth::{Admins, Authorized};
@@ -34,8 +34,9 @@ struct PageQuery {
 #[derive(Serialize, utoipa::ToSchema)]
 #[schema(as = EventPage)]
 struct Page {
-    /// In sequence order.
-    events: Vec<AlertEvent>,
+    /// In sequence order: alerts', incidents' (private ones too: this is the admins' log) and
+    /// shelters' events.
+    events: Vec<Event>,
     /// Pass as `after` to get the next page; equal to `after` when this page is empty.
     #[schema(value_type = u64)]
     next_after: Seq,
@@ -74,6 +75,6 @@ async fn page(
         return Err(ApiError::invalid_query("after", "after must be a sequence number up to 9223372036854775807"));
     }
     let events = state.engine.events_after(query.after, limit).await?;
-    let next_after = events.last().map_or(query.after, |e| e.seq);
+    let next_after = events.last().map_or(query.after, |e| e.seq());
     Ok(Json(Page { events, next_after }))
 }

@@ -91,6 +91,10 @@ struct CreateBody {
     kinds: Vec<AlertKind>,
     #[serde(default)]
     statuses: Vec<AlertStatus>,
+    /// The kinds of event delivered: `alerts` (the default), `incidents` (public ones only),
+    /// `shelters`.
+    #[serde(default)]
+    types: Vec<tryvoha_core::EventFamily>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -192,6 +196,7 @@ async fn create(
         regions: body.regions,
         kinds: body.kinds,
         statuses: body.statuses,
+        types: body.types,
         format: WebhookFormat::Tryvoha,
         owner: None,
         may_reach_private: true,

@@ -147,11 +147,11 @@ impl Feed {
         // the live queue (registered before reading), so live frames take over now rather than
         // after one more read, and the queue does not fill while the log is re-read.
         self.catching_up = match events.last() {
-            Some(last) if events.len() == CATCH_UP_PAGE => Some(last.seq),
+            Some(last) if events.len() == CATCH_UP_PAGE => Some(last.seq()),
             _ => None,
         };
         let registry = self.hub.registry();
-        for event in events.iter().filter(|e| e.seq > self.last_sent && self.filter.matches(&e.alert, registry)) {
+        for event in events.iter().filter(|e| e.seq() > self.last_sent && self.filter.matches_event(e, registry)) {
             // The frame the hub made (or will use) for this event: signed once either way.
             self.pending.push_back(self.hub.frames().frame(event, &self.signer));
         }

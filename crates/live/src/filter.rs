@@ -1,22 +1,55 @@
 //! Which events a subscriber hears.
 
-use tryvoha_core::{Alert, AlertKind, AlertStatus, RegionId, RegionRegistry};
+use tryvoha_core::{Alert, AlertKind, AlertStatus, Event, EventFamily, RegionId, RegionRegistry};
 
 /// An empty list means "any". A subscriber of a region hears alerts on that region, on its
 /// ancestors (an oblast-wide alert covers a hromada) and on its descendants (they make the
-/// region `partial`): every alert that can change the region's state.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// region `partial`): every alert that can change the region's state; incidents and shelter
+/// statuses by the same rule. `kinds` and `statuses` are the alerts'.
+///
+/// `families` are the kinds of event heard (`types=`): alerts only unless asked, so that a
+/// client written before incidents existed never meets an event type it does not know.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Filter {
     pub regions: Vec<RegionId>,
     pub kinds: Vec<AlertKind>,
     pub statuses: Vec<AlertStatus>,
+    pub families: Vec<EventFamily>,
+}
+
+impl Default for Filter {
+    fn default() -> Filter {
+        Filter { regions: Vec::new(), kinds: Vec::new(), statuses: Vec::new(), families: vec![EventFamily::Alerts] }
+    }
 }
 
 impl Filter {
     /// A filter without repeated entries (the first of each kept, in order): a region asked for
     /// twice would otherwise be listed twice in the snapshot.
     pub fn new(regions: Vec<RegionId>, kinds: Vec<AlertKind>, statuses: Vec<AlertStatus>) -> Filter {
-        Filter { regions: distinct(regions), kinds: distinct(kinds), statuses: distinct(statuses) }
+        Filter { regions: distinct(regions), kinds: distinct(kinds), statuses: distinct(statuses), ..Filter::default() }
+    }
+
+    /// This filter hearing the given families of events instead of alerts only (none given:
+    /// alerts only).
+    pub fn with_families(self, families: Vec<EventFamily>) -> Filter {
+        let families = if families.is_empty() { vec![EventFamily::Alerts] } else { distinct(families) };
+        Filter { families, ..self }
+    }
+
+    /// Whether a subscriber of this filter hears `event`. Streams are public: an incident that
+    /// is not public is heard by none.
+    pub fn matches_event(&self, event: &Event, registry: &RegionRegistry) -> bool {
+        if !self.families.contains(&event.family()) || !event.is_public() {
+            return false;
+        }
+        match event {
+            Event::Alert(event) => self.matches(&event.alert, registry),
+            other => {
+                let region = other.region_id();
+                self.regions.is_empty() || self.regions.iter().any(|&r| related(registry, r, region))
+            }
+        }
     }
 
     pub fn matches(&self, alert: &Alert, registry: &RegionRegistry) -> bool {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use serde::Serialize;
 use time::OffsetDateTime;
-use tryvoha_core::{Alert, AlertBook, AlertEvent, RegionId, RegionState, Seq};
+use tryvoha_core::{Alert, AlertBook, Event, RegionId, RegionState, Seq};
 use tryvoha_deliveries::{AlertDeliveries, Channel, Ledger};
 
 use crate::filter::Filter;
@@ -53,14 +53,16 @@ struct RegionStatus {
 impl Frame {
     /// The event as the public sees it: the signer's authority in place of the token that acted
     /// (the admin event log keeps who acted). One frame per event, shared by every subscriber.
-    pub fn event(event: &AlertEvent, signer: &Signer) -> Frame {
+    pub fn event(event: &Event, signer: &Signer) -> Frame {
         let json = signer.sign_json(&event.published_by(signer.authority()));
-        Frame::new(event.seq, event.kind.as_str(), json, event.at)
+        Frame::new(event.seq(), event.name(), json, event.at())
     }
 
-    /// [`Frame::event`] counting its deliveries in `ledger` under the event's alert.
-    pub fn counted_event(event: &AlertEvent, signer: &Signer, ledger: &Ledger) -> Frame {
-        Frame { deliveries: Some(ledger.alert(event.alert.id)), ..Frame::event(event, signer) }
+    /// [`Frame::event`] counting its deliveries in `ledger` under the event's alert (an alert's
+    /// event; the others count nowhere).
+    pub fn counted_event(event: &Event, signer: &Signer, ledger: &Ledger) -> Frame {
+        let deliveries = event.as_alert().map(|event| ledger.alert(event.alert.id));
+        Frame { deliveries, ..Frame::event(event, signer) }
     }
 
     /// A channel begins delivering this frame (an event's frame counts for its alert).

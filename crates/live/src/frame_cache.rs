@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use tryvoha_core::{AlertEvent, Seq};
+use tryvoha_core::{Event, Seq};
 use tryvoha_deliveries::Ledger;
 
 use crate::frame::Frame;
@@ -38,11 +38,11 @@ impl FrameCache {
 
     /// The event's frame: the one already made, or signed now and kept unless a newer event
     /// holds its slot.
-    pub fn frame(&self, event: &AlertEvent, signer: &Signer) -> Arc<Frame> {
-        let mut slot = self.slot(event.seq);
+    pub fn frame(&self, event: &Event, signer: &Signer) -> Arc<Frame> {
+        let mut slot = self.slot(event.seq());
         match slot.as_ref() {
-            Some(kept) if kept.seq == event.seq => kept.clone(),
-            Some(kept) if kept.seq > event.seq => Arc::new(Frame::counted_event(event, signer, &self.ledger)),
+            Some(kept) if kept.seq == event.seq() => kept.clone(),
+            Some(kept) if kept.seq > event.seq() => Arc::new(Frame::counted_event(event, signer, &self.ledger)),
             _ => slot.insert(Arc::new(Frame::counted_event(event, signer, &self.ledger))).clone(),
         }
     }

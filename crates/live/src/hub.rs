@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
-use tryvoha_core::{Alert, Audience, AudienceIndex, RegionRegistry, Seq};
+use tryvoha_core::{Audience, AudienceIndex, Event, RegionRegistry, Seq};
 use tryvoha_follow::{EventSource, Follow, FollowError};
 
 use crate::filter::Filter;
@@ -160,8 +160,8 @@ impl Hub {
         loop {
             match follow.next().await {
                 Some(Ok(event)) => {
-                    after = event.seq;
-                    self.publish(&self.frames.frame(&event, &signer), &event.alert);
+                    after = event.seq();
+                    self.publish(&self.frames.frame(&event, &signer), &event);
                 }
                 Some(Err(FollowError::Lagged { missed, .. })) => {
                     // The hub cannot tell which subscribers the missed events were for, so it
@@ -184,14 +184,14 @@ impl Hub {
         }
     }
 
-    /// Queues `frame` for every subscriber that hears about `alert`.
-    pub fn publish(&self, frame: &Arc<Frame>, alert: &Alert) {
+    /// Queues `frame` for every subscriber that hears `event`.
+    pub fn publish(&self, frame: &Arc<Frame>, event: &Event) {
         let mut state = self.lock();
-        let candidates = state.audience.matching(alert.region_id);
+        let candidates = state.audience.matching(event.region_id());
         let mut gone = Vec::new();
         for id in candidates {
             let Some(subscriber) = state.subscribers.get_mut(&id) else { continue };
-            if subscriber.last_queued >= frame.seq || !subscriber.filter.matches(alert, &self.registry) {
+            if subscriber.last_queued >= frame.seq || !subscriber.filter.matches_event(event, &self.registry) {
                 continue;
             }
             subscriber.last_queued = frame.seq;

@@ -17,7 +17,7 @@ use tryvoha_core::*;
 use tryvoha_follow::{EventSource, Follow, FollowError, LogReader, ReadFuture};
 use tryvoha_live::{Feed, Filter, Hub, Metrics, Resume, Signer};
 
-type Script = BoxStream<'static, Result<Arc<AlertEvent>, FollowError>>;
+type Script = BoxStream<'static, Result<Arc<Event>, FollowError>>;
 
 /// Hands out one script per `follow` and records where each follow started. Its log is empty:
 /// subscribers here hear only what the hub fans out.
@@ -42,7 +42,7 @@ impl EventSource for ScriptedSource {
 }
 
 impl LogReader for ScriptedSource {
-    fn events_after(&self, _after: Seq, _limit: usize) -> ReadFuture<'_, Vec<AlertEvent>> {
+    fn events_after(&self, _after: Seq, _limit: usize) -> ReadFuture<'_, Vec<Event>> {
         Box::pin(async { Ok(Vec::new()) })
     }
 
@@ -55,12 +55,12 @@ impl LogReader for ScriptedSource {
     }
 }
 
-fn declared(book: &AlertBook, seq: Seq) -> Arc<AlertEvent> {
+fn declared(book: &AlertBook, seq: Seq) -> Arc<Event> {
     let command = Command::Declare(Declaration::new(RegionId(1), AlertKind::AirRaid));
     let Ok(Decision::Record(draft)) = book.decide(&command, &Actor::system(), OffsetDateTime::UNIX_EPOCH) else {
         panic!("a declaration on an empty book records an event")
     };
-    Arc::new(draft.into_event(seq))
+    Arc::new(draft.into_event(seq).into())
 }
 
 async fn next_seq(feed: &mut Feed) -> Option<Seq> {

@@ -20,7 +20,7 @@ use rumqttc::{AsyncClient, ConnectionError, Event, EventLoop, Incoming, Outgoing
 use tokio::sync::mpsc;
 use tryvoha_compat::IotVersion;
 use tryvoha_compat::alerts_in_ua::by_oblast;
-use tryvoha_core::{AlertBook, AlertEvent, AlertKind, Audience, RegionId, Seq};
+use tryvoha_core::{AlertBook, AlertKind, Audience, Event as LogEvent, RegionId, Seq};
 use tryvoha_deliveries::Channel;
 use tryvoha_follow::{CursorKeeper, EventSource, LogReader};
 use tryvoha_live::{Hub, Signer};
@@ -242,9 +242,25 @@ impl<'a> Session<'a> {
         }
     }
 
-    async fn publish_event(&mut self, event: &Arc<AlertEvent>, publisher: &Publisher) -> Result<(), String> {
-        let seq = event.seq;
+    async fn publish_event(&mut self, event: &Arc<LogEvent>, publisher: &Publisher) -> Result<(), String> {
+        let seq = event.seq();
         let frame = publisher.hub.frames().frame(event, &publisher.signer);
+        let Some(event) = event.as_alert() else {
+            // An incident's or a shelter's: on a topic of its own, and only what is public.
+            let topic = match &**event {
+                LogEvent::Shelter(changed) => {
+                    Some((self.topics.shelter_status(changed.shelter.shelter_id), Retain::Yes))
+                }
+                incident if incident.is_public() => Some((self.topics.incidents(), Retain::No)),
+                _ => None,
+            };
+            if let Some((topic, retain)) = topic {
+                self.publish(topic, frame.json.to_vec(), retain, Tag::of(Some(seq))).await?;
+            }
+            self.acks.event_sent(seq);
+            self.advance(publisher);
+            return Ok(());
+        };
         frame.attempted(Channel::Mqtt);
         self.publish(self.topics.events(), frame.json.to_vec(), Retain::No, Tag { seq: Some(seq), frame: Some(frame) })
             .await?;

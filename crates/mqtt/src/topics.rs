@@ -5,7 +5,10 @@
 //! - `{prefix}/v1/regions/{id}/state`: retained, the region's state from real alerts only;
 //! - `{prefix}/v1/regions/{id}/kinds/{kind}`: retained, `ON`/`OFF` per alert kind (the Home
 //!   Assistant sensors' state, published for the regions discovery was asked for);
-//! - `{prefix}/v1/events`: every event's signed frame, not retained;
+//! - `{prefix}/v1/events`: every alert event's signed frame, not retained;
+//! - `{prefix}/v1/incidents`: every public incident event's signed frame, not retained (an
+//!   incident that is not public is never published);
+//! - `{prefix}/v1/shelters/{id}/status`: retained, a shelter's latest status event, signed;
 //! - `{prefix}/v1/iot/oblasts`, `{prefix}/v2/iot/oblasts`: retained alerts.in.ua oblast strings;
 //! - `{prefix}/v1/sirens/{id}/command`: retained, signed siren commands.
 
@@ -41,6 +44,14 @@ impl Topics {
 
     pub fn events(&self) -> String {
         format!("{}/v1/events", self.prefix)
+    }
+
+    pub fn incidents(&self) -> String {
+        format!("{}/v1/incidents", self.prefix)
+    }
+
+    pub fn shelter_status(&self, shelter: tryvoha_core::ShelterId) -> String {
+        format!("{}/v1/shelters/{}/status", self.prefix, shelter.0)
     }
 
     pub fn iot_oblasts(&self, version: u8) -> String {

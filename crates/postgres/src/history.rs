@@ -22,8 +22,8 @@ const IMPORTED_PER_STATEMENT: usize = 10_000;
 
 /// The alerts that `events` finish enter the history (each as the last event that finished it
 /// leaves it; a row already there for the alert is replaced, as SQLite's `INSERT OR REPLACE`).
-pub(crate) async fn insert_finished(connection: &Connection, events: &[AlertEvent]) -> StoreResult<()> {
-    let finished = latest_per_alert(events.iter().filter(|event| !event.alert.is_active()));
+pub(crate) async fn insert_finished(connection: &Connection, events: &[&AlertEvent]) -> StoreResult<()> {
+    let finished = latest_per_alert(events.iter().copied().filter(|event| !event.alert.is_active()));
     if finished.is_empty() {
         return Ok(());
     }

@@ -23,6 +23,7 @@ mod connection;
 mod cursors;
 mod driver;
 mod history;
+mod incidents;
 mod log;
 mod pool;
 mod push;

@@ -8,11 +8,12 @@
 
 use std::collections::HashMap;
 
-use tryvoha_core::{Alert, AlertEvent, AlertId, Seq};
+use tryvoha_core::{Alert, AlertEvent, AlertId, Event, Seq};
 use tryvoha_store::{Commit, EventLog, IdempotencyRecord, StoreError, StoreResult};
 
 use crate::columns::{bigint, corrupt, decode, encode, get, get_u64};
 use crate::connection::Connection;
+use crate::incidents::IndexRows;
 use crate::schema::Lock;
 use crate::{PostgresStore, history};
 
@@ -20,6 +21,7 @@ impl EventLog for PostgresStore {
     fn append(&self, commit: &Commit) -> StoreResult<()> {
         let events = EventRows::of(&commit.events)?;
         let alerts = AlertRows::latest_of(&commit.events)?;
+        let indexes = IndexRows::of(&commit.events)?;
         let idempotency = IdempotencyRows::of(&commit.idempotency)?;
         let appended = self.writer.run(async |connection| {
             connection
@@ -27,17 +29,18 @@ impl EventLog for PostgresStore {
                     Lock::Append.take(connection, &self.schema).await?;
                     let head = last_seq(connection).await?;
                     if let Some(first) = commit.events.first()
-                        && first.seq != head + 1
+                        && first.seq() != head + 1
                     {
                         return Err(StoreError::Conflict(format!(
                             "event seq {} where {} was next",
-                            first.seq,
+                            first.seq(),
                             head + 1
                         )));
                     }
                     events.insert(connection).await?;
                     alerts.upsert(connection).await?;
-                    history::insert_finished(connection, &commit.events).await?;
+                    indexes.upsert(connection).await?;
+                    history::insert_finished(connection, &alert_events(&commit.events)).await?;
                     idempotency.insert(connection).await
                 })
                 .await
@@ -48,7 +51,7 @@ impl EventLog for PostgresStore {
         }
     }
 
-    fn events_after(&self, after: Seq, limit: usize) -> StoreResult<Vec<AlertEvent>> {
+    fn events_after(&self, after: Seq, limit: usize) -> StoreResult<Vec<Event>> {
         let (after, limit) = (bigint(after)?, i64::try_from(limit).unwrap_or(i64::MAX));
         let rows = self.lookups.run(async |connection| {
             connection.query("SELECT body FROM events WHERE seq > $1 ORDER BY seq LIMIT $2", &[&after, &limit]).await
@@ -113,19 +116,19 @@ impl PostgresStore {
     /// before deciding again).
     fn settle(&self, commit: &Commit, cause: Box<dyn std::error::Error + Send + Sync>) -> StoreResult<()> {
         let Some(last) = commit.events.last() else { return Err(StoreError::Unavailable(cause)) };
-        let seq = bigint(last.seq)?;
+        let seq = bigint(last.seq())?;
         let stored = self.lookups.run(async |connection| {
             connection
                 .transaction(async {
                     Lock::Append.take(connection, &self.schema).await?;
                     let row = connection.query_opt("SELECT body FROM events WHERE seq = $1", &[&seq]).await?;
-                    row.map(|row| decode::<AlertEvent>(get(&row, 0)?)).transpose()
+                    row.map(|row| decode::<Event>(get(&row, 0)?)).transpose()
                 })
                 .await
         });
         match stored {
             Ok(Some(stored)) if &stored == last => {
-                tracing::warn!(seq = last.seq, "an append's COMMIT lost its answer, and it had landed");
+                tracing::warn!(seq = last.seq(), "an append's COMMIT lost its answer, and it had landed");
                 Ok(())
             }
             _ => Err(StoreError::Unavailable(cause)),
@@ -163,6 +166,11 @@ fn idempotency_row(owner: &str, row: &tokio_postgres::Row) -> StoreResult<Idempo
     })
 }
 
+/// The alert events of a commit, in seq order.
+fn alert_events(events: &[Event]) -> Vec<&AlertEvent> {
+    events.iter().filter_map(Event::as_alert).collect()
+}
+
 /// Of `events` (in seq order), the latest for each alert, in seq order.
 pub(crate) fn latest_per_alert<'a>(events: impl Iterator<Item = &'a AlertEvent> + Clone) -> Vec<&'a AlertEvent> {
     let last: HashMap<AlertId, Seq> = events.clone().map(|event| (event.alert.id, event.seq)).collect();
@@ -176,22 +184,22 @@ struct EventRows {
     seq: Vec<i64>,
     kind: Vec<&'static str>,
     at: Vec<i64>,
-    alert_id: Vec<i64>,
+    alert_id: Vec<Option<i64>>,
     body: Vec<String>,
 }
 
 impl EventRows {
-    fn of(events: &[AlertEvent]) -> StoreResult<EventRows> {
+    fn of(events: &[Event]) -> StoreResult<EventRows> {
         let mut rows = EventRows::default();
         for (offset, event) in events.iter().enumerate() {
-            let expected = events[0].seq + offset as u64;
-            if event.seq != expected {
-                return Err(StoreError::Conflict(format!("event seq {} where {expected} was next", event.seq)));
+            let expected = events[0].seq() + offset as u64;
+            if event.seq() != expected {
+                return Err(StoreError::Conflict(format!("event seq {} where {expected} was next", event.seq())));
             }
-            rows.seq.push(bigint(event.seq)?);
-            rows.kind.push(event.kind.as_str());
-            rows.at.push(event.at.unix_timestamp());
-            rows.alert_id.push(bigint(event.alert.id.0)?);
+            rows.seq.push(bigint(event.seq())?);
+            rows.kind.push(event.name());
+            rows.at.push(event.at().unix_timestamp());
+            rows.alert_id.push(event.as_alert().map(|event| bigint(event.alert.id.0)).transpose()?);
             rows.body.push(encode(event)?);
         }
         Ok(rows)
@@ -224,9 +232,9 @@ struct AlertRows {
 }
 
 impl AlertRows {
-    fn latest_of(events: &[AlertEvent]) -> StoreResult<AlertRows> {
+    fn latest_of(events: &[Event]) -> StoreResult<AlertRows> {
         let mut rows = AlertRows::default();
-        for event in latest_per_alert(events.iter()) {
+        for event in latest_per_alert(events.iter().filter_map(Event::as_alert)) {
             rows.id.push(bigint(event.alert.id.0)?);
             rows.region_id.push(i64::from(event.alert.region_id.0));
             rows.active.push(event.alert.is_active());

@@ -13,6 +13,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("001_initial", include_str!("migrations/001_initial.sql")),
     ("002_cluster", include_str!("migrations/002_cluster.sql")),
     ("003_shelter_times", include_str!("migrations/003_shelter_times.sql")),
+    ("004_incidents", include_str!("migrations/004_incidents.sql")),
 ];
 
 /// A PostgreSQL schema name that needs no quoting anywhere: `[a-z_][a-z0-9_]{0,62}`, and not

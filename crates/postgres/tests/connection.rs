@@ -21,7 +21,7 @@ fn cut_connections(schema: &TestSchema) {
 fn a_lost_connection_is_an_unavailable_store_until_the_next_call_reconnects() {
     let schema = TestSchema::new();
     let store = schema.open();
-    let first = Commit { events: vec![declared(1, 1, 14)], idempotency: vec![] };
+    let first = Commit { events: vec![declared(1, 1, 14).into()], idempotency: vec![] };
     store.append(&first).unwrap();
     assert_eq!(store.last_seq().unwrap(), 1);
 
@@ -33,7 +33,7 @@ fn a_lost_connection_is_an_unavailable_store_until_the_next_call_reconnects() {
     assert_eq!(store.last_seq().unwrap(), 1);
 
     cut_connections(&schema);
-    let second = Commit { events: vec![declared(2, 2, 14)], idempotency: vec![] };
+    let second = Commit { events: vec![declared(2, 2, 14).into()], idempotency: vec![] };
     if let Err(error) = store.append(&second) {
         assert!(matches!(error, StoreError::Unavailable(_)), "{error:?}");
         store.append(&second).unwrap();
@@ -58,7 +58,7 @@ fn opening_an_existing_store_where_there_is_none_creates_nothing() {
     let missing = PostgresStore::open_existing(&schema.url, &schema.name);
     assert!(matches!(missing, Err(StoreError::NotFound)), "{:?}", missing.err());
     let made = schema.open();
-    made.append(&Commit { events: vec![declared(1, 1, 14)], idempotency: vec![] }).unwrap();
+    made.append(&Commit { events: vec![declared(1, 1, 14).into()], idempotency: vec![] }).unwrap();
     drop(made);
     let existing = PostgresStore::open_existing(&schema.url, &schema.name).unwrap();
     assert_eq!(existing.last_seq().unwrap(), 1, "once made, it opens with what it holds");

@@ -12,7 +12,7 @@ use tryvoha_store::contract::declared;
 use tryvoha_store::{Commit, CursorStore, EventLog, NewToken, PushStore, StoreError, TokenStore, WebhookStore};
 
 fn commit(events: Vec<tryvoha_core::AlertEvent>) -> Commit {
-    Commit { events, idempotency: vec![] }
+    Commit { events: events.into_iter().map(Into::into).collect(), idempotency: vec![] }
 }
 
 /// Two stores on one schema, as two nodes of one cluster would open it.
@@ -55,7 +55,7 @@ fn of_two_nodes_appending_the_same_seq_one_wins_and_the_other_is_refused() {
         assert_eq!(nodes[won[0]].alert(loser_alert).unwrap(), None, "the refused append wrote nothing");
     }
     let log = nodes[0].events_after(0, 1000).unwrap();
-    assert_eq!(log.iter().map(|e| e.seq).collect::<Vec<_>>(), (1..=ROUNDS).collect::<Vec<_>>(), "gap-free");
+    assert_eq!(log.iter().map(|e| e.seq()).collect::<Vec<_>>(), (1..=ROUNDS).collect::<Vec<_>>(), "gap-free");
     assert_eq!(nodes[1].events_after(0, 1000).unwrap(), log, "both nodes read the one log");
 }
 
@@ -81,9 +81,10 @@ fn two_nodes_that_retry_after_a_conflict_keep_the_log_gap_free_in_commit_order()
         conflicts
     });
     let log = nodes[1].events_after(0, 1000).unwrap();
-    assert_eq!(log.iter().map(|e| e.seq).collect::<Vec<_>>(), (1..=2 * EACH).collect::<Vec<_>>());
+    assert_eq!(log.iter().map(|e| e.seq()).collect::<Vec<_>>(), (1..=2 * EACH).collect::<Vec<_>>());
     for node in 0..2u64 {
-        let ids: Vec<u64> = log.iter().map(|e| e.alert.id.0).filter(|id| id / 1000 == node + 1).collect();
+        let ids: Vec<u64> =
+            log.iter().filter_map(|e| e.as_alert()).map(|e| e.alert.id.0).filter(|id| id / 1000 == node + 1).collect();
         assert_eq!(ids, (0..EACH).map(|n| 1000 * (node + 1) + n).collect::<Vec<_>>(), "each once, in its order");
     }
     eprintln!("conflicts on the way: {conflicts:?}");

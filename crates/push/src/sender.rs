@@ -17,7 +17,7 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tryvoha_core::{AlertEvent, Seq};
+use tryvoha_core::{Event, Seq};
 use tryvoha_deliveries::Channel;
 use tryvoha_follow::{CursorKeeper, EventSource, FollowError};
 use tryvoha_live::{Frame, Hub, Signer};
@@ -133,9 +133,9 @@ impl Sender {
                 next = follow.next() => match next {
                     Some(Ok(event)) => {
                         let batches = this.batches(&event);
-                        followed = event.seq;
+                        followed = event.seq();
                         if !batches.is_empty() {
-                            outstanding.insert(event.seq, batches.len());
+                            outstanding.insert(event.seq(), batches.len());
                         }
                         for (service, subscriptions) in batches {
                             let previous = last_batch.remove(&service);
@@ -153,7 +153,7 @@ impl Sender {
                                 // A batch cut short by the stop has not settled: the cursor
                                 // stays, and the progress spares what was accepted.
                                 if !stopping.is_cancelled() {
-                                    let _ = settled_tx.send(event.seq);
+                                    let _ = settled_tx.send(event.seq());
                                 }
                             });
                             last_batch.insert(service, batch);
@@ -185,9 +185,11 @@ impl Sender {
         }
     }
 
-    /// The subscriptions `event` concerns, by push service. The index already answers only
-    /// those whose regions hear the event's region; kind and status remain.
-    fn batches(&self, event: &AlertEvent) -> HashMap<String, Vec<Arc<PushSubscription>>> {
+    /// The subscriptions `event` concerns, by push service: an alert's event only (a push is
+    /// a warning). The index already answers only those whose regions hear the event's
+    /// region; kind and status remain.
+    fn batches(&self, event: &Event) -> HashMap<String, Vec<Arc<PushSubscription>>> {
+        let Some(event) = event.as_alert() else { return HashMap::new() };
         let index = self.subscriptions.index.read().unwrap_or_else(std::sync::PoisonError::into_inner);
         let progress = self.subscriptions.progress.view();
         let mut batches: HashMap<String, Vec<Arc<PushSubscription>>> = HashMap::new();
@@ -205,12 +207,13 @@ impl Sender {
 
     async fn send_batch(
         self: &Arc<Self>,
-        event: &AlertEvent,
+        event: &Event,
         subscriptions: Vec<Arc<PushSubscription>>,
         stopping: &CancellationToken,
     ) {
+        let Some(alert_event) = event.as_alert() else { return };
         let frame = self.hub.frames().frame(event, &self.signer);
-        let message = Message::for_event(event, &frame.json, &self.signer);
+        let message = Message::for_event(alert_event, &frame.json, &self.signer);
         let Some(first) = subscriptions.first() else { return };
         let count = subscriptions.len() as u64;
         let authorization =
@@ -228,7 +231,7 @@ impl Sender {
                     return;
                 }
             };
-        let job = Arc::new(Job { seq: event.seq, message, frame, authorization });
+        let job = Arc::new(Job { seq: event.seq(), message, frame, authorization });
         // A task per request, so that encrypting (most of a request's CPU) runs on every core;
         // at most PER_SERVICE at once. Once stopping, no new request starts; those in flight
         // get `STOP_GRACE` to be answered.

@@ -19,6 +19,7 @@
 mod cluster;
 mod cursors;
 mod history;
+mod incidents;
 mod pool;
 mod push;
 mod shelter_times;
@@ -33,7 +34,7 @@ use std::sync::{Mutex, MutexGuard};
 use pool::{PooledReader, ReaderPool};
 
 use rusqlite::{Connection, OptionalExtension, params};
-use tryvoha_core::{Alert, AlertEvent, AlertId, Seq};
+use tryvoha_core::{Alert, AlertId, Event, Seq};
 use tryvoha_store::{Commit, EventLog, IdempotencyRecord, StoreError, StoreResult};
 
 /// Every schema change, in order; a database at version N has run the first N.
@@ -48,6 +49,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/008_push_delivered.sql"),
     include_str!("migrations/009_cluster.sql"),
     include_str!("migrations/010_shelter_times.sql"),
+    include_str!("migrations/011_incidents.sql"),
 ];
 
 /// How many connections each reader pool holds. SQLite readers are cheap (a file handle and a
@@ -141,31 +143,20 @@ impl EventLog for SqliteStore {
         let last = last_seq(&transaction)?;
         for (offset, event) in commit.events.iter().enumerate() {
             let expected = last + 1 + offset as u64;
-            if event.seq != expected {
-                return Err(StoreError::Conflict(format!("event seq {} where {expected} was next", event.seq)));
+            if event.seq() != expected {
+                return Err(StoreError::Conflict(format!("event seq {} where {expected} was next", event.seq())));
             }
-            let body = encode(event)?;
+            let alert_id = event.as_alert().map(|event| event.alert.id.0);
             transaction
                 .execute(
                     "INSERT INTO events (seq, type, at, alert_id, body) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![event.seq, event.kind.as_str(), event.at.unix_timestamp(), event.alert.id.0, body],
+                    params![event.seq(), event.name(), event.at().unix_timestamp(), alert_id, encode(event)?],
                 )
                 .map_err(unavailable)?;
-            transaction
-                .execute(
-                    "INSERT INTO alerts (id, region_id, active, seq, body) VALUES (?1, ?2, ?3, ?4, ?5)
-                     ON CONFLICT (id) DO UPDATE SET active = excluded.active, seq = excluded.seq, body = excluded.body",
-                    params![
-                        event.alert.id.0,
-                        event.alert.region_id.0,
-                        event.alert.is_active(),
-                        event.seq,
-                        encode(&event.alert)?
-                    ],
-                )
-                .map_err(unavailable)?;
-            if !event.alert.is_active() {
-                history::insert_finished(&transaction, &event.alert)?;
+            match event {
+                Event::Alert(event) => index_alert(&transaction, event)?,
+                Event::Incident(event) => incidents::index_incident(&transaction, event)?,
+                Event::Shelter(event) => incidents::index_shelter(&transaction, event)?,
             }
         }
         for record in &commit.idempotency {
@@ -180,7 +171,7 @@ impl EventLog for SqliteStore {
         transaction.commit().map_err(unavailable)
     }
 
-    fn events_after(&self, after: Seq, limit: usize) -> StoreResult<Vec<AlertEvent>> {
+    fn events_after(&self, after: Seq, limit: usize) -> StoreResult<Vec<Event>> {
         let connection = self.reader();
         let mut statement = connection
             .prepare_cached("SELECT body FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2")
@@ -236,6 +227,27 @@ impl EventLog for SqliteStore {
             statement.query_map(params![owner, prefix], |row| idempotency_row(owner, row)).map_err(unavailable)?;
         rows.map(|row| row.map_err(unavailable)).collect()
     }
+}
+
+/// The alert index and the history follow the alert's latest event.
+fn index_alert(transaction: &rusqlite::Transaction<'_>, event: &tryvoha_core::AlertEvent) -> StoreResult<()> {
+    transaction
+        .execute(
+            "INSERT INTO alerts (id, region_id, active, seq, body) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (id) DO UPDATE SET active = excluded.active, seq = excluded.seq, body = excluded.body",
+            params![
+                event.alert.id.0,
+                event.alert.region_id.0,
+                event.alert.is_active(),
+                event.seq,
+                encode(&event.alert)?
+            ],
+        )
+        .map_err(unavailable)?;
+    if !event.alert.is_active() {
+        history::insert_finished(transaction, &event.alert)?;
+    }
+    Ok(())
 }
 
 pub(crate) fn last_seq(connection: &Connection) -> StoreResult<Seq> {
@@ -309,7 +321,7 @@ mod tests {
         .unwrap();
         drop(old);
         let store = SqliteStore::open(&path).unwrap();
-        assert_eq!(store.events_after(0, 10).unwrap(), vec![event]);
+        assert_eq!(store.events_after(0, 10).unwrap(), vec![Event::from(event)]);
         assert!(tryvoha_store::ShelterStore::shelters(&store).unwrap().is_empty(), "the new table exists");
         let version: usize = store.reader().query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
         assert_eq!(version, MIGRATIONS.len());
@@ -344,7 +356,7 @@ mod tests {
             created: true,
         };
         let event = tryvoha_store::contract::declared(1, 1, 14);
-        store.append(&Commit { events: vec![event], idempotency: vec![record] }).unwrap();
+        store.append(&Commit { events: vec![event.into()], idempotency: vec![record] }).unwrap();
 
         // Every scan connection lent out, as to history scans that are still reading.
         let scans: Vec<_> = (0..READERS_PER_POOL).map(|_| store.scanner()).collect();
@@ -365,9 +377,9 @@ mod tests {
     fn events_survive_reopening_the_file() {
         let (dir, store) = fresh();
         let event = tryvoha_store::contract::declared(1, 1, 14);
-        store.append(&Commit { events: vec![event.clone()], idempotency: vec![] }).unwrap();
+        store.append(&Commit { events: vec![event.clone().into()], idempotency: vec![] }).unwrap();
         drop(store);
         let reopened = SqliteStore::open(&dir.path().join("tryvoha.db")).unwrap();
-        assert_eq!(reopened.events_after(0, 10).unwrap(), vec![event]);
+        assert_eq!(reopened.events_after(0, 10).unwrap(), vec![Event::from(event)]);
     }
 }

@@ -13,12 +13,14 @@
 
 mod cluster;
 mod cursors;
+mod incidents;
 mod push;
 mod transfer;
 mod webhooks;
 
 pub use cluster::*;
 pub use cursors::*;
+pub use incidents::*;
 pub use push::*;
 pub use transfer::*;
 pub use webhooks::*;
@@ -79,6 +81,7 @@ macro_rules! store_contract_tests {
             imported_history_is_added_once_and_queried_by_region_and_time,
             history_pages_continue_after_their_last_position,
             the_writer_reads_what_was_committed,
+            incidents_and_shelter_statuses_share_the_log_and_are_indexed,
             importing_the_same_shelters_twice_adds_them_once,
             shelter_times_are_set_replaced_and_cleared,
             a_cursor_starts_at_zero_and_moves_by_compare_and_set,
@@ -146,7 +149,11 @@ pub fn cancelled(seq: Seq, declared: &AlertEvent) -> AlertEvent {
 }
 
 pub(crate) fn commit(events: Vec<AlertEvent>) -> Commit {
-    Commit { events, idempotency: vec![] }
+    Commit { events: events.into_iter().map(Event::from).collect(), idempotency: vec![] }
+}
+
+pub(crate) fn logged(events: &[AlertEvent]) -> Vec<Event> {
+    events.iter().cloned().map(Event::from).collect()
 }
 
 pub fn an_empty_log_has_nothing_after_zero(store: &dyn Store) {
@@ -161,8 +168,8 @@ pub fn appended_events_read_back_in_order_and_page(store: &dyn Store) {
     store.append(&commit(events[..2].to_vec())).unwrap();
     store.append(&commit(events[2..].to_vec())).unwrap();
     assert_eq!(store.last_seq().unwrap(), 5);
-    assert_eq!(store.events_after(0, 100).unwrap(), events, "events read back exactly as written");
-    assert_eq!(store.events_after(1, 2).unwrap(), events[1..3], "a page starts after `after`");
+    assert_eq!(store.events_after(0, 100).unwrap(), logged(&events), "events read back exactly as written");
+    assert_eq!(store.events_after(1, 2).unwrap(), logged(&events[1..3]), "a page starts after `after`");
     assert!(store.events_after(5, 10).unwrap().is_empty());
 }
 
@@ -196,13 +203,13 @@ pub fn idempotency_records_are_kept_with_their_commit(store: &dyn Store) {
         alert_id: AlertId(1),
         created: true,
     };
-    store.append(&Commit { events: vec![declared(1, 1, 14)], idempotency: vec![record.clone()] }).unwrap();
+    store.append(&Commit { events: vec![declared(1, 1, 14).into()], idempotency: vec![record.clone()] }).unwrap();
     assert_eq!(store.idempotency_record("token:1", "k-1").unwrap(), Some(record.clone()));
     assert_eq!(store.idempotency_record("token:2", "k-1").unwrap(), None, "keys are per owner");
     assert_eq!(store.idempotency_records_with_prefix("token:1", "k-").unwrap(), vec![record.clone()]);
     assert!(store.idempotency_records_with_prefix("token:1", "x").unwrap().is_empty());
     let refused = Commit {
-        events: vec![declared(5, 2, 14)],
+        events: vec![declared(5, 2, 14).into()],
         idempotency: vec![IdempotencyRecord { key: "k-2".into(), ..record }],
     };
     assert!(store.append(&refused).is_err());
@@ -382,7 +389,7 @@ pub fn the_writer_reads_what_was_committed(store: &dyn Store) {
         created: true,
     };
     let event = declared(1, 1, 14);
-    store.append(&Commit { events: vec![event.clone()], idempotency: vec![record.clone()] }).unwrap();
+    store.append(&Commit { events: vec![event.clone().into()], idempotency: vec![record.clone()] }).unwrap();
     assert_eq!(store.idempotency_for_writer("token:1", "k-1").unwrap(), Some(record));
     assert_eq!(store.idempotency_for_writer("token:2", "k-1").unwrap(), None);
     assert_eq!(store.alert_for_writer(AlertId(1)).unwrap(), Some(event.alert));

@@ -12,7 +12,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 
-use tryvoha_core::{Alert, AlertEvent, AlertId, Seq, Shelter, ShelterId, ShelterInfo};
+use tryvoha_core::{Alert, AlertId, Event, Seq, Shelter, ShelterId, ShelterInfo};
 
 use crate::{
     Commit, CursorStore, EventLog, HistoryQuery, HistoryRecord, HistoryStore, IdempotencyRecord, ImportedRecord,
@@ -130,7 +130,7 @@ impl EventLog for FaultyStore {
         }
         Ok(())
     }
-    fn events_after(&self, after: Seq, limit: usize) -> StoreResult<Vec<AlertEvent>> {
+    fn events_after(&self, after: Seq, limit: usize) -> StoreResult<Vec<Event>> {
         self.inner.events_after(after, limit)
     }
     fn last_seq(&self) -> StoreResult<Seq> {
@@ -294,6 +294,36 @@ impl crate::ShelterTimeStore for FaultyStore {
 
     fn set_shelter_time(&self, region: tryvoha_core::RegionId, seconds: Option<u32>) -> StoreResult<()> {
         self.inner.set_shelter_time(region, seconds)
+    }
+}
+
+impl crate::IncidentStore for FaultyStore {
+    fn incident(&self, id: tryvoha_core::IncidentId) -> StoreResult<Option<tryvoha_core::Incident>> {
+        self.inner.incident(id)
+    }
+
+    fn incident_for_writer(&self, id: tryvoha_core::IncidentId) -> StoreResult<Option<tryvoha_core::Incident>> {
+        self.inner.incident_for_writer(id)
+    }
+
+    fn highest_incident_id(&self) -> StoreResult<Option<tryvoha_core::IncidentId>> {
+        self.inner.highest_incident_id()
+    }
+
+    fn incidents(&self, query: &crate::IncidentQuery) -> StoreResult<Vec<tryvoha_core::Incident>> {
+        self.inner.incidents(query)
+    }
+
+    fn shelter_statuses(&self) -> StoreResult<Vec<tryvoha_core::ShelterStatus>> {
+        self.inner.shelter_statuses()
+    }
+
+    fn shelter_events_between(
+        &self,
+        from: time::OffsetDateTime,
+        to: time::OffsetDateTime,
+    ) -> StoreResult<Vec<tryvoha_core::ShelterEvent>> {
+        self.inner.shelter_events_between(from, to)
     }
 }
 

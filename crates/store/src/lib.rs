@@ -12,6 +12,7 @@ mod cluster;
 pub mod contract;
 #[cfg(feature = "testing")]
 pub mod faults;
+mod incidents;
 mod push;
 mod record;
 mod shelter_times;
@@ -24,12 +25,13 @@ pub use record::{
 };
 
 pub use cluster::{KeyStore, LeaseStore};
+pub use incidents::{IncidentQuery, IncidentStore};
 pub use push::{NewPushSubscription, PushFilter, PushStore, PushSubscription, PushSubscriptionId};
 pub use shelter_times::ShelterTimeStore;
 pub use transfer::{Copied, Export, HistoryRow, IdMarks, Restore, TransferError, transfer, verify};
 pub use webhooks::{Paused, WebhookFormat, WebhookId, WebhookRecord, WebhookSpec, WebhookStore, webhook_consumer};
 
-use tryvoha_core::{Alert, AlertEvent, AlertId, Seq, Shelter, ShelterId, ShelterInfo};
+use tryvoha_core::{Alert, AlertId, Event, Seq, Shelter, ShelterId, ShelterInfo};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -57,11 +59,12 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// sequence number) and the idempotency keys they answer.
 #[derive(Debug, Default)]
 pub struct Commit {
-    pub events: Vec<AlertEvent>,
+    pub events: Vec<Event>,
     pub idempotency: Vec<IdempotencyRecord>,
 }
 
-/// The event log and the alert index kept beside it.
+/// The event log and the alert index kept beside it (and the incident and shelter status
+/// indexes, [`IncidentStore`]).
 ///
 /// An event that finishes an alert also adds it to the history, in the same commit.
 ///
@@ -70,7 +73,7 @@ pub struct Commit {
 pub trait EventLog: Send + Sync {
     fn append(&self, commit: &Commit) -> StoreResult<()>;
     /// Events with `seq > after`, oldest first, at most `limit`.
-    fn events_after(&self, after: Seq, limit: usize) -> StoreResult<Vec<AlertEvent>>;
+    fn events_after(&self, after: Seq, limit: usize) -> StoreResult<Vec<Event>>;
     /// The highest sequence number written, 0 for an empty log.
     fn last_seq(&self) -> StoreResult<Seq>;
     /// The alert as it stood after its latest event.
@@ -200,6 +203,7 @@ pub struct CursorMove {
 
 pub trait Store:
     EventLog
+    + IncidentStore
     + TokenStore
     + ShelterStore
     + ShelterTimeStore
@@ -214,6 +218,7 @@ pub trait Store:
 
 impl<
     T: EventLog
+        + IncidentStore
         + TokenStore
         + ShelterStore
         + ShelterTimeStore

@@ -8,7 +8,7 @@
 //! does not (another deployment's log, a token of the same id but another name) is found before
 //! anything is written where it can be (the log, the keys), and by the verification otherwise.
 
-use tryvoha_core::{AlertEvent, Seq, Shelter};
+use tryvoha_core::{Event, Seq, Shelter};
 
 use crate::{
     Commit, HistoryRecord, IdempotencyRecord, PushSubscription, Store, StoreError, TokenRecord, WebhookRecord,
@@ -163,13 +163,13 @@ fn copy_log(source: &dyn Export, target: &dyn Restore) -> Result<Copied, Transfe
         if let Some(seq) = first_difference(&ours, &theirs) {
             return Err(TransferError::ForeignLog { seq });
         }
-        after = theirs.last().map_or(target_head, |event| event.seq);
+        after = theirs.last().map_or(target_head, |event| event.seq());
     }
     let mut written = 0;
     loop {
         let events = source.events_after(after, BATCH)?;
         let Some(last) = events.last() else { break };
-        after = last.seq;
+        after = last.seq();
         written += events.len();
         target.append(&Commit { events, idempotency: Vec::new() })?;
     }
@@ -177,8 +177,8 @@ fn copy_log(source: &dyn Export, target: &dyn Restore) -> Result<Copied, Transfe
 }
 
 /// The seq of the first event of `theirs` that `ours` does not have the same.
-fn first_difference(ours: &[AlertEvent], theirs: &[AlertEvent]) -> Option<Seq> {
-    theirs.iter().enumerate().find(|(index, event)| ours.get(*index) != Some(*event)).map(|(_, event)| event.seq)
+fn first_difference(ours: &[Event], theirs: &[Event]) -> Option<Seq> {
+    theirs.iter().enumerate().find(|(index, event)| ours.get(*index) != Some(*event)).map(|(_, event)| event.seq())
 }
 
 /// Reads both stores back and fails at the first kind of row they do not hold the same.
@@ -193,7 +193,7 @@ pub fn verify(source: &dyn Export, target: &dyn Export) -> Result<(), TransferEr
             return Err(differs("events", source as usize, target as usize, detail));
         }
         let Some(last) = ours.last() else { break };
-        after = last.seq;
+        after = last.seq();
     }
     same("active alerts", by_id(source.active_alerts()?, |a| a.id.0), by_id(target.active_alerts()?, |a| a.id.0))?;
     same("idempotency records", sorted_idempotency(source)?, sorted_idempotency(target)?)?;

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use tryvoha_core::{AlertKind, AlertStatus, RegionId};
+use tryvoha_core::{AlertKind, AlertStatus, EventFamily, RegionId};
 
 use crate::record::TokenId;
 
@@ -19,6 +19,9 @@ pub struct WebhookSpec {
     pub kinds: Vec<AlertKind>,
     /// Every status when empty.
     pub statuses: Vec<AlertStatus>,
+    /// The kinds of event delivered (`alerts`, `incidents`, `shelters`): alerts only when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub types: Vec<EventFamily>,
     pub format: WebhookFormat,
     /// The token that registered it through the ukrainealarm-compatible API (one per token).
     pub owner: Option<TokenId>,

@@ -10,7 +10,7 @@ use futures_util::StreamExt;
 use reqwest::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER, USER_AGENT};
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
-use tryvoha_core::AlertEvent;
+use tryvoha_core::Event;
 use tryvoha_deliveries::Channel;
 use tryvoha_live::{Filter, Frame};
 use tryvoha_store::{WebhookFormat, WebhookRecord, webhook_consumer};
@@ -53,7 +53,8 @@ impl Answer {
 
 pub(crate) async fn run(context: Arc<Context>, record: WebhookRecord, stop: CancellationToken) {
     let consumer = webhook_consumer(record.id);
-    let filter = Filter::new(record.spec.regions.clone(), record.spec.kinds.clone(), record.spec.statuses.clone());
+    let filter = Filter::new(record.spec.regions.clone(), record.spec.kinds.clone(), record.spec.statuses.clone())
+        .with_families(record.spec.types.clone());
     let mut after = loop {
         let loaded = tokio::select! {
             () = stop.cancelled() => return,
@@ -93,11 +94,11 @@ pub(crate) async fn run(context: Arc<Context>, record: WebhookRecord, stop: Canc
             }
             None => return,
         };
-        if filter.matches(&event.alert, context.hub.registry()) {
+        if filter.matches_event(&event, context.hub.registry()) {
             // One frame (from the hub's cache) for the body and for the alert's counts.
             let frame = context.hub.frames().frame(&event, &context.signer);
             if let Some(body) = body_of(&context, &record, &event, &frame) {
-                match deliver(&context, &record, event.seq, &body, Some(&frame), &stop).await {
+                match deliver(&context, &record, event.seq(), &body, Some(&frame), &stop).await {
                     Settled::Delivered => {}
                     Settled::Stopped => return,
                     Settled::Gone => {
@@ -113,18 +114,19 @@ pub(crate) async fn run(context: Arc<Context>, record: WebhookRecord, stop: Canc
                 }
             }
         }
-        after = event.seq;
+        after = event.seq();
         context.cursors.acknowledge(&consumer, after);
     }
 }
 
 /// What the endpoint receives for `event`, in its format; `None` when the format has nothing
 /// to say about it (ukrainealarm shows only real alerts).
-fn body_of(context: &Context, record: &WebhookRecord, event: &AlertEvent, frame: &Frame) -> Option<Vec<u8>> {
+fn body_of(context: &Context, record: &WebhookRecord, event: &Event, frame: &Frame) -> Option<Vec<u8>> {
     match record.spec.format {
         WebhookFormat::Tryvoha => Some(frame.json.to_vec()),
         WebhookFormat::Ukrainealarm => {
             let book = context.log.book();
+            let event = event.as_alert()?;
             tryvoha_compat::ukrainealarm::webhook_body(event, &book).map(|body| body.to_string().into_bytes())
         }
     }

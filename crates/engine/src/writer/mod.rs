@@ -7,11 +7,13 @@ use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Weak};
 
 use tokio::sync::{mpsc, oneshot, watch};
-use tryvoha_core::{Alert, AlertEvent, AlertId, Command, Decision, EventType, Seq, changed_fields};
+use tryvoha_core::{Alert, AlertId, Command, Decision, Event, EventType, Seq, changed_fields};
 use tryvoha_store::{Commit, IdempotencyRecord, StoreError};
 
+mod record;
 mod reread;
 
+pub(crate) use self::record::{Decide, RecordJob};
 pub(crate) use self::reread::catch_up;
 use self::reread::{answer, answer_failed, failed, take_offered};
 use crate::handoff::Handoff;
@@ -23,9 +25,11 @@ use crate::{EngineError, Inner, Outcome, Request, audit};
 pub(crate) enum Message {
     Job(Job),
     CatchUp,
-    Offered(Box<AlertEvent>),
+    Offered(Box<Event>),
     /// A change of the times to shelter, or a reread of them (`shelter_times`).
     ShelterTimes(Box<crate::shelter_times::TimesJob>),
+    /// An incident's or a shelter status's event to decide and append (`record`).
+    Record(Box<RecordJob>),
     Stop,
 }
 
@@ -33,7 +37,9 @@ impl Message {
     fn into_job(self) -> Option<Job> {
         match self {
             Message::Job(job) => Some(job),
-            Message::CatchUp | Message::Offered(_) | Message::ShelterTimes(_) | Message::Stop => None,
+            Message::CatchUp | Message::Offered(_) | Message::ShelterTimes(_) | Message::Record(_) | Message::Stop => {
+                None
+            }
         }
     }
 }
@@ -83,26 +89,20 @@ pub(crate) fn spawn(
                     // Whatever came after the stop is dropped: its callers hear "shutting down".
                     batch.truncate(stop.unwrap_or(batch.len()));
                     let Some(inner) = inner.upgrade() else { return "the engine was dropped" };
-                    let mut offered: Vec<AlertEvent> = batch
-                        .extract_if(.., |message| matches!(message, Message::Offered(_)))
-                        .filter_map(|message| match message {
-                            Message::Offered(event) => Some(*event),
-                            _ => None,
-                        })
-                        .collect();
+                    let mut offered: Vec<Event> = take_out(&mut batch, |message| match message {
+                        Message::Offered(event) => Ok(*event),
+                        other => Err(other),
+                    });
                     if !offered.is_empty() {
-                        offered.sort_by_key(|event| event.seq);
+                        offered.sort_by_key(|event| event.seq());
                         next_seq = take_offered(&inner, offered, next_seq);
                     }
                     // In their order, before the batch's requests: a declaration queued after a
                     // change's answer carries the change.
-                    let times_jobs: Vec<_> = batch
-                        .extract_if(.., |message| matches!(message, Message::ShelterTimes(_)))
-                        .filter_map(|message| match message {
-                            Message::ShelterTimes(job) => Some(*job),
-                            _ => None,
-                        })
-                        .collect();
+                    let times_jobs = take_out(&mut batch, |message| match message {
+                        Message::ShelterTimes(job) => Ok(*job),
+                        other => Err(other),
+                    });
                     for job in times_jobs {
                         let book = inner.current_book();
                         if let Some(times) = crate::shelter_times::run(inner.store.as_ref(), book.shelter_times(), job)
@@ -112,6 +112,13 @@ pub(crate) fn spawn(
                             book.set_shelter_times(times);
                             inner.replace_book(book);
                         }
+                    }
+                    let records = take_out(&mut batch, |message| match message {
+                        Message::Record(job) => Ok(*job),
+                        other => Err(other),
+                    });
+                    for job in records {
+                        next_seq = record::record(&inner, job, next_seq);
                     }
                     if batch.iter().any(|message| matches!(message, Message::CatchUp)) {
                         next_seq = catch_up(&inner, next_seq);
@@ -139,6 +146,21 @@ pub(crate) fn spawn(
         .map_err(|e| StoreError::Unavailable(Box::new(e)))
 }
 
+/// Takes out of `batch`, in their order, the messages `pick` claims (`Ok`); the others stay,
+/// in theirs.
+fn take_out<T>(batch: &mut Vec<Message>, pick: impl Fn(Message) -> Result<T, Message>) -> Vec<T> {
+    let mut taken = Vec::new();
+    let mut kept = Vec::with_capacity(batch.len());
+    for message in batch.drain(..) {
+        match pick(message) {
+            Ok(item) => taken.push(item),
+            Err(message) => kept.push(message),
+        }
+    }
+    *batch = kept;
+    taken
+}
+
 pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     match (panic.downcast_ref::<&str>(), panic.downcast_ref::<String>()) {
         (Some(text), _) => (*text).to_owned(),
@@ -149,7 +171,7 @@ pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
 
 /// The most decisions of one batch: the first, and one more each time another node wrote first
 /// (each against the log's new head); then its callers are told the store is unavailable.
-const REDECISIONS: usize = 8;
+pub(super) const REDECISIONS: usize = 8;
 
 /// A job the writer took: its requests kept, so that it can be decided again.
 pub(super) struct Taken {
@@ -337,7 +359,7 @@ fn decide(
             };
             let event = draft.into_event(first_seq + commit.events.len() as Seq);
             working.apply(&event);
-            commit.events.push(event.clone());
+            commit.events.push(event.clone().into());
             let created = event.kind == EventType::Declared;
             Outcome { alert: event.alert.clone(), created, event: Some(event), changed }
         }
@@ -367,7 +389,7 @@ fn as_written(
     if let Some(alert) = working.get(id) {
         return Ok(Some(alert.clone()));
     }
-    if let Some(event) = commit.events.iter().rev().find(|event| event.alert.id == id) {
+    if let Some(event) = commit.events.iter().rev().filter_map(Event::as_alert).find(|event| event.alert.id == id) {
         return Ok(Some(event.alert.clone()));
     }
     inner.store.alert_for_writer(id).map_err(EngineError::Unavailable)

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use tryvoha_core::{AlertEvent, Seq};
+use tryvoha_core::{Event, Seq};
 use tryvoha_store::{Commit, StoreError};
 
 use super::Taken;
@@ -84,7 +84,7 @@ pub(crate) fn catch_up(inner: &Inner, next_seq: Seq) -> Seq {
             }
         };
         // The log is gap-free: anything else is read again next time rather than applied.
-        let contiguous = page.iter().zip(after + 1..).take_while(|(event, seq)| event.seq == *seq).count();
+        let contiguous = page.iter().zip(after + 1..).take_while(|(event, seq)| event.seq() == *seq).count();
         if contiguous == 0 {
             break;
         }
@@ -97,13 +97,13 @@ pub(crate) fn catch_up(inner: &Inner, next_seq: Seq) -> Seq {
 /// that follow this node's head without a gap are applied as they are; anything else (a gap,
 /// one the bus lost) is read from the log, which has the last word. Returns the next free
 /// sequence number.
-pub(super) fn take_offered(inner: &Inner, offered: Vec<AlertEvent>, next_seq: Seq) -> Seq {
-    let newest = offered.last().map_or(0, |event| event.seq);
-    let following: Vec<AlertEvent> = offered
+pub(super) fn take_offered(inner: &Inner, offered: Vec<Event>, next_seq: Seq) -> Seq {
+    let newest = offered.last().map_or(0, |event| event.seq());
+    let following: Vec<Event> = offered
         .into_iter()
-        .skip_while(|event| event.seq < next_seq)
+        .skip_while(|event| event.seq() < next_seq)
         .zip(next_seq..)
-        .take_while(|(event, seq)| event.seq == *seq)
+        .take_while(|(event, seq)| event.seq() == *seq)
         .map(|(event, _)| event)
         .collect();
     let next_seq = if following.is_empty() { next_seq } else { apply_landed(inner, following) + 1 };
@@ -112,12 +112,12 @@ pub(super) fn take_offered(inner: &Inner, offered: Vec<AlertEvent>, next_seq: Se
 
 /// Applies events that follow the book's head, in order, to the book, then sends them out as
 /// this node's own are; returns the seq of the last.
-fn apply_landed(inner: &Inner, landed: Vec<AlertEvent>) -> Seq {
+fn apply_landed(inner: &Inner, landed: Vec<Event>) -> Seq {
     let mut book = (*inner.current_book()).clone();
     let mut last = book.last_seq();
     for event in &landed {
-        book.apply(event);
-        last = event.seq;
+        book.apply_event(event);
+        last = event.seq();
     }
     inner.replace_book(book);
     for event in landed {

@@ -65,6 +65,7 @@ fn spec(url: String, (owner, may_reach_private): (TokenId, bool)) -> WebhookSpec
         regions: Vec::new(),
         kinds: Vec::new(),
         statuses: Vec::new(),
+        types: Vec::new(),
         format: WebhookFormat::Ukrainealarm,
         owner: Some(owner),
         may_reach_private,

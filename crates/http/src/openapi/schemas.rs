@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use tryvoha_core::{Alert, AlertEvent, RegionId, RegionState};
+use tryvoha_core::{Alert, Event, RegionId, RegionState};
 use utoipa::ToSchema;
 
 /// Any JSON object.
@@ -72,11 +72,12 @@ struct RegionAndState {
     state: RegionState,
 }
 
-/// An event frame: the event as in the log, signed.
+/// An event frame: the event as in the log, signed (the public view: only public incidents,
+/// the authority as the actor).
 #[derive(serde::Serialize, ToSchema)]
 pub struct StreamEvent {
     #[serde(flatten)]
-    event: AlertEvent,
+    event: Event,
     sig: Signature,
 }
 

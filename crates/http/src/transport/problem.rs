@@ -139,6 +139,49 @@ impl From<EngineError> for ApiError {
             EngineError::ShelterTime(tryvoha_core::ShelterTimeError::OutOfRange(_)) => {
                 ApiError::invalid_field("shelter_within_s", error.to_string())
             }
+            EngineError::Incident(incident) => incident.into(),
+            EngineError::IncidentNotFound { .. } => {
+                ApiError::new(StatusCode::NOT_FOUND, "incident-not-found", error.to_string())
+            }
+            EngineError::AlertNotFound { .. } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown-alert", error.to_string())
+                    .with_field("alert_id")
+            }
+            EngineError::ShelterStatus(status) => {
+                let detail = status.to_string();
+                match status {
+                    tryvoha_core::ShelterStatusError::OutOfScope { .. } => {
+                        ApiError::new(StatusCode::FORBIDDEN, "out-of-scope", detail).with_field(status.field())
+                    }
+                    other => ApiError::invalid_field(other.field(), detail),
+                }
+            }
+        }
+    }
+}
+
+impl From<tryvoha_core::IncidentError> for ApiError {
+    fn from(error: tryvoha_core::IncidentError) -> ApiError {
+        use tryvoha_core::IncidentError as E;
+        let detail = error.to_string();
+        let field = error.field().map(|field| field.as_str());
+        let problem = match error {
+            E::OutOfScope { .. } => ApiError::new(StatusCode::FORBIDDEN, "out-of-scope", detail),
+            E::PrivateOnPublic { .. } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "private-field-on-public", detail)
+            }
+            E::Unpublish => ApiError::new(StatusCode::CONFLICT, "incident-published", detail),
+            E::Closed { .. } => ApiError::new(StatusCode::CONFLICT, "incident-closed", detail),
+            E::StatusBackwards { .. } => ApiError::new(StatusCode::CONFLICT, "status-backwards", detail),
+            E::Missing { .. } => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-field", detail),
+            E::TooLong { .. } => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "text-too-long", detail),
+            E::ForbiddenCharacter { .. } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-characters", detail)
+            }
+        };
+        match field {
+            Some(field) => problem.with_field(field),
+            None => problem,
         }
     }
 }

@@ -5,12 +5,12 @@ use tryvoha_core::{Actor, AlertBook, AlertKind, Command, Decision, Declaration, 
 
 use super::*;
 
-fn event(seq: Seq) -> AlertEvent {
+fn event(seq: Seq) -> Event {
     let registry = RegionRegistry::from_csv("id,parent_id,level,katottg,name_uk,name_en\n1,,oblast,,O,O\n");
     let book = AlertBook::new(Arc::new(registry.expect("a valid registry")));
     let declaration = Command::Declare(Declaration::new(RegionId(1), AlertKind::AirRaid));
     match book.decide(&declaration, &Actor::system(), OffsetDateTime::UNIX_EPOCH) {
-        Ok(Decision::Record(draft)) => draft.into_event(seq),
+        Ok(Decision::Record(draft)) => draft.into_event(seq).into(),
         other => panic!("a declaration on an empty book records an event, not {other:?}"),
     }
 }

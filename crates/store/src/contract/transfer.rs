@@ -28,6 +28,7 @@ fn endpoint(url: &str) -> WebhookSpec {
         regions: vec![],
         kinds: vec![AlertKind::AirRaid],
         statuses: vec![AlertStatus::Actual],
+        types: vec![],
         format: WebhookFormat::Ukrainealarm,
         owner: Some(2),
         may_reach_private: false,
@@ -41,7 +42,7 @@ fn fill(source: &dyn Export) {
     let second = declared(2, 2, 31);
     source
         .append(&Commit {
-            events: vec![first.clone(), second.clone()],
+            events: vec![first.clone().into(), second.clone().into()],
             idempotency: vec![IdempotencyRecord {
                 owner: "token:1".into(),
                 key: "declare-14".into(),

@@ -2,7 +2,7 @@
 //! removed with their cursor.
 
 use time::macros::datetime;
-use tryvoha_core::{AlertKind, AlertStatus, RegionId};
+use tryvoha_core::{AlertKind, AlertStatus, EventFamily, RegionId};
 
 use crate::contract::{commit, declared};
 use crate::{Paused, Store, StoreError, WebhookFormat, WebhookSpec, webhook_consumer};
@@ -13,6 +13,7 @@ fn spec(url: &str) -> WebhookSpec {
         regions: vec![RegionId(31)],
         kinds: vec![AlertKind::AirRaid],
         statuses: vec![AlertStatus::Actual],
+        types: vec![EventFamily::Alerts, EventFamily::Incidents],
         format: WebhookFormat::Tryvoha,
         owner: None,
         may_reach_private: true,
