@@ -209,6 +209,11 @@ impl Engine {
         self.blocking(move |store| store.events_after(after, limit)).await
     }
 
+    /// Every event of alert `id`, oldest first.
+    pub async fn alert_events(&self, id: AlertId) -> Result<Vec<Event>, EngineError> {
+        self.blocking(move |store| store.alert_events(id)).await
+    }
+
     /// The alerts created by requests of `owner` whose idempotency key starts with `prefix`.
     pub async fn alerts_keyed(&self, owner: String, prefix: String) -> Result<Vec<AlertId>, EngineError> {
         let records = self.blocking(move |store| store.idempotency_records_with_prefix(&owner, &prefix)).await?;

@@ -50,9 +50,22 @@ impl ShelterIndex {
     /// The `limit` nearest shelters at most `max_distance_m` away, nearest first: a shelter in
     /// another city is no answer to "where do I go now".
     pub fn nearest_within(&self, at: Coordinates, limit: usize, max_distance_m: f64) -> Vec<Nearby<'_>> {
+        self.nearest_where(at, limit, max_distance_m, |_| true)
+    }
+
+    /// [`nearest_within`](ShelterIndex::nearest_within) among the shelters `keep` accepts (the
+    /// open ones, say): the next nearest takes the place of one it refuses.
+    pub fn nearest_where(
+        &self,
+        at: Coordinates,
+        limit: usize,
+        max_distance_m: f64,
+        keep: impl Fn(&Shelter) -> bool,
+    ) -> Vec<Nearby<'_>> {
         let mut found: Vec<Nearby<'_>> = self
             .tree
             .nearest_neighbor_iter(on_sphere(at))
+            .filter(|entry| keep(&self.shelters[entry.data]))
             .take(limit)
             .map(|entry| {
                 let shelter = &self.shelters[entry.data];

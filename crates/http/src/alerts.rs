@@ -22,6 +22,7 @@ use crate::problem::ApiError;
 pub(crate) mod deliveries;
 pub(crate) mod read;
 pub(crate) mod reinstate;
+pub(crate) mod report;
 mod several;
 
 use several::{
@@ -36,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .route("/alerts/{id}/cancel", post(cancel))
         .route("/alerts/{id}/reinstate", post(reinstate::reinstate))
         .route("/alerts/{id}/deliveries", get(deliveries::deliveries))
+        .route("/alerts/{id}/report", get(report::report))
 }
 
 #[derive(Deserialize, Serialize, utoipa::ToSchema)]

@@ -19,6 +19,7 @@ mod compat;
 mod events;
 mod health;
 mod history;
+mod incidents;
 pub(crate) mod openapi;
 mod pages;
 mod places;
@@ -167,6 +168,7 @@ pub fn router(state: AppState) -> Router {
                 .merge(places::router())
                 .merge(history::router())
                 .merge(alerts::router())
+                .merge(incidents::router())
                 .merge(events::router())
                 .merge(tokens::router())
                 .merge(webhooks::router())

@@ -21,6 +21,8 @@ use crate::regions::RegionView;
 use crate::rendered::Rendered;
 use crate::transport::compression::Precompressed;
 
+pub(crate) mod nearest;
+pub(crate) mod shelter_status;
 pub(crate) mod shelters;
 
 pub use shelters::MAX_IMPORT_BYTES;

@@ -59,6 +59,14 @@ impl EventLog for PostgresStore {
         rows.iter().map(|row| decode(get(row, 0)?)).collect()
     }
 
+    fn alert_events(&self, id: AlertId) -> StoreResult<Vec<Event>> {
+        let id = bigint(id.0)?;
+        let rows = self.lookups.run(async |connection| {
+            connection.query("SELECT body FROM events WHERE alert_id = $1 ORDER BY seq", &[&id]).await
+        })?;
+        rows.iter().map(|row| decode(get(row, 0)?)).collect()
+    }
+
     fn last_seq(&self) -> StoreResult<Seq> {
         self.lookups.run(async |connection| last_seq(connection).await)
     }

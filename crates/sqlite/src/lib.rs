@@ -181,6 +181,15 @@ impl EventLog for SqliteStore {
         bodies.map(|body| decode(&body.map_err(unavailable)?)).collect()
     }
 
+    fn alert_events(&self, id: AlertId) -> StoreResult<Vec<Event>> {
+        let connection = self.reader();
+        let mut statement = connection
+            .prepare_cached("SELECT body FROM events WHERE alert_id = ?1 ORDER BY seq")
+            .map_err(unavailable)?;
+        let bodies = statement.query_map([id.0], |row| row.get::<_, String>(0)).map_err(unavailable)?;
+        bodies.map(|body| decode(&body.map_err(unavailable)?)).collect()
+    }
+
     fn last_seq(&self) -> StoreResult<Seq> {
         last_seq(&self.reader())
     }

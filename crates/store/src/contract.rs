@@ -189,10 +189,12 @@ pub fn the_alert_index_follows_the_latest_event(store: &dyn Store) {
     store.append(&commit(vec![first.clone(), second.clone()])).unwrap();
     let ended = cancelled(3, &first);
     store.append(&commit(vec![ended.clone()])).unwrap();
-    assert_eq!(store.alert(AlertId(1)).unwrap(), Some(ended.alert));
+    assert_eq!(store.alert(AlertId(1)).unwrap(), Some(ended.alert.clone()));
     assert_eq!(store.active_alerts().unwrap(), vec![second.alert]);
     assert_eq!(store.highest_alert_id().unwrap(), Some(AlertId(2)));
     assert_eq!(store.alert(AlertId(9)).unwrap(), None);
+    assert_eq!(store.alert_events(AlertId(1)).unwrap(), logged(&[first, ended]), "an alert's events, oldest first");
+    assert!(store.alert_events(AlertId(9)).unwrap().is_empty());
 }
 
 pub fn idempotency_records_are_kept_with_their_commit(store: &dyn Store) {

@@ -133,6 +133,10 @@ impl EventLog for FaultyStore {
     fn events_after(&self, after: Seq, limit: usize) -> StoreResult<Vec<Event>> {
         self.inner.events_after(after, limit)
     }
+
+    fn alert_events(&self, id: AlertId) -> StoreResult<Vec<Event>> {
+        self.inner.alert_events(id)
+    }
     fn last_seq(&self) -> StoreResult<Seq> {
         self.inner.last_seq()
     }

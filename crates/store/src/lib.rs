@@ -74,6 +74,8 @@ pub trait EventLog: Send + Sync {
     fn append(&self, commit: &Commit) -> StoreResult<()>;
     /// Events with `seq > after`, oldest first, at most `limit`.
     fn events_after(&self, after: Seq, limit: usize) -> StoreResult<Vec<Event>>;
+    /// Every event of alert `id`, oldest first.
+    fn alert_events(&self, id: AlertId) -> StoreResult<Vec<Event>>;
     /// The highest sequence number written, 0 for an empty log.
     fn last_seq(&self) -> StoreResult<Seq>;
     /// The alert as it stood after its latest event.

@@ -25,6 +25,7 @@ use super::*;
         (name = "service", description = "Health and this description."),
         (name = "streams", description = "Live delivery: SSE, WebSocket, signing keys."),
         (name = "places", description = "Location lookup, map layers and shelters."),
+        (name = "incidents", description = "Incidents reported by responders, linked to the alerts."),
         (name = "history", description = "Statistics and history export."),
         (name = "compatible", description = "alerts.in.ua and ukrainealarm compatible APIs."),
         (name = "cap", description = "OASIS CAP 1.2 out and in."),
@@ -41,7 +42,9 @@ use super::*;
         crate::tokens::create, crate::tokens::own, crate::tokens::revoke, crate::transport::sse::handler, crate::stream::websocket,
         crate::stream::keys, crate::stream::metrics, crate::places::locate, crate::places::boundaries,
         crate::places::shelters::list_shelters, crate::places::shelters::add_shelter,
-        crate::places::shelters::import_shelters, crate::places::shelters::nearest,
+        crate::places::shelters::import_shelters, crate::places::nearest::nearest,
+        crate::places::shelter_status::change, crate::incidents::write::report, crate::incidents::write::change,
+        crate::incidents::read::list, crate::incidents::read::one, crate::alerts::report::report,
         crate::places::shelters::one_shelter, crate::places::shelters::update_shelter,
         crate::places::shelters::remove_shelter, crate::history::region, crate::history::summary,
         crate::history::history_json, crate::history::history_csv, crate::compat::alerts_in_ua::active,
@@ -67,7 +70,7 @@ use super::*;
             HistoryQueryInvalid, NotAdmin, OutOfScope, OutsideRegions, PlaceQueryInvalid,
             ShelterBodyUnreadable, ShelterNotFound, WebhookNotFound, StatsQueryInvalid, StorageUnavailable,
             StreamQueryInvalid, StreamRateLimited, TokenRefused, TokenRequired, TokenStoreUnavailable,
-            UnsupportedMediaType, RegionNotFound, ShelterFieldInvalid, PageQueryInvalid
+            UnsupportedMediaType, RegionNotFound, ShelterFieldInvalid, PageQueryInvalid, NotResponder
         ),
     ),
     modifiers(&BearerAuth, &FrameSchemas),

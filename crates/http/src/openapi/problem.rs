@@ -63,6 +63,12 @@ pub const PROBLEM_CODES: &[&str] = &[
     "too-many-connections",
     "server-at-capacity",
     "internal",
+    "incident-not-found",
+    "incident-closed",
+    "status-backwards",
+    "incident-published",
+    "private-field-on-public",
+    "unknown-alert",
 ];
 
 /// The wire shape of [`crate::ApiError`], described here because the error renders itself.

@@ -292,6 +292,26 @@ pub enum ShelterAdminRefusals {
     RateLimited(#[ref_response] RateLimited),
 }
 
+#[derive(ToResponse)]
+#[response(
+    description = "A reader's token (`forbidden-role`), or a region outside the responder's or operator's subtrees \
+        (`out-of-scope`, `field` naming what placed it there).",
+    content_type = "application/problem+json"
+)]
+pub struct NotResponder(Problem);
+
+/// What every incident or shelter status write may refuse before it looks at the body: no
+/// valid token, a reader's, one scoped elsewhere, the rate limit.
+#[derive(IntoResponses)]
+pub enum IncidentRefusals {
+    #[response(status = 401)]
+    TokenRefused(#[ref_response] TokenRefused),
+    #[response(status = 403)]
+    NotResponder(#[ref_response] NotResponder),
+    #[response(status = 429)]
+    RateLimited(#[ref_response] RateLimited),
+}
+
 /// `GET /api/v1/history.json`'s page: oldest first, with the headers naming the next page.
 pub struct HistoryJsonPage;
 

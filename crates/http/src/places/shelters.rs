@@ -21,8 +21,9 @@ pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/shelters", get(list_shelters).post(add_shelter))
         .route("/shelters/import", post(import_shelters).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)))
-        .route("/shelters/nearest", get(nearest))
+        .route("/shelters/nearest", get(super::nearest::nearest))
         .route("/shelters/{id}", get(one_shelter).put(update_shelter).delete(remove_shelter))
+        .route("/shelters/{id}/status", axum::routing::patch(super::shelter_status::change))
 }
 
 #[derive(Deserialize)]
@@ -68,90 +69,6 @@ fn parse_bbox(text: &str) -> Result<[f64; 4], ApiError> {
         return Err(bad());
     }
     Ok([x0, y0, x1, y1])
-}
-
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-struct NearestQuery {
-    #[param(minimum = -90, maximum = 90)]
-    lat: f64,
-    #[param(minimum = -180, maximum = 180)]
-    lon: f64,
-    #[param(value_type = Option<u64>, minimum = 1, maximum = 50, default = 5)]
-    limit: Option<usize>,
-    /// Only shelters at most this many metres away; default: the server's `shelter_max_distance_m` (20,000
-    /// unless configured).
-    #[param(exclusive_minimum = 0, maximum = 20000000)]
-    max_distance_m: Option<f64>,
-}
-
-const MAX_NEAREST: usize = 50;
-/// The largest `max_distance_m`: half the Earth's circumference, anything anywhere.
-const MAX_SHELTER_DISTANCE_M: f64 = 20_000_000.0;
-
-#[derive(Serialize, utoipa::ToSchema)]
-#[schema(as = NearbyShelter)]
-struct NearbyView<'a> {
-    #[serde(flatten)]
-    shelter: &'a Shelter,
-    /// Geodesic distance on WGS 84, metres, to 0.1 m.
-    distance_m: f64,
-    /// Estimate: distance × 1.3 at 5 km/h, rounded up.
-    walking_minutes: u32,
-}
-
-#[utoipa::path(
-    get, path = "/api/v1/shelters/nearest", operation_id = "nearestShelters", tag = "places",
-    summary = "The nearest shelters with distance and walking time",
-    params(NearestQuery),
-    responses(
-        (status = 200,
-            description = "Nearest first; an empty list with a `message` when no shelter is within `max_distance_m`.",
-            body = Nearby, content_type = "application/json"),
-        (status = 400, response = openapi::PlaceQueryInvalid),
-        (status = 429, response = openapi::RateLimited),
-    )
-)]
-async fn nearest(State(state): State<AppState>, Query(query): Query<NearestQuery>) -> Result<Response, ApiError> {
-    let at = coordinates(query.lat, query.lon)?;
-    let limit = query.limit.unwrap_or(5);
-    if limit == 0 || limit > MAX_NEAREST {
-        return Err(ApiError::invalid_query("limit", format!("limit must be 1 to {MAX_NEAREST}")));
-    }
-    let max_distance_m = query.max_distance_m.unwrap_or(state.places.shelter_distance_m());
-    if !(max_distance_m > 0.0 && max_distance_m <= MAX_SHELTER_DISTANCE_M) {
-        return Err(ApiError::invalid_query(
-            "max_distance_m",
-            format!("max_distance_m must be more than 0 and at most {MAX_SHELTER_DISTANCE_M} metres"),
-        ));
-    }
-    let index = state.places.shelters();
-    let nearby: Vec<NearbyView<'_>> = index
-        .nearest_within(at, limit, max_distance_m)
-        .into_iter()
-        .map(|n| NearbyView {
-            shelter: n.shelter,
-            distance_m: (n.distance_m * 10.0).round() / 10.0,
-            walking_minutes: n.walking_minutes,
-        })
-        .collect();
-    // An empty list says why, so that an app shows "no known shelter near you" and not nothing.
-    let message = nearby.is_empty().then(|| format!("no known shelter within {max_distance_m} m of this point"));
-    Ok(Json(Nearby { lat: at.lat, lon: at.lon, max_distance_m, message, shelters: nearby }).into_response())
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-#[schema(as = NearbyShelters)]
-struct Nearby<'a> {
-    lat: f64,
-    lon: f64,
-    /// The distance the answer was limited to, metres.
-    max_distance_m: f64,
-    /// Present only when `shelters` is empty: that no known shelter is within `max_distance_m`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
-    message: Option<String>,
-    shelters: Vec<NearbyView<'a>>,
 }
 
 #[utoipa::path(
@@ -284,14 +201,14 @@ async fn remove_shelter(
 }
 
 /// Not a number, or one too large to be stored: no shelter has it, and the answer says which.
-fn shelter_id(text: &str) -> Result<ShelterId, ApiError> {
+pub(super) fn shelter_id(text: &str) -> Result<ShelterId, ApiError> {
     stored_id(text).map(ShelterId).ok_or_else(|| {
         ApiError::new(StatusCode::NOT_FOUND, "shelter-not-found", format!("{text:?} is not a shelter id"))
             .with_field("id")
     })
 }
 
-fn shelter_not_found(id: ShelterId) -> ApiError {
+pub(super) fn shelter_not_found(id: ShelterId) -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "shelter-not-found", format!("shelter {} does not exist", id.0))
 }
 

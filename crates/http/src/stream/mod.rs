@@ -19,7 +19,7 @@ use axum::{Extension, Json, Router};
 use futures_util::SinkExt;
 use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
-use tryvoha_core::{AlertKind, AlertStatus, RegionId, Seq};
+use tryvoha_core::{AlertKind, AlertStatus, EventFamily, RegionId, Seq};
 use tryvoha_deliveries::Channel;
 use tryvoha_live::{Feed, Filter, Frame, Resume, Transport};
 
@@ -70,6 +70,10 @@ pub(crate) struct StreamQuery {
     /// given twice counts once.
     #[param(example = "actual")]
     status: Option<String>,
+    /// Comma-separated kinds of event: `alerts` (the default), `incidents` (public ones), `shelters` (status
+    /// changes). A client that does not ask hears alerts only.
+    #[param(example = "alerts,incidents")]
+    types: Option<String>,
     /// Described with each stream ([`AFTER`]): the list of active alerts takes no resume point.
     #[param(ignore)]
     after: Option<Seq>,
@@ -99,7 +103,8 @@ impl StreamQuery {
         }
         let kinds = parse_list(&self.kinds, "kinds", AlertKind::parse)?;
         let statuses = parse_list(&self.status, "status", AlertStatus::parse)?;
-        Ok(Filter::new(regions, kinds, statuses))
+        let families = parse_list(&self.types, "types", EventFamily::parse)?;
+        Ok(Filter::new(regions, kinds, statuses).with_families(families))
     }
 
     /// `Last-Event-ID` wins over `?after=`: a browser reconnecting keeps the original URL but

@@ -31,6 +31,13 @@ impl Roles for Writers {
     const ALLOWED: &'static [Role] = &[Role::Admin, Role::Operator];
 }
 
+/// Reporting incidents and shelter statuses (operators and responders in their regions).
+pub struct Responders;
+
+impl Roles for Responders {
+    const ALLOWED: &'static [Role] = &[Role::Admin, Role::Operator, Role::Responder];
+}
+
 /// Any valid token: reading what the token itself may do.
 pub struct AnyRole;
 
