@@ -38,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .route("/alerts/{id}/reinstate", post(reinstate::reinstate))
         .route("/alerts/{id}/deliveries", get(deliveries::deliveries))
         .route("/alerts/{id}/report", get(report::report))
+        .route("/alerts/{id}/report.csv", get(report::report_csv))
 }
 
 #[derive(Deserialize, Serialize, utoipa::ToSchema)]

@@ -60,9 +60,8 @@ pub(crate) struct FilledShelter {
     get, path = "/api/v1/alerts/{id}/report", operation_id = "alertReport", tag = "alerts",
     summary = "The record of an alert: its events, incidents, shelters that filled, deliveries",
     description = "Anyone: the alert, its events and its public incidents. With an operator's, responder's or \
-        admin's token: every incident and the delivery counts per channel. `/api/v1/alerts/{id}/report.csv` is the \
-        same as CSV (one row per event, incident, full shelter and channel).",
-    params(("id" = String, Path, description = "The alert id, or `{id}.csv`.")),
+        admin's token: every incident and the delivery counts per channel.",
+    params(("id" = u64, Path, description = "The alert id.")),
     responses(
         (status = 200, description = "The report.", body = Report, content_type = "application/json"),
         (status = 401, response = openapi::TokenRefused),
@@ -75,20 +74,35 @@ pub(crate) async fn report(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<String>,
+) -> Result<Json<Report>, ApiError> {
+    Ok(Json(build(&state, &viewer, alert_id(&id)?).await?))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/alerts/{id}/report.csv", operation_id = "alertReportCsv", tag = "alerts",
+    summary = "The record of an alert as CSV",
+    description = "The report (`/api/v1/alerts/{id}/report`, with the same access) as CSV: a header row `section,at,\
+        type,id,region_id,status,detail`, then one row per event, incident, full shelter and channel.",
+    params(("id" = u64, Path, description = "The alert id.")),
+    responses(
+        (status = 200, description = "The report.", body = String, content_type = "text/csv"),
+        (status = 401, response = openapi::TokenRefused),
+        (status = 404, response = openapi::AlertNotFound),
+        (status = 429, response = openapi::RateLimited),
+        (status = 503, response = openapi::StorageUnavailable),
+    )
+)]
+pub(crate) async fn report_csv(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (id, as_csv) = match id.strip_suffix(".csv") {
-        Some(id) => (id, true),
-        None => (id.as_str(), false),
-    };
-    let report = build(&state, &viewer, alert_id(id)?).await?;
-    if as_csv {
-        let headers = [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"alert-{}-report.csv\"", report.alert.id)),
-        ];
-        return Ok((headers, csv::render(&report)).into_response());
-    }
-    Ok(Json(report).into_response())
+    let report = build(&state, &viewer, alert_id(&id)?).await?;
+    let headers = [
+        (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+        (header::CONTENT_DISPOSITION, format!("attachment; filename=\"alert-{}-report.csv\"", report.alert.id)),
+    ];
+    Ok((headers, csv::render(&report)).into_response())
 }
 
 pub(crate) async fn build(state: &AppState, viewer: &Viewer, id: tryvoha_core::AlertId) -> Result<Report, ApiError> {

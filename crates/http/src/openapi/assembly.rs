@@ -44,7 +44,7 @@ use super::*;
         crate::places::shelters::list_shelters, crate::places::shelters::add_shelter,
         crate::places::shelters::import_shelters, crate::places::nearest::nearest,
         crate::places::shelter_status::change, crate::incidents::write::report, crate::incidents::write::change,
-        crate::incidents::read::list, crate::incidents::read::one, crate::alerts::report::report,
+        crate::incidents::read::list, crate::incidents::read::one, crate::alerts::report::report, crate::alerts::report::report_csv,
         crate::places::shelters::one_shelter, crate::places::shelters::update_shelter,
         crate::places::shelters::remove_shelter, crate::history::region, crate::history::summary,
         crate::history::history_json, crate::history::history_csv, crate::compat::alerts_in_ua::active,

@@ -143,6 +143,17 @@ impl TestApp {
         created.body["token"].as_str().expect("secret").to_owned()
     }
 
+    /// Creates a token of `role` (scoped to `regions` when not empty) and returns its secret.
+    pub async fn token(&self, role: &str, regions: &[u32]) -> String {
+        let mut body = serde_json::json!({ "name": role, "role": role });
+        if !regions.is_empty() {
+            body["regions"] = serde_json::json!(regions);
+        }
+        let created = self.post("/api/v1/tokens", ADMIN, body).await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+        created.body["token"].as_str().expect("secret").to_owned()
+    }
+
     /// Every event in the log, following the pages.
     pub async fn events(&self) -> Vec<Value> {
         all_events(&self.client, &self.base).await
