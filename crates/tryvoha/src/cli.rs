@@ -39,8 +39,11 @@ enum Top {
     Import(crate::import::ImportCommand),
     /// Move an embedded deployment into a PostgreSQL store for cluster mode, every id kept.
     Migrate(crate::migrate::MigrateArgs),
-    /// Manage shelters.
+    /// Report, update or list incidents (responder, operator, admin).
     #[command(subcommand)]
+    Incident(client::IncidentCommand),
+    /// Manage shelters, and report whether one is open, full or closed tonight.
+    #[command(subcommand, visible_alias = "shelter")]
     Shelters(shelters::ShelterCommand),
     /// Print the live stream, resuming after a disconnect.
     Watch(watch::WatchArgs),
@@ -303,6 +306,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Top::Webhook(command) => client::webhook(command).await,
         Top::Import(command) => crate::import::run(command),
         Top::Migrate(args) => crate::migrate::run(args),
+        Top::Incident(command) => client::incident(command).await,
         Top::Shelters(command) => shelters::run(command).await,
         Top::Watch(args) => watch::watch(args).await,
         Top::Verify(args) => watch::verify(args).await,

@@ -17,6 +17,8 @@ use crate::rows::good_rows;
 pub enum ShelterCommand {
     /// Import shelters from GeoJSON points or CSV with lat/lon columns (admin).
     Import(ImportArgs),
+    /// Report a shelter open, full or closed (responder, operator, admin).
+    Status(crate::client::StatusArgs),
 }
 
 #[derive(Args)]
@@ -30,7 +32,10 @@ pub struct ImportArgs {
 }
 
 pub async fn run(command: ShelterCommand) -> anyhow::Result<()> {
-    let ShelterCommand::Import(args) = command;
+    let args = match command {
+        ShelterCommand::Import(args) => args,
+        ShelterCommand::Status(args) => return crate::client::shelter_status(args).await,
+    };
     let text = std::fs::read_to_string(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
     let rows = read_shelter_file(&text).with_context(|| format!("{} cannot be read", args.file.display()))?;
     let rows = rows.into_iter().map(|row| (row.number, row.result)).collect();

@@ -3,6 +3,7 @@
 //! hold the subcommands; this module the connection and the one way a request is sent.
 
 mod alerts;
+mod incidents;
 mod regions;
 mod tokens;
 mod webhooks;
@@ -15,6 +16,7 @@ use serde_json::Value;
 use crate::say;
 
 pub use alerts::{AlertCommand, alert, alerts};
+pub use incidents::{IncidentCommand, StatusArgs, incident, shelter_status};
 pub use regions::{RegionsArgs, regions};
 pub use tokens::{TokenCommand, token};
 pub use webhooks::{WebhookCommand, webhook};
@@ -64,7 +66,8 @@ pub async fn call(
     let base = connection.base_url()?;
     let url = format!("{base}{path}");
     let mut request = crate::tls::http_client()?.request(method, &url);
-    if let Some(token) = &connection.token {
+    // An empty TRYVOHA_TOKEN is no token: a request that anyone may make is made as anyone.
+    if let Some(token) = connection.token.as_deref().filter(|token| !token.trim().is_empty()) {
         request = request.bearer_auth(token);
     }
     if let Some(body) = body {

@@ -11,6 +11,7 @@ mod browser_push;
 mod cap;
 mod cap_in;
 mod cli;
+mod cli_incidents;
 mod cluster;
 mod compat;
 mod crash;
