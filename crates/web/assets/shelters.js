@@ -23,7 +23,7 @@
     document.getElementById("lat").value = lat.toFixed(5);
     document.getElementById("lon").value = lon.toFixed(5);
     const [near, place] = await Promise.all([
-      fetch(`/api/v1/shelters/nearest?lat=${lat}&lon=${lon}&limit=10`).then((r) => r.json()),
+      fetch(`/api/v1/shelters/nearest?lat=${lat}&lon=${lon}&limit=10&include_full=true`).then((r) => r.json()),
       fetch(`/api/v1/locate?lat=${lat}&lon=${lon}`).then((r) => (r.ok ? r.json() : null)),
     ]);
     const region = place && (place.hromada || place.raion || place.oblast);
@@ -39,7 +39,15 @@
       const li = TV.el("li", "shelter");
       li.append(TV.el("strong", null, (data.lang === "en" && s.name_en) || s.name_uk));
       const meta = `${words.distance}: ${Math.round(s.distance_m)} m · ${words.walk}: ${Math.ceil(s.walking_minutes)} ${words.minutes} · ${compass(bearing(lat, lon, s.lat, s.lon))}` + (s.wheelchair ? " · ♿" : "");
-      li.append(" ", TV.el("span", "meta", meta));
+      const meta_el = TV.el("span", "meta", meta);
+      if (s.status) {
+        // Closed shelters never come; a full one is listed, marked, with how old the word is.
+        const full = s.status.status === "full";
+        const inside = s.status.occupancy != null ? ` (${s.status.occupancy})` : "";
+        meta_el.append(" · ", TV.el("span", `status status-${full ? "full" : "open"}`, (full ? words.full : words.open) + inside),
+          `, ${words.reported} ${Math.floor(s.status.age_s / 60)} ${words.ago}`);
+      }
+      li.append(" ", meta_el);
       if (s.address) { li.append(document.createElement("br"), TV.el("span", "address", s.address)); }
       list.append(li);
     }

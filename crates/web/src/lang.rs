@@ -132,6 +132,12 @@ pub struct Words {
     pub time_to_shelter: &'static str,
     /// Where the countdown ends.
     pub in_shelter_now: &'static str,
+    /// A shelter reported open tonight, and reported full (still listed: people may squeeze in).
+    pub shelter_open: &'static str,
+    pub shelter_full: &'static str,
+    /// Before how long ago a shelter's status was reported.
+    pub reported: &'static str,
+    pub minutes_ago: &'static str,
     pub pick_on_map: &'static str,
     pub attribution: &'static str,
 }
@@ -186,6 +192,10 @@ pub static UK: Words = Words {
     go_to_shelter: "Прямуйте до найближчого укриття.",
     time_to_shelter: "Час дійти до укриття",
     in_shelter_now: "час вийшов, будьте в укритті",
+    shelter_open: "відчинене",
+    shelter_full: "переповнене",
+    reported: "повідомлено",
+    minutes_ago: "хв тому",
     pick_on_map: "або клацніть на карті",
     attribution: "Межі: S. Matuszak, ukrainian_geodata (CC BY 4.0)",
 };
@@ -240,6 +250,10 @@ pub static EN: Words = Words {
     go_to_shelter: "Go to the nearest shelter.",
     time_to_shelter: "Time to reach a shelter",
     in_shelter_now: "time is up, be in a shelter",
+    shelter_open: "open",
+    shelter_full: "full",
+    reported: "reported",
+    minutes_ago: "min ago",
     pick_on_map: "or click on the map",
     attribution: "Boundaries: S. Matuszak, ukrainian_geodata (CC BY 4.0)",
 };

@@ -24,6 +24,32 @@ pub struct NearShelter {
     pub walking_minutes: f64,
     /// From the point asked about, degrees clockwise from north.
     pub bearing_deg: f64,
+    /// The status reported tonight (`open` or `full`: a closed one is not listed), if any.
+    pub status: Option<ShelterMark>,
+}
+
+/// A shelter's status as a page shows it.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ShelterMark {
+    pub full: bool,
+    pub occupancy: Option<u32>,
+    /// When it was reported: a cached page says when, not "minutes ago" that stop being true.
+    #[serde(with = "time::serde::rfc3339")]
+    pub since: time::OffsetDateTime,
+}
+
+/// `· full (1200), reported 23:41` (Kyiv time), or nothing.
+fn status_text(lang: Lang, mark: Option<&ShelterMark>) -> String {
+    let Some(mark) = mark else { return String::new() };
+    let words = lang.words();
+    let (class, word) = if mark.full { ("full", words.shelter_full) } else { ("open", words.shelter_open) };
+    let inside = mark.occupancy.map(|n| format!(" ({n})")).unwrap_or_default();
+    format!(
+        " · <span class=\"status status-{class}\">{}{inside}</span>, {} {}",
+        escape(word),
+        escape(words.reported),
+        crate::kyiv::kyiv_hh_mm(mark.since)
+    )
 }
 
 /// The initial bearing from one point to another, degrees from north, 0–360.
@@ -66,7 +92,7 @@ pub fn shelter_list(out: &mut String, shelters: &[NearShelter], lang: Lang) {
         put(
             out,
             format_args!(
-                "<li class=\"shelter\"><strong>{name}</strong> <span class=\"meta\">{distance_word}: {distance} m · {walk}: {minutes} {min} · {direction}{access}</span>{address}</li>",
+                "<li class=\"shelter\"><strong>{name}</strong> <span class=\"meta\">{distance_word}: {distance} m · {walk}: {minutes} {min} · {direction}{access}{status}</span>{address}</li>",
                 name = escape(name),
                 distance_word = escape(words.distance),
                 distance = shelter.distance_m.round(),
@@ -75,6 +101,7 @@ pub fn shelter_list(out: &mut String, shelters: &[NearShelter], lang: Lang) {
                 min = escape(words.minutes),
                 direction = escape(compass(lang, shelter.bearing_deg)),
                 access = if shelter.wheelchair == Some(true) { " · ♿" } else { "" },
+                status = status_text(lang, shelter.status.as_ref()),
                 address = shelter
                     .address
                     .as_deref()
@@ -147,6 +174,7 @@ pub fn shelters_page(context: &Context<'_>, book: &AlertBook, search: &Search<'_
         book,
         serde_json::json!({ "projection": projection.parameters(), "shelter_words": {
             "distance": words.distance, "walk": words.walk, "minutes": words.minutes, "none": words.no_shelters,
+            "open": words.shelter_open, "full": words.shelter_full, "reported": words.reported, "ago": words.minutes_ago,
         }}),
     );
     let frame = Frame {

@@ -8,10 +8,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 use time::Duration;
-use tryvoha_core::{AlertBook, Coordinates, Level, RegionId, Shelter};
+use tryvoha_core::{AlertBook, Coordinates, Level, RegionId, Shelter, ShelterState};
 use tryvoha_web::Lang;
 use tryvoha_web::region_page::RegionRecord;
-use tryvoha_web::shelters_page::{NearShelter, Search, bearing};
+use tryvoha_web::shelters_page::{NearShelter, Search, ShelterMark, bearing};
 
 use super::cached::{self, Page, PageKey};
 use super::language;
@@ -178,20 +178,39 @@ fn region_shelters(state: &AppState, book: &AlertBook, region: RegionId) -> Vec<
         return Vec::new();
     };
     let index = state.places.shelters();
+    let statuses = state.places.statuses();
     let registry = book.registry();
     index
-        .nearest(middle, index.len())
+        .nearest_where(middle, index.len(), f64::INFINITY, |shelter| not_closed(&statuses, shelter))
         .into_iter()
         .filter(|n| {
             let at = Coordinates { lat: n.shelter.info.lat, lon: n.shelter.info.lon };
             state.places.locator().locate(at).is_some_and(|found| registry.is_within(found, region))
         })
         .take(REGION_SHELTERS)
-        .map(|n| near(middle, n.shelter, n.distance_m, n.walking_minutes))
+        .map(|n| near(middle, n.shelter, (n.distance_m, n.walking_minutes), mark(&statuses, n.shelter)))
         .collect()
 }
 
-fn near(from: Coordinates, shelter: &Shelter, distance_m: f64, walking_minutes: u32) -> NearShelter {
+/// Pages list no shelter reported closed; a full one is listed, marked full.
+fn not_closed(statuses: &tryvoha_places::Statuses, shelter: &Shelter) -> bool {
+    statuses.get(&shelter.id).is_none_or(|status| status.status != ShelterState::Closed)
+}
+
+fn mark(statuses: &tryvoha_places::Statuses, shelter: &Shelter) -> Option<ShelterMark> {
+    statuses.get(&shelter.id).map(|status| ShelterMark {
+        full: status.status == ShelterState::Full,
+        occupancy: status.occupancy,
+        since: status.since,
+    })
+}
+
+fn near(
+    from: Coordinates,
+    shelter: &Shelter,
+    (distance_m, walking_minutes): (f64, u32),
+    status: Option<ShelterMark>,
+) -> NearShelter {
     let info = &shelter.info;
     NearShelter {
         name_uk: info.name_uk.clone(),
@@ -204,6 +223,7 @@ fn near(from: Coordinates, shelter: &Shelter, distance_m: f64, walking_minutes: 
         distance_m,
         walking_minutes: f64::from(walking_minutes),
         bearing_deg: bearing((from.lat, from.lon), (info.lat, info.lon)),
+        status,
     }
 }
 
@@ -248,9 +268,14 @@ pub(crate) async fn shelters(
         None => "/shelters".to_owned(),
     };
     let index = state.places.shelters();
+    let statuses = state.places.statuses();
     let shelters: Vec<NearShelter> = at.map_or_else(Vec::new, |at| {
-        let nearby = index.nearest_within(at, NEAREST, state.places.shelter_distance_m());
-        nearby.into_iter().map(|n| near(at, n.shelter, n.distance_m, n.walking_minutes)).collect()
+        let open = |shelter: &Shelter| not_closed(&statuses, shelter);
+        let nearby = index.nearest_where(at, NEAREST, state.places.shelter_distance_m(), open);
+        nearby
+            .into_iter()
+            .map(|n| near(at, n.shelter, (n.distance_m, n.walking_minutes), mark(&statuses, n.shelter)))
+            .collect()
     });
     let found = at.and_then(|at| state.places.locator().locate(at));
     let search_book = book.clone();

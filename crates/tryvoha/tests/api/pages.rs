@@ -142,6 +142,54 @@ async fn the_shelter_finder_answers_a_point_without_a_script() {
     assert!(text.contains("\"field\":\"lon\""), "a point needs both: {text}");
 }
 
+/// The names of the shelters a page lists, in its order.
+fn listed(html: &str) -> Vec<String> {
+    let list = &html[html.find("id=\"shelter-list\"").expect("a list")..];
+    let list = &list[..list.find("</ol>").unwrap()];
+    list.split("<strong>").skip(1).map(|item| item[..item.find("</strong>").unwrap()].to_owned()).collect()
+}
+
+#[tokio::test]
+async fn the_shelter_pages_leave_out_a_closed_shelter_and_mark_a_full_one() {
+    let app = TestApp::spawn().await;
+    let all = app.get("/api/v1/shelters").await.body;
+    let id_of = |name: &str| {
+        let found = all["shelters"].as_array().unwrap().iter().find(|s| s["name_en"].as_str() == Some(name));
+        found.expect("a listed shelter is in the registry")["id"].as_u64().unwrap()
+    };
+    for path in ["/shelters?lat=50.4475&lon=30.5236&lang=en", "/regions/31?lang=en"] {
+        let before = listed(&page(&app, path, &[]).await.2);
+        let (closed, full) = (before[0].clone(), before[1].clone());
+        for (name, body) in [
+            (&closed, serde_json::json!({ "status": "closed" })),
+            (&full, serde_json::json!({ "status": "full", "occupancy": 1500 })),
+        ] {
+            let path = format!("/api/v1/shelters/{}/status", id_of(name));
+            let answer = app.call(reqwest::Method::PATCH, &path, Some(crate::support::ADMIN), Some(body)).await;
+            assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        }
+        let (status, _, html) = page(&app, path, &[]).await;
+        assert_eq!(status, StatusCode::OK);
+        let after = listed(&html);
+        assert!(!after.contains(&closed), "{path}: the closed shelter is not offered: {after:?}");
+        assert!(after.contains(&full), "{path}: the full one is still listed: {after:?}");
+        let entry = &html[html.find(&format!("<strong>{full}</strong>")).unwrap()..];
+        let entry = &entry[..entry.find("</li>").unwrap()];
+        assert!(entry.contains("status-full\">full (1500)</span>, reported "), "{path}: {entry}");
+        // Open again for the next page.
+        for name in [&closed, &full] {
+            let path = format!("/api/v1/shelters/{}/status", id_of(name));
+            app.call(
+                reqwest::Method::PATCH,
+                &path,
+                Some(crate::support::ADMIN),
+                Some(serde_json::json!({ "status": "open" })),
+            )
+            .await;
+        }
+    }
+}
+
 #[tokio::test]
 async fn assets_are_cached_by_their_hashed_names() {
     let app = TestApp::spawn().await;
