@@ -158,8 +158,9 @@ pub struct IncidentChanges {
     pub description: Option<LocalizedText>,
     pub people_affected: Option<u32>,
     pub evacuated_to: Option<String>,
-    pub address: Option<String>,
-    pub casualty_details: Option<String>,
+    /// `Some(None)` clears it (so that an incident can be published once it holds none).
+    pub address: Option<Option<String>>,
+    pub casualty_details: Option<Option<String>>,
     pub public: Option<bool>,
 }
 
@@ -325,8 +326,8 @@ pub fn update(
     next.severity = changes.severity.unwrap_or(next.severity);
     next.people_affected = changes.people_affected.or(next.people_affected);
     next.evacuated_to = changes.evacuated_to.or(next.evacuated_to);
-    next.address = changes.address.or(next.address);
-    next.casualty_details = changes.casualty_details.or(next.casualty_details);
+    next.address = changes.address.unwrap_or(next.address);
+    next.casualty_details = changes.casualty_details.unwrap_or(next.casualty_details);
     check_fields(&next)?;
     if next == *current {
         return Ok(None);

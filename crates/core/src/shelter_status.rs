@@ -85,7 +85,8 @@ pub enum ShelterStatusError {
 impl ShelterStatusError {
     pub fn field(&self) -> &'static str {
         match self {
-            ShelterStatusError::OutOfScope { .. } => "shelter_id",
+            // The shelter named in the path.
+            ShelterStatusError::OutOfScope { .. } => "id",
             ShelterStatusError::NoCapacity => "capacity",
             ShelterStatusError::NotesTooLong | ShelterStatusError::ForbiddenCharacter => "notes",
         }

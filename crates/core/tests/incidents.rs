@@ -10,8 +10,19 @@ use tryvoha_core::*;
 
 #[derive(Clone, Debug)]
 enum Step {
-    Report { public: bool, address: bool, region: u32 },
-    Update { which: usize, status: Option<u8>, public: Option<bool>, address: bool, people: Option<u32> },
+    Report {
+        public: bool,
+        address: bool,
+        region: u32,
+    },
+    /// `address`: set one (`Some(true)`), clear it (`Some(false)`), or leave it.
+    Update {
+        which: usize,
+        status: Option<u8>,
+        public: Option<bool>,
+        address: Option<bool>,
+        people: Option<u32>,
+    },
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -22,7 +33,7 @@ fn step() -> impl Strategy<Value = Step> {
             0usize..6,
             prop::option::of(0u8..3),
             prop::option::of(any::<bool>()),
-            any::<bool>(),
+            prop::option::of(any::<bool>()),
             prop::option::of(0u32..50)
         )
             .prop_map(|(which, status, public, address, people)| Step::Update {
@@ -100,7 +111,7 @@ proptest! {
                     let changes = IncidentChanges {
                         status: to.map(status),
                         public,
-                        address: address.then(|| "адреса".to_string()),
+                        address: address.map(|set| set.then(|| "адреса".to_string())),
                         people_affected: people,
                         ..IncidentChanges::default()
                     };
@@ -109,7 +120,7 @@ proptest! {
                     let mut after = before.clone();
                     after.status = to.unwrap_or(before.status);
                     after.public = public.unwrap_or(before.public);
-                    after.address = before.address || address;
+                    after.address = address.unwrap_or(before.address);
                     after.people = people.or(before.people);
                     let accepted = before.status != 2
                         && after.status >= before.status

@@ -101,7 +101,8 @@ impl Engine {
         }
     }
 
-    pub async fn shelter_statuses(&self) -> Result<Vec<ShelterStatus>, EngineError> {
+    /// Every shelter's latest status, with the seq of its event.
+    pub async fn shelter_statuses(&self) -> Result<Vec<(tryvoha_core::Seq, ShelterStatus)>, EngineError> {
         self.blocking(|store| store.shelter_statuses()).await
     }
 
@@ -143,7 +144,8 @@ impl Engine {
 
     async fn record(&self, action: &'static str, actor: Actor, decide: Decide) -> Result<Option<Event>, EngineError> {
         let (reply, answer) = oneshot::channel();
-        let job = Message::Record(Box::new(RecordJob { action, actor, decide, reply }));
+        let handoff = crate::handoff::current();
+        let job = Message::Record(Box::new(RecordJob { action, actor, decide, reply, handoff }));
         self.inner.jobs.send(job).await.map_err(|_| EngineError::ShuttingDown)?;
         answer.await.map_err(|_| EngineError::ShuttingDown)?
     }

@@ -248,10 +248,16 @@ impl Engine {
     }
 }
 
+/// How many of the newest events are looked through for the last alert change at a start.
+const RECENT_FOR_CHANGE: u64 = 1024;
+
 /// The book as the store holds it: the active alerts, the highest alert id, the log's head.
 pub(crate) fn restore_book(store: &dyn Store, registry: &Arc<RegionRegistry>) -> Result<AlertBook, StoreError> {
     let last_seq = store.last_seq()?;
-    let last_change_at = store.events_after(last_seq.saturating_sub(1), 1)?.first().map(|e| e.at());
+    // When an alert last changed (what the feeds' `updated` says): incidents and shelter
+    // statuses are not alert changes, so the latest alert event is looked for among the last.
+    let recent = store.events_after(last_seq.saturating_sub(RECENT_FOR_CHANGE), RECENT_FOR_CHANGE as usize)?;
+    let last_change_at = recent.iter().rev().find_map(Event::as_alert).map(|event| event.at);
     let mut book = AlertBook::restore(
         registry.clone(),
         store.active_alerts()?,

@@ -71,7 +71,7 @@ async fn incidents_take_their_place_in_the_log_and_belong_to_the_covering_alert(
     };
     let changed = engine.set_shelter_status(status, actor, grant).await.unwrap();
     assert_eq!(changed.seq, 6);
-    assert_eq!(engine.shelter_statuses().await.unwrap(), vec![changed.shelter]);
+    assert_eq!(engine.shelter_statuses().await.unwrap(), vec![(6, changed.shelter)]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

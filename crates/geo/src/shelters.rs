@@ -8,6 +8,10 @@ use tryvoha_core::{Coordinates, Shelter};
 
 use crate::distance::{geodesic_metres, walking_minutes};
 
+/// How much farther than on the ellipsoid a shelter may lie in the sphere's order (WGS 84's
+/// flattening is 1/298: well under 1%).
+const SPHERE_MARGIN: f64 = 1.01;
+
 type Entry = GeomWithData<[f64; 3], usize>;
 
 pub struct ShelterIndex {
@@ -62,17 +66,20 @@ impl ShelterIndex {
         max_distance_m: f64,
         keep: impl Fn(&Shelter) -> bool,
     ) -> Vec<Nearby<'_>> {
+        // Nearest on the sphere first: the walk ends past `max_distance_m` (with the margin by
+        // which the sphere and the ellipsoid can disagree), so that refused shelters never make
+        // it go through the whole index.
         let mut found: Vec<Nearby<'_>> = self
             .tree
             .nearest_neighbor_iter(on_sphere(at))
-            .filter(|entry| keep(&self.shelters[entry.data]))
-            .take(limit)
             .map(|entry| {
                 let shelter = &self.shelters[entry.data];
                 let distance_m = geodesic_metres(at, shelter.info.coordinates());
                 Nearby { shelter, distance_m, walking_minutes: walking_minutes(distance_m) }
             })
-            .filter(|nearby| nearby.distance_m <= max_distance_m)
+            .take_while(|nearby| nearby.distance_m <= max_distance_m * SPHERE_MARGIN)
+            .filter(|nearby| nearby.distance_m <= max_distance_m && keep(nearby.shelter))
+            .take(limit)
             .collect();
         // The sphere and the ellipsoid can swap two almost equally distant shelters.
         found.sort_by(|a, b| a.distance_m.total_cmp(&b.distance_m).then(a.shelter.id.cmp(&b.shelter.id)));
@@ -141,6 +148,36 @@ mod tests {
         let elsewhere = Coordinates::parse(48.92, 24.71).unwrap();
         assert!(index.nearest_within(elsewhere, 5, 20_000.0).is_empty(), "nothing within 20 km");
         assert_eq!(index.nearest(elsewhere, 5).len(), 2, "without a cap every shelter is nearest to something");
+    }
+
+    proptest! {
+        /// Among the shelters kept, the answer equals a brute-force search within the distance.
+        #[test]
+        fn nearest_where_equals_a_brute_force_search_among_the_kept(
+            points in prop::collection::vec((49.0..51.0f64, 29.0..32.0f64), 1..150),
+            (lat, lon) in (49.0..51.0f64, 29.0..32.0f64),
+            limit in 1..6usize,
+            max_km in 1.0..150.0f64,
+        ) {
+            let shelters: Vec<Shelter> = points.iter().enumerate().map(|(i, &(lat, lon))| shelter(i as u64, lat, lon)).collect();
+            let index = ShelterIndex::new(shelters.clone());
+            let at = Coordinates::parse(lat, lon).unwrap();
+            let kept = |s: &Shelter| !s.id.0.is_multiple_of(3);
+            let max = max_km * 1000.0;
+            let mut brute: Vec<f64> = shelters
+                .iter()
+                .filter(|s| kept(s))
+                .map(|s| geodesic_metres(at, s.info.coordinates()))
+                .filter(|d| *d <= max)
+                .collect();
+            brute.sort_by(f64::total_cmp);
+            let found = index.nearest_where(at, limit, max, kept);
+            prop_assert!(found.iter().all(|n| kept(n.shelter) && n.distance_m <= max));
+            prop_assert_eq!(found.len(), brute.len().min(limit));
+            for (f, e) in found.iter().map(|n| n.distance_m).zip(&brute) {
+                prop_assert!((f - e).abs() < 0.01 || (f - e).abs() / e < 0.006, "{} vs {}", f, e);
+            }
+        }
     }
 
     #[test]

@@ -330,7 +330,7 @@ async fn execute(
 }
 
 /// Not a number, or a number too large to be stored: no alert has it.
-fn alert_id(text: &str) -> Result<AlertId, ApiError> {
+pub(crate) fn alert_id(text: &str) -> Result<AlertId, ApiError> {
     stored_id(text).map(AlertId).ok_or_else(|| {
         ApiError::new(StatusCode::NOT_FOUND, "alert-not-found", format!("{text:?} is not an alert id")).with_field("id")
     })

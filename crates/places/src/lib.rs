@@ -8,12 +8,15 @@
 //! A shelter write honours the engine's [`Handoff`](tryvoha_engine::Handoff) as a command does,
 //! so a 408 still means "not applied".
 
-use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use tryvoha_core::{Shelter, ShelterError, ShelterId, ShelterInfo, ShelterStatus};
+use tryvoha_core::{Shelter, ShelterError, ShelterId, ShelterInfo};
 use tryvoha_geo::{Locator, ShelterIndex};
 use tryvoha_store::{ShelterImport, Store, StoreError};
+
+mod statuses;
+
+pub use statuses::Statuses;
 
 /// How far a shelter may be and still be offered as the nearest, unless the request says.
 pub const DEFAULT_SHELTER_DISTANCE_M: f64 = 20_000.0;
@@ -47,7 +50,7 @@ impl Places {
     pub fn load(store: Arc<dyn Store>, locator: Locator, bundled: &[ShelterInfo]) -> Result<Places, StoreError> {
         store.seed_shelters_once(bundled)?;
         let index = ShelterIndex::new(store.shelters()?);
-        let statuses = statuses_of(store.shelter_statuses()?);
+        let statuses = Statuses::of(store.shelter_statuses()?);
         Ok(Places {
             store,
             locator,
@@ -106,42 +109,17 @@ impl Places {
         self.write(move |store| store.remove_shelter(id)).await.map_err(|e| not_found(e, id))
     }
 
-    /// Reads the shelters and their statuses from the store again: in a cluster, what other
-    /// nodes added, changed, removed or reported reaches this node.
+    /// Reads the shelters from the store again: in a cluster, what other nodes added, changed
+    /// or removed reaches this node's index. (Their statuses come by the log.)
     pub async fn reload(&self) -> Result<usize, StoreError> {
         let _turn = self.writing.lock().await;
         let store = self.store.clone();
-        let (shelters, statuses) =
-            tokio::task::spawn_blocking(move || Ok::<_, StoreError>((store.shelters()?, store.shelter_statuses()?)))
-                .await
-                .map_err(|panic| StoreError::Unavailable(Box::new(panic)))??;
+        let shelters = tokio::task::spawn_blocking(move || store.shelters())
+            .await
+            .map_err(|panic| StoreError::Unavailable(Box::new(panic)))??;
         let count = shelters.len();
         self.replace_index(shelters);
-        let mut kept = self.statuses.write().unwrap_or_else(|poisoned| poisoned.into_inner());
-        // A status this node took in meanwhile (newer than the read) is not put back.
-        let mut read = statuses_of(statuses);
-        for (id, status) in kept.iter() {
-            if read.get(id).is_none_or(|stored| stored.since < status.since) {
-                read.insert(*id, status.clone());
-            }
-        }
-        *kept = Arc::new(read);
         Ok(count)
-    }
-
-    /// Each shelter's latest status.
-    pub fn statuses(&self) -> Arc<Statuses> {
-        self.statuses.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
-    }
-
-    /// A status the engine recorded, taken in at once.
-    pub fn status_changed(&self, status: ShelterStatus) {
-        let mut kept = self.statuses.write().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if kept.get(&status.shelter_id).is_none_or(|old| old.since <= status.since) {
-            let mut next = (**kept).clone();
-            next.insert(status.shelter_id, status);
-            *kept = Arc::new(next);
-        }
     }
 
     /// The index rebuilt from the shelters as stored, and swapped whole.
@@ -170,13 +148,6 @@ impl Places {
         self.replace_index(shelters);
         Ok(result)
     }
-}
-
-/// Shelter statuses by shelter.
-pub type Statuses = HashMap<ShelterId, ShelterStatus>;
-
-fn statuses_of(statuses: Vec<ShelterStatus>) -> Statuses {
-    statuses.into_iter().map(|status| (status.shelter_id, status)).collect()
 }
 
 fn validated(shelters: Vec<ShelterInfo>) -> Result<Vec<ShelterInfo>, ShelterUpdateError> {

@@ -2,11 +2,11 @@
 //! read here.
 
 use time::OffsetDateTime;
-use tryvoha_core::{Event, Incident, IncidentId, ShelterEvent, ShelterStatus};
+use tryvoha_core::{Event, Incident, IncidentId, Seq, ShelterEvent, ShelterStatus};
 use tryvoha_store::{IncidentQuery, IncidentStore, StoreResult};
 
 use crate::PostgresStore;
-use crate::columns::{bigint, corrupt, decode, encode, get, millis};
+use crate::columns::{bigint, corrupt, decode, encode, get, get_u64, millis};
 use crate::connection::Connection;
 
 /// A commit's incident and shelter events as the statements that index them, prepared before
@@ -118,11 +118,11 @@ impl IncidentStore for PostgresStore {
         rows.iter().map(|row| decode(get(row, 0)?)).collect()
     }
 
-    fn shelter_statuses(&self) -> StoreResult<Vec<ShelterStatus>> {
+    fn shelter_statuses(&self) -> StoreResult<Vec<(Seq, ShelterStatus)>> {
         let rows = self.lookups.run(async |connection| {
-            connection.query("SELECT body FROM shelter_status ORDER BY shelter_id", &[]).await
+            connection.query("SELECT seq, body FROM shelter_status ORDER BY shelter_id", &[]).await
         })?;
-        rows.iter().map(|row| decode(get(row, 0)?)).collect()
+        rows.iter().map(|row| Ok((get_u64(row, 0)?, decode(get(row, 1)?)?))).collect()
     }
 
     fn shelter_events_between(&self, from: OffsetDateTime, to: OffsetDateTime) -> StoreResult<Vec<ShelterEvent>> {

@@ -3,7 +3,7 @@
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use time::OffsetDateTime;
-use tryvoha_core::{Incident, IncidentEvent, IncidentId, ShelterEvent, ShelterStatus};
+use tryvoha_core::{Incident, IncidentEvent, IncidentId, Seq, ShelterEvent, ShelterStatus};
 use tryvoha_store::{IncidentQuery, IncidentStore, StoreResult};
 
 use crate::{SqliteStore, decode, encode, unavailable};
@@ -105,12 +105,19 @@ impl IncidentStore for SqliteStore {
         bodies.map(|body| decode(&body.map_err(unavailable)?)).collect()
     }
 
-    fn shelter_statuses(&self) -> StoreResult<Vec<ShelterStatus>> {
+    fn shelter_statuses(&self) -> StoreResult<Vec<(Seq, ShelterStatus)>> {
         let connection = self.reader();
-        let mut statement =
-            connection.prepare_cached("SELECT body FROM shelter_status ORDER BY shelter_id").map_err(unavailable)?;
-        let bodies = statement.query_map([], |row| row.get::<_, String>(0)).map_err(unavailable)?;
-        bodies.map(|body| decode(&body.map_err(unavailable)?)).collect()
+        let mut statement = connection
+            .prepare_cached("SELECT seq, body FROM shelter_status ORDER BY shelter_id")
+            .map_err(unavailable)?;
+        let rows = statement
+            .query_map([], |row| Ok((row.get::<_, Seq>(0)?, row.get::<_, String>(1)?)))
+            .map_err(unavailable)?;
+        rows.map(|row| {
+            let (seq, body) = row.map_err(unavailable)?;
+            Ok((seq, decode(&body)?))
+        })
+        .collect()
     }
 
     fn shelter_events_between(&self, from: OffsetDateTime, to: OffsetDateTime) -> StoreResult<Vec<ShelterEvent>> {

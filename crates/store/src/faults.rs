@@ -318,7 +318,7 @@ impl crate::IncidentStore for FaultyStore {
         self.inner.incidents(query)
     }
 
-    fn shelter_statuses(&self) -> StoreResult<Vec<tryvoha_core::ShelterStatus>> {
+    fn shelter_statuses(&self) -> StoreResult<Vec<(Seq, tryvoha_core::ShelterStatus)>> {
         self.inner.shelter_statuses()
     }
 

@@ -197,6 +197,10 @@ pub async fn run_with(
     );
     let cluster =
         crate::cluster::Cluster::start(&settings, &engine, &places, store_for_cluster.as_ref(), shared).await?;
+    // Shelter statuses follow the log (this node's events and the others'), until the server
+    // has stopped serving.
+    let statuses_stop = CancellationToken::new();
+    let statuses = tokio::spawn(places.clone().follow_statuses(engine.event_source(), statuses_stop.clone()));
     let live = Live { hub, signer, heartbeat: settings.heartbeat };
     let shelters = places.shelters().len();
     let compat = Arc::new(CompatAccess::new(CompatSettings {
@@ -254,6 +258,8 @@ pub async fn run_with(
     // The channels stop before the writer, so that their last cursors are written.
     channels.stop().await;
     cluster.stop().await;
+    statuses_stop.cancel();
+    let _ = statuses.await;
     stopped_serving.cancel();
     let failure = supervisor.await.unwrap_or_else(|error| Some(format!("the supervisor failed: {error}")));
     let writer_ended = writer.stop().await;

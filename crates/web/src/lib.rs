@@ -15,12 +15,14 @@ pub mod assets;
 pub mod charts;
 pub mod console_page;
 pub mod html;
+pub mod incidents;
 pub mod kyiv;
 pub mod lang;
 pub mod layout;
 pub mod map_page;
 pub mod pwa;
 pub mod region_page;
+pub mod report_page;
 pub mod shelters_page;
 pub mod svg;
 

@@ -19,6 +19,8 @@ use crate::shelters_page::{NearShelter, shelter_list};
 pub struct RegionRecord<'a> {
     pub intervals: &'a [Interval],
     pub shelters: &'a [NearShelter],
+    /// Public incidents in the region or below it that are not closed, newest first.
+    pub incidents: &'a [tryvoha_core::Incident],
 }
 
 pub fn region_page(context: &Context<'_>, book: &AlertBook, region: &Region, record: &RegionRecord<'_>) -> String {
@@ -62,6 +64,11 @@ pub fn region_page(context: &Context<'_>, book: &AlertBook, region: &Region, rec
             escape(words.notify)
         ),
     );
+    if !record.incidents.is_empty() {
+        let heading = crate::incidents::pick(lang, "Інциденти", "Incidents");
+        put(&mut body, format_args!("<h2>{}</h2>", escape(heading)));
+        crate::incidents::incident_list(&mut body, record.incidents, registry, lang);
+    }
     crate::pwa::push_controls(&mut body, lang);
     put(&mut body, format_args!("<h2>{}</h2>", escape(words.nearest_shelters)));
     if record.shelters.is_empty() {

@@ -77,8 +77,12 @@ fn private_only_fields_are_refused_on_a_public_incident() {
 
     // Publishing it later is refused while the address is on it.
     let publish = IncidentChanges { public: Some(true), ..IncidentChanges::default() };
-    let refused = update(&kept, publish, actor(), &responder(), &registry(), NOW).unwrap_err();
+    let refused = update(&kept, publish.clone(), actor(), &responder(), &registry(), NOW).unwrap_err();
     assert_eq!(refused.field(), Some(IncidentField::Address));
+    // Cleared in the same change, it may be published.
+    let cleared = IncidentChanges { address: Some(None), ..publish };
+    let published = update(&kept, cleared, actor(), &responder(), &registry(), NOW).unwrap().unwrap();
+    assert!(published.incident.public && published.incident.address.is_none());
 }
 
 #[test]

@@ -12,6 +12,7 @@ use tryvoha_store::{Commit, Store, StoreError};
 
 use super::REDECISIONS;
 use super::reread::catch_up;
+use crate::handoff::Handoff;
 use crate::{EngineError, Inner, audit};
 
 /// Decides the event at `seq` from what the store holds at `now`: `Ok(None)` when there is
@@ -23,10 +24,18 @@ pub(crate) struct RecordJob {
     pub(crate) actor: Actor,
     pub(crate) decide: Decide,
     pub(crate) reply: oneshot::Sender<Result<Option<Event>, EngineError>>,
+    /// The caller's time limit's claim on the write (see `handoff`), when it has one.
+    pub(crate) handoff: Option<Arc<Handoff>>,
 }
 
-/// Decides and appends the job's event; returns the next free sequence number.
+/// Decides and appends the job's event; returns the next free sequence number. A job whose
+/// caller stopped waiting (gone, or already told it timed out: "not applied") is dropped.
 pub(super) fn record(inner: &Inner, mut job: RecordJob, mut next_seq: Seq) -> Seq {
+    if job.reply.is_closed() || job.handoff.as_ref().is_some_and(|handoff| !handoff.take()) {
+        let error = EngineError::Unavailable(StoreError::Unavailable("the caller stopped waiting".into()));
+        refused(&job, &error);
+        return next_seq;
+    }
     for _ in 0..REDECISIONS {
         let event = match (job.decide)(inner.store.as_ref(), next_seq, inner.clock.now()) {
             Ok(Some(event)) => event,
@@ -76,7 +85,7 @@ fn published(inner: &Inner, job: RecordJob, event: Event) -> Seq {
 /// other nodes' events are, and the caller is told it was written only if its event is there.
 fn settle(inner: &Inner, job: RecordJob, event: Event, seq: Seq, error: StoreError) -> Seq {
     tracing::error!(%error, seq, "an append failed; checking what the log holds");
-    let landed = matches!(inner.store.events_after(seq - 1, 1).as_deref(), Ok([stored]) if *stored == event);
+    let landed = matches!(inner.store.events_after(seq - 1, 1).as_deref(), Ok([stored]) if same_write(stored, &event));
     let next_seq = catch_up(inner, seq);
     if landed && next_seq > seq {
         tracing::warn!(seq, "the failed append had landed after all; answering it as written");
@@ -87,6 +96,21 @@ fn settle(inner: &Inner, job: RecordJob, event: Event, seq: Seq, error: StoreErr
         let _ = job.reply.send(Err(error));
     }
     next_seq
+}
+
+/// Whether the event read back at our seq is the one we wrote: the same kind, time, actor and
+/// subject (coordinates are not compared: a float need not come back bit for bit from JSON).
+fn same_write(stored: &Event, ours: &Event) -> bool {
+    let subject = |event: &Event| match event {
+        Event::Alert(event) => event.alert.id.0,
+        Event::Incident(event) => event.incident.id.0,
+        Event::Shelter(event) => event.shelter.shelter_id.0,
+    };
+    stored.seq() == ours.seq()
+        && stored.name() == ours.name()
+        && stored.at() == ours.at()
+        && stored.actor() == ours.actor()
+        && subject(stored) == subject(ours)
 }
 
 fn refused(job: &RecordJob, error: &EngineError) {

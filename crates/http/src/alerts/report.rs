@@ -41,7 +41,7 @@ pub(crate) struct Report {
     /// Shelters in the alert's region reported full while it ran, each at the first time.
     pub(crate) shelters_filled: Vec<FilledShelter>,
     /// Per channel, for every event of the alert, since the server started (docs/deliveries.md);
-    /// only for a token that sees private incidents.
+    /// only for an admin's token or that of an operator whose scope holds the alert's region.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub(crate) deliveries: Option<AlertSummary>,
@@ -60,7 +60,7 @@ pub(crate) struct FilledShelter {
     get, path = "/api/v1/alerts/{id}/report", operation_id = "alertReport", tag = "alerts",
     summary = "The record of an alert: its events, incidents, shelters that filled, deliveries",
     description = "Anyone: the alert, its events and its public incidents. With an operator's, responder's or \
-        admin's token: every incident and the delivery counts per channel.",
+        admin's token: every incident; with an admin's or the alert's operator's, the delivery counts per channel.",
     params(("id" = u64, Path, description = "The alert id.")),
     responses(
         (status = 200, description = "The report.", body = Report, content_type = "application/json"),
@@ -126,7 +126,10 @@ pub(crate) async fn build(state: &AppState, viewer: &Viewer, id: tryvoha_core::A
         *incidents_by_kind.entry(incident.kind).or_insert(0) += 1;
     }
     let shelters_filled = filled(state, &alert).await?;
-    let deliveries = viewer.sees_private().then(|| {
+    // The counts `/alerts/{id}/deliveries` gives: to an admin and the alert's operators.
+    let registry = state.engine.registry();
+    let runs_it = viewer.0.as_ref().is_some_and(|principal| principal.grant.may_alert(alert.region_id, registry));
+    let deliveries = runs_it.then(|| {
         let ledger = &state.live.hub.metrics().deliveries;
         ledger.get(id).map_or_else(|| ledger.empty_summary(id), |counts| counts.summary())
     });

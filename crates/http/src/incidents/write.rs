@@ -73,12 +73,14 @@ pub(crate) struct IncidentChange {
     #[serde(default)]
     #[schema(max_length = 500)]
     evacuated_to: Option<String>,
-    #[serde(default)]
-    #[schema(max_length = 500)]
-    address: Option<String>,
-    #[serde(default)]
-    #[schema(max_length = 500)]
-    casualty_details: Option<String>,
+    /// `null` clears it: an incident is published only once it holds no address.
+    #[serde(default, deserialize_with = "given")]
+    #[schema(value_type = Option<String>, max_length = 500)]
+    address: Option<Option<String>>,
+    /// `null` clears it, as `address`.
+    #[serde(default, deserialize_with = "given")]
+    #[schema(value_type = Option<String>, max_length = 500)]
+    casualty_details: Option<Option<String>>,
     /// `true` publishes it; a published incident is never made private again.
     #[serde(default)]
     public: Option<bool>,
@@ -113,8 +115,10 @@ pub(super) async fn report(
 ) -> Result<Response, ApiError> {
     let at = Coordinates::parse(body.lat, body.lon)
         .map_err(|error| ApiError::invalid_field(error.field(), error.to_string()))?;
+    let located = state.places.locator().locate(at);
+    let registry = state.engine.registry();
     let region_id = match body.region_id {
-        Some(id) if state.engine.registry().get(id).is_none() => {
+        Some(id) if registry.get(id).is_none() => {
             return Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "unknown-region",
@@ -122,8 +126,20 @@ pub(super) async fn report(
             )
             .with_field("region_id"));
         }
+        // The region may be named (a point on a border), not contradicted: the scope and the
+        // streams go by it, the map by the point.
+        Some(id) if located.is_some_and(|found| !registry.is_within(found, id)) => {
+            let found = located.map(|r| r.0).unwrap_or_default();
+            return Err(ApiError::invalid_field(
+                "region_id",
+                format!(
+                    "the point {}, {} lies in region {found}, which is not region {id} or within it",
+                    at.lat, at.lon
+                ),
+            ));
+        }
         Some(id) => id,
-        None => state.places.locator().locate(at).ok_or_else(|| {
+        None => located.ok_or_else(|| {
             ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "outside-regions",
@@ -199,6 +215,11 @@ pub(super) async fn change(
     };
     let (incident, _) = state.engine.update_incident(id, changes, caller.actor, caller.grant).await?;
     Ok(Json(incident))
+}
+
+/// A member that is present, null or not: `Some(None)` for null, `None` only when absent.
+fn given<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(deserializer).map(Some)
 }
 
 /// An incident id from the path: a number the store can hold, else 404 (no such incident).

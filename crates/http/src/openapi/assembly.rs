@@ -58,7 +58,7 @@ use super::*;
         crate::compat::ukrainealarm_webhook::unsubscribe,
         crate::cap::ingest::receive, crate::cap::publish::feed, crate::problem_pages::page,
         crate::pages::views::map, crate::pages::views::region, crate::pages::views::shelters,
-        crate::pages::views::console, crate::pages::assets::asset, crate::pages::app::manifest,
+        crate::pages::views::console, crate::pages::report::page, crate::pages::assets::asset, crate::pages::app::manifest,
         crate::pages::app::service_worker
     ),
     components(

@@ -9,6 +9,7 @@
 pub(crate) mod app;
 pub(crate) mod assets;
 mod cached;
+pub(crate) mod report;
 pub(crate) mod views;
 
 pub use cached::PageCache;
@@ -27,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/regions/{id}", get(views::region))
         .route("/shelters", get(views::shelters))
         .route("/console", get(views::console))
+        .route("/alerts/{id}/report", get(report::page))
         .route("/assets/{name}", get(assets::asset))
         .route("/manifest.webmanifest", get(app::manifest))
         .route("/sw.js", get(app::service_worker))

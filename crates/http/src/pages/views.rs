@@ -27,6 +27,8 @@ use crate::transport::compression::Precompressed;
 
 /// The region page lists this many shelters at most.
 const REGION_SHELTERS: usize = 5;
+/// The region page lists this many incidents at most.
+const REGION_INCIDENTS: usize = 20;
 /// The shelter finder lists this many at most.
 const NEAREST: usize = 10;
 
@@ -34,7 +36,7 @@ const NEAREST: usize = 10;
 #[into_params(parameter_in = Query)]
 pub(crate) struct PageQuery {
     /// `uk` or `en`; remembered in a `lang` cookie.
-    lang: Option<String>,
+    pub(super) lang: Option<String>,
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -50,7 +52,7 @@ pub(crate) struct MapQuery {
 
 /// Answers the page in `lang` (gzipped when the client takes it), remembering a language the
 /// query chose.
-fn answer(page: &Precompressed, lang: Lang, chosen: Option<Lang>, request: &HeaderMap) -> Response {
+pub(super) fn answer(page: &Precompressed, lang: Lang, chosen: Option<Lang>, request: &HeaderMap) -> Response {
     let (body, encoding) = page.for_request(request);
     let mut response = Html(body).into_response();
     let headers = response.headers_mut();
@@ -77,7 +79,7 @@ fn key(state: &AppState, page: Page, lang: Lang, book: &AlertBook) -> PageKey {
 
 /// `render` with a page context made of owned parts, so that it can run on the blocking pool
 /// and its page be shared.
-fn in_context(
+pub(super) fn in_context(
     state: &AppState,
     lang: Lang,
     here: String,
@@ -90,7 +92,7 @@ fn in_context(
     }
 }
 
-fn render_failed(_: RenderFailed) -> ApiError {
+pub(super) fn render_failed(_: RenderFailed) -> ApiError {
     ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the page could not be rendered; retry")
 }
 
@@ -154,16 +156,34 @@ pub(crate) async fn region(
             .map(|(_, interval)| interval)
             .collect();
         let shelters = region_shelters(&state, &book, region);
+        let incidents = region_incidents(&state, &book, region).await?;
         let book = book.clone();
         let render = in_context(&state, lang, format!("/regions/{region}"), move |context| {
             let Some(region) = book.registry().get(region) else { return String::new() };
-            let record = RegionRecord { intervals: &intervals, shelters: &shelters };
+            let record = RegionRecord { intervals: &intervals, shelters: &shelters, incidents: &incidents };
             tryvoha_web::region_page::region_page(context, &book, region, &record)
         });
         crate::rendered::off_workers(move || cached::encode(render())).await.map_err(render_failed)
     };
     let page = state.pages.get_with(key, render).await?;
     Ok(answer(&page, lang, chosen, &headers))
+}
+
+/// The incidents a region page lists: public, not closed, in the region or below it.
+async fn region_incidents(
+    state: &AppState,
+    book: &AlertBook,
+    region: RegionId,
+) -> Result<Vec<tryvoha_core::Incident>, ApiError> {
+    let query = tryvoha_store::IncidentQuery {
+        regions: Some(crate::incidents::read::subtree(book.registry(), region)),
+        statuses: vec![tryvoha_core::IncidentStatus::Active, tryvoha_core::IncidentStatus::Contained],
+        public_only: true,
+        limit: REGION_INCIDENTS,
+        ..tryvoha_store::IncidentQuery::default()
+    };
+    let authority = state.live.signer.authority();
+    Ok(state.engine.incidents(query).await?.into_iter().map(|i| i.published_by(authority)).collect())
 }
 
 /// The shelters inside the region, nearest its middle first.

@@ -101,6 +101,6 @@ pub(super) async fn change(
         notes: change.notes,
     };
     let event = state.engine.set_shelter_status(report, caller.actor, caller.grant).await?;
-    state.places.status_changed(event.shelter.clone());
+    state.places.status_changed(event.seq, event.shelter.clone());
     Ok(Json(StatusView::new(&event.shelter, OffsetDateTime::now_utc())))
 }

@@ -94,12 +94,16 @@ pub fn incidents_and_shelter_statuses_share_the_log_and_are_indexed(store: &dyn 
 
     let statuses = store.shelter_statuses().unwrap();
     assert_eq!(
-        statuses.iter().map(|s| (s.shelter_id, s.status)).collect::<Vec<_>>(),
-        [(ShelterId(7), ShelterState::Full)]
+        statuses.iter().map(|(seq, s)| (*seq, s.shelter_id, s.status)).collect::<Vec<_>>(),
+        [(5, ShelterId(7), ShelterState::Full)]
     );
     let reopened = shelter_changed(6, 7, ShelterState::Open, later + Duration::seconds(1));
     store.append(&Commit { events: vec![Event::Shelter(reopened.clone())], idempotency: vec![] }).unwrap();
-    assert_eq!(store.shelter_statuses().unwrap(), vec![reopened.shelter.clone()], "one status per shelter, the latest");
+    assert_eq!(
+        store.shelter_statuses().unwrap(),
+        vec![(6, reopened.shelter.clone())],
+        "one status per shelter, the latest"
+    );
     let between = store.shelter_events_between(later, later + Duration::seconds(1)).unwrap();
     assert_eq!(between.iter().map(|e| e.seq).collect::<Vec<_>>(), [5], "from inclusive, to exclusive");
     assert!(store.shelter_events_between(T0, later).unwrap().is_empty());

@@ -46,6 +46,9 @@ pub enum IncidentCommand {
         /// Publish it (a published incident is never made private again).
         #[arg(long)]
         publish: bool,
+        /// Remove the address and casualty details (which a public incident may not hold).
+        #[arg(long)]
+        clear_private: bool,
         #[command(flatten)]
         fields: IncidentFields,
     },
@@ -142,8 +145,12 @@ pub async fn incident(command: IncidentCommand) -> anyhow::Result<()> {
             say!("reported: {}", incident_line(&incident));
             Ok(())
         }
-        IncidentCommand::Update { connection, id, status, publish, fields } => {
+        IncidentCommand::Update { connection, id, status, publish, clear_private, fields } => {
             let mut body = Map::new();
+            if clear_private {
+                body.insert("address".into(), Value::Null);
+                body.insert("casualty_details".into(), Value::Null);
+            }
             if let Some(status) = status {
                 body.insert("status".into(), json!(status));
             }

@@ -107,6 +107,8 @@ async fn no_field_of_a_private_incident_reaches_any_public_output() {
         "/api/v3/alerts".to_owned(),
         "/".to_owned(),
         "/regions/31".to_owned(),
+        format!("/alerts/{id}/report"),
+        format!("/alerts/{id}/report?lang=en"),
         "/shelters".to_owned(),
     ] {
         let response = app.client.get(format!("{}{path}", app.base)).send().await.unwrap();

@@ -210,6 +210,28 @@ async fn an_incident_goes_forward_to_closed_and_refused_changes_write_nothing() 
     refused_as(refusals);
     assert_eq!(app.last_seq().await, head, "no refused change wrote to the log");
 
+    // A private incident is published once what it may not carry in public is cleared.
+    let private =
+        report(&app, Some(&responder), with(fire(KYIV), json!({ "public": false, "address": "Хрещатик 1" }))).await;
+    let private = private.body["id"].as_u64().unwrap();
+    let refused = change(&app, &responder, private, json!({ "public": true })).await;
+    assert_eq!(refused.body["field"], "address", "{}", refused.body);
+    let published = change(&app, &responder, private, json!({ "public": true, "address": null })).await;
+    assert_eq!(
+        (published.body["public"].as_bool(), published.body.get("address")),
+        (Some(true), None),
+        "{}",
+        published.body
+    );
+    let head = app.last_seq().await;
+    // A region named for the point may not contradict it.
+    let elsewhere = report(&app, Some(ADMIN), with(fire(LVIV), json!({ "region_id": 31 }))).await;
+    assert_eq!(
+        (elsewhere.status, elsewhere.body["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("region_id"))
+    );
+    assert_eq!(app.last_seq().await, head);
+
     let closed = change(&app, &responder, id, json!({ "status": "closed" })).await;
     assert_eq!((closed.status, closed.body["status"].as_str()), (StatusCode::OK, Some("closed")));
     assert!(closed.body["closed_at"].is_string());
@@ -218,7 +240,17 @@ async fn an_incident_goes_forward_to_closed_and_refused_changes_write_nothing() 
     assert_eq!((again.status, again.body["code"].as_str()), (StatusCode::CONFLICT, Some("incident-closed")));
     assert_eq!(app.last_seq().await, after);
     let types: Vec<String> = app.events().await.iter().map(|e| e["type"].as_str().unwrap().to_owned()).collect();
-    assert_eq!(types, ["incident_reported", "incident_reported", "incident_updated", "incident_closed"]);
+    assert_eq!(
+        types,
+        [
+            "incident_reported",
+            "incident_reported",
+            "incident_updated",
+            "incident_reported",
+            "incident_updated",
+            "incident_closed"
+        ]
+    );
 }
 
 #[tokio::test]

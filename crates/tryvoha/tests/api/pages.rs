@@ -142,6 +142,32 @@ async fn the_shelter_finder_answers_a_point_without_a_script() {
     assert!(text.contains("\"field\":\"lon\""), "a point needs both: {text}");
 }
 
+#[tokio::test]
+async fn the_record_of_an_alert_and_the_region_page_show_public_incidents_only() {
+    let app = TestApp::spawn().await;
+    let admin = crate::support::ADMIN;
+    let alert =
+        app.post("/api/v1/alerts", admin, serde_json::json!({ "region_id": 31, "kind": "air_raid" })).await.body;
+    let id = alert["id"].as_u64().unwrap();
+    let incident = |public: bool, text: &str| {
+        serde_json::json!({ "kind": "fire", "lat": 50.4501, "lon": 30.5234, "public": public, "severity": "severe",
+                            "description": { "uk": text, "en": text } })
+    };
+    app.post("/api/v1/incidents", admin, incident(true, "Горить СТО на Подолі")).await;
+    app.post("/api/v1/incidents", admin, incident(false, "secret-evacuation-route")).await;
+    let (status, _, html) = page(&app, &format!("/alerts/{id}/report?lang=en"), &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(&format!("Record of alert #{id}")), "{html}");
+    assert!(html.contains("Горить СТО на Подолі") && html.contains("<strong>Fire</strong> (severe)"), "{html}");
+    assert!(!html.contains("secret-evacuation-route"), "a private incident is on no page");
+    assert!(html.contains(&format!("/api/v1/alerts/{id}/report.csv")), "the record's CSV is linked");
+    assert!(html.contains("declared"), "the timeline: {html}");
+    let (_, _, region) = page(&app, "/regions/31", &[]).await;
+    assert!(region.contains("Горить СТО на Подолі") && !region.contains("secret-evacuation-route"), "{region}");
+    let (missing, _, _) = page(&app, "/alerts/999/report", &[]).await;
+    assert_eq!(missing, StatusCode::NOT_FOUND);
+}
+
 /// The names of the shelters a page lists, in its order.
 fn listed(html: &str) -> Vec<String> {
     let list = &html[html.find("id=\"shelter-list\"").expect("a list")..];

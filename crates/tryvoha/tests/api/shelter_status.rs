@@ -148,6 +148,10 @@ async fn the_report_of_an_alert_holds_its_events_incidents_full_shelters_and_del
     assert_eq!(full.body["incidents"].as_array().unwrap().len(), 3);
     assert_eq!(full.body["incidents_by_kind"], json!({ "fire": 2, "evacuation": 1 }));
     assert!(full.body["deliveries"]["channels"]["sse"].is_object(), "{}", full.body);
+    let responder = app.token("responder", &[31]).await;
+    let theirs = app.call(Method::GET, &format!("/api/v1/alerts/{id}/report"), Some(&responder), None).await;
+    assert_eq!(theirs.body["incidents"].as_array().unwrap().len(), 3, "a responder sees every incident");
+    assert!(theirs.body.get("deliveries").is_none(), "but not how the alert went out: that is the operators'");
 
     let csv = app.client.get(format!("{}/api/v1/alerts/{id}/report.csv", app.base)).send().await.unwrap();
     assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
