@@ -101,6 +101,16 @@ impl Engine {
         }
     }
 
+    /// How many incidents of each kind each region had reported in `[from, to)`.
+    pub async fn incident_counts(
+        &self,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+        public_only: bool,
+    ) -> Result<Vec<(RegionId, tryvoha_core::IncidentKind, u64)>, EngineError> {
+        self.blocking(move |store| store.incident_counts(from, to, public_only)).await
+    }
+
     /// Every shelter's latest status, with the seq of its event.
     pub async fn shelter_statuses(&self) -> Result<Vec<(tryvoha_core::Seq, ShelterStatus)>, EngineError> {
         self.blocking(|store| store.shelter_statuses()).await

@@ -140,6 +140,35 @@ struct RegionReport<'a> {
     to: OffsetDateTime,
     #[serde(flatten)]
     stats: RegionStats,
+    /// Public incidents reported in the region or below it in the range, by kind.
+    #[schema(value_type = Object)]
+    incidents: IncidentCounts,
+}
+
+/// Incidents counted: all of them and by kind.
+#[derive(Default, Serialize)]
+struct IncidentCounts {
+    total: u64,
+    by_kind: std::collections::BTreeMap<tryvoha_core::IncidentKind, u64>,
+}
+
+/// The public incidents of `[from, to)`, counted for each of `regions` with everything below it.
+async fn incidents_within(
+    state: &AppState,
+    book: &AlertBook,
+    regions: &[RegionId],
+    (from, to): (OffsetDateTime, OffsetDateTime),
+) -> Result<HashMap<RegionId, IncidentCounts>, ApiError> {
+    let registry = book.registry();
+    let mut counted: HashMap<RegionId, IncidentCounts> = HashMap::new();
+    for (region, kind, count) in state.engine.incident_counts(from, to, true).await? {
+        for &root in regions.iter().filter(|&&root| registry.is_within(region, root)) {
+            let counts = counted.entry(root).or_default();
+            counts.total += count;
+            *counts.by_kind.entry(kind).or_default() += count;
+        }
+    }
+    Ok(counted)
 }
 
 #[utoipa::path(
@@ -171,7 +200,9 @@ async fn region(
     let intervals: Vec<Interval> =
         real_intervals(&state, &book, Some(covering), sources, (from, to)).await?.into_iter().map(|(_, i)| i).collect();
     let stats = off_workers(move || region_stats(&intervals, from, to)).await.map_err(|_| statistics_failed())?;
-    let report = RegionReport { region: RegionView::new(region, &book), from, to, stats };
+    let incidents =
+        incidents_within(&state, &book, &[region.id], (from, to)).await?.remove(&region.id).unwrap_or_default();
+    let report = RegionReport { region: RegionView::new(region, &book), from, to, stats, incidents };
     Ok(Json(report).into_response())
 }
 
@@ -206,6 +237,7 @@ struct Summary {
     from: OffsetDateTime,
     to: OffsetDateTime,
     ranked: Vec<(RegionId, Totals)>,
+    incidents: HashMap<RegionId, IncidentCounts>,
 }
 
 #[derive(Serialize)]
@@ -217,6 +249,8 @@ struct Ranked<'a> {
     mean_duration_s: Option<f64>,
     median_duration_s: Option<f64>,
     longest_duration_s: Option<i64>,
+    /// Public incidents reported in the oblast in the range.
+    incidents: u64,
 }
 
 #[utoipa::path(
@@ -246,8 +280,9 @@ async fn summary(State(state): State<AppState>, Query(query): Query<RangeQuery>)
     let compute = async {
         let oblasts: Vec<RegionId> = registry.all().iter().filter(|r| r.level == Level::Oblast).map(|r| r.id).collect();
         let intervals = real_intervals(&state, &book, Some(oblasts.clone()), sources, (from, to)).await?;
+        let incidents = incidents_within(&state, &book, &oblasts, (from, to)).await?;
         let ranked = off_workers(move || rank(&oblasts, intervals, from, to)).await.map_err(|_| statistics_failed())?;
-        Ok::<_, ApiError>(Summary { from, to, ranked })
+        Ok::<_, ApiError>(Summary { from, to, ranked, incidents })
     };
     let summary = state.summaries.rendered.get_with(key, compute).await?;
     let regions: Vec<Ranked<'_>> = summary
@@ -263,6 +298,7 @@ async fn summary(State(state): State<AppState>, Query(query): Query<RangeQuery>)
                 mean_duration_s: stats.mean_duration_s,
                 median_duration_s: stats.median_duration_s,
                 longest_duration_s: stats.longest_duration_s,
+                incidents: summary.incidents.get(id).map_or(0, |counts| counts.total),
             })
         })
         .collect();

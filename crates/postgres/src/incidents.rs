@@ -2,11 +2,11 @@
 //! read here.
 
 use time::OffsetDateTime;
-use tryvoha_core::{Event, Incident, IncidentId, Seq, ShelterEvent, ShelterStatus};
+use tryvoha_core::{Event, Incident, IncidentId, IncidentKind, RegionId, Seq, ShelterEvent, ShelterStatus};
 use tryvoha_store::{IncidentQuery, IncidentStore, StoreResult};
 
 use crate::PostgresStore;
-use crate::columns::{bigint, corrupt, decode, encode, get, get_u64, millis};
+use crate::columns::{bigint, corrupt, decode, encode, get, get_u32, get_u64, millis};
 use crate::connection::Connection;
 
 /// A commit's incident and shelter events as the statements that index them, prepared before
@@ -17,8 +17,9 @@ pub(crate) struct IndexRows {
     shelters: Vec<(i64, i64, String)>,
 }
 
-/// The columns of `incidents`: id, region_id, alert_id, status, public, reported_at, seq, body.
-type IncidentRow = (i64, i64, Option<i64>, &'static str, bool, i64, i64, String);
+/// The columns of `incidents`: id, region_id, alert_id, status, public, reported_at, seq, body,
+/// kind.
+type IncidentRow = (i64, i64, Option<i64>, &'static str, bool, i64, i64, String, &'static str);
 
 impl IndexRows {
     pub(crate) fn of(events: &[Event]) -> StoreResult<IndexRows> {
@@ -37,6 +38,7 @@ impl IndexRows {
                         millis(incident.reported_at),
                         bigint(event.seq)?,
                         encode(incident)?,
+                        incident.kind.as_str(),
                     ));
                 }
                 Event::Shelter(event) => rows.shelters.push((
@@ -51,14 +53,14 @@ impl IndexRows {
 
     /// In seq order, one statement each: a commit holds few of them (most hold none).
     pub(crate) async fn upsert(&self, connection: &Connection) -> StoreResult<()> {
-        for (id, region, alert, status, public, reported, seq, body) in &self.incidents {
+        for (id, region, alert, status, public, reported, seq, body, kind) in &self.incidents {
             connection
                 .execute(
-                    "INSERT INTO incidents (id, region_id, alert_id, status, public, reported_at, seq, body) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                    "INSERT INTO incidents (id, region_id, alert_id, status, public, reported_at, seq, body, kind) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
                      ON CONFLICT (id) DO UPDATE SET region_id = excluded.region_id, alert_id = excluded.alert_id, \
                      status = excluded.status, public = excluded.public, seq = excluded.seq, body = excluded.body",
-                    &[id, region, alert, status, public, reported, seq, body],
+                    &[id, region, alert, status, public, reported, seq, body, kind],
                 )
                 .await?;
         }
@@ -116,6 +118,32 @@ impl IncidentStore for PostgresStore {
                 .await
         })?;
         rows.iter().map(|row| decode(get(row, 0)?)).collect()
+    }
+
+    fn incident_counts(
+        &self,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+        public_only: bool,
+    ) -> StoreResult<Vec<(RegionId, IncidentKind, u64)>> {
+        let (from, to) = (millis(from), millis(to));
+        let rows = self.scans.run(async |connection| {
+            connection
+                .query(
+                    "SELECT region_id, kind, COUNT(*) FROM incidents WHERE reported_at >= $1 AND reported_at < $2 \
+                     AND (public OR NOT $3) GROUP BY region_id, kind ORDER BY region_id, kind",
+                    &[&from, &to, &public_only],
+                )
+                .await
+        })?;
+        rows.iter()
+            .map(|row| {
+                let kind: String = get(row, 1)?;
+                let kind =
+                    IncidentKind::parse(&kind).ok_or_else(|| corrupt(format!("incident kind {kind:?} is stored")))?;
+                Ok((RegionId(get_u32(row, 0)?), kind, get_u64(row, 2)?))
+            })
+            .collect()
     }
 
     fn shelter_statuses(&self) -> StoreResult<Vec<(Seq, ShelterStatus)>> {

@@ -3,8 +3,8 @@
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use time::OffsetDateTime;
-use tryvoha_core::{Incident, IncidentEvent, IncidentId, Seq, ShelterEvent, ShelterStatus};
-use tryvoha_store::{IncidentQuery, IncidentStore, StoreResult};
+use tryvoha_core::{Incident, IncidentEvent, IncidentId, IncidentKind, RegionId, Seq, ShelterEvent, ShelterStatus};
+use tryvoha_store::{IncidentQuery, IncidentStore, StoreError, StoreResult};
 
 use crate::{SqliteStore, decode, encode, unavailable};
 
@@ -12,8 +12,8 @@ pub(crate) fn index_incident(transaction: &Transaction<'_>, event: &IncidentEven
     let incident = &event.incident;
     transaction
         .execute(
-            "INSERT INTO incidents (id, region_id, alert_id, status, public, reported_at, seq, body) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+            "INSERT INTO incidents (id, region_id, alert_id, status, public, reported_at, seq, body, kind) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
              ON CONFLICT (id) DO UPDATE SET region_id = excluded.region_id, alert_id = excluded.alert_id, \
              status = excluded.status, public = excluded.public, seq = excluded.seq, body = excluded.body",
             params![
@@ -24,7 +24,8 @@ pub(crate) fn index_incident(transaction: &Transaction<'_>, event: &IncidentEven
                 incident.public,
                 millis(incident.reported_at),
                 event.seq,
-                encode(incident)?
+                encode(incident)?,
+                incident.kind.as_str()
             ],
         )
         .map_err(unavailable)?;
@@ -103,6 +104,35 @@ impl IncidentStore for SqliteStore {
             .query_map(rusqlite::params_from_iter(values), |row| row.get::<_, String>(0))
             .map_err(unavailable)?;
         bodies.map(|body| decode(&body.map_err(unavailable)?)).collect()
+    }
+
+    fn incident_counts(
+        &self,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+        public_only: bool,
+    ) -> StoreResult<Vec<(RegionId, IncidentKind, u64)>> {
+        let connection = self.scanner();
+        let mut statement = connection
+            .prepare_cached(
+                "SELECT region_id, kind, COUNT(*) FROM incidents WHERE reported_at >= ?1 AND reported_at < ?2 \
+                 AND (public OR NOT ?3) GROUP BY region_id, kind ORDER BY region_id, kind",
+            )
+            .map_err(unavailable)?;
+        let rows = statement
+            .query_map(params![millis(from), millis(to), public_only], |row| {
+                Ok((row.get::<_, u32>(0)?, row.get::<_, String>(1)?, row.get::<_, u64>(2)?))
+            })
+            .map_err(unavailable)?;
+        let mut counts = Vec::new();
+        for row in rows {
+            let (region, kind, count) = row.map_err(unavailable)?;
+            let kind = IncidentKind::parse(&kind).ok_or_else(|| {
+                StoreError::Unavailable(format!("the store holds an incident of kind {kind:?}").into())
+            })?;
+            counts.push((RegionId(region), kind, count));
+        }
+        Ok(counts)
     }
 
     fn shelter_statuses(&self) -> StoreResult<Vec<(Seq, ShelterStatus)>> {

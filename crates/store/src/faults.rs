@@ -318,6 +318,15 @@ impl crate::IncidentStore for FaultyStore {
         self.inner.incidents(query)
     }
 
+    fn incident_counts(
+        &self,
+        from: time::OffsetDateTime,
+        to: time::OffsetDateTime,
+        public_only: bool,
+    ) -> StoreResult<Vec<(tryvoha_core::RegionId, tryvoha_core::IncidentKind, u64)>> {
+        self.inner.incident_counts(from, to, public_only)
+    }
+
     fn shelter_statuses(&self) -> StoreResult<Vec<(Seq, tryvoha_core::ShelterStatus)>> {
         self.inner.shelter_statuses()
     }

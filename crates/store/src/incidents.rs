@@ -2,7 +2,9 @@
 //! shelter's status as its latest event left it, written in the same commit as the event.
 
 use time::OffsetDateTime;
-use tryvoha_core::{AlertId, Incident, IncidentId, IncidentStatus, RegionId, Seq, ShelterEvent, ShelterStatus};
+use tryvoha_core::{
+    AlertId, Incident, IncidentId, IncidentKind, IncidentStatus, RegionId, Seq, ShelterEvent, ShelterStatus,
+};
 
 /// Which incidents to list: every filter given must hold (`regions` is a list of exact region
 /// ids: the caller expands a subtree), newest report first, at most `limit`.
@@ -31,6 +33,14 @@ pub trait IncidentStore: Send + Sync {
     /// The highest incident id ever written, if any.
     fn highest_incident_id(&self) -> crate::StoreResult<Option<IncidentId>>;
     fn incidents(&self, query: &IncidentQuery) -> crate::StoreResult<Vec<Incident>>;
+    /// How many incidents of each kind were reported in each region at or after `from` and
+    /// before `to` (public ones only, with `public_only`), by region and kind.
+    fn incident_counts(
+        &self,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+        public_only: bool,
+    ) -> crate::StoreResult<Vec<(RegionId, IncidentKind, u64)>>;
     /// Every shelter's latest status with the seq of its event, by shelter id.
     fn shelter_statuses(&self) -> crate::StoreResult<Vec<(Seq, ShelterStatus)>>;
     /// The shelter status events at or after `from` and before `to`, oldest first.

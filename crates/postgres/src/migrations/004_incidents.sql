@@ -6,6 +6,7 @@ CREATE INDEX events_by_type_at ON events (type, at);
 CREATE TABLE incidents (
     id          BIGINT  PRIMARY KEY,
     region_id   BIGINT  NOT NULL,
+    kind        TEXT    NOT NULL,
     alert_id    BIGINT,
     status      TEXT    NOT NULL,
     public      BOOLEAN NOT NULL,

@@ -17,6 +17,7 @@ CREATE INDEX events_by_type_at ON events (type, at);
 CREATE TABLE incidents (
     id          INTEGER PRIMARY KEY,
     region_id   INTEGER NOT NULL,
+    kind        TEXT    NOT NULL,
     alert_id    INTEGER,
     status      TEXT    NOT NULL,
     public      INTEGER NOT NULL,

@@ -92,6 +92,13 @@ pub fn incidents_and_shelter_statuses_share_the_log_and_are_indexed(store: &dyn 
     assert_eq!(ids(IncidentQuery { from: Some(later), ..all() }), [2], "from is inclusive");
     assert_eq!(ids(IncidentQuery { to: Some(later), ..all() }), [1], "to is exclusive");
 
+    let far = T0 + Duration::days(1);
+    assert_eq!(
+        store.incident_counts(T0, far, false).unwrap(),
+        [(RegionId(14), IncidentKind::Fire, 1), (RegionId(31), IncidentKind::Fire, 1)]
+    );
+    assert_eq!(store.incident_counts(T0, far, true).unwrap(), [(RegionId(31), IncidentKind::Fire, 1)], "public ones");
+    assert_eq!(store.incident_counts(later, far, false).unwrap(), [(RegionId(14), IncidentKind::Fire, 1)]);
     let statuses = store.shelter_statuses().unwrap();
     assert_eq!(
         statuses.iter().map(|(seq, s)| (*seq, s.shelter_id, s.status)).collect::<Vec<_>>(),

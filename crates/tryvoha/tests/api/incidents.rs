@@ -305,3 +305,26 @@ async fn lists_filter_by_region_alert_status_and_time_and_survive_a_restart() {
     let next = report(&app, Some(ADMIN), fire(KYIV)).await.body;
     assert_eq!(next["id"].as_u64(), Some(lviv + 1), "ids go on after a restart");
 }
+
+#[tokio::test]
+async fn the_statistics_count_public_incidents_per_region_and_oblast() {
+    let app = TestApp::spawn().await;
+    for (place, kind, public) in
+        [(KYIV, "fire", true), (KYIV, "debris", true), (KYIV, "fire", false), (LVIV, "fire", true)]
+    {
+        let answer = report(&app, Some(ADMIN), with(fire(place), json!({ "kind": kind, "public": public }))).await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+    }
+    let kyiv = app.get("/api/v1/stats/regions/31").await.body;
+    assert_eq!(kyiv["incidents"], json!({ "total": 2, "by_kind": { "fire": 1, "debris": 1 } }), "public ones: {kyiv}");
+    let lviv_oblast = app.get("/api/v1/stats/regions/27").await.body;
+    assert_eq!(lviv_oblast["incidents"]["total"], 1, "an oblast counts its hromadas'");
+    let none = app.get("/api/v1/stats/regions/31?to=2020-01-01T00:00:00Z").await.body;
+    assert_eq!(none["incidents"]["total"], 0, "only the range's");
+    let summary = app.get("/api/v1/stats/summary").await.body;
+    let count = |id: u64| {
+        let regions = summary["regions"].as_array().unwrap();
+        regions.iter().find(|r| r["region"]["id"] == id).unwrap()["incidents"].as_u64()
+    };
+    assert_eq!((count(31), count(27), count(14)), (Some(2), Some(1), Some(0)));
+}
