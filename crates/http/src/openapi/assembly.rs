@@ -104,6 +104,13 @@ impl Modify for FrameSchemas {
         let frames = serde_json::json!({
             "snapshot": { "$ref": "#/components/schemas/StreamState" },
             "declared": { "$ref": "#/components/schemas/StreamEvent" },
+            "updated": { "$ref": "#/components/schemas/StreamEvent" },
+            "cancelled": { "$ref": "#/components/schemas/StreamEvent" },
+            "expired": { "$ref": "#/components/schemas/StreamEvent" },
+            "incident_reported": { "$ref": "#/components/schemas/StreamEvent" },
+            "incident_updated": { "$ref": "#/components/schemas/StreamEvent" },
+            "incident_closed": { "$ref": "#/components/schemas/StreamEvent" },
+            "shelter_status": { "$ref": "#/components/schemas/StreamEvent" },
         });
         let extensions = ExtensionsBuilder::new().add("x-frame-schemas", frames).build();
         content.extensions.get_or_insert_with(Default::default).merge(extensions);
