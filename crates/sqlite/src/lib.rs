@@ -90,16 +90,29 @@ impl SqliteStore {
     }
 }
 
+/// The test-only switch that makes the store unsafe: with it set to `1`, SQLite never syncs
+/// (`synchronous=OFF`), so that the power-loss harness (bench/powerloss.sh) can show that it
+/// catches the loss. Not a setting: nothing documents it for deployments, and the server says
+/// at start that its log is not durable.
+pub const UNSAFE_NO_SYNC: &str = "TRYVOHA_TEST_UNSAFE_SQLITE_SYNCHRONOUS_OFF";
+
 pub(crate) fn configure(connection: &Connection) -> StoreResult<()> {
+    let unsafe_no_sync = std::env::var(UNSAFE_NO_SYNC).is_ok_and(|value| value == "1");
+    let (synchronous, wanted) = if unsafe_no_sync { ("OFF", 0) } else { ("FULL", 2) };
     // Reads map the file (no read() per page) and keep up to 64 MiB of pages: statistics scan
     // tens of thousands of history rows.
     connection
-        .execute_batch(
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000; \
-             PRAGMA mmap_size=268435456; PRAGMA cache_size=-65536;",
-        )
+        .execute_batch(&format!(
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous={synchronous}; PRAGMA busy_timeout=5000; \
+             PRAGMA mmap_size=268435456; PRAGMA cache_size=-65536;"
+        ))
         .map_err(unavailable)?;
     let synchronous: i64 = connection.query_row("PRAGMA synchronous", [], |row| row.get(0)).map_err(unavailable)?;
+    if unsafe_no_sync && synchronous == wanted {
+        static SAID: std::sync::Once = std::sync::Once::new();
+        SAID.call_once(|| eprintln!("WARNING: {UNSAFE_NO_SYNC}=1: the log is NOT durable (a test-only switch)"));
+        return Ok(());
+    }
     if synchronous != 2 {
         return Err(StoreError::Unavailable(format!("SQLite refused synchronous=FULL (got {synchronous})").into()));
     }

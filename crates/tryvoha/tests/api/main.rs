@@ -16,6 +16,7 @@ mod cluster;
 mod compat;
 mod crash;
 mod data_dir;
+mod durability;
 mod export;
 mod failstop;
 mod history;

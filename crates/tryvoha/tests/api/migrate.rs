@@ -102,6 +102,15 @@ async fn an_embedded_deployment_moves_to_postgres_with_every_id_and_key() {
     let hook = json!({ "url": "http://127.0.0.1:9/tryvoha", "regions": [14] });
     let (status, created) = send(&client, Method::POST, format!("{base}/api/v1/webhooks"), ADMIN, Some(hook)).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
+    // The new endpoint's sender reads its cursor (the head) a moment after the answer: what
+    // the webhook list shows is compared once it has.
+    for _ in 0..200 {
+        let hooks = get_json(&client, &format!("{base}/api/v1/webhooks")).await;
+        if !hooks["webhooks"][0]["acknowledged_seq"].is_null() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     let before = served(&client, &base).await;
 
     let (ok, text) = migrate(embedded_dir.path(), &postgres, &schema.name);
