@@ -37,6 +37,7 @@ mod push_sink;
 mod regions;
 mod reinstate;
 mod several_regions;
+mod scope_matrix;
 mod shapes;
 mod shelter_status;
 mod shutdown;
