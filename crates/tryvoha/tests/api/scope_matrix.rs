@@ -69,11 +69,13 @@ async fn fixture(app: &TestApp, n: u32) -> Fixture {
     let kinds = ["air_raid", "artillery_shelling", "urban_fights", "chemical", "nuclear"];
     let kind = kinds[(n % 5) as usize];
     let alert = app.post("/api/v1/alerts", ADMIN, json!({ "region_id": 31, "kind": kind })).await.body["id"].as_u64();
-    let gone = app.post("/api/v1/alerts", ADMIN, json!({ "region_id": 31, "kind": kinds[((n + 1) % 5) as usize] })).await;
+    let gone =
+        app.post("/api/v1/alerts", ADMIN, json!({ "region_id": 31, "kind": kinds[((n + 1) % 5) as usize] })).await;
     let cancelled = gone.body["id"].as_u64().unwrap_or_default();
     app.post(&format!("/api/v1/alerts/{cancelled}/cancel"), ADMIN, json!({})).await;
     let incident = app.post("/api/v1/incidents", ADMIN, fire()).await.body["id"].as_u64();
-    let token = app.post("/api/v1/tokens", ADMIN, json!({ "name": "victim", "role": "reader" })).await.body["id"].as_u64();
+    let token =
+        app.post("/api/v1/tokens", ADMIN, json!({ "name": "victim", "role": "reader" })).await.body["id"].as_u64();
     let hook = json!({ "url": format!("http://127.0.0.1:9/hook-{n}"), "regions": [31] });
     let webhook = app.post("/api/v1/webhooks", ADMIN, hook).await.body["id"].as_u64();
     let shelter = json!({ "lat": 50.45, "lon": 30.52, "name_uk": format!("Укриття {n}"), "kind": "basement" });
@@ -98,22 +100,123 @@ fn routes() -> Vec<Route> {
     use Allowed::*;
     let route = |name, method, allowed, request, success| Route { name, method, allowed, request, success };
     vec![
-        route("declare", Method::POST, Writers, |f| ("/api/v1/alerts".into(), json!({ "region_id": 31, "kind": "nuclear", "status": f.drill })), StatusCode::CREATED),
-        route("update", Method::PATCH, Writers, |f| (format!("/api/v1/alerts/{}", f.alert), json!({ "level": "yellow" })), StatusCode::OK),
-        route("cancel", Method::POST, Writers, |f| (format!("/api/v1/alerts/{}/cancel", f.alert), json!({})), StatusCode::OK),
-        route("reinstate", Method::POST, Writers, |f| (format!("/api/v1/alerts/{}/reinstate", f.cancelled), json!({})), StatusCode::CREATED),
-        route("report incident", Method::POST, Responders, |_| ("/api/v1/incidents".into(), fire()), StatusCode::CREATED),
-        route("change incident", Method::PATCH, Responders, |f| (format!("/api/v1/incidents/{}", f.incident), json!({ "status": "contained" })), StatusCode::OK),
-        route("shelter status", Method::PATCH, Responders, |f| (format!("/api/v1/shelters/{}/status", f.shelter), json!({ "status": "full" })), StatusCode::OK),
-        route("create token", Method::POST, Admins, |_| ("/api/v1/tokens".into(), json!({ "name": "new", "role": "reader" })), StatusCode::CREATED),
-        route("revoke token", Method::DELETE, Admins, |f| (format!("/api/v1/tokens/{}", f.token), Value::Null), StatusCode::OK),
-        route("create webhook", Method::POST, Admins, |_| ("/api/v1/webhooks".into(), json!({ "url": "http://127.0.0.1:9/other" })), StatusCode::CREATED),
-        route("change webhook", Method::PATCH, Admins, |f| (format!("/api/v1/webhooks/{}", f.webhook), json!({ "paused": true })), StatusCode::OK),
-        route("remove webhook", Method::DELETE, Admins, |f| (format!("/api/v1/webhooks/{}", f.webhook), Value::Null), StatusCode::NO_CONTENT),
-        route("add shelter", Method::POST, Admins, |_| ("/api/v1/shelters".into(), json!({ "lat": 50.4, "lon": 30.5, "name_uk": "Нове", "kind": "basement" })), StatusCode::CREATED),
-        route("replace shelter", Method::PUT, Admins, |f| (format!("/api/v1/shelters/{}", f.shelter), json!({ "lat": 50.4, "lon": 30.5, "name_uk": "Інше", "kind": "basement" })), StatusCode::OK),
-        route("remove shelter", Method::DELETE, Admins, |f| (format!("/api/v1/shelters/{}", f.shelter), Value::Null), StatusCode::NO_CONTENT),
-        route("time to shelter", Method::PATCH, Admins, |_| ("/api/v1/regions/31".into(), json!({ "shelter_within_s": 60 })), StatusCode::OK),
+        route(
+            "declare",
+            Method::POST,
+            Writers,
+            |f| ("/api/v1/alerts".into(), json!({ "region_id": 31, "kind": "nuclear", "status": f.drill })),
+            StatusCode::CREATED,
+        ),
+        route(
+            "update",
+            Method::PATCH,
+            Writers,
+            |f| (format!("/api/v1/alerts/{}", f.alert), json!({ "level": "yellow" })),
+            StatusCode::OK,
+        ),
+        route(
+            "cancel",
+            Method::POST,
+            Writers,
+            |f| (format!("/api/v1/alerts/{}/cancel", f.alert), json!({})),
+            StatusCode::OK,
+        ),
+        route(
+            "reinstate",
+            Method::POST,
+            Writers,
+            |f| (format!("/api/v1/alerts/{}/reinstate", f.cancelled), json!({})),
+            StatusCode::CREATED,
+        ),
+        route(
+            "report incident",
+            Method::POST,
+            Responders,
+            |_| ("/api/v1/incidents".into(), fire()),
+            StatusCode::CREATED,
+        ),
+        route(
+            "change incident",
+            Method::PATCH,
+            Responders,
+            |f| (format!("/api/v1/incidents/{}", f.incident), json!({ "status": "contained" })),
+            StatusCode::OK,
+        ),
+        route(
+            "shelter status",
+            Method::PATCH,
+            Responders,
+            |f| (format!("/api/v1/shelters/{}/status", f.shelter), json!({ "status": "full" })),
+            StatusCode::OK,
+        ),
+        route(
+            "create token",
+            Method::POST,
+            Admins,
+            |_| ("/api/v1/tokens".into(), json!({ "name": "new", "role": "reader" })),
+            StatusCode::CREATED,
+        ),
+        route(
+            "revoke token",
+            Method::DELETE,
+            Admins,
+            |f| (format!("/api/v1/tokens/{}", f.token), Value::Null),
+            StatusCode::OK,
+        ),
+        route(
+            "create webhook",
+            Method::POST,
+            Admins,
+            |_| ("/api/v1/webhooks".into(), json!({ "url": "http://127.0.0.1:9/other" })),
+            StatusCode::CREATED,
+        ),
+        route(
+            "change webhook",
+            Method::PATCH,
+            Admins,
+            |f| (format!("/api/v1/webhooks/{}", f.webhook), json!({ "paused": true })),
+            StatusCode::OK,
+        ),
+        route(
+            "remove webhook",
+            Method::DELETE,
+            Admins,
+            |f| (format!("/api/v1/webhooks/{}", f.webhook), Value::Null),
+            StatusCode::NO_CONTENT,
+        ),
+        route(
+            "add shelter",
+            Method::POST,
+            Admins,
+            |_| ("/api/v1/shelters".into(), json!({ "lat": 50.4, "lon": 30.5, "name_uk": "Нове", "kind": "basement" })),
+            StatusCode::CREATED,
+        ),
+        route(
+            "replace shelter",
+            Method::PUT,
+            Admins,
+            |f| {
+                (
+                    format!("/api/v1/shelters/{}", f.shelter),
+                    json!({ "lat": 50.4, "lon": 30.5, "name_uk": "Інше", "kind": "basement" }),
+                )
+            },
+            StatusCode::OK,
+        ),
+        route(
+            "remove shelter",
+            Method::DELETE,
+            Admins,
+            |f| (format!("/api/v1/shelters/{}", f.shelter), Value::Null),
+            StatusCode::NO_CONTENT,
+        ),
+        route(
+            "time to shelter",
+            Method::PATCH,
+            Admins,
+            |_| ("/api/v1/regions/31".into(), json!({ "shelter_within_s": 60 })),
+            StatusCode::OK,
+        ),
     ]
 }
 
@@ -177,14 +280,20 @@ async fn every_write_route_refuses_exactly_who_it_should_and_a_refusal_changes_n
             let answer = app.call(route.method.clone(), &path, token_of(caller).as_deref(), body).await;
             let want = expected(&route, caller);
             if answer.status != want {
-                misses.push(format!("{} as {caller:?}: {} (expected {want}): {}", route.name, answer.status, answer.body));
+                misses.push(format!(
+                    "{} as {caller:?}: {} (expected {want}): {}",
+                    route.name, answer.status, answer.body
+                ));
             }
             if answer.status.is_success() {
                 // It used up what it acted on: the next caller gets fresh resources.
                 resources = fixture(&app, n).await;
                 n += 1;
             } else if state(&app).await != before {
-                misses.push(format!("{} as {caller:?} was refused ({}) but changed something", route.name, answer.status));
+                misses.push(format!(
+                    "{} as {caller:?} was refused ({}) but changed something",
+                    route.name, answer.status
+                ));
             }
         }
         assert!(resources.seq > 0);
