@@ -61,10 +61,10 @@ pub(crate) struct PausedView {
     reason: String,
 }
 
-pub(crate) fn view(record: WebhookRecord, webhooks: &Webhooks) -> WebhookView {
+pub(crate) async fn view(record: WebhookRecord, webhooks: &Webhooks) -> WebhookView {
     WebhookView {
         id: record.id,
-        acknowledged_seq: webhooks.acknowledged(record.id),
+        acknowledged_seq: webhooks.acknowledged(record.id).await,
         url: record.spec.url,
         regions: record.spec.regions,
         kinds: record.spec.kinds,
@@ -203,7 +203,7 @@ async fn create(
     };
     let record = webhooks.create(spec).await?;
     let secret = record.secret.clone();
-    Ok((StatusCode::CREATED, Json(Created { webhook: view(record, webhooks), secret })).into_response())
+    Ok((StatusCode::CREATED, Json(Created { webhook: view(record, webhooks).await, secret })).into_response())
 }
 
 #[utoipa::path(
@@ -218,7 +218,11 @@ async fn create(
 )]
 async fn list(State(state): State<AppState>, _: Authorized<Admins>) -> Result<Json<WebhookList>, ApiError> {
     let webhooks = webhooks(&state)?;
-    Ok(Json(WebhookList { webhooks: webhooks.list().into_iter().map(|r| view(r, webhooks)).collect() }))
+    let mut views = Vec::new();
+    for record in webhooks.list() {
+        views.push(view(record, webhooks).await);
+    }
+    Ok(Json(WebhookList { webhooks: views }))
 }
 
 #[utoipa::path(
@@ -241,7 +245,7 @@ async fn one(
     let webhooks = webhooks(&state)?;
     let id = webhook_id(&id)?;
     let record = webhooks.get(id).ok_or_else(|| not_found(id))?;
-    Ok(Json(view(record, webhooks)))
+    Ok(Json(view(record, webhooks).await))
 }
 
 #[utoipa::path(
@@ -275,7 +279,7 @@ async fn change(
     // The fields and the pause in one write: a refused change changes nothing.
     let change = Change { url: body.url, regions: body.regions, kinds: body.kinds, statuses: body.statuses, paused };
     let record = webhooks.change(id, change).await?;
-    Ok(Json(view(record, webhooks)))
+    Ok(Json(view(record, webhooks).await))
 }
 
 #[utoipa::path(

@@ -285,9 +285,15 @@ impl Webhooks {
         self.get(id).map(|_| self.context.attempts.recent(id))
     }
 
-    /// The last event the endpoint's far side has (what its cursor will be written as).
-    pub fn acknowledged(&self, id: WebhookId) -> Option<u64> {
-        self.context.cursors.acknowledged(&webhook_consumer(id))
+    /// The last event the endpoint's far side has (what its cursor will be written as); before
+    /// its sender has read the cursor (just after a start, or on a node that does not send),
+    /// the cursor as stored.
+    pub async fn acknowledged(&self, id: WebhookId) -> Option<u64> {
+        let consumer = webhook_consumer(id);
+        if let Some(seq) = self.context.cursors.acknowledged(&consumer) {
+            return Some(seq);
+        }
+        self.blocking(move |store| store.stored_cursor(&consumer)).await.ok().flatten()
     }
 
     /// Stops every sender and waits for them (a delivery in flight is abandoned, to be made
