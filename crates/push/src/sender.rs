@@ -32,7 +32,7 @@ use crate::vapid::VapidKey;
 
 pub const CONSUMER: &str = "push";
 /// Requests in flight at once to one push service (one origin); services run side by side.
-pub(crate) const PER_SERVICE: usize = 128;
+pub const PER_SERVICE: usize = 128;
 /// How often what push services accepted is written to the store (see `progress`).
 const SAVE_EVERY: Duration = Duration::from_millis(500);
 /// How long a request in flight when the sender stops may take to be answered (and recorded).

@@ -109,7 +109,8 @@ struct ServeArgs {
     /// Oldest `sent` accepted on a received CAP message, in seconds [default: 3600].
     #[arg(long, env = "TRYVOHA_CAP_MAX_AGE_SECS")]
     cap_max_age_secs: Option<u64>,
-    /// Connections in all; 0 = the open-file limit less 64 [default: 0].
+    /// Connections in all; 0 = the open-file limit less 640 kept for the server's own files and
+    /// sockets (half, under 1280) [default: 0].
     #[arg(long, env = "TRYVOHA_MAX_CONNECTIONS")]
     max_connections: Option<usize>,
     /// Connections per client (address, IPv6 /64); 0 = no cap [default: 2048].

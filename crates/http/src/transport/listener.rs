@@ -46,9 +46,12 @@ pub async fn serve(
                     accepted
                 }
                 Err(error) => {
-                    // Out of file descriptors, most likely: back off instead of spinning.
+                    // Out of file descriptors, most likely: what waits in the queue is answered
+                    // 503 through the reserve descriptor (rather than left hanging), and the
+                    // loop backs off instead of spinning.
                     state.limits.count_accept_error();
-                    let pause = backoff.failed(&error);
+                    let answered = state.limits.refuse_waiting(&listener, &error);
+                    let pause = backoff.failed(&error, answered);
                     tokio::select! {
                         _ = tokio::time::sleep(pause) => continue,
                         _ = &mut shutdown => break,

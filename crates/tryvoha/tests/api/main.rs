@@ -27,6 +27,7 @@ mod limits;
 mod migrate;
 mod mqtt;
 mod mqtt_restarts;
+mod open_files;
 mod pages;
 mod places;
 mod privacy;

@@ -256,11 +256,30 @@ impl BinaryServer {
 
     /// The same, with more arguments to `serve` (a store, a bus, a cluster name).
     pub async fn start_with(data: &std::path::Path, port: Option<u16>, extra: &[String]) -> BinaryServer {
+        BinaryServer::start_command(std::process::Command::new(env!("CARGO_BIN_EXE_tryvoha")), data, port, extra).await
+    }
+
+    /// The same under an open-file limit of `open_files`, soft and hard (the server raises its
+    /// soft limit to the hard one), set by the shell that then becomes the server.
+    pub async fn start_with_open_files(data: &std::path::Path, open_files: u64, extra: &[String]) -> BinaryServer {
+        let mut command = std::process::Command::new("sh");
+        command.args(["-c", r#"ulimit -n "$0" && exec "$@""#]).arg(open_files.to_string());
+        command.arg(env!("CARGO_BIN_EXE_tryvoha"));
+        BinaryServer::start_command(command, data, None, extra).await
+    }
+
+    /// `command` with `serve` and its arguments added, started and waited on until healthy.
+    async fn start_command(
+        mut command: std::process::Command,
+        data: &std::path::Path,
+        port: Option<u16>,
+        extra: &[String],
+    ) -> BinaryServer {
         tryvoha::tls::install_crypto_provider();
         let port = port.unwrap_or_else(|| {
             std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("address").port()
         });
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_tryvoha"))
+        let child = command
             .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"])
             .arg(data)
             .args(extra)
