@@ -1,5 +1,6 @@
-# Shell functions the side-by-side benchmarks share (sourced by bench/fanout.sh and
-# bench/cluster.sh). Each script sets BENCH_NAME (the prefix of its messages) and QUIET_WAIT.
+# Shell functions the side-by-side benchmarks share (sourced by bench/fanout.sh,
+# bench/live_load.sh and bench/cluster.sh). Each script sets BENCH_NAME (the prefix of its
+# messages) and QUIET_WAIT; those that start servers also NCHAN_PORT and repo.
 
 stop_pid() { # pid, signal: signal it, wait up to 10 s, then SIGKILL
     local pid=$1 signal=$2 i
@@ -64,4 +65,63 @@ prepare_binaries() { # repo
     cp "$repo/target/release/tryvoha-bench" "$work/tryvoha-bench"
     tryvoha_bin=$work/tryvoha
     bench_bin=$work/tryvoha-bench
+}
+
+check_free_ports() { # port…: refuse to start if something listens on one of them
+    local port
+    for port in "$@"; do
+        if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/"; then
+            echo "$BENCH_NAME: something already listens on 127.0.0.1:$port; stop it first" >&2
+            exit 1
+        fi
+    done
+}
+
+# The servers of one run: server_pid (tryvoha or the floor) and nginx_prefix (nchan), stopped
+# by stop_servers; take_over_somaxconn raises net.core.somaxconn for the run and installs the
+# exit trap that stops everything, restores it and removes the work directory.
+server_pid=""
+nginx_prefix=""
+
+take_over_somaxconn() {
+    if ! [ -w /proc/sys/net/core/somaxconn ]; then
+        echo "$BENCH_NAME: cannot write net.core.somaxconn (run as root)" >&2
+        exit 1
+    fi
+    old_somaxconn=$(cat /proc/sys/net/core/somaxconn)
+    trap cleanup EXIT
+    trap 'exit 130' INT TERM
+    echo 65535 > /proc/sys/net/core/somaxconn
+}
+
+start_nchan() { # prefix: a fresh nginx + nchan (bench/nchan.conf) under it
+    local i
+    nginx_prefix=$1
+    mkdir -p "$nginx_prefix/logs" "$nginx_prefix/tmp"
+    nginx -q -t -p "$nginx_prefix/" -e logs/error.log -c "$repo/bench/nchan.conf"
+    nginx -p "$nginx_prefix/" -e logs/error.log -c "$repo/bench/nchan.conf"
+    for i in $(seq 1 100); do [ -s "$nginx_prefix/nginx.pid" ] && break; sleep 0.1; done
+    wait_for_url "http://127.0.0.1:$NCHAN_PORT/nchan_status"
+}
+
+stop_servers() {
+    if [ -n "$server_pid" ]; then
+        stop_pid "$server_pid" TERM
+        wait "$server_pid" 2>/dev/null || true
+        server_pid=""
+    fi
+    if [ -n "$nginx_prefix" ] && [ -s "$nginx_prefix/nginx.pid" ]; then
+        local master workers
+        master=$(cat "$nginx_prefix/nginx.pid")
+        workers=$(ps -o pid= --ppid "$master" 2>/dev/null || true)
+        stop_pid "$master" QUIT
+        for worker in $workers; do stop_pid "$worker" TERM; done
+    fi
+    nginx_prefix=""
+}
+
+cleanup() {
+    stop_servers
+    echo "$old_somaxconn" > /proc/sys/net/core/somaxconn
+    rm -rf "$work"
 }

@@ -2,33 +2,58 @@
 //!
 //! It talks to the coordinator in lines on stdout: `ready <connected> <failed> <ms>` once every
 //! connection has its first bytes of stream (or has failed), `have <seq>` once every connected
-//! subscriber has message `seq`, and at the end `result <json>`. It ends on `finish` (or EOF)
-//! on stdin, and until then keeps every connection open, even those that have everything: a
-//! subscriber closing early would put its FIN on the wire while others still wait.
+//! subscriber that reads has message `seq`, and at the end `result <json>`. It ends on `finish`
+//! (or EOF) on stdin, and until then keeps every connection open, even those that have
+//! everything: a subscriber closing early would put its FIN on the wire while others still wait.
+//!
+//! Options beyond the connection plan: `transport=sse|ws`; `stall_every=K` makes every K-th
+//! connection (by global index) a slow consumer, which stops reading once its stream has begun
+//! and offers a small receive window; `last_event_id=ID` resumes every stream after event `ID`
+//! and `from=S` says which message is the first one not yet seen (an earlier one is a duplicate).
+
+mod subscriber;
 
 use std::io::Write;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::{Semaphore, mpsc, watch};
 
 use crate::args::Args;
-use crate::http::{self, Dechunker};
-use crate::stream::{Found, Scanner};
-use crate::sys::{self, monotonic_ns};
+use crate::http;
+use crate::sys::monotonic_ns;
+use subscriber::{Record, subscriber};
 
-/// Read buffer per connection: a whole event fits, and 10k of them cost 40 MB.
-const READ_BUFFER: usize = 4096;
-const CONNECT_ATTEMPTS: u32 = 3;
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    Sse,
+    WebSocket,
+}
+
+impl Transport {
+    pub fn parse(text: &str) -> anyhow::Result<Transport> {
+        match text {
+            "sse" => Ok(Transport::Sse),
+            "ws" => Ok(Transport::WebSocket),
+            _ => bail!("transport={text}: expected sse or ws"),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Transport::Sse => "sse",
+            Transport::WebSocket => "ws",
+        }
+    }
+}
 
 struct Plan {
     server: SocketAddr,
+    transport: Transport,
     request: Vec<u8>,
     connections: usize,
     /// Source addresses 127.0.0.2 … 127.0.0.(1 + sources), rotated by global connection index.
@@ -36,7 +61,21 @@ struct Plan {
     first_index: usize,
     run: String,
     messages: usize,
+    /// The first message this client's subscribers have not seen.
+    from: usize,
+    /// Every this-many-th connection stops reading (0: none does).
+    stall_every: usize,
     connect_timeout: Duration,
+}
+
+impl Plan {
+    fn stalls(&self, index: usize) -> bool {
+        self.stall_every > 0 && (self.first_index + index).is_multiple_of(self.stall_every)
+    }
+
+    fn readers(&self) -> usize {
+        (0..self.connections).filter(|&index| !self.stalls(index)).count()
+    }
 }
 
 /// What the connections share: counters that decide when to say `ready` and `have`.
@@ -47,30 +86,39 @@ struct Progress {
     notes: mpsc::UnboundedSender<String>,
     started_ns: u64,
     connections: usize,
-}
-
-/// What one connection saw.
-struct Record {
-    connected: bool,
-    disconnected: bool,
-    /// Declare→receive latency per message, `None` while missing.
-    latency_ns: Vec<Option<u64>>,
-    duplicate: u64,
-    out_of_order: u64,
-    data_bytes: usize,
+    /// The connections that read (the others stall on purpose and never have anything).
+    readers: usize,
+    failed_readers: AtomicUsize,
 }
 
 pub async fn run(args: &Args) -> anyhow::Result<()> {
     let server: SocketAddr = args.required("server")?.parse().context("server= must be ip:port")?;
     let path = args.required("path")?.to_string();
+    let transport = Transport::parse(args.text("transport").unwrap_or("sse"))?;
+    let host = server.to_string();
+    let last_event_id = args.text("last_event_id").map(str::to_string);
+    let request = match transport {
+        Transport::Sse => {
+            let mut headers = vec![("Accept", "text/event-stream")];
+            headers.extend(last_event_id.as_deref().map(|id| ("Last-Event-ID", id)));
+            http::request("GET", &path, &host, &headers, b"")
+        }
+        Transport::WebSocket => {
+            anyhow::ensure!(last_event_id.is_none(), "last_event_id= is for SSE (a WebSocket resumes with ?after=)");
+            crate::ws::request(&path, &host)
+        }
+    };
     let plan = Arc::new(Plan {
         server,
-        request: http::request("GET", &path, &server.to_string(), &[("Accept", "text/event-stream")], b""),
+        transport,
+        request,
         connections: args.number("conns", 0)?,
         sources: args.number("sources", 1usize)?.max(1),
         first_index: args.number("first", 0)?,
         run: args.required("run")?.to_string(),
         messages: args.number("messages", 0)?,
+        from: args.number("from", 0)?,
+        stall_every: args.number("stall_every", 0)?,
         connect_timeout: Duration::from_secs(args.number("connect_timeout_s", 120)?),
     });
     let concurrency = args.number("concurrency", 256usize)?;
@@ -84,6 +132,8 @@ pub async fn run(args: &Args) -> anyhow::Result<()> {
         notes,
         started_ns: monotonic_ns(),
         connections: plan.connections,
+        readers: plan.readers(),
+        failed_readers: AtomicUsize::new(0),
     });
     // The coordinator reads our stdout line by line; each note goes out whole and at once.
     let printer = tokio::spawn(async move {
@@ -118,143 +168,13 @@ pub async fn run(args: &Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn subscriber(
-    index: usize,
-    plan: Arc<Plan>,
-    progress: Arc<Progress>,
-    gate: Arc<Semaphore>,
-    mut finished: watch::Receiver<bool>,
-) -> Record {
-    let mut record = Record {
-        connected: false,
-        disconnected: false,
-        latency_ns: vec![None; plan.messages],
-        duplicate: 0,
-        out_of_order: 0,
-        data_bytes: 0,
-    };
-    // The permit bounds connects in flight; it is held until the stream has begun.
-    let permit = gate.acquire().await;
-    let source = source_address(plan.first_index + index, plan.sources);
-    let opened = tokio::time::timeout(plan.connect_timeout, open_stream(&plan, source)).await;
-    let (mut stream, mut pending) = match opened {
-        Ok(Ok(opened)) => opened,
-        Ok(Err(error)) => {
-            eprintln!("client: connection {index} from {source} failed: {error:#}");
-            drop(permit);
-            progress.settle(false);
-            return record;
-        }
-        Err(_) => {
-            eprintln!("client: connection {index} from {source} timed out");
-            drop(permit);
-            progress.settle(false);
-            return record;
-        }
-    };
-    drop(permit);
-    record.connected = true;
-    progress.settle(true);
-
-    let mut scanner = Scanner::new(&plan.run);
-    let mut body = Vec::new();
-    let mut found = Vec::new();
-    let mut buffer = vec![0u8; READ_BUFFER];
-    loop {
-        // The time of arrival is taken once per read, before any parsing.
-        let now = monotonic_ns();
-        body.clear();
-        let fed = match &mut pending.dechunker {
-            Some(dechunker) => dechunker.feed(&pending.bytes, &mut body),
-            None => {
-                body.extend_from_slice(&pending.bytes);
-                Ok(())
-            }
-        };
-        if fed.is_err() {
-            record.disconnected = true;
-            break;
-        }
-        scanner.feed(&body, &mut found);
-        for message in found.drain(..) {
-            record.receive(&message, now, &progress);
-        }
-        tokio::select! {
-            biased;
-            read = stream.read(&mut buffer) => match read {
-                Ok(0) | Err(_) => { record.disconnected = true; break; }
-                Ok(n) => { pending.bytes.clear(); pending.bytes.extend_from_slice(&buffer[..n]); }
-            },
-            _ = finished.wait_for(|done| *done) => break,
-        }
-    }
-    // Whatever ended the stream, the socket stays open until the coordinator says finish.
-    let _ = finished.wait_for(|done| *done).await;
-    drop(stream);
-    record
-}
-
-/// Bytes read but not yet scanned, and how to decode the body.
-struct Pending {
-    bytes: Vec<u8>,
-    dechunker: Option<Dechunker>,
-}
-
-/// Connects from `source`, sends the request and waits for the head and the first body bytes.
-async fn open_stream(plan: &Plan, source: IpAddr) -> anyhow::Result<(TcpStream, Pending)> {
-    let mut attempt = 0;
-    let mut stream = loop {
-        attempt += 1;
-        match connect_from(source, plan.server).await {
-            Ok(stream) => break stream,
-            Err(error) if attempt >= CONNECT_ATTEMPTS => return Err(error),
-            Err(_) => tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await,
-        }
-    };
-    stream.write_all(&plan.request).await?;
-    let mut head = Vec::new();
-    let mut buffer = [0u8; READ_BUFFER];
-    loop {
-        let n = stream.read(&mut buffer).await?;
-        anyhow::ensure!(n > 0, "the server closed the connection before answering");
-        head.extend_from_slice(&buffer[..n]);
-        if let Some(parsed) = http::parse_head(&head)? {
-            anyhow::ensure!(parsed.status == 200, "the server answered {}", parsed.status);
-            let rest = head.split_off(parsed.length);
-            if rest.is_empty() {
-                // Ready means the stream has begun: wait for its first bytes.
-                let n = stream.read(&mut buffer).await?;
-                anyhow::ensure!(n > 0, "the server closed the stream at once");
-                head = buffer[..n].to_vec();
-            } else {
-                head = rest;
-            }
-            let dechunker = parsed.chunked.then(Dechunker::default);
-            return Ok((stream, Pending { bytes: head, dechunker }));
-        }
-        anyhow::ensure!(head.len() < 64 * 1024, "the response head is too long");
-    }
-}
-
-async fn connect_from(source: IpAddr, server: SocketAddr) -> anyhow::Result<TcpStream> {
-    let socket = TcpSocket::new_v4()?;
-    sys::bind_address_no_port(&socket).context("IP_BIND_ADDRESS_NO_PORT")?;
-    socket.bind(SocketAddr::new(source, 0)).with_context(|| format!("cannot bind {source}"))?;
-    let stream = socket.connect(server).await.with_context(|| format!("cannot connect to {server}"))?;
-    stream.set_nodelay(true)?;
-    Ok(stream)
-}
-
-fn source_address(index: usize, sources: usize) -> IpAddr {
-    let host = 2 + (index % sources);
-    // 127/8 is all on loopback; `sources` is checked to stay inside 127.0.x.y.
-    IpAddr::V4(Ipv4Addr::new(127, 0, (host / 256) as u8, (host % 256) as u8))
-}
-
 impl Progress {
-    fn settle(&self, connected: bool) {
+    fn settle(&self, connected: bool, reads: bool) {
         if !connected {
             self.failed.fetch_add(1, Ordering::SeqCst);
+            if reads {
+                self.failed_readers.fetch_add(1, Ordering::SeqCst);
+            }
         }
         if self.settled.fetch_add(1, Ordering::SeqCst) + 1 == self.connections {
             let failed = self.failed.load(Ordering::SeqCst);
@@ -265,41 +185,30 @@ impl Progress {
 
     fn delivered(&self, seq: usize) {
         let count = self.have[seq].fetch_add(1, Ordering::SeqCst) + 1;
-        if count == self.connections - self.failed.load(Ordering::SeqCst) {
+        if count == self.readers - self.failed_readers.load(Ordering::SeqCst) {
             self.notes.send(format!("have {seq}")).ok();
         }
     }
 }
 
-impl Record {
-    fn receive(&mut self, message: &Found, now: u64, progress: &Progress) {
-        let seq = message.seq as usize;
-        let Some(slot) = self.latency_ns.get_mut(seq) else { return };
-        if slot.is_some() {
-            self.duplicate += 1;
-            return;
-        }
-        *slot = Some(now.saturating_sub(message.sent_ns));
-        if self.latency_ns[seq + 1..].iter().any(Option::is_some) {
-            self.out_of_order += 1;
-        }
-        self.data_bytes = self.data_bytes.max(message.data_bytes);
-        progress.delivered(seq);
-    }
-}
-
-/// The client's `result` line: counts, and every latency in µs, per message.
+/// The client's `result` line: counts, and every latency in µs, per message, over the
+/// connections that read; the stalled ones are counted apart.
 fn summarize(records: &[Record], plan: &Plan) -> serde_json::Value {
-    let connected: Vec<&Record> = records.iter().filter(|r| r.connected).collect();
-    let missing: usize = connected.iter().map(|r| r.latency_ns.iter().filter(|l| l.is_none()).count()).sum();
+    let connected: Vec<&Record> = records.iter().filter(|r| r.connected && !r.stalled).collect();
+    let stalled: Vec<&Record> = records.iter().filter(|r| r.connected && r.stalled).collect();
+    let missing: usize =
+        connected.iter().map(|r| r.latency_ns[plan.from..].iter().filter(|l| l.is_none()).count()).sum();
     let latency_us: Vec<Vec<u64>> = (0..plan.messages)
         .map(|seq| connected.iter().filter_map(|r| r.latency_ns[seq]).map(|ns| ns / 1000).collect())
         .collect();
     json!({
+        "transport": plan.transport.name(),
         "connections": plan.connections,
         "connected": connected.len(),
-        "failed": records.len() - connected.len(),
+        "failed": records.iter().filter(|r| !r.connected).count(),
         "disconnected": connected.iter().filter(|r| r.disconnected).count(),
+        "stalled": stalled.len(),
+        "stalled_cut": stalled.iter().filter(|r| r.disconnected).count(),
         "missing": missing,
         "duplicate": connected.iter().map(|r| r.duplicate).sum::<u64>(),
         "out_of_order": connected.iter().map(|r| r.out_of_order).sum::<u64>(),

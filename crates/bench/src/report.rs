@@ -17,6 +17,8 @@ pub struct ServerSamples {
 
 pub struct Inputs<'a> {
     pub target: &'a str,
+    pub workload: &'a str,
+    pub transport: &'a str,
     pub label: &'a str,
     pub subscribers: usize,
     pub measured: usize,
@@ -30,6 +32,8 @@ pub struct Inputs<'a> {
     /// The measured messages, in order, and whether every subscriber had each within the timeout.
     pub published: &'a [(Published, bool)],
     pub server: Option<ServerSamples>,
+    /// How tryvoha's own counters grew over the messages (`crate::server_metrics`).
+    pub server_metrics: Value,
     pub tcp_kib: [Option<u64>; 2],
     /// CPU used by the clients over the measured messages.
     pub client_cpu_s: f64,
@@ -82,12 +86,24 @@ pub fn build(inputs: &Inputs) -> Value {
             "pss_kib_per_sub_after": per_sub(s.after_messages.pss_kib, s.idle.pss_kib),
         })
     });
+    // A burst: from the first message's publish until the last subscriber has the last one.
+    let burst = (inputs.workload == "burst").then(|| {
+        let sent = |index: usize| inputs.published.get(index).map(|(p, _)| p.sent_ns as f64 / 1e6);
+        let (first, last) = (sent(0), sent(messages.saturating_sub(1)));
+        let last_reached = per_message.last().and_then(|l| l.last().copied());
+        json!({
+            "publish_span_ms": first.zip(last).map(|(a, b)| b - a),
+            "until_last_has_last_ms": first.zip(last).zip(last_reached).map(|((a, b), reach)| b - a + reach),
+        })
+    });
     let tcp_kib_per_connection = match inputs.tcp_kib {
         [Some(before), Some(after)] => json!((after as f64 - before as f64) / connected.max(1) as f64),
         _ => Value::Null,
     };
     json!({
         "target": inputs.target,
+        "workload": inputs.workload,
+        "transport": inputs.transport,
         "label": inputs.label,
         "n": n,
         "m": messages,
@@ -104,6 +120,10 @@ pub fn build(inputs: &Inputs) -> Value {
         "duplicate": sum("duplicate"),
         "out_of_order": sum("out_of_order"),
         "disconnected": sum("disconnected"),
+        "stalled": sum("stalled"),
+        "stalled_cut": sum("stalled_cut"),
+        "burst": burst,
+        "server_metrics": inputs.server_metrics,
         "incomplete_messages": inputs.published.iter().filter(|(_, complete)| !complete).count(),
         "data_bytes": inputs.results.iter().filter_map(|r| r["data_bytes"].as_u64()).max(),
         "latency_ms": {
@@ -148,8 +168,10 @@ pub fn print(report: &Value) {
     let two = |v: &Value| v.as_f64().map_or("-".to_string(), |x| format!("{x:.2}"));
     let r = report;
     println!(
-        "== {} N={} M={} ({} clients, {} source addresses) {}",
+        "== {} {} {} N={} M={} ({} clients, {} source addresses) {}",
         r["target"].as_str().unwrap_or("?"),
+        r["workload"].as_str().unwrap_or("?"),
+        r["transport"].as_str().unwrap_or("?"),
         r["n"],
         r["m"],
         r["clients"],
@@ -185,6 +207,19 @@ pub fn print(report: &Value) {
         "missing {}, duplicate {}, out of order {}, disconnected {}, incomplete messages {}",
         r["missing"], r["duplicate"], r["out_of_order"], r["disconnected"], r["incomplete_messages"]
     );
+    if r["stalled"].as_u64().unwrap_or(0) > 0 {
+        println!("stalled on purpose: {}, of which cut off by the server: {}", r["stalled"], r["stalled_cut"]);
+    }
+    if !r["burst"].is_null() {
+        println!(
+            "burst: published over {} ms; the last subscriber had the last message {} ms after the first was published",
+            ms(&r["burst"]["publish_span_ms"]),
+            ms(&r["burst"]["until_last_has_last_ms"])
+        );
+    }
+    if r["server_metrics"].as_object().is_some_and(|m| !m.is_empty()) {
+        println!("server counters over the messages: {}", r["server_metrics"]);
+    }
     let publish = &r["publish_ms"];
     println!(
         "publish call: p50 {} ms, max {} ms (warm-up {} ms), statuses {}",

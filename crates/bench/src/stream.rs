@@ -5,6 +5,9 @@
 //! nchan as the raw body. A line scan therefore serves both. Frames named `snapshot` or
 //! `reset` are skipped: they restate alerts already delivered.
 
+use crate::http::Dechunker;
+use crate::ws::FrameReader;
+
 /// The text the publisher puts in message `seq` of run `run`, sent at `sent_ns`.
 pub fn message_text(run: &str, seq: u32, sent_ns: u64) -> String {
     format!("bench run={run} seq={seq} t={sent_ns}")
@@ -55,6 +58,43 @@ impl Scanner {
     }
 }
 
+/// How a subscriber's bytes become messages: an SSE body (chunked through hyper, raw when
+/// written straight to the socket) or WebSocket frames, each a message's JSON or body.
+pub enum Decoder {
+    Sse { dechunker: Option<Dechunker>, scanner: Scanner, body: Vec<u8> },
+    WebSocket { frames: FrameReader, marker: Vec<u8> },
+}
+
+impl Decoder {
+    pub fn sse(run: &str, chunked: bool) -> Decoder {
+        Decoder::Sse { dechunker: chunked.then(Dechunker::default), scanner: Scanner::new(run), body: Vec::new() }
+    }
+
+    pub fn websocket(run: &str) -> Decoder {
+        Decoder::WebSocket { frames: FrameReader::default(), marker: Scanner::new(run).marker }
+    }
+
+    /// The benchmark messages in `bytes` (and in what earlier calls left incomplete).
+    pub fn feed(&mut self, bytes: &[u8], found: &mut Vec<Found>) -> anyhow::Result<()> {
+        match self {
+            Decoder::Sse { dechunker: None, scanner, .. } => scanner.feed(bytes, found),
+            Decoder::Sse { dechunker: Some(dechunker), scanner, body } => {
+                body.clear();
+                dechunker.feed(bytes, body)?;
+                scanner.feed(body, found);
+            }
+            Decoder::WebSocket { frames, marker } => frames.feed(bytes, |message| {
+                // A state frame restates what is active; it is not a delivery.
+                let state = [&b"\"type\":\"snapshot\""[..], b"\"type\":\"reset\""];
+                if !state.iter().any(|tag| message.windows(tag.len()).any(|w| w == *tag)) {
+                    found.extend(parse_message(message, marker));
+                }
+            })?,
+        }
+        Ok(())
+    }
+}
+
 fn parse_message(line: &[u8], marker: &[u8]) -> Option<Found> {
     let at = line.windows(marker.len()).position(|w| w == marker)? + marker.len();
     let (seq, rest) = leading_number(&line[at..])?;
@@ -90,6 +130,17 @@ mod tests {
             let seen: Vec<(u32, u64)> = found.iter().map(|f| (f.seq, f.sent_ns)).collect();
             assert_eq!(seen, [(1, 123), (2, 456)], "split at {split}");
         }
+    }
+
+    #[test]
+    fn websocket_messages_are_found_and_state_frames_skipped() {
+        let mut wire = crate::ws::server_text_frame(br#"{"type":"snapshot","a":"bench run=r1 seq=0 t=1"}"#);
+        wire.extend(crate::ws::server_text_frame(br#"{"type":"declared","m":"bench run=r1 seq=3 t=77"}"#));
+        wire.extend(crate::ws::server_text_frame(br#"{"m":"bench run=r1 seq=4 t=78","pad":" "}"#));
+        let mut decoder = Decoder::websocket("r1");
+        let mut found = Vec::new();
+        decoder.feed(&wire, &mut found).unwrap();
+        assert_eq!(found.iter().map(|f| (f.seq, f.sent_ns)).collect::<Vec<_>>(), [(3, 77), (4, 78)]);
     }
 
     #[test]

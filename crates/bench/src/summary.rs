@@ -1,6 +1,6 @@
 //! `tryvoha-bench summary dir=DIR[,DIR…] [quiet_cpu_s=0.5]`: the saved reports of several runs
-//! as Markdown tables, with tryvoha's figures divided by nchan's for each pair of runs of the
-//! same size and label. With several directories, each label is prefixed with its directory's
+//! as Markdown tables, with tryvoha's figures divided by nchan's and by the floor's (and
+//! nchan's by the floor's) for each pair of runs of the same size and label. With several directories, each label is prefixed with its directory's
 //! name. A pair is *noisy* when, during either run's messages, anything besides the server and
 //! the clients used more than `quiet_cpu_s` CPU seconds; medians are given over all pairs and
 //! over the quiet ones.
@@ -37,7 +37,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     }
     reports.sort_by_key(|r| (r["n"].as_u64(), r["label"].as_str().map(str::to_string), target(r).to_string()));
     print_runs(&reports);
-    print_ratios(&reports, quiet_cpu_s);
+    for (ours, theirs) in [("tryvoha", "nchan"), ("tryvoha", "floor"), ("nchan", "floor")] {
+        print_ratios(&reports, ours, theirs, quiet_cpu_s);
+    }
     print_memory_slopes(&reports);
     Ok(())
 }
@@ -85,22 +87,31 @@ const RATIOS: [(&str, &[&str]); 4] = [
     ("CPU per delivery", &["server", "cpu_us_per_delivery"]),
 ];
 
-fn print_ratios(reports: &[Value], quiet_cpu_s: f64) {
+fn print_ratios(reports: &[Value], ours_name: &str, theirs_name: &str, quiet_cpu_s: f64) {
+    let has = |name: &str| reports.iter().any(|r| target(r) == name);
+    if !has(ours_name) || !has(theirs_name) {
+        return;
+    }
     println!();
     let headings: Vec<&str> = RATIOS.iter().map(|(heading, _)| *heading).collect();
-    println!("| N | run | tryvoha ÷ nchan: {} |", headings.join(" | "));
+    println!("| N | run | {ours_name} ÷ {theirs_name}: {} |", headings.join(" | "));
     println!("|---|---|{}", "---|".repeat(RATIOS.len()));
-    let mut sizes: Vec<u64> = reports.iter().filter_map(|r| r["n"].as_u64()).collect();
-    sizes.dedup();
-    for n in sizes {
+    // Medians per size and transport (reports from before the WebSocket runs have none: SSE).
+    let transport = |r: &Value| r["transport"].as_str().unwrap_or("sse").to_string();
+    let mut groups: Vec<(u64, String)> =
+        reports.iter().filter_map(|r| Some((r["n"].as_u64()?, transport(r)))).collect();
+    groups.sort();
+    groups.dedup();
+    for (n, group_transport) in groups {
         let mut all: Vec<Vec<f64>> = vec![Vec::new(); RATIOS.len()];
         let mut quiet: Vec<Vec<f64>> = vec![Vec::new(); RATIOS.len()];
-        let of_size: Vec<&Value> = reports.iter().filter(|r| r["n"].as_u64() == Some(n)).collect();
+        let of_size: Vec<&Value> =
+            reports.iter().filter(|r| r["n"].as_u64() == Some(n) && transport(r) == group_transport).collect();
         let mut labels: Vec<&str> = of_size.iter().filter_map(|r| r["label"].as_str()).collect();
         labels.dedup();
         for label in labels {
             let find = |name: &str| of_size.iter().find(|r| r["label"].as_str() == Some(label) && target(r) == name);
-            let (Some(ours), Some(theirs)) = (find("tryvoha"), find("nchan")) else { continue };
+            let (Some(ours), Some(theirs)) = (find(ours_name), find(theirs_name)) else { continue };
             let other = |r: &Value| r["other_cpu_s"].as_f64().unwrap_or(f64::INFINITY);
             let noisy = other(ours).max(other(theirs)) > quiet_cpu_s;
             let mut cells = Vec::new();
@@ -127,7 +138,7 @@ fn print_ratios(reports: &[Value], quiet_cpu_s: f64) {
                     median(values).map_or("-".to_string(), |m| format!("**{m:.2}×**"))
                 })
                 .collect();
-            println!("| {n} | {name} ({count}) | {} |", medians.join(" | "));
+            println!("| {n} | {group_transport} {name} ({count}) | {} |", medians.join(" | "));
         }
     }
 }

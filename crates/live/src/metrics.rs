@@ -25,6 +25,7 @@ pub struct Metrics {
     ws_subscribers: AtomicI64,
     delivered: AtomicU64,
     slow_cut: AtomicU64,
+    stalled_cut: AtomicU64,
     lag_cut: AtomicU64,
     latency_buckets: [AtomicU64; BUCKETS.len()],
     latency_count: AtomicU64,
@@ -57,6 +58,12 @@ impl Metrics {
 
     pub fn slow_subscriber_cut(&self) {
         self.slow_cut.fetch_add(1, Relaxed);
+    }
+
+    /// A subscriber was disconnected because one frame waited the write timeout for room in
+    /// its socket: it stopped reading (its queue may still have room).
+    pub fn stalled_subscriber_cut(&self) {
+        self.stalled_cut.fetch_add(1, Relaxed);
     }
 
     /// Every subscriber was cut because the hub itself fell behind the log.
@@ -92,6 +99,11 @@ impl Metrics {
             "# HELP tryvoha_slow_subscribers_cut_total Subscribers disconnected because their queue was full.\n# TYPE tryvoha_slow_subscribers_cut_total counter"
         );
         let _ = writeln!(out, "tryvoha_slow_subscribers_cut_total {}", self.slow_cut.load(Relaxed));
+        let _ = writeln!(
+            out,
+            "# HELP tryvoha_stalled_subscribers_cut_total Subscribers disconnected because a frame waited the write timeout for room in their socket.\n# TYPE tryvoha_stalled_subscribers_cut_total counter"
+        );
+        let _ = writeln!(out, "tryvoha_stalled_subscribers_cut_total {}", self.stalled_cut.load(Relaxed));
         let _ = writeln!(
             out,
             "# HELP tryvoha_lagged_subscribers_cut_total Subscribers disconnected because the hub fell behind the log.\n# TYPE tryvoha_lagged_subscribers_cut_total counter"

@@ -121,7 +121,11 @@ impl StreamQuery {
     }
 }
 
-fn parse_list<T>(text: &Option<String>, field: &str, parse: impl Fn(&str) -> Option<T>) -> Result<Vec<T>, ApiError> {
+pub(crate) fn parse_list<T>(
+    text: &Option<String>,
+    field: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<Vec<T>, ApiError> {
     let Some(text) = text else { return Ok(Vec::new()) };
     let items = text.split(',').filter(|item| !item.trim().is_empty()).count();
     if items > MAX_FILTER_ITEMS {
@@ -215,8 +219,11 @@ pub(crate) fn websocket_frames(
                 next = feed.next() => match next {
                     Ok(Some(frame)) => {
                         frame.attempted(Channel::WebSocket);
-                        if send_in_time(&mut socket, text(&frame)).await.is_err() {
+                        if let Err(failure) = send_in_time(&mut socket, text(&frame)).await {
                             frame.failed(Channel::WebSocket);
+                            if failure == SendFailure::Stalled {
+                                connection.metrics.stalled_subscriber_cut();
+                            }
                             return;
                         }
                         frame.delivered(Channel::WebSocket);
@@ -259,19 +266,29 @@ pub(crate) fn websocket_frames(
     }
 }
 
+/// Why a message was not sent.
+#[derive(Debug, PartialEq, Eq)]
+enum SendFailure {
+    /// The connection failed or closed.
+    Closed,
+    /// It waited [`sse::WRITE_TIMEOUT`] for room: the client stopped reading.
+    Stalled,
+}
+
 /// Sends one message, giving up after [`sse::WRITE_TIMEOUT`]: a client that stopped reading
 /// would otherwise hold its connection (and task) forever.
-async fn send_in_time(socket: &mut WebSocket, message: Message) -> Result<(), ()> {
+async fn send_in_time(socket: &mut WebSocket, message: Message) -> Result<(), SendFailure> {
     let mut send = SinkExt::send(socket, message);
     // Nearly always the socket has room and the first poll sends. Only a wait (a slow client)
     // pays for a timer, on the heap, so that the timer is not part of every waiting stream's
     // future.
     if let std::task::Poll::Ready(sent) = futures_util::poll!(&mut send) {
-        return sent.map_err(drop);
+        return sent.map_err(|_| SendFailure::Closed);
     }
     match Box::pin(tokio::time::timeout(sse::WRITE_TIMEOUT, send)).await {
         Ok(Ok(())) => Ok(()),
-        _ => Err(()),
+        Ok(Err(_)) => Err(SendFailure::Closed),
+        Err(_) => Err(SendFailure::Stalled),
     }
 }
 
@@ -330,6 +347,13 @@ async fn keys(State(state): State<AppState>) -> Json<serde_json::Value> {
 )]
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let mut text = state.live.hub.metrics().render();
+    // Signing is the costly part of a frame, and each event is meant to be signed once however
+    // many subscribers get it (live or catching up): this counter shows whether it is.
+    text.push_str(&format!(
+        "# HELP tryvoha_frames_signed_total Documents signed with the server's key (frames, snapshots, detached signatures).\n\
+         # TYPE tryvoha_frames_signed_total counter\ntryvoha_frames_signed_total {}\n",
+        state.live.signer.signatures()
+    ));
     text.push_str(&state.limits.render_metrics());
     text.push_str(&crate::health::render_link_metrics(&state).await);
     text.push_str(&(state.channel_metrics)());

@@ -1,6 +1,6 @@
 //! The accept loop. Each connection is looked at before it is served: a live SSE stream is
 //! served straight on the socket ([`super::sse`]), everything else by hyper and the
-//! router. Shutdown closes the listener first (new connections are refused), then ends the
+//! router, until the connection's next request is the stream ([`super::handoff`]). Shutdown closes the listener first (new connections are refused), then ends the
 //! streams and lets requests in flight finish; every connection's task is tracked
 //! ([`super::tasks`]) and the server waits for them, up to the drain deadline.
 //!
@@ -18,6 +18,7 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
 use tower::ServiceExt;
 
+use super::handoff::{Baton, Handoff, Tracked};
 use super::sse;
 use crate::limits::{AcceptBackoff, Limits};
 use crate::{AppState, router};
@@ -85,13 +86,13 @@ pub async fn serve(
         // So does the connection's place: an upgraded WebSocket outlives this task and takes it.
         let permit = Arc::new(permit);
         let for_requests = permit.clone();
-        let service = TowerToHyperService::new(app.clone().map_request(
-            move |mut request: hyper::Request<hyper::body::Incoming>| {
-                request.extensions_mut().insert(ConnectInfo(peer));
-                request.extensions_mut().insert(for_requests.clone());
-                request
-            },
-        ));
+        let baton = Arc::new(Baton::default());
+        let routed = app.clone().map_request(move |mut request: hyper::Request<hyper::body::Incoming>| {
+            request.extensions_mut().insert(ConnectInfo(peer));
+            request.extensions_mut().insert(for_requests.clone());
+            request
+        });
+        let service = TowerToHyperService::new(Tracked::new(routed, baton.clone()));
         let (state, http) = (state.clone(), http.clone());
         tasks.spawn(async move {
             // The connection's place is held until this task ends (or the stream it started).
@@ -105,18 +106,23 @@ pub async fn serve(
             if stream_request {
                 return Box::pin(sse::serve(stream, peer, state, permit)).await;
             }
-            let _place = permit;
-            let mut connection = Box::pin(http.serve_connection(TokioIo::new(stream), service).with_upgrades());
+            let socket = TokioIo::new(Handoff::new(stream, baton.clone()));
+            let mut connection = Box::pin(http.serve_connection(socket, service).with_upgrades());
             let result = tokio::select! {
                 result = connection.as_mut() => result,
                 _ = state.tasks.stopping() => {
                     // Finish the request in flight, take no new one on this connection.
                     connection.as_mut().graceful_shutdown();
-                    connection.await
+                    connection.as_mut().await
                 }
             };
             if let Err(error) = result {
                 tracing::debug!(%error, "connection ended with an error");
+            }
+            // Dropping hyper's connection drops its socket, which a handoff keeps for us.
+            drop(connection);
+            if let Some(stream) = baton.take_stream_socket() {
+                Box::pin(sse::serve(stream, peer, state, permit)).await;
             }
         });
     }
@@ -138,7 +144,7 @@ async fn starts_with_stream_request(stream: &TcpStream) -> bool {
             _ => return false, // closed, failed or silent: hyper will say so
         };
         if seen == first.len() {
-            return first.starts_with(sse::REQUEST_PREFIX) && matches!(first[seen - 1], b' ' | b'?');
+            return sse::is_stream_request(&first);
         }
         if seen == 0 || !sse::REQUEST_PREFIX.starts_with(&first[..seen]) {
             return false;

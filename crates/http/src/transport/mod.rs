@@ -1,6 +1,7 @@
 //! The transport: everything between a socket and a feature router. The accept loop
 //! (`listener`) sends a fresh `GET /api/v1/stream` connection to the direct SSE path (`sse`) and
-//! every other one to hyper and the router, whose answers pass the layers of [`around`]. Both
+//! every other one to hyper and the router, whose answers pass the layers of [`around`]; a
+//! kept-alive connection whose next request is the stream is handed back (`handoff`). Both
 //! paths take their headers from `headers`, their problem documents from `problem` and their
 //! limits from `limits`; `auth` and `body` are the extractors every handler uses. `tasks` owns
 //! every connection's task, so that a stopping server waits for them.
@@ -9,6 +10,7 @@ pub mod auth;
 pub mod body;
 pub mod compression;
 pub mod cors;
+pub mod handoff;
 pub mod headers;
 pub mod limits;
 pub mod listener;

@@ -8,8 +8,10 @@
 //! EventSource client accepts.
 //!
 //! [`crate::listener`] sends here every connection whose first bytes are
-//! `GET /api/v1/stream`. A client that asks for the stream on a connection it already used
-//! (keep-alive) reaches [`handler`] through hyper instead: the same frames, chunked.
+//! `GET /api/v1/stream`, and every kept-alive connection whose next request is
+//! ([`super::handoff`]). A stream request that hyper has already read (pipelined behind another,
+//! or whose first line came in pieces) reaches [`handler`] through hyper: the same frames,
+//! chunked.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -37,6 +39,14 @@ use crate::stream::{Connection, StreamQuery};
 
 /// What a connection must start with to be served here.
 pub const REQUEST_PREFIX: &[u8] = b"GET /api/v1/stream";
+
+/// Whether the first bytes of a request (at least one more than [`REQUEST_PREFIX`]) ask for
+/// the stream: the prefix, then the end of the path (not `/api/v1/streams…`).
+pub fn is_stream_request(first: &[u8]) -> bool {
+    first.len() > REQUEST_PREFIX.len()
+        && first.starts_with(REQUEST_PREFIX)
+        && matches!(first[REQUEST_PREFIX.len()], b' ' | b'?')
+}
 
 /// The longest request head accepted; a stream request is a line and a few headers.
 const MAX_HEAD: usize = 16 * 1024;
@@ -88,10 +98,14 @@ pub(crate) fn stream_frames(
                     Ok(Some(frame)) => {
                         frame.attempted(Channel::Sse);
                         let written = write_all(&stream, &frame.sse).await;
-                        if written.is_ok() {
-                            frame.delivered(Channel::Sse);
-                        } else {
-                            frame.failed(Channel::Sse);
+                        match &written {
+                            Ok(()) => frame.delivered(Channel::Sse),
+                            Err(error) => {
+                                frame.failed(Channel::Sse);
+                                if error.kind() == std::io::ErrorKind::TimedOut {
+                                    connection.metrics.stalled_subscriber_cut();
+                                }
+                            }
                         }
                         connection.metrics.delivered(frame.decided_at);
                         written
