@@ -60,7 +60,14 @@ pub fn parse_boundaries(text: &str) -> Result<Vec<Area>, BoundaryError> {
             };
             let polygons = polygons
                 .into_iter()
-                .map(|rings| Polygon::new(rings).ok_or_else(|| bad("a ring has fewer than 4 points")))
+                .map(|rings| {
+                    // RFC 7946 §3.1.6: a ring ends where it starts. An open ring would lose its
+                    // closing edge in every point-in-polygon test, so it is refused, not guessed.
+                    if rings.iter().any(|ring| ring.first() != ring.last()) {
+                        return Err(bad("a ring is not closed"));
+                    }
+                    Polygon::new(rings).ok_or_else(|| bad("a ring has fewer than 4 points"))
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(Area { region, polygons })
         })
@@ -117,8 +124,12 @@ impl Area {
         crossings.sort_by(f64::total_cmp);
         crossings
             .chunks_exact(2)
-            .max_by(|x, y| (x[1] - x[0]).total_cmp(&(y[1] - y[0])))
-            .map(|run| [(run[0] + run[1]) / 2.0, lat])
+            .map(|run| (run[1] - run[0], (run[0] + run[1]) / 2.0, run))
+            // A run of no width (two edges drawn over each other) has no inside: its middle
+            // would be on the boundary, and the even-odd rule leaves that point outside.
+            .filter(|&(_, middle, run)| run[0] < middle && middle < run[1])
+            .max_by(|x, y| x.0.total_cmp(&y.0))
+            .map(|(_, middle, _)| [middle, lat])
     }
 }
 
@@ -194,6 +205,21 @@ mod tests {
     }
 
     #[test]
+    fn a_polygon_whose_edges_lie_over_each_other_offers_no_boundary_point_as_inside() {
+        // Found by the boundaries fuzz target (crates/geo/fuzz): a spike drawn twice over the
+        // same edges is all the polygon has at its bbox's middle latitude (49). Both runs
+        // between crossings there have no width; the middle of one was offered as inside,
+        // though it is on the boundary and the even-odd rule leaves it out.
+        let spike = r#"{"features":[{"id":1,"geometry":{"type":"Polygon","coordinates":[[
+            [33.4664,44.1164],[33.4505,54],[33.5578,44.4885],[33.4664,44.1164],[33.4505,54],
+            [33.5578,44.4885],[33.6,44],[33.4,44],[33.4664,44.1164]]]}}]}"#;
+        let area = &parse_boundaries(spike).unwrap()[0];
+        assert_eq!(area.interior_point(), None);
+        let inside = parse_boundaries(TWO).unwrap()[0].interior_point().unwrap();
+        assert_eq!(inside, [3.5, 2.0], "a run with width still gives its middle (the last of the widest)");
+    }
+
+    #[test]
     fn broken_files_are_refused_with_the_feature() {
         assert!(matches!(parse_boundaries("[]"), Err(BoundaryError::NotGeoJson(_))));
         let no_id = r#"{"features":[{"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[0,1],[0,0]]]}}]}"#;
@@ -203,5 +229,16 @@ mod tests {
         );
         let short = r#"{"features":[{"id":1,"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[0,0]]]}}]}"#;
         assert!(matches!(parse_boundaries(short), Err(BoundaryError::BadFeature { index: 0, .. })));
+    }
+
+    #[test]
+    fn a_ring_that_does_not_end_where_it_starts_is_refused() {
+        // Found by the boundaries fuzz target (crates/geo/fuzz): without its closing edge, the
+        // ring's inside was not what it drew, and the point offered as inside was outside.
+        let open = r#"{"features":[{"id":1,"geometry":{"type":"Polygon","coordinates":[[[0,0],[4,0],[4,4],[0,4]]]}}]}"#;
+        assert_eq!(
+            parse_boundaries(open).unwrap_err(),
+            BoundaryError::BadFeature { index: 0, reason: "a ring is not closed".into() }
+        );
     }
 }

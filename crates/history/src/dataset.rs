@@ -5,8 +5,8 @@
 
 use std::collections::HashMap;
 
-use time::OffsetDateTime;
 use time::macros::format_description;
+use time::{OffsetDateTime, UtcOffset};
 use tryvoha_core::lines::LineCounter;
 use tryvoha_core::{AlertKind, AlertLevel, AlertStatus, RegionId};
 use tryvoha_store::{HistoryRecord, ImportedRecord};
@@ -185,12 +185,15 @@ fn official_region(
     Ok(names.find(level, oblast, within_raion, unit))
 }
 
-/// `2022-03-15 16:10:34+00:00`.
+/// `2022-03-15 16:10:34+00:00`, at an instant that exists in UTC: the store keeps instants as
+/// UTC milliseconds, and one past the year 9999 there (`9999-12-31 23:00:00-05:00`) could be
+/// written but never read back, failing every read of the history.
 fn parse_time(text: &str) -> Result<OffsetDateTime, String> {
     let format = format_description!(
         "[year]-[month]-[day] [hour]:[minute]:[second][offset_hour sign:mandatory]:[offset_minute]"
     );
-    OffsetDateTime::parse(text, format).map_err(|e| e.to_string())
+    let at = OffsetDateTime::parse(text, format).map_err(|e| e.to_string())?;
+    at.checked_to_offset(UtcOffset::UTC).map(|_| at).ok_or_else(|| "is past the year 9999 in UTC".to_owned())
 }
 
 #[cfg(test)]
@@ -270,6 +273,21 @@ mod tests {
                     Nowhere,2022-02-26 16:36:22+00:00,2022-02-26 17:00:00+00:00,False\r\n";
         let rows = read_dataset(file, &names).unwrap();
         assert_eq!(rows[1].line, 3);
+    }
+
+    #[test]
+    fn a_time_past_the_year_9999_in_utc_is_refused() {
+        // Found by the history fuzz target (crates/history/fuzz): the store could not read it back.
+        let names = HistoryNames::from_csv(NAMES).unwrap();
+        let file = "region,started_at,finished_at,naive\n\
+                    Kyivska oblast,9999-12-31 18:00:00-05:00,9999-12-31 23:00:00-05:00,True\n\
+                    Kyivska oblast,9999-12-31 20:00:00+00:00,9999-12-31 23:59:59+00:00,True\n";
+        let rows = read_dataset(file, &names).unwrap();
+        assert_eq!(
+            rows[0].result,
+            Err("finished_at \"9999-12-31 23:00:00-05:00\": is past the year 9999 in UTC".to_owned())
+        );
+        assert!(rows[1].result.is_ok(), "the last second of 9999 in UTC is a time like any other");
     }
 
     #[test]

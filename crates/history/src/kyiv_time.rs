@@ -20,10 +20,12 @@ pub fn kyiv_offset_hours(at: OffsetDateTime) -> i8 {
     (kyiv_offset_seconds(at) / 3600) as i8
 }
 
-/// The same instant, shown in Kyiv local time.
+/// The same instant, shown in Kyiv local time. An instant whose Kyiv date would fall past the
+/// years `time` can show (the last hours of 9999 UTC, from an imported record) is shown as it
+/// came: `to_offset` would panic there.
 pub fn to_kyiv(at: OffsetDateTime) -> OffsetDateTime {
     let offset = UtcOffset::from_whole_seconds(kyiv_offset_seconds(at)).unwrap_or(UtcOffset::UTC);
-    at.to_offset(offset)
+    at.checked_to_offset(offset).unwrap_or(at)
 }
 
 fn kyiv_offset_seconds(at: OffsetDateTime) -> i32 {
@@ -94,6 +96,15 @@ mod tests {
         // The night it ended: 00:30 UTC is 03:30 local, 01:30 UTC is 03:30 again.
         assert_eq!(to_kyiv(datetime!(2023-10-29 00:30 UTC)).hour(), 3);
         assert_eq!(to_kyiv(datetime!(2023-10-29 01:30 UTC)).hour(), 3);
+    }
+
+    #[test]
+    fn the_last_hours_of_the_year_9999_are_shown_without_a_panic() {
+        // Found by the history fuzz target (crates/history/fuzz): 23:00 UTC is 01:00 on the
+        // first of January 10000 in Kyiv, which `time` cannot show.
+        let last = datetime!(9999-12-31 23:00 UTC);
+        assert_eq!(to_kyiv(last), last);
+        assert_eq!(to_kyiv(datetime!(9999-12-31 21:00 UTC)).hour(), 23);
     }
 
     #[test]

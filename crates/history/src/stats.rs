@@ -97,7 +97,9 @@ pub fn region_stats(intervals: &[Interval], from: OffsetDateTime, to: OffsetDate
     let union = merge(intervals, from, to);
     let mut under_alert = 0;
     for piece in &union {
-        // Offsets are whole hours, so local hours start on UTC hour boundaries.
+        // Offsets are whole hours, so local hours start on UTC hour boundaries. The hour after
+        // the last one `time` can show (23:00 UTC on 31 December 9999) is none: that last hour
+        // runs to the end of the piece.
         let mut cursor = piece.start;
         while cursor < piece.end {
             let next_hour = cursor
@@ -105,7 +107,8 @@ pub fn region_stats(intervals: &[Interval], from: OffsetDateTime, to: OffsetDate
                 .and_then(|c| c.replace_second(0))
                 .and_then(|c| c.replace_nanosecond(0))
                 .unwrap_or(cursor)
-                + Duration::hours(1);
+                .checked_add(Duration::hours(1))
+                .unwrap_or(piece.end);
             let until = next_hour.min(piece.end);
             let seconds = (until - cursor).whole_seconds();
             let local = to_kyiv(cursor);
@@ -224,5 +227,16 @@ mod tests {
         assert_eq!(stats.time_under_alert_s, 3600 + 1800, "but its last hour is inside");
         let empty = region_stats(&[], FROM, TO);
         assert_eq!((empty.alerts, empty.mean_duration_s, empty.longest_duration_s), (0, None, None));
+    }
+
+    #[test]
+    fn an_alert_in_the_last_hour_of_the_year_9999_is_counted_without_a_panic() {
+        // Found by the history fuzz target (crates/history/fuzz): a record the importer takes,
+        // asked for with a `to` at the end of time; the hour after 23:00 cannot be shown.
+        let end = datetime!(9999-12-31 23:59:59 UTC);
+        let alert = Interval { start: datetime!(9999-12-31 22:30 UTC), end };
+        let stats = region_stats(&[alert], datetime!(9999-12-30 00:00 UTC), end);
+        assert_eq!((stats.alerts, stats.time_under_alert_s), (1, 5399));
+        assert_eq!(stats.by_hour.iter().map(|slot| slot.under_alert_s).sum::<i64>(), 5399);
     }
 }

@@ -23,7 +23,7 @@ pub(crate) mod deliveries;
 pub(crate) mod read;
 pub(crate) mod reinstate;
 pub(crate) mod report;
-mod several;
+pub(crate) mod several;
 
 use several::{
     Declared, DeclaredAlert, DeclaredAlerts, Escalated, Targets, blame_region, declaration, declared_regions,
@@ -44,7 +44,7 @@ pub fn router() -> Router<AppState> {
 #[derive(Deserialize, Serialize, utoipa::ToSchema)]
 #[schema(as = DeclareAlertRequest)]
 #[serde(deny_unknown_fields)]
-struct DeclareBody {
+pub(crate) struct DeclareBody {
     /// The region; or `region_ids` for several at once (one of the two). Must be in the registry and, for
     /// an operator, inside its scope.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -77,7 +77,7 @@ struct DeclareBody {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[schema(as = UpdateAlertRequest)]
 #[serde(deny_unknown_fields)]
-struct UpdateBody {
+pub(crate) struct UpdateBody {
     level: Option<AlertLevel>,
     /// Replaces the whole list; stored sorted and without duplicates.
     threats: Option<Vec<Threat>>,

@@ -21,7 +21,7 @@ pub fn router() -> Router<AppState> {
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-struct PageQuery {
+pub(crate) struct PageQuery {
     /// Return events with a sequence number greater than this.
     #[serde(default)]
     #[param(value_type = u64, default = 0)]

@@ -41,7 +41,7 @@ pub fn router() -> Router<AppState> {
 /// The range and sources the statistics cover.
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-struct RangeQuery {
+pub(crate) struct RangeQuery {
     /// RFC 3339; default: everything recorded.
     #[param(format = DateTime)]
     from: Option<String>,
@@ -55,7 +55,7 @@ struct RangeQuery {
 
 /// `source=`: a comma-separated list of the known sources; an unknown one is refused (it would
 /// match nothing, and an empty answer would look like no alerts).
-fn parse_sources(text: &Option<String>) -> Result<Option<Vec<String>>, ApiError> {
+pub(crate) fn parse_sources(text: &Option<String>) -> Result<Option<Vec<String>>, ApiError> {
     let Some(text) = text else { return Ok(None) };
     let sources: Vec<String> = text.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
     if let Some(unknown) = sources.iter().find(|s| !SOURCES.contains(&s.as_str())) {
@@ -68,7 +68,7 @@ fn parse_sources(text: &Option<String>) -> Result<Option<Vec<String>>, ApiError>
 }
 
 /// `[from, to)`; without `from` everything recorded, without `to` until now.
-fn range(
+pub(crate) fn range(
     from: &Option<String>,
     to: &Option<String>,
     now: OffsetDateTime,

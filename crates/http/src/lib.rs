@@ -17,6 +17,9 @@ mod audit;
 mod cap;
 mod compat;
 mod events;
+// The parsers of untrusted request bytes, for the fuzz targets in `crates/http/fuzz`.
+#[doc(hidden)]
+pub mod fuzzing;
 mod health;
 mod history;
 mod incidents;

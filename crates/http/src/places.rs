@@ -35,7 +35,7 @@ pub fn router() -> Router<AppState> {
 pub const BOUNDARY_ATTRIBUTION: &str = "Boundaries: S. Matuszak, ukrainian_geodata (CC BY 4.0)";
 
 #[derive(Deserialize)]
-struct PointQuery {
+pub(crate) struct PointQuery {
     lat: f64,
     lon: f64,
 }
@@ -105,7 +105,7 @@ async fn locate(State(state): State<AppState>, Query(query): Query<PointQuery>) 
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-struct BoundaryQuery {
+pub(crate) struct BoundaryQuery {
     #[serde(default = "oblast")]
     #[param(default = "oblast")]
     level: Level,

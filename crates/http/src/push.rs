@@ -107,7 +107,7 @@ struct Keys {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[schema(as = CreatePushSubscriptionRequest)]
 #[serde(deny_unknown_fields)]
-struct SubscribeBody {
+pub(crate) struct SubscribeBody {
     subscription: Subscription,
     /// The regions to be notified about (with their ancestors and descendants), 1 to 64; or `lat` and `lon`.
     #[serde(default)]
@@ -138,7 +138,7 @@ struct SubscriptionView {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[schema(as = DeletePushSubscriptionRequest)]
 #[serde(deny_unknown_fields)]
-struct UnsubscribeBody {
+pub(crate) struct UnsubscribeBody {
     endpoint: String,
     /// The subscription's `keys.auth`: the proof that the caller is the browser that subscribed.
     auth: String,

@@ -56,7 +56,7 @@ impl<'a> RegionView<'a> {
 }
 
 #[derive(Deserialize)]
-struct ListQuery {
+pub(crate) struct ListQuery {
     level: Option<Level>,
     parent_id: Option<RegionId>,
 }

@@ -93,7 +93,7 @@ impl From<TokenRecord> for TokenView {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[schema(as = CreateTokenRequest)]
 #[serde(deny_unknown_fields)]
-struct CreateBody {
+pub(crate) struct CreateBody {
     /// Trimmed; 1 to 100 characters after trimming.
     #[schema(min_length = 1, max_length = 100)]
     name: String,

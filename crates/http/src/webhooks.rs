@@ -81,7 +81,7 @@ pub(crate) async fn view(record: WebhookRecord, webhooks: &Webhooks) -> WebhookV
 #[derive(Deserialize, utoipa::ToSchema)]
 #[schema(as = CreateWebhookRequest)]
 #[serde(deny_unknown_fields)]
-struct CreateBody {
+pub(crate) struct CreateBody {
     /// `https://…`; `http://` only into a range the operator allows (`webhooks.allow_private`). Every address the
     /// host resolves to must be public or in such a range. At most 2048 characters, no credentials.
     url: String,
@@ -115,7 +115,7 @@ struct WebhookList {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[schema(as = ChangeWebhookRequest)]
 #[serde(deny_unknown_fields)]
-struct ChangeBody {
+pub(crate) struct ChangeBody {
     url: Option<String>,
     regions: Option<Vec<RegionId>>,
     kinds: Option<Vec<AlertKind>>,

@@ -13,14 +13,14 @@ use crate::problem::ApiError;
 /// The most regions one declaration may name (as many as a stream filter takes).
 pub(super) const MAX_REGIONS: usize = 512;
 
-pub(super) enum Targets {
+pub(crate) enum Targets {
     One(RegionId),
     Several(Vec<RegionId>),
 }
 
 /// `region_id` or `region_ids`, exactly one of them; a list is non-empty, bounded and names
 /// each region once.
-pub(super) fn declared_regions(body: &DeclareBody) -> Result<Targets, ApiError> {
+pub(crate) fn declared_regions(body: &DeclareBody) -> Result<Targets, ApiError> {
     match (body.region_id, &body.region_ids) {
         (Some(region), None) => Ok(Targets::One(region)),
         (None, None) => {

@@ -122,7 +122,7 @@ async fn status(caller: Caller) -> Json<Value> {
 }
 
 #[derive(Deserialize)]
-struct HistoryParameters {
+pub(crate) struct HistoryParameters {
     #[serde(rename = "regionId")]
     region_id: Option<String>,
 }

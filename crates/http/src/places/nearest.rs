@@ -17,7 +17,7 @@ use crate::problem::ApiError;
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-pub(super) struct NearestQuery {
+pub(crate) struct NearestQuery {
     #[param(minimum = -90, maximum = 90)]
     lat: f64,
     #[param(minimum = -180, maximum = 180)]

@@ -27,7 +27,7 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 #[derive(Deserialize)]
-struct ListQuery {
+pub(crate) struct ListQuery {
     bbox: Option<String>,
 }
 
@@ -59,7 +59,7 @@ async fn list_shelters(State(state): State<AppState>, Query(query): Query<ListQu
 }
 
 /// `min_lon,min_lat,max_lon,max_lat`, as in GeoJSON.
-fn parse_bbox(text: &str) -> Result<[f64; 4], ApiError> {
+pub(crate) fn parse_bbox(text: &str) -> Result<[f64; 4], ApiError> {
     let bad = || ApiError::invalid_query("bbox", "bbox must be min_lon,min_lat,max_lon,max_lat in degrees");
     let numbers: Vec<f64> =
         text.split(',').map(|n| n.trim().parse::<f64>()).collect::<Result<_, _>>().map_err(|_| bad())?;
@@ -115,7 +115,7 @@ async fn add_shelter(
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ImportBody {
+pub(crate) struct ImportBody {
     shelters: Vec<ShelterInfo>,
 }
 

@@ -72,7 +72,7 @@ impl<R: Roles> FromRequestParts<AppState> for Authorized<R> {
 }
 
 /// The token of a `Bearer` credential; the scheme name is case-insensitive (RFC 9110 §11.1).
-fn bearer_secret(value: &str) -> Option<&str> {
+pub(crate) fn bearer_secret(value: &str) -> Option<&str> {
     let (scheme, secret) = value.split_once(' ')?;
     let secret = secret.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !secret.is_empty()).then_some(secret)
