@@ -57,6 +57,11 @@ const HEAD_TIMEOUT: Duration = Duration::from_secs(30);
 /// has cut it off by then anyway (its queue filled), and it resumes by its last id.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// The kernel's send buffer of a stream's socket (Linux doubles it for its own bookkeeping):
+/// room for about a hundred frames, a catch-up page or a snapshot drains through it in a few
+/// round trips.
+const STREAM_SEND_BUFFER: usize = 32 * 1024;
+
 /// What a stream starts with: how long a client waits before it reconnects.
 const RESPONSE_OPENING: &[u8] = b"retry: 1000\n\n";
 
@@ -69,6 +74,13 @@ pub async fn serve(stream: TcpStream, peer: SocketAddr, state: AppState, place: 
         _ = state.tasks.stopping() => None,
     };
     let Some(opened) = opened else { return };
+    // A client that stops reading would otherwise park up to the kernel's largest send buffer
+    // (4 MiB by default: autotuning grows it) in the kernel for as long as it answers TCP's
+    // probes. Fixed, the buffer fills after a few dozen frames, the next write waits, and the
+    // write timeout cuts the client off (counted) while its memory stays this small.
+    if let Err(error) = socket2::SockRef::from(&stream).set_send_buffer_size(STREAM_SEND_BUFFER) {
+        tracing::debug!(%error, "cannot fix the stream's send buffer");
+    }
     // Spawned from a tracked task that is still running, so the tracker never looks empty
     // between the two; a server that is stopping ends the new task at its first poll.
     let (feed, connection, heartbeat) = opened;
