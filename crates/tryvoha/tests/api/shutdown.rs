@@ -90,8 +90,9 @@ async fn once_stopping_began_a_new_connection_is_refused_and_the_write_in_flight
     assert_eq!(again.last_seq().await, 1);
 }
 
-/// A stream asked for on a connection that already carried a request, so that hyper serves it
-/// (chunked) rather than the direct path. Raw, so that the connection is surely the same one.
+/// A stream request pipelined behind another on one connection, so that hyper has read it and
+/// serves it (chunked) rather than handing the connection to the direct path. Raw, so that the
+/// connection is surely the same one and both requests go in one write.
 struct KeptAlive {
     socket: tokio::net::TcpStream,
     read: Vec<u8>,
@@ -101,9 +102,9 @@ impl KeptAlive {
     async fn open_stream(address: &str) -> KeptAlive {
         let socket = tokio::net::TcpStream::connect(address).await.unwrap();
         let mut connection = KeptAlive { socket, read: Vec::new() };
-        connection.send("GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n").await;
-        connection.read_until("\"status\"").await;
-        connection.send("GET /api/v1/stream?regions=14 HTTP/1.1\r\nHost: test\r\n\r\n").await;
+        connection
+            .send("GET /healthz HTTP/1.1\r\nHost: test\r\n\r\nGET /api/v1/stream?regions=14 HTTP/1.1\r\nHost: test\r\n\r\n")
+            .await;
         let head = connection.read_until("event: snapshot").await;
         assert!(head.contains("Transfer-Encoding: chunked"), "served by hyper: {head}");
         connection
