@@ -1,6 +1,7 @@
 # Shell functions the side-by-side benchmarks share (sourced by bench/fanout.sh,
 # bench/live_load.sh and bench/cluster.sh). Each script sets BENCH_NAME (the prefix of its
-# messages) and QUIET_WAIT; those that start servers also NCHAN_PORT and repo.
+# messages) and QUIET_WAIT; those that start servers also TRYVOHA_PORT, NCHAN_PORT,
+# RESULTS and repo.
 
 stop_pid() { # pid, signal: signal it, wait up to 10 s, then SIGKILL
     local pid=$1 signal=$2 i
@@ -92,6 +93,18 @@ take_over_somaxconn() {
     trap cleanup EXIT
     trap 'exit 130' INT TERM
     echo 65535 > /proc/sys/net/core/somaxconn
+}
+
+new_token() { token="bench-$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"; }
+
+start_tryvoha() { # data dir, log name: a release tryvoha with $token as its admin token, the
+    # per-client limits off (every subscriber comes from 127.0.0.1); a restart on the same data
+    # dir appends to the same log
+    TRYVOHA_ADMIN_TOKEN=$token TRYVOHA_LOG=warn \
+        "$tryvoha_bin" serve --listen "127.0.0.1:$TRYVOHA_PORT" --data "$1" \
+        --max-connections-per-client 0 --rate-limit 0 >> "$RESULTS/$2.server.log" 2>&1 &
+    server_pid=$!
+    wait_for_url "http://127.0.0.1:$TRYVOHA_PORT/healthz"
 }
 
 start_nchan() { # prefix: a fresh nginx + nchan (bench/nchan.conf) under it

@@ -65,15 +65,10 @@ machine() {
 }
 
 run_tryvoha() { # n, label, transport
-    local n=$1 label=$2 transport=$3 token
+    local n=$1 label=$2 transport=$3
     wait_for_quiet
-    token="bench-$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"
-    TRYVOHA_ADMIN_TOKEN=$token TRYVOHA_LOG=warn \
-        "$tryvoha_bin" serve --listen "127.0.0.1:$TRYVOHA_PORT" --data "$work/tryvoha-$label-$n" \
-        --max-connections-per-client 0 --rate-limit 0 \
-        > "$RESULTS/$n-$label-tryvoha.server.log" 2>&1 &
-    server_pid=$!
-    wait_for_url "http://127.0.0.1:$TRYVOHA_PORT/healthz"
+    new_token
+    start_tryvoha "$work/tryvoha-$label-$n" "$n-$label-tryvoha"
     TRYVOHA_ADMIN_TOKEN=$token timeout 900 "$bench_bin" target=tryvoha n="$n" m="$M" label="$label" transport="$transport" \
         server="127.0.0.1:$TRYVOHA_PORT" server_pid="$server_pid" out="$RESULTS/$n-$label-tryvoha.json" \
         | tee "$RESULTS/$n-$label-tryvoha.txt"

@@ -55,16 +55,6 @@ mkdir -p "$RESULTS"
 take_over_somaxconn
 token=""
 
-start_tryvoha() { # data dir, log name: the same token for every start on one data dir
-    TRYVOHA_ADMIN_TOKEN=$token TRYVOHA_LOG=warn \
-        "$tryvoha_bin" serve --listen "127.0.0.1:$TRYVOHA_PORT" --data "$1" \
-        --max-connections-per-client 0 --rate-limit 0 >> "$RESULTS/$2.server.log" 2>&1 &
-    server_pid=$!
-    wait_for_url "http://127.0.0.1:$TRYVOHA_PORT/healthz"
-}
-
-new_token() { token="bench-$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"; }
-
 bench_tryvoha() { # name, then the coordinator's arguments
     local name=$1
     shift

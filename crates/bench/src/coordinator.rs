@@ -27,6 +27,17 @@ pub enum Workload {
     Storm,
 }
 
+impl Workload {
+    pub fn name(self) -> &'static str {
+        match self {
+            Workload::Fanout => "fanout",
+            Workload::Burst => "burst",
+            Workload::StormPrepare => "storm-prepare",
+            Workload::Storm => "storm",
+        }
+    }
+}
+
 pub struct Settings {
     pub workload: Workload,
     pub transport: Transport,
@@ -189,7 +200,7 @@ pub async fn run(args: &Args) -> anyhow::Result<()> {
     };
     let report = report::build(&Inputs {
         target: settings.target.name(),
-        workload: if settings.workload == Workload::Burst { "burst" } else { "fanout" },
+        workload: settings.workload.name(),
         transport: settings.transport.name(),
         label: &settings.label,
         subscribers: settings.subscribers,

@@ -78,7 +78,7 @@ pub async fn resume(settings: &Settings) -> anyhow::Result<()> {
     });
     let report = json!({
         "target": settings.target.name(),
-        "workload": "storm",
+        "workload": settings.workload.name(),
         "transport": settings.transport.name(),
         "label": settings.label,
         "n": settings.subscribers,

@@ -67,17 +67,8 @@ pub async fn serve(
         let permit = match state.limits.connections.open(peer.ip()) {
             Ok(permit) => permit,
             Err(refusal) => {
-                // The send buffer of a new socket is empty: the short answer fits without
-                // waiting, so no task and no descriptor outlives this line.
-                let _ = stream.try_write(&Limits::refusal_answer(refusal));
-                // What the client sent already is read away, so that closing does not reset the
-                // connection before the answer is read.
-                let mut sink = [0u8; 1024];
-                for _ in 0..16 {
-                    if !matches!(stream.try_read(&mut sink), Ok(n) if n > 0) {
-                        break;
-                    }
-                }
+                // Answered without waiting, so no task and no descriptor outlives this line.
+                Limits::write_refusal(&stream, refusal);
                 continue;
             }
         };
