@@ -119,6 +119,33 @@ impl Feed {
         }
     }
 
+    /// The next frame if one is ready now, without waiting: what queued up while the last one
+    /// was written (a burst) or the rest of a catch-up page, for the transport to write in one
+    /// go. `None` when the next frame needs a wait or a read of the log (then [`Feed::next`]),
+    /// or when the subscriber was cut off (the next `next` says so).
+    pub fn next_ready(&mut self) -> Option<Arc<Frame>> {
+        if self.beyond_book.is_some() {
+            return None;
+        }
+        loop {
+            if let Some(frame) = self.pending.pop_front() {
+                self.last_sent = self.last_sent.max(frame.seq);
+                return Some(frame);
+            }
+            if self.catching_up.is_some() {
+                return None;
+            }
+            match self.subscription.receiver.try_recv() {
+                Ok(frame) if frame.seq > self.last_sent => {
+                    self.last_sent = frame.seq;
+                    return Some(frame);
+                }
+                Ok(_) => continue, // already sent while catching up
+                Err(_) => return None,
+            }
+        }
+    }
+
     /// A resume point in the log (another node wrote it; this node's book follows within a
     /// moment) is caught up from the log like any other: the live frames of the events in
     /// between come later and are skipped. One the log never reached (another server's, or a

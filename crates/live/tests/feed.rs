@@ -53,6 +53,7 @@ enum Step {
     Declare { region: u32, kind: AlertKind },
     Cancel { pick: usize },
     Read { frames: usize },
+    ReadReady,
     Reconnect,
 }
 
@@ -61,6 +62,7 @@ fn step() -> impl Strategy<Value = Step> {
         4 => (1..8u32, prop::sample::select(AlertKind::ALL.to_vec())).prop_map(|(region, kind)| Step::Declare { region, kind }),
         2 => (0..20usize).prop_map(|pick| Step::Cancel { pick }),
         3 => (0..4usize).prop_map(|frames| Step::Read { frames }),
+        2 => Just(Step::ReadReady),
         2 => Just(Step::Reconnect),
     ]
 }
@@ -69,7 +71,8 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
     /// A subscriber of raion 2 that disconnects at random points and resumes by its last id
-    /// sees, over all its connections, exactly the log's matching events, in order, once each.
+    /// (taking frames one by one or whatever is ready at once) sees, over all its connections,
+    /// exactly the log's matching events, in order, once each.
     #[test]
     fn resuming_at_any_point_sees_every_matching_event_exactly_once(steps in prop::collection::vec(step(), 1..40)) {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
@@ -102,6 +105,13 @@ proptest! {
                             let seq = next_seq(&mut feed).await.expect("not cut off");
                             seen.push(seq);
                             last = seq;
+                        }
+                    }
+                    // Whatever is ready, without waiting: how a transport gathers a batch.
+                    Step::ReadReady => {
+                        while let Some(frame) = feed.next_ready() {
+                            seen.push(frame.seq);
+                            last = frame.seq;
                         }
                     }
                     Step::Reconnect => {
