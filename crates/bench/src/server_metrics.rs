@@ -11,8 +11,9 @@ use crate::http;
 use crate::target::Target;
 
 /// The counters read, as they are named in `/metrics`.
-const COUNTERS: [&str; 5] = [
+const COUNTERS: [&str; 6] = [
     "tryvoha_frames_signed_total",
+    "tryvoha_catch_up_reads_total",
     "tryvoha_slow_subscribers_cut_total",
     "tryvoha_stalled_subscribers_cut_total",
     "tryvoha_lagged_subscribers_cut_total",

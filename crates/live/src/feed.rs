@@ -27,8 +27,15 @@ pub enum Resume {
 
 #[derive(Debug, thiserror::Error)]
 pub enum FeedError {
+    /// Shared: one read of the log may serve many subscribers ([`crate::catch_up`]).
     #[error("cannot read the event log to catch up")]
-    Log(#[from] ReadError),
+    Log(#[from] Arc<ReadError>),
+}
+
+impl From<ReadError> for FeedError {
+    fn from(error: ReadError) -> FeedError {
+        FeedError::Log(Arc::new(error))
+    }
 }
 
 pub struct Feed {
@@ -42,6 +49,9 @@ pub struct Feed {
     catching_up: Option<Seq>,
     /// A resume point beyond this node's book, to be checked against the log's head first.
     beyond_book: Option<Seq>,
+    /// The book's last sequence number when this feed registered: every later event is in its
+    /// live queue.
+    queued_after: Seq,
     last_sent: Seq,
 }
 
@@ -67,6 +77,7 @@ impl Feed {
             pending: VecDeque::new(),
             catching_up: None,
             beyond_book: None,
+            queued_after: book.last_seq(),
             last_sent: 0,
         };
         // The latency of a state frame counts from now, on the clock the delivery is timed by.
@@ -169,16 +180,17 @@ impl Feed {
     }
 
     async fn catch_up_page(&mut self, after: Seq) -> Result<(), FeedError> {
-        let events = self.log.events_after(after, CATCH_UP_PAGE).await?;
-        // A short page is the end of the log as of this read: every later event is already in
-        // the live queue (registered before reading), so live frames take over now rather than
-        // after one more read, and the queue does not fill while the log is re-read.
-        self.catching_up = match events.last() {
-            Some(last) if events.len() == CATCH_UP_PAGE => Some(last.seq()),
-            _ => None,
-        };
+        // Shared with the subscribers resuming from the same point (a storm after a restart).
+        // Boxed: a read is rare, and inline it would be part of every waiting feed's future.
+        let read = self.hub.catch_up_reads().page(&self.log, after, CATCH_UP_PAGE, self.queued_after);
+        let page = Box::pin(read).await?;
+        // A short page is the end of the log as of its read: if that reaches where the live
+        // queue starts, live frames take over now rather than after one more read, and the queue
+        // does not fill while the log is re-read. A page read before this feed registered may
+        // end short of that point: then the read goes on from its end.
+        self.catching_up = (!page.ends_catch_up_for(self.queued_after)).then(|| page.end());
         let registry = self.hub.registry();
-        for event in events.iter().filter(|e| e.seq() > self.last_sent && self.filter.matches_event(e, registry)) {
+        for event in page.events.iter().filter(|e| e.seq() > self.last_sent && self.filter.matches_event(e, registry)) {
             // The frame the hub made (or will use) for this event: signed once either way.
             self.pending.push_back(self.hub.frames().frame(event, &self.signer));
         }

@@ -5,7 +5,8 @@
 //! with no region filter: a few map lookups per event instead of a test of every subscriber.
 //!
 //! The hub follows the committed events through an [`EventSource`]; each event's frame is made
-//! once, in the [`FrameCache`] that subscribers catching up from the log read too.
+//! once, in the [`FrameCache`] that subscribers catching up from the log read too; their reads
+//! of the log are shared too ([`CatchUpReads`]).
 //!
 //! The hub never waits on a subscriber: each has a bounded queue, and one whose queue is full
 //! is cut off (its queue closes after what it holds; it resumes by its last id).
@@ -21,6 +22,7 @@ use tokio::sync::mpsc;
 use tryvoha_core::{Audience, AudienceIndex, Event, RegionRegistry, Seq};
 use tryvoha_follow::{EventSource, Follow, FollowError};
 
+use crate::catch_up::CatchUpReads;
 use crate::filter::Filter;
 use crate::frame::Frame;
 use crate::frame_cache::{FRAME_CACHE_EVENTS, FrameCache};
@@ -35,6 +37,7 @@ pub struct Hub {
     metrics: Arc<Metrics>,
     queue_capacity: usize,
     frames: FrameCache,
+    catch_up_reads: CatchUpReads,
     // A std mutex: it is held for a fan-out or an insert, never across an await.
     state: Mutex<HubState>,
     /// True while the fan-out task runs (see [`Hub::run`]).
@@ -75,11 +78,13 @@ impl Hub {
         let audience = Arc::new(Audience::new(&registry));
         let state = HubState { next_id: 0, subscribers: HashMap::new(), audience: AudienceIndex::new(audience) };
         let frames = FrameCache::counting(FRAME_CACHE_EVENTS, metrics.deliveries.clone());
+        let catch_up_reads = CatchUpReads::new(metrics.clone());
         Arc::new(Hub {
             registry,
             metrics,
             queue_capacity,
             frames,
+            catch_up_reads,
             state: Mutex::new(state),
             fanning_out: AtomicBool::new(false),
             closed: AtomicBool::new(false),
@@ -97,6 +102,11 @@ impl Hub {
     /// The frames of the newest events, made by the fan-out or by whoever read them first.
     pub fn frames(&self) -> &FrameCache {
         &self.frames
+    }
+
+    /// The log reads of subscribers catching up, shared by those that resume from one point.
+    pub fn catch_up_reads(&self) -> &CatchUpReads {
+        &self.catch_up_reads
     }
 
     /// Registers a subscriber; live frames queue for it from this moment. On a closed hub the

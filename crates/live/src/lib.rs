@@ -14,6 +14,7 @@
 //! both, and then the duplicate is dropped by sequence number). A subscriber that falls behind
 //! is cut off, never skipped past an event: its feed ends and it resumes by its last id.
 
+mod catch_up;
 mod feed;
 mod filter;
 mod frame;
@@ -23,6 +24,7 @@ mod metrics;
 mod signer;
 pub mod sse;
 
+pub use catch_up::{CatchUpReads, Page};
 pub use feed::{Feed, FeedError, Resume};
 pub use filter::Filter;
 pub use frame::Frame;

@@ -27,6 +27,7 @@ pub struct Metrics {
     slow_cut: AtomicU64,
     stalled_cut: AtomicU64,
     lag_cut: AtomicU64,
+    catch_up_reads: AtomicU64,
     latency_buckets: [AtomicU64; BUCKETS.len()],
     latency_count: AtomicU64,
     latency_sum_micros: AtomicU64,
@@ -71,6 +72,16 @@ impl Metrics {
         self.lag_cut.fetch_add(subscribers, Relaxed);
     }
 
+    /// A subscriber catching up read a page of the log itself (the others resuming from the
+    /// same point share it).
+    pub fn catch_up_read(&self) {
+        self.catch_up_reads.fetch_add(1, Relaxed);
+    }
+
+    pub fn catch_up_reads(&self) -> u64 {
+        self.catch_up_reads.load(Relaxed)
+    }
+
     pub fn slow_cuts(&self) -> u64 {
         self.slow_cut.load(Relaxed)
     }
@@ -109,6 +120,11 @@ impl Metrics {
             "# HELP tryvoha_lagged_subscribers_cut_total Subscribers disconnected because the hub fell behind the log.\n# TYPE tryvoha_lagged_subscribers_cut_total counter"
         );
         let _ = writeln!(out, "tryvoha_lagged_subscribers_cut_total {}", self.lag_cut.load(Relaxed));
+        let _ = writeln!(
+            out,
+            "# HELP tryvoha_catch_up_reads_total Pages of the event log read for subscribers catching up (shared by those resuming from the same point).\n# TYPE tryvoha_catch_up_reads_total counter"
+        );
+        let _ = writeln!(out, "tryvoha_catch_up_reads_total {}", self.catch_up_reads());
         let _ = writeln!(
             out,
             "# HELP tryvoha_delivery_latency_seconds From the decision on an event to its frame being written to a subscriber's socket.\n# TYPE tryvoha_delivery_latency_seconds histogram"

@@ -363,3 +363,38 @@ async fn a_client_that_stops_reading_is_cut_off_and_the_others_get_everything() 
     assert_eq!(counter("tryvoha_lagged_subscribers_cut_total"), 0, "the hub itself kept up");
     drop(stalled);
 }
+
+/// A reconnect storm in small: every subscriber resuming from the same point gets exactly what
+/// it missed, and the log is read once for all of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscribers_resuming_from_the_same_point_get_what_they_missed_from_one_read_of_the_log() {
+    let app = TestApp::spawn().await;
+    let first = app.post("/api/v1/alerts", ADMIN, json!({ "region_id": 31, "kind": "air_raid" })).await;
+    let resume_from = first.body["seq"].as_u64().expect("the declaration's sequence number");
+    for kind in ["artillery_shelling", "urban_fights", "chemical", "nuclear"] {
+        app.post("/api/v1/alerts", ADMIN, json!({ "region_id": 31, "kind": kind })).await;
+    }
+    let reads_before = counter(&app, "tryvoha_catch_up_reads_total").await;
+    let resumed: Vec<_> = (0..200)
+        .map(|_| {
+            let base = app.base.clone();
+            tokio::spawn(async move {
+                let client = reqwest::Client::new(); // one connection each, all at once
+                let mut stream = SseStream::open(&client, &base, "/api/v1/stream", Some(resume_from)).await;
+                let frames = stream.until(WAIT, |f| f.seq() == resume_from + 4).await;
+                frames.iter().map(SseFrame::seq).collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    for stream in resumed {
+        let seqs = stream.await.unwrap();
+        assert_eq!(seqs, (resume_from + 1..=resume_from + 4).collect::<Vec<_>>(), "no gap, no duplicate");
+    }
+    let reads = counter(&app, "tryvoha_catch_up_reads_total").await - reads_before;
+    assert_eq!(reads, 1, "200 subscribers resuming from one point share one read of the log");
+}
+
+async fn counter(app: &TestApp, name: &str) -> u64 {
+    let metrics = app.client.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
+    metrics.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')).unwrap().parse().unwrap()
+}
