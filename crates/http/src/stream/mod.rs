@@ -191,12 +191,12 @@ async fn websocket(
         let live = &state.live;
         let feed = Feed::open(&state.engine, &live.hub, &live.signer, filter, resume);
         let connection = Connection::new(live.hub.metrics().clone(), Transport::WebSocket, stream_permit);
-        let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + live.heartbeat, live.heartbeat);
-        heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        // The stream goes on in a task of its own that holds only what a waiting stream needs;
+        // The stream goes on in a task of its own that holds only what a waiting stream needs,
+        // on the streams' runtime (the socket stays with the server's runtime's I/O driver);
         // axum's task (with the upgrade's state) ends here. The upgraded connection outlives
         // hyper's: the stream holds the connection's place now.
-        state.tasks.spawn(websocket_frames(socket, feed, connection, heartbeat, state.tasks.stop_signal(), permit));
+        let stop = state.tasks.stop_signal();
+        state.tasks.spawn_stream(websocket_frames(socket, feed, connection, live.heartbeat, stop, permit));
     }))
 }
 
@@ -208,12 +208,13 @@ pub(crate) fn websocket_frames(
     mut socket: WebSocket,
     mut feed: Feed,
     connection: Connection,
-    mut heartbeat: tokio::time::Interval,
+    heartbeat: Duration,
     stop: CancellationToken,
     place: Option<Extension<Arc<ConnectionPermit>>>,
 ) -> impl std::future::Future<Output = ()> + Send + 'static {
     async move {
         let _place = place;
+        let mut heartbeat = heartbeat_every(heartbeat);
         loop {
             tokio::select! {
                 next = feed.next() => match next {
@@ -363,6 +364,14 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
 /// How long a connection may stay silent before a heartbeat: proxies close idle streams.
 pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(15);
 
+/// A stream's heartbeat, first after one `period`; made in the stream's task, whose runtime's
+/// timer drives it.
+pub(crate) fn heartbeat_every(period: Duration) -> tokio::time::Interval {
+    let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    heartbeat
+}
+
 #[cfg(test)]
 mod tests {
     use std::future::Future;
@@ -379,7 +388,9 @@ mod tests {
     fn a_waiting_stream_is_a_small_future() {
         let (sse, websocket) = (future_size(super::sse::stream_frames), future_size(super::websocket_frames));
         eprintln!("a waiting SSE stream: {sse} bytes; a waiting WebSocket: {websocket} bytes");
-        assert!(sse <= 640, "an SSE stream's future is {sse} bytes");
+        // 16 of these are the heartbeat's period, kept so that its timer is made in the task,
+        // on the streams' runtime.
+        assert!(sse <= 656, "an SSE stream's future is {sse} bytes");
         // The WebSocket itself (its protocol state) is 368 of these.
         assert!(websocket <= 1024, "a WebSocket stream's future is {websocket} bytes");
     }

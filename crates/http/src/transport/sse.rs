@@ -35,7 +35,7 @@ use crate::body::{Query, parse_query};
 use crate::limits::{ClientAddress, ClientKey, ConnectionPermit, rate_limited, retry_after_secs};
 use crate::openapi;
 use crate::problem::ApiError;
-use crate::stream::{Connection, StreamQuery};
+use crate::stream::{Connection, StreamQuery, heartbeat_every};
 
 /// What a connection must start with to be served here.
 pub const REQUEST_PREFIX: &[u8] = b"GET /api/v1/stream";
@@ -86,8 +86,14 @@ pub async fn serve(stream: TcpStream, peer: SocketAddr, state: AppState, place: 
     }
     // Spawned from a tracked task that is still running, so the tracker never looks empty
     // between the two; a server that is stopping ends the new task at its first poll.
-    let (feed, connection, heartbeat) = opened;
-    state.tasks.spawn(stream_frames(stream, feed, connection, heartbeat, state.tasks.stop_signal(), place));
+    // The stream's task runs on the streams' runtime, so its socket is registered there, in it.
+    let stream = match stream.into_std() {
+        Ok(stream) => stream,
+        Err(error) => return tracing::debug!(%error, "cannot hand the stream's socket over"),
+    };
+    let (feed, connection) = opened;
+    let heartbeat = state.live.heartbeat;
+    state.tasks.spawn_stream(stream_frames(stream, feed, connection, heartbeat, state.tasks.stop_signal(), place));
 }
 
 /// Writes the feed's frames and the heartbeats until the client leaves, it is cut off, or the
@@ -98,15 +104,17 @@ pub async fn serve(stream: TcpStream, peer: SocketAddr, state: AppState, place: 
 // body), and destructuring a tuple would copy the parts again.
 #[allow(clippy::manual_async_fn, reason = "an async fn would keep its arguments twice")]
 pub(crate) fn stream_frames(
-    stream: TcpStream,
+    stream: std::net::TcpStream,
     mut feed: Feed,
     connection: Connection,
-    mut heartbeat: tokio::time::Interval,
+    heartbeat: Duration,
     stop: CancellationToken,
     place: Arc<ConnectionPermit>,
 ) -> impl Future<Output = ()> + Send + 'static {
     async move {
         let _place = place;
+        let Ok(stream) = TcpStream::from_std(stream) else { return };
+        let mut heartbeat = heartbeat_every(heartbeat);
         loop {
             let written = tokio::select! {
                 next = feed.next() => match next {
@@ -225,7 +233,8 @@ pub async fn handler(
     Query(query): Query<StreamQuery>,
 ) -> Result<Response, ApiError> {
     let last_event_id = headers.get("last-event-id").map(|v| v.as_bytes());
-    let (feed, connection, heartbeat) =
+    let heartbeat = heartbeat_every(state.live.heartbeat);
+    let (feed, connection) =
         open(&state, client.map(|Extension(ClientAddress(client))| client), &query, last_event_id)?;
     let opening = futures_util::stream::once(async { Ok::<_, Infallible>(Bytes::from_static(RESPONSE_OPENING)) });
     // The body ends when the server stops, so that the connection (which hyper lets finish its
@@ -259,10 +268,9 @@ pub async fn handler(
     Ok(response)
 }
 
-pub(crate) type Opened = (Feed, Connection, tokio::time::Interval);
+pub(crate) type Opened = (Feed, Connection);
 
-/// Checks the parameters, takes the client's place for a stream, registers the subscriber and
-/// starts its heartbeat.
+/// Checks the parameters, takes the client's place for a stream and registers the subscriber.
 fn open(
     state: &AppState,
     client: Option<IpAddr>,
@@ -274,9 +282,7 @@ fn open(
     let live = &state.live;
     let feed = Feed::open(&state.engine, &live.hub, &live.signer, filter, resume);
     let connection = Connection::new(live.hub.metrics().clone(), Transport::Sse, permit);
-    let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + live.heartbeat, live.heartbeat);
-    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    Ok((feed, connection, heartbeat))
+    Ok((feed, connection))
 }
 
 /// The last words to a subscriber that was cut off: how to resume.
