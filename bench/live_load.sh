@@ -12,7 +12,7 @@
 #        subscribers reconnect at once with Last-Event-ID set to the warm-up's event: each must
 #        get exactly the BEHIND events it missed. Reports the time until all have caught up and
 #        how many frames the server signed meanwhile (/metrics tryvoha_frames_signed_total).
-# slow   N_SLOW (10000) subscribers and M_SLOW (250) messages one at a time, twice on fresh
+# slow   N_SLOW (10000) subscribers and M_SLOW (400) messages one at a time, twice on fresh
 #        servers: every subscriber reading, then every STALL_EVERY-th (10: 10%) one stopping
 #        once its stream has begun (with a small receive window). Compares the readers'
 #        latency, counts the stalled ones cut off (/metrics) and the server's memory.
@@ -34,7 +34,7 @@ BURST_MS=${BURST_MS:-1000}
 N_STORM=${N_STORM:-19000}
 BEHIND=${BEHIND:-20}
 N_SLOW=${N_SLOW:-10000}
-M_SLOW=${M_SLOW:-250}
+M_SLOW=${M_SLOW:-400}
 STALL_EVERY=${STALL_EVERY:-10}
 QUIET_WAIT=${QUIET_WAIT:-120}
 RESULTS=${RESULTS:-target/live_load/$(date -u +%Y%m%dT%H%M%SZ)}
@@ -102,8 +102,10 @@ run_slow() { # label
         wait_for_quiet
         new_token
         start_tryvoha "$work/$name" "$name"
-        # 251 hromadas: Kyiv, Lviv, Odesa and Dnipropetrovsk oblasts have 319 together.
-        bench_tryvoha "$name" n="$N_SLOW" m="$M_SLOW" stall_every="$stall" label="$1-stall$stall" oblast=14,27,18,9
+        # Up to 451 messages: Kyiv, Lviv, Odesa, Dnipropetrovsk, Zaporizhzhia and Kharkiv oblasts
+        # have 452 hromadas together.
+        bench_tryvoha "$name" n="$N_SLOW" m="$M_SLOW" stall_every="$stall" label="$1-stall$stall" \
+            oblast=14,27,18,9,12,28
         stop_servers
     done
 }

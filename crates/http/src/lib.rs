@@ -57,7 +57,7 @@ pub use openapi::document_json as openapi_document;
 pub use pages::PageCache;
 pub use places::{BOUNDARY_ATTRIBUTION, BoundaryLayers, Detail};
 pub use problem::ApiError;
-pub use stream::DEFAULT_HEARTBEAT;
+pub use stream::{DEFAULT_HEARTBEAT, DEFAULT_WRITE_TIMEOUT};
 pub use transport::tasks::{DEFAULT_DRAIN_DEADLINE, Tasks};
 
 /// The largest request body accepted. Alert declarations are a few hundred bytes; 64 KiB leaves
@@ -146,12 +146,14 @@ impl AppState {
 /// The default [`AppState::request_timeout`].
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// What the live streams need: the hub, the signing key, and the heartbeat interval.
+/// What the live streams need: the hub, the signing key, the heartbeat interval, and how long
+/// a frame may wait for room in a subscriber's socket.
 #[derive(Clone)]
 pub struct Live {
     pub hub: Arc<Hub>,
     pub signer: Arc<Signer>,
     pub heartbeat: Duration,
+    pub write_timeout: Duration,
 }
 
 /// The feature routers, inside the transport's layers (`transport::around`).

@@ -14,7 +14,7 @@ use tokio::sync::oneshot;
 use tower::ServiceExt;
 use tryvoha_core::*;
 use tryvoha_engine::{Engine, SystemClock};
-use tryvoha_http::{AppState, DEFAULT_HEARTBEAT, Live, router};
+use tryvoha_http::{AppState, DEFAULT_HEARTBEAT, DEFAULT_WRITE_TIMEOUT, Live, router};
 use tryvoha_live::{Hub, Metrics, Signer};
 use tryvoha_places::Places;
 use tryvoha_sqlite::SqliteStore;
@@ -49,7 +49,7 @@ async fn server_timing_out_after(dir: &tempfile::TempDir, request_timeout: Durat
     let hub = Hub::new(registry, Arc::new(Metrics::default()), 16);
     let fan_out = tokio::spawn(hub.clone().run(engine.event_source(), signer.clone()));
     let places = Arc::new(Places::without_boundaries(store.clone()).unwrap());
-    let live = Live { hub: hub.clone(), signer, heartbeat: DEFAULT_HEARTBEAT };
+    let live = Live { hub: hub.clone(), signer, heartbeat: DEFAULT_HEARTBEAT, write_timeout: DEFAULT_WRITE_TIMEOUT };
     let app = router(AppState { request_timeout, ..AppState::for_tests(engine.clone(), live, places) });
     Server { app, engine, hub, faults, fan_out, admin }
 }

@@ -12,7 +12,7 @@ use axum::http::{Request, StatusCode};
 use tower::ServiceExt;
 use tryvoha_core::RegionRegistry;
 use tryvoha_engine::{AdminCredential, Engine, SystemClock};
-use tryvoha_http::{AppState, DEFAULT_HEARTBEAT, Live, router};
+use tryvoha_http::{AppState, DEFAULT_HEARTBEAT, DEFAULT_WRITE_TIMEOUT, Live, router};
 use tryvoha_live::{Hub, Metrics, Signer};
 use tryvoha_places::Places;
 use tryvoha_sqlite::SqliteStore;
@@ -31,7 +31,7 @@ fn app(dir: &tempfile::TempDir) -> axum::Router {
     let hub = Hub::new(registry, Arc::new(Metrics::default()), 16);
     tokio::spawn(hub.clone().run(engine.event_source(), signer.clone()));
     let places = Arc::new(Places::without_boundaries(store).unwrap());
-    let live = Live { hub, signer, heartbeat: DEFAULT_HEARTBEAT };
+    let live = Live { hub, signer, heartbeat: DEFAULT_HEARTBEAT, write_timeout: DEFAULT_WRITE_TIMEOUT };
     router(AppState { request_timeout: Duration::from_millis(300), ..AppState::for_tests(engine, live, places) })
 }
 

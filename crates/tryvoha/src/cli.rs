@@ -88,6 +88,10 @@ struct ServeArgs {
     /// Frames a live subscriber may have queued before it is cut off [default: 1024].
     #[arg(long, env = "TRYVOHA_SUBSCRIBER_QUEUE")]
     subscriber_queue: Option<usize>,
+    /// Seconds a frame may wait for room in a live subscriber's socket before the subscriber,
+    /// which stopped reading, is disconnected [default: 60].
+    #[arg(long, env = "TRYVOHA_STREAM_WRITE_TIMEOUT_SECS")]
+    stream_write_timeout_secs: Option<u64>,
     /// Serve the compatible APIs (alerts.in.ua, ukrainealarm) without a token.
     #[arg(long, env = "TRYVOHA_COMPAT_ANONYMOUS", num_args = 0..=1, default_missing_value = "true")]
     compat_anonymous: Option<bool>,
@@ -258,6 +262,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 regions: args.regions,
                 heartbeat_secs: args.heartbeat_secs,
                 subscriber_queue: args.subscriber_queue,
+                stream_write_timeout_secs: args.stream_write_timeout_secs,
                 compat_anonymous: args.compat_anonymous,
                 compat_rate_limit: args.compat_rate_limit,
                 cap_sender: args.cap_sender,

@@ -22,6 +22,7 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA: &str = "./tryvoha-data";
 pub const DEFAULT_HEARTBEAT_SECS: u64 = 15;
 pub const DEFAULT_SUBSCRIBER_QUEUE: usize = 1024;
+pub const DEFAULT_STREAM_WRITE_TIMEOUT_SECS: u64 = 60;
 pub const DEFAULT_COMPAT_RATE_LIMIT: u32 = 60;
 pub const DEFAULT_SHELTER_MAX_DISTANCE_M: u32 = 20_000;
 pub const DEFAULT_CAP_MAX_AGE_SECS: u64 = 3600;
@@ -55,6 +56,7 @@ pub struct RawSettings {
     pub regions: Option<PathBuf>,
     pub heartbeat_secs: Option<u64>,
     pub subscriber_queue: Option<usize>,
+    pub stream_write_timeout_secs: Option<u64>,
     pub compat_anonymous: Option<bool>,
     pub compat_rate_limit: Option<u32>,
     pub cap_sender: Option<String>,
@@ -100,6 +102,7 @@ impl RawSettings {
             regions: self.regions.or(lower.regions),
             heartbeat_secs: self.heartbeat_secs.or(lower.heartbeat_secs),
             subscriber_queue: self.subscriber_queue.or(lower.subscriber_queue),
+            stream_write_timeout_secs: self.stream_write_timeout_secs.or(lower.stream_write_timeout_secs),
             compat_anonymous: self.compat_anonymous.or(lower.compat_anonymous),
             compat_rate_limit: self.compat_rate_limit.or(lower.compat_rate_limit),
             cap_sender: self.cap_sender.or(lower.cap_sender),
@@ -144,6 +147,8 @@ pub struct Settings {
     pub regions: Option<PathBuf>,
     pub heartbeat: std::time::Duration,
     pub subscriber_queue: usize,
+    /// How long one frame may wait for room in a live subscriber's socket.
+    pub stream_write_timeout: std::time::Duration,
     /// Serve the compatible APIs without a token.
     pub compat_anonymous: bool,
     /// Requests per minute per client on the compatible APIs; 0 = no limit.
@@ -221,6 +226,10 @@ impl Settings {
         let heartbeat_secs = said.heartbeat_secs.unwrap_or(DEFAULT_HEARTBEAT_SECS);
         if !(1..=3600).contains(&heartbeat_secs) {
             bail!("heartbeat_secs must be 1 to 3600, not {heartbeat_secs}");
+        }
+        let stream_write_timeout_secs = said.stream_write_timeout_secs.unwrap_or(DEFAULT_STREAM_WRITE_TIMEOUT_SECS);
+        if !(1..=3600).contains(&stream_write_timeout_secs) {
+            bail!("stream_write_timeout_secs must be 1 to 3600, not {stream_write_timeout_secs}");
         }
         let subscriber_queue = said.subscriber_queue.unwrap_or(DEFAULT_SUBSCRIBER_QUEUE);
         if !(1..=1_000_000).contains(&subscriber_queue) {
@@ -301,6 +310,7 @@ impl Settings {
             regions: said.regions,
             heartbeat: std::time::Duration::from_secs(heartbeat_secs),
             subscriber_queue,
+            stream_write_timeout: std::time::Duration::from_secs(stream_write_timeout_secs),
             compat_anonymous: said.compat_anonymous.unwrap_or(false),
             compat_rate_limit: said.compat_rate_limit.unwrap_or(DEFAULT_COMPAT_RATE_LIMIT),
             cap_sender,

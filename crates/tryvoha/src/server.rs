@@ -201,7 +201,7 @@ pub async fn run_with(
     // has stopped serving.
     let statuses_stop = CancellationToken::new();
     let statuses = tokio::spawn(places.clone().follow_statuses(engine.event_source(), statuses_stop.clone()));
-    let live = Live { hub, signer, heartbeat: settings.heartbeat };
+    let live = Live { hub, signer, heartbeat: settings.heartbeat, write_timeout: settings.stream_write_timeout };
     let shelters = places.shelters().len();
     let compat = Arc::new(CompatAccess::new(CompatSettings {
         anonymous: settings.compat_anonymous,

@@ -23,12 +23,12 @@ use tryvoha_core::{AlertKind, AlertStatus, EventFamily, RegionId, Seq};
 use tryvoha_deliveries::Channel;
 use tryvoha_live::{Feed, Filter, Frame, Resume, Transport};
 
-use crate::AppState;
 use crate::body::Query;
 use crate::limits::{ClientAddress, ConnectionPermit};
 use crate::openapi;
 use crate::problem::ApiError;
 use crate::transport::sse;
+use crate::{AppState, Live};
 
 /// The longest list a stream filter (`regions=`, `kinds=`, `status=`) takes. A subscriber of
 /// more regions than this subscribes to all (no `regions=`) and filters itself.
@@ -190,7 +190,7 @@ async fn websocket(
         let _tracked = tracked;
         let live = &state.live;
         let feed = Feed::open(&state.engine, &live.hub, &live.signer, filter, resume);
-        let connection = Connection::new(live.hub.metrics().clone(), Transport::WebSocket, stream_permit);
+        let connection = Connection::new(live, Transport::WebSocket, stream_permit);
         // The stream goes on in a task of its own that holds only what a waiting stream needs,
         // on the streams' runtime (the socket stays with the server's runtime's I/O driver);
         // axum's task (with the upgrade's state) ends here. The upgraded connection outlives
@@ -220,7 +220,7 @@ pub(crate) fn websocket_frames(
                 next = feed.next() => match next {
                     Ok(Some(frame)) => {
                         frame.attempted(Channel::WebSocket);
-                        if let Err(failure) = send_in_time(&mut socket, text(&frame)).await {
+                        if let Err(failure) = send_in_time(&mut socket, connection.write_timeout(), text(&frame)).await {
                             frame.failed(Channel::WebSocket);
                             if failure == SendFailure::Stalled {
                                 connection.metrics.stalled_subscriber_cut();
@@ -232,23 +232,23 @@ pub(crate) fn websocket_frames(
                     }
                     Ok(None) => {
                         let reason = format!("too slow; resume with ?after={}", feed.last_sent());
-                        let _ = send_in_time(&mut socket, Message::Close(Some(CloseFrame { code: 4008, reason: reason.into() }))).await;
+                        let _ = send_in_time(&mut socket, connection.write_timeout(), Message::Close(Some(CloseFrame { code: 4008, reason: reason.into() }))).await;
                         return;
                     }
                     Err(error) => {
                         tracing::warn!(%error, "stream ended: cannot catch up from the log");
-                        let _ = send_in_time(&mut socket, Message::Close(Some(CloseFrame { code: 1011, reason: "log unavailable".into() }))).await;
+                        let _ = send_in_time(&mut socket, connection.write_timeout(), Message::Close(Some(CloseFrame { code: 1011, reason: "log unavailable".into() }))).await;
                         return;
                     }
                 },
                 _ = heartbeat.tick() => {
-                    if send_in_time(&mut socket, Message::Ping(Bytes::new())).await.is_err() {
+                    if send_in_time(&mut socket, connection.write_timeout(), Message::Ping(Bytes::new())).await.is_err() {
                         return;
                     }
                 }
                 _ = stop.cancelled() => {
                     let reason = format!("the server is stopping; resume with ?after={}", feed.last_sent());
-                    let _ = send_in_time(&mut socket, Message::Close(Some(CloseFrame { code: 1001, reason: reason.into() }))).await;
+                    let _ = send_in_time(&mut socket, connection.write_timeout(), Message::Close(Some(CloseFrame { code: 1001, reason: reason.into() }))).await;
                     return;
                 }
                 incoming = socket.recv() => match incoming {
@@ -257,7 +257,7 @@ pub(crate) fn websocket_frames(
                     None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
                     Some(Ok(Message::Text(_) | Message::Binary(_))) => {
                         let reason = "this stream takes no messages: send only pongs and close".into();
-                        let _ = send_in_time(&mut socket, Message::Close(Some(CloseFrame { code: 1003, reason }))).await;
+                        let _ = send_in_time(&mut socket, connection.write_timeout(), Message::Close(Some(CloseFrame { code: 1003, reason }))).await;
                         return;
                     }
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
@@ -272,13 +272,13 @@ pub(crate) fn websocket_frames(
 enum SendFailure {
     /// The connection failed or closed.
     Closed,
-    /// It waited [`sse::WRITE_TIMEOUT`] for room: the client stopped reading.
+    /// It waited the write timeout for room: the client stopped reading.
     Stalled,
 }
 
-/// Sends one message, giving up after [`sse::WRITE_TIMEOUT`]: a client that stopped reading
+/// Sends one message, giving up after `within`: a client that stopped reading
 /// would otherwise hold its connection (and task) forever.
-async fn send_in_time(socket: &mut WebSocket, message: Message) -> Result<(), SendFailure> {
+async fn send_in_time(socket: &mut WebSocket, within: Duration, message: Message) -> Result<(), SendFailure> {
     let mut send = SinkExt::send(socket, message);
     // Nearly always the socket has room and the first poll sends. Only a wait (a slow client)
     // pays for a timer, on the heap, so that the timer is not part of every waiting stream's
@@ -286,7 +286,7 @@ async fn send_in_time(socket: &mut WebSocket, message: Message) -> Result<(), Se
     if let std::task::Poll::Ready(sent) = futures_util::poll!(&mut send) {
         return sent.map_err(|_| SendFailure::Closed);
     }
-    match Box::pin(tokio::time::timeout(sse::WRITE_TIMEOUT, send)).await {
+    match Box::pin(tokio::time::timeout(within, send)).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(_)) => Err(SendFailure::Closed),
         Err(_) => Err(SendFailure::Stalled),
@@ -301,18 +301,24 @@ fn text(frame: &Frame) -> Message {
 /// Counts a subscriber while its connection lives, and holds its client's place for a stream.
 pub(crate) struct Connection {
     pub(crate) metrics: Arc<tryvoha_live::Metrics>,
+    /// How long one frame may wait for room in the socket ([`Live::write_timeout`]), in whole
+    /// seconds: a `u32` fits beside `transport` where a `Duration` would add 16 bytes to every
+    /// waiting stream.
+    write_timeout_secs: u32,
     transport: Transport,
     _stream_permit: Option<ConnectionPermit>,
 }
 
 impl Connection {
-    pub(crate) fn new(
-        metrics: Arc<tryvoha_live::Metrics>,
-        transport: Transport,
-        stream_permit: Option<ConnectionPermit>,
-    ) -> Connection {
+    pub(crate) fn new(live: &Live, transport: Transport, stream_permit: Option<ConnectionPermit>) -> Connection {
+        let metrics = live.hub.metrics().clone();
         metrics.connected(transport);
-        Connection { metrics, transport, _stream_permit: stream_permit }
+        let write_timeout_secs = u32::try_from(live.write_timeout.as_secs().max(1)).unwrap_or(u32::MAX);
+        Connection { metrics, write_timeout_secs, transport, _stream_permit: stream_permit }
+    }
+
+    pub(crate) fn write_timeout(&self) -> Duration {
+        Duration::from_secs(u64::from(self.write_timeout_secs))
     }
 }
 
@@ -363,6 +369,12 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
 
 /// How long a connection may stay silent before a heartbeat: proxies close idle streams.
 pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(15);
+
+/// How long one frame may wait for room in a subscriber's socket, unless configured otherwise
+/// (`stream_write_timeout_secs`). A client that stops reading keeps the window shut but answers
+/// TCP's probes, so without this its task would wait forever; then it is cut off (counted) and
+/// resumes by its last id.
+pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A stream's heartbeat, first after one `period`; made in the stream's task, whose runtime's
 /// timer drives it.

@@ -87,15 +87,20 @@ pub async fn serve(
         let (state, http) = (state.clone(), http.clone());
         tasks.spawn(async move {
             // The connection's place is held until this task ends (or the stream it started).
-            let stream_request = tokio::select! {
-                stream_request = starts_with_stream_request(&stream) => stream_request,
+            let first_request = tokio::select! {
+                first_request = first_request(&stream) => first_request,
                 _ = state.tasks.stopping() => return,
             };
             // Boxed so that a hyper connection's task does not also hold the request-reading
             // state of a stream, and the other way round. A stream that opens goes on in a task
             // of its own, with the connection's place.
-            if stream_request {
-                return Box::pin(sse::serve(stream, peer, state, permit)).await;
+            match first_request {
+                FirstRequest::Stream => return Box::pin(sse::serve(stream, peer, state, permit)).await,
+                // Upgraded by hyper below: its socket's send buffer is fixed here, for the
+                // same reason as a direct stream's (browsers open each WebSocket on a
+                // connection of its own).
+                FirstRequest::WebSocket => sse::fix_send_buffer(&stream),
+                FirstRequest::Other => {}
             }
             let socket = TokioIo::new(Handoff::new(stream, baton.clone()));
             let mut connection = Box::pin(http.serve_connection(socket, service).with_upgrades());
@@ -124,24 +129,72 @@ pub async fn serve(
     Ok(())
 }
 
+/// Where a connection's first request goes.
+#[derive(Debug, PartialEq, Eq)]
+enum FirstRequest {
+    /// `GET /api/v1/stream`: served straight on the socket.
+    Stream,
+    /// `GET /api/v1/ws`: upgraded by hyper, a live stream all the same.
+    WebSocket,
+    Other,
+}
+
+/// What a WebSocket stream's request starts with.
+const WEBSOCKET_PREFIX: &[u8] = b"GET /api/v1/ws";
+
+/// What the first bytes say, or `None` while they could still be either stream's request.
+fn classify(first: &[u8]) -> Option<FirstRequest> {
+    let mut undecided = false;
+    for (prefix, kind) in [(sse::REQUEST_PREFIX, FirstRequest::Stream), (WEBSOCKET_PREFIX, FirstRequest::WebSocket)] {
+        if first.len() > prefix.len() && first.starts_with(prefix) && matches!(first[prefix.len()], b' ' | b'?') {
+            return Some(kind);
+        }
+        undecided |= first.len() <= prefix.len() && prefix.starts_with(first);
+    }
+    (!undecided).then_some(FirstRequest::Other)
+}
+
 /// Peeks (without consuming) until the request line shows whether this is a stream request.
-async fn starts_with_stream_request(stream: &TcpStream) -> bool {
+async fn first_request(stream: &TcpStream) -> FirstRequest {
     let mut first = [0u8; sse::REQUEST_PREFIX.len() + 1];
     let deadline = tokio::time::Instant::now() + FIRST_BYTES_TIMEOUT;
     let mut pause = Duration::from_millis(1);
     loop {
         let seen = match tokio::time::timeout_at(deadline, stream.peek(&mut first)).await {
             Ok(Ok(seen)) => seen,
-            _ => return false, // closed, failed or silent: hyper will say so
+            _ => return FirstRequest::Other, // closed, failed or silent: hyper will say so
         };
-        if seen == first.len() {
-            return sse::is_stream_request(&first);
+        if seen == 0 {
+            return FirstRequest::Other;
         }
-        if seen == 0 || !sse::REQUEST_PREFIX.starts_with(&first[..seen]) {
-            return false;
+        if let Some(decided) = classify(&first[..seen]) {
+            return decided;
         }
         // A request line split across packets: wait for the rest (peek returns at once).
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(Duration::from_millis(100));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{FirstRequest, classify};
+
+    #[test]
+    fn the_first_bytes_decide_where_a_connection_goes_once_they_can() {
+        let decided = |first: &str| classify(first.as_bytes());
+        assert_eq!(decided("GET /api/v1/stream HTTP/1.1\r\n"), Some(FirstRequest::Stream));
+        assert_eq!(decided("GET /api/v1/stream?regions=14 H"), Some(FirstRequest::Stream));
+        assert_eq!(decided("GET /api/v1/ws HTTP/1.1\r\n"), Some(FirstRequest::WebSocket));
+        assert_eq!(decided("GET /api/v1/ws?after=3 HTTP"), Some(FirstRequest::WebSocket));
+        for other in
+            ["GET /api/v1/streams HTTP/1.1", "GET /api/v1/wsx HTTP", "POST /api/v1/ws HTTP", "GET / HTTP/1.0\r\n\r\n"]
+        {
+            assert_eq!(decided(other), Some(FirstRequest::Other), "{other}");
+        }
+        // Could still be either stream's request: wait for more.
+        for partial in ["G", "GET /api/v1/", "GET /api/v1/w", "GET /api/v1/ws", "GET /api/v1/stream"] {
+            assert_eq!(decided(partial), None, "{partial}");
+        }
     }
 }

@@ -35,7 +35,7 @@ use crate::body::{Query, parse_query};
 use crate::limits::{ClientAddress, ClientKey, ConnectionPermit, rate_limited, retry_after_secs};
 use crate::openapi;
 use crate::problem::ApiError;
-use crate::stream::{Connection, StreamQuery, heartbeat_every};
+use crate::stream::{Connection, DEFAULT_WRITE_TIMEOUT, StreamQuery, heartbeat_every};
 
 /// What a connection must start with to be served here.
 pub const REQUEST_PREFIX: &[u8] = b"GET /api/v1/stream";
@@ -52,10 +52,6 @@ pub fn is_stream_request(first: &[u8]) -> bool {
 const MAX_HEAD: usize = 16 * 1024;
 /// How long a client may take to send its request head.
 const HEAD_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long one frame may wait for room in the socket. A client that stops reading keeps the
-/// window shut but answers TCP's probes, so without this its task would wait forever; the hub
-/// has cut it off by then anyway (its queue filled), and it resumes by its last id.
-pub const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
 /// The most bytes of frames written at once: half the socket's send buffer
 /// ([`STREAM_SEND_BUFFER`]), so that a batch rarely has to wait for room.
 const WRITE_BATCH: usize = STREAM_SEND_BUFFER / 2;
@@ -77,13 +73,7 @@ pub async fn serve(stream: TcpStream, peer: SocketAddr, state: AppState, place: 
         _ = state.tasks.stopping() => None,
     };
     let Some(opened) = opened else { return };
-    // A client that stops reading would otherwise park up to the kernel's largest send buffer
-    // (4 MiB by default: autotuning grows it) in the kernel for as long as it answers TCP's
-    // probes. Fixed, the buffer fills after a few dozen frames, the next write waits, and the
-    // write timeout cuts the client off (counted) while its memory stays this small.
-    if let Err(error) = socket2::SockRef::from(&stream).set_send_buffer_size(STREAM_SEND_BUFFER) {
-        tracing::debug!(%error, "cannot fix the stream's send buffer");
-    }
+    fix_send_buffer(&stream);
     // Spawned from a tracked task that is still running, so the tracker never looks empty
     // between the two; a server that is stopping ends the new task at its first poll.
     // The stream's task runs on the streams' runtime, so its socket is registered there, in it.
@@ -94,6 +84,17 @@ pub async fn serve(stream: TcpStream, peer: SocketAddr, state: AppState, place: 
     let (feed, connection) = opened;
     let heartbeat = state.live.heartbeat;
     state.tasks.spawn_stream(stream_frames(stream, feed, connection, heartbeat, state.tasks.stop_signal(), place));
+}
+
+/// Gives a live stream's socket a send buffer of [`STREAM_SEND_BUFFER`]. A client that stops
+/// reading would otherwise park up to the kernel's largest send buffer (4 MiB by default:
+/// autotuning grows it) in the kernel for as long as it answers TCP's probes. Fixed, the buffer
+/// fills after a few dozen frames, the next write waits, and the write timeout cuts the client
+/// off (counted) while its memory stays this small.
+pub(crate) fn fix_send_buffer(stream: &TcpStream) {
+    if let Err(error) = socket2::SockRef::from(stream).set_send_buffer_size(STREAM_SEND_BUFFER) {
+        tracing::debug!(%error, "cannot fix the stream's send buffer");
+    }
 }
 
 /// Writes the feed's frames and the heartbeats until the client leaves, it is cut off, or the
@@ -120,7 +121,7 @@ pub(crate) fn stream_frames(
                 next = feed.next() => match next {
                     Ok(Some(frame)) => deliver(&stream, frame, &mut feed, &connection).await,
                     Ok(None) => {
-                        let _ = write_all(&stream, &cut_off_note(&feed)).await;
+                        let _ = write_all(&stream, &cut_off_note(&feed), connection.write_timeout()).await;
                         return;
                     }
                     Err(error) => {
@@ -128,7 +129,7 @@ pub(crate) fn stream_frames(
                         return;
                     }
                 },
-                _ = heartbeat.tick() => write_all(&stream, b": keepalive\n\n").await,
+                _ = heartbeat.tick() => write_all(&stream, b": keepalive\n\n", connection.write_timeout()).await,
                 _ = stop.cancelled() => return,
                 // A client sends nothing after its request; readable means it closed (or misbehaves).
                 // (Polled for readiness rather than awaiting `readable()`, whose waiter would be part
@@ -160,9 +161,10 @@ async fn deliver(
     }
     frames.iter().for_each(|frame| frame.attempted(Channel::Sse));
     let written = match frames.as_slice() {
-        [only] => write_all(stream, &only.sse).await,
+        [only] => write_all(stream, &only.sse, connection.write_timeout()).await,
         several => {
-            write_all(stream, &several.iter().flat_map(|frame| frame.sse.iter().copied()).collect::<Vec<u8>>()).await
+            let bytes: Vec<u8> = several.iter().flat_map(|frame| frame.sse.iter().copied()).collect();
+            write_all(stream, &bytes, connection.write_timeout()).await
         }
     };
     for frame in &frames {
@@ -203,7 +205,7 @@ async fn start(stream: &TcpStream, peer: SocketAddr, state: &AppState) -> Option
         Err(error) => return reply_problem(stream, error, &cors).await,
     };
     let head = written_head(StatusCode::OK, &[EVENT_STREAM.as_slice(), &cors].concat());
-    write_all(stream, &[head.as_bytes(), RESPONSE_OPENING].concat()).await.ok()?;
+    write_all(stream, &[head.as_bytes(), RESPONSE_OPENING].concat(), DEFAULT_WRITE_TIMEOUT).await.ok()?;
     Some(opened)
 }
 
@@ -281,7 +283,7 @@ fn open(
     let permit = client.map(|client| state.limits.open_stream(client)).transpose()?;
     let live = &state.live;
     let feed = Feed::open(&state.engine, &live.hub, &live.signer, filter, resume);
-    let connection = Connection::new(live.hub.metrics().clone(), Transport::Sse, permit);
+    let connection = Connection::new(live, Transport::Sse, permit);
     Ok((feed, connection))
 }
 
@@ -357,13 +359,13 @@ async fn read_request(stream: &TcpStream) -> Result<Request, Option<ApiError>> {
 
 /// Answers with a problem document and `extra` headers. `None`, always: nothing follows.
 async fn reply_problem<T>(stream: &TcpStream, error: ApiError, extra: &[(HeaderName, HeaderValue)]) -> Option<T> {
-    let _ = write_all(stream, &written_problem(&error, extra)).await;
+    let _ = write_all(stream, &written_problem(&error, extra), DEFAULT_WRITE_TIMEOUT).await;
     None
 }
 
-/// Writes everything, waiting for the socket as needed (at most [`WRITE_TIMEOUT`]). Works on
+/// Writes everything, waiting for the socket as needed (at most `within`). Works on
 /// `&TcpStream`, so the same socket can be watched for readability meanwhile.
-async fn write_all(stream: &TcpStream, bytes: &[u8]) -> std::io::Result<()> {
+async fn write_all(stream: &TcpStream, bytes: &[u8], within: Duration) -> std::io::Result<()> {
     // Nearly always the socket has room and this returns without waiting. Only a wait (a slow
     // client) pays for a timer, on the heap, so that the timer is not part of every waiting
     // stream's future.
@@ -373,7 +375,7 @@ async fn write_all(stream: &TcpStream, bytes: &[u8]) -> std::io::Result<()> {
         Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => bytes,
         Err(error) => return Err(error),
     };
-    Box::pin(tokio::time::timeout(WRITE_TIMEOUT, write_unbounded(stream, rest)))
+    Box::pin(tokio::time::timeout(within, write_unbounded(stream, rest)))
         .await
         .unwrap_or_else(|_| Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "the client stopped reading")))
 }

@@ -7,6 +7,7 @@ fn defaults_apply_when_nothing_is_said() {
     assert_eq!(settings.data, PathBuf::from(DEFAULT_DATA));
     assert!(settings.admin_token.is_none());
     assert_eq!(settings.drain_deadline, std::time::Duration::from_secs(DEFAULT_DRAIN_SECS));
+    assert_eq!(settings.stream_write_timeout, std::time::Duration::from_secs(DEFAULT_STREAM_WRITE_TIMEOUT_SECS));
 }
 
 #[test]
@@ -154,6 +155,9 @@ fn bad_values_get_clear_errors_and_secrets_stay_hidden() {
     let no_drain = FlagSettings { drain_secs: Some(0), ..Default::default() };
     let error = Settings::resolve(no_drain, FileSettings::default()).err().unwrap();
     assert!(error.to_string().contains("drain_secs"), "{error}");
+    let never_cut = FlagSettings { stream_write_timeout_secs: Some(0), ..Default::default() };
+    let error = Settings::resolve(never_cut, FileSettings::default()).err().unwrap();
+    assert!(error.to_string().contains("stream_write_timeout_secs"), "{error}");
 }
 
 #[test]

@@ -44,6 +44,7 @@ mod shelter_status;
 mod shutdown;
 mod siren;
 mod sse;
+mod stalled;
 mod store;
 mod stream;
 mod support;

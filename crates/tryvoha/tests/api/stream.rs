@@ -374,7 +374,7 @@ async fn subscribers_resuming_from_the_same_point_get_what_they_missed_from_one_
     for kind in ["artillery_shelling", "urban_fights", "chemical", "nuclear"] {
         app.post("/api/v1/alerts", ADMIN, json!({ "region_id": 31, "kind": kind })).await;
     }
-    let reads_before = counter(&app, "tryvoha_catch_up_reads_total").await;
+    let reads_before = app.metric("tryvoha_catch_up_reads_total").await;
     let resumed: Vec<_> = (0..200)
         .map(|_| {
             let base = app.base.clone();
@@ -390,11 +390,6 @@ async fn subscribers_resuming_from_the_same_point_get_what_they_missed_from_one_
         let seqs = stream.await.unwrap();
         assert_eq!(seqs, (resume_from + 1..=resume_from + 4).collect::<Vec<_>>(), "no gap, no duplicate");
     }
-    let reads = counter(&app, "tryvoha_catch_up_reads_total").await - reads_before;
+    let reads = app.metric("tryvoha_catch_up_reads_total").await - reads_before;
     assert_eq!(reads, 1, "200 subscribers resuming from one point share one read of the log");
-}
-
-async fn counter(app: &TestApp, name: &str) -> u64 {
-    let metrics = app.client.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
-    metrics.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')).unwrap().parse().unwrap()
 }

@@ -130,6 +130,14 @@ impl TestApp {
         self.call(Method::POST, path, Some(token), Some(body)).await
     }
 
+    /// A counter or gauge from `/metrics`, named with its labels (`tryvoha_subscribers{…}`).
+    pub async fn metric(&self, name: &str) -> u64 {
+        let metrics = self.client.get(format!("{}/metrics", self.base)).send().await.expect("metrics");
+        let metrics = metrics.text().await.expect("metrics text");
+        let line = metrics.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ').map(str::to_owned));
+        line.and_then(|value| value.parse().ok()).unwrap_or_else(|| panic!("{name} in {metrics}"))
+    }
+
     /// Creates an operator token scoped to `regions` and returns its secret.
     pub async fn operator(&self, regions: &[u32]) -> String {
         let created = self
