@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 use tryvoha_core::Seq;
 use tryvoha_follow::{LogReader, ReadError};
 
+use crate::catch_up::QueueStart;
 use crate::filter::Filter;
 use crate::frame::Frame;
 use crate::hub::{Hub, Subscription};
@@ -38,6 +39,17 @@ impl From<ReadError> for FeedError {
     }
 }
 
+/// What a feed reads from the log before its live queue.
+#[derive(Clone, Copy, Debug)]
+enum FromLog {
+    /// Nothing (any more): the live queue.
+    Nothing,
+    /// The events after this sequence number, a page at a time.
+    After(Seq),
+    /// A resume point beyond this node's book, to be checked against the log's head first.
+    BeyondBook(Seq),
+}
+
 pub struct Feed {
     log: Arc<dyn LogReader>,
     hub: Arc<Hub>,
@@ -45,13 +57,11 @@ pub struct Feed {
     filter: Filter,
     subscription: Subscription,
     pending: VecDeque<Arc<Frame>>,
-    /// While catching up from the log: the sequence number to read after.
-    catching_up: Option<Seq>,
-    /// A resume point beyond this node's book, to be checked against the log's head first.
-    beyond_book: Option<Seq>,
-    /// The book's last sequence number when this feed registered: every later event is in its
-    /// live queue.
-    queued_after: Seq,
+    /// What comes from the log before the live queue.
+    from_log: FromLog,
+    /// Where the live queue starts: every event after the hub's point when this feed registered
+    /// (or the book's then, if that is later) is in it.
+    queue_start: QueueStart,
     last_sent: Seq,
 }
 
@@ -66,8 +76,12 @@ impl Feed {
         resume: Resume,
     ) -> Feed {
         let subscription = hub.subscribe(filter.clone());
-        // The book is read after registering: whatever it does not yet reflect is queued.
         let book = log.book();
+        // Every event after the hub's point at registering is queued. The book, read after
+        // registering, is usually at or past that point; when the hub is ahead of it (it read
+        // the log itself, or another node's events are not applied here yet), the events in
+        // between are in neither the book nor the queue, and are read from the log.
+        let queued_after = subscription.queued_after.max(book.last_seq());
         let mut feed = Feed {
             log: Arc::new(log.clone()),
             hub: hub.clone(),
@@ -75,9 +89,8 @@ impl Feed {
             filter,
             subscription,
             pending: VecDeque::new(),
-            catching_up: None,
-            beyond_book: None,
-            queued_after: book.last_seq(),
+            from_log: FromLog::Nothing,
+            queue_start: hub.catch_up_reads().queue_start(queued_after),
             last_sent: 0,
         };
         // The latency of a state frame counts from now, on the clock the delivery is timed by.
@@ -85,16 +98,16 @@ impl Feed {
         match resume {
             Resume::Fresh => {
                 feed.pending.push_back(Arc::new(Frame::snapshot(&book, &feed.filter, signer, now)));
-                feed.last_sent = book.last_seq();
+                feed.after_state(book.last_seq());
             }
             // Beyond this node's book: another node of the cluster gave it, and this node has
             // not applied the log that far yet (the log's head decides, in `next`).
             Resume::After(after) if after > book.last_seq() => {
-                feed.beyond_book = Some(after);
+                feed.from_log = FromLog::BeyondBook(after);
                 feed.last_sent = after;
             }
             Resume::After(after) => {
-                feed.catching_up = Some(after);
+                feed.from_log = FromLog::After(after);
                 feed.last_sent = after;
             }
         }
@@ -104,18 +117,17 @@ impl Feed {
     /// The next frame, or `None` when the hub cut this subscriber off (it fell behind): the
     /// transport then closes the connection and the client resumes by its last id.
     pub async fn next(&mut self) -> Result<Option<Arc<Frame>>, FeedError> {
-        // Cleared only once decided: a `next` dropped while the head is read (a heartbeat won
+        // Changed only once decided: a `next` dropped while the head is read (a heartbeat won
         // the select) decides it again at the next call.
-        if let Some(after) = self.beyond_book {
+        if let FromLog::BeyondBook(after) = self.from_log {
             self.resume_beyond_book(after).await?;
-            self.beyond_book = None;
         }
         loop {
             if let Some(frame) = self.pending.pop_front() {
                 self.last_sent = self.last_sent.max(frame.seq);
                 return Ok(Some(frame));
             }
-            if let Some(after) = self.catching_up {
+            if let FromLog::After(after) = self.from_log {
                 self.catch_up_page(after).await?;
                 continue;
             }
@@ -135,7 +147,7 @@ impl Feed {
     /// go. `None` when the next frame needs a wait or a read of the log (then [`Feed::next`]),
     /// or when the subscriber was cut off (the next `next` says so).
     pub fn next_ready(&mut self) -> Option<Arc<Frame>> {
-        if self.beyond_book.is_some() {
+        if matches!(self.from_log, FromLog::BeyondBook(_)) {
             return None;
         }
         loop {
@@ -143,7 +155,7 @@ impl Feed {
                 self.last_sent = self.last_sent.max(frame.seq);
                 return Some(frame);
             }
-            if self.catching_up.is_some() {
+            if matches!(self.from_log, FromLog::After(_)) {
                 return None;
             }
             match self.subscription.receiver.try_recv() {
@@ -164,14 +176,21 @@ impl Feed {
     /// than leave a silent gap.
     async fn resume_beyond_book(&mut self, after: Seq) -> Result<(), FeedError> {
         if after <= self.log.head().await? {
-            self.catching_up = Some(after);
+            self.from_log = FromLog::After(after);
             return Ok(());
         }
         let book = self.log.book();
         let now = OffsetDateTime::now_utc();
         self.pending.push_back(Arc::new(Frame::reset(&book, &self.filter, after, &self.signer, now)));
-        self.last_sent = book.last_seq();
+        self.after_state(book.last_seq());
         Ok(())
+    }
+
+    /// After a `snapshot` or `reset` of the book at `seq`: what the queue does not hold, from
+    /// the log.
+    fn after_state(&mut self, seq: Seq) {
+        self.last_sent = seq;
+        self.from_log = if self.queue_start.after > seq { FromLog::After(seq) } else { FromLog::Nothing };
     }
 
     /// The sequence number of the last frame handed out.
@@ -182,13 +201,15 @@ impl Feed {
     async fn catch_up_page(&mut self, after: Seq) -> Result<(), FeedError> {
         // Shared with the subscribers resuming from the same point (a storm after a restart).
         // Boxed: a read is rare, and inline it would be part of every waiting feed's future.
-        let read = self.hub.catch_up_reads().page(&self.log, after, CATCH_UP_PAGE, self.queued_after);
+        let read = self.hub.catch_up_reads().page(&self.log, after, CATCH_UP_PAGE, self.queue_start);
         let page = Box::pin(read).await?;
-        // A short page is the end of the log as of its read: if that reaches where the live
-        // queue starts, live frames take over now rather than after one more read, and the queue
-        // does not fill while the log is re-read. A page read before this feed registered may
-        // end short of that point: then the read goes on from its end.
-        self.catching_up = (!page.ends_catch_up_for(self.queued_after)).then(|| page.end());
+        // A short page is the end of the log as of its read: read after this feed registered,
+        // or reaching where its queue starts, it ends the catch-up, and live frames take over
+        // now rather than after one more read (the queue does not fill while the log is
+        // re-read). A page read earlier that ends short of that point: the read goes on from
+        // its end.
+        self.from_log =
+            if page.ends_catch_up_for(self.queue_start) { FromLog::Nothing } else { FromLog::After(page.end()) };
         let registry = self.hub.registry();
         for event in page.events.iter().filter(|e| e.seq() > self.last_sent && self.filter.matches_event(e, registry)) {
             // The frame the hub made (or will use) for this event: signed once either way.

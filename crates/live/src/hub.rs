@@ -48,6 +48,9 @@ pub struct Hub {
 
 struct HubState {
     next_id: u64,
+    /// Every event after this one is still to be published: queued for whoever subscribes now.
+    /// (The hub may be ahead of the book, having read the log itself, or behind it.)
+    published_through: Seq,
     subscribers: HashMap<u64, Subscriber>,
     audience: AudienceIndex<u64>,
 }
@@ -62,6 +65,8 @@ struct Subscriber {
 /// A registration with the hub; dropping it unsubscribes.
 pub struct Subscription {
     pub(crate) receiver: mpsc::Receiver<Arc<Frame>>,
+    /// Where the live queue starts: every event after it reaches the queue (if it matches).
+    pub(crate) queued_after: Seq,
     id: u64,
     hub: Arc<Hub>,
 }
@@ -76,7 +81,12 @@ impl Hub {
     pub fn new(registry: Arc<RegionRegistry>, metrics: Arc<Metrics>, queue_capacity: usize) -> Arc<Hub> {
         // Which regions hear an event on which, worked out once for the whole registry.
         let audience = Arc::new(Audience::new(&registry));
-        let state = HubState { next_id: 0, subscribers: HashMap::new(), audience: AudienceIndex::new(audience) };
+        let state = HubState {
+            next_id: 0,
+            published_through: 0,
+            subscribers: HashMap::new(),
+            audience: AudienceIndex::new(audience),
+        };
         let frames = FrameCache::counting(FRAME_CACHE_EVENTS, metrics.deliveries.clone());
         let catch_up_reads = CatchUpReads::new(metrics.clone());
         Arc::new(Hub {
@@ -115,14 +125,15 @@ impl Hub {
         let (sender, receiver) = mpsc::channel(self.queue_capacity);
         let mut state = self.lock();
         // Checked under the lock that `close` cuts everyone under: no subscriber slips between.
+        let queued_after = state.published_through;
         if self.closed.load(Ordering::Acquire) {
-            return Subscription { receiver, id: 0, hub: self.clone() };
+            return Subscription { receiver, queued_after, id: 0, hub: self.clone() };
         }
         state.next_id += 1;
         let id = state.next_id;
         state.audience.insert(id, &filter.regions);
         state.subscribers.insert(id, Subscriber { filter, sender, last_queued: 0 });
-        Subscription { receiver, id, hub: self.clone() }
+        Subscription { receiver, queued_after, id, hub: self.clone() }
     }
 
     pub fn subscriber_count(&self) -> usize {
@@ -160,6 +171,11 @@ impl Hub {
         // missed however late the task first runs.
         let after = source.head();
         let follow = source.follow(after);
+        {
+            // Nothing up to `after` will be published: a subscriber reads it from the log.
+            let mut state = self.lock();
+            state.published_through = state.published_through.max(after);
+        }
         async move {
             let _stopped = stopped;
             self.fan_out(source, follow, after, signer).await
@@ -197,6 +213,7 @@ impl Hub {
     /// Queues `frame` for every subscriber that hears `event`.
     pub fn publish(&self, frame: &Arc<Frame>, event: &Event) {
         let mut state = self.lock();
+        state.published_through = state.published_through.max(frame.seq);
         let candidates = state.audience.matching(event.region_id());
         let mut gone = Vec::new();
         for id in candidates {

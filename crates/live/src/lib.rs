@@ -10,8 +10,9 @@
 //! everything that decides *which* frames, in what order, lives here.
 //!
 //! Invariant: a subscriber sees strictly increasing sequence numbers. It registers with the hub
-//! before it reads the log, so every event is either in what it reads or in its queue (or
-//! both, and then the duplicate is dropped by sequence number). A subscriber that falls behind
+//! before it reads the log, and reads the log up to where its queue starts (the hub's point at
+//! registering), so every event is either in what it reads or in its queue (or both, and then
+//! the duplicate is dropped by sequence number). A subscriber that falls behind
 //! is cut off, never skipped past an event: its feed ends and it resumes by its last id.
 
 mod catch_up;
@@ -24,7 +25,7 @@ mod metrics;
 mod signer;
 pub mod sse;
 
-pub use catch_up::{CatchUpReads, Page};
+pub use catch_up::{CatchUpReads, Page, QueueStart};
 pub use feed::{Feed, FeedError, Resume};
 pub use filter::Filter;
 pub use frame::Frame;

@@ -88,8 +88,8 @@ struct ServeArgs {
     /// Frames a live subscriber may have queued before it is cut off [default: 1024].
     #[arg(long, env = "TRYVOHA_SUBSCRIBER_QUEUE")]
     subscriber_queue: Option<usize>,
-    /// Seconds a frame may wait for room in a live subscriber's socket before the subscriber,
-    /// which stopped reading, is disconnected [default: 60].
+    /// Seconds a live subscriber's socket may take nothing of a waiting frame before the
+    /// subscriber, which stopped reading, is disconnected [default: 60].
     #[arg(long, env = "TRYVOHA_STREAM_WRITE_TIMEOUT_SECS")]
     stream_write_timeout_secs: Option<u64>,
     /// Serve the compatible APIs (alerts.in.ua, ukrainealarm) without a token.

@@ -147,7 +147,7 @@ pub struct Settings {
     pub regions: Option<PathBuf>,
     pub heartbeat: std::time::Duration,
     pub subscriber_queue: usize,
-    /// How long one frame may wait for room in a live subscriber's socket.
+    /// How long a live subscriber's socket may take nothing of a waiting frame.
     pub stream_write_timeout: std::time::Duration,
     /// Serve the compatible APIs without a token.
     pub compat_anonymous: bool,

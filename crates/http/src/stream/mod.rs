@@ -301,7 +301,7 @@ fn text(frame: &Frame) -> Message {
 /// Counts a subscriber while its connection lives, and holds its client's place for a stream.
 pub(crate) struct Connection {
     pub(crate) metrics: Arc<tryvoha_live::Metrics>,
-    /// How long one frame may wait for room in the socket ([`Live::write_timeout`]), in whole
+    /// How long the socket may take nothing of a waiting frame ([`Live::write_timeout`]), in whole
     /// seconds: a `u32` fits beside `transport` where a `Duration` would add 16 bytes to every
     /// waiting stream.
     write_timeout_secs: u32,
@@ -370,7 +370,8 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
 /// How long a connection may stay silent before a heartbeat: proxies close idle streams.
 pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(15);
 
-/// How long one frame may wait for room in a subscriber's socket, unless configured otherwise
+/// How long a subscriber's socket may take nothing of a waiting frame (a WebSocket: how long
+/// one message may wait), unless configured otherwise
 /// (`stream_write_timeout_secs`). A client that stops reading keeps the window shut but answers
 /// TCP's probes, so without this its task would wait forever; then it is cut off (counted) and
 /// resumes by its last id.

@@ -170,8 +170,13 @@ async fn first_request(stream: &TcpStream) -> FirstRequest {
         if let Some(decided) = classify(&first[..seen]) {
             return decided;
         }
-        // A request line split across packets: wait for the rest (peek returns at once).
-        tokio::time::sleep(pause).await;
+        // A request line split across packets: wait for the rest (peek returns at once, so the
+        // deadline is checked here too: a client that stops mid-line is hyper's to time out).
+        let now = tokio::time::Instant::now();
+        if now >= deadline {
+            return FirstRequest::Other;
+        }
+        tokio::time::sleep(pause.min(deadline - now)).await;
         pause = (pause * 2).min(Duration::from_millis(100));
     }
 }

@@ -3,8 +3,9 @@
 //! A stream lives for hours and, during an attack, there are tens of thousands of them, so each
 //! must cost little while it waits. Through hyper a connection keeps an 8 KiB read buffer and an
 //! 8 KiB write buffer for its whole life and each frame is copied into chunked encoding. Here the
-//! request head is read into a buffer that is dropped once parsed, and each frame's shared bytes
-//! go to the socket as they are: the response is close-delimited (no chunking), which every
+//! request head is read into a buffer that is dropped once parsed, and a frame's shared bytes go
+//! to the socket as they are (several frames ready at once are copied into one write, which is
+//! dropped once written): the response is close-delimited (no chunking), which every
 //! EventSource client accepts.
 //!
 //! [`crate::listener`] sends here every connection whose first bytes are
@@ -363,8 +364,9 @@ async fn reply_problem<T>(stream: &TcpStream, error: ApiError, extra: &[(HeaderN
     None
 }
 
-/// Writes everything, waiting for the socket as needed (at most `within`). Works on
-/// `&TcpStream`, so the same socket can be watched for readability meanwhile.
+/// Writes everything, waiting for the socket as needed, as long as it takes some of the bytes
+/// at least every `within`. Works on `&TcpStream`, so the same socket can be watched for
+/// readability meanwhile.
 async fn write_all(stream: &TcpStream, bytes: &[u8], within: Duration) -> std::io::Result<()> {
     // Nearly always the socket has room and this returns without waiting. Only a wait (a slow
     // client) pays for a timer, on the heap, so that the timer is not part of every waiting
@@ -375,16 +377,26 @@ async fn write_all(stream: &TcpStream, bytes: &[u8], within: Duration) -> std::i
         Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => bytes,
         Err(error) => return Err(error),
     };
-    Box::pin(tokio::time::timeout(within, write_unbounded(stream, rest)))
-        .await
-        .unwrap_or_else(|_| Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "the client stopped reading")))
+    Box::pin(write_while_taken(stream, rest, within)).await
 }
 
-async fn write_unbounded(stream: &TcpStream, mut bytes: &[u8]) -> std::io::Result<()> {
+/// The rest of [`write_all`]: a client that reads slowly is waited for, one that takes nothing
+/// for `within` stopped reading.
+async fn write_while_taken(stream: &TcpStream, mut bytes: &[u8], within: Duration) -> std::io::Result<()> {
+    let deadline = tokio::time::sleep(within);
+    tokio::pin!(deadline);
     while !bytes.is_empty() {
-        stream.writable().await?;
+        tokio::select! {
+            writable = stream.writable() => writable?,
+            _ = &mut deadline => {
+                return Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "the client stopped reading"));
+            }
+        }
         match stream.try_write(bytes) {
-            Ok(written) => bytes = &bytes[written..],
+            Ok(written) => {
+                bytes = &bytes[written..];
+                deadline.as_mut().reset(tokio::time::Instant::now() + within);
+            }
             Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => continue,
             Err(error) => return Err(error),
         }
@@ -401,3 +413,6 @@ fn client_left(stream: &TcpStream) -> bool {
         Err(error) => error.kind() != std::io::ErrorKind::WouldBlock,
     }
 }
+
+#[cfg(test)]
+mod tests;
