@@ -88,7 +88,7 @@ pub async fn serve(
         tasks.spawn(async move {
             // The connection's place is held until this task ends (or the stream it started).
             let first_request = tokio::select! {
-                first_request = first_request(&stream) => first_request,
+                first_request = first_request(&stream, FIRST_BYTES_TIMEOUT) => first_request,
                 _ = state.tasks.stopping() => return,
             };
             // Boxed so that a hyper connection's task does not also hold the request-reading
@@ -154,10 +154,11 @@ fn classify(first: &[u8]) -> Option<FirstRequest> {
     (!undecided).then_some(FirstRequest::Other)
 }
 
-/// Peeks (without consuming) until the request line shows whether this is a stream request.
-async fn first_request(stream: &TcpStream) -> FirstRequest {
+/// Peeks (without consuming) until the request line shows whether this is a stream request,
+/// for at most `within`.
+async fn first_request(stream: &TcpStream, within: Duration) -> FirstRequest {
     let mut first = [0u8; sse::REQUEST_PREFIX.len() + 1];
-    let deadline = tokio::time::Instant::now() + FIRST_BYTES_TIMEOUT;
+    let deadline = tokio::time::Instant::now() + within;
     let mut pause = Duration::from_millis(1);
     loop {
         let seen = match tokio::time::timeout_at(deadline, stream.peek(&mut first)).await {
@@ -183,7 +184,23 @@ async fn first_request(stream: &TcpStream) -> FirstRequest {
 
 #[cfg(test)]
 mod tests {
-    use super::{FirstRequest, classify};
+    use std::time::Duration;
+
+    use tokio::io::AsyncWriteExt;
+
+    use super::{FirstRequest, classify, first_request};
+
+    #[tokio::test]
+    async fn a_client_that_stops_in_the_middle_of_its_first_line_is_left_to_hyper() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let mut client =
+            tokio::net::TcpStream::connect(listener.local_addr().expect("address")).await.expect("connect");
+        let (server, _) = listener.accept().await.expect("accept");
+        client.write_all(b"GET /api/v1/").await.expect("write");
+        let decided =
+            tokio::time::timeout(Duration::from_secs(10), first_request(&server, Duration::from_millis(300))).await;
+        assert_eq!(decided, Ok(FirstRequest::Other), "decided at its deadline, not peeked at forever");
+    }
 
     #[test]
     fn the_first_bytes_decide_where_a_connection_goes_once_they_can() {
