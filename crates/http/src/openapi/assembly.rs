@@ -39,7 +39,7 @@ use super::*;
         crate::webhooks::remove, crate::webhooks::test, crate::webhooks::deliveries,
         crate::push::vapid_key, crate::push::subscribe, crate::push::unsubscribe,
         crate::regions::list, crate::regions::one, crate::regions::shelter_time::change, crate::events::page, crate::tokens::list,
-        crate::tokens::create, crate::tokens::own, crate::tokens::revoke, crate::transport::sse::handler, crate::stream::websocket,
+        crate::tokens::create, crate::tokens::own, crate::tokens::revoke, crate::transport::sse::handler, crate::stream::websocket::websocket,
         crate::stream::keys, crate::stream::metrics, crate::places::locate, crate::places::boundaries,
         crate::places::shelters::list_shelters, crate::places::shelters::add_shelter,
         crate::places::shelters::import_shelters, crate::places::nearest::nearest,

@@ -1,0 +1,118 @@
+//! Writing to a stream's socket: its fixed send buffer, frames gathered into one write, and
+//! the write timeout, which cuts a client whose socket takes nothing for that long.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpStream;
+use tryvoha_deliveries::Channel;
+use tryvoha_live::{Feed, Frame};
+
+use crate::stream::Connection;
+
+/// The most bytes of frames written at once: half the socket's send buffer
+/// ([`STREAM_SEND_BUFFER`]), so that a batch rarely has to wait for room.
+const WRITE_BATCH: usize = STREAM_SEND_BUFFER / 2;
+
+/// The kernel's send buffer of a stream's socket (Linux doubles it for its own bookkeeping):
+/// room for about a hundred frames, a catch-up page or a snapshot drains through it in a few
+/// round trips.
+const STREAM_SEND_BUFFER: usize = 32 * 1024;
+
+/// Gives a live stream's socket a send buffer of [`STREAM_SEND_BUFFER`]. A client that stops
+/// reading would otherwise park up to the kernel's largest send buffer (4 MiB by default:
+/// autotuning grows it) in the kernel for as long as it answers TCP's probes. Fixed, the buffer
+/// fills after a few dozen frames, the next write waits, and the write timeout cuts the client
+/// off (counted) while its memory stays this small.
+pub(crate) fn fix_send_buffer(stream: &TcpStream) {
+    if let Err(error) = socket2::SockRef::from(stream).set_send_buffer_size(STREAM_SEND_BUFFER) {
+        tracing::debug!(%error, "cannot fix the stream's send buffer");
+    }
+}
+
+/// Writes `first` and whatever else the feed has ready (what queued during a burst, the rest of
+/// a catch-up page), up to [`WRITE_BATCH`] bytes, in one write: on loopback and on a busy
+/// server the system call, not the bytes, is most of a delivery's cost.
+pub(super) async fn deliver(
+    stream: &TcpStream,
+    first: Arc<Frame>,
+    feed: &mut Feed,
+    connection: &Connection,
+) -> std::io::Result<()> {
+    let mut size = first.sse.len();
+    let mut frames = vec![first];
+    while size < WRITE_BATCH {
+        let Some(frame) = feed.next_ready() else { break };
+        size += frame.sse.len();
+        frames.push(frame);
+    }
+    frames.iter().for_each(|frame| frame.attempted(Channel::Sse));
+    let written = match frames.as_slice() {
+        [only] => write_all(stream, &only.sse, connection.write_timeout()).await,
+        several => {
+            let bytes: Vec<u8> = several.iter().flat_map(|frame| frame.sse.iter().copied()).collect();
+            write_all(stream, &bytes, connection.write_timeout()).await
+        }
+    };
+    for frame in &frames {
+        match &written {
+            Ok(()) => frame.delivered(Channel::Sse),
+            Err(_) => frame.failed(Channel::Sse),
+        }
+        connection.metrics.delivered(frame.decided_at);
+    }
+    if matches!(&written, Err(error) if error.kind() == std::io::ErrorKind::TimedOut) {
+        connection.metrics.stalled_subscriber_cut();
+    }
+    written
+}
+
+/// Writes everything, waiting for the socket as needed, as long as it takes some of the bytes
+/// at least every `within`. Works on `&TcpStream`, so the same socket can be watched for
+/// readability meanwhile.
+pub(super) async fn write_all(stream: &TcpStream, bytes: &[u8], within: Duration) -> std::io::Result<()> {
+    // Nearly always the socket has room and this returns without waiting. Only a wait (a slow
+    // client) pays for a timer, on the heap, so that the timer is not part of every waiting
+    // stream's future.
+    let rest = match stream.try_write(bytes) {
+        Ok(written) if written == bytes.len() => return Ok(()),
+        Ok(written) => &bytes[written..],
+        Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => bytes,
+        Err(error) => return Err(error),
+    };
+    Box::pin(write_while_taken(stream, rest, within)).await
+}
+
+/// The rest of [`write_all`]: a client that reads slowly is waited for, one that takes nothing
+/// for `within` stopped reading.
+async fn write_while_taken(stream: &TcpStream, mut bytes: &[u8], within: Duration) -> std::io::Result<()> {
+    let deadline = tokio::time::sleep(within);
+    tokio::pin!(deadline);
+    while !bytes.is_empty() {
+        tokio::select! {
+            writable = stream.writable() => writable?,
+            _ = &mut deadline => {
+                return Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "the client stopped reading"));
+            }
+        }
+        match stream.try_write(bytes) {
+            Ok(written) => {
+                bytes = &bytes[written..];
+                deadline.as_mut().reset(tokio::time::Instant::now() + within);
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => continue,
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(())
+}
+
+/// Reads what the client sent after its request: end of stream or an error means it left.
+pub(super) fn client_left(stream: &TcpStream) -> bool {
+    let mut sink = [0u8; 256];
+    match stream.try_read(&mut sink) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(error) => error.kind() != std::io::ErrorKind::WouldBlock,
+    }
+}
