@@ -63,7 +63,7 @@ pub const CHANNEL_FILES: u64 = 64;
 /// What the operator chose.
 #[derive(Clone, Debug)]
 pub struct LimitSettings {
-    /// Connections in all; 0 means the open-file limit less [`RESERVED_FILES`] (or less half of
+    /// Connections in all; 0 means the open-file limit less `RESERVED_FILES` (640; or less half of
     /// it, for a limit under twice that).
     pub max_connections: usize,
     /// Connections per client; 0 turns the cap off. Never more than half of the total, so that
@@ -148,7 +148,7 @@ impl Limits {
 
     /// After `accept` failed with `error`: if the descriptors ran out, the connections waiting
     /// are answered 503 `server-at-capacity` through the reserve descriptor
-    /// ([`ReserveDescriptor`]) instead of hanging in the kernel's queue, and counted. Returns
+    /// (`ReserveDescriptor`) instead of hanging in the kernel's queue, and counted. Returns
     /// how many were answered.
     pub fn refuse_waiting(&self, listener: &TcpListener, error: &io::Error) -> usize {
         let mut reserve = self.reserve.lock().unwrap_or_else(PoisonError::into_inner);
