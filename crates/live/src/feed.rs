@@ -123,8 +123,7 @@ impl Feed {
             self.resume_beyond_book(after).await?;
         }
         loop {
-            if let Some(frame) = self.pending.pop_front() {
-                self.last_sent = self.last_sent.max(frame.seq);
+            if let Some(frame) = self.pending_frame() {
                 return Ok(Some(frame));
             }
             if let FromLog::After(after) = self.from_log {
@@ -132,11 +131,10 @@ impl Feed {
                 continue;
             }
             match self.subscription.receiver.recv().await {
-                Some(frame) if frame.seq > self.last_sent => {
-                    self.last_sent = frame.seq;
-                    return Ok(Some(frame));
-                }
-                Some(_) => continue, // already sent while catching up
+                Some(frame) => match self.unsent(frame) {
+                    Some(frame) => return Ok(Some(frame)),
+                    None => continue,
+                },
                 None => return Ok(None),
             }
         }
@@ -151,22 +149,33 @@ impl Feed {
             return None;
         }
         loop {
-            if let Some(frame) = self.pending.pop_front() {
-                self.last_sent = self.last_sent.max(frame.seq);
+            if let Some(frame) = self.pending_frame() {
                 return Some(frame);
             }
             if matches!(self.from_log, FromLog::After(_)) {
                 return None;
             }
-            match self.subscription.receiver.try_recv() {
-                Ok(frame) if frame.seq > self.last_sent => {
-                    self.last_sent = frame.seq;
-                    return Some(frame);
-                }
-                Ok(_) => continue, // already sent while catching up
-                Err(_) => return None,
+            let frame = self.subscription.receiver.try_recv().ok()?;
+            if let Some(frame) = self.unsent(frame) {
+                return Some(frame);
             }
         }
+    }
+
+    /// The next frame in hand: a state frame, or one of the page read from the log.
+    fn pending_frame(&mut self) -> Option<Arc<Frame>> {
+        let frame = self.pending.pop_front()?;
+        self.last_sent = self.last_sent.max(frame.seq);
+        Some(frame)
+    }
+
+    /// A live frame, unless it was already sent while catching up.
+    fn unsent(&mut self, frame: Arc<Frame>) -> Option<Arc<Frame>> {
+        if frame.seq <= self.last_sent {
+            return None;
+        }
+        self.last_sent = frame.seq;
+        Some(frame)
     }
 
     /// A resume point in the log (another node wrote it; this node's book follows within a

@@ -116,12 +116,12 @@ pub(crate) fn websocket_frames(
                     }
                     Ok(None) => {
                         let reason = format!("too slow; resume with ?after={}", feed.last_sent());
-                        let _ = send_in_time(&mut socket, connection.write_timeout(), Message::Close(Some(CloseFrame { code: 4008, reason: reason.into() }))).await;
+                        let _ = send_in_time(&mut socket, connection.write_timeout(), closing(4008, reason)).await;
                         return;
                     }
                     Err(error) => {
                         tracing::warn!(%error, "stream ended: cannot catch up from the log");
-                        let _ = send_in_time(&mut socket, connection.write_timeout(), Message::Close(Some(CloseFrame { code: 1011, reason: "log unavailable".into() }))).await;
+                        let _ = send_in_time(&mut socket, connection.write_timeout(), closing(1011, "log unavailable")).await;
                         return;
                     }
                 },
@@ -132,7 +132,7 @@ pub(crate) fn websocket_frames(
                 }
                 _ = stop.cancelled() => {
                     let reason = format!("the server is stopping; resume with ?after={}", feed.last_sent());
-                    let _ = send_in_time(&mut socket, connection.write_timeout(), Message::Close(Some(CloseFrame { code: 1001, reason: reason.into() }))).await;
+                    let _ = send_in_time(&mut socket, connection.write_timeout(), closing(1001, reason)).await;
                     return;
                 }
                 incoming = socket.recv() => match incoming {
@@ -140,8 +140,8 @@ pub(crate) fn websocket_frames(
                     // among them) ends the stream.
                     None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
                     Some(Ok(Message::Text(_) | Message::Binary(_))) => {
-                        let reason = "this stream takes no messages: send only pongs and close".into();
-                        let _ = send_in_time(&mut socket, connection.write_timeout(), Message::Close(Some(CloseFrame { code: 1003, reason }))).await;
+                        let reason = "this stream takes no messages: send only pongs and close";
+                        let _ = send_in_time(&mut socket, connection.write_timeout(), closing(1003, reason)).await;
                         return;
                     }
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
@@ -175,6 +175,11 @@ async fn send_in_time(socket: &mut WebSocket, within: Duration, message: Message
         Ok(Err(_)) => Err(SendFailure::Closed),
         Err(_) => Err(SendFailure::Stalled),
     }
+}
+
+/// A close with `code` and `reason` (what the client should do next).
+fn closing(code: u16, reason: impl Into<Utf8Bytes>) -> Message {
+    Message::Close(Some(CloseFrame { code, reason: reason.into() }))
 }
 
 fn text(frame: &Frame) -> Message {

@@ -146,7 +146,7 @@ const WEBSOCKET_PREFIX: &[u8] = b"GET /api/v1/ws";
 fn classify(first: &[u8]) -> Option<FirstRequest> {
     let mut undecided = false;
     for (prefix, kind) in [(sse::REQUEST_PREFIX, FirstRequest::Stream), (WEBSOCKET_PREFIX, FirstRequest::WebSocket)] {
-        if first.len() > prefix.len() && first.starts_with(prefix) && matches!(first[prefix.len()], b' ' | b'?') {
+        if sse::asks_for(first, prefix) {
             return Some(kind);
         }
         undecided |= first.len() <= prefix.len() && prefix.starts_with(first);

@@ -46,9 +46,13 @@ pub const REQUEST_PREFIX: &[u8] = b"GET /api/v1/stream";
 /// Whether the first bytes of a request (at least one more than [`REQUEST_PREFIX`]) ask for
 /// the stream: the prefix, then the end of the path (not `/api/v1/streams…`).
 pub fn is_stream_request(first: &[u8]) -> bool {
-    first.len() > REQUEST_PREFIX.len()
-        && first.starts_with(REQUEST_PREFIX)
-        && matches!(first[REQUEST_PREFIX.len()], b' ' | b'?')
+    asks_for(first, REQUEST_PREFIX)
+}
+
+/// Whether a request's first bytes are `prefix` (a method and a path) followed by the end of
+/// that path: a space or a query.
+pub(crate) fn asks_for(first: &[u8], prefix: &[u8]) -> bool {
+    first.len() > prefix.len() && first.starts_with(prefix) && matches!(first[prefix.len()], b' ' | b'?')
 }
 
 /// The longest request head accepted; a stream request is a line and a few headers.

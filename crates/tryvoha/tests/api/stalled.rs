@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 
 use crate::sse::SseStream;
 use crate::support::{ADMIN, TestApp};
@@ -20,14 +20,9 @@ async fn a_client_that_stops_reading_is_cut_off_when_a_write_waits_the_write_tim
     let data = tempfile::tempdir().unwrap();
     let settings = tryvoha::config::FlagSettings { stream_write_timeout_secs: Some(2), ..Default::default() };
     let app = TestApp::spawn_with(data, settings).await;
-    let address = app.base.trim_start_matches("http://").parse().unwrap();
     let mut stalled = Vec::new();
     for request in ["GET /api/v1/stream HTTP/1.1\r\nHost: test\r\n\r\n", &websocket_handshake()] {
-        let socket = tokio::net::TcpSocket::new_v4().unwrap();
-        socket.set_recv_buffer_size(4096).unwrap();
-        let mut connection = socket.connect(address).await.unwrap();
-        connection.write_all(request.as_bytes()).await.unwrap();
-        stalled.push(connection);
+        stalled.push(app.silent_client(request).await);
     }
     let mut reader = SseStream::open(&reqwest::Client::new(), &app.base, "/api/v1/stream", None).await;
     reader.next(WAIT).await.unwrap(); // snapshot

@@ -298,16 +298,10 @@ async fn a_subscriber_that_leaves_is_forgotten() {
 /// and still gets every event exactly once, in order.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_stops_reading_is_cut_off_and_the_others_get_everything() {
-    use tokio::io::AsyncWriteExt;
-
     let data = tempfile::tempdir().unwrap();
     let settings = tryvoha::config::FlagSettings { subscriber_queue: Some(4), ..Default::default() };
     let app = TestApp::spawn_with(data, settings).await;
-    let address = app.base.trim_start_matches("http://").parse().unwrap();
-    let socket = tokio::net::TcpSocket::new_v4().unwrap();
-    socket.set_recv_buffer_size(4096).unwrap(); // a small window: the kernel buffers fill sooner
-    let mut stalled = socket.connect(address).await.unwrap();
-    stalled.write_all(b"GET /api/v1/stream HTTP/1.1\r\nHost: test\r\n\r\n").await.unwrap();
+    let stalled = app.silent_client("GET /api/v1/stream HTTP/1.1\r\nHost: test\r\n\r\n").await;
 
     let mut reader = SseStream::open(&reqwest::Client::new(), &app.base, "/api/v1/stream", None).await;
     reader.next(WAIT).await.unwrap(); // snapshot

@@ -130,6 +130,18 @@ impl TestApp {
         self.call(Method::POST, path, Some(token), Some(body)).await
     }
 
+    /// A client that sends `request` and never reads, with a small receive window (4 KiB) so
+    /// that the kernel's buffers for it fill soon.
+    pub async fn silent_client(&self, request: &str) -> tokio::net::TcpStream {
+        use tokio::io::AsyncWriteExt;
+        let address = self.base.trim_start_matches("http://").parse().expect("the server's address");
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket.set_recv_buffer_size(4096).expect("receive buffer");
+        let mut connection = socket.connect(address).await.expect("connect");
+        connection.write_all(request.as_bytes()).await.expect("the request");
+        connection
+    }
+
     /// A counter or gauge from `/metrics`, named with its labels (`tryvoha_subscribers{…}`).
     pub async fn metric(&self, name: &str) -> u64 {
         let metrics = self.client.get(format!("{}/metrics", self.base)).send().await.expect("metrics");
