@@ -10,6 +10,7 @@ use tryvoha_deliveries::{AlertDeliveries, Channel, Ledger};
 
 use crate::filter::Filter;
 use crate::signer::Signer;
+use crate::websocket;
 
 #[derive(Debug)]
 pub struct Frame {
@@ -22,6 +23,8 @@ pub struct Frame {
     pub json: Bytes,
     /// The whole SSE frame, `id:`, `event:`, `data:` and the blank line.
     pub sse: Bytes,
+    /// The whole WebSocket text frame: its header, then the JSON (which `json` shares).
+    pub websocket: Bytes,
     /// When the event was decided: the start of the declare→delivered latency.
     pub decided_at: OffsetDateTime,
     /// The counts of the alert this event is about, which every channel that delivers the
@@ -144,6 +147,8 @@ impl Frame {
         sse.extend_from_slice(format!("id: {seq}\nevent: {name}\ndata: ").as_bytes());
         sse.extend_from_slice(&json);
         sse.extend_from_slice(b"\n\n");
-        Frame { seq, name, json: Bytes::from(json), sse: Bytes::from(sse), decided_at, deliveries: None }
+        let websocket = Bytes::from(websocket::frame(websocket::TEXT, &json));
+        let json = websocket.slice(websocket.len() - json.len()..);
+        Frame { seq, name, json, sse: Bytes::from(sse), websocket, decided_at, deliveries: None }
     }
 }

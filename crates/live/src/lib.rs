@@ -24,6 +24,7 @@ mod hub;
 mod metrics;
 mod signer;
 pub mod sse;
+pub mod websocket;
 
 pub use catch_up::{CatchUpReads, Page, QueueStart};
 pub use feed::{Feed, FeedError, Resume};

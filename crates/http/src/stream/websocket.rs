@@ -1,4 +1,8 @@
-//! `GET /api/v1/ws`: the same frames as the SSE stream, one WebSocket text message each.
+//! `GET /api/v1/ws` through hyper and axum: the same frames as the SSE stream, one WebSocket
+//! text message each. Most handshakes are served straight on the socket
+//! ([`crate::transport::websocket`]); this one serves a handshake that hyper had already read
+//! (pipelined behind another request, or whose first line came in pieces), and holds the
+//! route's OpenAPI description.
 
 use std::sync::Arc;
 use std::time::Duration;

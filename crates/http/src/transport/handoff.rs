@@ -1,23 +1,25 @@
-//! A kept-alive connection that asks for the stream is handed from hyper to the direct path.
+//! A kept-alive connection that asks for a live stream is handed from hyper to the direct path.
 //!
 //! Browsers reuse an idle kept-alive connection for `EventSource` when they have one (after the
 //! page's own requests). Served by hyper, such a stream would keep hyper's per-connection read
 //! and write buffers (~16 KiB) and the router's state for its whole life, as much again as the
 //! direct path's whole stream. So hyper reads through a [`Handoff`]: between two requests
 //! (none in flight), before hyper reads the next one, it peeks at the socket; when the next
-//! request is `GET /api/v1/stream`, it tells hyper the connection has ended (nothing consumed),
-//! keeps the socket open instead of shutting it, and gives it back when hyper lets go. The
-//! listener then serves the request on the direct path, as if the connection were new.
+//! request is `GET /api/v1/stream` or `GET /api/v1/ws`, it tells hyper the connection has ended
+//! (nothing consumed), keeps the socket open instead of shutting it, and gives it back when
+//! hyper lets go. The listener then serves the request on the direct path, as if the
+//! connection were new. (Browsers open each WebSocket on a connection of its own; other
+//! clients may not.)
 //!
 //! A request line that has only partly arrived, or pipelined bytes hyper already read, stay
-//! with hyper, which serves the stream itself ([`super::sse::handler`]): slower to wait on,
-//! never wrong.
+//! with hyper, which serves the stream itself ([`super::sse::handler`],
+//! [`crate::stream::websocket`]): slower to wait on, never wrong.
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, ready};
 
@@ -27,7 +29,32 @@ use hyper::body::{Frame, Incoming, SizeHint};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
-use super::sse;
+use super::{sse, websocket};
+
+/// A live stream that a request asks for, served on the direct path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StreamRequest {
+    Sse = 1,
+    WebSocket = 2,
+}
+
+impl StreamRequest {
+    /// Which stream the first bytes of a request ask for, if they are enough to tell (at
+    /// least one more than [`sse::REQUEST_PREFIX`]).
+    pub fn asked_by(first: &[u8]) -> Option<StreamRequest> {
+        if sse::is_stream_request(first) {
+            Some(StreamRequest::Sse)
+        } else if websocket::is_websocket_request(first) {
+            Some(StreamRequest::WebSocket)
+        } else {
+            None
+        }
+    }
+
+    fn from_code(code: u8) -> Option<StreamRequest> {
+        [StreamRequest::Sse, StreamRequest::WebSocket].into_iter().find(|wanted| *wanted as u8 == code)
+    }
+}
 
 /// What the connection's parts share: the requests in flight, and the socket once handed off.
 #[derive(Default)]
@@ -35,7 +62,8 @@ pub struct Baton {
     in_flight: AtomicUsize,
     /// Switched to another protocol (a WebSocket): no request follows, nothing to look for.
     upgraded: AtomicBool,
-    wants_stream: AtomicBool,
+    /// The [`StreamRequest`] (as its code) the next request asks for; 0 for none.
+    wants_stream: AtomicU8,
     socket: Mutex<Option<TcpStream>>,
 }
 
@@ -46,9 +74,11 @@ impl Baton {
         InFlight(self.clone())
     }
 
-    /// The socket, if the connection ended by handing a stream request off.
-    pub fn take_stream_socket(&self) -> Option<TcpStream> {
-        self.socket.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take()
+    /// The socket and the stream its next request asks for, if the connection ended by handing
+    /// a stream request off.
+    pub fn take_stream_socket(&self) -> Option<(TcpStream, StreamRequest)> {
+        let socket = self.socket.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take()?;
+        Some((socket, StreamRequest::from_code(self.wants_stream.load(Ordering::SeqCst))?))
     }
 }
 
@@ -77,7 +107,7 @@ impl Handoff {
     }
 
     fn handing_off(&self) -> bool {
-        self.baton.wants_stream.load(Ordering::SeqCst)
+        self.baton.wants_stream.load(Ordering::SeqCst) != 0
     }
 }
 
@@ -92,8 +122,8 @@ impl AsyncRead for Handoff {
             let mut peeked = ReadBuf::new(&mut first);
             let socket = self.socket()?;
             ready!(socket.poll_peek(cx, &mut peeked))?;
-            if sse::is_stream_request(peeked.filled()) {
-                self.baton.wants_stream.store(true, Ordering::SeqCst);
+            if let Some(wanted) = StreamRequest::asked_by(peeked.filled()) {
+                self.baton.wants_stream.store(wanted as u8, Ordering::SeqCst);
                 return Poll::Ready(Ok(()));
             }
         }

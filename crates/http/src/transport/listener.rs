@@ -1,6 +1,7 @@
-//! The accept loop. Each connection is looked at before it is served: a live SSE stream is
-//! served straight on the socket ([`super::sse`]), everything else by hyper and the
-//! router, until the connection's next request is the stream ([`super::handoff`]). Shutdown closes the listener first (new connections are refused), then ends the
+//! The accept loop. Each connection is looked at before it is served: a live stream is served
+//! straight on the socket (SSE: [`super::sse`], WebSocket: [`super::websocket`]), everything
+//! else by hyper and the router, until the connection's next request is a stream
+//! ([`super::handoff`]). Shutdown closes the listener first (new connections are refused), then ends the
 //! streams and lets requests in flight finish; every connection's task is tracked
 //! ([`super::tasks`]) and the server waits for them, up to the drain deadline.
 //!
@@ -18,8 +19,8 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
 use tower::ServiceExt;
 
-use super::handoff::{Baton, Handoff, Tracked};
-use super::sse;
+use super::handoff::{Baton, Handoff, StreamRequest, Tracked};
+use super::{sse, websocket};
 use crate::limits::{AcceptBackoff, Limits};
 use crate::{AppState, router};
 
@@ -96,10 +97,7 @@ pub async fn serve(
             // of its own, with the connection's place.
             match first_request {
                 FirstRequest::Stream => return Box::pin(sse::serve(stream, peer, state, permit)).await,
-                // Upgraded by hyper below: its socket's send buffer is fixed here, for the
-                // same reason as a direct stream's (browsers open each WebSocket on a
-                // connection of its own).
-                FirstRequest::WebSocket => sse::fix_send_buffer(&stream),
+                FirstRequest::WebSocket => return Box::pin(websocket::serve(stream, peer, state, permit)).await,
                 FirstRequest::Other => {}
             }
             let socket = TokioIo::new(Handoff::new(stream, baton.clone()));
@@ -117,8 +115,12 @@ pub async fn serve(
             }
             // Dropping hyper's connection drops its socket, which a handoff keeps for us.
             drop(connection);
-            if let Some(stream) = baton.take_stream_socket() {
-                Box::pin(sse::serve(stream, peer, state, permit)).await;
+            match baton.take_stream_socket() {
+                Some((stream, StreamRequest::Sse)) => Box::pin(sse::serve(stream, peer, state, permit)).await,
+                Some((stream, StreamRequest::WebSocket)) => {
+                    Box::pin(websocket::serve(stream, peer, state, permit)).await
+                }
+                None => {}
             }
         });
     }
@@ -134,18 +136,17 @@ pub async fn serve(
 enum FirstRequest {
     /// `GET /api/v1/stream`: served straight on the socket.
     Stream,
-    /// `GET /api/v1/ws`: upgraded by hyper, a live stream all the same.
+    /// `GET /api/v1/ws`: served straight on the socket.
     WebSocket,
     Other,
 }
 
-/// What a WebSocket stream's request starts with.
-const WEBSOCKET_PREFIX: &[u8] = b"GET /api/v1/ws";
-
 /// What the first bytes say, or `None` while they could still be either stream's request.
 fn classify(first: &[u8]) -> Option<FirstRequest> {
     let mut undecided = false;
-    for (prefix, kind) in [(sse::REQUEST_PREFIX, FirstRequest::Stream), (WEBSOCKET_PREFIX, FirstRequest::WebSocket)] {
+    for (prefix, kind) in
+        [(sse::REQUEST_PREFIX, FirstRequest::Stream), (websocket::REQUEST_PREFIX, FirstRequest::WebSocket)]
+    {
         if sse::asks_for(first, prefix) {
             return Some(kind);
         }

@@ -1,7 +1,9 @@
 //! The transport: everything between a socket and a feature router. The accept loop
-//! (`listener`) sends a fresh `GET /api/v1/stream` connection to the direct SSE path (`sse`) and
-//! every other one to hyper and the router, whose answers pass the layers of [`around`]; a
-//! kept-alive connection whose next request is the stream is handed back (`handoff`). Both
+//! (`listener`) sends a fresh `GET /api/v1/stream` or `GET /api/v1/ws` connection to a direct
+//! path (`sse`, `websocket`: both read their request with `direct_request` and live in
+//! `direct_stream`) and every other one to hyper and the router, whose answers pass the layers
+//! of [`around`]; a kept-alive connection whose next request is a stream is handed back
+//! (`handoff`). Both
 //! paths take their headers from `headers`, their problem documents from `problem` and their
 //! limits from `limits`; `auth` and `body` are the extractors every handler uses. `tasks` owns
 //! every connection's task, so that a stopping server waits for them.
@@ -10,13 +12,17 @@ pub mod auth;
 pub mod body;
 pub mod compression;
 pub mod cors;
+mod direct_request;
+pub(crate) mod direct_stream;
 pub mod handoff;
 pub mod headers;
 pub mod limits;
 pub mod listener;
 pub mod problem;
 pub mod sse;
+mod stream_socket;
 pub mod tasks;
+pub mod websocket;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

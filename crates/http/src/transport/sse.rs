@@ -15,27 +15,26 @@
 //! chunked.
 
 use std::convert::Infallible;
-use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Extension;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tokio::net::TcpStream;
-use tokio_util::sync::CancellationToken;
+use tryvoha_core::Seq;
 use tryvoha_deliveries::Channel;
 use tryvoha_live::{Feed, Transport};
 
-pub(crate) use self::socket::fix_send_buffer;
-use self::socket::{client_left, deliver, write_all};
-use super::headers::{EVENT_STREAM, set_all, written_head, written_problem};
+use super::direct_request::{Admitted, admit, reply_problem, with_retry_after};
+use super::direct_stream::{Heard, Protocol, go_on};
+use super::headers::{EVENT_STREAM, set_all, written_head};
+use super::stream_socket::{client_left, write_all};
 use crate::AppState;
-use crate::body::{Query, parse_query};
-use crate::limits::{ClientAddress, ClientKey, ConnectionPermit, rate_limited, retry_after_secs};
+use crate::body::Query;
+use crate::limits::{ClientAddress, ConnectionPermit};
 use crate::openapi;
 use crate::problem::ApiError;
 use crate::stream::{Connection, DEFAULT_WRITE_TIMEOUT, StreamQuery, heartbeat_every};
@@ -55,78 +54,44 @@ pub(crate) fn asks_for(first: &[u8], prefix: &[u8]) -> bool {
     first.len() > prefix.len() && first.starts_with(prefix) && matches!(first[prefix.len()], b' ' | b'?')
 }
 
-/// The longest request head accepted; a stream request is a line and a few headers.
-const MAX_HEAD: usize = 16 * 1024;
-/// How long a client may take to send its request head.
-const HEAD_TIMEOUT: Duration = Duration::from_secs(30);
 /// What a stream starts with: how long a client waits before it reconnects.
 const RESPONSE_OPENING: &[u8] = b"retry: 1000\n\n";
 
 /// Serves one connection whose first bytes asked for the stream: reads the request and answers
-/// it here. A stream that opens goes on in a task of its own ([`stream_frames`]) that holds only
-/// what a waiting stream needs; this one (with the request's buffers and timers) ends.
+/// it here. A stream that opens goes on in a task of its own ([`go_on`]) that holds only what a
+/// waiting stream needs; this one (with the request's buffers and timers) ends.
 pub async fn serve(stream: TcpStream, peer: SocketAddr, state: AppState, place: Arc<ConnectionPermit>) {
     let opened = tokio::select! {
         opened = start(&stream, peer, &state) => opened,
         _ = state.tasks.stopping() => None,
     };
     let Some(opened) = opened else { return };
-    fix_send_buffer(&stream);
-    // Spawned from a tracked task that is still running, so the tracker never looks empty
-    // between the two; a server that is stopping ends the new task at its first poll.
-    // The stream's task runs on the streams' runtime, so its socket is registered there, in it.
-    let stream = match stream.into_std() {
-        Ok(stream) => stream,
-        Err(error) => return tracing::debug!(%error, "cannot hand the stream's socket over"),
-    };
-    let (feed, connection) = opened;
-    let heartbeat = state.live.heartbeat;
-    state.tasks.spawn_stream(stream_frames(stream, feed, connection, heartbeat, state.tasks.stop_signal(), place));
+    go_on(stream, opened, SseClient, &state, place);
 }
 
-/// Writes the feed's frames and the heartbeats until the client leaves, it is cut off, or the
-/// server stops. This future is what every waiting stream costs: keep it small (a test holds
-/// its size).
-// A function returning an `async move` block rather than an `async fn`, and each part its own
-// argument: an async fn's future keeps its arguments twice (as passed and as moved into its
-// body), and destructuring a tuple would copy the parts again.
-#[allow(clippy::manual_async_fn, reason = "an async fn would keep its arguments twice")]
-pub(crate) fn stream_frames(
-    stream: std::net::TcpStream,
-    mut feed: Feed,
-    connection: Connection,
-    heartbeat: Duration,
-    stop: CancellationToken,
-    place: Arc<ConnectionPermit>,
-) -> impl Future<Output = ()> + Send + 'static {
-    async move {
-        let _place = place;
-        let Ok(stream) = TcpStream::from_std(stream) else { return };
-        let mut heartbeat = heartbeat_every(heartbeat);
-        loop {
-            let written = tokio::select! {
-                next = feed.next() => match next {
-                    Ok(Some(frame)) => deliver(&stream, frame, &mut feed, &connection).await,
-                    Ok(None) => {
-                        let _ = write_all(&stream, &cut_off_note(&feed), connection.write_timeout()).await;
-                        return;
-                    }
-                    Err(error) => {
-                        tracing::warn!(%error, "stream ended: cannot catch up from the log");
-                        return;
-                    }
-                },
-                _ = heartbeat.tick() => write_all(&stream, b": keepalive\n\n", connection.write_timeout()).await,
-                _ = stop.cancelled() => return,
-                // A client sends nothing after its request; readable means it closed (or misbehaves).
-                // (Polled for readiness rather than awaiting `readable()`, whose waiter would be part
-                // of every waiting stream's future.)
-                _ = std::future::poll_fn(|cx| stream.poll_read_ready(cx)) => if client_left(&stream) { return } else { Ok(()) },
-            };
-            if written.is_err() {
-                return;
-            }
-        }
+/// A Server-Sent Events client: after its request it sends nothing but, in the end, its FIN.
+pub(crate) struct SseClient;
+
+impl Protocol for SseClient {
+    const HEARTBEAT: &'static [u8] = b": keepalive\n\n";
+
+    fn cut_off(last_sent: Seq) -> Vec<u8> {
+        format!(": cut off as too slow; resume with Last-Event-ID {last_sent}\n\n").into_bytes()
+    }
+
+    /// Nothing: the connection ends, and the client resumes by its last id.
+    fn log_unavailable() -> Vec<u8> {
+        Vec::new()
+    }
+
+    /// Nothing: the connection ends, and the client resumes by its last id.
+    fn stopping(_last_sent: Seq) -> Vec<u8> {
+        Vec::new()
+    }
+
+    /// Readable means it closed (or misbehaves).
+    fn heard(&mut self, stream: &TcpStream) -> Heard {
+        if client_left(stream) { Heard::Left } else { Heard::Nothing }
     }
 }
 
@@ -134,23 +99,12 @@ pub(crate) fn stream_frames(
 /// router; the headers are the router's, from `headers`), opens the feed and writes the
 /// response head; `None` when it answered otherwise.
 async fn start(stream: &TcpStream, peer: SocketAddr, state: &AppState) -> Option<Opened> {
-    let request = match tokio::time::timeout(HEAD_TIMEOUT, read_request(stream)).await {
-        Ok(Ok(request)) => request,
-        Ok(Err(Some(error))) => return reply_problem(stream, error, &[]).await,
-        Ok(Err(None)) | Err(_) => return None, // the client went away or never finished its request
-    };
-    let cors = state.cors.read_answer_headers(request.headers.get(header::ORIGIN));
-    let with_retry_after = |secs: u64| [cors.as_slice(), &[(header::RETRY_AFTER, HeaderValue::from(secs))]].concat();
-    let client = state.limits.client_address(peer.ip(), &request.headers);
-    if let Err(wait) = state.limits.requests.check(ClientKey::of(client)) {
-        state.limits.count_rate_limited();
-        return reply_problem(stream, rate_limited(wait), &with_retry_after(retry_after_secs(wait))).await;
-    }
+    let Admitted { request, client, cors } = admit(stream, peer, state).await?;
     let last_event_id = request.headers.get("last-event-id").map(|v| v.as_bytes());
     let opened = match request.query.and_then(|q| open(state, Some(client), &q, last_event_id)) {
         Ok(opened) => opened,
         Err(error) if error.status == StatusCode::TOO_MANY_REQUESTS => {
-            return reply_problem(stream, error, &with_retry_after(1)).await;
+            return reply_problem(stream, error, &with_retry_after(&cors, 1)).await;
         }
         Err(error) => return reply_problem(stream, error, &cors).await,
     };
@@ -203,14 +157,14 @@ pub async fn handler(
                     connection.metrics.delivered(frame.decided_at);
                     Some((Ok(frame.sse.clone()), Some((feed, connection, heartbeat, stopping))))
                 }
-                Ok(None) => Some((Ok(Bytes::from(cut_off_note(&feed))), None)),
+                Ok(None) => Some((Ok(Bytes::from(SseClient::cut_off(feed.last_sent()))), None)),
                 Err(error) => {
                     tracing::warn!(%error, "stream ended: cannot catch up from the log");
                     None
                 }
             },
             _ = heartbeat.tick() => {
-                Some((Ok(Bytes::from_static(b": keepalive\n\n")), Some((feed, connection, heartbeat, stopping))))
+                Some((Ok(Bytes::from_static(SseClient::HEARTBEAT)), Some((feed, connection, heartbeat, stopping))))
             }
             _ = stopping.cancelled() => None,
         }
@@ -236,83 +190,3 @@ fn open(
     let connection = Connection::new(live, Transport::Sse, permit);
     Ok((feed, connection))
 }
-
-/// The last words to a subscriber that was cut off: how to resume.
-fn cut_off_note(feed: &Feed) -> Vec<u8> {
-    format!(": cut off as too slow; resume with Last-Event-ID {}\n\n", feed.last_sent()).into_bytes()
-}
-
-/// What this path needs of a request: its query, and the headers that matter here.
-struct Request {
-    query: Result<StreamQuery, ApiError>,
-    /// `Last-Event-ID`, `Origin`, `Forwarded`, `X-Forwarded-For`; the rest are dropped.
-    headers: HeaderMap,
-}
-
-const KEPT_HEADERS: [header::HeaderName; 4] = [
-    header::HeaderName::from_static("last-event-id"),
-    header::ORIGIN,
-    header::FORWARDED,
-    header::HeaderName::from_static("x-forwarded-for"),
-];
-
-/// Reads and parses the request head. `Err(None)`: the connection closed or failed.
-async fn read_request(stream: &TcpStream) -> Result<Request, Option<ApiError>> {
-    // Read straight into the heap buffer: a stack buffer here would live in every connection's
-    // future for the whole life of the stream.
-    let mut head = Vec::with_capacity(1024);
-    loop {
-        stream.readable().await.map_err(|_| None)?;
-        if head.len() == head.capacity() {
-            head.reserve(1024);
-        }
-        match stream.try_read_buf(&mut head) {
-            Ok(0) => return Err(None),
-            Ok(_) => {}
-            Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => continue,
-            Err(_) => return Err(None),
-        }
-        let mut headers = [httparse::EMPTY_HEADER; 32];
-        let mut request = httparse::Request::new(&mut headers);
-        match request.parse(&head) {
-            Ok(httparse::Status::Complete(_)) => {
-                let path = request.path.unwrap_or_default();
-                let query = path.split_once('?').map_or("", |(_, query)| query);
-                let mut kept = HeaderMap::new();
-                for line in request.headers.iter() {
-                    if let Some(name) = KEPT_HEADERS.iter().find(|name| line.name.eq_ignore_ascii_case(name.as_str()))
-                        && let Ok(value) = HeaderValue::from_bytes(line.value)
-                    {
-                        kept.append(name.clone(), value);
-                    }
-                }
-                return Ok(Request { query: parse_query(query), headers: kept });
-            }
-            Ok(httparse::Status::Partial) if head.len() < MAX_HEAD => continue,
-            Ok(httparse::Status::Partial) => {
-                return Err(Some(ApiError::new(
-                    StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-                    "head-too-large",
-                    "the request head is too large",
-                )));
-            }
-            Err(error) => {
-                return Err(Some(ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "bad-request",
-                    format!("malformed request: {error}"),
-                )));
-            }
-        }
-    }
-}
-
-/// Answers with a problem document and `extra` headers. `None`, always: nothing follows.
-async fn reply_problem<T>(stream: &TcpStream, error: ApiError, extra: &[(HeaderName, HeaderValue)]) -> Option<T> {
-    let _ = write_all(stream, &written_problem(&error, extra), DEFAULT_WRITE_TIMEOUT).await;
-    None
-}
-
-mod socket;
-#[cfg(test)]
-mod tests;

@@ -51,3 +51,4 @@ mod support;
 mod tokens;
 mod webhooks;
 mod webhooks_refusals;
+mod websocket;

@@ -3,7 +3,7 @@ use std::time::Duration;
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 
-use super::socket::{fix_send_buffer, write_all};
+use super::{fix_send_buffer, write_all};
 
 /// A stream's socket (fixed send buffer) and its client (a 4 KiB receive window).
 async fn connected() -> (TcpStream, TcpStream) {

@@ -1,12 +1,14 @@
-//! Writing to a stream's socket: its fixed send buffer, frames gathered into one write, and
-//! the write timeout, which cuts a client whose socket takes nothing for that long.
+//! Writing to a live stream's socket, for both direct paths ([`super::sse`],
+//! [`super::websocket`]): its fixed send buffer, frames gathered into one write, and the write
+//! timeout, which cuts a client whose socket takes nothing for that long.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::Bytes;
 use tokio::net::TcpStream;
 use tryvoha_deliveries::Channel;
-use tryvoha_live::{Feed, Frame};
+use tryvoha_live::{Feed, Frame, Transport};
 
 use crate::stream::Connection;
 
@@ -32,32 +34,37 @@ pub(crate) fn fix_send_buffer(stream: &TcpStream) {
 
 /// Writes `first` and whatever else the feed has ready (what queued during a burst, the rest of
 /// a catch-up page), up to [`WRITE_BATCH`] bytes, in one write: on loopback and on a busy
-/// server the system call, not the bytes, is most of a delivery's cost.
+/// server the system call, not the bytes, is most of a delivery's cost. Each frame goes as
+/// the connection's transport writes it (its SSE or its WebSocket bytes, both made once).
 pub(super) async fn deliver(
     stream: &TcpStream,
     first: Arc<Frame>,
     feed: &mut Feed,
     connection: &Connection,
 ) -> std::io::Result<()> {
-    let mut size = first.sse.len();
+    let (channel, bytes): (Channel, fn(&Frame) -> &Bytes) = match connection.transport {
+        Transport::Sse => (Channel::Sse, |frame| &frame.sse),
+        Transport::WebSocket => (Channel::WebSocket, |frame| &frame.websocket),
+    };
+    let mut size = bytes(&first).len();
     let mut frames = vec![first];
     while size < WRITE_BATCH {
         let Some(frame) = feed.next_ready() else { break };
-        size += frame.sse.len();
+        size += bytes(&frame).len();
         frames.push(frame);
     }
-    frames.iter().for_each(|frame| frame.attempted(Channel::Sse));
+    frames.iter().for_each(|frame| frame.attempted(channel));
     let written = match frames.as_slice() {
-        [only] => write_all(stream, &only.sse, connection.write_timeout()).await,
+        [only] => write_all(stream, bytes(only), connection.write_timeout()).await,
         several => {
-            let bytes: Vec<u8> = several.iter().flat_map(|frame| frame.sse.iter().copied()).collect();
-            write_all(stream, &bytes, connection.write_timeout()).await
+            let joined: Vec<u8> = several.iter().flat_map(|frame| bytes(frame).iter().copied()).collect();
+            write_all(stream, &joined, connection.write_timeout()).await
         }
     };
     for frame in &frames {
         match &written {
-            Ok(()) => frame.delivered(Channel::Sse),
-            Err(_) => frame.failed(Channel::Sse),
+            Ok(()) => frame.delivered(channel),
+            Err(_) => frame.failed(channel),
         }
         connection.metrics.delivered(frame.decided_at);
     }
@@ -70,10 +77,13 @@ pub(super) async fn deliver(
 /// Writes everything, waiting for the socket as needed, as long as it takes some of the bytes
 /// at least every `within`. Works on `&TcpStream`, so the same socket can be watched for
 /// readability meanwhile.
-pub(super) async fn write_all(stream: &TcpStream, bytes: &[u8], within: Duration) -> std::io::Result<()> {
+pub(crate) async fn write_all(stream: &TcpStream, bytes: &[u8], within: Duration) -> std::io::Result<()> {
     // Nearly always the socket has room and this returns without waiting. Only a wait (a slow
     // client) pays for a timer, on the heap, so that the timer is not part of every waiting
     // stream's future.
+    if bytes.is_empty() {
+        return Ok(()); // nothing to say: no system call
+    }
     let rest = match stream.try_write(bytes) {
         Ok(written) if written == bytes.len() => return Ok(()),
         Ok(written) => &bytes[written..],
@@ -116,3 +126,6 @@ pub(super) fn client_left(stream: &TcpStream) -> bool {
         Err(error) => error.kind() != std::io::ErrorKind::WouldBlock,
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,129 @@
+//! A direct stream's life once it has opened, over either transport: the feed's frames, the
+//! heartbeats and what the client sends, until the client leaves, it is cut off, or the server
+//! stops. What differs between SSE and WebSocket (the bytes of a heartbeat and of last words,
+//! what a client may send) is a [`Protocol`]; everything else is written once, here.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpStream;
+use tokio_util::sync::CancellationToken;
+use tryvoha_core::Seq;
+use tryvoha_live::Feed;
+
+use super::stream_socket::{deliver, fix_send_buffer, write_all};
+use crate::AppState;
+use crate::limits::ConnectionPermit;
+use crate::stream::{Connection, heartbeat_every};
+
+/// What a stream's transport writes besides frames, and what it makes of the client's bytes.
+pub(crate) trait Protocol: Send + 'static {
+    /// What a quiet stream writes every heartbeat period, so that proxies keep it open.
+    const HEARTBEAT: &'static [u8];
+    /// The last words to a subscriber the hub cut off (it fell behind): how to resume.
+    fn cut_off(last_sent: Seq) -> Vec<u8>;
+    /// The last words when the log cannot be read to catch up; empty for none.
+    fn log_unavailable() -> Vec<u8>;
+    /// The last words when the server stops; empty for none.
+    fn stopping(last_sent: Seq) -> Vec<u8>;
+    /// Reads what the client sent (the socket is readable).
+    fn heard(&mut self, stream: &TcpStream) -> Heard;
+}
+
+/// What a client's bytes come to.
+pub(crate) enum Heard {
+    Nothing,
+    /// Write this, and go on.
+    Answer(Vec<u8>),
+    /// Write this, and end.
+    Last(Vec<u8>),
+    /// The client left (or failed): end.
+    Left,
+}
+
+/// Fixes the socket's send buffer and goes on with the stream in a task of its own, on the
+/// streams' runtime (its socket is registered there, in the task), holding the connection's
+/// place. The task that read the request (with its buffers and timers) ends.
+pub(crate) fn go_on<P: Protocol>(
+    stream: TcpStream,
+    (feed, connection): (Feed, Connection),
+    protocol: P,
+    state: &AppState,
+    place: Arc<ConnectionPermit>,
+) {
+    fix_send_buffer(&stream);
+    let stream = match stream.into_std() {
+        Ok(stream) => stream,
+        Err(error) => return tracing::debug!(%error, "cannot hand the stream's socket over"),
+    };
+    let stop = state.tasks.stop_signal();
+    // Spawned from a tracked task that is still running, so the tracker never looks empty
+    // between the two; a server that is stopping ends the new task at its first poll.
+    state.tasks.spawn_stream(stream_frames(stream, feed, connection, protocol, state.live.heartbeat, stop, place));
+}
+
+/// The stream itself. This future is what every waiting stream costs: keep it small (a test
+/// holds its size).
+// A function returning an `async move` block rather than an `async fn`, and each part its own
+// argument: an async fn's future keeps its arguments twice (as passed and as moved into its
+// body), and destructuring a tuple would copy the parts again.
+#[allow(clippy::manual_async_fn, reason = "an async fn would keep its arguments twice")]
+pub(crate) fn stream_frames<P: Protocol>(
+    stream: std::net::TcpStream,
+    mut feed: Feed,
+    connection: Connection,
+    mut protocol: P,
+    heartbeat: Duration,
+    stop: CancellationToken,
+    place: Arc<ConnectionPermit>,
+) -> impl Future<Output = ()> + Send + 'static {
+    async move {
+        let _place = place;
+        let Ok(stream) = TcpStream::from_std(stream) else { return };
+        let mut heartbeat = heartbeat_every(heartbeat);
+        // Last words (none, for an empty one) are written on the way out.
+        let timeout = || connection.write_timeout();
+        loop {
+            let written = tokio::select! {
+                next = feed.next() => match next {
+                    Ok(Some(frame)) => deliver(&stream, frame, &mut feed, &connection).await,
+                    Ok(None) => {
+                        let _ = write_all(&stream, &P::cut_off(feed.last_sent()), timeout()).await;
+                        return;
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "stream ended: cannot catch up from the log");
+                        let _ = write_all(&stream, &P::log_unavailable(), timeout()).await;
+                        return;
+                    }
+                },
+                _ = heartbeat.tick() => write_all(&stream, P::HEARTBEAT, timeout()).await,
+                _ = stop.cancelled() => {
+                    let _ = write_all(&stream, &P::stopping(feed.last_sent()), timeout()).await;
+                    return;
+                }
+                // Polled for readiness rather than awaiting `readable()`, whose waiter would be
+                // part of every waiting stream's future.
+                _ = std::future::poll_fn(|cx| stream.poll_read_ready(cx)) => {
+                    // One write for either kind of answer: each await would be a part of its own
+                    // in every waiting stream's future.
+                    let (answer, last) = match protocol.heard(&stream) {
+                        Heard::Nothing => continue,
+                        Heard::Answer(answer) => (answer, false),
+                        Heard::Last(words) => (words, true),
+                        Heard::Left => return,
+                    };
+                    let written = write_all(&stream, &answer, timeout()).await;
+                    if last {
+                        return;
+                    }
+                    written
+                }
+            };
+            if written.is_err() {
+                return;
+            }
+        }
+    }
+}
