@@ -206,8 +206,8 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
 /// How long a connection may stay silent before a heartbeat: proxies close idle streams.
 pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(15);
 
-/// How long a subscriber's socket may take nothing of a waiting frame (a WebSocket: how long
-/// one message may wait), unless configured otherwise
+/// How long a subscriber's socket may take nothing of a waiting frame (a WebSocket that hyper
+/// upgraded: how long one message may wait), unless configured otherwise
 /// (`stream_write_timeout_secs`). A client that stops reading keeps the window shut but answers
 /// TCP's probes, so without this its task would wait forever; then it is cut off (counted) and
 /// resumes by its last id.
@@ -252,9 +252,9 @@ mod tests {
         );
         // 16 of these are the heartbeat's period, kept so that its timer is made in the task,
         // on the streams' runtime.
-        assert!(sse <= 656, "an SSE stream's future is {sse} bytes");
+        assert!(sse <= 640, "an SSE stream's future is {sse} bytes");
         // 24 more hold the part of a client's frame that has arrived.
-        assert!(websocket <= 680, "a WebSocket stream's future is {websocket} bytes");
+        assert!(websocket <= 664, "a WebSocket stream's future is {websocket} bytes");
         // The WebSocket library's protocol state is 368 of these.
         assert!(through_hyper <= 1024, "a WebSocket stream's future through hyper is {through_hyper} bytes");
     }

@@ -1,5 +1,5 @@
 //! What the two direct stream paths ([`super::sse`], [`super::websocket`]) share before a
-//! stream opens: reading the request head into a buffer that is dropped once parsed, the
+//! stream opens: telling their requests from the first bytes, reading the request head into a buffer that is dropped once parsed, the
 //! router's rate limit (these paths bypass the router), and answers written by hand.
 
 use std::net::{IpAddr, SocketAddr};
@@ -55,6 +55,12 @@ pub(crate) fn with_retry_after(cors: &[(HeaderName, HeaderValue)], secs: u64) ->
     [cors, &[(header::RETRY_AFTER, HeaderValue::from(secs))]].concat()
 }
 
+/// Whether a request's first bytes are `prefix` (a method and a path) followed by the end of
+/// that path: a space or a query.
+pub(crate) fn asks_for(first: &[u8], prefix: &[u8]) -> bool {
+    first.len() > prefix.len() && first.starts_with(prefix) && matches!(first[prefix.len()], b' ' | b'?')
+}
+
 /// Reads the request and applies the router's rate limit; `None` when it answered otherwise
 /// (a malformed or oversized head, the rate limit) or the client left.
 pub(crate) async fn admit(stream: &TcpStream, peer: SocketAddr, state: &AppState) -> Option<Admitted> {
@@ -98,7 +104,8 @@ async fn read_request(stream: &TcpStream) -> Result<Request, Option<ApiError>> {
             Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => continue,
             Err(_) => return Err(None),
         }
-        let mut headers = [httparse::EMPTY_HEADER; 32];
+        // As many as hyper takes (a chain of proxies adds some); never held across an await.
+        let mut headers = [httparse::EMPTY_HEADER; 100];
         let mut request = httparse::Request::new(&mut headers);
         match request.parse(&head) {
             Ok(httparse::Status::Complete(_)) => {

@@ -31,6 +31,9 @@ pub(crate) trait Protocol: Send + 'static {
     fn heard(&mut self, stream: &TcpStream) -> Heard;
 }
 
+/// How long a stream that said its last words waits for the client to close.
+const LINGER: Duration = Duration::from_secs(2);
+
 /// What a client's bytes come to.
 pub(crate) enum Heard {
     Nothing,
@@ -82,48 +85,63 @@ pub(crate) fn stream_frames<P: Protocol>(
         let _place = place;
         let Ok(stream) = TcpStream::from_std(stream) else { return };
         let mut heartbeat = heartbeat_every(heartbeat);
-        // Last words (none, for an empty one) are written on the way out.
         let timeout = || connection.write_timeout();
-        loop {
+        let last_words = loop {
             let written = tokio::select! {
                 next = feed.next() => match next {
                     Ok(Some(frame)) => deliver(&stream, frame, &mut feed, &connection).await,
-                    Ok(None) => {
-                        let _ = write_all(&stream, &P::cut_off(feed.last_sent()), timeout()).await;
-                        return;
-                    }
+                    Ok(None) => break P::cut_off(feed.last_sent()),
                     Err(error) => {
                         tracing::warn!(%error, "stream ended: cannot catch up from the log");
-                        let _ = write_all(&stream, &P::log_unavailable(), timeout()).await;
-                        return;
+                        break P::log_unavailable();
                     }
                 },
                 _ = heartbeat.tick() => write_all(&stream, P::HEARTBEAT, timeout()).await,
-                _ = stop.cancelled() => {
-                    let _ = write_all(&stream, &P::stopping(feed.last_sent()), timeout()).await;
-                    return;
-                }
+                _ = stop.cancelled() => break P::stopping(feed.last_sent()),
                 // Polled for readiness rather than awaiting `readable()`, whose waiter would be
                 // part of every waiting stream's future.
                 _ = std::future::poll_fn(|cx| stream.poll_read_ready(cx)) => {
-                    // One write for either kind of answer: each await would be a part of its own
-                    // in every waiting stream's future.
-                    let (answer, last) = match protocol.heard(&stream) {
-                        Heard::Nothing => continue,
-                        Heard::Answer(answer) => (answer, false),
-                        Heard::Last(words) => (words, true),
+                    match protocol.heard(&stream) {
+                        Heard::Nothing => Ok(()),
+                        Heard::Answer(answer) => write_all(&stream, &answer, timeout()).await,
+                        Heard::Last(words) => break words,
                         Heard::Left => return,
-                    };
-                    let written = write_all(&stream, &answer, timeout()).await;
-                    if last {
-                        return;
                     }
-                    written
                 }
             };
             if written.is_err() {
                 return;
             }
+        };
+        // Boxed: one pointer in every waiting stream's future, for what only an ending needs.
+        Box::pin(say_last(&stream, last_words, timeout())).await;
+    }
+}
+
+/// Writes a stream's last words (none, if empty) and closes it gracefully: the FIN follows the
+/// words, and what the client still sends (a pong, its close) is read and dropped until it
+/// closes, for at most [`LINGER`]. Closed with unread bytes, the socket would be reset, and
+/// the kernel would drop what it still had to send: the frames a slow client had not read yet,
+/// and the last words that tell it where to resume.
+async fn say_last(stream: &TcpStream, words: Vec<u8>, within: Duration) {
+    if words.is_empty() || write_all(stream, &words, within).await.is_err() {
+        return;
+    }
+    let _ = socket2::SockRef::from(stream).shutdown(std::net::Shutdown::Write);
+    let until_closed = async { while stream.readable().await.is_ok() && !discard_what_was_sent(stream) {} };
+    let _ = tokio::time::timeout(LINGER, until_closed).await;
+    discard_what_was_sent(stream);
+}
+
+/// Reads and drops what the client sent; true once it closed (or the socket failed).
+fn discard_what_was_sent(stream: &TcpStream) -> bool {
+    let mut sink = [0u8; 512];
+    loop {
+        match stream.try_read(&mut sink) {
+            Ok(0) => return true,
+            Ok(_) => continue,
+            Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => return false,
+            Err(_) => return true,
         }
     }
 }

@@ -1,9 +1,10 @@
 //! The header policy: what answers say besides their body, defined once for both paths.
 //!
 //! Most answers go through hyper and the router, whose layers and handlers set headers in a
-//! `HeaderMap`. Two kinds are written by hand on the socket: the direct SSE stream
-//! ([`super::sse`]) and the refusals at accept ([`super::limits::Limits::refusal_answer`]).
-//! Both take their headers from here, the event stream's from [`EVENT_STREAM`] and the
+//! `HeaderMap`. Three kinds are written by hand on the socket: the direct SSE stream
+//! ([`super::sse`]), the direct WebSocket's refusals ([`super::websocket`]; its `101` says only
+//! what RFC 6455 asks) and the refusals at accept ([`super::limits::Limits::refusal_answer`]).
+//! They take their headers from here, the event stream's from [`EVENT_STREAM`] and the
 //! cross-origin ones from [`super::cors::Cors::read_answer_headers`], so that a client sees
 //! the same answer whichever path served it. Compression ([`super::compression`]) applies to
 //! the router's answers only: a stream is never compressed.

@@ -147,7 +147,7 @@ fn classify(first: &[u8]) -> Option<FirstRequest> {
     for (prefix, kind) in
         [(sse::REQUEST_PREFIX, FirstRequest::Stream), (websocket::REQUEST_PREFIX, FirstRequest::WebSocket)]
     {
-        if sse::asks_for(first, prefix) {
+        if super::direct_request::asks_for(first, prefix) {
             return Some(kind);
         }
         undecided |= first.len() <= prefix.len() && prefix.starts_with(first);

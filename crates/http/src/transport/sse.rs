@@ -28,7 +28,7 @@ use tryvoha_core::Seq;
 use tryvoha_deliveries::Channel;
 use tryvoha_live::{Feed, Transport};
 
-use super::direct_request::{Admitted, admit, reply_problem, with_retry_after};
+use super::direct_request::{Admitted, admit, asks_for, reply_problem, with_retry_after};
 use super::direct_stream::{Heard, Protocol, go_on};
 use super::headers::{EVENT_STREAM, set_all, written_head};
 use super::stream_socket::{client_left, write_all};
@@ -46,12 +46,6 @@ pub const REQUEST_PREFIX: &[u8] = b"GET /api/v1/stream";
 /// the stream: the prefix, then the end of the path (not `/api/v1/streams…`).
 pub fn is_stream_request(first: &[u8]) -> bool {
     asks_for(first, REQUEST_PREFIX)
-}
-
-/// Whether a request's first bytes are `prefix` (a method and a path) followed by the end of
-/// that path: a space or a query.
-pub(crate) fn asks_for(first: &[u8], prefix: &[u8]) -> bool {
-    first.len() > prefix.len() && first.starts_with(prefix) && matches!(first[prefix.len()], b' ' | b'?')
 }
 
 /// What a stream starts with: how long a client waits before it reconnects.

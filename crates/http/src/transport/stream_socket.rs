@@ -63,10 +63,12 @@ pub(super) async fn deliver(
     };
     for frame in &frames {
         match &written {
-            Ok(()) => frame.delivered(channel),
+            Ok(()) => {
+                frame.delivered(channel);
+                connection.metrics.delivered(frame.decided_at);
+            }
             Err(_) => frame.failed(channel),
         }
-        connection.metrics.delivered(frame.decided_at);
     }
     if matches!(&written, Err(error) if error.kind() == std::io::ErrorKind::TimedOut) {
         connection.metrics.stalled_subscriber_cut();

@@ -11,8 +11,9 @@
 //!
 //! [`crate::listener`] sends here every connection whose first bytes are `GET /api/v1/ws`; a
 //! kept-alive connection whose next request is the WebSocket is handed here too
-//! ([`super::handoff`]). A handshake hyper has already read (pipelined, or whose first line came
-//! in pieces) is upgraded by hyper ([`crate::stream::websocket`]): the same frames.
+//! ([`super::handoff`]). A handshake hyper has already read (pipelined behind another request,
+//! or, on a kept-alive connection, whose first line came in pieces) is upgraded by hyper
+//! ([`crate::stream::websocket`]): the same frames.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -23,7 +24,7 @@ use tryvoha_core::Seq;
 use tryvoha_live::websocket::{self as frames, PING};
 use tryvoha_live::{Feed, Transport};
 
-use self::client_frames::{ClientFrames, Heard as Client};
+use self::client_frames::ClientFrames;
 use super::direct_request::{Admitted, admit, reply_problem, with_retry_after};
 use super::direct_stream::{Heard, Protocol, go_on};
 use super::stream_socket::write_all;
@@ -41,7 +42,7 @@ pub const REQUEST_PREFIX: &[u8] = b"GET /api/v1/ws";
 /// Whether the first bytes of a request (at least one more than [`REQUEST_PREFIX`]) ask for
 /// the WebSocket (not `/api/v1/wsx…`).
 pub fn is_websocket_request(first: &[u8]) -> bool {
-    super::sse::asks_for(first, REQUEST_PREFIX)
+    super::direct_request::asks_for(first, REQUEST_PREFIX)
 }
 
 /// Serves one connection whose first bytes asked for the WebSocket: reads the handshake and
@@ -77,13 +78,7 @@ impl Protocol for WebSocketClient {
     }
 
     fn heard(&mut self, stream: &TcpStream) -> Heard {
-        match self.0.read(stream) {
-            Client::Nothing => Heard::Nothing,
-            Client::Answer(pongs) => Heard::Answer(pongs),
-            Client::Closed(answer) => Heard::Last(answer),
-            Client::Left => Heard::Left,
-            Client::Refused(code, reason) => Heard::Last(frames::close(code, reason)),
-        }
+        self.0.read(stream)
     }
 }
 

@@ -20,6 +20,8 @@ struct Running {
 }
 
 async fn start(seams: Seams) -> Running {
+    // The test's clients are made before the server's task (which installs it) may have run.
+    tryvoha::tls::install_crypto_provider();
     let data = tempfile::tempdir().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

@@ -121,6 +121,30 @@ async fn a_request_that_is_no_handshake_is_refused_naming_the_header_and_subscri
     assert_eq!(app.metric("tryvoha_subscribers{transport=\"websocket\"}").await, 0);
 }
 
+/// A client refused for what it sent still reads why: the server reads (and drops) what the
+/// client goes on sending until it closes, so that the kernel does not reset the connection
+/// and drop the close frame with the unread bytes. Before, the connection was reset with the
+/// rest of the frame unread.
+#[tokio::test]
+async fn a_client_refused_in_the_middle_of_a_frame_still_reads_the_close_then_the_end() {
+    let app = TestApp::spawn().await;
+    let mut stream = TcpStream::connect(app.base.trim_start_matches("http://")).await.unwrap();
+    stream.write_all(HANDSHAKE.as_bytes()).await.unwrap();
+    assert!(read_head(&mut stream).await.starts_with("HTTP/1.1 101"));
+    // A binary frame, masked, declaring 1 MiB; then 64 KiB of it, which the server never
+    // parses (it refuses the frame at its header).
+    let mut frame = vec![0x82, 0x80 | 127];
+    frame.extend_from_slice(&(1u64 << 20).to_be_bytes());
+    frame.extend_from_slice(&[1, 2, 3, 4]);
+    frame.extend_from_slice(&[0u8; 64 * 1024]);
+    stream.write_all(&frame).await.unwrap();
+    let mut received = Vec::new();
+    let end = tokio::time::timeout(WAIT, stream.read_to_end(&mut received)).await.expect("the server closes");
+    assert!(end.is_ok(), "the connection ends with a FIN, not a reset: {end:?}");
+    let close = tryvoha_live::websocket::close(1003, "this stream takes no messages: send only pongs and close");
+    assert!(received.ends_with(&close), "the close, last: {:?}", String::from_utf8_lossy(&received));
+}
+
 /// Reads the answer to a handshake (a byte at a time, so that no frame is read with it) and
 /// goes on as the WebSocket's client.
 async fn opened(mut stream: TcpStream) -> (WebSocketStream<TcpStream>, String) {

@@ -5,20 +5,23 @@
 use tokio::net::TcpStream;
 use tryvoha_live::websocket::{self, CLOSE, PING, PONG};
 
+use crate::transport::direct_stream::Heard;
+
 /// The most a client frame takes: a header with its mask, and 125 bytes.
 const MAX_CLIENT_FRAME: usize = 2 + 4 + 125;
 
-/// What the client's bytes come to.
+/// The most bytes read at one readiness: readiness stays set, so the rest is read at the next
+/// turn, and a client that floods the socket does not hold the thread meanwhile.
+const MOST_READ_AT_ONCE: usize = 8 * 512;
+
+/// What the bytes taken so far come to.
 #[derive(Debug, PartialEq, Eq)]
-pub(super) enum Heard {
-    /// Nothing to do (a pong, or part of a frame).
-    Nothing,
-    /// The answers to write (pongs for pings), then go on.
-    Answer(Vec<u8>),
-    /// The client closed: write these (any pongs, then the close that answers it), then end.
+enum Taken {
+    /// Nothing that ends the stream (pings are answered, pongs need nothing, a frame may be
+    /// partly here).
+    More,
+    /// The client closed: write these (the pong, if any, then the close that answers it).
     Closed(Vec<u8>),
-    /// The connection ended or failed.
-    Left,
     /// The client broke the protocol or sent a message: close with this code and reason.
     Refused(u16, &'static str),
 }
@@ -33,35 +36,40 @@ impl ClientFrames {
     /// Reads what the socket has and says what it comes to.
     pub(super) fn read(&mut self, stream: &TcpStream) -> Heard {
         let mut buffer = [0u8; 512];
-        let mut answers = Vec::new();
-        loop {
+        // Only the latest ping is answered (RFC 6455 §5.5.3 allows it): a client that sends
+        // many gets one pong, not a pile of them.
+        let mut pong = None;
+        for _ in 0..MOST_READ_AT_ONCE / buffer.len() {
             match stream.try_read(&mut buffer) {
                 Ok(0) => return Heard::Left,
-                Ok(read) => match self.take(&buffer[..read], &mut answers) {
-                    Heard::Nothing => continue,
-                    other => return other,
+                Ok(read) => match self.take(&buffer[..read], &mut pong) {
+                    Taken::More => continue,
+                    Taken::Closed(answer) => return Heard::Last(answer),
+                    Taken::Refused(code, reason) => return Heard::Last(websocket::close(code, reason)),
                 },
                 Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => break,
                 Err(_) => return Heard::Left,
             }
         }
-        if answers.is_empty() { Heard::Nothing } else { Heard::Answer(answers) }
+        pong.map_or(Heard::Nothing, Heard::Answer)
     }
 
-    /// Takes `bytes` (what arrived after the rest): answers to pings are added to `answers`;
-    /// a close or a refusal is returned at once.
-    fn take(&mut self, bytes: &[u8], answers: &mut Vec<u8>) -> Heard {
+    /// Takes `bytes` (what arrived after the rest): the answer to the latest ping is left in
+    /// `pong`; a close or a refusal is returned at once.
+    fn take(&mut self, bytes: &[u8], pong: &mut Option<Vec<u8>>) -> Taken {
         self.partial.extend_from_slice(bytes);
         let mut used = 0;
-        let heard = loop {
+        let taken = loop {
             match next_frame(&self.partial[used..]) {
-                Err((code, reason)) => break Heard::Refused(code, reason),
-                Ok(None) => break Heard::Nothing,
+                Err((code, reason)) => break Taken::Refused(code, reason),
+                Ok(None) => break Taken::More,
                 Ok(Some(ClientFrame { opcode, payload, length })) => {
                     used += length;
                     match opcode {
-                        PING => answers.extend_from_slice(&websocket::frame(PONG, &payload)),
-                        CLOSE => break Heard::Closed([std::mem::take(answers), close_answer(&payload)].concat()),
+                        PING => *pong = Some(websocket::frame(PONG, &payload)),
+                        CLOSE => {
+                            break Taken::Closed([pong.take().unwrap_or_default(), close_answer(&payload)].concat());
+                        }
                         _ => {} // a pong
                     }
                 }
@@ -71,7 +79,7 @@ impl ClientFrames {
         if self.partial.is_empty() {
             self.partial = Vec::new();
         }
-        heard
+        taken
     }
 }
 
@@ -105,7 +113,8 @@ fn next_frame(bytes: &[u8]) -> Result<Option<ClientFrame>, Refusal> {
         return Err((1002, "reserved bits are set, and no extension was agreed"));
     }
     match opcode {
-        0..=2 => return Err((1003, "this stream takes no messages: send only pongs and close")),
+        0 => return Err((1002, "a continuation of no message")),
+        1 | 2 => return Err((1003, "this stream takes no messages: send only pongs and close")),
         CLOSE | PING | PONG => {}
         _ => return Err((1002, "unknown opcode")),
     }
@@ -121,11 +130,24 @@ fn next_frame(bytes: &[u8]) -> Result<Option<ClientFrame>, Refusal> {
         return Ok(None);
     }
     let mask = &bytes[2..6];
-    let payload = bytes[6..whole].iter().enumerate().map(|(at, byte)| byte ^ mask[at % 4]).collect();
-    if opcode == CLOSE && length == 1 {
-        return Err((1002, "a close's payload starts with a two-byte code"));
+    let payload: Vec<u8> = bytes[6..whole].iter().enumerate().map(|(at, byte)| byte ^ mask[at % 4]).collect();
+    if opcode == CLOSE {
+        check_close(&payload)?;
     }
     Ok(Some(ClientFrame { opcode, payload, length: whole }))
+}
+
+/// A close says nothing, or a code that may be sent (RFC 6455 §7.4) and a UTF-8 reason.
+fn check_close(payload: &[u8]) -> Result<(), Refusal> {
+    match payload {
+        [] => Ok(()),
+        [_] => Err((1002, "a close's payload starts with a two-byte code")),
+        [high, low, reason @ ..] => match u16::from_be_bytes([*high, *low]) {
+            1000..=1003 | 1007..=1014 | 3000..=4999 if std::str::from_utf8(reason).is_ok() => Ok(()),
+            1000..=1003 | 1007..=1014 | 3000..=4999 => Err((1007, "a close's reason must be UTF-8")),
+            _ => Err((1002, "a close code that may not be sent")),
+        },
+    }
 }
 
 #[cfg(test)]
@@ -141,22 +163,18 @@ mod tests {
         frame
     }
 
-    fn heard(bytes: &[u8]) -> (Heard, ClientFrames) {
-        let mut frames = ClientFrames::default();
-        let mut answers = Vec::new();
-        let heard = match frames.take(bytes, &mut answers) {
-            Heard::Nothing if !answers.is_empty() => Heard::Answer(answers),
-            other => other,
-        };
-        (heard, frames)
+    /// What `bytes` come to, and the pong they leave.
+    fn heard(bytes: &[u8]) -> (Taken, Option<Vec<u8>>) {
+        let mut pong = None;
+        let taken = ClientFrames::default().take(bytes, &mut pong);
+        (taken, pong)
     }
 
     #[test]
-    fn pings_are_answered_with_their_payload_and_pongs_need_nothing() {
+    fn the_latest_ping_is_answered_with_its_payload_and_pongs_need_nothing() {
         let bytes = [client_frame(PING, b"a"), client_frame(PONG, b""), client_frame(PING, b"bc")].concat();
-        let expected = [websocket::frame(PONG, b"a"), websocket::frame(PONG, b"bc")].concat();
-        assert_eq!(heard(&bytes).0, Heard::Answer(expected));
-        assert_eq!(heard(&client_frame(PONG, b"x")).0, Heard::Nothing);
+        assert_eq!(heard(&bytes), (Taken::More, Some(websocket::frame(PONG, b"bc"))));
+        assert_eq!(heard(&client_frame(PONG, b"x")), (Taken::More, None));
     }
 
     #[test]
@@ -164,11 +182,11 @@ mod tests {
         let frame = client_frame(PING, b"hello");
         for split in 1..frame.len() {
             let mut frames = ClientFrames::default();
-            let mut answers = Vec::new();
-            assert_eq!(frames.take(&frame[..split], &mut answers), Heard::Nothing);
-            assert!(answers.is_empty(), "nothing answered at {split}");
-            assert_eq!(frames.take(&frame[split..], &mut answers), Heard::Nothing);
-            assert_eq!(answers, websocket::frame(PONG, b"hello"), "split at {split}");
+            let mut pong = None;
+            assert_eq!(frames.take(&frame[..split], &mut pong), Taken::More);
+            assert_eq!(pong, None, "nothing answered at {split}");
+            assert_eq!(frames.take(&frame[split..], &mut pong), Taken::More);
+            assert_eq!(pong, Some(websocket::frame(PONG, b"hello")), "split at {split}");
             assert_eq!(frames.partial.capacity(), 0, "nothing held between frames");
         }
     }
@@ -176,8 +194,9 @@ mod tests {
     #[test]
     fn a_close_is_answered_with_its_code_after_the_pongs_before_it() {
         let bytes = [client_frame(PING, b""), client_frame(CLOSE, &[0x03, 0xE8, b'o', b'k'])].concat();
-        assert_eq!(heard(&bytes).0, Heard::Closed([websocket::frame(PONG, b""), websocket::close(1000, "")].concat()));
-        assert_eq!(heard(&client_frame(CLOSE, b"")).0, Heard::Closed(vec![0x88, 0]));
+        assert_eq!(heard(&bytes).0, Taken::Closed([websocket::frame(PONG, b""), websocket::close(1000, "")].concat()));
+        assert_eq!(heard(&client_frame(CLOSE, b"")).0, Taken::Closed(vec![0x88, 0]));
+        assert_eq!(heard(&client_frame(CLOSE, &[0x0F, 0xA0])).0, Taken::Closed(websocket::close(4000, "")));
     }
 
     #[test]
@@ -185,9 +204,9 @@ mod tests {
         // A 1 MiB binary message is refused from its first two bytes: nothing waits for it.
         assert_eq!(
             heard(&[0x82, 0xFF]).0,
-            Heard::Refused(1003, "this stream takes no messages: send only pongs and close")
+            Taken::Refused(1003, "this stream takes no messages: send only pongs and close")
         );
-        assert!(matches!(heard(&client_frame(0x1, b"hi")).0, Heard::Refused(1003, _)));
+        assert!(matches!(heard(&client_frame(0x1, b"hi")).0, Taken::Refused(1003, _)));
         let unmasked = websocket::frame(PING, b"");
         for (bytes, why) in [
             (unmasked, "unmasked"),
@@ -196,8 +215,11 @@ mod tests {
             (vec![0x09, 0x80], "a fragmented ping"),
             (vec![0x89, 0xFE], "a ping over 125 bytes"),
             (client_frame(CLOSE, b"x"), "a one-byte close"),
+            (client_frame(CLOSE, &[0x03, 0xED]), "close code 1005, which is never sent"),
+            (client_frame(CLOSE, &[0x07, 0xD0]), "close code 2000, reserved"),
+            (vec![0x80, 0x80], "a continuation of nothing"),
         ] {
-            assert!(matches!(heard(&bytes).0, Heard::Refused(1002, _)), "{why}");
+            assert!(matches!(heard(&bytes).0, Taken::Refused(1002, _)), "{why}");
         }
     }
 }

@@ -33,9 +33,13 @@ pub(super) fn accept_key(headers: &HeaderMap) -> Result<String, ApiError> {
     Ok(STANDARD.encode(Sha1::new().chain_update(key).chain_update(ACCEPT_GUID).finalize()))
 }
 
-/// The headers an answer that refuses a handshake carries: the version this server speaks.
-pub(super) fn refusal_headers() -> [(HeaderName, HeaderValue); 1] {
-    [(header::SEC_WEBSOCKET_VERSION, HeaderValue::from_static(VERSION))]
+/// The headers an answer that refuses a handshake carries (426 needs `Upgrade`, RFC 9110
+/// §15.5.22): the protocol and the version this server speaks.
+pub(super) fn refusal_headers() -> [(HeaderName, HeaderValue); 2] {
+    [
+        (header::UPGRADE, HeaderValue::from_static("websocket")),
+        (header::SEC_WEBSOCKET_VERSION, HeaderValue::from_static(VERSION)),
+    ]
 }
 
 /// The answer that opens the WebSocket.
