@@ -12,11 +12,11 @@ pub const PING: u8 = 0x9;
 pub const PONG: u8 = 0xA;
 
 /// The largest header: two bytes and an eight-byte length.
-pub const MAX_HEADER: usize = 10;
+const MAX_HEADER: usize = 10;
 
 /// The header of a final, unmasked frame of `opcode` carrying `len` bytes: its bytes are the
 /// first `.1` of `.0`.
-pub fn header(opcode: u8, len: usize) -> ([u8; MAX_HEADER], usize) {
+fn header(opcode: u8, len: usize) -> ([u8; MAX_HEADER], usize) {
     let mut header = [0u8; MAX_HEADER];
     header[0] = 0x80 | opcode;
     let used = if len < 126 {

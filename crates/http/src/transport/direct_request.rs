@@ -1,5 +1,6 @@
 //! What the two direct stream paths ([`super::sse`], [`super::websocket`]) share before a
-//! stream opens: telling their requests from the first bytes, reading the request head into a buffer that is dropped once parsed, the
+//! stream opens: telling their requests from the first bytes ([`StreamRequest`]), reading the
+//! request head into a buffer that is dropped once parsed, the
 //! router's rate limit (these paths bypass the router), and answers written by hand.
 
 use std::net::{IpAddr, SocketAddr};
@@ -55,10 +56,43 @@ pub(crate) fn with_retry_after(cors: &[(HeaderName, HeaderValue)], secs: u64) ->
     [cors, &[(header::RETRY_AFTER, HeaderValue::from(secs))]].concat()
 }
 
-/// Whether a request's first bytes are `prefix` (a method and a path) followed by the end of
-/// that path: a space or a query.
-pub(crate) fn asks_for(first: &[u8], prefix: &[u8]) -> bool {
-    first.len() > prefix.len() && first.starts_with(prefix) && matches!(first[prefix.len()], b' ' | b'?')
+/// A live stream that a request asks for, served on the direct path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StreamRequest {
+    Sse = 1,
+    WebSocket = 2,
+}
+
+impl StreamRequest {
+    pub const ALL: [StreamRequest; 2] = [StreamRequest::Sse, StreamRequest::WebSocket];
+
+    /// What a request for this stream starts with: its method and path.
+    pub fn prefix(self) -> &'static [u8] {
+        match self {
+            StreamRequest::Sse => super::sse::REQUEST_PREFIX,
+            StreamRequest::WebSocket => super::websocket::REQUEST_PREFIX,
+        }
+    }
+
+    /// Which stream the first bytes of a request ask for: a prefix, then the end of its path (a
+    /// space or a query; not `/api/v1/streams…`). Telling needs at least one byte more than the
+    /// longest prefix.
+    pub fn asked_by(first: &[u8]) -> Option<StreamRequest> {
+        StreamRequest::ALL.into_iter().find(|wanted| {
+            let prefix = wanted.prefix();
+            first.len() > prefix.len() && first.starts_with(prefix) && matches!(first[prefix.len()], b' ' | b'?')
+        })
+    }
+
+    /// Whether `first` could still grow into a request for one of the streams.
+    pub fn could_be_asked_by(first: &[u8]) -> bool {
+        StreamRequest::ALL.into_iter().any(|wanted| wanted.prefix().starts_with(first))
+    }
+
+    /// The stream whose code (`as u8`) this is.
+    pub fn from_code(code: u8) -> Option<StreamRequest> {
+        StreamRequest::ALL.into_iter().find(|wanted| *wanted as u8 == code)
+    }
 }
 
 /// Reads the request and applies the router's rate limit; `None` when it answered otherwise

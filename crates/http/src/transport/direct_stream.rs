@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use tryvoha_core::Seq;
 use tryvoha_live::Feed;
 
-use super::stream_socket::{deliver, fix_send_buffer, write_all};
+use super::stream_socket::{deliver, discard_what_was_sent, fix_send_buffer, write_all};
 use crate::AppState;
 use crate::limits::ConnectionPermit;
 use crate::stream::{Connection, heartbeat_every};
@@ -128,20 +128,16 @@ async fn say_last(stream: &TcpStream, words: Vec<u8>, within: Duration) {
         return;
     }
     let _ = socket2::SockRef::from(stream).shutdown(std::net::Shutdown::Write);
-    let until_closed = async { while stream.readable().await.is_ok() && !discard_what_was_sent(stream) {} };
+    // Readiness is polled (which takes from the task's budget) rather than awaited with
+    // `readable()` (which does not), and each turn reads a bounded amount: a client that
+    // floods meanwhile still lets the deadline be seen.
+    let until_closed = async {
+        while std::future::poll_fn(|cx| stream.poll_read_ready(cx)).await.is_ok()
+            && !discard_what_was_sent(stream, READS_AT_ONCE)
+        {}
+    };
     let _ = tokio::time::timeout(LINGER, until_closed).await;
-    discard_what_was_sent(stream);
 }
 
-/// Reads and drops what the client sent; true once it closed (or the socket failed).
-fn discard_what_was_sent(stream: &TcpStream) -> bool {
-    let mut sink = [0u8; 512];
-    loop {
-        match stream.try_read(&mut sink) {
-            Ok(0) => return true,
-            Ok(_) => continue,
-            Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => return false,
-            Err(_) => return true,
-        }
-    }
-}
+/// How many reads of what a closing client sends are taken at one readiness.
+const READS_AT_ONCE: usize = 8;

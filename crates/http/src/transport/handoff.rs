@@ -29,32 +29,8 @@ use hyper::body::{Frame, Incoming, SizeHint};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
-use super::{sse, websocket};
-
-/// A live stream that a request asks for, served on the direct path.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StreamRequest {
-    Sse = 1,
-    WebSocket = 2,
-}
-
-impl StreamRequest {
-    /// Which stream the first bytes of a request ask for, if they are enough to tell (at
-    /// least one more than [`sse::REQUEST_PREFIX`]).
-    pub fn asked_by(first: &[u8]) -> Option<StreamRequest> {
-        if sse::is_stream_request(first) {
-            Some(StreamRequest::Sse)
-        } else if websocket::is_websocket_request(first) {
-            Some(StreamRequest::WebSocket)
-        } else {
-            None
-        }
-    }
-
-    fn from_code(code: u8) -> Option<StreamRequest> {
-        [StreamRequest::Sse, StreamRequest::WebSocket].into_iter().find(|wanted| *wanted as u8 == code)
-    }
-}
+use super::direct_request::StreamRequest;
+use super::sse;
 
 /// What the connection's parts share: the requests in flight, and the socket once handed off.
 #[derive(Default)]

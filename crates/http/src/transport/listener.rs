@@ -10,6 +10,7 @@
 //! A failing `accept` backs off ([`AcceptBackoff`]) instead of spinning.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,9 +20,10 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
 use tower::ServiceExt;
 
-use super::handoff::{Baton, Handoff, StreamRequest, Tracked};
+use super::direct_request::StreamRequest;
+use super::handoff::{Baton, Handoff, Tracked};
 use super::{sse, websocket};
-use crate::limits::{AcceptBackoff, Limits};
+use crate::limits::{AcceptBackoff, ConnectionPermit, Limits};
 use crate::{AppState, router};
 
 /// How long to wait for the first bytes of a request before deciding where it goes.
@@ -92,13 +94,9 @@ pub async fn serve(
                 first_request = first_request(&stream, FIRST_BYTES_TIMEOUT) => first_request,
                 _ = state.tasks.stopping() => return,
             };
-            // Boxed so that a hyper connection's task does not also hold the request-reading
-            // state of a stream, and the other way round. A stream that opens goes on in a task
-            // of its own, with the connection's place.
-            match first_request {
-                FirstRequest::Stream => return Box::pin(sse::serve(stream, peer, state, permit)).await,
-                FirstRequest::WebSocket => return Box::pin(websocket::serve(stream, peer, state, permit)).await,
-                FirstRequest::Other => {}
+            // A stream that opens goes on in a task of its own, with the connection's place.
+            if let FirstRequest::Stream(wanted) = first_request {
+                return serve_stream(wanted, stream, peer, state, permit).await;
             }
             let socket = TokioIo::new(Handoff::new(stream, baton.clone()));
             let mut connection = Box::pin(http.serve_connection(socket, service).with_upgrades());
@@ -115,12 +113,8 @@ pub async fn serve(
             }
             // Dropping hyper's connection drops its socket, which a handoff keeps for us.
             drop(connection);
-            match baton.take_stream_socket() {
-                Some((stream, StreamRequest::Sse)) => Box::pin(sse::serve(stream, peer, state, permit)).await,
-                Some((stream, StreamRequest::WebSocket)) => {
-                    Box::pin(websocket::serve(stream, peer, state, permit)).await
-                }
-                None => {}
+            if let Some((stream, wanted)) = baton.take_stream_socket() {
+                serve_stream(wanted, stream, peer, state, permit).await;
             }
         });
     }
@@ -131,28 +125,36 @@ pub async fn serve(
     Ok(())
 }
 
+/// Serves a connection whose next request asks for a live stream on that stream's direct path.
+/// Boxed so that a hyper connection's task does not also hold the request-reading state of a
+/// stream.
+async fn serve_stream(
+    wanted: StreamRequest,
+    stream: TcpStream,
+    peer: SocketAddr,
+    state: AppState,
+    place: Arc<ConnectionPermit>,
+) {
+    match wanted {
+        StreamRequest::Sse => Box::pin(sse::serve(stream, peer, state, place)).await,
+        StreamRequest::WebSocket => Box::pin(websocket::serve(stream, peer, state, place)).await,
+    }
+}
+
 /// Where a connection's first request goes.
 #[derive(Debug, PartialEq, Eq)]
 enum FirstRequest {
-    /// `GET /api/v1/stream`: served straight on the socket.
-    Stream,
-    /// `GET /api/v1/ws`: served straight on the socket.
-    WebSocket,
+    /// A live stream: served straight on the socket.
+    Stream(StreamRequest),
     Other,
 }
 
 /// What the first bytes say, or `None` while they could still be either stream's request.
 fn classify(first: &[u8]) -> Option<FirstRequest> {
-    let mut undecided = false;
-    for (prefix, kind) in
-        [(sse::REQUEST_PREFIX, FirstRequest::Stream), (websocket::REQUEST_PREFIX, FirstRequest::WebSocket)]
-    {
-        if super::direct_request::asks_for(first, prefix) {
-            return Some(kind);
-        }
-        undecided |= first.len() <= prefix.len() && prefix.starts_with(first);
+    if let Some(wanted) = StreamRequest::asked_by(first) {
+        return Some(FirstRequest::Stream(wanted));
     }
-    (!undecided).then_some(FirstRequest::Other)
+    (!StreamRequest::could_be_asked_by(first)).then_some(FirstRequest::Other)
 }
 
 /// Peeks (without consuming) until the request line shows whether this is a stream request,
@@ -189,7 +191,7 @@ mod tests {
 
     use tokio::io::AsyncWriteExt;
 
-    use super::{FirstRequest, classify, first_request};
+    use super::{FirstRequest, StreamRequest, classify, first_request};
 
     #[tokio::test]
     async fn a_client_that_stops_in_the_middle_of_its_first_line_is_left_to_hyper() {
@@ -206,10 +208,10 @@ mod tests {
     #[test]
     fn the_first_bytes_decide_where_a_connection_goes_once_they_can() {
         let decided = |first: &str| classify(first.as_bytes());
-        assert_eq!(decided("GET /api/v1/stream HTTP/1.1\r\n"), Some(FirstRequest::Stream));
-        assert_eq!(decided("GET /api/v1/stream?regions=14 H"), Some(FirstRequest::Stream));
-        assert_eq!(decided("GET /api/v1/ws HTTP/1.1\r\n"), Some(FirstRequest::WebSocket));
-        assert_eq!(decided("GET /api/v1/ws?after=3 HTTP"), Some(FirstRequest::WebSocket));
+        assert_eq!(decided("GET /api/v1/stream HTTP/1.1\r\n"), Some(FirstRequest::Stream(StreamRequest::Sse)));
+        assert_eq!(decided("GET /api/v1/stream?regions=14 H"), Some(FirstRequest::Stream(StreamRequest::Sse)));
+        assert_eq!(decided("GET /api/v1/ws HTTP/1.1\r\n"), Some(FirstRequest::Stream(StreamRequest::WebSocket)));
+        assert_eq!(decided("GET /api/v1/ws?after=3 HTTP"), Some(FirstRequest::Stream(StreamRequest::WebSocket)));
         for other in
             ["GET /api/v1/streams HTTP/1.1", "GET /api/v1/wsx HTTP", "POST /api/v1/ws HTTP", "GET / HTTP/1.0\r\n\r\n"]
         {

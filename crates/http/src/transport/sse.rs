@@ -28,10 +28,10 @@ use tryvoha_core::Seq;
 use tryvoha_deliveries::Channel;
 use tryvoha_live::{Feed, Transport};
 
-use super::direct_request::{Admitted, admit, asks_for, reply_problem, with_retry_after};
+use super::direct_request::{Admitted, admit, reply_problem, with_retry_after};
 use super::direct_stream::{Heard, Protocol, go_on};
 use super::headers::{EVENT_STREAM, set_all, written_head};
-use super::stream_socket::{client_left, write_all};
+use super::stream_socket::{discard_what_was_sent, write_all};
 use crate::AppState;
 use crate::body::Query;
 use crate::limits::{ClientAddress, ConnectionPermit};
@@ -41,12 +41,6 @@ use crate::stream::{Connection, DEFAULT_WRITE_TIMEOUT, StreamQuery, heartbeat_ev
 
 /// What a connection must start with to be served here.
 pub const REQUEST_PREFIX: &[u8] = b"GET /api/v1/stream";
-
-/// Whether the first bytes of a request (at least one more than [`REQUEST_PREFIX`]) ask for
-/// the stream: the prefix, then the end of the path (not `/api/v1/streams…`).
-pub fn is_stream_request(first: &[u8]) -> bool {
-    asks_for(first, REQUEST_PREFIX)
-}
 
 /// What a stream starts with: how long a client waits before it reconnects.
 const RESPONSE_OPENING: &[u8] = b"retry: 1000\n\n";
@@ -85,7 +79,7 @@ impl Protocol for SseClient {
 
     /// Readable means it closed (or misbehaves).
     fn heard(&mut self, stream: &TcpStream) -> Heard {
-        if client_left(stream) { Heard::Left } else { Heard::Nothing }
+        if discard_what_was_sent(stream, 1) { Heard::Left } else { Heard::Nothing }
     }
 }
 

@@ -80,12 +80,12 @@ pub(super) async fn deliver(
 /// at least every `within`. Works on `&TcpStream`, so the same socket can be watched for
 /// readability meanwhile.
 pub(crate) async fn write_all(stream: &TcpStream, bytes: &[u8], within: Duration) -> std::io::Result<()> {
-    // Nearly always the socket has room and this returns without waiting. Only a wait (a slow
-    // client) pays for a timer, on the heap, so that the timer is not part of every waiting
-    // stream's future.
     if bytes.is_empty() {
         return Ok(()); // nothing to say: no system call
     }
+    // Nearly always the socket has room and this returns without waiting. Only a wait (a slow
+    // client) pays for a timer, on the heap, so that the timer is not part of every waiting
+    // stream's future.
     let rest = match stream.try_write(bytes) {
         Ok(written) if written == bytes.len() => return Ok(()),
         Ok(written) => &bytes[written..],
@@ -119,14 +119,20 @@ async fn write_while_taken(stream: &TcpStream, mut bytes: &[u8], within: Duratio
     Ok(())
 }
 
-/// Reads what the client sent after its request: end of stream or an error means it left.
-pub(super) fn client_left(stream: &TcpStream) -> bool {
-    let mut sink = [0u8; 256];
-    match stream.try_read(&mut sink) {
-        Ok(0) => true,
-        Ok(_) => false,
-        Err(error) => error.kind() != std::io::ErrorKind::WouldBlock,
+/// Reads and drops what the client sent, at most `reads` times 512 bytes (a client that floods
+/// does not hold the thread: the socket stays readable, and the rest waits for the next turn).
+/// True once the client closed (end of stream) or the socket failed.
+pub(super) fn discard_what_was_sent(stream: &TcpStream, reads: usize) -> bool {
+    let mut sink = [0u8; 512];
+    for _ in 0..reads {
+        match stream.try_read(&mut sink) {
+            Ok(0) => return true,
+            Ok(_) => continue,
+            Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => return false,
+            Err(_) => return true,
+        }
     }
+    false
 }
 
 #[cfg(test)]

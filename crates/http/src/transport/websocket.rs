@@ -39,12 +39,6 @@ mod handshake;
 /// What a connection must start with to be served here.
 pub const REQUEST_PREFIX: &[u8] = b"GET /api/v1/ws";
 
-/// Whether the first bytes of a request (at least one more than [`REQUEST_PREFIX`]) ask for
-/// the WebSocket (not `/api/v1/wsx…`).
-pub fn is_websocket_request(first: &[u8]) -> bool {
-    super::direct_request::asks_for(first, REQUEST_PREFIX)
-}
-
 /// Serves one connection whose first bytes asked for the WebSocket: reads the handshake and
 /// answers it here. A WebSocket that opens goes on in a task of its own ([`go_on`]) that holds
 /// only what a waiting stream needs; this one ends.

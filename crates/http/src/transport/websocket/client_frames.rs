@@ -78,6 +78,9 @@ impl ClientFrames {
         self.partial.drain(..used);
         if self.partial.is_empty() {
             self.partial = Vec::new();
+        } else {
+            // What waits is part of one frame: no more room is kept than one frame takes.
+            self.partial.shrink_to(MAX_CLIENT_FRAME);
         }
         taken
     }
@@ -189,6 +192,16 @@ mod tests {
             assert_eq!(pong, Some(websocket::frame(PONG, b"hello")), "split at {split}");
             assert_eq!(frames.partial.capacity(), 0, "nothing held between frames");
         }
+    }
+
+    #[test]
+    fn what_waits_for_the_rest_of_a_frame_keeps_no_more_room_than_a_frame() {
+        let mut bytes: Vec<u8> = (0..40).flat_map(|_| client_frame(PONG, b"")).collect();
+        bytes.extend_from_slice(&client_frame(PING, &[7; 100])[..50]);
+        let mut frames = ClientFrames::default();
+        assert_eq!(frames.take(&bytes, &mut None), Taken::More);
+        assert_eq!(frames.partial.len(), 50);
+        assert!(frames.partial.capacity() <= MAX_CLIENT_FRAME, "{} kept", frames.partial.capacity());
     }
 
     #[test]
