@@ -1,7 +1,8 @@
 //! Who owns what a connection starts. Every connection's task, every stream served straight on
 //! the socket and every upgraded WebSocket is tracked here, and all of them end when the server
 //! stops: the listener closes first (a new connection is refused from that moment), the live
-//! streams end at once, requests in flight are finished, and [`Tasks::drain`] waits for the last
+//! streams end at once (one on its own socket that said last words waits up to 2 s for the
+//! client to close), requests in flight are finished, and [`Tasks::drain`] waits for the last
 //! of them, but no longer than the drain deadline (mini-redis's shutdown, with tokio-util's
 //! `CancellationToken` and `TaskTracker`).
 //!
@@ -20,7 +21,8 @@ use tokio_util::task::TaskTracker;
 use tokio_util::task::task_tracker::TaskTrackerToken;
 
 /// How long a stopping server waits for its connections, unless configured otherwise: a request
-/// in flight is usually answered in milliseconds, and the streams end at once.
+/// in flight is usually answered in milliseconds, and the streams end at once (or within 2 s of
+/// their last words).
 pub const DEFAULT_DRAIN_DEADLINE: Duration = Duration::from_secs(10);
 
 /// The stop signal and the tracker of everything that must end before the server has stopped.
