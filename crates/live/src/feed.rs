@@ -5,6 +5,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use time::OffsetDateTime;
+use tokio::sync::mpsc;
 use tryvoha_core::Seq;
 use tryvoha_follow::{LogReader, ReadError};
 
@@ -12,7 +13,9 @@ use crate::catch_up::QueueStart;
 use crate::filter::Filter;
 use crate::frame::Frame;
 use crate::hub::{Hub, Subscription};
+use crate::metrics::Transport;
 use crate::signer::Signer;
+use crate::tap::Outlet;
 
 /// How many log events are read at once while catching up.
 const CATCH_UP_PAGE: usize = 500;
@@ -160,6 +163,47 @@ impl Feed {
                 return Some(frame);
             }
         }
+    }
+
+    /// Lets the hub write this subscriber's frames straight to its stream's socket while the
+    /// stream is parked ([`Feed::park`]).
+    pub fn write_straight_to(&self, outlet: Arc<dyn Outlet>, transport: Transport) {
+        self.subscription.tap.attach(outlet, transport);
+    }
+
+    /// Before the stream waits: if it has nothing to write (it is live, and caught up with its
+    /// queue), the hub writes its frames to the socket itself from now on, until
+    /// [`Feed::unpark`]. True when parked; false when a frame is ready (a wait for
+    /// [`Feed::next`] ends at once) or the socket is not the hub's to write to.
+    pub fn park(&mut self) -> bool {
+        if !self.pending.is_empty() || !matches!(self.from_log, FromLog::Nothing) {
+            return false;
+        }
+        let Subscription { tap, receiver, .. } = &mut self.subscription;
+        let mut queued = None;
+        let parked = tap.park(self.last_sent, || match receiver.try_recv() {
+            Ok(frame) => {
+                queued = Some(frame);
+                true
+            }
+            Err(mpsc::error::TryRecvError::Empty) => false,
+            Err(mpsc::error::TryRecvError::Disconnected) => true,
+        });
+        if let Some(frame) = queued.and_then(|frame| self.unsent(frame)) {
+            // Handed out by the next `next`, which counts it sent again: the same number.
+            self.pending.push_back(frame);
+        }
+        parked
+    }
+
+    /// After a wait while parked, before the stream writes anything: the socket is its own
+    /// again. What the hub wrote meanwhile counts as sent. Returns how many bytes of the next
+    /// queued frame the hub wrote before it found the socket full: the transport writes only
+    /// the rest of that frame.
+    pub fn unpark(&mut self) -> usize {
+        let taken = self.subscription.tap.unpark();
+        self.last_sent = self.last_sent.max(taken.last_written);
+        taken.written_of_next
     }
 
     /// The next frame in hand: a state frame, or one of the page read from the log.

@@ -9,6 +9,7 @@ use tryvoha_core::{Alert, AlertBook, Event, RegionId, RegionState, Seq};
 use tryvoha_deliveries::{AlertDeliveries, Channel, Ledger};
 
 use crate::filter::Filter;
+use crate::metrics::Transport;
 use crate::signer::Signer;
 use crate::websocket;
 
@@ -66,6 +67,14 @@ impl Frame {
     pub fn counted_event(event: &Event, signer: &Signer, ledger: &Ledger) -> Frame {
         let deliveries = event.as_alert().map(|event| ledger.alert(event.alert.id));
         Frame { deliveries, ..Frame::event(event, signer) }
+    }
+
+    /// The bytes a stream of `transport` writes for this frame.
+    pub fn bytes(&self, transport: Transport) -> &Bytes {
+        match transport {
+            Transport::Sse => &self.sse,
+            Transport::WebSocket => &self.websocket,
+        }
     }
 
     /// A channel begins delivering this frame (an event's frame counts for its alert).
@@ -142,7 +151,7 @@ impl Frame {
         Frame::new(book.last_seq(), kind, signer.sign_json(&document), now)
     }
 
-    fn new(seq: Seq, name: &'static str, json: Vec<u8>, decided_at: OffsetDateTime) -> Frame {
+    pub(crate) fn new(seq: Seq, name: &'static str, json: Vec<u8>, decided_at: OffsetDateTime) -> Frame {
         let mut sse = Vec::with_capacity(json.len() + 40);
         sse.extend_from_slice(format!("id: {seq}\nevent: {name}\ndata: ").as_bytes());
         sse.extend_from_slice(&json);

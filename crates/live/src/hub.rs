@@ -8,16 +8,20 @@
 //! once, in the [`FrameCache`] that subscribers catching up from the log read too; their reads
 //! of the log are shared too ([`CatchUpReads`]).
 //!
-//! The hub never waits on a subscriber: each has a bounded queue, and one whose queue is full
-//! is cut off (its queue closes after what it holds; it resumes by its last id).
+//! The hub never waits on a subscriber. A stream that waits with nothing to write has the hub
+//! write to its socket itself, without waiting ([`crate::tap`]); any other has a bounded queue,
+//! and one whose queue is full is cut off (its queue closes after what it holds; it resumes by
+//! its last id).
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use tokio::sync::mpsc;
 use tryvoha_core::{Audience, AudienceIndex, Event, RegionRegistry, Seq};
 use tryvoha_follow::{EventSource, Follow, FollowError};
@@ -28,6 +32,11 @@ use crate::frame::Frame;
 use crate::frame_cache::{FRAME_CACHE_EVENTS, FrameCache};
 use crate::metrics::Metrics;
 use crate::signer::Signer;
+use crate::tap::{Offered, Tap};
+
+/// The most events fanned out together ([`Hub::publish_all`]): a bit each in a subscriber's
+/// share of a batch.
+pub const BATCH_EVENTS: usize = 64;
 
 /// How long the fan-out waits before following again after the log could not be read.
 const LOG_RETRY: Duration = Duration::from_secs(1);
@@ -57,14 +66,14 @@ struct HubState {
 
 struct Subscriber {
     filter: Filter,
-    sender: mpsc::Sender<Arc<Frame>>,
-    /// The last sequence number queued: a frame is queued once, and never after a later one.
-    last_queued: u64,
+    tap: Arc<Tap>,
 }
 
 /// A registration with the hub; dropping it unsubscribes.
 pub struct Subscription {
     pub(crate) receiver: mpsc::Receiver<Arc<Frame>>,
+    /// Where the hub puts the frames: the queue, or the socket while the stream is parked.
+    pub(crate) tap: Arc<Tap>,
     /// Where the live queue starts: every event after it reaches the queue (if it matches).
     pub(crate) queued_after: Seq,
     id: u64,
@@ -127,13 +136,15 @@ impl Hub {
         // Checked under the lock that `close` cuts everyone under: no subscriber slips between.
         let queued_after = state.published_through;
         if self.closed.load(Ordering::Acquire) {
-            return Subscription { receiver, queued_after, id: 0, hub: self.clone() };
+            let tap = Arc::new(Tap::new(None));
+            return Subscription { receiver, tap, queued_after, id: 0, hub: self.clone() };
         }
         state.next_id += 1;
         let id = state.next_id;
+        let tap = Arc::new(Tap::new(Some(sender)));
         state.audience.insert(id, &filter.regions);
-        state.subscribers.insert(id, Subscriber { filter, sender, last_queued: 0 });
-        Subscription { receiver, queued_after, id, hub: self.clone() }
+        state.subscribers.insert(id, Subscriber { filter, tap: tap.clone() });
+        Subscription { receiver, tap, queued_after, id, hub: self.clone() }
     }
 
     pub fn subscriber_count(&self) -> usize {
@@ -183,11 +194,32 @@ impl Hub {
     }
 
     async fn fan_out(&self, source: Arc<dyn EventSource>, mut follow: Follow, mut after: Seq, signer: Arc<Signer>) {
+        // What the follow yielded after a batch's last event that is not an event.
+        let mut held = None;
         loop {
-            match follow.next().await {
+            let next = match held.take() {
+                Some(next) => next,
+                None => follow.next().await,
+            };
+            match next {
                 Some(Ok(event)) => {
-                    after = event.seq();
-                    self.publish(&self.frames.frame(&event, &signer), &event);
+                    // What was committed meanwhile goes out with it: in a burst, each
+                    // subscriber gets every event the fan-out has in one write.
+                    let mut events = vec![event];
+                    while events.len() < BATCH_EVENTS {
+                        match follow.next().now_or_never() {
+                            Some(Some(Ok(event))) => events.push(event),
+                            Some(other) => {
+                                held = Some(other);
+                                break;
+                            }
+                            None => break,
+                        }
+                    }
+                    after = events.last().map_or(after, |event| event.seq());
+                    let frames: Vec<Arc<Frame>> =
+                        events.iter().map(|event| self.frames.frame(event, &signer)).collect();
+                    self.publish_all(&events, &frames);
                 }
                 Some(Err(FollowError::Lagged { missed, .. })) => {
                     // The hub cannot tell which subscribers the missed events were for, so it
@@ -210,35 +242,72 @@ impl Hub {
         }
     }
 
-    /// Queues `frame` for every subscriber that hears `event`.
+    /// Delivers `frame` to every subscriber that hears `event`.
     pub fn publish(&self, frame: &Arc<Frame>, event: &Event) {
-        let mut state = self.lock();
-        state.published_through = state.published_through.max(frame.seq);
-        let candidates = state.audience.matching(event.region_id());
+        self.publish_all(std::slice::from_ref(event), std::slice::from_ref(frame));
+    }
+
+    /// Delivers each of `events` (in order, at most [`BATCH_EVENTS`], `frames` theirs) to every
+    /// subscriber that hears it, all of a subscriber's in one go: written to its socket while
+    /// its stream is parked, else queued ([`Tap::offer`]). The writes happen outside the hub's
+    /// lock, which subscribing and leaving take meanwhile.
+    pub fn publish_all<E: Borrow<Event>>(&self, events: &[E], frames: &[Arc<Frame>]) {
+        let mut joined = Vec::new();
+        let mut offered = Vec::with_capacity(frames.len());
         let mut gone = Vec::new();
-        for id in candidates {
-            let Some(subscriber) = state.subscribers.get_mut(&id) else { continue };
-            if subscriber.last_queued >= frame.seq || !subscriber.filter.matches_event(event, &self.registry) {
-                continue;
-            }
-            subscriber.last_queued = frame.seq;
-            match subscriber.sender.try_send(frame.clone()) {
-                Ok(()) => {}
-                Err(mpsc::error::TrySendError::Full(_)) => {
+        for (id, tap, heard) in self.audience_of(events, frames) {
+            offered.clear();
+            offered.extend(frames.iter().enumerate().filter(|(bit, _)| heard & (1 << bit) != 0).map(|(_, f)| f));
+            match tap.offer(&offered, &mut joined, &self.metrics) {
+                Offered::Taken => {}
+                Offered::Full => {
                     self.metrics.slow_subscriber_cut();
                     tracing::info!(
                         subscriber = id,
-                        seq = frame.seq,
                         "cut off a subscriber whose queue is full; it resumes by its last id"
                     );
                     gone.push(id);
                 }
-                Err(mpsc::error::TrySendError::Closed(_)) => gone.push(id),
+                Offered::Gone => gone.push(id),
             }
         }
-        for id in gone {
-            state.forget(id);
+        if !gone.is_empty() {
+            let mut state = self.lock();
+            gone.into_iter().for_each(|id| state.forget(id));
         }
+    }
+
+    /// Who hears which of `events`: each subscriber once, with a bit set for each event it
+    /// hears. Marks the events published: a subscriber registering from now reads them from
+    /// the log.
+    fn audience_of<E: Borrow<Event>>(&self, events: &[E], frames: &[Arc<Frame>]) -> Vec<(u64, Arc<Tap>, u64)> {
+        assert!(events.len() <= BATCH_EVENTS && events.len() == frames.len(), "a batch's events and frames");
+        let mut state = self.lock();
+        let published = frames.iter().map(|frame| frame.seq).max().unwrap_or(0);
+        state.published_through = state.published_through.max(published);
+        let mut audience: Vec<(u64, Arc<Tap>, u64)> = Vec::new();
+        // Where each subscriber is in `audience`, for a batch of more than one event.
+        let mut at: HashMap<u64, usize> = HashMap::new();
+        for (bit, event) in events.iter().map(Borrow::borrow).enumerate() {
+            for id in state.audience.matching(event.region_id()) {
+                let Some(subscriber) = state.subscribers.get(&id) else { continue };
+                if !subscriber.filter.matches_event(event, &self.registry) {
+                    continue;
+                }
+                if events.len() == 1 {
+                    audience.push((id, subscriber.tap.clone(), 1));
+                    continue;
+                }
+                match at.entry(id) {
+                    Entry::Occupied(entry) => audience[*entry.get()].2 |= 1 << bit,
+                    Entry::Vacant(entry) => {
+                        entry.insert(audience.len());
+                        audience.push((id, subscriber.tap.clone(), 1 << bit));
+                    }
+                }
+            }
+        }
+        audience
     }
 
     fn cut_everyone(&self) -> usize {
@@ -276,6 +345,7 @@ impl HubState {
     fn forget(&mut self, id: u64) {
         if let Some(subscriber) = self.subscribers.remove(&id) {
             self.audience.remove(id, &subscriber.filter.regions);
+            subscriber.tap.close();
         }
     }
 }

@@ -24,6 +24,7 @@ mod hub;
 mod metrics;
 mod signer;
 pub mod sse;
+mod tap;
 pub mod websocket;
 
 pub use catch_up::{CatchUpReads, Page, QueueStart};
@@ -31,8 +32,9 @@ pub use feed::{Feed, FeedError, Resume};
 pub use filter::Filter;
 pub use frame::Frame;
 pub use frame_cache::{FRAME_CACHE_EVENTS, FrameCache};
-pub use hub::Hub;
+pub use hub::{BATCH_EVENTS, Hub};
 pub use metrics::{Metrics, Transport};
 pub use signer::{
     DEFAULT_AUTHORITY, PublicKey, SignatureError, Signer, verify_detached, verify_signed_json, write_private_key_file,
 };
+pub use tap::Outlet;

@@ -4,7 +4,7 @@ use std::fmt::Write;
 use std::sync::Arc;
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
-use tryvoha_deliveries::Ledger;
+use tryvoha_deliveries::{Channel, Ledger};
 
 use time::OffsetDateTime;
 
@@ -12,6 +12,16 @@ use time::OffsetDateTime;
 pub enum Transport {
     Sse,
     WebSocket,
+}
+
+impl Transport {
+    /// The channel its deliveries count under.
+    pub fn channel(self) -> Channel {
+        match self {
+            Transport::Sse => Channel::Sse,
+            Transport::WebSocket => Channel::WebSocket,
+        }
+    }
 }
 
 /// Upper bounds of the latency histogram, in seconds.
@@ -28,6 +38,8 @@ pub struct Metrics {
     stalled_cut: AtomicU64,
     lag_cut: AtomicU64,
     catch_up_reads: AtomicU64,
+    fan_out_writes: AtomicU64,
+    fan_out_handovers: AtomicU64,
     latency_buckets: [AtomicU64; BUCKETS.len()],
     latency_count: AtomicU64,
     latency_sum_micros: AtomicU64,
@@ -55,6 +67,16 @@ impl Metrics {
         if let Some(bucket) = BUCKETS.iter().position(|&bound| seconds <= bound) {
             self.latency_buckets[bucket].fetch_add(1, Relaxed);
         }
+    }
+
+    /// The fan-out wrote frames to a parked stream's socket itself.
+    pub fn written_by_fan_out(&self, frames: u64) {
+        self.fan_out_writes.fetch_add(frames, Relaxed);
+    }
+
+    /// A parked stream's socket was full: the fan-out handed the rest to the stream's task.
+    pub fn handed_over(&self) {
+        self.fan_out_handovers.fetch_add(1, Relaxed);
     }
 
     pub fn slow_subscriber_cut(&self) {
@@ -105,6 +127,16 @@ impl Metrics {
             "# HELP tryvoha_events_delivered_total Frames handed to subscriber sockets.\n# TYPE tryvoha_events_delivered_total counter"
         );
         let _ = writeln!(out, "tryvoha_events_delivered_total {}", self.delivered.load(Relaxed));
+        let _ = writeln!(
+            out,
+            "# HELP tryvoha_fan_out_writes_total Of those, frames the fan-out wrote itself, to the socket of a stream that waited with nothing to write.\n# TYPE tryvoha_fan_out_writes_total counter"
+        );
+        let _ = writeln!(out, "tryvoha_fan_out_writes_total {}", self.fan_out_writes.load(Relaxed));
+        let _ = writeln!(
+            out,
+            "# HELP tryvoha_fan_out_handovers_total Times the fan-out found such a socket full and handed the rest to the stream's own task.\n# TYPE tryvoha_fan_out_handovers_total counter"
+        );
+        let _ = writeln!(out, "tryvoha_fan_out_handovers_total {}", self.fan_out_handovers.load(Relaxed));
         let _ = writeln!(
             out,
             "# HELP tryvoha_slow_subscribers_cut_total Subscribers disconnected because their queue was full.\n# TYPE tryvoha_slow_subscribers_cut_total counter"

@@ -10,9 +10,9 @@ use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
 use tryvoha_core::Seq;
-use tryvoha_live::Feed;
+use tryvoha_live::{Feed, FeedError, Frame};
 
-use super::stream_socket::{deliver, discard_what_was_sent, fix_send_buffer, write_all};
+use super::stream_socket::{StreamSocket, deliver, discard_what_was_sent, fix_send_buffer, write_all};
 use crate::AppState;
 use crate::limits::ConnectionPermit;
 use crate::stream::{Connection, heartbeat_every};
@@ -83,39 +83,66 @@ pub(crate) fn stream_frames<P: Protocol>(
 ) -> impl Future<Output = ()> + Send + 'static {
     async move {
         let _place = place;
-        let Ok(stream) = TcpStream::from_std(stream) else { return };
+        let Ok(socket) = TcpStream::from_std(stream) else { return };
+        let socket = Arc::new(StreamSocket(socket));
+        feed.write_straight_to(socket.clone(), connection.transport);
+        let stream = &socket.0;
         let mut heartbeat = heartbeat_every(heartbeat);
         let timeout = || connection.write_timeout();
         let last_words = loop {
-            let written = tokio::select! {
-                next = feed.next() => match next {
-                    Ok(Some(frame)) => deliver(&stream, frame, &mut feed, &connection).await,
-                    Ok(None) => break P::cut_off(feed.last_sent()),
-                    Err(error) => {
-                        tracing::warn!(%error, "stream ended: cannot catch up from the log");
-                        break P::log_unavailable();
-                    }
-                },
-                _ = heartbeat.tick() => write_all(&stream, P::HEARTBEAT, timeout()).await,
-                _ = stop.cancelled() => break P::stopping(feed.last_sent()),
+            // With nothing to write, the stream waits parked: the hub writes its frames to the
+            // socket itself, and this task wakes only for what the hub cannot do.
+            let parked = feed.park();
+            let woke = tokio::select! {
+                next = feed.next() => Woke::Next(next),
+                _ = heartbeat.tick() => Woke::Heartbeat,
+                _ = stop.cancelled() => Woke::Stop,
                 // Polled for readiness rather than awaiting `readable()`, whose waiter would be
                 // part of every waiting stream's future.
-                _ = std::future::poll_fn(|cx| stream.poll_read_ready(cx)) => {
-                    match protocol.heard(&stream) {
-                        Heard::Nothing => Ok(()),
-                        Heard::Answer(answer) => write_all(&stream, &answer, timeout()).await,
-                        Heard::Last(words) => break words,
-                        Heard::Left => return,
-                    }
+                _ = std::future::poll_fn(|cx| stream.poll_read_ready(cx)) => Woke::Heard,
+            };
+            // The socket is this task's again. A frame the hub left half-written (the socket
+            // was full) is the next one queued, and is finished before anything else.
+            let mut written_of_next = if parked { feed.unpark() } else { 0 };
+            if written_of_next > 0 && !matches!(woke, Woke::Next(_)) {
+                // Never without it; but nothing else may follow half a frame.
+                let Some(frame) = feed.next_ready() else { return };
+                if deliver(stream, frame, written_of_next, &mut feed, &connection).await.is_err() {
+                    return;
                 }
+                written_of_next = 0;
+            }
+            let written = match woke {
+                Woke::Next(Ok(Some(frame))) => deliver(stream, frame, written_of_next, &mut feed, &connection).await,
+                Woke::Next(Ok(None)) => break P::cut_off(feed.last_sent()),
+                Woke::Next(Err(error)) => {
+                    tracing::warn!(%error, "stream ended: cannot catch up from the log");
+                    break P::log_unavailable();
+                }
+                Woke::Heartbeat => write_all(stream, P::HEARTBEAT, timeout()).await,
+                Woke::Stop => break P::stopping(feed.last_sent()),
+                Woke::Heard => match protocol.heard(stream) {
+                    Heard::Nothing => Ok(()),
+                    Heard::Answer(answer) => write_all(stream, &answer, timeout()).await,
+                    Heard::Last(words) => break words,
+                    Heard::Left => return,
+                },
             };
             if written.is_err() {
                 return;
             }
         };
         // Boxed: one pointer in every waiting stream's future, for what only an ending needs.
-        Box::pin(say_last(&stream, last_words, timeout())).await;
+        Box::pin(say_last(stream, last_words, timeout())).await;
     }
+}
+
+/// What ended a stream's wait.
+enum Woke {
+    Next(Result<Option<Arc<Frame>>, FeedError>),
+    Heartbeat,
+    Stop,
+    Heard,
 }
 
 /// Writes a stream's last words (none, if empty) and closes it gracefully: the FIN follows the

@@ -5,10 +5,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Bytes;
 use tokio::net::TcpStream;
-use tryvoha_deliveries::Channel;
-use tryvoha_live::{Feed, Frame, Transport};
+use tryvoha_live::{Feed, Frame, Outlet};
 
 use crate::stream::Connection;
 
@@ -32,32 +30,47 @@ pub(crate) fn fix_send_buffer(stream: &TcpStream) {
     }
 }
 
-/// Writes `first` and whatever else the feed has ready (what queued during a burst, the rest of
-/// a catch-up page), up to [`WRITE_BATCH`] bytes, in one write: on loopback and on a busy
-/// server the system call, not the bytes, is most of a delivery's cost. Each frame goes as
-/// the connection's transport writes it (its SSE or its WebSocket bytes, both made once).
+/// A live stream's socket, shared with the hub, which writes to it while the stream is parked
+/// ([`tryvoha_live::Feed::park`]).
+pub(crate) struct StreamSocket(pub(crate) TcpStream);
+
+impl Outlet for StreamSocket {
+    fn try_write(&self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.try_write(bytes)
+    }
+}
+
+/// Writes `first` (but its first `written_of_first` bytes, which the hub wrote) and whatever
+/// else the feed has ready (what queued during a burst, the rest of a catch-up page), up to
+/// [`WRITE_BATCH`] bytes, in one write: on loopback and on a busy server the system call, not
+/// the bytes, is most of a delivery's cost. Each frame goes as the connection's transport
+/// writes it (its SSE or its WebSocket bytes, both made once).
 pub(super) async fn deliver(
     stream: &TcpStream,
     first: Arc<Frame>,
+    written_of_first: usize,
     feed: &mut Feed,
     connection: &Connection,
 ) -> std::io::Result<()> {
-    let (channel, bytes): (Channel, fn(&Frame) -> &Bytes) = match connection.transport {
-        Transport::Sse => (Channel::Sse, |frame| &frame.sse),
-        Transport::WebSocket => (Channel::WebSocket, |frame| &frame.websocket),
-    };
-    let mut size = bytes(&first).len();
+    let transport = connection.transport;
+    let channel = transport.channel();
+    let mut size = first.bytes(transport).len() - written_of_first;
     let mut frames = vec![first];
     while size < WRITE_BATCH {
         let Some(frame) = feed.next_ready() else { break };
-        size += bytes(&frame).len();
+        size += frame.bytes(transport).len();
         frames.push(frame);
     }
     frames.iter().for_each(|frame| frame.attempted(channel));
+    let unwritten = |index: usize, frame: &'_ Arc<Frame>| {
+        let bytes = frame.bytes(transport);
+        if index == 0 { bytes.slice(written_of_first..) } else { bytes.clone() }
+    };
     let written = match frames.as_slice() {
-        [only] => write_all(stream, bytes(only), connection.write_timeout()).await,
+        [only] => write_all(stream, &unwritten(0, only), connection.write_timeout()).await,
         several => {
-            let joined: Vec<u8> = several.iter().flat_map(|frame| bytes(frame).iter().copied()).collect();
+            let mut joined = Vec::with_capacity(size);
+            several.iter().enumerate().for_each(|(index, frame)| joined.extend_from_slice(&unwritten(index, frame)));
             write_all(stream, &joined, connection.write_timeout()).await
         }
     };

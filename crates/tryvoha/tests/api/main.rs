@@ -29,6 +29,7 @@ mod mqtt;
 mod mqtt_restarts;
 mod open_files;
 mod pages;
+mod parked;
 mod places;
 mod privacy;
 mod push;

@@ -4,11 +4,10 @@
 
 use std::time::Duration;
 
-use serde_json::json;
 use tokio::io::AsyncReadExt;
 
 use crate::sse::SseStream;
-use crate::support::{ADMIN, TestApp};
+use crate::support::TestApp;
 
 const WAIT: Duration = Duration::from_secs(5);
 /// Big frames (about 7 KB each): a stalled socket's buffers (a fixed 32 KiB send buffer, which
@@ -28,15 +27,8 @@ async fn a_client_that_stops_reading_is_cut_off_when_a_write_waits_the_write_tim
     reader.next(WAIT).await.unwrap(); // snapshot
     wait_for(&app, "tryvoha_subscribers{transport=\"websocket\"}", 1).await;
 
-    let hromadas = app.get("/api/v1/regions?level=hromada").await.body["regions"].clone();
-    let message = json!({ "uk": "Т".repeat(1900), "en": "T".repeat(1900) });
-    for region in hromadas.as_array().unwrap().iter().take(DECLARATIONS) {
-        let answer = app
-            .post("/api/v1/alerts", ADMIN, json!({ "region_id": region["id"], "kind": "air_raid", "message": message }))
-            .await;
-        assert_eq!(answer.status, reqwest::StatusCode::CREATED);
-        assert!(reader.next(WAIT).await.is_some(), "the reader keeps up");
-    }
+    app.declare_large_alerts(DECLARATIONS, async || assert!(reader.next(WAIT).await.is_some(), "the reader keeps up"))
+        .await;
 
     // A guard only: the cut comes 2 s after a write began to wait.
     wait_for(&app, "tryvoha_stalled_subscribers_cut_total", 2).await;

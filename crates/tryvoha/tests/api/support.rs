@@ -130,6 +130,19 @@ impl TestApp {
         self.call(Method::POST, path, Some(token), Some(body)).await
     }
 
+    /// Declares an air-raid alert on each of the first `count` hromadas, with a message long
+    /// enough (3,800 characters in two languages) that each frame is about 7 KB: a client that
+    /// does not read has its socket full within a dozen. `after_each` runs after each one.
+    pub async fn declare_large_alerts(&self, count: usize, mut after_each: impl AsyncFnMut()) {
+        let hromadas = self.get("/api/v1/regions?level=hromada").await.body["regions"].clone();
+        let message = serde_json::json!({ "uk": "Т".repeat(1900), "en": "T".repeat(1900) });
+        for region in hromadas.as_array().expect("hromadas").iter().take(count) {
+            let alert = serde_json::json!({ "region_id": region["id"], "kind": "air_raid", "message": message });
+            assert_eq!(self.post("/api/v1/alerts", ADMIN, alert).await.status, StatusCode::CREATED);
+            after_each().await;
+        }
+    }
+
     /// A client that sends `request` and never reads, with a small receive window (4 KiB) so
     /// that the kernel's buffers for it fill soon.
     pub async fn silent_client(&self, request: &str) -> tokio::net::TcpStream {
