@@ -9,7 +9,7 @@ use tryvoha_core::{Alert, AlertKind, AlertStatus, Event, EventFamily, RegionId, 
 ///
 /// `families` are the kinds of event heard (`types=`): alerts only unless asked, so that a
 /// client written before incidents existed never meets an event type it does not know.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Filter {
     pub regions: Vec<RegionId>,
     pub kinds: Vec<AlertKind>,

@@ -14,8 +14,8 @@
 //! its last id).
 
 use std::borrow::Borrow;
-use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -32,7 +32,7 @@ use crate::frame::Frame;
 use crate::frame_cache::{FRAME_CACHE_EVENTS, FrameCache};
 use crate::metrics::Metrics;
 use crate::signer::Signer;
-use crate::tap::{Offered, Tap};
+use crate::tap::{Offered, Outlet, Tap};
 
 /// The most events fanned out together ([`Hub::publish_all`]): a bit each in a subscriber's
 /// share of a batch.
@@ -47,7 +47,8 @@ pub struct Hub {
     queue_capacity: usize,
     frames: FrameCache,
     catch_up_reads: CatchUpReads,
-    // A std mutex: it is held for a fan-out or an insert, never across an await.
+    // A std mutex: it is held to work out a batch's audience, or for an insert or a removal,
+    // never across an await, and never while a socket is written.
     state: Mutex<HubState>,
     /// True while the fan-out task runs (see [`Hub::run`]).
     fanning_out: AtomicBool,
@@ -62,10 +63,14 @@ struct HubState {
     published_through: Seq,
     subscribers: HashMap<u64, Subscriber>,
     audience: AudienceIndex<u64>,
+    /// One copy of each distinct filter, shared by the subscribers that have it: a fan-out to
+    /// thousands of subscribers with the same filter reads the same memory for each, not a
+    /// copy of its own that is out of the cache.
+    filters: HashSet<Arc<Filter>>,
 }
 
 struct Subscriber {
-    filter: Filter,
+    filter: Arc<Filter>,
     tap: Arc<Tap>,
 }
 
@@ -95,6 +100,7 @@ impl Hub {
             published_through: 0,
             subscribers: HashMap::new(),
             audience: AudienceIndex::new(audience),
+            filters: HashSet::new(),
         };
         let frames = FrameCache::counting(FRAME_CACHE_EVENTS, metrics.deliveries.clone());
         let catch_up_reads = CatchUpReads::new(metrics.clone());
@@ -143,6 +149,7 @@ impl Hub {
         let id = state.next_id;
         let tap = Arc::new(Tap::new(Some(sender)));
         state.audience.insert(id, &filter.regions);
+        let filter = state.shared(filter);
         state.subscribers.insert(id, Subscriber { filter, tap: tap.clone() });
         Subscription { receiver, tap, queued_after, id, hub: self.clone() }
     }
@@ -159,12 +166,12 @@ impl Hub {
     /// Cuts every subscriber and refuses new ones from now on: the server is failing, and its
     /// clients should reconnect elsewhere rather than hear heartbeats with no events.
     pub fn close(&self) {
-        let mut state = self.lock();
-        self.closed.store(true, Ordering::Release);
-        let ids: Vec<u64> = state.subscribers.keys().copied().collect();
-        for id in ids {
-            state.forget(id);
-        }
+        let (_, sockets) = {
+            let mut state = self.lock();
+            self.closed.store(true, Ordering::Release);
+            state.forget_everyone()
+        };
+        drop(sockets);
     }
 
     /// Fans committed events out until the source stops; the server owns this task and watches
@@ -206,7 +213,7 @@ impl Hub {
                     // What was committed meanwhile goes out with it: in a burst, each
                     // subscriber gets every event the fan-out has in one write.
                     let mut events = vec![event];
-                    while events.len() < BATCH_EVENTS {
+                    while events.len() < self.batch_limit() {
                         match follow.next().now_or_never() {
                             Some(Some(Ok(event))) => events.push(event),
                             Some(other) => {
@@ -219,7 +226,9 @@ impl Hub {
                     after = events.last().map_or(after, |event| event.seq());
                     let frames: Vec<Arc<Frame>> =
                         events.iter().map(|event| self.frames.frame(event, &signer)).collect();
-                    self.publish_all(&events, &frames);
+                    // Thousands of system calls: on a runtime of several threads, its other
+                    // tasks move to another thread meanwhile, rather than wait behind them.
+                    writing_sockets(|| self.publish_all(&events, &frames));
                 }
                 Some(Err(FollowError::Lagged { missed, .. })) => {
                     // The hub cannot tell which subscribers the missed events were for, so it
@@ -252,13 +261,12 @@ impl Hub {
     /// its stream is parked, else queued ([`Tap::offer`]). The writes happen outside the hub's
     /// lock, which subscribing and leaving take meanwhile.
     pub fn publish_all<E: Borrow<Event>>(&self, events: &[E], frames: &[Arc<Frame>]) {
-        let mut joined = Vec::new();
         let mut offered = Vec::with_capacity(frames.len());
         let mut gone = Vec::new();
         for (id, tap, heard) in self.audience_of(events, frames) {
             offered.clear();
             offered.extend(frames.iter().enumerate().filter(|(bit, _)| heard & (1 << bit) != 0).map(|(_, f)| f));
-            match tap.offer(&offered, &mut joined, &self.metrics) {
+            match tap.offer(&offered, &self.metrics) {
                 Offered::Taken => {}
                 Offered::Full => {
                     self.metrics.slow_subscriber_cut();
@@ -272,8 +280,11 @@ impl Hub {
             }
         }
         if !gone.is_empty() {
-            let mut state = self.lock();
-            gone.into_iter().for_each(|id| state.forget(id));
+            let sockets: Vec<_> = {
+                let mut state = self.lock();
+                gone.into_iter().filter_map(|id| state.forget(id)).collect()
+            };
+            drop(sockets);
         }
     }
 
@@ -311,23 +322,36 @@ impl Hub {
     }
 
     fn cut_everyone(&self) -> usize {
-        let mut state = self.lock();
-        let count = state.subscribers.len();
-        // Dropping the senders closes every queue after what it holds.
-        let ids: Vec<u64> = state.subscribers.keys().copied().collect();
-        for id in ids {
-            state.forget(id);
-        }
+        // Letting them go closes every queue after what it holds.
+        let (count, sockets) = self.lock().forget_everyone();
+        drop(sockets);
         count
     }
 
     fn remove(&self, id: u64) {
-        self.lock().forget(id);
+        let socket = self.lock().forget(id);
+        drop(socket);
+    }
+
+    /// A batch takes no more events than a queue can hold: a subscriber that is not parked
+    /// gets all of its share queued at once, and must not be cut off for that alone.
+    fn batch_limit(&self) -> usize {
+        BATCH_EVENTS.min(self.queue_capacity)
     }
 
     fn lock(&self) -> MutexGuard<'_, HubState> {
         // Every critical section leaves the maps consistent, so a poisoned lock is still sound.
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Runs `write`, which blocks its thread for a while, so that a multi-thread runtime moves the
+/// thread's other tasks elsewhere meanwhile (`block_in_place`); elsewhere (a single-thread
+/// runtime, as in tests) it simply runs.
+fn writing_sockets(write: impl FnOnce()) {
+    match tokio::runtime::Handle::try_current().map(|runtime| runtime.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(write),
+        _ => write(),
     }
 }
 
@@ -342,10 +366,30 @@ impl Drop for FanOutStops {
 }
 
 impl HubState {
-    fn forget(&mut self, id: u64) {
-        if let Some(subscriber) = self.subscribers.remove(&id) {
-            self.audience.remove(id, &subscriber.filter.regions);
-            subscriber.tap.close();
+    /// Lets subscriber `id` go; returns its socket, for the caller to drop outside the lock.
+    fn forget(&mut self, id: u64) -> Option<Arc<dyn Outlet>> {
+        let subscriber = self.subscribers.remove(&id)?;
+        self.audience.remove(id, &subscriber.filter.regions);
+        // Every other copy of a filter's `Arc` is a subscriber's, here, under the lock.
+        if Arc::strong_count(&subscriber.filter) == 2 {
+            self.filters.remove(&subscriber.filter);
         }
+        subscriber.tap.close()
+    }
+
+    /// The shared copy of `filter` ([`HubState::filters`]).
+    fn shared(&mut self, filter: Filter) -> Arc<Filter> {
+        if let Some(shared) = self.filters.get(&filter) {
+            return shared.clone();
+        }
+        let shared = Arc::new(filter);
+        self.filters.insert(shared.clone());
+        shared
+    }
+
+    /// Lets every subscriber go; returns how many there were and their sockets.
+    fn forget_everyone(&mut self) -> (usize, Vec<Arc<dyn Outlet>>) {
+        let ids: Vec<u64> = self.subscribers.keys().copied().collect();
+        (ids.len(), ids.into_iter().filter_map(|id| self.forget(id)).collect())
     }
 }

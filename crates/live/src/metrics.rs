@@ -74,7 +74,8 @@ impl Metrics {
         self.fan_out_writes.fetch_add(frames, Relaxed);
     }
 
-    /// A parked stream's socket was full: the fan-out handed the rest to the stream's task.
+    /// A parked stream's socket did not take all the fan-out had for it (full, or failed): the
+    /// rest went to the stream's task.
     pub fn handed_over(&self) {
         self.fan_out_handovers.fetch_add(1, Relaxed);
     }
@@ -134,7 +135,7 @@ impl Metrics {
         let _ = writeln!(out, "tryvoha_fan_out_writes_total {}", self.fan_out_writes.load(Relaxed));
         let _ = writeln!(
             out,
-            "# HELP tryvoha_fan_out_handovers_total Times the fan-out found such a socket full and handed the rest to the stream's own task.\n# TYPE tryvoha_fan_out_handovers_total counter"
+            "# HELP tryvoha_fan_out_handovers_total Times such a socket did not take all the fan-out had for it (it was full, or failed) and the rest went to the stream's own task.\n# TYPE tryvoha_fan_out_handovers_total counter"
         );
         let _ = writeln!(out, "tryvoha_fan_out_handovers_total {}", self.fan_out_handovers.load(Relaxed));
         let _ = writeln!(

@@ -14,18 +14,21 @@
 //! task otherwise. Both decide under the tap's lock, and the hub writes under it, so that their
 //! bytes never interleave, and every frame is written once, in order.
 
+use std::io::IoSlice;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::mpsc;
 use tryvoha_core::Seq;
 
 use crate::frame::Frame;
+use crate::hub::BATCH_EVENTS;
 use crate::metrics::{Metrics, Transport};
 
 /// A stream's socket, as the hub writes to it.
 pub trait Outlet: Send + Sync {
-    /// Writes what the socket takes now, without waiting: `WouldBlock` when it takes nothing.
-    fn try_write(&self, bytes: &[u8]) -> std::io::Result<usize>;
+    /// Writes what the socket takes now of `parts`, in order, in one system call, without
+    /// waiting: `WouldBlock` when it takes nothing. Only what it takes is copied.
+    fn try_write_vectored(&self, parts: &[IoSlice<'_>]) -> std::io::Result<usize>;
 }
 
 /// One subscriber's way in, shared by the hub and the subscriber's feed.
@@ -48,6 +51,14 @@ struct TapState {
     last_written: Seq,
     /// How many bytes of the first queued frame the hub wrote before the socket was full.
     written_of_next: usize,
+}
+
+impl TapState {
+    fn close(&mut self) -> Option<Arc<dyn Outlet>> {
+        self.sender = None;
+        self.parked = false;
+        self.outlet.take().map(|(outlet, _)| outlet)
+    }
 }
 
 /// What became of the frames offered to a subscriber.
@@ -100,17 +111,19 @@ impl Tap {
 
     /// Lets the subscriber go: no frame is written or queued any more, and the queue ends after
     /// what it holds.
-    pub(crate) fn close(&self) {
+    /// Returns the socket, for the caller to drop outside its locks (it may be the last
+    /// reference: the close and its deregistration are system calls).
+    #[must_use = "dropped outside the hub's lock"]
+    pub(crate) fn close(&self) -> Option<Arc<dyn Outlet>> {
         let mut state = self.lock();
-        state.sender = None;
-        state.outlet = None;
-        state.parked = false;
+        state.close()
     }
 
     /// The hub's delivery of `frames` (in order; any already taken are skipped): written to the
-    /// socket while the stream is parked (all of them in one write, `joined` being room for
-    /// that), else queued.
-    pub(crate) fn offer(&self, frames: &[&Arc<Frame>], joined: &mut Vec<u8>, metrics: &Metrics) -> Offered {
+    /// socket while the stream is parked (all of them in one write), else queued. A queue that
+    /// fills lets the subscriber go at once, under the same lock: nothing is written or queued
+    /// behind the frame it could not take.
+    pub(crate) fn offer(&self, frames: &[&Arc<Frame>], metrics: &Metrics) -> Offered {
         let mut state = self.lock();
         let state = &mut *state;
         if state.sender.is_none() {
@@ -124,15 +137,15 @@ impl Tap {
         if state.parked
             && let Some((outlet, transport)) = &state.outlet
         {
-            let (left, written_of_next) = write(outlet.as_ref(), *transport, frames, joined, metrics);
+            let (left, written_of_next) = write(outlet.as_ref(), *transport, frames, metrics);
             state.last_written = frames[..frames.len() - left.len()].last().map_or(state.last_written, |f| f.seq);
             metrics.written_by_fan_out((frames.len() - left.len()) as u64);
             if left.is_empty() {
                 return Offered::Taken;
             }
-            metrics.handed_over();
             // The socket is full (or failed: the task finds out when it writes): the rest is
             // the task's, and the half-written frame first.
+            metrics.handed_over();
             state.parked = false;
             state.written_of_next = written_of_next;
             unwritten = left;
@@ -141,8 +154,16 @@ impl Tap {
         for frame in unwritten {
             match sender.try_send(Arc::clone(frame)) {
                 Ok(()) => {}
-                Err(mpsc::error::TrySendError::Full(_)) => return Offered::Full,
-                Err(mpsc::error::TrySendError::Closed(_)) => return Offered::Gone,
+                Err(error) => {
+                    // The queue ends after what it holds; the outlet goes when the hub forgets
+                    // the subscriber, outside its lock.
+                    state.sender = None;
+                    state.parked = false;
+                    return match error {
+                        mpsc::error::TrySendError::Full(_) => Offered::Full,
+                        mpsc::error::TrySendError::Closed(_) => Offered::Gone,
+                    };
+                }
             }
         }
         Offered::Taken
@@ -161,18 +182,14 @@ fn write<'a>(
     outlet: &dyn Outlet,
     transport: Transport,
     frames: &'a [&'a Arc<Frame>],
-    joined: &mut Vec<u8>,
     metrics: &Metrics,
 ) -> (&'a [&'a Arc<Frame>], usize) {
-    let bytes: &[u8] = match frames {
-        [only] => only.bytes(transport),
-        several => {
-            joined.clear();
-            several.iter().for_each(|frame| joined.extend_from_slice(frame.bytes(transport)));
-            joined
-        }
-    };
-    let mut written = outlet.try_write(bytes).unwrap_or(0);
+    let mut parts = [IoSlice::new(&[]); BATCH_EVENTS];
+    let count = frames.len().min(BATCH_EVENTS);
+    for (part, frame) in parts.iter_mut().zip(&frames[..count]) {
+        *part = IoSlice::new(frame.bytes(transport));
+    }
+    let mut written = outlet.try_write_vectored(&parts[..count]).unwrap_or(0);
     let channel = transport.channel();
     for (index, frame) in frames.iter().enumerate() {
         let size = frame.bytes(transport).len();

@@ -35,8 +35,13 @@ pub(crate) fn fix_send_buffer(stream: &TcpStream) {
 pub(crate) struct StreamSocket(pub(crate) TcpStream);
 
 impl Outlet for StreamSocket {
-    fn try_write(&self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.try_write(bytes)
+    /// Straight to the socket, past tokio's record of its readiness: the fan-out writes to
+    /// thousands of sockets in a row, and reading each one's record would cost a cache miss
+    /// more per delivery. A write that finds the socket full leaves the record saying
+    /// writable; the stream's task, which takes the rest, then finds out by its own write and
+    /// waits. (A peer that is gone gives `EPIPE`: Rust programs ignore `SIGPIPE`.)
+    fn try_write_vectored(&self, parts: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
+        socket2::SockRef::from(&self.0).send_vectored(parts)
     }
 }
 

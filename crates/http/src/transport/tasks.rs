@@ -6,11 +6,13 @@
 //! of them, but no longer than the drain deadline (mini-redis's shutdown, with tokio-util's
 //! `CancellationToken` and `TaskTracker`).
 //!
-//! The streams run on a runtime of their own ([`StreamRuntime`]). A fan-out wakes every
-//! subscriber's task at once; on the server's runtime, the next declaration's connection would
-//! wait behind all of them in the same run queue, at every step (read, commit, answer), and
-//! seconds pass during a burst. On their own threads, the operating system shares the cores
-//! between the streams and everything else, and a request waits milliseconds.
+//! The streams run on a runtime of their own ([`StreamRuntime`]). A fan-out to streams that are
+//! not parked (catching up, a full socket, through hyper) wakes each one's task; on the
+//! server's runtime, the next declaration's connection would wait behind all of them in the
+//! same run queue, at every step (read, commit, answer), and seconds pass during a burst. On
+//! their own threads, the operating system shares the cores between the streams and
+//! everything else, and a request waits milliseconds. (A parked stream's frames the fan-out
+//! writes itself, on a thread the server's runtime sets aside for that meanwhile.)
 
 use std::future::Future;
 use std::sync::{Arc, OnceLock};
