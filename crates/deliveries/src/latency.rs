@@ -29,12 +29,50 @@ pub struct LatencySummary {
     pub max: Option<f64>,
 }
 
+/// Latencies counted where they happen, to be added to a shared [`Latency`] at once
+/// ([`Latency::add`]): threads that deliver to thousands of sockets each do not contend for the
+/// shared counters at every one.
+#[derive(Clone, Debug, Default)]
+pub struct LatencyCounts {
+    buckets: [u64; BOUNDS_MS.len() + 1],
+    max_micros: u64,
+}
+
+impl LatencyCounts {
+    pub fn record(&mut self, latency: Duration) {
+        self.buckets[bucket(latency)] += 1;
+        self.max_micros = self.max_micros.max(micros(latency));
+    }
+
+    /// How many were recorded.
+    pub fn count(&self) -> u64 {
+        self.buckets.iter().sum()
+    }
+}
+
+fn bucket(latency: Duration) -> usize {
+    let millis = latency.as_secs_f64() * 1e3;
+    BOUNDS_MS.iter().position(|&bound| millis <= bound as f64).unwrap_or(BOUNDS_MS.len())
+}
+
+fn micros(latency: Duration) -> u64 {
+    latency.as_micros().min(u128::from(u64::MAX)) as u64
+}
+
 impl Latency {
     pub fn record(&self, latency: Duration) {
-        let millis = latency.as_secs_f64() * 1e3;
-        let bucket = BOUNDS_MS.iter().position(|&bound| millis <= bound as f64).unwrap_or(BOUNDS_MS.len());
-        self.buckets[bucket].fetch_add(1, Relaxed);
-        self.max_micros.fetch_max(latency.as_micros().min(u128::from(u64::MAX)) as u64, Relaxed);
+        self.buckets[bucket(latency)].fetch_add(1, Relaxed);
+        self.max_micros.fetch_max(micros(latency), Relaxed);
+    }
+
+    /// Adds what was counted elsewhere.
+    pub fn add(&self, counts: &LatencyCounts) {
+        for (shared, &count) in self.buckets.iter().zip(&counts.buckets) {
+            if count > 0 {
+                shared.fetch_add(count, Relaxed);
+            }
+        }
+        self.max_micros.fetch_max(counts.max_micros, Relaxed);
     }
 
     pub fn summary(&self) -> LatencySummary {

@@ -19,7 +19,7 @@ use std::time::Duration;
 use serde::Serialize;
 use tryvoha_core::AlertId;
 
-pub use latency::{Latency, LatencySummary};
+pub use latency::{Latency, LatencyCounts, LatencySummary};
 
 /// How many alerts the ledger remembers: the newest ones, by first delivery.
 pub const LEDGER_ALERTS: usize = 4096;
@@ -73,6 +73,14 @@ impl Tally {
     fn delivered(&self, latency: Duration) {
         self.delivered.fetch_add(1, Relaxed);
         self.latency.record(latency);
+    }
+
+    /// Deliveries attempted and made elsewhere, with their latencies.
+    fn delivered_all(&self, counts: &LatencyCounts) {
+        let count = counts.count();
+        self.attempted.fetch_add(count, Relaxed);
+        self.delivered.fetch_add(count, Relaxed);
+        self.latency.add(counts);
     }
 
     fn failed(&self) {
@@ -157,6 +165,15 @@ impl AlertDeliveries {
     pub fn delivered(&self, channel: Channel, latency: Duration) {
         self.channels[channel.index()].delivered(latency);
         self.totals.channels[channel.index()].delivered(latency);
+    }
+
+    /// Deliveries counted elsewhere, each attempted and made, with their latencies
+    /// ([`LatencyCounts`]): added at once.
+    pub fn delivered_all(&self, channel: Channel, counts: &LatencyCounts) {
+        if counts.count() > 0 {
+            self.channels[channel.index()].delivered_all(counts);
+            self.totals.channels[channel.index()].delivered_all(counts);
+        }
     }
 
     pub fn failed(&self, channel: Channel) {

@@ -6,7 +6,7 @@ use bytes::Bytes;
 use serde::Serialize;
 use time::OffsetDateTime;
 use tryvoha_core::{Alert, AlertBook, Event, RegionId, RegionState, Seq};
-use tryvoha_deliveries::{AlertDeliveries, Channel, Ledger};
+use tryvoha_deliveries::{AlertDeliveries, Channel, LatencyCounts, Ledger};
 
 use crate::filter::Filter;
 use crate::metrics::Transport;
@@ -89,6 +89,13 @@ impl Frame {
         if let Some(deliveries) = &self.deliveries {
             let latency = (OffsetDateTime::now_utc() - self.decided_at).try_into().unwrap_or_default();
             deliveries.delivered(channel, latency);
+        }
+    }
+
+    /// Deliveries of this frame counted elsewhere, each attempted and made ([`LatencyCounts`]).
+    pub fn delivered_all(&self, channel: Channel, counts: &LatencyCounts) {
+        if let Some(deliveries) = &self.deliveries {
+            deliveries.delivered_all(channel, counts);
         }
     }
 

@@ -27,6 +27,7 @@ use tryvoha_core::{Audience, AudienceIndex, Event, RegionRegistry, Seq};
 use tryvoha_follow::{EventSource, Follow, FollowError};
 
 use crate::catch_up::CatchUpReads;
+use crate::fan_out_tally::FanOutTally;
 use crate::filter::Filter;
 use crate::frame::Frame;
 use crate::frame_cache::{FRAME_CACHE_EVENTS, FrameCache};
@@ -37,6 +38,13 @@ use crate::tap::{Offered, Outlet, Tap};
 /// The most events fanned out together ([`Hub::publish_all`]): a bit each in a subscriber's
 /// share of a batch.
 pub const BATCH_EVENTS: usize = 64;
+
+/// The fewest subscribers worth a fan-out thread of their own ([`Hub::publish_all`]).
+const SUBSCRIBERS_PER_THREAD: usize = 1024;
+
+/// A subscriber of a batch's audience: its id, its tap, and a bit set for each of the batch's
+/// events it hears.
+type Heard = (u64, Arc<Tap>, u64);
 
 /// How long the fan-out waits before following again after the log could not be read.
 const LOG_RETRY: Duration = Duration::from_secs(1);
@@ -54,6 +62,8 @@ pub struct Hub {
     fanning_out: AtomicBool,
     /// Set by [`Hub::close`]: no subscriber is kept or taken any more.
     closed: AtomicBool,
+    /// How many threads a large fan-out writes from: one per core.
+    fan_out_threads: usize,
 }
 
 struct HubState {
@@ -93,6 +103,17 @@ impl Drop for Subscription {
 
 impl Hub {
     pub fn new(registry: Arc<RegionRegistry>, metrics: Arc<Metrics>, queue_capacity: usize) -> Arc<Hub> {
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        Hub::with_fan_out_threads(registry, metrics, queue_capacity, threads)
+    }
+
+    /// [`Hub::new`] with a large fan-out written from `fan_out_threads` threads.
+    pub(crate) fn with_fan_out_threads(
+        registry: Arc<RegionRegistry>,
+        metrics: Arc<Metrics>,
+        queue_capacity: usize,
+        fan_out_threads: usize,
+    ) -> Arc<Hub> {
         // Which regions hear an event on which, worked out once for the whole registry.
         let audience = Arc::new(Audience::new(&registry));
         let state = HubState {
@@ -113,6 +134,7 @@ impl Hub {
             state: Mutex::new(state),
             fanning_out: AtomicBool::new(false),
             closed: AtomicBool::new(false),
+            fan_out_threads,
         })
     }
 
@@ -261,24 +283,8 @@ impl Hub {
     /// its stream is parked, else queued ([`Tap::offer`]). The writes happen outside the hub's
     /// lock, which subscribing and leaving take meanwhile.
     pub fn publish_all<E: Borrow<Event>>(&self, events: &[E], frames: &[Arc<Frame>]) {
-        let mut offered = Vec::with_capacity(frames.len());
-        let mut gone = Vec::new();
-        for (id, tap, heard) in self.audience_of(events, frames) {
-            offered.clear();
-            offered.extend(frames.iter().enumerate().filter(|(bit, _)| heard & (1 << bit) != 0).map(|(_, f)| f));
-            match tap.offer(&offered, &self.metrics) {
-                Offered::Taken => {}
-                Offered::Full => {
-                    self.metrics.slow_subscriber_cut();
-                    tracing::info!(
-                        subscriber = id,
-                        "cut off a subscriber whose queue is full; it resumes by its last id"
-                    );
-                    gone.push(id);
-                }
-                Offered::Gone => gone.push(id),
-            }
-        }
+        let audience = self.audience_of(events, frames);
+        let gone = self.offer_in_shards(&audience, frames);
         if !gone.is_empty() {
             let sockets: Vec<_> = {
                 let mut state = self.lock();
@@ -288,15 +294,74 @@ impl Hub {
         }
     }
 
+    /// Offers the frames to `audience`, on one thread per core for a large audience (each
+    /// subscriber on one of them, so its frames stay in order); returns who is gone. A write
+    /// to a loopback or local socket does the receiver's part too, and waking a reader asleep
+    /// on another core costs more than the write: spread over the cores, the writes cost less
+    /// each, and all are done sooner.
+    fn offer_in_shards(&self, audience: &[Heard], frames: &[Arc<Frame>]) -> Vec<u64> {
+        let threads = self.fan_out_threads.min(audience.len() / SUBSCRIBERS_PER_THREAD).max(1);
+        if threads == 1 {
+            return self.offer_to(audience, frames);
+        }
+        let size = audience.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let mut gone = Vec::new();
+            let mut others = Vec::new();
+            for part in audience[size..].chunks(size) {
+                let thread = std::thread::Builder::new().name("tryvoha-fan-out".into());
+                match thread.spawn_scoped(scope, move || self.offer_to(part, frames)) {
+                    Ok(other) => others.push(other),
+                    // No thread to spare: this one does that part too.
+                    Err(_) => gone.extend(self.offer_to(part, frames)),
+                }
+            }
+            gone.extend(self.offer_to(&audience[..size], frames));
+            for other in others {
+                match other.join() {
+                    Ok(more) => gone.extend(more),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+            gone
+        })
+    }
+
+    /// Offers each subscriber of `part` its share of `frames` ([`Tap::offer`]); returns who is
+    /// gone. What it delivers is counted here and added to the shared counters once.
+    fn offer_to(&self, part: &[Heard], frames: &[Arc<Frame>]) -> Vec<u64> {
+        let mut tally = FanOutTally::new(frames);
+        let mut offered = Vec::with_capacity(frames.len());
+        let mut gone = Vec::new();
+        for (id, tap, heard) in part {
+            offered.clear();
+            offered.extend(frames.iter().enumerate().filter(|(bit, _)| heard & (1 << bit) != 0).map(|(_, f)| f));
+            match tap.offer(&offered, &mut tally) {
+                Offered::Taken => {}
+                Offered::Full => {
+                    self.metrics.slow_subscriber_cut();
+                    tracing::info!(
+                        subscriber = id,
+                        "cut off a subscriber whose queue is full; it resumes by its last id"
+                    );
+                    gone.push(*id);
+                }
+                Offered::Gone => gone.push(*id),
+            }
+        }
+        tally.add_to(frames, &self.metrics);
+        gone
+    }
+
     /// Who hears which of `events`: each subscriber once, with a bit set for each event it
     /// hears. Marks the events published: a subscriber registering from now reads them from
     /// the log.
-    fn audience_of<E: Borrow<Event>>(&self, events: &[E], frames: &[Arc<Frame>]) -> Vec<(u64, Arc<Tap>, u64)> {
+    fn audience_of<E: Borrow<Event>>(&self, events: &[E], frames: &[Arc<Frame>]) -> Vec<Heard> {
         assert!(events.len() <= BATCH_EVENTS && events.len() == frames.len(), "a batch's events and frames");
         let mut state = self.lock();
         let published = frames.iter().map(|frame| frame.seq).max().unwrap_or(0);
         state.published_through = state.published_through.max(published);
-        let mut audience: Vec<(u64, Arc<Tap>, u64)> = Vec::new();
+        let mut audience: Vec<Heard> = Vec::new();
         // Where each subscriber is in `audience`, for a batch of more than one event.
         let mut at: HashMap<u64, usize> = HashMap::new();
         for (bit, event) in events.iter().map(Borrow::borrow).enumerate() {
@@ -393,3 +458,6 @@ impl HubState {
         (ids.len(), ids.into_iter().filter_map(|id| self.forget(id)).collect())
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -16,6 +16,7 @@
 //! is cut off, never skipped past an event: its feed ends and it resumes by its last id.
 
 mod catch_up;
+mod fan_out_tally;
 mod feed;
 mod filter;
 mod frame;

@@ -45,6 +45,31 @@ pub struct Metrics {
     latency_sum_micros: AtomicU64,
 }
 
+/// What the fan-out delivered to parked streams, counted by the thread that wrote it and
+/// added to [`Metrics`] at once: threads that write to thousands of sockets each do not
+/// contend for the shared counters at every one.
+#[derive(Default)]
+pub(crate) struct DeliveryCounts {
+    delivered: u64,
+    latency_sum_micros: u64,
+    latency_buckets: [u64; BUCKETS.len()],
+    /// Times a parked stream's socket did not take all the fan-out had for it (full, or
+    /// failed), and the rest went to the stream's task.
+    pub(crate) handovers: u64,
+}
+
+impl DeliveryCounts {
+    /// A frame written, `seconds` after its event was decided.
+    pub(crate) fn delivered(&mut self, seconds: f64) {
+        let seconds = seconds.max(0.0);
+        self.delivered += 1;
+        self.latency_sum_micros += (seconds * 1e6) as u64;
+        if let Some(bucket) = BUCKETS.iter().position(|&bound| seconds <= bound) {
+            self.latency_buckets[bucket] += 1;
+        }
+    }
+}
+
 impl Metrics {
     pub fn connected(&self, transport: Transport) {
         self.gauge(transport).fetch_add(1, Relaxed);
@@ -69,15 +94,21 @@ impl Metrics {
         }
     }
 
-    /// The fan-out wrote frames to a parked stream's socket itself.
-    pub fn written_by_fan_out(&self, frames: u64) {
-        self.fan_out_writes.fetch_add(frames, Relaxed);
-    }
-
-    /// A parked stream's socket did not take all the fan-out had for it (full, or failed): the
-    /// rest went to the stream's task.
-    pub fn handed_over(&self) {
-        self.fan_out_handovers.fetch_add(1, Relaxed);
+    /// Adds what a fan-out thread counted ([`DeliveryCounts`]).
+    pub(crate) fn add(&self, counts: &DeliveryCounts) {
+        let add = |counter: &AtomicU64, count: u64| {
+            if count > 0 {
+                counter.fetch_add(count, Relaxed);
+            }
+        };
+        add(&self.delivered, counts.delivered);
+        add(&self.latency_count, counts.delivered);
+        add(&self.latency_sum_micros, counts.latency_sum_micros);
+        for (bucket, &count) in self.latency_buckets.iter().zip(&counts.latency_buckets) {
+            add(bucket, count);
+        }
+        add(&self.fan_out_writes, counts.delivered);
+        add(&self.fan_out_handovers, counts.handovers);
     }
 
     pub fn slow_subscriber_cut(&self) {

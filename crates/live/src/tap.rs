@@ -17,12 +17,14 @@
 use std::io::IoSlice;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use time::OffsetDateTime;
 use tokio::sync::mpsc;
 use tryvoha_core::Seq;
 
+use crate::fan_out_tally::FanOutTally;
 use crate::frame::Frame;
 use crate::hub::BATCH_EVENTS;
-use crate::metrics::{Metrics, Transport};
+use crate::metrics::Transport;
 
 /// A stream's socket, as the hub writes to it.
 pub trait Outlet: Send + Sync {
@@ -123,7 +125,7 @@ impl Tap {
     /// socket while the stream is parked (all of them in one write), else queued. A queue that
     /// fills lets the subscriber go at once, under the same lock: nothing is written or queued
     /// behind the frame it could not take.
-    pub(crate) fn offer(&self, frames: &[&Arc<Frame>], metrics: &Metrics) -> Offered {
+    pub(crate) fn offer(&self, frames: &[&Arc<Frame>], tally: &mut FanOutTally) -> Offered {
         let mut state = self.lock();
         let state = &mut *state;
         if state.sender.is_none() {
@@ -137,15 +139,14 @@ impl Tap {
         if state.parked
             && let Some((outlet, transport)) = &state.outlet
         {
-            let (left, written_of_next) = write(outlet.as_ref(), *transport, frames, metrics);
+            let (left, written_of_next) = write(outlet.as_ref(), *transport, frames, tally);
             state.last_written = frames[..frames.len() - left.len()].last().map_or(state.last_written, |f| f.seq);
-            metrics.written_by_fan_out((frames.len() - left.len()) as u64);
             if left.is_empty() {
                 return Offered::Taken;
             }
             // The socket is full (or failed: the task finds out when it writes): the rest is
             // the task's, and the half-written frame first.
-            metrics.handed_over();
+            tally.handed_over();
             state.parked = false;
             state.written_of_next = written_of_next;
             unwritten = left;
@@ -177,12 +178,12 @@ impl Tap {
 
 /// Writes `frames` to `outlet` in one write, as far as it takes them: the frames not written
 /// whole, and how much of the first of those was written. The frames written whole are
-/// counted delivered here; the others are the task's to count.
+/// counted delivered in `tally`; the others are the task's to count.
 fn write<'a>(
     outlet: &dyn Outlet,
     transport: Transport,
     frames: &'a [&'a Arc<Frame>],
-    metrics: &Metrics,
+    tally: &mut FanOutTally,
 ) -> (&'a [&'a Arc<Frame>], usize) {
     let mut parts = [IoSlice::new(&[]); BATCH_EVENTS];
     let count = frames.len().min(BATCH_EVENTS);
@@ -190,16 +191,14 @@ fn write<'a>(
         *part = IoSlice::new(frame.bytes(transport));
     }
     let mut written = outlet.try_write_vectored(&parts[..count]).unwrap_or(0);
-    let channel = transport.channel();
+    let now = OffsetDateTime::now_utc();
     for (index, frame) in frames.iter().enumerate() {
         let size = frame.bytes(transport).len();
         if written < size {
             return (&frames[index..], written);
         }
         written -= size;
-        frame.attempted(channel);
-        frame.delivered(channel);
-        metrics.delivered(frame.decided_at);
+        tally.delivered(frame, transport, now);
     }
     (&[], 0)
 }

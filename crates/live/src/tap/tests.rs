@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 use tokio::sync::mpsc;
 
 use super::{Offered, Outlet, Tap};
+use crate::fan_out_tally::FanOutTally;
 use crate::frame::Frame;
 use crate::metrics::{Metrics, Transport};
 
@@ -55,7 +56,10 @@ fn tap(socket: &Arc<Socket>) -> (Tap, mpsc::Receiver<Arc<Frame>>) {
 }
 
 fn offer(tap: &Tap, frames: &[Arc<Frame>]) -> Offered {
-    tap.offer(&frames.iter().collect::<Vec<_>>(), &Metrics::default())
+    let mut tally = FanOutTally::new(frames);
+    let offered = tap.offer(&frames.iter().collect::<Vec<_>>(), &mut tally);
+    tally.add_to(frames, &Metrics::default());
+    offered
 }
 
 fn queued(receiver: &mut mpsc::Receiver<Arc<Frame>>) -> Vec<u64> {

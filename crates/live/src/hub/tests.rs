@@ -1,0 +1,80 @@
+//! A large fan-out to parked streams, written from several threads: every subscriber gets each
+//! frame once, in order, and every delivery is counted once.
+
+use std::io::IoSlice;
+use std::sync::{Arc, Mutex};
+
+use time::OffsetDateTime;
+use tryvoha_core::{Actor, AlertBook, AlertKind, Command, Decision, Declaration, Event, RegionId, RegionRegistry};
+
+use super::{Hub, SUBSCRIBERS_PER_THREAD};
+use crate::filter::Filter;
+use crate::metrics::{Metrics, Transport};
+use crate::signer::Signer;
+use crate::tap::Outlet;
+
+/// A socket with room for everything, keeping it.
+#[derive(Default)]
+struct Socket(Mutex<Vec<u8>>);
+
+impl Outlet for Socket {
+    fn try_write_vectored(&self, parts: &[IoSlice<'_>]) -> std::io::Result<usize> {
+        let mut taken = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        parts.iter().for_each(|part| taken.extend_from_slice(part));
+        Ok(parts.iter().map(|part| part.len()).sum())
+    }
+}
+
+fn events(registry: &Arc<RegionRegistry>, count: u64) -> Vec<Event> {
+    let book = AlertBook::new(registry.clone());
+    let declaration = Command::Declare(Declaration::new(RegionId(1), AlertKind::AirRaid));
+    (1..=count)
+        .map(|seq| match book.decide(&declaration, &Actor::system(), OffsetDateTime::UNIX_EPOCH) {
+            Ok(Decision::Record(draft)) => draft.into_event(seq).into(),
+            other => panic!("a declaration on an empty book records an event, not {other:?}"),
+        })
+        .collect()
+}
+
+#[test]
+fn a_fan_out_from_several_threads_writes_each_frame_to_every_parked_stream_once_in_order() {
+    let registry =
+        Arc::new(RegionRegistry::from_csv("id,parent_id,level,katottg,name_uk,name_en\n1,,oblast,,O,O\n").unwrap());
+    let metrics = Arc::new(Metrics::default());
+    let hub = Hub::with_fan_out_threads(registry.clone(), metrics.clone(), 64, 3);
+    let signer = Signer::from_seed([7; 32]);
+    let subscribers = 3 * SUBSCRIBERS_PER_THREAD + 5;
+    let parked: Vec<_> = (0..subscribers)
+        .map(|index| {
+            let subscription = hub.subscribe(Filter::default());
+            let (socket, transport) = (Arc::new(Socket::default()), [Transport::Sse, Transport::WebSocket][index % 2]);
+            subscription.tap.attach(socket.clone(), transport);
+            assert!(subscription.tap.park(0, || false));
+            (subscription, socket, transport)
+        })
+        .collect();
+
+    let events = events(&registry, 5);
+    let frames: Vec<_> = events.iter().map(|event| hub.frames().frame(event, &signer)).collect();
+    hub.publish(&frames[0], &events[0]);
+    hub.publish_all(&events[1..], &frames[1..]);
+
+    for (_, socket, transport) in &parked {
+        let expected: Vec<u8> = frames.iter().flat_map(|frame| frame.bytes(*transport).to_vec()).collect();
+        assert!(*socket.0.lock().unwrap() == expected, "every frame once, in order, over {transport:?}");
+    }
+    let metrics_text = metrics.render();
+    let delivered = (subscribers * frames.len()).to_string();
+    for counter in ["tryvoha_events_delivered_total", "tryvoha_fan_out_writes_total"] {
+        assert!(metrics_text.contains(&format!("{counter} {delivered}\n")), "{counter}: {metrics_text}");
+    }
+    assert!(metrics_text.contains("tryvoha_fan_out_handovers_total 0\n"));
+    // Each frame's own count, per channel: what its alert's delivery report says.
+    let totals = metrics.deliveries.totals();
+    let over = |transport: Transport| parked.iter().filter(|(_, _, t)| *t == transport).count() as u64;
+    for transport in [Transport::Sse, Transport::WebSocket] {
+        let summary = totals.channel(transport.channel()).summary();
+        let expected = over(transport) * frames.len() as u64;
+        assert_eq!((summary.attempted, summary.delivered), (expected, expected), "{transport:?}");
+    }
+}
