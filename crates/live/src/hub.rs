@@ -14,7 +14,6 @@
 //! its last id).
 
 use std::borrow::Borrow;
-use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,7 +22,7 @@ use std::time::Duration;
 
 use futures_util::{FutureExt, StreamExt};
 use tokio::sync::mpsc;
-use tryvoha_core::{Audience, AudienceIndex, Event, RegionRegistry, Seq};
+use tryvoha_core::{Audience, AudienceIndex, Event, RegionId, RegionRegistry, Seq};
 use tryvoha_follow::{EventSource, Follow, FollowError};
 
 use crate::catch_up::CatchUpReads;
@@ -34,6 +33,9 @@ use crate::frame_cache::{FRAME_CACHE_EVENTS, FrameCache};
 use crate::metrics::Metrics;
 use crate::signer::Signer;
 use crate::tap::{Offered, Outlet, Tap};
+use audiences::{Audiences, Member};
+
+mod audiences;
 
 /// The most events fanned out together ([`Hub::publish_all`]): a bit each in a subscriber's
 /// share of a batch.
@@ -41,10 +43,6 @@ pub const BATCH_EVENTS: usize = 64;
 
 /// The fewest subscribers worth a fan-out thread of their own ([`Hub::publish_all`]).
 const SUBSCRIBERS_PER_THREAD: usize = 1024;
-
-/// A subscriber of a batch's audience: its id, its tap, and a bit set for each of the batch's
-/// events it hears.
-type Heard = (u64, Arc<Tap>, u64);
 
 /// How long the fan-out waits before following again after the log could not be read.
 const LOG_RETRY: Duration = Duration::from_secs(1);
@@ -77,6 +75,7 @@ struct HubState {
     /// thousands of subscribers with the same filter reads the same memory for each, not a
     /// copy of its own that is out of the cache.
     filters: HashSet<Arc<Filter>>,
+    audiences: Audiences,
 }
 
 struct Subscriber {
@@ -122,6 +121,7 @@ impl Hub {
             subscribers: HashMap::new(),
             audience: AudienceIndex::new(audience),
             filters: HashSet::new(),
+            audiences: Audiences::default(),
         };
         let frames = FrameCache::counting(FRAME_CACHE_EVENTS, metrics.deliveries.clone());
         let catch_up_reads = CatchUpReads::new(metrics.clone());
@@ -171,6 +171,7 @@ impl Hub {
         let id = state.next_id;
         let tap = Arc::new(Tap::new(Some(sender)));
         state.audience.insert(id, &filter.regions);
+        state.audiences.changed();
         let filter = state.shared(filter);
         state.subscribers.insert(id, Subscriber { filter, tap: tap.clone() });
         Subscription { receiver, tap, queued_after, id, hub: self.clone() }
@@ -284,7 +285,8 @@ impl Hub {
     /// lock, which subscribing and leaving take meanwhile.
     pub fn publish_all<E: Borrow<Event>>(&self, events: &[E], frames: &[Arc<Frame>]) {
         let audience = self.audience_of(events, frames);
-        let gone = self.offer_in_shards(&audience, frames);
+        let events: Vec<&Event> = events.iter().map(Borrow::borrow).collect();
+        let gone = self.offer_in_shards(&audience, &events, frames);
         if !gone.is_empty() {
             let sockets: Vec<_> = {
                 let mut state = self.lock();
@@ -299,10 +301,10 @@ impl Hub {
     /// to a loopback or local socket does the receiver's part too, and waking a reader asleep
     /// on another core costs more than the write: spread over the cores, the writes cost less
     /// each, and all are done sooner.
-    fn offer_in_shards(&self, audience: &[Heard], frames: &[Arc<Frame>]) -> Vec<u64> {
+    fn offer_in_shards(&self, audience: &[Member], events: &[&Event], frames: &[Arc<Frame>]) -> Vec<u64> {
         let threads = self.fan_out_threads.min(audience.len() / SUBSCRIBERS_PER_THREAD).max(1);
         if threads == 1 {
-            return self.offer_to(audience, frames);
+            return self.offer_to(audience, events, frames);
         }
         let size = audience.len().div_ceil(threads);
         std::thread::scope(|scope| {
@@ -310,13 +312,13 @@ impl Hub {
             let mut others = Vec::new();
             for part in audience[size..].chunks(size) {
                 let thread = std::thread::Builder::new().name("tryvoha-fan-out".into());
-                match thread.spawn_scoped(scope, move || self.offer_to(part, frames)) {
+                match thread.spawn_scoped(scope, move || self.offer_to(part, events, frames)) {
                     Ok(other) => others.push(other),
                     // No thread to spare: this one does that part too.
-                    Err(_) => gone.extend(self.offer_to(part, frames)),
+                    Err(_) => gone.extend(self.offer_to(part, events, frames)),
                 }
             }
-            gone.extend(self.offer_to(&audience[..size], frames));
+            gone.extend(self.offer_to(&audience[..size], events, frames));
             for other in others {
                 match other.join() {
                     Ok(more) => gone.extend(more),
@@ -327,15 +329,20 @@ impl Hub {
         })
     }
 
-    /// Offers each subscriber of `part` its share of `frames` ([`Tap::offer`]); returns who is
-    /// gone. What it delivers is counted here and added to the shared counters once.
-    fn offer_to(&self, part: &[Heard], frames: &[Arc<Frame>]) -> Vec<u64> {
+    /// Offers each subscriber of `part` its share of `frames` (those of `events` its filter
+    /// takes; [`Tap::offer`]); returns who is gone. What it delivers is counted here and added
+    /// to the shared counters once.
+    fn offer_to(&self, part: &[Member], events: &[&Event], frames: &[Arc<Frame>]) -> Vec<u64> {
         let mut tally = FanOutTally::new(frames);
         let mut offered = Vec::with_capacity(frames.len());
         let mut gone = Vec::new();
-        for (id, tap, heard) in part {
+        for Member { id, tap, filter } in part {
             offered.clear();
-            offered.extend(frames.iter().enumerate().filter(|(bit, _)| heard & (1 << bit) != 0).map(|(_, f)| f));
+            let heard = events.iter().zip(frames).filter(|(event, _)| filter.matches_event(event, &self.registry));
+            offered.extend(heard.map(|(_, frame)| frame));
+            if offered.is_empty() {
+                continue;
+            }
             match tap.offer(&offered, &mut tally) {
                 Offered::Taken => {}
                 Offered::Full => {
@@ -353,37 +360,16 @@ impl Hub {
         gone
     }
 
-    /// Who hears which of `events`: each subscriber once, with a bit set for each event it
-    /// hears. Marks the events published: a subscriber registering from now reads them from
-    /// the log.
-    fn audience_of<E: Borrow<Event>>(&self, events: &[E], frames: &[Arc<Frame>]) -> Vec<Heard> {
+    /// Who may hear `events` (by region; each one's filter decides), each subscriber once.
+    /// Marks the events published: a subscriber registering from now reads them from the log.
+    fn audience_of<E: Borrow<Event>>(&self, events: &[E], frames: &[Arc<Frame>]) -> Arc<Vec<Member>> {
         assert!(events.len() <= BATCH_EVENTS && events.len() == frames.len(), "a batch's events and frames");
         let mut state = self.lock();
+        let state = &mut *state;
         let published = frames.iter().map(|frame| frame.seq).max().unwrap_or(0);
         state.published_through = state.published_through.max(published);
-        let mut audience: Vec<Heard> = Vec::new();
-        // Where each subscriber is in `audience`, for a batch of more than one event.
-        let mut at: HashMap<u64, usize> = HashMap::new();
-        for (bit, event) in events.iter().map(Borrow::borrow).enumerate() {
-            for id in state.audience.matching(event.region_id()) {
-                let Some(subscriber) = state.subscribers.get(&id) else { continue };
-                if !subscriber.filter.matches_event(event, &self.registry) {
-                    continue;
-                }
-                if events.len() == 1 {
-                    audience.push((id, subscriber.tap.clone(), 1));
-                    continue;
-                }
-                match at.entry(id) {
-                    Entry::Occupied(entry) => audience[*entry.get()].2 |= 1 << bit,
-                    Entry::Vacant(entry) => {
-                        entry.insert(audience.len());
-                        audience.push((id, subscriber.tap.clone(), 1 << bit));
-                    }
-                }
-            }
-        }
-        audience
+        let regions: HashSet<RegionId> = events.iter().map(|event| event.borrow().region_id()).collect();
+        state.audiences.listening_to_any(&regions, &state.audience, &state.subscribers)
     }
 
     fn cut_everyone(&self) -> usize {
@@ -435,6 +421,7 @@ impl HubState {
     fn forget(&mut self, id: u64) -> Option<Arc<dyn Outlet>> {
         let subscriber = self.subscribers.remove(&id)?;
         self.audience.remove(id, &subscriber.filter.regions);
+        self.audiences.changed();
         // Every other copy of a filter's `Arc` is a subscriber's, here, under the lock.
         if Arc::strong_count(&subscriber.filter) == 2 {
             self.filters.remove(&subscriber.filter);

@@ -26,14 +26,57 @@ impl Outlet for Socket {
 }
 
 fn events(registry: &Arc<RegionRegistry>, count: u64) -> Vec<Event> {
+    (1..=count).map(|seq| event(registry, seq, RegionId(1))).collect()
+}
+
+/// Event `seq`: an air-raid alert declared on `region`.
+fn event(registry: &Arc<RegionRegistry>, seq: u64, region: RegionId) -> Event {
     let book = AlertBook::new(registry.clone());
-    let declaration = Command::Declare(Declaration::new(RegionId(1), AlertKind::AirRaid));
-    (1..=count)
-        .map(|seq| match book.decide(&declaration, &Actor::system(), OffsetDateTime::UNIX_EPOCH) {
-            Ok(Decision::Record(draft)) => draft.into_event(seq).into(),
-            other => panic!("a declaration on an empty book records an event, not {other:?}"),
-        })
-        .collect()
+    let declaration = Command::Declare(Declaration::new(region, AlertKind::AirRaid));
+    match book.decide(&declaration, &Actor::system(), OffsetDateTime::UNIX_EPOCH) {
+        Ok(Decision::Record(draft)) => draft.into_event(seq).into(),
+        other => panic!("a declaration on an empty book records an event, not {other:?}"),
+    }
+}
+
+/// A parked subscriber of `hub` with `filter`, and what its socket received.
+fn parked(hub: &Arc<Hub>, filter: Filter) -> (super::Subscription, Arc<Socket>) {
+    let subscription = hub.subscribe(filter);
+    let socket = Arc::new(Socket::default());
+    subscription.tap.attach(socket.clone(), Transport::Sse);
+    assert!(subscription.tap.park(0, || false));
+    (subscription, socket)
+}
+
+fn received(socket: &Socket) -> Vec<u8> {
+    socket.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+}
+
+#[test]
+fn a_regions_listeners_are_worked_out_again_when_someone_subscribes_or_leaves() {
+    let registry = Arc::new(
+        RegionRegistry::from_csv("id,parent_id,level,katottg,name_uk,name_en\n1,,oblast,,O,O\n2,,oblast,,P,P\n")
+            .unwrap(),
+    );
+    let hub = Hub::new(registry.clone(), Arc::new(Metrics::default()), 64);
+    let signer = Signer::from_seed([7; 32]);
+    let frame = |event: &Event| hub.frames().frame(event, &signer);
+    let (leaving, leaving_socket) = parked(&hub, Filter::new(vec![RegionId(1)], vec![], vec![]));
+    let (everywhere, everywhere_socket) = parked(&hub, Filter::default());
+    let first = event(&registry, 1, RegionId(1));
+    hub.publish(&frame(&first), &first);
+
+    let (late, late_socket) = parked(&hub, Filter::default());
+    drop(leaving);
+    let (second, third) = (event(&registry, 2, RegionId(1)), event(&registry, 3, RegionId(2)));
+    hub.publish(&frame(&second), &second);
+    hub.publish(&frame(&third), &third);
+
+    let sse = |events: &[&Event]| -> Vec<u8> { events.iter().flat_map(|event| frame(event).sse.to_vec()).collect() };
+    assert_eq!(received(&leaving_socket), sse(&[&first]), "region 1 only, until it left");
+    assert_eq!(received(&everywhere_socket), sse(&[&first, &second, &third]));
+    assert_eq!(received(&late_socket), sse(&[&second, &third]), "from when it subscribed");
+    drop((everywhere, late));
 }
 
 #[test]
