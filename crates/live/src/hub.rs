@@ -33,7 +33,7 @@ use crate::frame_cache::{FRAME_CACHE_EVENTS, FrameCache};
 use crate::metrics::Metrics;
 use crate::signer::Signer;
 use crate::tap::{Offered, Outlet, Tap};
-use audiences::{Audiences, Member};
+use audiences::Member;
 
 mod audiences;
 
@@ -75,7 +75,6 @@ struct HubState {
     /// thousands of subscribers with the same filter reads the same memory for each, not a
     /// copy of its own that is out of the cache.
     filters: HashSet<Arc<Filter>>,
-    audiences: Audiences,
 }
 
 struct Subscriber {
@@ -121,7 +120,6 @@ impl Hub {
             subscribers: HashMap::new(),
             audience: AudienceIndex::new(audience),
             filters: HashSet::new(),
-            audiences: Audiences::default(),
         };
         let frames = FrameCache::counting(FRAME_CACHE_EVENTS, metrics.deliveries.clone());
         let catch_up_reads = CatchUpReads::new(metrics.clone());
@@ -171,7 +169,6 @@ impl Hub {
         let id = state.next_id;
         let tap = Arc::new(Tap::new(Some(sender)));
         state.audience.insert(id, &filter.regions);
-        state.audiences.changed();
         let filter = state.shared(filter);
         state.subscribers.insert(id, Subscriber { filter, tap: tap.clone() });
         Subscription { receiver, tap, queued_after, id, hub: self.clone() }
@@ -362,14 +359,14 @@ impl Hub {
 
     /// Who may hear `events` (by region; each one's filter decides), each subscriber once.
     /// Marks the events published: a subscriber registering from now reads them from the log.
-    fn audience_of<E: Borrow<Event>>(&self, events: &[E], frames: &[Arc<Frame>]) -> Arc<Vec<Member>> {
+    fn audience_of<E: Borrow<Event>>(&self, events: &[E], frames: &[Arc<Frame>]) -> Vec<Member> {
         assert!(events.len() <= BATCH_EVENTS && events.len() == frames.len(), "a batch's events and frames");
         let mut state = self.lock();
         let state = &mut *state;
         let published = frames.iter().map(|frame| frame.seq).max().unwrap_or(0);
         state.published_through = state.published_through.max(published);
         let regions: HashSet<RegionId> = events.iter().map(|event| event.borrow().region_id()).collect();
-        state.audiences.listening_to_any(&regions, &state.audience, &state.subscribers)
+        audiences::listening_to_any(&regions, &state.audience, &state.subscribers)
     }
 
     fn cut_everyone(&self) -> usize {
@@ -421,7 +418,6 @@ impl HubState {
     fn forget(&mut self, id: u64) -> Option<Arc<dyn Outlet>> {
         let subscriber = self.subscribers.remove(&id)?;
         self.audience.remove(id, &subscriber.filter.regions);
-        self.audiences.changed();
         // Every other copy of a filter's `Arc` is a subscriber's, here, under the lock.
         if Arc::strong_count(&subscriber.filter) == 2 {
             self.filters.remove(&subscriber.filter);

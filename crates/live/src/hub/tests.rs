@@ -53,7 +53,7 @@ fn received(socket: &Socket) -> Vec<u8> {
 }
 
 #[test]
-fn a_regions_listeners_are_worked_out_again_when_someone_subscribes_or_leaves() {
+fn a_subscriber_hears_its_regions_from_when_it_subscribes_until_it_leaves() {
     let registry = Arc::new(
         RegionRegistry::from_csv("id,parent_id,level,katottg,name_uk,name_en\n1,,oblast,,O,O\n2,,oblast,,P,P\n")
             .unwrap(),
