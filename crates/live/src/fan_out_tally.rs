@@ -17,7 +17,9 @@ pub(crate) struct FanOutTally {
 }
 
 impl FanOutTally {
+    /// For a batch's frames, in order of sequence number (each counted by its number).
     pub(crate) fn new(frames: &[Arc<Frame>]) -> FanOutTally {
+        debug_assert!(frames.windows(2).all(|pair| pair[0].seq < pair[1].seq), "a batch's frames in order");
         let frames = frames.iter().map(|frame| (frame.seq, Default::default())).collect();
         FanOutTally { frames, counts: DeliveryCounts::default() }
     }

@@ -13,7 +13,7 @@
 //! and one whose queue is full is cut off (its queue closes after what it holds; it resumes by
 //! its last id).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -69,10 +69,10 @@ struct HubState {
     published_through: Seq,
     subscribers: HashMap<u64, Subscriber>,
     audience: AudienceIndex<u64>,
-    /// One copy of each distinct filter, shared by the subscribers that have it: a fan-out to
+    /// One copy of each distinct filter and how many subscribers have it: a fan-out to
     /// thousands of subscribers with the same filter reads the same memory for each, not a
     /// copy of its own that is out of the cache.
-    filters: HashSet<Arc<Filter>>,
+    filters: HashMap<Arc<Filter>, usize>,
 }
 
 struct Subscriber {
@@ -117,7 +117,7 @@ impl Hub {
             published_through: 0,
             subscribers: HashMap::new(),
             audience: AudienceIndex::new(audience),
-            filters: HashSet::new(),
+            filters: HashMap::new(),
         };
         let frames = FrameCache::counting(FRAME_CACHE_EVENTS, metrics.deliveries.clone());
         let catch_up_reads = CatchUpReads::new(metrics.clone());
@@ -318,20 +318,23 @@ impl HubState {
     fn forget(&mut self, id: u64) -> Option<Arc<dyn Outlet>> {
         let subscriber = self.subscribers.remove(&id)?;
         self.audience.remove(id, &subscriber.filter.regions);
-        // Every other copy of a filter's `Arc` is a subscriber's, here, under the lock.
-        if Arc::strong_count(&subscriber.filter) == 2 {
-            self.filters.remove(&subscriber.filter);
+        // Counted, not inferred from the `Arc`'s count: a fan-out in progress holds copies too.
+        if let Some(subscribers) = self.filters.get_mut(&subscriber.filter) {
+            *subscribers -= 1;
+            if *subscribers == 0 {
+                self.filters.remove(&subscriber.filter);
+            }
         }
         subscriber.tap.close()
     }
 
-    /// The shared copy of `filter` ([`HubState::filters`]).
+    /// The shared copy of `filter` ([`HubState::filters`]), for one more subscriber.
     fn shared(&mut self, filter: Filter) -> Arc<Filter> {
-        if let Some(shared) = self.filters.get(&filter) {
-            return shared.clone();
-        }
-        let shared = Arc::new(filter);
-        self.filters.insert(shared.clone());
+        let shared = match self.filters.get_key_value(&filter) {
+            Some((shared, _)) => shared.clone(),
+            None => Arc::new(filter),
+        };
+        *self.filters.entry(shared.clone()).or_insert(0) += 1;
         shared
     }
 

@@ -121,3 +121,30 @@ fn a_fan_out_from_several_threads_writes_each_frame_to_every_parked_stream_once_
         assert_eq!((summary.attempted, summary.delivered), (expected, expected), "{transport:?}");
     }
 }
+
+#[test]
+fn a_filter_is_let_go_when_its_last_subscriber_leaves_or_is_cut_off_during_a_fan_out() {
+    let registry =
+        Arc::new(RegionRegistry::from_csv("id,parent_id,level,katottg,name_uk,name_en\n1,,oblast,,O,O\n").unwrap());
+    let hub = Hub::new(registry.clone(), Arc::new(Metrics::default()), 2);
+    let signer = Signer::from_seed([7; 32]);
+    // Through hyper (no socket of their own): their frames are queued, in queues of two.
+    let one_of_a_kind = hub.subscribe(Filter::new(vec![RegionId(1)], vec![AlertKind::AirRaid], vec![]));
+    let (sharing, also_sharing) = (hub.subscribe(Filter::default()), hub.subscribe(Filter::default()));
+    assert_eq!(hub.lock().filters.len(), 2, "one copy of each distinct filter");
+
+    // Three frames at once overflow every queue: all are cut off while the batch's audience,
+    // which holds their filters too, is still being written to.
+    let events = events(&registry, 3);
+    let frames: Vec<_> = events.iter().map(|event| hub.frames().frame(event, &signer)).collect();
+    hub.publish_all(&events, &frames);
+    assert_eq!(hub.subscriber_count(), 0, "all cut off");
+    assert!(hub.lock().filters.is_empty(), "no filter kept for nobody");
+
+    drop((one_of_a_kind, sharing, also_sharing));
+    let (first, second) = (hub.subscribe(Filter::default()), hub.subscribe(Filter::default()));
+    drop(first);
+    assert_eq!(hub.lock().filters.len(), 1, "still the second one's");
+    drop(second);
+    assert!(hub.lock().filters.is_empty());
+}
