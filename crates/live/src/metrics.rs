@@ -64,10 +64,15 @@ impl DeliveryCounts {
         let seconds = seconds.max(0.0);
         self.delivered += 1;
         self.latency_sum_micros += (seconds * 1e6) as u64;
-        if let Some(bucket) = BUCKETS.iter().position(|&bound| seconds <= bound) {
+        if let Some(bucket) = latency_bucket(seconds) {
             self.latency_buckets[bucket] += 1;
         }
     }
+}
+
+/// The histogram bucket of a latency of `seconds`; none past the last bound (only `+Inf`).
+fn latency_bucket(seconds: f64) -> Option<usize> {
+    BUCKETS.iter().position(|&bound| seconds <= bound)
 }
 
 impl Metrics {
@@ -89,7 +94,7 @@ impl Metrics {
         let seconds = (OffsetDateTime::now_utc() - decided_at).as_seconds_f64().max(0.0);
         self.latency_count.fetch_add(1, Relaxed);
         self.latency_sum_micros.fetch_add((seconds * 1e6) as u64, Relaxed);
-        if let Some(bucket) = BUCKETS.iter().position(|&bound| seconds <= bound) {
+        if let Some(bucket) = latency_bucket(seconds) {
             self.latency_buckets[bucket].fetch_add(1, Relaxed);
         }
     }
